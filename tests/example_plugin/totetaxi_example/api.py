@@ -1,0 +1,55 @@
+"""Cornice service of the example plugin."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from cornice import Service
+from cornice.validators import colander_validator
+from pyramid.request import Request
+from sqlalchemy import func, select
+
+from totetaxi_core.api import API_PREFIX
+
+from .models import ExampleNote
+from .schemas import NoteRequest
+
+notes = Service(
+    name="example_notes", path=API_PREFIX + "/example/notes", description="Example notes"
+)
+hello = Service(name="example_hello", path=API_PREFIX + "/example/hello")
+
+
+@hello.get()
+def say_hello(request: Request) -> dict[str, Any]:
+    """The configured greeting."""
+    return {"greeting": request.registry.settings["example.greeting"]}
+
+
+@notes.get()
+def list_notes(request: Request) -> dict[str, Any]:
+    """Notes, oldest first."""
+    rows = request.dbsession.scalars(select(ExampleNote).order_by(ExampleNote.created_at))
+    return {"items": [{"id": str(n.id), "text": n.text} for n in rows], "next_cursor": None}
+
+
+@notes.post(schema=NoteRequest(), validators=(colander_validator,))
+def create_note(request: Request) -> dict[str, Any]:
+    """Create a note and queue the example task for it."""
+    body = request.validated["body"]
+    count = request.dbsession.scalar(select(func.count()).select_from(ExampleNote))
+    if count >= request.registry.settings["example.max_notes"]:
+        request.errors.add("body", "text", "too many notes")
+        request.errors.status = 409
+        return None
+    note = ExampleNote(text=body["text"])
+    request.dbsession.add(note)
+    request.dbsession.flush()
+    if body["flaky_times"]:
+        request.enqueue("example.flaky", str(note.id), body["flaky_times"])
+    else:
+        request.enqueue("example.record_note", str(note.id), label="created")
+    if body["fail_after_enqueue"]:
+        raise RuntimeError("failing on purpose after enqueue")
+    request.response.status_code = 201
+    return {"id": str(note.id), "text": note.text}

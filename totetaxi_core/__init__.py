@@ -1,0 +1,66 @@
+"""ToteTaxi core: the Pyramid app factory and the platform every plugin stands on.
+
+``main`` is the PasteDeploy app factory (``use = egg:totetaxi-core``). It validates settings,
+resolves the enabled plugins, includes the core's parts and each plugin's ``includeme`` in
+dependency order, and refuses to serve a database whose schema is behind the code.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from pyramid.config import Configurator
+from pyramid.router import Router
+
+from .context import Context
+from .platform import Platform, prepare
+from .version import __version__
+
+__all__ = ["Context", "Platform", "__version__", "main", "make_app"]
+
+log = logging.getLogger("totetaxi")
+
+
+def _request_ctx(request: Any) -> Context:
+    ctx = Context(
+        registry=request.registry,
+        dbsession=request.dbsession,
+        transaction_manager=request.tm,
+        request=request,
+    )
+    ctx.extra["request_id"] = request.request_id
+    return ctx
+
+
+def make_app(platform: Platform) -> Router:
+    """Build the WSGI application for an assembled :class:`Platform`."""
+    config = Configurator(settings=platform.settings)
+    config.registry.platform = platform
+    config.include("pyramid_jinja2")
+    config.include(".db")
+    config.include(".hooks")
+    config.include(".tasks")
+    config.include(".ops")
+    config.include(".api")
+    config.add_request_method(_request_ctx, "ctx", reify=True)
+    for plugin in platform.enabled:
+        config.include(plugin.module.includeme)
+    config.commit()
+    config.registry.hooks.check()
+    if platform.settings["totetaxi.check_schema"]:
+        from .migrate import check_schema
+
+        check_schema(platform, config.registry["dbengine"])
+    log.info(
+        "totetaxi %s serving with plugins: %s",
+        __version__,
+        ", ".join(platform.enabled_names) or "none",
+    )
+    return config.make_wsgi_app()
+
+
+def main(global_config: dict[str, Any], **settings: Any) -> Router:
+    """PasteDeploy entry point: ``pserve development.ini``."""
+    settings.setdefault("totetaxi.config_file", global_config.get("__file__"))
+    return make_app(prepare(settings))

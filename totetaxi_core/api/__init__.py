@@ -1,0 +1,25 @@
+"""The REST API under ``/api/v1``: Cornice, one error shape, the OpenAPI document.
+
+A plugin declares Cornice services with paths under :data:`API_PREFIX` and strict schemas from
+:mod:`totetaxi_core.api.schemas`; ``config.scan()`` of its ``api`` module registers them.
+"""
+
+from __future__ import annotations
+
+from pyramid.config import Configurator
+
+from .errors import API_PREFIX, error_body, json_error
+from .openapi import openapi_document
+
+__all__ = ["API_PREFIX", "error_body", "json_error", "openapi_document"]
+
+
+def includeme(config: Configurator) -> None:
+    # Our own exception views give every API error Cornice's body; Cornice's catch-all
+    # Exception view would conflict with them.
+    config.get_settings()["handle_exceptions"] = False
+    config.include("cornice")
+    config.include("cornice_swagger")
+    config.include(".errors")
+    config.add_route("openapi", API_PREFIX + "/openapi.json")
+    config.add_view(openapi_document, route_name="openapi", renderer="json", request_method="GET")

@@ -1,0 +1,86 @@
+"""One error body for the whole API, Cornice's (DESIGN §7):
+``{"status": "error", "errors": [{"location", "name", "description"}]}``.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from pyramid.config import Configurator
+from pyramid.httpexceptions import HTTPException, HTTPInternalServerError
+from pyramid.request import Request
+from pyramid.response import Response
+
+from ..errors import CapacityExhausted, InvalidDraft
+
+log = logging.getLogger("totetaxi.api")
+
+API_PREFIX = "/api/v1"
+
+
+def error_body(status: int, name: str, description: str, location: str = "body") -> dict[str, Any]:
+    """The error document for one problem."""
+    return {
+        "status": "error",
+        "errors": [{"location": location, "name": name, "description": description}],
+    }
+
+
+def json_error(
+    request: Request, status: int, name: str, description: str, location: str = "body"
+) -> Response:
+    """A JSON error response in the API's shape."""
+    response = Response(status=status, json_body=error_body(status, name, description, location))
+    response.content_type = "application/json"
+    return response
+
+
+def _is_api(request: Request) -> bool:
+    return request.path.startswith(API_PREFIX + "/") or request.path == API_PREFIX
+
+
+def http_exception_view(exc: HTTPException, request: Request) -> Response:
+    if not _is_api(request):
+        return exc
+    if exc.code is not None and exc.code < 400:
+        return exc
+    response = json_error(
+        request,
+        exc.code or 500,
+        exc.title.lower().replace(" ", "_"),
+        exc.detail or exc.explanation or exc.title,
+        location="path" if exc.code == 404 else "body",
+    )
+    for header in ("Retry-After", "Allow", "WWW-Authenticate"):
+        if header in exc.headers:
+            response.headers[header] = exc.headers[header]
+    return response
+
+
+def invalid_draft_view(exc: InvalidDraft, request: Request) -> Response:
+    return json_error(request, 400, exc.field, exc.description, exc.location)
+
+
+def capacity_view(exc: CapacityExhausted, request: Request) -> Response:
+    return json_error(request, 409, exc.field, exc.description)
+
+
+def unexpected_error_view(exc: Exception, request: Request) -> Response:
+    # Log with the request id so the answer a client saw can be found in the logs.
+    log.error("unhandled error on %s %s", request.method, request.path, exc_info=exc)
+    if not _is_api(request):
+        return HTTPInternalServerError()
+    return json_error(
+        request,
+        500,
+        "server",
+        f"Something went wrong on our side; quote request id {request.request_id} to support.",
+    )
+
+
+def includeme(config: Configurator) -> None:
+    config.add_exception_view(http_exception_view, context=HTTPException)
+    config.add_exception_view(invalid_draft_view, context=InvalidDraft)
+    config.add_exception_view(capacity_view, context=CapacityExhausted)
+    config.add_exception_view(unexpected_error_view, context=Exception)

@@ -1,0 +1,54 @@
+"""Colander building blocks for strict API input (PITFALLS 2 and 5).
+
+colander's own ``Integer`` turns ``true`` into 1, ``7.9`` into 7 and ``"7"`` into 7; API input
+must be what it claims to be, so schemas use these types instead.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import colander
+
+
+class StrictInteger(colander.Integer):
+    """A JSON integer and nothing else: booleans, floats and strings are refused."""
+
+    def deserialize(self, node: colander.SchemaNode, cstruct: Any) -> Any:
+        if cstruct is colander.null:
+            return colander.null
+        if isinstance(cstruct, bool) or not isinstance(cstruct, int):
+            raise colander.Invalid(node, f"{cstruct!r} is not a whole number")
+        return cstruct
+
+
+class StrictBoolean(colander.Boolean):
+    """A JSON boolean and nothing else."""
+
+    def deserialize(self, node: colander.SchemaNode, cstruct: Any) -> Any:
+        if cstruct is colander.null:
+            return colander.null
+        if not isinstance(cstruct, bool):
+            raise colander.Invalid(node, f"{cstruct!r} is not true or false")
+        return cstruct
+
+
+class CleanString(colander.String):
+    """A JSON string without NUL characters (PostgreSQL refuses them), trimmed."""
+
+    def deserialize(self, node: colander.SchemaNode, cstruct: Any) -> Any:
+        if cstruct is colander.null:
+            return colander.null
+        if not isinstance(cstruct, str):
+            raise colander.Invalid(node, f"{cstruct!r} is not a string")
+        if "\x00" in cstruct:
+            raise colander.Invalid(node, "must not contain NUL characters")
+        return cstruct.strip()
+
+
+#: Type converters for cornice_swagger, which looks types up exactly (PITFALLS 4).
+SWAGGER_TYPES = {
+    StrictInteger: "integer",
+    StrictBoolean: "boolean",
+    CleanString: "string",
+}

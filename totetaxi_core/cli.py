@@ -1,0 +1,227 @@
+"""The ``totetaxi`` command: migrations, plugins, workers and the outbox.
+
+Every sub-command takes the path of an ``.ini`` file (``development.ini``) and reads the same
+settings, with the same environment overrides, as the web app.
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import sys
+from collections.abc import Sequence
+from typing import Any
+
+from pyramid.paster import get_appsettings, setup_logging
+from sqlalchemy import inspect, select
+
+from .db import make_engine
+from .errors import StartupError
+from .platform import Platform, disabled_from_environment, prepare
+
+log = logging.getLogger("totetaxi.cli")
+
+
+def _settings(config_uri: str) -> dict[str, Any]:
+    setup_logging(config_uri)
+    settings = dict(get_appsettings(config_uri))
+    settings.setdefault("totetaxi.config_file", config_uri)
+    return settings
+
+
+def _platform(config_uri: str) -> Platform:
+    return prepare(_settings(config_uri))
+
+
+def cmd_migrate(args: argparse.Namespace) -> int:
+    from .migrate import migrate
+
+    platform = _platform(args.config)
+    engine = make_engine(platform.settings)
+    for line in migrate(platform, engine):
+        print(line)
+    return 0
+
+
+def _installed_versions(settings: dict[str, Any]) -> tuple[dict[str, str], str | None]:
+    from .plugins.models import InstalledPlugin
+
+    try:
+        engine = make_engine(settings)
+        with engine.connect() as connection:
+            if not inspect(connection).has_table(InstalledPlugin.__tablename__):
+                return {}, "database not migrated yet"
+            rows = connection.execute(select(InstalledPlugin.name, InstalledPlugin.version))
+            return dict(rows.all()), None
+    except Exception as exc:
+        return {}, f"database unreachable: {exc}"
+
+
+def cmd_plugins_list(args: argparse.Namespace) -> int:
+    settings = _settings(args.config)
+    enabled: list[str] = []
+    problem = None
+    try:
+        platform = prepare(settings)
+        discovered, enabled = platform.discovered, platform.enabled_names
+        settings = platform.settings
+    except StartupError as exc:
+        from .plugins import discover
+
+        discovered, problem = discover(), str(exc)
+    installed, db_note = _installed_versions(settings)
+    disabled = set(disabled_from_environment(__import__("os").environ))
+    rows = [("NAME", "VERSION", "DEPENDS", "PROVIDES", "ENABLED", "INSTALLED", "DISTRIBUTION")]
+    for plugin in discovered:
+        if plugin.loaded:
+            m = plugin.manifest
+            version, depends, provides = m.version, ",".join(m.depends), ",".join(m.provides)
+        else:
+            version, depends, provides = "?", "?", "?"
+        state = (
+            "yes" if plugin.name in enabled else ("disabled" if plugin.name in disabled else "no")
+        )
+        if not plugin.loaded:
+            state = "BROKEN"
+        rows.append(
+            (
+                plugin.name,
+                version,
+                depends or "-",
+                provides or "-",
+                state,
+                installed.get(plugin.name, "-"),
+                f"{plugin.distribution} {plugin.distribution_version}",
+            )
+        )
+    widths = [max(len(str(row[i])) for row in rows) for i in range(len(rows[0]))]
+    for row in rows:
+        print(
+            "  ".join(
+                str(cell).ljust(width) for cell, width in zip(row, widths, strict=True)
+            ).rstrip()
+        )
+    for plugin in discovered:
+        if not plugin.loaded:
+            print(f"\n{plugin.name}: failed to import: {plugin.error}")
+    if db_note:
+        print(f"\n({db_note})")
+    if problem:
+        print(f"\nThis configuration cannot start:\n{problem}", file=sys.stderr)
+        return 1
+    return 0
+
+
+def cmd_plugins_show(args: argparse.Namespace) -> int:
+    settings = _settings(args.config)
+    from .plugins import discover
+
+    discovered = discover()
+    if args.name not in discovered:
+        names = ", ".join(p.name for p in discovered) or "none"
+        print(f"No plugin named '{args.name}' is installed (installed: {names}).", file=sys.stderr)
+        return 1
+    plugin = discovered[args.name]
+    installed, _ = _installed_versions(settings)
+    print(f"name:          {plugin.name}")
+    print(f"distribution:  {plugin.distribution} {plugin.distribution_version}")
+    print(f"entry point:   {plugin.entry_point}")
+    if not plugin.loaded:
+        print(f"error:         failed to import: {plugin.error}")
+        return 1
+    m = plugin.manifest
+    print(f"version:       {m.version}")
+    print(f"installed:     {installed.get(plugin.name, 'no')}")
+    print(f"summary:       {m.summary}")
+    print(f"core:          {m.core}")
+    print(f"depends:       {', '.join(m.depends) or '-'}")
+    print(f"provides:      {', '.join(m.provides) or '-'}")
+    print(f"requires:      {', '.join(m.requires) or '-'}")
+    print(f"auto_install:  {'yes' if m.auto_install else 'no'}")
+    print(f"dev only:      {'yes' if m.development_only else 'no'}")
+    print(f"migrations:    {m.migrations or '-'}")
+    print("settings:")
+    for s in m.settings:
+        print(f"  {s.key} ({s.kind}, default {s.default!r}, env {s.env_var}) {s.help}")
+    return 0
+
+
+def _bootstrap_app(config_uri: str) -> Any:
+    """Build the app so every enabled plugin registers its tasks; return its registry."""
+    from . import make_app
+
+    return make_app(_platform(config_uri)).registry
+
+
+def cmd_worker(args: argparse.Namespace) -> int:
+    registry = _bootstrap_app(args.config)
+    queue = registry.settings["totetaxi.task_queue"]
+    argv = ["worker", "--loglevel=INFO", "-Q", queue, *args.celery_args]
+    registry.celery.worker_main(argv)
+    return 0
+
+
+def cmd_beat(args: argparse.Namespace) -> int:
+    registry = _bootstrap_app(args.config)
+    registry.celery.start(["beat", "--loglevel=INFO", *args.celery_args])
+    return 0
+
+
+def cmd_outbox_sweep(args: argparse.Namespace) -> int:
+    from .tasks import sweep
+
+    registry = _bootstrap_app(args.config)
+    print(f"handed on {sweep(registry)} outbox messages")
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="totetaxi", description=__doc__.splitlines()[0])
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    p = sub.add_parser("migrate", help="upgrade the schema of core and enabled plugins, load seeds")
+    p.add_argument("config")
+    p.set_defaults(func=cmd_migrate)
+
+    plugins = sub.add_parser("plugins", help="inspect plugins").add_subparsers(
+        dest="plugins_command", required=True
+    )
+    p = plugins.add_parser("list", help="every discovered plugin")
+    p.add_argument("config")
+    p.set_defaults(func=cmd_plugins_list)
+    p = plugins.add_parser("show", help="one plugin's manifest")
+    p.add_argument("name")
+    p.add_argument("config")
+    p.set_defaults(func=cmd_plugins_show)
+
+    for name, func, text in (
+        ("worker", cmd_worker, "run a Celery worker for this configuration"),
+        ("beat", cmd_beat, "run Celery beat (the periodic outbox sweep)"),
+    ):
+        p = sub.add_parser(name, help=text)
+        p.add_argument("config")
+        p.add_argument("celery_args", nargs=argparse.REMAINDER, help="passed on to celery")
+        p.set_defaults(func=func)
+
+    outbox = sub.add_parser("outbox", help="the task outbox").add_subparsers(
+        dest="outbox_command", required=True
+    )
+    p = outbox.add_parser("sweep", help="hand on outbox messages the relay did not")
+    p.add_argument("config")
+    p.set_defaults(func=cmd_outbox_sweep)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        return args.func(args)
+    except StartupError as exc:
+        print("totetaxi cannot start:", file=sys.stderr)
+        for problem in exc.problems:
+            print(f"  - {problem}", file=sys.stderr)
+        return 2
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,46 @@
+"""Errors that stop the application from starting.
+
+Each carries one or more sentences meant for an operator: what is wrong, where, and what to do.
+The CLI prints them without a traceback.
+"""
+
+from __future__ import annotations
+
+
+class StartupError(Exception):
+    """The application cannot start; ``problems`` holds one sentence per problem found."""
+
+    def __init__(self, problems: str | list[str]) -> None:
+        self.problems = [problems] if isinstance(problems, str) else list(problems)
+        super().__init__("\n".join(self.problems))
+
+
+class SettingsError(StartupError):
+    """A setting is missing, malformed or unsafe."""
+
+
+class PluginError(StartupError):
+    """The set of enabled plugins cannot be assembled."""
+
+
+class SchemaBehindError(StartupError):
+    """The database schema is older than the code of an enabled plugin."""
+
+
+class InvalidDraft(ValueError):
+    """Input a plugin cannot work with; the API answers 400 naming ``field``."""
+
+    def __init__(self, field: str, description: str, location: str = "body") -> None:
+        self.field = field
+        self.description = description
+        self.location = location
+        super().__init__(f"{field}: {description}")
+
+
+class CapacityExhausted(Exception):
+    """A day has no capacity left for a booking; the API answers 409."""
+
+    def __init__(self, field: str, description: str) -> None:
+        self.field = field
+        self.description = description
+        super().__init__(description)

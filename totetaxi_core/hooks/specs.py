@@ -1,0 +1,174 @@
+"""Every hook of the platform, with its documentation (DESIGN §3).
+
+Implementations are plain functions decorated with :data:`totetaxi_core.hooks.hookimpl`, in a
+plugin's ``hooks.py``, registered from its ``includeme`` with ``config.add_hookimpls(hooks)``.
+An implementation may accept any subset of a hook's arguments, by name.
+
+``ctx`` is the unit of work (:class:`totetaxi_core.context.Context`): ``ctx.dbsession`` is the
+current transaction's session, ``ctx.enqueue(...)`` queues a background task through the outbox,
+``ctx.settings`` the validated settings, ``ctx.actor`` who acts (``None`` for the system).
+Event implementations write rows with ``ctx.dbsession`` and queue work with ``ctx.enqueue``;
+they never do network I/O inline (the transaction may still roll back).
+
+The README's "Hook reference" lists every hook here; a test fails when one is missing there.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pluggy
+
+hookspec = pluggy.HookspecMarker("totetaxi")
+
+# --- Capabilities: one answer, from the plugin that provides the slot ----------------------
+
+
+@hookspec(firstresult=True)
+def totetaxi_quote(ctx: Any, draft: dict[str, Any]) -> dict[str, Any] | None:
+    """Price a booking draft (the fields of ``POST /quotes``).
+
+    Return the quote breakdown of API.md (``lines``, ``surcharges``, ``fees``, ``subtotal_cents``,
+    ``total_cents``, ``currency``, ``high_value``), or ``None`` to let another plugin answer.
+    Raise :class:`totetaxi_core.errors.InvalidDraft` naming the field for input that cannot be
+    priced. Must not write anything.
+    """
+
+
+@hookspec(firstresult=True)
+def totetaxi_availability(
+    ctx: Any, start: Any, end: Any, service_type: str | None
+) -> list[dict[str, Any]] | None:
+    """Availability for each date from ``start`` to ``end`` inclusive (``datetime.date``).
+
+    Return ``[{date, available, remaining, specialty_remaining, surcharges}]`` as API.md shows.
+    """
+
+
+@hookspec(firstresult=True)
+def totetaxi_payment_gateway(ctx: Any) -> Any:
+    """Return the payment gateway object (slot ``payment_gateway``)."""
+
+
+@hookspec(firstresult=True)
+def totetaxi_dispatcher(ctx: Any) -> Any:
+    """Return the delivery dispatcher object (slot ``dispatcher``)."""
+
+
+@hookspec(firstresult=True)
+def totetaxi_file_storage(ctx: Any) -> Any:
+    """Return the file storage object (slot ``file_storage``)."""
+
+
+@hookspec(firstresult=True)
+def totetaxi_mailer(ctx: Any) -> Any:
+    """Return the mailer object (slot ``mailer``)."""
+
+
+# --- Rules: every plugin may object ----------------------------------------------------------
+
+
+@hookspec
+def totetaxi_validate_booking(
+    ctx: Any, draft: dict[str, Any], quote: dict[str, Any] | None, customer: Any
+) -> list[dict[str, str]] | None:
+    """Business-rule problems with a booking about to be created or changed.
+
+    Return a list of ``{"name": field, "description": sentence}`` (empty or ``None`` when fine).
+    The core gathers the problems of every plugin and refuses the booking with all of them (422).
+    """
+
+
+# --- Capacity: called inside the booking transaction ------------------------------------------
+
+
+@hookspec
+def totetaxi_reserve_capacity(ctx: Any, booking: Any) -> None:
+    """Take the capacity ``booking`` needs, in the current transaction.
+
+    Raise :class:`totetaxi_core.errors.CapacityExhausted` when the day is full; the core answers
+    409 and the whole transaction rolls back. Must hold a row lock (or equivalent) so two
+    transactions can never both take a day's last slot.
+    """
+
+
+@hookspec
+def totetaxi_release_capacity(ctx: Any, booking: Any) -> None:
+    """Give back the capacity ``booking`` held (it was cancelled or moved to another date)."""
+
+
+# --- Events: something happened in this transaction -------------------------------------------
+
+
+@hookspec
+def totetaxi_booking_created(ctx: Any, booking: Any) -> None:
+    """A booking was created (after its row exists, before commit)."""
+
+
+@hookspec
+def totetaxi_booking_status_changed(
+    ctx: Any, booking: Any, old_status: str, new_status: str, reason: str | None
+) -> None:
+    """A booking moved from ``old_status`` to ``new_status`` through the state machine."""
+
+
+@hookspec
+def totetaxi_payment_succeeded(ctx: Any, payment: Any, booking: Any) -> None:
+    """A payment for ``booking`` settled."""
+
+
+@hookspec
+def totetaxi_payment_failed(ctx: Any, payment: Any, booking: Any, reason: str) -> None:
+    """A payment attempt for ``booking`` failed with ``reason``."""
+
+
+@hookspec
+def totetaxi_refund_completed(ctx: Any, refund: Any, payment: Any, booking: Any) -> None:
+    """A refund went through at the gateway."""
+
+
+@hookspec
+def totetaxi_delivery_updated(ctx: Any, task: Any, booking: Any, status: str) -> None:
+    """A delivery task of ``booking`` changed to ``status``."""
+
+
+@hookspec
+def totetaxi_document_reviewed(ctx: Any, document: Any, booking: Any, decision: str) -> None:
+    """Staff approved or rejected a document (a COI) of ``booking``."""
+
+
+@hookspec
+def totetaxi_password_reset_requested(ctx: Any, principal: Any, reset_url: str) -> None:
+    """Somebody asked to reset ``principal``'s password; ``reset_url`` is the single-use link.
+
+    The notifications plugin queues the email; without it the development set-up logs the link.
+    """
+
+
+# --- Console and dashboards: contributions gathered from every plugin --------------------------
+
+
+@hookspec
+def totetaxi_console_nav(request: Any) -> list[dict[str, Any]] | None:
+    """Console navigation entries: ``[{"title", "route", "role", "order"}]``.
+
+    ``role`` is the least staff role that sees the entry (``viewer``, ``staff``, ``admin``).
+    """
+
+
+@hookspec
+def totetaxi_dashboard_tiles(request: Any, period: str) -> list[dict[str, Any]] | None:
+    """Dashboard tiles for ``period`` (``day``, ``week``, ``month``).
+
+    Return ``[{"title", "value", ...}]``.
+    """
+
+
+@hookspec
+def totetaxi_booking_panels(request: Any, booking: Any) -> list[dict[str, Any]] | None:
+    """Panels on the booking detail page: ``[{"title", "template", "context", "order"}]``."""
+
+
+@hookspec
+def totetaxi_customer_summary(request: Any, customer: Any) -> dict[str, Any] | None:
+    """Facts about ``customer`` for the console's customer page, e.g. ``{"saved cards": 2}``."""

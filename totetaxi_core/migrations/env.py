@@ -1,0 +1,26 @@
+"""Alembic environment shared by the core branch and every plugin branch.
+
+Run through ``totetaxi migrate CONFIG`` (see :mod:`totetaxi_core.migrate`), which passes the
+engine in ``config.attributes["engine"]`` and puts each plugin's versions folder on
+``version_locations``.
+"""
+
+from __future__ import annotations
+
+from alembic import context
+
+from totetaxi_core.db import metadata
+
+config = context.config
+engine = config.attributes["engine"]
+
+with engine.connect() as connection:
+    context.configure(
+        connection=connection,
+        target_metadata=metadata,
+        # SQLite cannot ALTER most things; batch mode rebuilds the table instead (PITFALLS 6).
+        render_as_batch=connection.dialect.name == "sqlite",
+        compare_type=True,
+    )
+    with context.begin_transaction():
+        context.run_migrations()

@@ -1,0 +1,20 @@
+"""Operations endpoints and request logging."""
+
+from __future__ import annotations
+
+from pyramid.config import Configurator
+from pyramid.tweens import EXCVIEW
+
+from .health import healthz, readyz
+from .logging import JsonFormatter, request_id
+
+__all__ = ["JsonFormatter", "healthz", "readyz"]
+
+
+def includeme(config: Configurator) -> None:
+    config.add_request_method(request_id, "request_id", reify=True)
+    config.add_tween("totetaxi_core.ops.logging.request_logging_tween_factory", over=EXCVIEW)
+    config.add_route("healthz", "/healthz")
+    config.add_route("readyz", "/readyz")
+    config.add_view(healthz, route_name="healthz", renderer="json", request_method="GET")
+    config.add_view(readyz, route_name="readyz", renderer="json", request_method="GET")

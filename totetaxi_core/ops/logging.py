@@ -1,0 +1,81 @@
+"""Structured request logging with a request id.
+
+Every request gets ``request.request_id`` (the caller's ``X-Request-ID`` when it is a sane token,
+else a new one), echoed in the ``X-Request-ID`` response header and written on the one log line
+per request, which is JSON when ``totetaxi.log_format = json``.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import re
+import time
+import uuid
+from collections.abc import Callable
+from typing import Any
+
+from pyramid.registry import Registry
+from pyramid.request import Request
+from pyramid.response import Response
+
+log = logging.getLogger("totetaxi.request")
+
+_SAFE_ID = re.compile(r"^[A-Za-z0-9._-]{8,64}$")
+
+
+def request_id(request: Request) -> str:
+    incoming = request.headers.get("X-Request-ID", "")
+    return incoming if _SAFE_ID.match(incoming) else uuid.uuid4().hex
+
+
+class JsonFormatter(logging.Formatter):
+    """One JSON object per log record, with the record's structured ``extra`` fields."""
+
+    FIELDS = ("request_id", "method", "path", "status", "duration_ms", "client")
+
+    def format(self, record: logging.LogRecord) -> str:
+        document: dict[str, Any] = {
+            "time": self.formatTime(record, "%Y-%m-%dT%H:%M:%S%z"),
+            "level": record.levelname,
+            "logger": record.name,
+            "message": record.getMessage(),
+        }
+        for name in self.FIELDS:
+            if hasattr(record, name):
+                document[name] = getattr(record, name)
+        if record.exc_info:
+            document["exception"] = self.formatException(record.exc_info)
+        return json.dumps(document)
+
+
+def request_logging_tween_factory(
+    handler: Callable[[Request], Response], registry: Registry
+) -> Callable[[Request], Response]:
+    def tween(request: Request) -> Response:
+        started = time.perf_counter()
+        status = 500
+        try:
+            response = handler(request)
+            status = response.status_code
+            response.headers["X-Request-ID"] = request.request_id
+            return response
+        finally:
+            duration_ms = round((time.perf_counter() - started) * 1000, 2)
+            log.info(
+                "%s %s %s %.2fms",
+                request.method,
+                request.path,
+                status,
+                duration_ms,
+                extra={
+                    "request_id": request.request_id,
+                    "method": request.method,
+                    "path": request.path,
+                    "status": status,
+                    "duration_ms": duration_ms,
+                    "client": request.client_addr,
+                },
+            )
+
+    return tween

@@ -1,0 +1,257 @@
+"""Typed settings: declaration, environment overrides and validation (DESIGN §2).
+
+The core and every plugin declare the settings they read as :class:`Setting` objects (a plugin
+in its manifest). At start-up each declared key is read from the ``.ini``, overridden from the
+environment when a variable is set, converted to its type and validated; the first bad value of
+each key stops start-up with a sentence naming the key. Undeclared keys under a plugin's prefix
+are refused too: a typo must not silently fall back to a default.
+
+Environment overrides: every key ``prefix.some_key`` can be set with ``TOTETAXI_PREFIX__SOME_KEY``;
+the core's most common keys also have short names (see :data:`ENV_ALIASES`).
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+from collections.abc import Callable, Iterable, Mapping, MutableMapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from .errors import SettingsError
+
+TRUE_WORDS = frozenset({"1", "true", "yes", "on"})
+FALSE_WORDS = frozenset({"0", "false", "no", "off", ""})
+
+#: Short environment variable names for core settings.
+ENV_ALIASES: dict[str, str] = {
+    "TOTETAXI_DATABASE_URL": "sqlalchemy.url",
+    "TOTETAXI_SECRET": "totetaxi.secret",
+    "TOTETAXI_BROKER_URL": "totetaxi.broker_url",
+    "TOTETAXI_ENVIRONMENT": "totetaxi.environment",
+    "TOTETAXI_PLUGINS": "totetaxi.plugins",
+    "TOTETAXI_TASKS_MODE": "totetaxi.tasks_mode",
+}
+
+#: Secrets that look long enough but are placeholders somebody forgot to replace.
+WEAK_SECRETS = frozenset(
+    {"changeme", "change-me", "secret", "password", "totetaxi", "development", "test", "seekrit"}
+)
+MIN_SECRET_LENGTH = 32
+
+
+@dataclass(frozen=True)
+class Setting:
+    """One setting a plugin (or the core) reads.
+
+    ``kind`` is one of ``str``, ``int``, ``bool``, ``choice``, ``list`` and ``secret``.
+    ``default`` is used when the key is absent; ``required=True`` means there is no default.
+    ``minimum``/``maximum`` bound an ``int``; ``choices`` lists the values of a ``choice``.
+    ``check`` is an extra validator returning an error sentence, or ``None`` when the value is fine.
+    """
+
+    key: str
+    default: Any = None
+    kind: str = "str"
+    help: str = ""
+    choices: tuple[str, ...] = ()
+    minimum: int | None = None
+    maximum: int | None = None
+    required: bool = False
+    check: Callable[[Any], str | None] | None = field(default=None, compare=False)
+
+    @property
+    def env_var(self) -> str:
+        """The environment variable that overrides this key."""
+        prefix, _, rest = self.key.partition(".")
+        return f"TOTETAXI_{prefix.upper()}__{rest.upper().replace('.', '__')}"
+
+    def parse(self, raw: Any) -> Any:
+        """Convert ``raw`` (a string from the .ini or the environment) to this setting's type."""
+        if raw is None or (isinstance(raw, str) and raw.strip() == "" and self.kind != "str"):
+            if self.required:
+                raise SettingsError(
+                    f"Setting '{self.key}' is required ({self.help or 'no default'})."
+                )
+            return self.default
+        value = self._convert(raw)
+        if self.check is not None:
+            problem = self.check(value)
+            if problem:
+                raise SettingsError(f"Setting '{self.key}' {problem}.")
+        return value
+
+    def _convert(self, raw: Any) -> Any:
+        text = raw.strip() if isinstance(raw, str) else raw
+        if self.kind in ("str", "secret"):
+            if self.required and not str(text):
+                raise SettingsError(
+                    f"Setting '{self.key}' is required ({self.help or 'no default'})."
+                )
+            return str(text)
+        if self.kind == "int":
+            try:
+                value = int(text)
+            except (TypeError, ValueError):
+                raise SettingsError(
+                    f"Setting '{self.key}' must be a whole number, got {raw!r}."
+                ) from None
+            if self.minimum is not None and value < self.minimum:
+                raise SettingsError(
+                    f"Setting '{self.key}' must be at least {self.minimum}, got {value}."
+                )
+            if self.maximum is not None and value > self.maximum:
+                raise SettingsError(
+                    f"Setting '{self.key}' must be at most {self.maximum}, got {value}."
+                )
+            return value
+        if self.kind == "bool":
+            if isinstance(text, bool):
+                return text
+            word = str(text).lower()
+            if word in TRUE_WORDS:
+                return True
+            if word in FALSE_WORDS:
+                return False
+            raise SettingsError(f"Setting '{self.key}' must be true or false, got {raw!r}.")
+        if self.kind == "choice":
+            if text not in self.choices:
+                raise SettingsError(
+                    f"Setting '{self.key}' must be one of {', '.join(self.choices)}, got {raw!r}."
+                )
+            return text
+        if self.kind == "list":
+            if isinstance(text, list | tuple):
+                return list(text)
+            return [part for part in str(text).replace(",", " ").split() if part]
+        raise SettingsError(f"Setting '{self.key}' declares unknown kind {self.kind!r}.")
+
+
+def _check_broker_url(value: str) -> str | None:
+    if value and not value.startswith(("redis://", "rediss://", "memory://", "amqp://")):
+        return f"must be a redis://, rediss://, amqp:// or memory:// URL, got {value!r}"
+    return None
+
+
+#: The settings the core itself reads.
+CORE_SETTINGS: tuple[Setting, ...] = (
+    Setting("sqlalchemy.url", required=True, help="the database URL"),
+    Setting(
+        "totetaxi.environment",
+        "development",
+        kind="choice",
+        choices=("development", "test", "production"),
+        help="production refuses development-only plugins and weak secrets",
+    ),
+    Setting("totetaxi.secret", "", kind="secret", help="signs sessions and tokens"),
+    Setting("totetaxi.plugins", [], kind="list", help="plugins to enable"),
+    Setting(
+        "totetaxi.tasks_mode",
+        "eager",
+        kind="choice",
+        choices=("eager", "broker"),
+        help="eager runs background tasks in-process after commit; broker hands them to Celery",
+    ),
+    Setting("totetaxi.broker_url", "", help="Celery broker URL", check=_check_broker_url),
+    Setting("totetaxi.task_queue", "totetaxi", help="the Celery queue tasks are sent to"),
+    Setting(
+        "totetaxi.outbox_sweep_seconds",
+        30,
+        kind="int",
+        minimum=1,
+        maximum=86400,
+        help="how often the beat process re-sends outbox rows the relay did not hand over",
+    ),
+    Setting(
+        "totetaxi.outbox_max_attempts",
+        8,
+        kind="int",
+        minimum=1,
+        maximum=100,
+        help="runs of a task before its outbox row is given up as failed",
+    ),
+    Setting(
+        "totetaxi.check_schema",
+        True,
+        kind="bool",
+        help="refuse to serve when the database schema is behind the code",
+    ),
+    Setting("totetaxi.trace_hooks", False, kind="bool", help="log every hook call at DEBUG"),
+    Setting(
+        "totetaxi.log_format",
+        "text",
+        kind="choice",
+        choices=("text", "json"),
+        help="request log lines as text or one JSON object per line",
+    ),
+)
+
+
+def apply_environment(
+    settings: MutableMapping[str, Any],
+    declared: Iterable[Setting],
+    environ: Mapping[str, str] | None = None,
+) -> None:
+    """Override ``settings`` in place from environment variables."""
+    environ = os.environ if environ is None else environ
+    for var, key in ENV_ALIASES.items():
+        if var in environ:
+            settings[key] = environ[var]
+    for setting in declared:
+        if setting.env_var in environ:
+            settings[setting.key] = environ[setting.env_var]
+
+
+def validate(settings: MutableMapping[str, Any], declared: Iterable[Setting]) -> list[str]:
+    """Parse every declared key in place; return one sentence per bad key."""
+    problems: list[str] = []
+    for setting in declared:
+        try:
+            settings[setting.key] = setting.parse(settings.get(setting.key))
+        except SettingsError as exc:
+            problems.extend(exc.problems)
+    return problems
+
+
+def undeclared_keys(
+    settings: Mapping[str, Any], prefixes: Iterable[str], declared: Iterable[Setting]
+) -> list[str]:
+    """Sentences for keys under one of ``prefixes`` that nobody declared (likely typos)."""
+    known = {s.key for s in declared}
+    by_prefix: dict[str, list[str]] = {}
+    for s in declared:
+        by_prefix.setdefault(s.key.partition(".")[0], []).append(s.key)
+    problems = []
+    for prefix in prefixes:
+        for key in sorted(settings):
+            if key.startswith(prefix + ".") and key not in known:
+                names = ", ".join(sorted(by_prefix.get(prefix, []))) or "none"
+                problems.append(
+                    f"Setting '{key}' is not declared by plugin '{prefix}' (it declares: {names})."
+                )
+    return problems
+
+
+def check_secret(settings: MutableMapping[str, Any]) -> None:
+    """Refuse a missing or weak secret in production; make a throwaway one elsewhere."""
+    secret = settings.get("totetaxi.secret") or ""
+    if settings.get("totetaxi.environment") == "production":
+        if not secret:
+            raise SettingsError(
+                "Setting 'totetaxi.secret' is missing: production needs TOTETAXI_SECRET set to at "
+                f"least {MIN_SECRET_LENGTH} random characters (python -c 'import secrets; "
+                "print(secrets.token_urlsafe(48))')."
+            )
+        if (
+            len(secret) < MIN_SECRET_LENGTH
+            or secret.lower() in WEAK_SECRETS
+            or len(set(secret)) < 10
+        ):
+            raise SettingsError(
+                f"Setting 'totetaxi.secret' is too weak for production: use at least "
+                f"{MIN_SECRET_LENGTH} random characters from TOTETAXI_SECRET."
+            )
+    elif not secret:
+        # Development and tests get a per-process secret: sessions end on restart, and no
+        # well-known value can ever sign anything.
+        settings["totetaxi.secret"] = secrets.token_urlsafe(48)
