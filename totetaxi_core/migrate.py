@@ -32,7 +32,9 @@ CORE_MIGRATIONS = "totetaxi_core:migrations/versions"
 
 
 def package_path(spec: str) -> str:
-    """``"package:relative/path"`` to an absolute filesystem path."""
+    """``"package:relative/path"`` (or an absolute path) to an absolute filesystem path."""
+    if Path(spec).is_absolute():
+        return spec
     package, _, relative = spec.partition(":")
     return str(Path(str(resources.files(package))) / relative)
 

@@ -192,10 +192,16 @@ def apply_environment(
     declared: Iterable[Setting],
     environ: Mapping[str, str] | None = None,
 ) -> None:
-    """Override ``settings`` in place from environment variables."""
+    """Override the ``declared`` keys of ``settings`` in place from environment variables.
+
+    A short alias (:data:`ENV_ALIASES`) only applies when its key is among ``declared``: a second
+    pass for plugin settings must not put raw strings back over already validated core keys.
+    """
     environ = os.environ if environ is None else environ
+    declared = list(declared)
+    keys = {setting.key for setting in declared}
     for var, key in ENV_ALIASES.items():
-        if var in environ:
+        if var in environ and key in keys:
             settings[key] = environ[var]
     for setting in declared:
         if setting.env_var in environ:

@@ -45,13 +45,20 @@ def http_exception_view(exc: HTTPException, request: Request) -> Response:
         return exc
     if exc.code is not None and exc.code < 400:
         return exc
-    response = json_error(
-        request,
-        exc.code or 500,
-        exc.title.lower().replace(" ", "_"),
-        exc.detail or exc.explanation or exc.title,
-        location="path" if exc.code == 404 else "body",
-    )
+    code = exc.code or 500
+    detail = exc.detail if isinstance(exc.detail, str) else None
+    if code == 404:
+        name, location = "path", "path"
+        description = detail if detail and detail != request.path else (
+            f"Nothing is at {request.path}."
+        )
+    elif code == 405:
+        name, location = "method", "header"
+        description = f"{request.method} is not allowed on {request.path}."
+    else:
+        name, location = exc.title.lower().replace(" ", "_"), "body"
+        description = detail or exc.explanation or exc.title
+    response = json_error(request, code, name, description, location)
     for header in ("Retry-After", "Allow", "WWW-Authenticate"):
         if header in exc.headers:
             response.headers[header] = exc.headers[header]

@@ -29,7 +29,8 @@ class Manifest:
     - ``core``: the core versions it works with, as a specifier (``">=1.0,<2"``).
     - ``auto_install``: a glue plugin enabled automatically once all its ``depends`` are.
     - ``development_only``: mock adapters; refused when ``totetaxi.environment = production``.
-    - ``migrations``: its Alembic versions folder as ``"package:path"``, or ``None``.
+    - ``migrations``: its Alembic versions folder as ``"package:path"`` (or an absolute path),
+      or ``None`` for a plugin without tables.
     - ``seed``: a :data:`SeedFunction` run once when the plugin is first installed.
     """
 

@@ -1,0 +1,138 @@
+"""Migrations: core and plugin branches, install records, seed once, refusing a stale schema."""
+
+from __future__ import annotations
+
+import dataclasses
+import shutil
+import textwrap
+
+import pytest
+import sqlalchemy as sa
+from alembic.autogenerate import compare_metadata
+from alembic.runtime.migration import MigrationContext
+
+import totetaxi_example
+from conftest import base_settings
+from totetaxi_core import make_app
+from totetaxi_core.db import make_engine, metadata
+from totetaxi_core.errors import SchemaBehindError
+from totetaxi_core.migrate import migrate, package_path
+from totetaxi_core.platform import prepare
+
+
+@pytest.fixture
+def empty_db(backend):
+    url = backend.empty_url()
+    yield url
+    backend.drop(url)
+
+
+def _platform(url, **overrides):
+    return prepare(base_settings(url, **overrides), environ={})
+
+
+def _migrate(url, **overrides):
+    platform = _platform(url, **overrides)
+    engine = make_engine(platform.settings)
+    try:
+        return migrate(platform, engine)
+    finally:
+        engine.dispose()
+
+
+def _scalar(url, sql):
+    engine = sa.create_engine(url)
+    try:
+        with engine.connect() as conn:
+            return conn.execute(sa.text(sql)).all()
+    finally:
+        engine.dispose()
+
+
+def test_app_refuses_an_unmigrated_database_and_names_the_command(empty_db):
+    with pytest.raises(SchemaBehindError) as caught:
+        make_app(_platform(empty_db))
+    message = str(caught.value)
+    assert "'core' is behind" in message
+    assert "run `totetaxi migrate testing.ini`" in message
+
+
+def test_migrate_installs_seeds_once_and_is_idempotent(empty_db):
+    report = _migrate(empty_db)
+    assert "installed core 1.0.0" in report
+    assert "installed example 1.0.0" in report
+    assert "loaded seed data of example" in report
+    assert "installed example_glue 1.0.0" in report
+    rows = dict(_scalar(empty_db, "SELECT name, version FROM installed_plugins"))
+    assert rows == {"core": "1.0.0", "example": "1.0.0", "example_glue": "1.0.0"}
+
+    again = _migrate(empty_db)
+    assert [line for line in again if line.startswith(("installed", "loaded"))] == []
+    assert _scalar(empty_db, "SELECT count(*) FROM example_notes") == [(1,)]
+    app = make_app(_platform(empty_db))  # serves now
+    app.registry["dbengine"].dispose()
+
+
+def test_migrations_match_the_models(db_url):
+    engine = sa.create_engine(db_url)
+    try:
+        with engine.connect() as conn:
+            diff = compare_metadata(MigrationContext.configure(conn), metadata)
+    finally:
+        engine.dispose()
+    assert diff == []
+
+
+def test_a_changed_plugin_version_is_refused_until_migrated(db_url, monkeypatch):
+    bumped = dataclasses.replace(totetaxi_example.manifest, version="1.1.0")
+    monkeypatch.setattr(totetaxi_example, "manifest", bumped)
+    with pytest.raises(SchemaBehindError, match=r"'example' is installed at version 1\.0\.0 but the code is 1\.1\.0"):
+        make_app(_platform(db_url))
+    assert "upgraded example 1.0.0 -> 1.1.0" in _migrate(db_url)
+    make_app(_platform(db_url)).registry["dbengine"].dispose()
+    assert dict(_scalar(db_url, "SELECT name, version FROM installed_plugins"))["example"] == "1.1.0"
+
+
+NEW_REVISION = '''
+"""example: extra table"""
+import sqlalchemy as sa
+from alembic import op
+
+revision = "e0002"
+down_revision = "e0001"
+branch_labels = None
+depends_on = None
+
+
+def upgrade():
+    op.create_table("example_extra", sa.Column("id", sa.Integer(), primary_key=True))
+
+
+def downgrade():
+    op.drop_table("example_extra")
+'''
+
+
+def test_a_plugin_schema_behind_its_code_is_refused_until_migrated(db_url, monkeypatch, tmp_path):
+    versions = tmp_path / "versions"
+    shutil.copytree(package_path(totetaxi_example.manifest.migrations), versions)
+    (versions / "e0002_extra.py").write_text(textwrap.dedent(NEW_REVISION))
+    moved = dataclasses.replace(totetaxi_example.manifest, migrations=str(versions))
+    monkeypatch.setattr(totetaxi_example, "manifest", moved)
+
+    with pytest.raises(SchemaBehindError) as caught:
+        make_app(_platform(db_url))
+    assert "'example' is behind its code (needs revision e0002)" in str(caught.value)
+    assert "'core'" not in str(caught.value)
+
+    _migrate(db_url)
+    assert _scalar(db_url, "SELECT count(*) FROM example_extra") == [(0,)]
+    make_app(_platform(db_url)).registry["dbengine"].dispose()
+
+
+def test_disabling_a_plugin_keeps_its_tables_and_migrate_still_works(db_url):
+    report = _migrate(db_url, **{"totetaxi.plugins": ""})
+    assert report == ["schema at head for: core"]
+    app = make_app(_platform(db_url, **{"totetaxi.plugins": ""}))
+    app.registry["dbengine"].dispose()
+    assert _scalar(db_url, "SELECT count(*) FROM example_notes") == [(1,)]

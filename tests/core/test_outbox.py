@@ -1,0 +1,131 @@
+"""The transactional outbox in eager mode (tasks run in-process after commit)."""
+
+from __future__ import annotations
+
+import datetime as dt
+import uuid
+
+import pytest
+import transaction
+from sqlalchemy import func, select
+
+from totetaxi_core.context import Context
+from totetaxi_core.db import get_tm_session
+from totetaxi_core.tasks import OutboxMessage, OutboxStatus, sweep
+from totetaxi_example.models import ExampleTaskRun
+
+
+def _session(app):
+    return app.app.registry["dbsession_factory"]()
+
+
+def _runs(app, label=None):
+    with _session(app) as s:
+        q = select(func.count()).select_from(ExampleTaskRun)
+        if label:
+            q = q.where(ExampleTaskRun.label == label)
+        return s.scalar(q)
+
+
+def _outbox(app):
+    with _session(app) as s:
+        return list(s.scalars(select(OutboxMessage)))
+
+
+def test_committed_request_runs_its_task_once(testapp):
+    note = testapp.post_json("/api/v1/example/notes", {"text": "hello"}, status=201).json
+    with _session(testapp) as s:
+        runs = list(s.scalars(select(ExampleTaskRun)))
+    assert [(str(r.note_id), r.label) for r in runs] == [(note["id"], "created")]
+    [message] = _outbox(testapp)
+    assert message.task == "example.record_note"
+    assert message.status == OutboxStatus.DONE
+    assert message.attempts == 1
+    assert message.completed_at is not None and message.completed_at.tzinfo is not None
+
+
+def test_rolled_back_request_sends_nothing(testapp):
+    testapp.post_json(
+        "/api/v1/example/notes", {"text": "doomed", "fail_after_enqueue": True}, status=500
+    )
+    assert _outbox(testapp) == []
+    assert _runs(testapp) == 0
+    items = testapp.get("/api/v1/example/notes").json["items"]
+    assert "doomed" not in [i["text"] for i in items]
+
+
+def test_request_id_is_kept_on_the_outbox_row(testapp):
+    testapp.post_json(
+        "/api/v1/example/notes", {"text": "traced"}, headers={"X-Request-ID": "req-trace-42"}
+    )
+    [message] = _outbox(testapp)
+    assert message.request_id == "req-trace-42"
+
+
+def test_failing_task_stays_pending_and_the_sweep_runs_it_later(testapp):
+    # flaky fails twice in this process, then succeeds.
+    testapp.post_json("/api/v1/example/notes", {"text": "flaky", "flaky_times": 2}, status=201)
+    [message] = _outbox(testapp)
+    assert message.status == OutboxStatus.PENDING
+    assert message.attempts == 1
+    assert "flaky failure 1 of 2" in message.last_error
+    registry = testapp.app.registry
+    assert sweep(registry, pending_grace=dt.timedelta(0)) == 1
+    assert _outbox(testapp)[0].attempts == 2
+    assert _runs(testapp, "flaky") == 0
+    sweep(registry, pending_grace=dt.timedelta(0))
+    [message] = _outbox(testapp)
+    assert message.status == OutboxStatus.DONE
+    assert message.attempts == 3
+    assert _runs(testapp, "flaky") == 1
+    # Done messages are never run again.
+    assert sweep(registry, pending_grace=dt.timedelta(0)) == 0
+    assert _runs(testapp, "flaky") == 1
+
+
+def test_a_task_gives_up_after_the_maximum_attempts(make_testapp):
+    app = make_testapp(**{"totetaxi.outbox_max_attempts": 2})
+    app.post_json("/api/v1/example/notes", {"text": "x", "flaky_times": 5}, status=201)
+    sweep(app.app.registry, pending_grace=dt.timedelta(0))
+    [message] = _outbox(app)
+    assert message.status == OutboxStatus.FAILED
+    assert message.attempts == 2
+    assert sweep(app.app.registry, pending_grace=dt.timedelta(0)) == 0
+
+
+def test_the_sweep_leaves_fresh_pending_rows_to_the_relay(testapp):
+    registry = testapp.app.registry
+    tm = transaction.TransactionManager(explicit=True)
+    with tm:
+        session = get_tm_session(registry["dbsession_factory"], tm)
+        session.add(OutboxMessage(task="example.record_note", args=[str(uuid.uuid4())], kwargs={}))
+    # Written without the after-commit relay (as if the process died right after commit).
+    assert sweep(registry) == 0  # younger than the grace period
+
+
+def _ctx(registry, tm):
+    return Context(registry=registry, dbsession=get_tm_session(registry["dbsession_factory"], tm),
+                   transaction_manager=tm)
+
+
+def test_enqueue_refuses_unknown_tasks_and_unserialisable_arguments(testapp):
+    registry = testapp.app.registry
+    tm = transaction.TransactionManager(explicit=True)
+    tm.begin()
+    ctx = _ctx(registry, tm)
+    with pytest.raises(LookupError, match="unknown task 'example.nope'"):
+        ctx.enqueue("example.nope")
+    with pytest.raises(TypeError, match="JSON-serialisable"):
+        ctx.enqueue("example.record_note", object())
+    tm.abort()
+
+
+def test_a_duplicate_delivery_does_the_work_once(testapp):
+    from totetaxi_core.tasks import execute
+
+    testapp.post_json("/api/v1/example/notes", {"text": "once"}, status=201)
+    [message] = _outbox(testapp)
+    registry = testapp.app.registry
+    spec = registry.tasks[message.task]
+    assert execute(registry, spec, str(message.id), message.args, message.kwargs) is False
+    assert _runs(testapp) == 1

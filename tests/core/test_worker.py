@@ -1,0 +1,221 @@
+"""Background work through a real Redis broker and a real Celery worker process (PostgreSQL)."""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+import shutil
+import subprocess
+import sys
+import time
+import uuid
+from pathlib import Path
+
+import pytest
+import redis
+from sqlalchemy import func, select
+from webtest import TestApp
+
+from conftest import base_settings, free_port
+from totetaxi_core import make_app
+from totetaxi_core.platform import prepare
+from totetaxi_core.tasks import OutboxMessage, OutboxStatus, sweep
+from totetaxi_example.models import ExampleTaskRun
+
+pytestmark = [pytest.mark.postgresql, pytest.mark.redis, pytest.mark.worker]
+
+WAIT_SECONDS = 40
+
+
+def _write_ini(path: Path, settings: dict[str, str]) -> Path:
+    lines = ["[app:main]", "use = egg:totetaxi-core"]
+    lines += [f"{key} = {value}" for key, value in settings.items()]
+    path.write_text("\n".join(lines) + "\n")
+    return path
+
+
+class Worker:
+    """A `totetaxi worker` subprocess (solo pool), stopped by its pid."""
+
+    def __init__(self, ini: Path, log: Path) -> None:
+        self.log = log
+        env = {k: v for k, v in os.environ.items() if not k.startswith("TOTETAXI_")}
+        self.process = subprocess.Popen(
+            [sys.executable, "-m", "totetaxi_core.cli", "worker", str(ini),
+             "--pool=solo", "--without-gossip", "--without-mingle", "--without-heartbeat"],
+            stdout=log.open("w"), stderr=subprocess.STDOUT, env=env,
+        )
+        deadline = time.monotonic() + WAIT_SECONDS
+        while "ready." not in log.read_text():
+            if self.process.poll() is not None or time.monotonic() > deadline:
+                self.stop()
+                pytest.fail(f"worker did not start:\n{log.read_text()[-3000:]}")
+            time.sleep(0.2)
+
+    def stop(self) -> None:
+        if self.process.poll() is None:
+            self.process.terminate()
+            try:
+                self.process.wait(10)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                self.process.wait(5)
+
+
+def _wait_for(predicate, what: str, worker: Worker | None = None):
+    deadline = time.monotonic() + WAIT_SECONDS
+    while time.monotonic() < deadline:
+        value = predicate()
+        if value:
+            return value
+        time.sleep(0.2)
+    log = worker.log.read_text()[-3000:] if worker else ""
+    pytest.fail(f"timed out waiting for {what}\n{log}")
+
+
+@pytest.fixture
+def pg_url(pg_backend):
+    url = pg_backend.new_url()
+    yield url
+    pg_backend.drop(url)
+
+
+@pytest.fixture
+def queue(redis_url):
+    name = f"tt-test-{uuid.uuid4().hex[:10]}"
+    yield name
+    client = redis.Redis.from_url(redis_url)
+    for key in client.scan_iter(f"*{name}*"):
+        client.delete(key)
+
+
+def _settings(db_url: str, broker_url: str, queue: str) -> dict[str, str]:
+    return base_settings(
+        db_url,
+        **{"totetaxi.tasks_mode": "broker", "totetaxi.broker_url": broker_url,
+           "totetaxi.task_queue": queue},
+    )
+
+
+def _app(settings) -> TestApp:
+    return TestApp(make_app(prepare(settings, environ={})))
+
+
+def _runs(app, label=None) -> int:
+    with app.app.registry["dbsession_factory"]() as s:
+        q = select(func.count()).select_from(ExampleTaskRun)
+        if label:
+            q = q.where(ExampleTaskRun.label == label)
+        return s.scalar(q)
+
+
+def _messages(app) -> list[OutboxMessage]:
+    with app.app.registry["dbsession_factory"]() as s:
+        return list(s.scalars(select(OutboxMessage).order_by(OutboxMessage.created_at)))
+
+
+def test_worker_runs_committed_tasks_and_never_rolled_back_ones(pg_url, redis_url, queue, tmp_path):
+    settings = _settings(pg_url, redis_url, queue)
+    worker = Worker(_write_ini(tmp_path / "worker.ini", settings), tmp_path / "worker.log")
+    try:
+        app = _app(settings)
+        app.post_json("/api/v1/example/notes", {"text": "doomed", "fail_after_enqueue": True},
+                      status=500)
+        note = app.post_json("/api/v1/example/notes", {"text": "kept"}, status=201).json
+        [message] = _messages(app)
+        assert message.args == [note["id"]]
+        _wait_for(lambda: _runs(app) == 1, "the committed task to run", worker)
+        _wait_for(lambda: _messages(app)[0].status == OutboxStatus.DONE, "the done mark", worker)
+        # Give a wrongly sent doomed task every chance to show up, then check it never ran.
+        app.post_json("/api/v1/example/notes", {"text": "barrier"}, status=201)
+        _wait_for(lambda: _runs(app) == 2, "the barrier task", worker)
+        assert len(_messages(app)) == 2
+        with app.app.registry["dbsession_factory"]() as s:
+            labels = [r.label for r in s.scalars(select(ExampleTaskRun))]
+        assert labels == ["created", "created"]
+        app.app.registry["dbengine"].dispose()
+    finally:
+        worker.stop()
+
+
+def test_worker_retries_a_failing_task_with_backoff(pg_url, redis_url, queue, tmp_path):
+    settings = _settings(pg_url, redis_url, queue)
+    worker = Worker(_write_ini(tmp_path / "worker.ini", settings), tmp_path / "worker.log")
+    try:
+        app = _app(settings)
+        app.post_json("/api/v1/example/notes", {"text": "flaky", "flaky_times": 2}, status=201)
+        _wait_for(lambda: _runs(app, "flaky") == 1, "the flaky task to succeed", worker)
+        [message] = _messages(app)
+        assert message.status == OutboxStatus.DONE
+        assert message.attempts == 3  # two failures, then success
+        assert "Retry in" in worker.log.read_text()
+        app.app.registry["dbengine"].dispose()
+    finally:
+        worker.stop()
+
+
+@pytest.fixture
+def private_redis(tmp_path):
+    """A Redis server of our own on a free port, started and stopped by the test."""
+    binary = shutil.which("redis-server")
+    if binary is None:
+        from conftest import service_unavailable
+
+        service_unavailable("redis-server binary", "not on PATH")
+    port = free_port()
+
+    class Server:
+        url = f"redis://127.0.0.1:{port}/0"
+        process: subprocess.Popen | None = None
+
+        def start(self):
+            self.process = subprocess.Popen(
+                [binary, "--bind", "127.0.0.1", "--port", str(port), "--save", "",
+                 "--appendonly", "no", "--dir", str(tmp_path)],
+                stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+            )
+            client = redis.Redis(host="127.0.0.1", port=port)
+            deadline = time.monotonic() + 10
+            while True:
+                try:
+                    client.ping()
+                    return
+                except redis.ConnectionError:
+                    if time.monotonic() > deadline:
+                        raise
+                    time.sleep(0.1)
+
+        def stop(self):
+            if self.process and self.process.poll() is None:
+                self.process.terminate()
+                self.process.wait(10)
+
+    server = Server()
+    yield server
+    server.stop()
+
+
+def test_task_committed_while_the_broker_is_down_runs_once_it_is_back(
+    pg_url, private_redis, tmp_path
+):
+    settings = _settings(pg_url, private_redis.url, "tt-outage")
+    app = _app(settings)
+    started = time.monotonic()
+    note = app.post_json("/api/v1/example/notes", {"text": "during outage"}, status=201).json
+    assert time.monotonic() - started < 15  # the request does not hang on the dead broker
+    [message] = _messages(app)
+    assert message.status == OutboxStatus.PENDING
+    assert message.sends == 0
+
+    private_redis.start()
+    worker = Worker(_write_ini(tmp_path / "worker.ini", settings), tmp_path / "worker.log")
+    try:
+        assert _runs(app) == 0
+        assert sweep(app.app.registry, pending_grace=dt.timedelta(0)) == 1
+        _wait_for(lambda: _runs(app) == 1, "the swept task to run", worker)
+        [message] = _messages(app)
+        assert message.status == OutboxStatus.DONE
+        assert message.args == [note["id"]]
+        app.app.registry["dbengine"].dispose()
+    finally:
+        worker.stop()

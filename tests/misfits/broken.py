@@ -1,0 +1,3 @@
+"""Fails at import time with a recognisable message."""
+
+raise ValueError("misfit plugin broken exploded on purpose")

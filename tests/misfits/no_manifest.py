@@ -1,0 +1,5 @@
+"""Has includeme but no manifest."""
+
+
+def includeme(config):
+    pass
