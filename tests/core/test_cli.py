@@ -1,0 +1,98 @@
+"""The `totetaxi` command as ops run it: a real process, a real .ini file."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def run(*args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
+    base = {k: v for k, v in os.environ.items() if not k.startswith("TOTETAXI_")}
+    base.update(env or {})
+    return subprocess.run(
+        [sys.executable, "-m", "totetaxi_core.cli", *args],
+        capture_output=True, text=True, env=base, timeout=120, cwd=ROOT,
+    )
+
+
+@pytest.fixture
+def ini(tmp_path: Path) -> Path:
+    path = tmp_path / "site.ini"
+    path.write_text(
+        "[app:main]\nuse = egg:totetaxi-core\n"
+        f"sqlalchemy.url = sqlite:///{tmp_path / 'site.sqlite'}\n"
+        "totetaxi.plugins = example\n"
+    )
+    return path
+
+
+def test_migrate_then_plugins_list_shows_installed_versions(ini):
+    migrated = run("migrate", str(ini))
+    assert migrated.returncode == 0, migrated.stderr
+    assert "installed example 1.0.0" in migrated.stdout
+
+    listed = run("plugins", "list", str(ini))
+    assert listed.returncode == 0, listed.stderr
+    header, *rows = listed.stdout.strip().splitlines()
+    assert header.split() == ["NAME", "VERSION", "DEPENDS", "PROVIDES", "ENABLED", "INSTALLED",
+                              "DISTRIBUTION"]
+    table = {row.split()[0]: row.split() for row in rows if row.strip()}
+    assert table["example"][:6] == ["example", "1.0.0", "-", "example_slot", "yes", "1.0.0"]
+    assert table["example_glue"][:6] == ["example_glue", "1.0.0", "example", "-", "yes", "1.0.0"]
+
+
+def test_plugins_list_marks_disabled_plugins(ini):
+    run("migrate", str(ini))
+    listed = run("plugins", "list", str(ini), env={"TOTETAXI_PLUGINS_DISABLED": "example_glue"})
+    row = next(line for line in listed.stdout.splitlines() if line.startswith("example_glue"))
+    assert row.split()[4] == "disabled"
+
+
+def test_plugins_list_of_development_ini_shows_the_installed_example(tmp_path):
+    listed = run(
+        "plugins", "list", "development.ini",
+        env={"TOTETAXI_DATABASE_URL": f"sqlite:///{tmp_path / 'dev.sqlite'}"},
+    )
+    assert listed.returncode == 0, listed.stderr
+    row = next(line for line in listed.stdout.splitlines() if line.startswith("example "))
+    assert row.split()[4] == "no"
+
+
+def test_plugins_show(ini):
+    shown = run("plugins", "show", "example", str(ini))
+    assert shown.returncode == 0, shown.stderr
+    assert "distribution:  totetaxi-example 1.0.0" in shown.stdout
+    assert "example.max_notes (int, default 100, env TOTETAXI_EXAMPLE__MAX_NOTES)" in shown.stdout
+    missing = run("plugins", "show", "nope", str(ini))
+    assert missing.returncode == 1
+    assert "No plugin named 'nope' is installed" in missing.stderr
+
+
+def test_startup_errors_are_sentences_not_tracebacks(ini):
+    result = run("migrate", str(ini), env={"TOTETAXI_PLUGINS": "example nonexistent"})
+    assert result.returncode == 2
+    assert "totetaxi cannot start:" in result.stderr
+    assert "Unknown plugin 'nonexistent'" in result.stderr
+    assert "totetaxi-example 1.0.0" in result.stderr
+    assert "Traceback" not in result.stderr
+
+    bad = run("migrate", str(ini), env={"TOTETAXI_EXAMPLE__MAX_NOTES": "many"})
+    assert bad.returncode == 2
+    assert "Setting 'example.max_notes' must be a whole number" in bad.stderr
+
+
+def test_production_ini_refuses_to_start_without_a_strong_secret(tmp_path):
+    env = {"TOTETAXI_DATABASE_URL": f"sqlite:///{tmp_path / 'p.sqlite'}",
+           "TOTETAXI_BROKER_URL": "redis://127.0.0.1:1/0"}
+    missing = run("migrate", "production.ini", env=env)
+    assert missing.returncode == 2
+    assert "'totetaxi.secret' is missing" in missing.stderr
+    weak = run("migrate", "production.ini", env={**env, "TOTETAXI_SECRET": "changeme"})
+    assert weak.returncode == 2
+    assert "too weak" in weak.stderr
