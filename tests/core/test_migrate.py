@@ -8,11 +8,11 @@ import textwrap
 
 import pytest
 import sqlalchemy as sa
+import totetaxi_example
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
-
-import totetaxi_example
 from conftest import base_settings
+
 from totetaxi_core import make_app
 from totetaxi_core.db import make_engine, metadata
 from totetaxi_core.errors import SchemaBehindError
@@ -86,11 +86,13 @@ def test_migrations_match_the_models(db_url):
 def test_a_changed_plugin_version_is_refused_until_migrated(db_url, monkeypatch):
     bumped = dataclasses.replace(totetaxi_example.manifest, version="1.1.0")
     monkeypatch.setattr(totetaxi_example, "manifest", bumped)
-    with pytest.raises(SchemaBehindError, match=r"'example' is installed at version 1\.0\.0 but the code is 1\.1\.0"):
+    expected = r"'example' is installed at version 1\.0\.0 but the code is 1\.1\.0"
+    with pytest.raises(SchemaBehindError, match=expected):
         make_app(_platform(db_url))
     assert "upgraded example 1.0.0 -> 1.1.0" in _migrate(db_url)
     make_app(_platform(db_url)).registry["dbengine"].dispose()
-    assert dict(_scalar(db_url, "SELECT name, version FROM installed_plugins"))["example"] == "1.1.0"
+    versions = dict(_scalar(db_url, "SELECT name, version FROM installed_plugins"))
+    assert versions["example"] == "1.1.0"
 
 
 NEW_REVISION = '''

@@ -8,11 +8,11 @@ import uuid
 import pytest
 import transaction
 from sqlalchemy import func, select
+from totetaxi_example.models import ExampleTaskRun
 
 from totetaxi_core.context import Context
 from totetaxi_core.db import get_tm_session
 from totetaxi_core.tasks import OutboxMessage, OutboxStatus, sweep
-from totetaxi_example.models import ExampleTaskRun
 
 
 def _session(app):
@@ -113,7 +113,7 @@ def test_enqueue_refuses_unknown_tasks_and_unserialisable_arguments(testapp):
     tm = transaction.TransactionManager(explicit=True)
     tm.begin()
     ctx = _ctx(registry, tm)
-    with pytest.raises(LookupError, match="unknown task 'example.nope'"):
+    with pytest.raises(LookupError, match=r"unknown task 'example\.nope'"):
         ctx.enqueue("example.nope")
     with pytest.raises(TypeError, match="JSON-serialisable"):
         ctx.enqueue("example.record_note", object())

@@ -8,9 +8,9 @@ import uuid
 import pytest
 import sqlalchemy as sa
 from sqlalchemy import select
+from totetaxi_example.models import ExampleNote
 
 from totetaxi_core.db import metadata
-from totetaxi_example.models import ExampleNote
 
 
 @pytest.fixture
@@ -44,7 +44,7 @@ def test_mixins_give_uuid_keys_and_aware_timestamps(session):
 
 
 def test_naive_datetimes_are_refused(session):
-    note = ExampleNote(text="naive", deleted_at=dt.datetime(2026, 1, 1))  # noqa: DTZ001
+    note = ExampleNote(text="naive", deleted_at=dt.datetime(2026, 1, 1))
     session.add(note)
     with pytest.raises(sa.exc.StatementError, match="naive datetime"):
         session.commit()

@@ -13,14 +13,14 @@ from pathlib import Path
 
 import pytest
 import redis
+from conftest import base_settings, free_port
 from sqlalchemy import func, select
+from totetaxi_example.models import ExampleTaskRun
 from webtest import TestApp
 
-from conftest import base_settings, free_port
 from totetaxi_core import make_app
 from totetaxi_core.platform import prepare
 from totetaxi_core.tasks import OutboxMessage, OutboxStatus, sweep
-from totetaxi_example.models import ExampleTaskRun
 
 pytestmark = [pytest.mark.postgresql, pytest.mark.redis, pytest.mark.worker]
 

@@ -11,7 +11,9 @@ from pyramid.config import Configurator
 from pyramid.httpexceptions import HTTPException, HTTPInternalServerError
 from pyramid.request import Request
 from pyramid.response import Response
+from pyramid_retry import is_last_attempt, mark_error_retryable
 
+from ..db.retry import is_transient
 from ..errors import CapacityExhausted, InvalidDraft
 
 log = logging.getLogger("totetaxi.api")
@@ -74,6 +76,17 @@ def capacity_view(exc: CapacityExhausted, request: Request) -> Response:
 
 
 def unexpected_error_view(exc: Exception, request: Request) -> Response:
+    if is_transient(exc):
+        # Tag it so pyramid_retry replays the request (see totetaxi_core.db.retry).
+        mark_error_retryable(exc)
+        if not is_last_attempt(request):
+            return Response(status=503)  # discarded: pyramid_retry runs the request again
+        log.warning("giving up on %s %s after retries: %s", request.method, request.path, exc)
+        response = json_error(
+            request, 503, "server", "The system is busy with a conflicting change; try again."
+        )
+        response.headers["Retry-After"] = "1"
+        return response
     # Log with the request id so the answer a client saw can be found in the logs.
     log.error("unhandled error on %s %s", request.method, request.path, exc_info=exc)
     if not _is_api(request):

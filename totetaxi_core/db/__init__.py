@@ -8,10 +8,12 @@ from __future__ import annotations
 
 from pyramid.config import Configurator
 from pyramid.request import Request
+from pyramid.tweens import EXCVIEW
 from sqlalchemy.orm import Session
 
 from .meta import Base, metadata
 from .mixins import SoftDelete, Timestamps, UUIDPrimaryKey
+from .retry import is_transient
 from .session import get_tm_session, make_engine, make_session_factory
 from .types import UTCDateTime, utcnow
 
@@ -22,6 +24,7 @@ __all__ = [
     "UTCDateTime",
     "UUIDPrimaryKey",
     "get_tm_session",
+    "is_transient",
     "make_engine",
     "make_session_factory",
     "metadata",
@@ -45,3 +48,4 @@ def includeme(config: Configurator) -> None:
     config.registry["dbengine"] = engine
     config.registry["dbsession_factory"] = make_session_factory(engine)
     config.add_request_method(_dbsession, "dbsession", reify=True)
+    config.add_tween("totetaxi_core.db.retry.flush_tween_factory", under=EXCVIEW)

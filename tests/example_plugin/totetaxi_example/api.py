@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from typing import Any
 
 from cornice import Service
@@ -11,12 +12,13 @@ from sqlalchemy import func, select
 
 from totetaxi_core.api import API_PREFIX
 
-from .models import ExampleNote
+from .models import ExampleCounter, ExampleNote
 from .schemas import NoteRequest
 
 notes = Service(
     name="example_notes", path=API_PREFIX + "/example/notes", description="Example notes"
 )
+counter = Service(name="example_counter", path=API_PREFIX + "/example/counters/{name}")
 hello = Service(name="example_hello", path=API_PREFIX + "/example/hello")
 
 
@@ -53,3 +55,20 @@ def create_note(request: Request) -> dict[str, Any]:
         raise RuntimeError("failing on purpose after enqueue")
     request.response.status_code = 201
     return {"id": str(note.id), "text": note.text}
+
+
+@counter.post()
+def increment(request: Request) -> dict[str, Any]:
+    """Read-then-write under SERIALIZABLE: concurrent calls conflict and pyramid_retry replays."""
+    session = request.dbsession
+    if session.get_bind().dialect.name == "postgresql":
+        session.connection(execution_options={"isolation_level": "SERIALIZABLE"})
+    name = request.matchdict["name"]
+    row = session.get(ExampleCounter, name)
+    if row is None:
+        row = ExampleCounter(name=name, value=0)
+        session.add(row)
+    current = row.value
+    time.sleep(0.02)  # widen the window so that concurrent requests really overlap
+    row.value = current + 1
+    return {"value": row.value, "attempt": request.environ.get("retry.attempt", 0)}

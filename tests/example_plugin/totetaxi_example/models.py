@@ -23,3 +23,12 @@ class ExampleTaskRun(UUIDPrimaryKey, Timestamps, Base):
         Uuid, ForeignKey("example_notes.id", ondelete="CASCADE")
     )
     label: Mapped[str] = mapped_column(String(100))
+
+
+class ExampleCounter(Base):
+    """A named counter, incremented under SERIALIZABLE isolation to provoke retries."""
+
+    __tablename__ = "example_counters"
+
+    name: Mapped[str] = mapped_column(String(50), primary_key=True)
+    value: Mapped[int] = mapped_column(default=0)

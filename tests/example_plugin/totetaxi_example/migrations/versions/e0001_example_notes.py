@@ -46,7 +46,16 @@ def upgrade() -> None:
     )
 
 
+    op.create_table(
+        "example_counters",
+        sa.Column("name", sa.String(length=50), nullable=False),
+        sa.Column("value", sa.Integer(), nullable=False),
+        sa.PrimaryKeyConstraint("name", name=op.f("pk_example_counters")),
+    )
+
+
 def downgrade() -> None:
+    op.drop_table("example_counters")
     op.drop_table("example_task_runs")
     op.drop_index(op.f("ix_example_notes_deleted_at"), table_name="example_notes")
     op.drop_table("example_notes")
