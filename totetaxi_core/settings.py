@@ -33,7 +33,8 @@ ENV_ALIASES: dict[str, str] = {
     "TOTETAXI_TASKS_MODE": "totetaxi.tasks_mode",
 }
 
-#: Secrets that look long enough but are placeholders somebody forgot to replace.
+#: Words that mark a placeholder somebody forgot to replace: a secret containing one is refused
+#: (a random 32+ character token contains one by chance about once in a few hundred thousand).
 WEAK_SECRETS = frozenset(
     {"changeme", "change-me", "secret", "password", "totetaxi", "development", "test", "seekrit"}
 )
@@ -250,7 +251,7 @@ def check_secret(settings: MutableMapping[str, Any]) -> None:
             )
         if (
             len(secret) < MIN_SECRET_LENGTH
-            or secret.lower() in WEAK_SECRETS
+            or any(word in secret.lower() for word in WEAK_SECRETS)
             or len(set(secret)) < 10
         ):
             raise SettingsError(

@@ -153,9 +153,10 @@ class PluginSet:
                     )
                 return
             if not plugin.loaded:
+                needed = f", needed by '{wanted_by}'," if wanted_by else ""
                 problems.append(
                     f"Plugin '{name}' (distribution {plugin.distribution} "
-                    f"{plugin.distribution_version}) failed to import: {plugin.error}"
+                    f"{plugin.distribution_version}){needed} failed to import: {plugin.error}"
                 )
                 return
             enabled[name] = plugin
@@ -226,9 +227,11 @@ class PluginSet:
         problems = []
         for slot, names in sorted(providers.items()):
             if len(names) > 1:
+                quoted = [repr(n) for n in sorted(names)]
+                listed = ", ".join(quoted[:-1]) + " and " + quoted[-1]
+                which = "both" if len(names) == 2 else "all"
                 problems.append(
-                    f"Plugins {' and '.join(repr(n) for n in sorted(names))} both provide the "
-                    f"'{slot}' slot; enable only one of them."
+                    f"Plugins {listed} {which} provide the '{slot}' slot; enable only one of them."
                 )
         for plugin in enabled:
             for slot in plugin.manifest.requires:
