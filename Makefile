@@ -32,6 +32,10 @@ test: setup
 	$(BIN)/ruff check .
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
+bench: setup
+	$(BIN)/python -m pip install --quiet $(foreach p,$(TEST_PLUGINS),-e $(dir $(p)))
+	$(BIN)/python bench/core_overhead.py
+
 lint: setup
 	$(BIN)/ruff check .
 

@@ -208,3 +208,26 @@ def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         return s.getsockname()[1]
+
+
+_service_counts: dict[str, dict[str, int]] = {}
+
+
+def pytest_runtest_logreport(report: pytest.TestReport) -> None:
+    if report.when != "call" and not (report.when == "setup" and report.outcome != "passed"):
+        return
+    for marker in ("postgresql", "redis", "worker"):
+        if marker in report.keywords:
+            counts = _service_counts.setdefault(marker, {"passed": 0, "failed": 0, "skipped": 0})
+            counts[report.outcome] += 1
+
+
+def pytest_terminal_summary(terminalreporter: Any) -> None:
+    """Show how many tests really ran against each service (CI must not skip them)."""
+    terminalreporter.section("services exercised")
+    for marker in ("postgresql", "redis", "worker"):
+        counts = _service_counts.get(marker, {"passed": 0, "failed": 0, "skipped": 0})
+        terminalreporter.write_line(
+            f"{marker} tests - passed {counts['passed']}, failed {counts['failed']}, "
+            f"skipped {counts['skipped']}"
+        )

@@ -20,7 +20,8 @@ pytestmark = pytest.mark.postgresql
 @pytest.fixture
 def server(pg_backend):
     url = pg_backend.new_url()
-    app = make_app(prepare(base_settings(url, **{"retry.attempts": 30}), environ={}))
+    settings = base_settings(url, **{"retry.attempts": 30, "example.counter_delay_ms": 20})
+    app = make_app(prepare(settings, environ={}))
     srv = waitress.create_server(app, host="127.0.0.1", port=0, threads=8)
     thread = threading.Thread(target=srv.run, daemon=True)
     thread.start()

@@ -325,7 +325,7 @@ def test_undeclared_key_under_a_plugin_prefix_is_refused(url):
     exc = refused(base_settings(url, **{"example.greetng": "hi"}))
     assert only_problem(exc) == (
         "Setting 'example.greetng' is not declared by plugin 'example' "
-        "(it declares: example.greeting, example.max_notes)."
+        "(it declares: example.counter_delay_ms, example.greeting, example.max_notes)."
     )
 
 
@@ -457,7 +457,7 @@ def test_all_bad_plugin_keys_are_reported_together(url):
     )
     assert sorted(exc.problems) == [
         "Setting 'example.greetng' is not declared by plugin 'example' "
-        "(it declares: example.greeting, example.max_notes).",
+        "(it declares: example.counter_delay_ms, example.greeting, example.max_notes).",
         "Setting 'example.max_notes' must be at least 1, got 0.",
     ]
 

@@ -69,6 +69,7 @@ def increment(request: Request) -> dict[str, Any]:
         row = ExampleCounter(name=name, value=0)
         session.add(row)
     current = row.value
-    time.sleep(0.02)  # widen the window so that concurrent requests really overlap
+    # A pause widens the window so that concurrent requests really overlap (tests set it).
+    time.sleep(request.registry.settings["example.counter_delay_ms"] / 1000)
     row.value = current + 1
     return {"value": row.value, "attempt": request.environ.get("retry.attempt", 0)}
