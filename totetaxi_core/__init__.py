@@ -8,14 +8,18 @@ dependency order, and refuses to serve a database whose schema is behind the cod
 from __future__ import annotations
 
 import logging
+import warnings
 from typing import Any
 
-from pyramid.config import Configurator
-from pyramid.router import Router
+# pyramid 2.1 and cornice still import pkg_resources (PITFALLS 1); the warning is noise for ops.
+warnings.filterwarnings("ignore", message="pkg_resources is deprecated", category=UserWarning)
 
-from .context import Context
-from .platform import Platform, prepare
-from .version import __version__
+from pyramid.config import Configurator  # noqa: E402
+from pyramid.router import Router  # noqa: E402
+
+from .context import Context  # noqa: E402
+from .platform import Platform, prepare  # noqa: E402
+from .version import __version__  # noqa: E402
 
 __all__ = ["Context", "Platform", "__version__", "main", "make_app"]
 

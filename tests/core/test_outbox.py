@@ -129,3 +129,48 @@ def test_a_duplicate_delivery_does_the_work_once(testapp):
     spec = registry.tasks[message.task]
     assert execute(registry, spec, str(message.id), message.args, message.kwargs) is False
     assert _runs(testapp) == 1
+
+
+def test_beat_schedules_the_sweep_from_the_settings(make_testapp):
+    from totetaxi_core.tasks import SWEEP_TASK
+
+    app = make_testapp(**{"totetaxi.outbox_sweep_seconds": 7})
+    celery = app.app.registry.celery
+    entry = celery.conf.beat_schedule["outbox-sweep"]
+    assert entry == {"task": SWEEP_TASK, "schedule": 7.0}
+    assert SWEEP_TASK in celery.tasks
+    assert "example.record_note" in celery.tasks  # plugin tasks are bound to the worker's app
+
+
+def test_the_sweep_task_hands_on_stuck_messages(testapp):
+    from totetaxi_core.tasks import SWEEP_TASK
+
+    registry = testapp.app.registry
+    tm = transaction.TransactionManager(explicit=True)
+    with tm:
+        session = get_tm_session(registry["dbsession_factory"], tm)
+        note_id = session.scalars(select(ExampleNote.id)).one()
+        old = dt.datetime.now(dt.UTC) - dt.timedelta(minutes=5)
+        session.add(OutboxMessage(task="example.record_note", args=[str(note_id)], kwargs={},
+                                  created_at=old, updated_at=old))
+    # Written without the after-commit relay, as if the process died right after commit.
+    assert registry.celery.tasks[SWEEP_TASK]() == 1
+    assert _runs(testapp) == 1
+    assert _outbox(testapp)[0].status == OutboxStatus.DONE
+
+
+def test_a_task_may_queue_another_task(testapp):
+    registry = testapp.app.registry
+
+    def chain(ctx, note_id):
+        ctx.enqueue("example.record_note", note_id, label="chained")
+
+    registry.tasks["example.chain"] = TaskSpec(name="example.chain", func=chain)
+    tm = transaction.TransactionManager(explicit=True)
+    with tm:
+        ctx = _ctx(registry, tm)
+        note_id = ctx.dbsession.scalars(select(ExampleNote.id)).one()
+        ctx.enqueue("example.chain", str(note_id))
+    assert _runs(testapp, "chained") == 1
+    assert sorted(m.task for m in _outbox(testapp)) == ["example.chain", "example.record_note"]
+    assert {m.status for m in _outbox(testapp)} == {OutboxStatus.DONE}

@@ -59,7 +59,9 @@ def bind_task(celery: Celery, registry: Registry, spec: TaskSpec) -> None:
             raise self.retry(exc=exc, countdown=spec.countdown(self.request.retries)) from exc
 
     run.__name__ = spec.name.replace(".", "_")
-    celery.task(name=spec.name, bind=True, max_retries=spec.max_retries)(run)
+    # shared=False: Celery would otherwise add the task to every app in the process, and an app
+    # built later (tests, a second config) would run this registry's closure.
+    celery.task(name=spec.name, bind=True, max_retries=spec.max_retries, shared=False)(run)
 
 
 def bind_sweep(celery: Celery, registry: Registry) -> None:
@@ -69,4 +71,4 @@ def bind_sweep(celery: Celery, registry: Registry) -> None:
     def run_sweep() -> int:
         return sweep(registry)
 
-    celery.task(name=SWEEP_TASK)(run_sweep)
+    celery.task(name=SWEEP_TASK, shared=False)(run_sweep)
