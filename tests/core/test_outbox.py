@@ -8,11 +8,11 @@ import uuid
 import pytest
 import transaction
 from sqlalchemy import func, select
-from totetaxi_example.models import ExampleTaskRun
+from totetaxi_example.models import ExampleNote, ExampleTaskRun
 
 from totetaxi_core.context import Context
 from totetaxi_core.db import get_tm_session
-from totetaxi_core.tasks import OutboxMessage, OutboxStatus, sweep
+from totetaxi_core.tasks import OutboxMessage, OutboxStatus, TaskSpec, sweep
 
 
 def _session(app):
