@@ -49,6 +49,8 @@ def base_settings(url: str, **overrides: Any) -> dict[str, Any]:
         "totetaxi.tasks_mode": "eager",
         "totetaxi.config_file": "testing.ini",
         "retry.attempts": "3",
+        # Tests drive the sweep themselves; an automatic one would race their assertions.
+        "totetaxi.eager_sweep": "false",
     }
     settings.update({k: str(v) if not isinstance(v, str) else v for k, v in overrides.items()})
     return settings

@@ -177,14 +177,14 @@ CORE_SETTINGS: tuple[Setting, ...] = (
         kind="bool",
         help="refuse to serve when the database schema is behind the code",
     ),
-    Setting("totetaxi.trace_hooks", False, kind="bool", help="log every hook call at DEBUG"),
-    Setting(
-        "totetaxi.log_format",
-        "text",
-        kind="choice",
-        choices=("text", "json"),
-        help="request log lines as text or one JSON object per line",
-    ),
+    Setting("totetaxi.trace_hooks", False, kind="bool",
+            help="log every hook call with its implementations and duration"),
+    Setting("totetaxi.outbox_grace_seconds", 10, kind="int", minimum=0, maximum=3600,
+            help="age of a pending outbox row before the sweep takes it over from the relay"),
+    Setting("totetaxi.outbox_resend_seconds", 900, kind="int", minimum=1, maximum=86400,
+            help="age of a sent but unfinished outbox row before the sweep sends it again"),
+    Setting("totetaxi.eager_sweep", True, kind="bool",
+            help="eager mode: sweep from the request path once a period (no beat in development)"),
 )
 
 

@@ -57,7 +57,7 @@ def test_defaults_are_filled_in_and_typed(url, tmp_path):
     assert s["totetaxi.outbox_max_attempts"] == 8
     assert s["totetaxi.check_schema"] is True
     assert s["totetaxi.trace_hooks"] is False
-    assert s["totetaxi.log_format"] == "text"
+    assert s["totetaxi.eager_sweep"] is False  # conftest switches it off
     assert s["example.greeting"] == "hello"
     assert s["example.max_notes"] == 100
     assert s["totetaxi.enabled_plugins"] == ["example", "example_glue"]
@@ -251,8 +251,8 @@ def test_bad_value_from_the_environment_names_the_key(url):
             "Setting 'totetaxi.tasks_mode' must be one of eager, broker, got 'x'.",
         ),
         (
-            {"totetaxi.log_format": "xml"},
-            "Setting 'totetaxi.log_format' must be one of text, json, got 'xml'.",
+            {"totetaxi.eager_sweep": "sometimes"},
+            "Setting 'totetaxi.eager_sweep' must be true or false, got 'sometimes'.",
         ),
         (
             {"totetaxi.tasks_mode": "broker", "totetaxi.broker_url": "http://queue:6379/0"},

@@ -14,7 +14,7 @@ from sqlalchemy.orm import Session
 from .meta import Base, metadata
 from .mixins import SoftDelete, Timestamps, UUIDPrimaryKey
 from .retry import is_transient
-from .session import get_tm_session, make_engine, make_session_factory
+from .session import get_tm_session, make_engine, make_session_factory, unit_of_work
 from .types import UTCDateTime, utcnow
 
 __all__ = [
@@ -28,6 +28,7 @@ __all__ = [
     "make_engine",
     "make_session_factory",
     "metadata",
+    "unit_of_work",
     "utcnow",
 ]
 

@@ -7,7 +7,8 @@ replay the whole request on a serialization failure.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
 from typing import Any
 
 import transaction as transaction_pkg
@@ -67,3 +68,16 @@ def get_tm_session(
     dbsession = session_factory()
     zope.sqlalchemy.register(dbsession, transaction_manager=transaction_manager)
     return dbsession
+
+
+@contextmanager
+def unit_of_work(
+    session_factory: sessionmaker[Session],
+) -> Iterator[tuple[Session, transaction_pkg.TransactionManager]]:
+    """A fresh transaction outside any request: commits on exit, aborts on an exception.
+
+    Yields the session and its transaction manager (for ``Context`` and after-commit hooks).
+    """
+    tm = transaction_pkg.TransactionManager(explicit=True)
+    with tm:
+        yield get_tm_session(session_factory, tm), tm

@@ -13,7 +13,6 @@ from typing import Any
 
 import pluggy
 from pyramid.config import Configurator
-from pyramid.request import Request
 
 from . import specs
 
@@ -50,7 +49,7 @@ class HookBus:
         try:
             return caller(**kwargs)
         finally:
-            log.debug(
+            log.info(
                 "hook %s impls=%s ms=%.2f", name, impls, (time.perf_counter() - started) * 1000
             )
 
@@ -74,8 +73,3 @@ def includeme(config: Configurator) -> None:
     config.registry.hooks = HookBus(trace=bool(settings.get("totetaxi.trace_hooks")))
     config.add_directive("add_hookimpls", _add_hookimpls)
     config.add_request_method(lambda request: request.registry.hooks, "hooks", reify=True)
-
-
-def hooks_of(request: Request) -> HookBus:
-    """The hook bus of ``request``'s application."""
-    return request.registry.hooks

@@ -2,7 +2,8 @@
 
 Every request gets ``request.request_id`` (the caller's ``X-Request-ID`` when it is a sane token,
 else a new one), echoed in the ``X-Request-ID`` response header and written on the one log line
-per request, which is JSON when ``totetaxi.log_format = json``.
+per request. The fields travel as the record's ``extra``; :class:`JsonFormatter` (the formatter of
+``production.ini``) writes them as one JSON object per line.
 """
 
 from __future__ import annotations

@@ -18,16 +18,18 @@ from pyramid.request import Request
 
 from .celery_app import SWEEP_TASK, bind_sweep, bind_task, make_celery
 from .models import OutboxMessage, OutboxStatus
-from .outbox import publish, relay, sweep
-from .runner import TaskFunction, TaskSpec, execute
+from .outbox import hand_on, publish, relay, sweep
+from .runner import TaskFunction, TaskGaveUp, TaskSpec, execute
 
 __all__ = [
     "SWEEP_TASK",
     "OutboxMessage",
     "OutboxStatus",
     "TaskFunction",
+    "TaskGaveUp",
     "TaskSpec",
     "execute",
+    "hand_on",
     "publish",
     "relay",
     "sweep",

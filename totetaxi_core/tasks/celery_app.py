@@ -8,7 +8,7 @@ from typing import Any
 from celery import Celery
 from pyramid.registry import Registry
 
-from .runner import TaskSpec, execute
+from .runner import TaskGaveUp, TaskSpec, execute
 
 log = logging.getLogger("totetaxi.tasks")
 
@@ -53,6 +53,8 @@ def bind_task(celery: Celery, registry: Registry, spec: TaskSpec) -> None:
     def run(self: Any, *args: Any, **kwargs: Any) -> None:
         try:
             execute(registry, spec, self.request.id, args, kwargs)
+        except TaskGaveUp:
+            raise  # the outbox row is failed: no more retries
         except Exception as exc:
             if self.request.retries >= spec.max_retries:
                 raise

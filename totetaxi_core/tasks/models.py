@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import datetime as dt
 import enum
-import uuid
 from typing import Any
 
 from sqlalchemy import JSON, Enum, Integer, String, Text
@@ -48,5 +47,3 @@ class OutboxMessage(UUIDPrimaryKey, Timestamps, Base):
     def __repr__(self) -> str:
         return f"<OutboxMessage {self.id} {self.task} {self.status}>"
 
-
-__all__ = ["OutboxMessage", "OutboxStatus", "uuid"]

@@ -12,15 +12,15 @@ from __future__ import annotations
 import datetime as dt
 import json
 import logging
+import time
 import uuid
 from collections.abc import Iterable
 from typing import TYPE_CHECKING, Any
 
-import transaction
 from pyramid.registry import Registry
-from sqlalchemy import or_, select
+from sqlalchemy import or_, select, update
 
-from ..db import get_tm_session, utcnow
+from ..db import unit_of_work, utcnow
 from .models import OutboxMessage, OutboxStatus
 from .runner import execute
 
@@ -48,7 +48,7 @@ def enqueue(ctx: Context, task: str, args: Iterable[Any], kwargs: dict[str, Any]
         args=args,
         kwargs=kwargs,
         status=OutboxStatus.PENDING,
-        request_id=ctx.extra.get("request_id") or getattr(ctx.request, "request_id", None),
+        request_id=ctx.extra.get("request_id"),
     )
     ctx.dbsession.add(message)
     txn = ctx.transaction_manager.get()
@@ -68,45 +68,75 @@ def _after_commit(success: bool, registry: Registry, ids: list[uuid.UUID]) -> No
         return
     try:
         relay(registry, ids)
+        if _eager(registry) and registry.settings["totetaxi.eager_sweep"]:
+            _maybe_sweep(registry)
     except Exception:
         log.exception("relaying outbox messages %s failed; the sweep will retry", ids)
 
 
-def relay(registry: Registry, ids: Iterable[uuid.UUID]) -> None:
-    """Hand committed outbox rows over: run them (eager) or publish them (broker)."""
+def _eager(registry: Registry) -> bool:
+    return registry.settings["totetaxi.tasks_mode"] == "eager"
+
+
+def _maybe_sweep(registry: Registry) -> None:
+    # Development has no beat process: sweep from the request path at most once a period.
+    now = time.monotonic()
+    if now - getattr(registry, "last_eager_sweep", 0.0) >= registry.settings[
+        "totetaxi.outbox_sweep_seconds"
+    ]:
+        registry.last_eager_sweep = now
+        sweep(registry)
+
+
+def relay(registry: Registry, ids: Iterable[uuid.UUID]) -> int:
+    """Hand committed outbox rows on; stop at the first broker refusal (the sweep retries).
+
+    Returns how many were handed on.
+    """
+    handed = 0
     for message_id in ids:
-        if registry.settings["totetaxi.tasks_mode"] == "eager":
-            run_now(registry, message_id)
-        else:
-            publish(registry, message_id)
+        if not hand_on(registry, message_id):
+            if not _eager(registry):
+                break  # the broker is down: don't make the caller wait once per message
+            continue
+        handed += 1
+    return handed
+
+
+def hand_on(registry: Registry, message_id: uuid.UUID) -> bool:
+    """Run one outbox message now (eager mode) or publish it (broker mode)."""
+    return run_now(registry, message_id) if _eager(registry) else publish(registry, message_id)
 
 
 def _load(registry: Registry, message_id: uuid.UUID) -> OutboxMessage | None:
-    tm = transaction.TransactionManager(explicit=True)
-    with tm:
-        dbsession = get_tm_session(registry["dbsession_factory"], tm)
+    with unit_of_work(registry["dbsession_factory"]) as (dbsession, _):
         message = dbsession.get(OutboxMessage, message_id)
         if message is not None:
             dbsession.expunge(message)
         return message
 
 
-def run_now(registry: Registry, message_id: uuid.UUID) -> None:
-    """Run one outbox message in this process (eager mode), logging a failure."""
+def _finished(message: OutboxMessage | None) -> bool:
+    return message is None or message.status in (OutboxStatus.DONE, OutboxStatus.FAILED)
+
+
+def run_now(registry: Registry, message_id: uuid.UUID) -> bool:
+    """Run one outbox message in this process (eager mode); False when it failed or was done."""
     message = _load(registry, message_id)
-    if message is None or message.status in (OutboxStatus.DONE, OutboxStatus.FAILED):
-        return
+    if _finished(message):
+        return False
     spec = registry.tasks[message.task]
     try:
-        execute(registry, spec, message.id, message.args, message.kwargs)
+        return execute(registry, spec, message.id, message.args, message.kwargs)
     except Exception:
         log.exception("task %s %s failed; it stays pending for the sweep", message.task, message_id)
+        return False
 
 
 def publish(registry: Registry, message_id: uuid.UUID) -> bool:
-    """Publish one outbox message to the broker; return False (and log) when the broker refuses."""
+    """Publish one outbox message to the broker; False (logged) when the broker refuses."""
     message = _load(registry, message_id)
-    if message is None or message.status in (OutboxStatus.DONE, OutboxStatus.FAILED):
+    if _finished(message):
         return False
     try:
         registry.celery.send_task(
@@ -120,57 +150,55 @@ def publish(registry: Registry, message_id: uuid.UUID) -> bool:
     except Exception as exc:
         log.warning("broker refused outbox message %s (%s): %s", message_id, message.task, exc)
         return False
-    tm = transaction.TransactionManager(explicit=True)
-    with tm:
-        dbsession = get_tm_session(registry["dbsession_factory"], tm)
-        row = dbsession.get(OutboxMessage, message_id)
-        if row is not None and row.status == OutboxStatus.PENDING:
-            row.status = OutboxStatus.SENT
-        if row is not None:
-            row.sent_at = utcnow()
-            row.sends += 1
+    with unit_of_work(registry["dbsession_factory"]) as (dbsession, _):
+        # One conditional statement: a worker may already have marked the row done (or failed),
+        # and that mark must never be overwritten with "sent".
+        dbsession.execute(
+            update(OutboxMessage)
+            .where(
+                OutboxMessage.id == message_id,
+                OutboxMessage.status.in_([OutboxStatus.PENDING, OutboxStatus.SENT]),
+            )
+            .values(
+                status=OutboxStatus.SENT,
+                sent_at=utcnow(),
+                sends=OutboxMessage.sends + 1,
+                updated_at=utcnow(),
+            )
+            .execution_options(synchronize_session=False)
+        )
     return True
 
 
-def sweep(
-    registry: Registry,
-    *,
-    pending_grace: dt.timedelta = dt.timedelta(seconds=10),
-    sent_stale: dt.timedelta = dt.timedelta(minutes=15),
-    limit: int = 500,
-) -> int:
+def sweep(registry: Registry, *, limit: int = 500) -> int:
     """Re-send (or, in eager mode, re-run) what the after-commit relay did not finish.
 
-    ``pending`` rows older than ``pending_grace`` (the relay of a fresh commit may still be
-    running) and ``sent`` rows not done after ``sent_stale`` (a broker restart may have lost
-    them; a task that already ran is skipped by its done mark). Returns how many were handed on.
+    Picks ``pending`` rows older than ``totetaxi.outbox_grace_seconds`` (the relay of a fresh
+    commit may still be running) and ``sent`` rows not done after
+    ``totetaxi.outbox_resend_seconds`` (a broker restart may have lost them; a task that already
+    ran is skipped by its done mark). Returns how many were handed on.
     """
+    settings = registry.settings
     now = utcnow()
-    tm = transaction.TransactionManager(explicit=True)
-    with tm:
-        dbsession = get_tm_session(registry["dbsession_factory"], tm)
+    pending_before = now - dt.timedelta(seconds=settings["totetaxi.outbox_grace_seconds"])
+    sent_before = now - dt.timedelta(seconds=settings["totetaxi.outbox_resend_seconds"])
+    with unit_of_work(registry["dbsession_factory"]) as (dbsession, _):
         ids = list(
             dbsession.scalars(
                 select(OutboxMessage.id)
                 .where(
                     or_(
                         (OutboxMessage.status == OutboxStatus.PENDING)
-                        & (OutboxMessage.created_at <= now - pending_grace),
+                        & (OutboxMessage.created_at <= pending_before),
                         (OutboxMessage.status == OutboxStatus.SENT)
-                        & (OutboxMessage.sent_at <= now - sent_stale),
+                        & (OutboxMessage.sent_at <= sent_before),
                     )
                 )
                 .order_by(OutboxMessage.created_at)
                 .limit(limit)
             )
         )
-    handed = 0
-    for message_id in ids:
-        if registry.settings["totetaxi.tasks_mode"] == "eager":
-            run_now(registry, message_id)
-            handed += 1
-        elif publish(registry, message_id):
-            handed += 1
+    handed = relay(registry, ids)
     if ids:
         log.info("outbox sweep handed on %d of %d messages", handed, len(ids))
     return handed

@@ -8,11 +8,10 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-import transaction
 from pyramid.registry import Registry
 
 from ..context import Context
-from ..db import get_tm_session, utcnow
+from ..db import unit_of_work, utcnow
 from .models import OutboxMessage, OutboxStatus
 
 log = logging.getLogger("totetaxi.tasks")
@@ -35,7 +34,12 @@ class TaskSpec:
         return self.backoff_seconds * (2**retries)
 
 
-def _parse_id(value: Any) -> uuid.UUID | None:
+class TaskGaveUp(Exception):
+    """A task failed ``totetaxi.outbox_max_attempts`` times; its outbox row is ``failed``."""
+
+
+def parse_message_id(value: Any) -> uuid.UUID | None:
+    """The outbox id carried as a Celery task id, or ``None`` for a task sent without one."""
     try:
         return uuid.UUID(str(value))
     except (TypeError, ValueError):
@@ -45,22 +49,24 @@ def _parse_id(value: Any) -> uuid.UUID | None:
 def execute(
     registry: Registry, spec: TaskSpec, message_id: Any, args: Any, kwargs: dict[str, Any]
 ) -> bool:
-    """Run ``spec`` once in a new transaction; return False when it already ran.
+    """Run ``spec`` once in a new transaction; return False when it must not run (again).
 
     When the task came from the outbox, its row is locked (on PostgreSQL) and marked done in the
-    same transaction as the task's own writes, so a message delivered twice does its work once.
-    A failure is recorded on the row in a separate transaction and re-raised for retry.
+    same transaction as the task's own writes, so a message delivered twice does its work once,
+    and a message given up as failed is not run again. A failure is counted on the row in a
+    separate transaction and re-raised for retry, or as :class:`TaskGaveUp` when it was the last.
     """
-    outbox_id = _parse_id(message_id)
-    tm = transaction.TransactionManager(explicit=True)
+    outbox_id = parse_message_id(message_id)
     try:
-        with tm:
-            dbsession = get_tm_session(registry["dbsession_factory"], tm)
+        with unit_of_work(registry["dbsession_factory"]) as (dbsession, tm):
             message = None
             if outbox_id is not None:
                 message = dbsession.get(OutboxMessage, outbox_id, with_for_update=True)
-                if message is not None and message.status == OutboxStatus.DONE:
-                    log.info("task %s %s already done; skipped", spec.name, outbox_id)
+                if message is not None and message.status in (
+                    OutboxStatus.DONE,
+                    OutboxStatus.FAILED,
+                ):
+                    log.info("task %s %s is %s; skipped", spec.name, outbox_id, message.status)
                     return False
             ctx = Context(registry=registry, dbsession=dbsession, transaction_manager=tm)
             if message is not None:
@@ -72,27 +78,27 @@ def execute(
                 message.attempts += 1
                 message.last_error = None
     except Exception as exc:
-        if outbox_id is not None:
-            record_failure(registry, outbox_id, exc)
+        if outbox_id is not None and record_failure(registry, outbox_id, exc):
+            raise TaskGaveUp(f"task {spec.name} {outbox_id} gave up: {exc}") from exc
         raise
     log.info("task %s %s done", spec.name, outbox_id or "-")
     return True
 
 
-def record_failure(registry: Registry, outbox_id: uuid.UUID, exc: BaseException) -> None:
-    """Count a failed run on the outbox row; give it up after ``outbox_max_attempts``."""
+def record_failure(registry: Registry, outbox_id: uuid.UUID, exc: BaseException) -> bool:
+    """Count a failed run on the outbox row; return True when it is now given up as failed."""
     max_attempts = registry.settings["totetaxi.outbox_max_attempts"]
-    tm = transaction.TransactionManager(explicit=True)
     try:
-        with tm:
-            dbsession = get_tm_session(registry["dbsession_factory"], tm)
-            message = dbsession.get(OutboxMessage, outbox_id)
+        with unit_of_work(registry["dbsession_factory"]) as (dbsession, _):
+            message = dbsession.get(OutboxMessage, outbox_id, with_for_update=True)
             if message is None:
-                return
+                return False
             message.attempts += 1
             message.last_error = f"{type(exc).__name__}: {exc}"[:2000]
             if message.attempts >= max_attempts:
                 message.status = OutboxStatus.FAILED
                 log.error("task %s %s failed for good: %s", message.task, outbox_id, exc)
+                return True
     except Exception:
         log.exception("could not record the failure of outbox message %s", outbox_id)
+    return False
