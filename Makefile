@@ -5,16 +5,26 @@ BIN := $(VENV)/bin
 PLUGINS := $(wildcard plugins/*/setup.cfg)
 TEST_PLUGINS := $(wildcard tests/*_plugin/setup.cfg)
 STAMP := $(VENV)/.installed
+TEST_STAMP := $(VENV)/.installed-test
 
-.PHONY: run test setup migrate lint bench clean ci
+.PHONY: run test setup test-setup migrate lint bench clean
 
-$(STAMP): setup.cfg pyproject.toml $(PLUGINS) $(TEST_PLUGINS)
+# The platform: core and every plugin under plugins/, editable.
+$(STAMP): setup.cfg pyproject.toml $(PLUGINS)
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade "pip>=23" "setuptools>=64,<81" wheel
-	$(BIN)/python -m pip install --quiet -e ".[test]" $(foreach p,$(PLUGINS),-e $(dir $(p)))
+	$(BIN)/python -m pip install --quiet -e . $(foreach p,$(PLUGINS),-e $(dir $(p)))
 	touch $(STAMP)
 
+# The suite's extras (pytest, WebTest, ...) and the plugin distributions kept under tests/,
+# installed as a third party's plugin would be. `make run` never needs or enables them.
+$(TEST_STAMP): $(STAMP) $(TEST_PLUGINS)
+	$(BIN)/python -m pip install --quiet -e ".[test]" $(foreach p,$(TEST_PLUGINS),-e $(dir $(p)))
+	touch $(TEST_STAMP)
+
 setup: $(STAMP)
+
+test-setup: $(TEST_STAMP)
 
 var:
 	mkdir -p var
@@ -25,18 +35,14 @@ migrate: setup var
 run: migrate
 	$(BIN)/pserve development.ini
 
-# The example plugins under tests/ are installed for the suite only (they prove plugins from
-# outside the repository work); `make run` never enables them.
-test: setup
-	$(BIN)/python -m pip install --quiet $(foreach p,$(TEST_PLUGINS),-e $(dir $(p)))
+test: test-setup
 	$(BIN)/ruff check .
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
-bench: setup
-	$(BIN)/python -m pip install --quiet $(foreach p,$(TEST_PLUGINS),-e $(dir $(p)))
+bench: test-setup
 	$(BIN)/python bench/core_overhead.py
 
-lint: setup
+lint: test-setup
 	$(BIN)/ruff check .
 
 clean:

@@ -8,11 +8,16 @@ with a reason when the service is unreachable, except under ``CI=true`` where th
 
 from __future__ import annotations
 
+import importlib
 import os
 import shutil
+import site
 import socket
+import subprocess
+import sys
 import uuid
 from collections.abc import Callable, Iterator
+from importlib import metadata
 from pathlib import Path
 from typing import Any
 
@@ -25,12 +30,34 @@ from totetaxi_core.db import make_engine
 from totetaxi_core.migrate import migrate
 from totetaxi_core.platform import prepare
 
+HERE = Path(__file__).resolve().parent
+#: Plugin distributions kept under tests/ and installed into the environment by the suite itself,
+#: as a third party's plugin would be (``make test`` installs them up front as well).
+TEST_DISTRIBUTIONS = {"totetaxi-example": HERE / "example_plugin"}
 IN_CI = os.environ.get("CI", "").lower() in ("1", "true", "yes")
 PG_ADMIN_URL = os.environ.get(
     "TOTETAXI_TEST_PG_URL", "postgresql+psycopg2://postgres@127.0.0.1:5432/postgres"
 )
 REDIS_URL = os.environ.get("TOTETAXI_TEST_REDIS_URL", "redis://127.0.0.1:6379/15")
 TEST_PLUGINS = "example"
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    missing = []
+    for name, path in TEST_DISTRIBUTIONS.items():
+        try:
+            metadata.distribution(name)
+        except metadata.PackageNotFoundError:
+            missing.append(path)
+    if missing:
+        command = [sys.executable, "-m", "pip", "install", "--quiet", "--no-deps"]
+        for path in missing:
+            command += ["-e", str(path)]
+        subprocess.run(command, check=True)
+        # Make the new editable install importable in this very process.
+        for directory in site.getsitepackages():
+            site.addsitedir(directory)
+        importlib.invalidate_caches()
 
 
 def service_unavailable(what: str, why: str) -> None:

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import argparse
 import logging
+import os
 import sys
 from collections.abc import Sequence
 from typing import Any
@@ -18,14 +19,17 @@ from sqlalchemy import inspect, select
 from .db import make_engine
 from .errors import StartupError
 from .platform import Platform, disabled_from_environment, prepare
+from .settings import CORE_SETTINGS, apply_environment
 
 log = logging.getLogger("totetaxi.cli")
 
 
 def _settings(config_uri: str) -> dict[str, Any]:
+    """The .ini's settings with the core's environment overrides applied (as the app does)."""
     setup_logging(config_uri)
     settings = dict(get_appsettings(config_uri))
     settings.setdefault("totetaxi.config_file", config_uri)
+    apply_environment(settings, CORE_SETTINGS)
     return settings
 
 
@@ -70,7 +74,7 @@ def cmd_plugins_list(args: argparse.Namespace) -> int:
 
         discovered, problem = discover(), str(exc)
     installed, db_note = _installed_versions(settings)
-    disabled = set(disabled_from_environment(__import__("os").environ))
+    disabled = set(disabled_from_environment(os.environ))
     rows = [("NAME", "VERSION", "DEPENDS", "PROVIDES", "ENABLED", "INSTALLED", "DISTRIBUTION")]
     for plugin in discovered:
         if plugin.loaded:

@@ -12,14 +12,13 @@ import logging
 from importlib import resources
 from pathlib import Path
 
-import transaction
 from alembic import command
 from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
 from sqlalchemy import Engine, inspect
 
-from .db import get_tm_session, make_session_factory, utcnow
+from .db import make_session_factory, unit_of_work, utcnow
 from .errors import SchemaBehindError
 from .platform import Platform
 from .plugins import Plugin
@@ -74,55 +73,79 @@ def expected_heads(platform: Platform, script: ScriptDirectory) -> dict[str, str
 def _known(script: ScriptDirectory, revision: str) -> bool:
     try:
         return script.get_revision(revision) is not None
-    except Exception:  # a revision of a plugin that is no longer installed
+    except Exception:  # a revision of a plugin whose distribution is gone
         return False
+
+
+def _database_state(engine: Engine) -> tuple[list[str], dict[str, str]]:
+    """The Alembic heads recorded in the database and the installed plugins' versions."""
+    with engine.connect() as connection:
+        heads = list(MigrationContext.configure(connection).get_current_heads())
+        installed: dict[str, str] = {}
+        if inspect(connection).has_table(InstalledPlugin.__tablename__):
+            table = InstalledPlugin.__table__
+            installed = dict(
+                connection.execute(
+                    table.select().with_only_columns(table.c.name, table.c.version)
+                ).all()
+            )
+    return heads, installed
+
+
+def missing_distributions(
+    platform: Platform, script: ScriptDirectory, heads: list[str], installed: dict[str, str]
+) -> list[str]:
+    """Sentences for revisions in the database that no installed distribution provides.
+
+    That happens when a plugin's distribution is uninstalled: Alembic can then neither resolve
+    the database's history nor upgrade anything, so say which plugin to reinstall.
+    """
+    unknown = [h for h in heads if not _known(script, h)]
+    if not unknown:
+        return []
+    gone = sorted(name for name in installed if name != "core" and name not in platform.discovered)
+    who = (
+        f"plugin {', '.join(repr(n) for n in gone)} is installed in this database but its "
+        f"distribution is not"
+        if gone
+        else "no installed plugin distribution provides them"
+    )
+    return [
+        f"The database holds migration revision {', '.join(unknown)}, but {who}; reinstall the "
+        f"distribution (disabling a plugin keeps it installed) before serving or migrating."
+    ]
 
 
 def schema_problems(platform: Platform, engine: Engine) -> list[str]:
     """Sentences for each enabled branch the database is behind, or each plugin not installed."""
-    cfg = alembic_config(platform, engine)
-    script = ScriptDirectory.from_config(cfg)
-    with engine.connect() as connection:
-        heads = MigrationContext.configure(connection).get_current_heads()
-        installed: dict[str, str] = {}
-        if inspect(connection).has_table(InstalledPlugin.__tablename__):
-            installed = dict(
-                connection.execute(
-                    InstalledPlugin.__table__.select().with_only_columns(
-                        InstalledPlugin.name, InstalledPlugin.version
-                    )
-                ).all()
-            )
+    script = ScriptDirectory.from_config(alembic_config(platform, engine))
+    heads, installed = _database_state(engine)
+    gone = missing_distributions(platform, script, heads, installed)
+    if gone:
+        return gone
     # alembic_version keeps only heads; a plugin revision that depends_on a core revision stands
     # for both, so compare against everything the current heads stand on.
-    known_heads = [h for h in heads if _known(script, h)]
-    current = {rev.revision for rev in script.iterate_revisions(known_heads, "base")}
+    current = {rev.revision for rev in script.iterate_revisions(heads, "base")}
     run = f"run `totetaxi migrate {platform.config_file}`"
-    problems = []
+    problems: dict[str, str] = {}  # one sentence per plugin: the schema one says enough
     for label, head in expected_heads(platform, script).items():
         if head not in current:
-            problems.append(
+            problems[label] = (
                 f"The database schema of '{label}' is behind its code (needs revision {head}); "
                 f"{run}."
             )
     versions = {"core": __version__} | {p.name: p.manifest.version for p in platform.enabled}
     for name, version in versions.items():
+        if name in problems:
+            continue
         if name not in installed:
-            problems.append(f"Plugin '{name}' {version} is not installed in this database; {run}.")
+            problems[name] = f"Plugin '{name}' {version} is not installed in this database; {run}."
         elif installed[name] != version:
-            problems.append(
+            problems[name] = (
                 f"Plugin '{name}' is installed at version {installed[name]} but the code is "
                 f"{version}; {run}."
             )
-    # Several sentences about one branch say the same thing; keep the first per name.
-    seen: set[str] = set()
-    unique = []
-    for sentence in problems:
-        key = sentence.split("'")[1]
-        if key not in seen:
-            seen.add(key)
-            unique.append(sentence)
-    return unique
+    return list(problems.values())
 
 
 def check_schema(platform: Platform, engine: Engine) -> None:
@@ -138,6 +161,10 @@ def migrate(platform: Platform, engine: Engine) -> list[str]:
     Returns a report, one line per thing done. Safe to run again: it does nothing new.
     """
     cfg = alembic_config(platform, engine)
+    heads, installed = _database_state(engine)
+    gone = missing_distributions(platform, ScriptDirectory.from_config(cfg), heads, installed)
+    if gone:
+        raise SchemaBehindError(gone)
     report = []
     for label, _ in _branches(platform, platform.enabled):
         command.upgrade(cfg, f"{label}@head")
@@ -145,9 +172,7 @@ def migrate(platform: Platform, engine: Engine) -> list[str]:
         f"schema at head for: {', '.join(lbl for lbl, _ in _branches(platform, platform.enabled))}"
     )
 
-    tm = transaction.TransactionManager(explicit=True)
-    with tm:
-        dbsession = get_tm_session(make_session_factory(engine), tm)
+    with unit_of_work(make_session_factory(engine)) as (dbsession, _):
         units: list[tuple[str, str, Plugin | None]] = [("core", __version__, None)]
         units += [(p.name, p.manifest.version, p) for p in platform.enabled]
         for name, version, plugin in units:

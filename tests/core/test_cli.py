@@ -87,6 +87,22 @@ def test_startup_errors_are_sentences_not_tracebacks(ini):
     assert "Setting 'example.max_notes' must be a whole number" in bad.stderr
 
 
+def test_the_cli_honours_environment_overrides(ini, tmp_path):
+    elsewhere = f"sqlite:///{tmp_path / 'elsewhere.sqlite'}"
+    assert run("migrate", str(ini), env={"TOTETAXI_DATABASE_URL": elsewhere}).returncode == 0
+    assert not (tmp_path / "site.sqlite").exists()  # the .ini's database was never touched
+    shown = run("plugins", "show", "example", str(ini), env={"TOTETAXI_DATABASE_URL": elsewhere})
+    assert "installed:     1.0.0" in shown.stdout
+    assert not (tmp_path / "site.sqlite").exists()
+
+
+def test_production_ini_needs_a_database_url(tmp_path):
+    strong = "Kq3!vB9#zL0@mN7$pR2%tY5^wE8&uI1*oP4("
+    result = run("migrate", "production.ini", env={"TOTETAXI_SECRET": strong})
+    assert result.returncode == 2
+    assert "Setting 'sqlalchemy.url' is required" in result.stderr
+
+
 def test_production_ini_refuses_to_start_without_a_strong_secret(tmp_path):
     env = {"TOTETAXI_DATABASE_URL": f"sqlite:///{tmp_path / 'p.sqlite'}",
            "TOTETAXI_BROKER_URL": "redis://127.0.0.1:1/0"}

@@ -62,7 +62,7 @@ def test_capability_hooks_return_the_first_answer():
     assert bus.call("totetaxi_quote", ctx=None, draft={}) == {"total_cents": 100}
 
 
-def test_rule_hooks_gather_every_answer():
+def test_rule_hooks_gather_every_answer(caplog):
     bus = HookBus(trace=True)
 
     class A:
@@ -77,9 +77,13 @@ def test_rule_hooks_gather_every_answer():
 
     bus.register(A(), "a")
     bus.register(B(), "b")
+    caplog.set_level("INFO", logger="totetaxi.hooks")
     answers = bus.call("totetaxi_validate_booking", ctx=None, draft={}, quote=None, customer=None)
     assert sorted(p["name"] for problems in answers for p in problems) == ["coi", "date"]
     assert sorted(bus.implementers("totetaxi_validate_booking")) == ["a", "b"]
+    [record] = [r for r in caplog.records if r.name == "totetaxi.hooks"]
+    assert record.getMessage().startswith("hook totetaxi_validate_booking impls=")
+    assert "'a'" in record.getMessage() and "'b'" in record.getMessage()
 
 
 def test_an_implementation_of_an_unknown_hook_is_refused():

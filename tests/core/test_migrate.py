@@ -138,3 +138,21 @@ def test_disabling_a_plugin_keeps_its_tables_and_migrate_still_works(db_url):
     app = make_app(_platform(db_url, **{"totetaxi.plugins": ""}))
     app.registry["dbengine"].dispose()
     assert _scalar(db_url, "SELECT count(*) FROM example_notes") == [(1,)]
+
+
+def test_an_uninstalled_plugin_distribution_is_named_not_a_traceback(db_url, monkeypatch):
+    import importlib.metadata
+
+    real = importlib.metadata.entry_points(group="totetaxi.plugins")
+    without = [ep for ep in real if ep.value.split(".")[0] != "totetaxi_example"]
+    settings = base_settings(db_url, **{"totetaxi.plugins": ""})
+    platform = prepare(settings, environ={}, entry_points=without)
+    with pytest.raises(SchemaBehindError) as caught:
+        make_app(platform)
+    message = str(caught.value)
+    assert "revision e0001" in message
+    assert "plugin 'example', 'example_glue' is installed in this database" in message
+    engine = make_engine(platform.settings)
+    with pytest.raises(SchemaBehindError, match="reinstall the distribution"):
+        migrate(platform, engine)
+    engine.dispose()

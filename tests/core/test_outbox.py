@@ -54,6 +54,17 @@ def test_rolled_back_request_sends_nothing(testapp):
     assert "doomed" not in [i["text"] for i in items]
 
 
+def test_an_error_answer_commits_nothing(testapp):
+    answer = testapp.post_json(
+        "/api/v1/example/notes", {"text": "refused", "refuse_after_enqueue": True}, status=422
+    )
+    assert answer.json["errors"][0]["name"] == "text"
+    assert _outbox(testapp) == []
+    assert _runs(testapp) == 0
+    texts = [i["text"] for i in testapp.get("/api/v1/example/notes").json["items"]]
+    assert "refused" not in texts
+
+
 def test_request_id_is_kept_on_the_outbox_row(testapp):
     testapp.post_json(
         "/api/v1/example/notes", {"text": "traced"}, headers={"X-Request-ID": "req-trace-42"}

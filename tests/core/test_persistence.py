@@ -37,10 +37,14 @@ def test_mixins_give_uuid_keys_and_aware_timestamps(session):
     assert isinstance(loaded.id, uuid.UUID)
     assert loaded.created_at.tzinfo is not None
     assert loaded.created_at.utcoffset() == dt.timedelta(0)
-    before = loaded.updated_at
+    long_ago = dt.datetime(2020, 1, 1, tzinfo=dt.UTC)
+    loaded.updated_at = long_ago
+    session.commit()
     loaded.text = "changed"
     session.commit()
-    assert loaded.updated_at >= before
+    session.expire_all()
+    assert session.get(ExampleNote, note.id).updated_at > long_ago  # onupdate stamped it
+    assert session.get(ExampleNote, note.id).created_at < dt.datetime.now(dt.UTC)
 
 
 def test_naive_datetimes_are_refused(session):

@@ -49,7 +49,13 @@ INSTALLED = "installed: totetaxi-example 1.0.0 (example, example_glue)"
 
 
 def installed_eps() -> list[metadata.EntryPoint]:
-    return list(metadata.entry_points(group=ENTRY_POINT_GROUP))
+    """The example distribution's entry points only: other installed plugins (plugins/*) must
+    not change what these tests expect."""
+    return [
+        ep
+        for ep in metadata.entry_points(group=ENTRY_POINT_GROUP)
+        if ep.dist is not None and ep.dist.metadata["Name"] == "totetaxi-example"
+    ]
 
 
 def misfit_eps(*names: str) -> list[metadata.EntryPoint]:
@@ -112,7 +118,7 @@ def test_the_example_distribution_is_installed():
 
 
 def test_discover_finds_the_installed_plugins_with_their_distribution():
-    plugins = discover()
+    plugins = discover(installed_eps())
     assert [p.name for p in plugins] == ["example", "example_glue"]
     example = plugins["example"]
     assert example.loaded and example.error is None
@@ -165,7 +171,7 @@ def test_module_without_manifest_or_includeme_is_not_loaded(everything):
 
 
 def test_example_brings_its_auto_install_glue():
-    assert resolve(discover(), "example") == ["example", "example_glue"]
+    assert resolve(discover(installed_eps()), "example") == ["example", "example_glue"]
 
 
 def test_nothing_requested_enables_nothing(everything):
@@ -221,7 +227,7 @@ def test_broken_plugin_that_is_not_enabled_does_not_stop_start_up(everything, ur
 
 
 def test_unknown_plugin_names_it_and_the_installed_distributions():
-    exc = refusal(discover(), "example", "nonexistent")
+    exc = refusal(discover(installed_eps()), "example", "nonexistent")
     assert only_problem(exc) == (
         "Unknown plugin 'nonexistent' in totetaxi.plugins: no installed distribution provides it "
         f"({INSTALLED})."
@@ -284,12 +290,13 @@ def test_core_version_outside_the_plugin_specifier(everything):
 
 
 def test_example_refused_by_a_core_it_was_not_made_for():
-    exc = refusal(discover(), "example", core_version="2.0.0")
+    exc = refusal(discover(installed_eps()), "example", core_version="2.0.0")
     assert [p.split(";")[0] for p in exc.problems] == [
         "Plugin 'example' 1.0.0 needs totetaxi-core >=1.0,<2, but this is totetaxi-core 2.0.0",
         "Plugin 'example_glue' 1.0.0 needs totetaxi-core >=1.0,<2, but this is totetaxi-core 2.0.0",
     ]
-    assert resolve(discover(), "example", core_version="1.9.3") == ["example", "example_glue"]
+    plugins = discover(installed_eps())
+    assert resolve(plugins, "example", core_version="1.9.3") == ["example", "example_glue"]
 
 
 def test_invalid_core_specifier(everything):
@@ -370,7 +377,11 @@ def test_several_compatibility_and_slot_problems_are_reported_together(everythin
 
 
 def test_disabled_glue_is_left_off(url):
-    platform = prepare(base_settings(url), environ={"TOTETAXI_PLUGINS_DISABLED": "example_glue"})
+    platform = prepare(
+        base_settings(url),
+        environ={"TOTETAXI_PLUGINS_DISABLED": "example_glue"},
+        entry_points=installed_eps(),
+    )
     assert platform.enabled_names == ["example"]
     assert platform.settings["totetaxi.enabled_plugins"] == ["example"]
 
@@ -454,7 +465,27 @@ def test_app_factory_refuses_a_misconfigured_plugin_list(url, monkeypatch):
     settings = base_settings(url, **{"totetaxi.plugins": "example nonexistent"})
     with pytest.raises(PluginError) as info:
         totetaxi_core.main({"__file__": "testing.ini"}, **settings)
-    assert only_problem(info.value) == (
+    sentence = only_problem(info.value)
+    assert sentence.startswith(
         "Unknown plugin 'nonexistent' in totetaxi.plugins: no installed distribution provides it "
-        f"({INSTALLED})."
+        "(installed: "
     )
+    assert "totetaxi-example 1.0.0 (example, example_glue)" in sentence
+
+
+def test_two_distributions_offering_one_plugin_name_are_refused_naming_both():
+    impostor = metadata.EntryPoint(name="example", value="misfits.chain_a", group=ENTRY_POINT_GROUP)
+    plugins = discover([*installed_eps(), impostor])
+    assert plugins["example"].distribution == "totetaxi-example"  # the first one is kept
+    exc = refusal(plugins, "example")
+    assert only_problem(exc) == (
+        "Plugin 'example' is provided by two installed distributions, totetaxi-example 1.0.0 "
+        "and ? ?; uninstall one of them."
+    )
+
+
+def test_a_pre_release_core_satisfies_a_plain_specifier():
+    assert resolve(discover(installed_eps()), "example", core_version="1.1.0rc1") == [
+        "example",
+        "example_glue",
+    ]

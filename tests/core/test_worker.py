@@ -33,22 +33,21 @@ def _write_ini(path: Path, settings: dict[str, str]) -> Path:
     return path
 
 
-class Worker:
-    """A `totetaxi worker` subprocess (solo pool), stopped by its pid."""
+class Process:
+    """A `totetaxi` sub-command in its own process, stopped by its pid."""
 
-    def __init__(self, ini: Path, log: Path) -> None:
+    def __init__(self, args: list[str], log: Path, ready_marker: str) -> None:
         self.log = log
         env = {k: v for k, v in os.environ.items() if not k.startswith("TOTETAXI_")}
         self.process = subprocess.Popen(
-            [sys.executable, "-m", "totetaxi_core.cli", "worker", str(ini),
-             "--pool=solo", "--without-gossip", "--without-mingle", "--without-heartbeat"],
+            [sys.executable, "-m", "totetaxi_core.cli", *args],
             stdout=log.open("w"), stderr=subprocess.STDOUT, env=env,
         )
         deadline = time.monotonic() + WAIT_SECONDS
-        while "ready." not in log.read_text():
+        while ready_marker not in log.read_text():
             if self.process.poll() is not None or time.monotonic() > deadline:
                 self.stop()
-                pytest.fail(f"worker did not start:\n{log.read_text()[-3000:]}")
+                pytest.fail(f"{args[0]} did not start:\n{log.read_text()[-3000:]}")
             time.sleep(0.2)
 
     def stop(self) -> None:
@@ -59,6 +58,25 @@ class Worker:
             except subprocess.TimeoutExpired:
                 self.process.kill()
                 self.process.wait(5)
+
+
+class Worker(Process):
+    """`totetaxi worker` with the solo pool (PITFALLS 12)."""
+
+    def __init__(self, ini: Path, log: Path) -> None:
+        super().__init__(
+            ["worker", str(ini), "--pool=solo", "--without-gossip", "--without-mingle",
+             "--without-heartbeat"],
+            log,
+            "ready.",
+        )
+
+
+class Beat(Process):
+    """`totetaxi beat`: the periodic outbox sweep."""
+
+    def __init__(self, ini: Path, log: Path, schedule: Path) -> None:
+        super().__init__(["beat", str(ini), f"--schedule={schedule}"], log, "beat: Starting")
 
 
 def _wait_for(predicate, what: str, worker: Worker | None = None):
@@ -217,4 +235,30 @@ def test_task_committed_while_the_broker_is_down_runs_once_it_is_back(
         assert message.args == [note["id"]]
         app.app.registry["dbengine"].dispose()
     finally:
+        worker.stop()
+
+
+def test_beat_sweeps_what_was_committed_while_the_broker_was_down(
+    pg_url, private_redis, tmp_path
+):
+    settings = _settings(pg_url, private_redis.url, "tt-beat")
+    settings["totetaxi.outbox_sweep_seconds"] = "1"
+    app = _app(settings)
+    app.post_json("/api/v1/example/notes", {"text": "during outage"}, status=201)
+    assert _messages(app)[0].status == OutboxStatus.PENDING
+
+    private_redis.start()
+    ini = _write_ini(tmp_path / "beat.ini", settings)
+    worker = Worker(ini, tmp_path / "worker.log")
+    beat = Beat(ini, tmp_path / "beat.log", tmp_path / "beat-schedule")
+    try:
+        # Nobody calls sweep() here: beat schedules it, the worker runs it and then the task.
+        _wait_for(lambda: _runs(app) == 1, "beat's sweep to hand the task on", worker)
+        [message] = _messages(app)
+        assert message.status == OutboxStatus.DONE
+        assert message.sends >= 1
+        assert "totetaxi.outbox_sweep" in worker.log.read_text()
+        app.app.registry["dbengine"].dispose()
+    finally:
+        beat.stop()
         worker.stop()

@@ -43,6 +43,9 @@ def includeme(config: Configurator) -> None:
     # An explicit transaction manager lets tasks and tests drive transactions the same way
     # requests do; pyramid_tm then owns commit/abort of request.dbsession.
     settings["tm.manager_hook"] = "pyramid_tm.explicit_manager"
+    # An error answer (4xx/5xx) must not commit what the view wrote before deciding to refuse:
+    # Cornice's request.errors returns a response instead of raising.
+    settings.setdefault("tm.commit_veto", "pyramid_tm.default_commit_veto")
     config.include("pyramid_tm")
     config.include("pyramid_retry")
     engine = make_engine(settings)

@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import logging
 from typing import Any
 
 from pyramid.request import Request
 from sqlalchemy import text
+
+log = logging.getLogger("totetaxi.readyz")
 
 
 def healthz(request: Request) -> dict[str, Any]:
@@ -16,8 +19,10 @@ def _check_database(request: Request) -> str | None:
     try:
         with request.registry["dbengine"].connect() as connection:
             connection.execute(text("SELECT 1"))
-    except Exception as exc:
-        return f"{type(exc).__name__}: {exc}"[:300]
+    except Exception:
+        # The details (host, user, database) are for the logs, not for anonymous callers.
+        log.exception("readiness: database unreachable")
+        return "unreachable"
     return None
 
 
@@ -25,8 +30,9 @@ def _check_broker(request: Request) -> str | None:
     try:
         with request.registry.celery.connection_for_write() as connection:
             connection.ensure_connection(max_retries=1, timeout=2)
-    except Exception as exc:
-        return f"{type(exc).__name__}: {exc}"[:300]
+    except Exception:
+        log.exception("readiness: broker unreachable")
+        return "unreachable"
     return None
 
 

@@ -84,14 +84,26 @@ def discover(entry_points: Iterable[metadata.EntryPoint] | None = None) -> Plugi
     """Every installed plugin, by name (import failures included, marked with their error)."""
     if entry_points is None:
         entry_points = metadata.entry_points(group=ENTRY_POINT_GROUP)
-    return PluginSet({ep.name: load_entry_point(ep) for ep in entry_points})
+    plugins: dict[str, Plugin] = {}
+    duplicates: dict[str, list[Plugin]] = {}
+    for ep in entry_points:
+        plugin = load_entry_point(ep)
+        if ep.name in plugins:
+            duplicates.setdefault(ep.name, [plugins[ep.name]]).append(plugin)
+            continue
+        plugins[ep.name] = plugin
+    return PluginSet(plugins, duplicates)
 
 
 class PluginSet:
     """The discovered plugins, and the rules that pick and order the enabled ones."""
 
-    def __init__(self, plugins: dict[str, Plugin]) -> None:
+    def __init__(
+        self, plugins: dict[str, Plugin], duplicates: dict[str, list[Plugin]] | None = None
+    ) -> None:
         self.plugins = plugins
+        #: names offered by more than one installed distribution: refused when enabled
+        self.duplicates = duplicates or {}
 
     def __contains__(self, name: str) -> bool:
         return name in self.plugins
@@ -152,6 +164,15 @@ class PluginSet:
                         f"pip install the distribution that provides '{name}'."
                     )
                 return
+            if name in self.duplicates:
+                offers = " and ".join(
+                    f"{p.distribution} {p.distribution_version}" for p in self.duplicates[name]
+                )
+                problems.append(
+                    f"Plugin '{name}' is provided by two installed distributions, {offers}; "
+                    f"uninstall one of them."
+                )
+                return
             if not plugin.loaded:
                 needed = f", needed by '{wanted_by}'," if wanted_by else ""
                 problems.append(
@@ -204,7 +225,7 @@ class PluginSet:
                     f"Plugin '{plugin.name}' declares an invalid core specifier {manifest.core!r}."
                 )
                 continue
-            if Version(core_version) not in spec:
+            if not spec.contains(Version(core_version), prereleases=True):
                 problems.append(
                     f"Plugin '{plugin.name}' {manifest.version} needs totetaxi-core "
                     f"{manifest.core}, but this is totetaxi-core {core_version}; install a "

@@ -53,6 +53,10 @@ def create_note(request: Request) -> dict[str, Any]:
         request.enqueue("example.record_note", str(note.id), label="created")
     if body["fail_after_enqueue"]:
         raise RuntimeError("failing on purpose after enqueue")
+    if body["refuse_after_enqueue"]:
+        request.errors.add("body", "text", "refused on purpose after writing")
+        request.errors.status = 422
+        return None
     request.response.status_code = 201
     return {"id": str(note.id), "text": note.text}
 

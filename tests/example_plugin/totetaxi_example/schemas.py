@@ -8,6 +8,7 @@ from totetaxi_core.api.schemas import CleanString, StrictBoolean, StrictInteger
 class NoteBody(colander.MappingSchema):
     text = colander.SchemaNode(CleanString(), validator=colander.Length(min=1, max=500))
     fail_after_enqueue = colander.SchemaNode(StrictBoolean(), missing=False)
+    refuse_after_enqueue = colander.SchemaNode(StrictBoolean(), missing=False)
     flaky_times = colander.SchemaNode(StrictInteger(), missing=0, validator=colander.Range(0, 10))
 
 
