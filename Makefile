@@ -7,7 +7,7 @@ TEST_PLUGINS := $(wildcard tests/*_plugin/setup.cfg)
 STAMP := $(VENV)/.installed
 TEST_STAMP := $(VENV)/.installed-test
 
-.PHONY: run test setup test-setup migrate lint bench clean
+.PHONY: run test setup test-setup browser-deps migrate lint bench clean
 
 # The platform: core and every plugin under plugins/, editable.
 $(STAMP): setup.cfg pyproject.toml $(PLUGINS)
@@ -26,6 +26,17 @@ setup: $(STAMP)
 
 test-setup: $(TEST_STAMP)
 
+# Debian's Chromium for tests/browser (never `playwright install`: no browser downloads here).
+# Installs only when missing and only as root; otherwise it just says so (the browser tests skip,
+# or fail under CI=true).
+browser-deps:
+	@command -v chromium >/dev/null || { \
+	  if [ "$$(id -u)" = 0 ]; then \
+	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium; \
+	  else \
+	    echo "browser-deps: chromium missing; as root: apt-get install chromium"; \
+	  fi; }
+
 var:
 	mkdir -p var
 
@@ -35,7 +46,7 @@ migrate: setup var
 run: migrate
 	$(BIN)/pserve development.ini
 
-test: test-setup
+test: test-setup browser-deps
 	$(BIN)/ruff check .
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 

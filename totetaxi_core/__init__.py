@@ -27,10 +27,12 @@ log = logging.getLogger("totetaxi")
 
 
 def _request_ctx(request: Any) -> Context:
+    identity = request.identity
     ctx = Context(
         registry=request.registry,
         dbsession=request.dbsession,
         transaction_manager=request.tm,
+        actor=identity.principal if identity is not None else None,
         request=request,
     )
     ctx.extra["request_id"] = request.request_id
@@ -47,6 +49,8 @@ def make_app(platform: Platform) -> Router:
     config.include(".tasks")
     config.include(".ops")
     config.include(".api")
+    config.include(".identity")
+    config.include(".console")
     config.add_request_method(_request_ctx, "ctx", reify=True)
     for plugin in platform.enabled:
         config.include(plugin.module.includeme)

@@ -68,6 +68,14 @@ def prepare(
             "(set TOTETAXI_BROKER_URL, e.g. redis://127.0.0.1:6379/0)."
         )
 
+    if settings["totetaxi.state_backend"] == "redis" and not settings["totetaxi.redis_url"]:
+        raise SettingsError(
+            "Setting 'totetaxi.redis_url' is required when totetaxi.state_backend = redis "
+            "(set TOTETAXI_REDIS_URL, e.g. redis://127.0.0.1:6379/1)."
+        )
+    if settings["totetaxi.cookie_secure"] is None:
+        settings["totetaxi.cookie_secure"] = settings["totetaxi.environment"] == "production"
+
     discovered = discover(entry_points)
     enabled = discovered.resolve(
         settings["totetaxi.plugins"],

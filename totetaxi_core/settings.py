@@ -31,6 +31,8 @@ ENV_ALIASES: dict[str, str] = {
     "TOTETAXI_ENVIRONMENT": "totetaxi.environment",
     "TOTETAXI_PLUGINS": "totetaxi.plugins",
     "TOTETAXI_TASKS_MODE": "totetaxi.tasks_mode",
+    "TOTETAXI_REDIS_URL": "totetaxi.redis_url",
+    "TOTETAXI_PUBLIC_URL": "totetaxi.public_url",
 }
 
 #: Words that mark a placeholder somebody forgot to replace: a secret containing one is refused
@@ -134,6 +136,12 @@ def _check_broker_url(value: str) -> str | None:
     return None
 
 
+def _check_redis_url(value: str) -> str | None:
+    if value and not value.startswith(("redis://", "rediss://", "unix://")):
+        return f"must be a redis://, rediss:// or unix:// URL, got {value!r}"
+    return None
+
+
 #: The settings the core itself reads.
 CORE_SETTINGS: tuple[Setting, ...] = (
     Setting("sqlalchemy.url", required=True, help="the database URL"),
@@ -179,6 +187,30 @@ CORE_SETTINGS: tuple[Setting, ...] = (
     ),
     Setting("totetaxi.trace_hooks", False, kind="bool",
             help="log every hook call with its implementations and duration"),
+    Setting("totetaxi.state_backend", "database", kind="choice", choices=("database", "redis"),
+            help="where sessions and throttle counters live"),
+    Setting("totetaxi.redis_url", "", help="Redis URL for state_backend = redis",
+            check=_check_redis_url),
+    Setting("totetaxi.public_url", "http://127.0.0.1:6543",
+            help="the customer site's address, for links in emails"),
+    Setting("totetaxi.password_reset_path", "/reset-password?token={token}",
+            help="path on public_url of the password-reset page; {token} is replaced"),
+    Setting("totetaxi.session_max_age_seconds", 14 * 86400, kind="int", minimum=300,
+            maximum=90 * 86400, help="a session ends after this long without use"),
+    Setting("totetaxi.token_max_age_seconds", 30 * 86400, kind="int", minimum=60,
+            maximum=365 * 86400, help="lifetime of a bearer token"),
+    Setting("totetaxi.cookie_secure", None, kind="bool",
+            help="Secure flag on the session cookie (default: on in production)"),
+    Setting("totetaxi.login_limit_per_account", 5, kind="int", minimum=1, maximum=1000,
+            help="failed logins per account per login window before 429"),
+    Setting("totetaxi.login_limit_per_address", 20, kind="int", minimum=1, maximum=10000,
+            help="failed logins per client address per login window before 429"),
+    Setting("totetaxi.login_window_seconds", 900, kind="int", minimum=1, maximum=86400,
+            help="the login throttle's window"),
+    Setting("totetaxi.reset_limit_per_account", 3, kind="int", minimum=1, maximum=1000,
+            help="password-reset requests per account per hour"),
+    Setting("totetaxi.reset_limit_per_address", 10, kind="int", minimum=1, maximum=10000,
+            help="password-reset and sign-up requests per client address per hour"),
     Setting("totetaxi.outbox_grace_seconds", 10, kind="int", minimum=0, maximum=3600,
             help="age of a pending outbox row before the sweep takes it over from the relay"),
     Setting("totetaxi.outbox_resend_seconds", 900, kind="int", minimum=1, maximum=86400,

@@ -7,6 +7,7 @@ A plugin declares Cornice services with paths under :data:`API_PREFIX` and stric
 from __future__ import annotations
 
 from pyramid.config import Configurator
+from pyramid.security import NO_PERMISSION_REQUIRED
 
 from .errors import API_PREFIX, error_body, json_error
 from .openapi import openapi_document
@@ -22,4 +23,5 @@ def includeme(config: Configurator) -> None:
     config.include("cornice_swagger")
     config.include(".errors")
     config.add_route("openapi", API_PREFIX + "/openapi.json")
-    config.add_view(openapi_document, route_name="openapi", renderer="json", request_method="GET")
+    config.add_view(openapi_document, route_name="openapi", renderer="json", request_method="GET",
+                    permission=NO_PERMISSION_REQUIRED)

@@ -46,9 +46,23 @@ class CleanString(colander.String):
         return cstruct.strip()
 
 
+class RawString(colander.String):
+    """A JSON string without NUL characters, kept exactly as sent (passwords: no trimming)."""
+
+    def deserialize(self, node: colander.SchemaNode, cstruct: Any) -> Any:
+        if cstruct is colander.null:
+            return colander.null
+        if not isinstance(cstruct, str):
+            raise colander.Invalid(node, f"{cstruct!r} is not a string")
+        if "\x00" in cstruct:
+            raise colander.Invalid(node, "must not contain NUL characters")
+        return cstruct
+
+
 #: Type converters for cornice_swagger, which looks types up exactly (PITFALLS 4).
 SWAGGER_TYPES = {
     StrictInteger: "integer",
     StrictBoolean: "boolean",
     CleanString: "string",
+    RawString: "string",
 }

@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import sqlalchemy as sa
 from alembic import op
+
+import totetaxi_core.db.types
 ${imports if imports else ""}
 revision = ${repr(up_revision)}
 down_revision = ${repr(down_revision)}

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pyramid.config import Configurator
+from pyramid.security import NO_PERMISSION_REQUIRED
 from pyramid.tweens import EXCVIEW
 
 from .health import healthz, readyz
@@ -16,5 +17,8 @@ def includeme(config: Configurator) -> None:
     config.add_tween("totetaxi_core.ops.logging.request_logging_tween_factory", over=EXCVIEW)
     config.add_route("healthz", "/healthz")
     config.add_route("readyz", "/readyz")
-    config.add_view(healthz, route_name="healthz", renderer="json", request_method="GET")
-    config.add_view(readyz, route_name="readyz", renderer="json", request_method="GET")
+    public = NO_PERMISSION_REQUIRED
+    config.add_view(healthz, route_name="healthz", renderer="json", request_method="GET",
+                    permission=public)
+    config.add_view(readyz, route_name="readyz", renderer="json", request_method="GET",
+                    permission=public)

@@ -32,6 +32,9 @@ class Manifest:
     - ``migrations``: its Alembic versions folder as ``"package:path"`` (or an absolute path),
       or ``None`` for a plugin without tables.
     - ``seed``: a :data:`SeedFunction` run once when the plugin is first installed.
+    - ``permissions``: the permissions its views use, each granted to a staff role
+      (``viewer``, ``staff``, ``admin``, including the roles above it) or ``customer``:
+      ``{"refunds.approve": "admin"}``.
     """
 
     name: str
@@ -46,3 +49,4 @@ class Manifest:
     development_only: bool = False
     migrations: str | None = None
     seed: SeedFunction | None = field(default=None, compare=False)
+    permissions: dict[str, str] = field(default_factory=dict, compare=False)

@@ -8,6 +8,7 @@ from typing import Any
 from cornice import Service
 from cornice.validators import colander_validator
 from pyramid.request import Request
+from pyramid.security import NO_PERMISSION_REQUIRED
 from sqlalchemy import func, select
 
 from totetaxi_core.api import API_PREFIX
@@ -22,20 +23,22 @@ counter = Service(name="example_counter", path=API_PREFIX + "/example/counters/{
 hello = Service(name="example_hello", path=API_PREFIX + "/example/hello")
 
 
-@hello.get()
+@hello.get(permission=NO_PERMISSION_REQUIRED)
 def say_hello(request: Request) -> dict[str, Any]:
     """The configured greeting."""
     return {"greeting": request.registry.settings["example.greeting"]}
 
 
-@notes.get()
+@notes.get(permission=NO_PERMISSION_REQUIRED)
 def list_notes(request: Request) -> dict[str, Any]:
     """Notes, oldest first."""
     rows = request.dbsession.scalars(select(ExampleNote).order_by(ExampleNote.created_at))
     return {"items": [{"id": str(n.id), "text": n.text} for n in rows], "next_cursor": None}
 
 
-@notes.post(schema=NoteRequest(), validators=(colander_validator,))
+@notes.post(
+    schema=NoteRequest(), validators=(colander_validator,), permission=NO_PERMISSION_REQUIRED
+)
 def create_note(request: Request) -> dict[str, Any]:
     """Create a note and queue the example task for it."""
     body = request.validated["body"]
@@ -61,7 +64,7 @@ def create_note(request: Request) -> dict[str, Any]:
     return {"id": str(note.id), "text": note.text}
 
 
-@counter.post()
+@counter.post(permission=NO_PERMISSION_REQUIRED)
 def increment(request: Request) -> dict[str, Any]:
     """Read-then-write under SERIALIZABLE: concurrent calls conflict and pyramid_retry replays."""
     session = request.dbsession

@@ -45,7 +45,6 @@ def upgrade() -> None:
         sa.PrimaryKeyConstraint("id", name=op.f("pk_example_task_runs")),
     )
 
-
     op.create_table(
         "example_counters",
         sa.Column("name", sa.String(length=50), nullable=False),

@@ -1,0 +1,1 @@
+"""Headless-Chromium browser tests of the staff console (see conftest.py)."""

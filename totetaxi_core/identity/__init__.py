@@ -1,0 +1,66 @@
+"""Identity and security: staff and customers, sessions, tokens, throttling, permissions.
+
+``config.include("totetaxi_core.identity")`` installs the security policy (bearer token, then
+session cookie), CSRF checks on cookie-authenticated unsafe requests, the root ACL (core and
+plugin permissions), and the account API.
+"""
+
+from __future__ import annotations
+
+from pyramid.config import Configurator
+from pyramid.csrf import check_csrf_token  # noqa: F401  (re-exported for console forms)
+
+from .models import Customer, PrincipalKind, Role, SavedAddress, StaffUser
+from .permissions import CORE_GRANTS, GRANTEES, Permission, Root, build_acl
+from .security import Identity, SecurityPolicy, SessionCSRFStoragePolicy, csrf_applies
+from .sessions import make_store
+from .throttle import Throttles, make_backend
+
+__all__ = [
+    "Customer",
+    "Identity",
+    "Permission",
+    "PrincipalKind",
+    "Role",
+    "SavedAddress",
+    "StaffUser",
+]
+
+
+def _plugin_grants(config: Configurator) -> list[tuple[str, str]]:
+    grants = list(CORE_GRANTS.items())
+    platform = getattr(config.registry, "platform", None)
+    for plugin in platform.enabled if platform is not None else ():
+        for permission, grantee in plugin.manifest.permissions.items():
+            if grantee not in GRANTEES:
+                from ..errors import PluginError
+
+                raise PluginError(
+                    f"Plugin '{plugin.name}' grants permission '{permission}' to unknown "
+                    f"'{grantee}'; use one of {', '.join(GRANTEES)}."
+                )
+            grants.append((permission, grantee))
+    return grants
+
+
+def includeme(config: Configurator) -> None:
+    settings = config.get_settings()
+    registry = config.registry
+    registry.session_store = make_store(settings)
+    registry.throttles = Throttles.from_settings(
+        settings, make_backend(settings, registry["dbsession_factory"])
+    )
+    registry.root_acl = build_acl(_plugin_grants(config))
+    config.set_root_factory(Root)
+    config.set_security_policy(SecurityPolicy())
+    config.set_csrf_storage_policy(SessionCSRFStoragePolicy())
+    config.set_default_csrf_options(
+        require_csrf=True,
+        token="csrf_token",  # noqa: S106 - the form field's name
+        header="X-CSRF-Token",
+        callback=csrf_applies,
+    )
+    # Secure by default: a view that names no permission is for signed-in staff only.
+    # Public views say permission=NO_PERMISSION_REQUIRED explicitly.
+    config.set_default_permission(Permission.STAFF_READ)
+    config.include(".api")

@@ -1,0 +1,380 @@
+"""The account API of API.md: /auth/*, /me, /me/addresses, /staff/auth/token."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from cornice import Service
+from cornice.validators import colander_body_validator
+from pyramid.config import Configurator
+from pyramid.csrf import get_csrf_token
+from pyramid.httpexceptions import HTTPForbidden, HTTPFound, HTTPNotFound
+from pyramid.renderers import render_to_response
+from pyramid.request import Request
+from pyramid.response import Response
+from pyramid.security import NO_PERMISSION_REQUIRED
+from sqlalchemy import select
+
+from ..api import API_PREFIX, json_error
+from . import services, sessions, tokens
+from .contexts import AddressContext, OwnedContext
+from .models import Customer, PrincipalKind, SavedAddress
+from .permissions import Permission
+from .schemas import (
+    AddressBody,
+    AddressPatchBody,
+    CredentialsBody,
+    MePatchBody,
+    PasswordChangeBody,
+    RegisterBody,
+    ResetBody,
+    ResetConfirmBody,
+    strict,
+)
+from .services import IdentityError
+from .throttle import Throttle
+
+PUBLIC = NO_PERMISSION_REQUIRED
+BAD_CREDENTIALS = "Email or password is wrong."
+
+
+class Throttled(Exception):
+    def __init__(self, retry_after: int) -> None:
+        self.retry_after = retry_after
+
+
+def _body_service(name: str, path: str, **kw: Any) -> Service:
+    return Service(name=name, path=API_PREFIX + path, **kw)
+
+
+register = _body_service("auth_register", "/auth/register", description="Create an account")
+login = _body_service("auth_login", "/auth/login")
+token = _body_service("auth_token", "/auth/token")
+logout = _body_service("auth_logout", "/auth/logout")
+csrf = _body_service("auth_csrf", "/auth/csrf")
+reset = _body_service("auth_password_reset", "/auth/password-reset")
+reset_confirm = _body_service("auth_password_reset_confirm", "/auth/password-reset/confirm")
+me = _body_service("me", "/me")
+me_password = _body_service("me_password", "/me/password")
+addresses = _body_service("me_addresses", "/me/addresses")
+address = _body_service("me_address", "/me/addresses/{id}", factory=AddressContext)
+staff_token = _body_service("staff_auth_token", "/staff/auth/token")
+
+
+# --- shaping answers -------------------------------------------------------------------------
+
+
+def customer_json(customer: Customer) -> dict[str, Any]:
+    profile = customer.profile
+    return {
+        "id": str(customer.id),
+        "email": customer.email,
+        "first_name": customer.first_name,
+        "last_name": customer.last_name,
+        "phone": customer.phone,
+        "preferences": profile.preferences if profile else {},
+        "counts": {
+            "total_bookings": profile.total_bookings if profile else 0,
+            "completed_bookings": profile.completed_bookings if profile else 0,
+            "total_spent_cents": profile.total_spent_cents if profile else 0,
+        },
+        "created_at": customer.created_at.isoformat(),
+    }
+
+
+def address_json(address: SavedAddress) -> dict[str, Any]:
+    return {
+        "id": str(address.id),
+        "label": address.label,
+        "line1": address.line1,
+        "line2": address.line2,
+        "city": address.city,
+        "state": address.state,
+        "postal_code": address.postal_code,
+        "created_at": address.created_at.isoformat(),
+        "updated_at": address.updated_at.isoformat(),
+    }
+
+
+# --- throttling ------------------------------------------------------------------------------
+
+
+def _check(request: Request, *pairs: tuple[Throttle, str]) -> None:
+    waits = [t.retry_after(subject) for t, subject in pairs]
+    waits = [w for w in waits if w is not None]
+    if waits:
+        raise Throttled(max(waits))
+
+
+def _hit(*pairs: tuple[Throttle, str]) -> None:
+    for throttle, subject in pairs:
+        throttle.hit(subject)
+
+
+def _client(request: Request) -> str:
+    return request.client_addr or "unknown"
+
+
+def _authenticate(request: Request, kind: PrincipalKind) -> Any:
+    body = request.validated
+    limits = request.registry.throttles
+    pairs = ((limits.login_account, f"{kind}:{body['email'].strip().lower()}"),
+             (limits.login_address, _client(request)))
+    _check(request, *pairs)
+    principal = services.authenticate(request.ctx, kind, body["email"], body["password"])
+    if principal is None:
+        _hit(*pairs)
+        raise IdentityError(401, "password", BAD_CREDENTIALS)
+    request.ctx.actor = principal
+    return principal
+
+
+def _csrf_header(request: Request, data: sessions.SessionData) -> None:
+    def callback(request: Request, response: Response) -> None:
+        response.headers["X-CSRF-Token"] = data.csrf_token
+
+    request.add_response_callback(callback)
+
+
+# --- /auth -----------------------------------------------------------------------------------
+
+
+@register.post(schema=strict(RegisterBody), validators=(colander_body_validator,),
+               permission=PUBLIC)
+def register_view(request: Request) -> dict[str, Any]:
+    """Create a customer account and sign it in (cookie)."""
+    pair = (request.registry.throttles.signup_address, _client(request))
+    _check(request, pair)
+    _hit(pair)
+    customer = services.register_customer(request.ctx, **request.validated)
+    _csrf_header(request, sessions.start(request, PrincipalKind.CUSTOMER, customer.id))
+    request.response.status_code = 201
+    return {"customer": customer_json(customer)}
+
+
+@login.post(schema=strict(CredentialsBody), validators=(colander_body_validator,),
+            permission=PUBLIC)
+def login_view(request: Request) -> dict[str, Any]:
+    """Sign a customer in: a new session cookie (the session id always changes)."""
+    customer = _authenticate(request, PrincipalKind.CUSTOMER)
+    _csrf_header(request, sessions.start(request, PrincipalKind.CUSTOMER, customer.id))
+    return {"customer": customer_json(customer)}
+
+
+@token.post(schema=strict(CredentialsBody), validators=(colander_body_validator,),
+            permission=PUBLIC)
+def token_view(request: Request) -> dict[str, Any]:
+    """A bearer token for a customer (API clients)."""
+    customer = _authenticate(request, PrincipalKind.CUSTOMER)
+    value, row = tokens.issue(request.dbsession, PrincipalKind.CUSTOMER, customer.id,
+                              request.registry.settings["totetaxi.token_max_age_seconds"])
+    return {"token": value, "expires_at": row.expires_at.isoformat()}
+
+
+@staff_token.post(schema=strict(CredentialsBody), validators=(colander_body_validator,),
+                  permission=PUBLIC)
+def staff_token_view(request: Request) -> dict[str, Any]:
+    """A bearer token for a staff user (staff API clients)."""
+    staff = _authenticate(request, PrincipalKind.STAFF)
+    value, row = tokens.issue(request.dbsession, PrincipalKind.STAFF, staff.id,
+                              request.registry.settings["totetaxi.token_max_age_seconds"])
+    return {"token": value, "expires_at": row.expires_at.isoformat(), "role": str(staff.role)}
+
+
+@logout.post(permission=PUBLIC)
+def logout_view(request: Request) -> Response:
+    """End the session (cookie) or revoke the token (bearer)."""
+    identity = request.identity
+    if identity is not None and identity.via == "token":
+        tokens.revoke(request.dbsession, identity.token)
+    else:
+        sessions.end(request)
+    request.response.status_code = 204
+    return request.response
+
+
+@csrf.get(permission=PUBLIC)
+def csrf_view(request: Request) -> dict[str, str]:
+    """The CSRF token of the caller's session (one is started if there is none)."""
+    return {"csrf_token": get_csrf_token(request)}
+
+
+@reset.post(schema=strict(ResetBody), validators=(colander_body_validator,), permission=PUBLIC)
+def reset_view(request: Request) -> dict[str, str]:
+    """Email a single-use reset link; the same answer whether or not the account exists."""
+    limits = request.registry.throttles
+    email = request.validated["email"].lower()
+    pairs = ((limits.reset_account, email), (limits.reset_address, _client(request)))
+    _check(request, *pairs)
+    _hit(*pairs)
+    services.request_password_reset(request.ctx, email)
+    request.response.status_code = 202
+    return {"status": "accepted",
+            "detail": "If an account uses this email, a reset link is on its way."}
+
+
+@reset_confirm.post(schema=strict(ResetConfirmBody), validators=(colander_body_validator,),
+                    permission=PUBLIC)
+def reset_confirm_view(request: Request) -> Response:
+    """Set a new password with a reset token; every session and token of the account ends."""
+    customer = services.confirm_password_reset(
+        request.ctx, request.validated["token"], request.validated["password"]
+    )
+    sessions.end_all(request, PrincipalKind.CUSTOMER, customer.id)
+    request.response.status_code = 204
+    return request.response
+
+
+# --- /me -------------------------------------------------------------------------------------
+
+
+def _customer(request: Request) -> Customer:
+    identity = request.identity
+    if identity is None or not identity.is_customer:  # the permission check makes this rare
+        raise HTTPForbidden()
+    return identity.principal
+
+
+@me.get(permission=Permission.CUSTOMER_SELF)
+def me_view(request: Request) -> dict[str, Any]:
+    """The signed-in customer."""
+    return customer_json(_customer(request))
+
+
+@me.patch(schema=strict(MePatchBody), validators=(colander_body_validator,),
+          permission=Permission.CUSTOMER_SELF)
+def me_patch_view(request: Request) -> dict[str, Any]:
+    """Change name, phone or preferences."""
+    customer = _customer(request)
+    changes = dict(request.validated)
+    preferences = changes.pop("preferences", None)
+    for name, value in changes.items():
+        setattr(customer, name, value)
+    if preferences is not None:
+        customer.profile.preferences = {**customer.profile.preferences, **preferences}
+    return customer_json(customer)
+
+
+@me_password.post(schema=strict(PasswordChangeBody), validators=(colander_body_validator,),
+                  permission=Permission.CUSTOMER_SELF)
+def me_password_view(request: Request) -> Response:
+    """Change the password: other sessions and every token end; this session gets a new id."""
+    customer = _customer(request)
+    ok, _ = services.verify_password(customer.password_hash,
+                                     request.validated["current_password"])
+    if not ok:
+        raise IdentityError(400, "current_password", "The current password is wrong.")
+    services.set_password(request.ctx, customer, request.validated["new_password"])
+    sessions.end_all(request, PrincipalKind.CUSTOMER, customer.id)
+    if request.identity.via == "session":
+        _csrf_header(request, sessions.start(request, PrincipalKind.CUSTOMER, customer.id))
+    request.response.status_code = 204
+    return request.response
+
+
+@addresses.get(permission=Permission.CUSTOMER_SELF)
+def addresses_view(request: Request) -> dict[str, Any]:
+    """The customer's saved addresses, newest first, paginated."""
+    from ..api.pagination import keyset_page
+
+    customer = _customer(request)
+    statement = select(SavedAddress).where(SavedAddress.customer_id == customer.id)
+    return keyset_page(request, request.dbsession, statement, SavedAddress, address_json)
+
+
+@addresses.post(schema=strict(AddressBody), validators=(colander_body_validator,),
+                permission=Permission.CUSTOMER_SELF)
+def address_create_view(request: Request) -> dict[str, Any]:
+    """Save an address."""
+    customer = _customer(request)
+    row = SavedAddress(customer_id=customer.id, **request.validated)
+    request.dbsession.add(row)
+    request.dbsession.flush()
+    request.response.status_code = 201
+    return address_json(row)
+
+
+@address.get(permission=Permission.CUSTOMER_SELF)
+def address_view(request: Request) -> dict[str, Any]:
+    """One saved address (the owner's only; 404 to anyone else)."""
+    return address_json(request.context.obj)
+
+
+@address.patch(schema=strict(AddressPatchBody), validators=(colander_body_validator,),
+               permission=Permission.CUSTOMER_SELF)
+def address_patch_view(request: Request) -> dict[str, Any]:
+    """Change a saved address."""
+    row = request.context.obj
+    for name, value in request.validated.items():
+        setattr(row, name, value)
+    return address_json(row)
+
+
+@address.delete(permission=Permission.CUSTOMER_SELF)
+def address_delete_view(request: Request) -> Response:
+    """Delete a saved address (soft: bookings keep pointing at it)."""
+    request.context.obj.soft_delete()
+    request.response.status_code = 204
+    return request.response
+
+
+# --- errors ----------------------------------------------------------------------------------
+
+
+def identity_error_view(exc: IdentityError, request: Request) -> Response:
+    location = "body"
+    return json_error(request, exc.status, exc.field, exc.description, location)
+
+
+def throttled_view(exc: Throttled, request: Request) -> Response:
+    response = json_error(request, 429, "throttled",
+                          f"Too many attempts; try again in {exc.retry_after} seconds.", "header")
+    response.headers["Retry-After"] = str(exc.retry_after)
+    return response
+
+
+def forbidden_view(exc: HTTPForbidden, request: Request) -> Response:
+    """401 before sign-in, 403 after, 404 for someone else's object; console pages in HTML."""
+    context = getattr(request, "context", None)
+    console = request.path.startswith("/console")
+    if isinstance(context, OwnedContext):
+        if console:
+            return render_to_response("totetaxi_core:console/templates/404.jinja2", {},
+                                      request=request, response=Response(status=404))
+        return json_error(request, 404, "id", str(HTTPNotFound(f"Nothing is at {request.path}.")
+                                                   .detail), "path")
+    if request.identity is None:
+        if console:
+            return HTTPFound(location=request.route_url("console_login",
+                                                        _query={"next": request.path_qs}))
+        response = json_error(request, 401, "authorization", "Sign in first (session cookie or "
+                                                             "Authorization: Bearer).", "header")
+        response.headers["WWW-Authenticate"] = 'Bearer realm="totetaxi"'
+        return response
+    if console:
+        return render_to_response("totetaxi_core:console/templates/403.jinja2", {},
+                                  request=request, response=Response(status=403))
+    return json_error(request, 403, "permission", "You are signed in but not allowed to do this.",
+                      "header")
+
+
+def bad_csrf_view(exc: Exception, request: Request) -> Response:
+    if request.path.startswith("/console"):
+        return render_to_response("totetaxi_core:console/templates/403.jinja2",
+                                  {"reason": "Your form expired or did not come from this site; "
+                                             "reload the page and try again."},
+                                  request=request, response=Response(status=403))
+    return json_error(request, 403, "X-CSRF-Token",
+                      "Missing or wrong CSRF token: send the value of GET /api/v1/auth/csrf in "
+                      "the X-CSRF-Token header.", "header")
+
+
+def includeme(config: Configurator) -> None:
+    from pyramid.exceptions import BadCSRFOrigin, BadCSRFToken
+
+    config.add_exception_view(identity_error_view, context=IdentityError)
+    config.add_exception_view(throttled_view, context=Throttled)
+    config.add_forbidden_view(forbidden_view)
+    config.add_exception_view(bad_csrf_view, context=BadCSRFToken)
+    config.add_exception_view(bad_csrf_view, context=BadCSRFOrigin)
+    config.scan(".api")

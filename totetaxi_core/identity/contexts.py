@@ -1,0 +1,47 @@
+"""ACL contexts for objects that belong to somebody.
+
+A context of an :class:`OwnedContext` subclass grants its permission to the owner's principal
+only. When the permission is denied, the forbidden view answers 404, never 403: nobody learns
+that an object they may not see exists.
+"""
+
+from __future__ import annotations
+
+import uuid
+from typing import Any
+
+from pyramid.authorization import DENY_ALL, Allow
+from pyramid.httpexceptions import HTTPNotFound
+from pyramid.request import Request
+
+from .models import SavedAddress
+from .permissions import Permission
+
+
+class OwnedContext:
+    """An object reachable only by its owner; 404 to everyone else."""
+
+    model: Any = None
+    permission: str = Permission.CUSTOMER_SELF
+    owner_attribute = "customer_id"
+    owner_kind = "customer"
+
+    def __init__(self, request: Request) -> None:
+        self.request = request
+        self.obj = self._load(request.matchdict.get("id", ""))
+        owner = getattr(self.obj, self.owner_attribute)
+        self.__acl__ = [(Allow, f"{self.owner_kind}:{owner}", self.permission), DENY_ALL]
+
+    def _load(self, raw_id: str) -> Any:
+        try:
+            obj = self.request.dbsession.get(self.model, uuid.UUID(raw_id))
+        except ValueError:
+            obj = None
+        if obj is None or getattr(obj, "deleted_at", None) is not None:
+            raise HTTPNotFound(f"No {self.model.__tablename__[:-1].replace('_', ' ')} with id "
+                               f"{raw_id}.")
+        return obj
+
+
+class AddressContext(OwnedContext):
+    model = SavedAddress

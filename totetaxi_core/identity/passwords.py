@@ -1,0 +1,78 @@
+"""Password hashing (argon2id) and strength rules."""
+
+from __future__ import annotations
+
+import re
+
+from argon2 import PasswordHasher
+from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
+
+MIN_LENGTH = 10
+MAX_LENGTH = 256  # argon2 copes with more; this bounds the work an attacker can ask for
+
+_hasher = PasswordHasher()
+
+#: A hash of a random password, verified against when an email is unknown, so that an
+#: unknown account costs the same time as a wrong password (no enumeration by timing).
+_DUMMY_HASH = _hasher.hash("not a real password: timing equaliser 7f3a9c")
+
+COMMON = frozenset(
+    {
+        "password", "password1", "password12", "password123", "passw0rd", "qwerty", "qwertyuiop",
+        "123456", "12345678", "123456789", "1234567890", "iloveyou", "letmein", "welcome",
+        "admin", "administrator", "totetaxi", "hamptons", "manhattan", "changeme", "secret",
+        "football", "baseball", "sunshine", "princess", "dragon", "monkey", "trustno1",
+    }
+)
+
+
+def hash_password(password: str) -> str:
+    """An argon2id hash of ``password`` with the current parameters."""
+    return _hasher.hash(password)
+
+
+def verify_password(stored_hash: str | None, password: str) -> tuple[bool, str | None]:
+    """Check ``password`` against ``stored_hash``.
+
+    Returns ``(ok, new_hash)``: ``new_hash`` is set when the password was right but the hash was
+    made with older parameters, so the caller can store the rehash. A ``None`` hash (unknown
+    account) is checked against a dummy hash to take the same time, and always fails.
+    """
+    if len(password) > MAX_LENGTH:
+        return False, None
+    try:
+        _hasher.verify(stored_hash or _DUMMY_HASH, password)
+    except (VerifyMismatchError, VerificationError, InvalidHashError):
+        return False, None
+    if stored_hash is None:
+        return False, None
+    if _hasher.check_needs_rehash(stored_hash):
+        return True, _hasher.hash(password)
+    return True, None
+
+
+def password_problem(password: str, *, email: str = "", names: tuple[str, ...] = ()) -> str | None:
+    """Why ``password`` is too weak, as a sentence, or ``None`` when it is acceptable."""
+    if len(password) < MIN_LENGTH:
+        return f"Use at least {MIN_LENGTH} characters."
+    if len(password) > MAX_LENGTH:
+        return f"Use at most {MAX_LENGTH} characters."
+    lowered = password.lower()
+    core = re.sub(r"[\d\W_]+$", "", lowered)  # "Password2024!" is still "password"
+    if lowered in COMMON or core in COMMON:
+        return "This password is too common; choose one that is hard to guess."
+    if len(set(password)) < 5:
+        return "Use more different characters."
+    local = email.split("@")[0].lower()
+    if local and len(local) >= 4 and local in lowered:
+        return "Do not use your email address in your password."
+    for name in names:
+        if name and len(name) >= 4 and name.lower() in lowered:
+            return "Do not use your name in your password."
+    return None
+
+
+def rehash_parameters(hasher: PasswordHasher) -> None:
+    """Switch to other argon2 parameters (tests use it to prove rehash on login)."""
+    global _hasher
+    _hasher = hasher

@@ -1,0 +1,149 @@
+"""The security policy: who the caller is, and what they may do (Pyramid 2).
+
+Identity comes from a bearer token (``Authorization: Bearer tt_...``) when one is sent, else from
+the session cookie. A token request never uses the cookie, and cookie requests must carry the
+session's CSRF token on unsafe methods (see :func:`csrf_applies`).
+"""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
+from typing import Any
+
+from pyramid.authorization import ACLHelper, Authenticated, Everyone
+from pyramid.interfaces import ICSRFStoragePolicy
+from pyramid.request import Request
+from zope.interface import implementer
+
+from .models import ApiToken, Customer, PrincipalKind, Role, StaffUser
+from .secrets import same
+from .sessions import COOKIE_NAME, SessionData, current
+from .tokens import find
+
+
+@dataclass
+class Identity:
+    """The signed-in principal of a request."""
+
+    principal: StaffUser | Customer
+    via: str  # "session" or "token"
+    session: SessionData | None = None
+    token: ApiToken | None = None
+
+    @property
+    def kind(self) -> PrincipalKind:
+        return self.principal.kind
+
+    @property
+    def id(self) -> uuid.UUID:
+        return self.principal.id
+
+    @property
+    def is_staff(self) -> bool:
+        return self.kind == PrincipalKind.STAFF
+
+    @property
+    def is_customer(self) -> bool:
+        return self.kind == PrincipalKind.CUSTOMER
+
+    @property
+    def role(self) -> Role | None:
+        return self.principal.role if self.is_staff else None
+
+    @property
+    def userid(self) -> str:
+        return f"{self.kind}:{self.id}"
+
+
+def bearer_token(request: Request) -> str | None:
+    header = request.headers.get("Authorization", "")
+    scheme, _, value = header.partition(" ")
+    if scheme.lower() == "bearer" and value.strip():
+        return value.strip()
+    return None
+
+
+def _load_principal(request: Request, kind: PrincipalKind, principal_id: uuid.UUID) -> Any:
+    model = StaffUser if kind == PrincipalKind.STAFF else Customer
+    principal = request.dbsession.get(model, principal_id)
+    if principal is None or not principal.is_active:
+        return None
+    return principal
+
+
+def session_of(request: Request) -> SessionData | None:
+    """The request's session, loaded once (``None`` for token requests and no cookie)."""
+    if "totetaxi.session" not in request.environ:
+        request.environ["totetaxi.session"] = (
+            None if bearer_token(request) else current(request)
+        )
+    return request.environ["totetaxi.session"]
+
+
+class SecurityPolicy:
+    """Bearer token, else session cookie; ACL permissions with role principals."""
+
+    def __init__(self) -> None:
+        self.acl = ACLHelper()
+
+    def identity(self, request: Request) -> Identity | None:
+        token = bearer_token(request)
+        if token is not None:
+            row = find(request.dbsession, token)
+            if row is None:
+                return None
+            principal = _load_principal(request, row.principal_kind, row.principal_id)
+            return Identity(principal, "token", token=row) if principal is not None else None
+        data = session_of(request)
+        if data is None or data.principal_kind is None or data.principal_id is None:
+            return None
+        principal = _load_principal(request, data.principal_kind, data.principal_id)
+        return Identity(principal, "session", session=data) if principal is not None else None
+
+    def authenticated_userid(self, request: Request) -> str | None:
+        identity = request.identity
+        return identity.userid if identity is not None else None
+
+    def effective_principals(self, request: Request) -> list[str]:
+        principals = [Everyone]
+        identity = request.identity
+        if identity is None:
+            return principals
+        principals += [Authenticated, str(identity.kind), identity.userid]
+        if identity.is_staff:
+            principals += [f"role:{r}" for r in Role if identity.role.includes(r)]
+        return principals
+
+    def permits(self, request: Request, context: Any, permission: str) -> Any:
+        return self.acl.permits(context, self.effective_principals(request), permission)
+
+    def remember(self, request: Request, userid: str, **kw: Any) -> list:
+        return []  # sessions.start() sets the cookie
+
+    def forget(self, request: Request, **kw: Any) -> list:
+        return []  # sessions.end() clears it
+
+
+def csrf_applies(request: Request) -> bool:
+    """CSRF protects cookie-authenticated requests; bearer-token requests carry no ambient
+    credential and are exempt. A request without the session cookie has nothing to forge."""
+    return bearer_token(request) is None and COOKIE_NAME in request.cookies
+
+
+@implementer(ICSRFStoragePolicy)
+class SessionCSRFStoragePolicy:
+    """The CSRF token is the session's; a request with no session has none."""
+
+    def new_csrf_token(self, request: Request) -> str:
+        from .sessions import start
+
+        return start(request).csrf_token
+
+    def get_csrf_token(self, request: Request) -> str:
+        data = session_of(request)
+        return data.csrf_token if data is not None else self.new_csrf_token(request)
+
+    def check_csrf_token(self, request: Request, supplied_token: str) -> bool:
+        data = session_of(request)
+        return data is not None and bool(supplied_token) and same(data.csrf_token, supplied_token)

@@ -1,0 +1,31 @@
+"""Every core table, imported in one place so the metadata is complete (Alembic, tests)."""
+
+from .audit.models import AuditRecord
+from .identity.models import (
+    ApiToken,
+    AuthSession,
+    Customer,
+    CustomerProfile,
+    PasswordResetToken,
+    SavedAddress,
+    StaffProfile,
+    StaffUser,
+    ThrottleCounter,
+)
+from .plugins.models import InstalledPlugin
+from .tasks.models import OutboxMessage
+
+__all__ = [
+    "ApiToken",
+    "AuditRecord",
+    "AuthSession",
+    "Customer",
+    "CustomerProfile",
+    "InstalledPlugin",
+    "OutboxMessage",
+    "PasswordResetToken",
+    "SavedAddress",
+    "StaffProfile",
+    "StaffUser",
+    "ThrottleCounter",
+]
