@@ -260,3 +260,62 @@ def pytest_terminal_summary(terminalreporter: Any) -> None:
             f"{marker} tests - passed {counts['passed']}, failed {counts['failed']}, "
             f"skipped {counts['skipped']}"
         )
+
+
+# --- identity helpers ---------------------------------------------------------------------
+
+STRONG_PASSWORD = "Correct-Horse-Battery-9"
+
+
+def in_transaction(registry: Any, work: Callable[[Any], Any]) -> Any:
+    """Run ``work(ctx)`` in a committed transaction of its own (set-up outside a request)."""
+    from totetaxi_core.context import Context
+    from totetaxi_core.db import unit_of_work
+
+    with unit_of_work(registry["dbsession_factory"]) as (dbsession, tm):
+        result = work(Context(registry=registry, dbsession=dbsession, transaction_manager=tm))
+        dbsession.flush()
+        if hasattr(result, "id"):
+            dbsession.expunge(result)
+        return result
+
+
+def make_staff(registry: Any, role: str, email: str | None = None,
+               password: str = STRONG_PASSWORD) -> Any:
+    """A staff user created through the service (audited like the CLI would)."""
+    from totetaxi_core.identity.services import create_staff
+
+    email = email or f"{role}-{uuid.uuid4().hex[:6]}@totetaxi.test"
+    return in_transaction(
+        registry, lambda ctx: create_staff(ctx, email=email, password=password, role=role,
+                                           first_name=role.title(), last_name="Tester")
+    )
+
+
+def register_customer(app: TestApp, email: str | None = None,
+                      password: str = STRONG_PASSWORD) -> dict[str, Any]:
+    """Register through the API (the app's cookie jar is then signed in as that customer)."""
+    email = email or f"c-{uuid.uuid4().hex[:6]}@example.com"
+    answer = app.post_json("/api/v1/auth/register", {
+        "email": email, "password": password, "first_name": "Casey", "last_name": "Client",
+        "phone": "+1 212 555 0100",
+    }, status=201)
+    return {**answer.json["customer"], "password": password,
+            "csrf": answer.headers["X-CSRF-Token"]}
+
+
+def bearer(app: TestApp, email: str, password: str = STRONG_PASSWORD, staff: bool = False) -> dict:
+    """Authorization headers for a fresh bearer token."""
+    path = "/api/v1/staff/auth/token" if staff else "/api/v1/auth/token"
+    token = app.post_json(path, {"email": email, "password": password}).json["token"]
+    return {"Authorization": f"Bearer {token}"}
+
+
+@pytest.fixture
+def new_client(testapp: TestApp) -> Callable[[], TestApp]:
+    """Another browser on the same app: its own cookie jar."""
+
+    def factory() -> TestApp:
+        return TestApp(testapp.app, extra_environ={"REMOTE_ADDR": "127.0.0.1"})
+
+    return factory

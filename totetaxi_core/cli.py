@@ -7,6 +7,7 @@ settings, with the same environment overrides, as the web app.
 from __future__ import annotations
 
 import argparse
+import getpass
 import logging
 import os
 import sys
@@ -179,6 +180,52 @@ def cmd_outbox_sweep(args: argparse.Namespace) -> int:
     return 0
 
 
+def _read_password(prompt: str = "Password: ") -> str:
+    """Prompt twice on a terminal; read one line from standard input otherwise (scripts)."""
+    if sys.stdin.isatty():
+        first = getpass.getpass(prompt)
+        if getpass.getpass("Repeat it: ") != first:
+            raise SystemExit("The two passwords differ; nothing was created.")
+        return first
+    line = sys.stdin.readline()
+    return line[:-1] if line.endswith("\n") else line
+
+
+def cmd_staff_create(args: argparse.Namespace) -> int:
+    import datetime as dt
+
+    from .context import Context
+    from .db import unit_of_work
+    from .identity.models import Role
+    from .identity.services import IdentityError, create_staff
+
+    if args.role not in [r.value for r in Role]:
+        print(f"--role must be one of {', '.join(r.value for r in Role)}.", file=sys.stderr)
+        return 2
+    hire_date = None
+    if args.hire_date:
+        try:
+            hire_date = dt.date.fromisoformat(args.hire_date)
+        except ValueError:
+            print("--hire-date must be YYYY-MM-DD.", file=sys.stderr)
+            return 2
+    registry = _bootstrap_app(args.config)
+    password = _read_password()
+    try:
+        with unit_of_work(registry["dbsession_factory"]) as (dbsession, tm):
+            ctx = Context(registry=registry, dbsession=dbsession, transaction_manager=tm)
+            staff = create_staff(
+                ctx, email=args.email, password=password, role=args.role,
+                first_name=args.first_name, last_name=args.last_name, phone=args.phone,
+                department=args.department, hire_date=hire_date,
+            )
+            print(f"created {staff.role} {staff.email} ({staff.id})")
+    except IdentityError as exc:
+        print(f"{exc.field}: {exc.description}", file=sys.stderr)
+        return 1
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="totetaxi", description=__doc__.splitlines()[0])
     sub = parser.add_subparsers(dest="command", required=True)
@@ -206,6 +253,24 @@ def build_parser() -> argparse.ArgumentParser:
         p.add_argument("config")
         p.add_argument("celery_args", nargs=argparse.REMAINDER, help="passed on to celery")
         p.set_defaults(func=func)
+
+    staff = sub.add_parser("staff", help="staff accounts").add_subparsers(
+        dest="staff_command", required=True
+    )
+    p = staff.add_parser(
+        "create",
+        help="create a staff user; the password is prompted (terminal) or read as one line "
+        "from standard input",
+    )
+    p.add_argument("config")
+    p.add_argument("--email", required=True)
+    p.add_argument("--role", required=True, help="admin, staff or viewer")
+    p.add_argument("--first-name", default="")
+    p.add_argument("--last-name", default="")
+    p.add_argument("--phone", default="")
+    p.add_argument("--department", default="")
+    p.add_argument("--hire-date", default="", help="YYYY-MM-DD")
+    p.set_defaults(func=cmd_staff_create)
 
     outbox = sub.add_parser("outbox", help="the task outbox").add_subparsers(
         dest="outbox_command", required=True

@@ -9,10 +9,10 @@ from __future__ import annotations
 from pyramid.config import Configurator
 from pyramid.security import NO_PERMISSION_REQUIRED
 
-from .errors import API_PREFIX, error_body, json_error
+from .errors import API_PREFIX, error_body, json_error, no_content
 from .openapi import openapi_document
 
-__all__ = ["API_PREFIX", "error_body", "json_error", "openapi_document"]
+__all__ = ["API_PREFIX", "error_body", "json_error", "no_content", "openapi_document"]
 
 
 def includeme(config: Configurator) -> None:

@@ -38,6 +38,14 @@ def json_error(
     return response
 
 
+def no_content(request: Request) -> Response:
+    """An empty 204 answer that keeps the headers set on ``request.response`` (cookies)."""
+    response = request.response
+    response.status_code = 204
+    response.content_type = None
+    return response
+
+
 def _is_api(request: Request) -> bool:
     return request.path.startswith(API_PREFIX + "/") or request.path == API_PREFIX
 

@@ -8,14 +8,14 @@ from cornice import Service
 from cornice.validators import colander_body_validator
 from pyramid.config import Configurator
 from pyramid.csrf import get_csrf_token
-from pyramid.httpexceptions import HTTPForbidden, HTTPFound, HTTPNotFound
+from pyramid.httpexceptions import HTTPForbidden, HTTPFound
 from pyramid.renderers import render_to_response
 from pyramid.request import Request
 from pyramid.response import Response
 from pyramid.security import NO_PERMISSION_REQUIRED
 from sqlalchemy import select
 
-from ..api import API_PREFIX, json_error
+from ..api import API_PREFIX, json_error, no_content
 from . import services, sessions, tokens
 from .contexts import AddressContext, OwnedContext
 from .models import Customer, PrincipalKind, SavedAddress
@@ -189,8 +189,7 @@ def logout_view(request: Request) -> Response:
         tokens.revoke(request.dbsession, identity.token)
     else:
         sessions.end(request)
-    request.response.status_code = 204
-    return request.response
+    return no_content(request)
 
 
 @csrf.get(permission=PUBLIC)
@@ -221,8 +220,7 @@ def reset_confirm_view(request: Request) -> Response:
         request.ctx, request.validated["token"], request.validated["password"]
     )
     sessions.end_all(request, PrincipalKind.CUSTOMER, customer.id)
-    request.response.status_code = 204
-    return request.response
+    return no_content(request)
 
 
 # --- /me -------------------------------------------------------------------------------------
@@ -268,8 +266,7 @@ def me_password_view(request: Request) -> Response:
     sessions.end_all(request, PrincipalKind.CUSTOMER, customer.id)
     if request.identity.via == "session":
         _csrf_header(request, sessions.start(request, PrincipalKind.CUSTOMER, customer.id))
-    request.response.status_code = 204
-    return request.response
+    return no_content(request)
 
 
 @addresses.get(permission=Permission.CUSTOMER_SELF)
@@ -314,8 +311,7 @@ def address_patch_view(request: Request) -> dict[str, Any]:
 def address_delete_view(request: Request) -> Response:
     """Delete a saved address (soft: bookings keep pointing at it)."""
     request.context.obj.soft_delete()
-    request.response.status_code = 204
-    return request.response
+    return no_content(request)
 
 
 # --- errors ----------------------------------------------------------------------------------
@@ -341,8 +337,9 @@ def forbidden_view(exc: HTTPForbidden, request: Request) -> Response:
         if console:
             return render_to_response("totetaxi_core:console/templates/404.jinja2", {},
                                       request=request, response=Response(status=404))
-        return json_error(request, 404, "id", str(HTTPNotFound(f"Nothing is at {request.path}.")
-                                                   .detail), "path")
+        from ..api.errors import http_exception_view
+
+        return http_exception_view(context.not_found(), request)
     if request.identity is None:
         if console:
             return HTTPFound(location=request.route_url("console_login",

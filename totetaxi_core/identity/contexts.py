@@ -22,6 +22,7 @@ class OwnedContext:
     """An object reachable only by its owner; 404 to everyone else."""
 
     model: Any = None
+    noun = "object"  # in the 404 sentence
     permission: str = Permission.CUSTOMER_SELF
     owner_attribute = "customer_id"
     owner_kind = "customer"
@@ -38,10 +39,14 @@ class OwnedContext:
         except ValueError:
             obj = None
         if obj is None or getattr(obj, "deleted_at", None) is not None:
-            raise HTTPNotFound(f"No {self.model.__tablename__[:-1].replace('_', ' ')} with id "
-                               f"{raw_id}.")
+            raise self.not_found()
         return obj
+
+    def not_found(self) -> HTTPNotFound:
+        """The answer for a missing object, and for one that is not the caller's: the same."""
+        return HTTPNotFound(f"No {self.noun} with id {self.request.matchdict.get('id', '')}.")
 
 
 class AddressContext(OwnedContext):
     model = SavedAddress
+    noun = "saved address"

@@ -1,0 +1,156 @@
+"""What every console page needs: navigation, the CSRF field, the layout, safe redirects.
+
+The functions taking ``request`` are also Jinja globals (see :func:`register_globals`), so a
+plugin's console template that extends ``layout.jinja2`` gets the navigation and the sign-out
+form without its view doing anything.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+from urllib.parse import urlsplit
+
+from markupsafe import Markup, escape
+from pyramid.csrf import get_csrf_token
+from pyramid.request import Request
+
+from ..identity.models import Role
+
+log = logging.getLogger("totetaxi.console")
+
+#: The layout of a page shown to a signed-in staff user, and the standalone one otherwise.
+LAYOUT = "totetaxi_core:console/templates/layout.jinja2"
+STANDALONE = "totetaxi_core:console/templates/public.jinja2"
+
+#: The core's own navigation entries; plugins add theirs through ``totetaxi_console_nav``.
+CORE_NAV: tuple[dict[str, Any], ...] = (
+    {"title": "Dashboard", "route": "console_home", "role": "viewer", "order": 0},
+    {"title": "Staff", "route": "console_staff", "role": "admin", "order": 900},
+)
+
+#: One-shot messages after a POST: the query carries a code, never text (nothing reflected).
+MESSAGES: dict[str, str] = {
+    "signed_out": "You are signed out.",
+    "created": "Staff user created.",
+    "role_changed": "Role changed.",
+    "disabled": "Staff user disabled; their sessions and tokens have ended.",
+    "enabled": "Staff user enabled.",
+}
+
+
+def staff_identity(request: Request) -> Any:
+    """The request's identity when it is a signed-in staff user, else ``None``."""
+    identity = getattr(request, "identity", None)
+    return identity if identity is not None and identity.is_staff else None
+
+
+def console_layout(request: Request) -> str:
+    """The template a console page extends: the full layout for staff, standalone otherwise."""
+    return LAYOUT if staff_identity(request) is not None else STANDALONE
+
+
+def _route_exists(request: Request, name: str) -> bool:
+    from pyramid.interfaces import IRoutesMapper
+
+    mapper = request.registry.queryUtility(IRoutesMapper)
+    return mapper is not None and mapper.get_route(name) is not None
+
+
+def console_nav(request: Request) -> list[dict[str, Any]]:
+    """The navigation entries the signed-in staff user may see, sorted by order then title.
+
+    Each entry: ``title``, ``url``, ``route``, ``active`` (the current page). Entries with an
+    unknown role or route are left out (and logged), so one plugin's typo never breaks every page.
+    """
+    identity = staff_identity(request)
+    if identity is None:
+        return []
+    if "totetaxi.console_nav" in request.environ:
+        return request.environ["totetaxi.console_nav"]
+    gathered: list[dict[str, Any]] = list(CORE_NAV)
+    for answer in request.hooks.call("totetaxi_console_nav", request=request) or ():
+        gathered.extend(answer or ())
+    current = getattr(getattr(request, "matched_route", None), "name", None)
+    entries = []
+    for entry in gathered:
+        try:
+            role = Role(entry.get("role", Role.ADMIN))
+            title, route = str(entry["title"]), str(entry["route"])
+            order = int(entry.get("order", 100))
+        except (KeyError, TypeError, ValueError, AttributeError):
+            log.warning("console navigation entry left out (malformed): %r", entry)
+            continue
+        if not identity.role.includes(role):
+            continue
+        if not _route_exists(request, route):
+            log.warning("console navigation entry %r names unknown route %r", title, route)
+            continue
+        entries.append({"title": title, "route": route, "url": request.route_url(route),
+                        "order": order, "active": route == current})
+    entries.sort(key=lambda e: (e["order"], e["title"].lower()))
+    request.environ["totetaxi.console_nav"] = entries
+    return entries
+
+
+def console_csrf(request: Request) -> str:
+    """The CSRF token for a console form of a cookie session ('' for a bearer-token caller)."""
+    identity = getattr(request, "identity", None)
+    if identity is not None and identity.via != "session":
+        return ""
+    return get_csrf_token(request)
+
+
+def csrf_input(request: Request) -> Markup:
+    """``<input type="hidden" name="csrf_token" ...>`` for a console form."""
+    return Markup('<input type="hidden" name="csrf_token" value="{}">').format(
+        escape(console_csrf(request))
+    )
+
+
+def flash(request: Request) -> str | None:
+    """The one-shot message named by ``?done=`` (a fixed sentence, never request text)."""
+    return MESSAGES.get(request.GET.get("done", ""))
+
+
+def safe_next(value: str | None) -> str | None:
+    """``value`` when it is a relative path inside the console, else ``None`` (no open redirect).
+
+    Refused: absolute and scheme-relative URLs (``//evil``), backslashes (browsers read
+    ``/\\evil`` as ``//evil``), control characters, dot segments, and the login page itself.
+    """
+    if not value or len(value) > 2000:
+        return None
+    if "\\" in value or any(ord(c) < 0x20 or ord(c) == 0x7F for c in value):
+        return None
+    if not value.startswith("/") or value.startswith("//"):
+        return None
+    parts = urlsplit(value)
+    if parts.scheme or parts.netloc:
+        return None
+    path = parts.path
+    if not (path == "/console" or path.startswith("/console/")):
+        return None
+    if any(segment in (".", "..") for segment in path.split("/")):
+        return None
+    if path.rstrip("/") in ("/console/login", "/console/logout"):
+        return None
+    return value
+
+
+def register_globals(config: Any) -> None:
+    """Make the helpers Jinja globals once pyramid_jinja2 has built its environment."""
+
+    def register() -> None:
+        env = config.get_jinja2_environment(".jinja2")
+        env.globals.update(
+            console_nav=console_nav,
+            console_csrf=console_csrf,
+            csrf_input=csrf_input,
+            console_layout=console_layout,
+            staff_identity=staff_identity,
+            console_flash=flash,
+        )
+
+    # After pyramid_jinja2's own action that creates the environment.
+    config.action(("totetaxi-console-jinja2-globals",), register, order=999)
