@@ -12,12 +12,13 @@ import pytest
 ROOT = Path(__file__).resolve().parents[2]
 
 
-def run(*args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
+def run(*args: str, env: dict[str, str] | None = None,
+        stdin: str = "") -> subprocess.CompletedProcess[str]:
     base = {k: v for k, v in os.environ.items() if not k.startswith("TOTETAXI_")}
     base.update(env or {})
     return subprocess.run(
         [sys.executable, "-m", "totetaxi_core.cli", *args],
-        capture_output=True, text=True, env=base, timeout=120, cwd=ROOT,
+        capture_output=True, text=True, env=base, timeout=120, cwd=ROOT, input=stdin,
     )
 
 
@@ -112,3 +113,37 @@ def test_production_ini_refuses_to_start_without_a_strong_secret(tmp_path):
     weak = run("migrate", "production.ini", env={**env, "TOTETAXI_SECRET": "changeme"})
     assert weak.returncode == 2
     assert "too weak" in weak.stderr
+
+
+def test_staff_create_reads_the_password_from_standard_input(ini, tmp_path):
+    import sqlalchemy as sa
+
+    assert run("migrate", str(ini)).returncode == 0
+    engine = sa.create_engine(f"sqlite:///{tmp_path / 'site.sqlite'}")
+    with engine.connect() as conn:  # no default account, ever
+        assert conn.execute(sa.text("SELECT count(*) FROM staff_users")).scalar() == 0
+    created = run("staff", "create", str(ini), "--email", "Boss@TotETaxi.com", "--role", "admin",
+                  "--department", "Operations", "--hire-date", "2024-05-01",
+                  stdin="Correct-Horse-Battery-9\n")
+    assert created.returncode == 0, created.stderr
+    assert created.stdout.startswith("created admin boss@totetaxi.com")
+    with engine.connect() as conn:
+        row = conn.execute(sa.text(
+            "SELECT s.email, s.role, s.password_hash, p.department, p.hire_date "
+            "FROM staff_users s JOIN staff_profiles p ON p.staff_id = s.id")).one()
+        audit = conn.execute(sa.text("SELECT action, actor_kind FROM audit_records")).all()
+    engine.dispose()
+    assert row[0:2] == ("boss@totetaxi.com", "admin")
+    assert row[2].startswith("$argon2id$")
+    assert row[3] == "Operations" and str(row[4]).startswith("2024-05-01")
+    assert audit == [("staff.created", "system")]
+
+    weak = run("staff", "create", str(ini), "--email", "b@totetaxi.com", "--role", "staff",
+               stdin="hunter2\n")
+    assert weak.returncode == 1
+    assert "Password too weak" in weak.stderr
+    twice = run("staff", "create", str(ini), "--email", "boss@totetaxi.com", "--role", "staff",
+                stdin="Correct-Horse-Battery-9\n")
+    assert twice.returncode == 1 and "already exists" in twice.stderr
+    bad_role = run("staff", "create", str(ini), "--email", "c@totetaxi.com", "--role", "owner")
+    assert bad_role.returncode == 2 and "--role must be one of" in bad_role.stderr
