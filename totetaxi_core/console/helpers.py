@@ -66,8 +66,9 @@ def console_nav(request: Request) -> list[dict[str, Any]]:
     identity = staff_identity(request)
     if identity is None:
         return []
-    if "totetaxi.console_nav" in request.environ:
-        return request.environ["totetaxi.console_nav"]
+    cached = getattr(request, "_totetaxi_console_nav", None)
+    if cached is not None:
+        return cached
     gathered: list[dict[str, Any]] = list(CORE_NAV)
     for answer in request.hooks.call("totetaxi_console_nav", request=request) or ():
         gathered.extend(answer or ())
@@ -89,7 +90,7 @@ def console_nav(request: Request) -> list[dict[str, Any]]:
         entries.append({"title": title, "route": route, "url": request.route_url(route),
                         "order": order, "active": route == current})
     entries.sort(key=lambda e: (e["order"], e["title"].lower()))
-    request.environ["totetaxi.console_nav"] = entries
+    request._totetaxi_console_nav = entries
     return entries
 
 

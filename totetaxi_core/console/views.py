@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from pyramid.csrf import get_csrf_token
-from pyramid.httpexceptions import HTTPNotFound, HTTPSeeOther
+from pyramid.csrf import check_csrf_token, get_csrf_token
+from pyramid.httpexceptions import HTTPMovedPermanently, HTTPNotFound, HTTPSeeOther
 from pyramid.renderers import render_to_response
 from pyramid.request import Request
 from pyramid.response import Response
@@ -16,7 +16,7 @@ from ..identity import services, sessions
 from ..identity.models import PrincipalKind
 from ..identity.permissions import Permission
 from ..identity.security import session_of
-from .helpers import flash, safe_next, staff_identity
+from .helpers import flash, safe_next
 
 TEMPLATES = "totetaxi_core:console/templates/"
 BAD_CREDENTIALS = "Email or password is wrong."
@@ -54,10 +54,8 @@ def _login_page(
 @view_config(route_name="console_login", request_method="GET",
              renderer=TEMPLATES + "login.jinja2", permission=NO_PERMISSION_REQUIRED)
 def login_form(request: Request) -> Any:
-    next_path = safe_next(request.GET.get("next"))
-    if staff_identity(request) is not None:
-        return _redirect(request, next_path)
-    return _login_page(request, next_path=next_path, fresh_token=True)
+    """The form, for anyone (signing in again simply starts a new session)."""
+    return _login_page(request, next_path=safe_next(request.GET.get("next")), fresh_token=True)
 
 
 def _retry_after(request: Request, pairs: tuple[tuple[Any, str], ...]) -> int | None:
@@ -72,9 +70,9 @@ def login_submit(request: Request) -> Any:
     email = request.POST.get("email", "").strip()
     password = request.POST.get("password", "")
     next_path = safe_next(request.POST.get("next"))
-    if not email or not password:
-        return _login_page(request, email=email, next_path=next_path, status=400,
-                           error="Enter your email and password.")
+    if not email or not password:  # refused like wrong credentials, but not counted
+        return _login_page(request, email=email, next_path=next_path, status=401,
+                           error=BAD_CREDENTIALS)
     limits = request.registry.throttles
     kind = PrincipalKind.STAFF
     pairs = ((limits.login_account, f"{kind}:{email.lower()}"),
@@ -95,9 +93,17 @@ def login_submit(request: Request) -> Any:
     return _redirect(request, next_path)
 
 
-@view_config(route_name="console_logout", request_method="POST")
+@view_config(route_name="console_logout", request_method="POST",
+             permission=NO_PERMISSION_REQUIRED, require_csrf=False)
 def logout(request: Request) -> Any:
-    """End the session (the form carries the CSRF token) and go back to the login page."""
+    """End the session and go back to the login page.
+
+    A live session's form must carry its CSRF token (checked here rather than by the default
+    check, which would refuse a cookie whose session has already expired: signing out of an
+    ended session just clears the cookie).
+    """
+    if session_of(request) is not None:
+        check_csrf_token(request, token="csrf_token", header="X-CSRF-Token")  # noqa: S106
     sessions.end(request)
     return HTTPSeeOther(location=request.route_url("console_login",
                                                    _query={"done": "signed_out"}))
@@ -105,7 +111,7 @@ def logout(request: Request) -> Any:
 
 @view_config(route_name="console_bare", permission=NO_PERMISSION_REQUIRED)
 def bare(request: Request) -> Any:
-    return HTTPSeeOther(location=_home(request))
+    return HTTPMovedPermanently(location=_home(request))
 
 
 @view_config(route_name="console_home", request_method="GET",

@@ -1,0 +1,146 @@
+"""The permission matrix: every endpoint by every kind of caller, with the expected status.
+
+A new endpoint that is not in MATRIX fails ``test_every_endpoint_is_in_the_matrix``: whoever adds
+an endpoint decides, here, who may call it.
+"""
+
+from __future__ import annotations
+
+import uuid
+
+import pytest
+from conftest import STRONG_PASSWORD, bearer, make_staff, register_customer
+from webtest import TestApp
+
+CALLERS = ("anonymous", "customer_a", "customer_b", "viewer", "staff", "admin")
+PUBLIC = dict.fromkeys(CALLERS, 200)
+ADDRESS = {"label": "Home", "line1": "1 Main St", "city": "New York", "state": "NY",
+           "postal_code": "10001"}
+
+
+def row(anonymous, customer_a, customer_b, viewer, staff, admin):
+    return dict(zip(CALLERS, (anonymous, customer_a, customer_b, viewer, staff, admin),
+                    strict=True))
+
+
+#: (method, path pattern) -> (concrete path, JSON body or None, {caller: status})
+#: ``{address}`` is customer A's saved address; ``{staff}`` a viewer staff user.
+MATRIX = {
+    ("GET", "/healthz"): ("/healthz", None, PUBLIC),
+    ("GET", "/readyz"): ("/readyz", None, PUBLIC),
+    ("GET", "/api/v1/openapi.json"): ("/api/v1/openapi.json", None, PUBLIC),
+    ("GET", "/api/v1/auth/csrf"): ("/api/v1/auth/csrf", None, PUBLIC),
+    # Public endpoints validate first: an empty body is 400 for everyone.
+    ("POST", "/api/v1/auth/register"): ("/api/v1/auth/register", {}, row(*[400] * 6)),
+    ("POST", "/api/v1/auth/login"): ("/api/v1/auth/login", {}, row(*[400] * 6)),
+    ("POST", "/api/v1/auth/token"): ("/api/v1/auth/token", {}, row(*[400] * 6)),
+    ("POST", "/api/v1/staff/auth/token"): ("/api/v1/staff/auth/token", {}, row(*[400] * 6)),
+    ("POST", "/api/v1/auth/password-reset"): (
+        "/api/v1/auth/password-reset", {"email": "nobody@example.com"}, row(*[202] * 6)),
+    ("POST", "/api/v1/auth/password-reset/confirm"): (
+        "/api/v1/auth/password-reset/confirm",
+        {"token": "x" * 40, "password": "Some-Strong-Pass-1"}, row(*[400] * 6)),
+    ("POST", "/api/v1/auth/logout"): ("/api/v1/auth/logout", None, row(*[204] * 6)),
+    # Customer self-service: 401 before sign-in, 403 for staff.
+    ("GET", "/api/v1/me"): ("/api/v1/me", None, row(401, 200, 200, 403, 403, 403)),
+    ("PATCH", "/api/v1/me"): ("/api/v1/me", {}, row(401, 200, 200, 403, 403, 403)),
+    ("POST", "/api/v1/me/password"): ("/api/v1/me/password", {},
+                                      row(401, 400, 400, 403, 403, 403)),
+    ("GET", "/api/v1/me/addresses"): ("/api/v1/me/addresses", None,
+                                      row(401, 200, 200, 403, 403, 403)),
+    ("POST", "/api/v1/me/addresses"): ("/api/v1/me/addresses", {},
+                                       row(401, 400, 400, 403, 403, 403)),
+    # Someone's object: 404 to everybody but its owner (no probing by id).
+    ("GET", "/api/v1/me/addresses/{id}"): ("/api/v1/me/addresses/{address}", None,
+                                           row(404, 200, 404, 404, 404, 404)),
+    ("PATCH", "/api/v1/me/addresses/{id}"): ("/api/v1/me/addresses/{address}", {},
+                                             row(404, 200, 404, 404, 404, 404)),
+    ("DELETE", "/api/v1/me/addresses/{id}"): ("/api/v1/me/addresses/{address}", None,
+                                              row(404, 204, 404, 404, 404, 404)),
+    # The console: anonymous callers are sent to the login page; customers are refused.
+    ("GET", "/console"): ("/console", None, row(*[301] * 6)),
+    ("GET", "/console/"): ("/console/", None, row(302, 403, 403, 200, 200, 200)),
+    ("GET", "/console/login"): ("/console/login", None, PUBLIC),
+    ("POST", "/console/login"): ("/console/login", {}, row(*[401] * 6)),
+    ("POST", "/console/logout"): ("/console/logout", {}, row(*[303] * 6)),
+    ("GET", "/console/staff"): ("/console/staff", None, row(302, 403, 403, 403, 403, 200)),
+    ("POST", "/console/staff"): ("/console/staff", {}, row(302, 403, 403, 403, 403, 400)),
+    ("POST", "/console/staff/{id}/role"): ("/console/staff/{staff}/role", {"role": "staff"},
+                                           row(302, 403, 403, 403, 403, 303)),
+    ("POST", "/console/staff/{id}/active"): ("/console/staff/{staff}/active", {"active": "0"},
+                                             row(302, 403, 403, 403, 403, 303)),
+    # The example plugin (tests only) declares its routes public.
+    ("GET", "/api/v1/example/hello"): ("/api/v1/example/hello", None, PUBLIC),
+    ("GET", "/api/v1/example/notes"): ("/api/v1/example/notes", None, PUBLIC),
+    ("POST", "/api/v1/example/notes"): ("/api/v1/example/notes", {}, row(*[400] * 6)),
+    ("POST", "/api/v1/example/counters/{name}"): ("/api/v1/example/counters/x", {},
+                                                  PUBLIC),
+}
+
+
+def endpoints(registry) -> set[tuple[str, str]]:
+    """Every (method, route pattern) the app serves, from Pyramid's introspector."""
+    introspector = registry.introspector
+    patterns = {i["introspectable"]["name"]: i["introspectable"]["pattern"]
+                for i in introspector.get_category("routes")}
+    found = set()
+    for item in introspector.get_category("views"):
+        view = item["introspectable"]
+        name = view["route_name"]
+        if name is None or getattr(view["callable"], "__name__", "") == "_fallback_view":
+            continue  # Cornice's 405 answer for methods a service does not have
+        methods = view["request_methods"] or ("GET",)
+        for method in (methods,) if isinstance(methods, str) else methods:
+            if method != "HEAD":
+                found.add((method, patterns[name]))
+    return found
+
+
+def test_every_endpoint_is_in_the_matrix(testapp):
+    served = endpoints(testapp.app.registry)
+    missing = sorted(served - set(MATRIX))
+    assert missing == [], f"endpoints without a row in MATRIX (decide who may call them): {missing}"
+    stale = sorted(set(MATRIX) - served)
+    assert stale == [], f"MATRIX rows for endpoints that no longer exist: {stale}"
+
+
+@pytest.fixture
+def callers(testapp):
+    """Bearer-token headers for each kind of caller, and the objects they own."""
+    registry = testapp.app.registry
+    headers: dict[str, dict[str, str]] = {"anonymous": {}}
+    for name in ("customer_a", "customer_b"):
+        customer = register_customer(TestApp(testapp.app),
+                                     f"{name}-{uuid.uuid4().hex[:6]}@example.com")
+        headers[name] = bearer(TestApp(testapp.app), customer["email"])
+    for role in ("viewer", "staff", "admin"):
+        member = make_staff(registry, role)
+        headers[role] = bearer(TestApp(testapp.app), member.email, STRONG_PASSWORD, staff=True)
+    address = TestApp(testapp.app).post_json("/api/v1/me/addresses", ADDRESS,
+                                headers=headers["customer_a"]).json["id"]
+    target = make_staff(registry, "viewer")
+    make_staff(registry, "admin")  # so that no change below touches the last admin
+    return headers, {"address": address, "staff": str(target.id)}
+
+
+@pytest.mark.parametrize("caller", CALLERS)
+def test_permission_matrix(testapp, callers, caller):
+    headers, objects = callers
+    wrong = []
+    # Logout revokes the caller's token: run it last.
+    ordered = sorted(MATRIX.items(), key=lambda kv: kv[0][1] == "/api/v1/auth/logout")
+    for (method, _), (path, body, expected) in ordered:
+        url = path.format(**objects)
+        client = TestApp(testapp.app)  # no cookies: only the caller's token speaks
+        kwargs = {"headers": headers[caller], "expect_errors": True}
+        if method == "GET":
+            answer = client.get(url, **kwargs)
+        elif path.startswith("/console") and body is not None:
+            answer = getattr(client, method.lower())(url, body, **kwargs)
+        elif body is not None:
+            answer = getattr(client, method.lower() + "_json")(url, body, **kwargs)
+        else:
+            answer = getattr(client, method.lower())(url, **kwargs)
+        if answer.status_int != expected[caller]:
+            wrong.append(f"{method} {url}: {answer.status_int}, expected {expected[caller]}")
+    assert wrong == []
