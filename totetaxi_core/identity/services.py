@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
+import re
 import uuid
 from dataclasses import dataclass
 from typing import Any
@@ -33,6 +34,7 @@ from .tokens import revoke_all
 log = logging.getLogger("totetaxi.identity")
 
 RESET_TOKEN_LIFETIME = dt.timedelta(hours=1)
+EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[a-z]{2,}$")
 
 
 @dataclass
@@ -183,7 +185,7 @@ def create_staff(
 ) -> StaffUser:
     """Create a staff user with a profile; audited."""
     email = normalize_email(email)
-    if "@" not in email or len(email) > 254:
+    if not EMAIL.match(email) or len(email) > 254:
         raise IdentityError(400, "email", "Enter a valid email address.")
     try:
         role = Role(role)

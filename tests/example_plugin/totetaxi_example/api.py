@@ -68,7 +68,9 @@ def create_note(request: Request) -> dict[str, Any]:
 def increment(request: Request) -> dict[str, Any]:
     """Read-then-write under SERIALIZABLE: concurrent calls conflict and pyramid_retry replays."""
     session = request.dbsession
-    if session.get_bind().dialect.name == "postgresql":
+    # Only possible before the transaction's first statement (an authenticated caller's identity
+    # lookup would already have run one); anonymous callers get SERIALIZABLE.
+    if session.get_bind().dialect.name == "postgresql" and not session.in_transaction():
         session.connection(execution_options={"isolation_level": "SERIALIZABLE"})
     name = request.matchdict["name"]
     row = session.get(ExampleCounter, name)
