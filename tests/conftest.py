@@ -40,6 +40,8 @@ PG_ADMIN_URL = os.environ.get(
 )
 REDIS_URL = os.environ.get("TOTETAXI_TEST_REDIS_URL", "redis://127.0.0.1:6379/15")
 TEST_PLUGINS = "example"
+#: Installed into every test database (tables and seed data); tests enable what they need.
+MIGRATED_PLUGINS = "example pricing"
 
 
 def pytest_configure(config: pytest.Config) -> None:
@@ -115,7 +117,8 @@ class Backend:
                 conn.execute(sa.text(f'CREATE DATABASE "{self.template_name}"'))
             self.created.append(self.template_name)
             url = _pg_url(self.template_name)
-        platform = prepare(base_settings(url), environ={})
+        platform = prepare(base_settings(url, **{"totetaxi.plugins": MIGRATED_PLUGINS}),
+                           environ={})
         engine = make_engine(platform.settings)
         migrate(platform, engine)
         engine.dispose()

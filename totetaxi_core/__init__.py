@@ -18,6 +18,7 @@ from pyramid.config import Configurator  # noqa: E402
 from pyramid.router import Router  # noqa: E402
 
 from .context import Context  # noqa: E402
+from .db import utcnow  # noqa: E402
 from .platform import Platform, prepare  # noqa: E402
 from .version import __version__  # noqa: E402
 
@@ -43,6 +44,7 @@ def make_app(platform: Platform) -> Router:
     """Build the WSGI application for an assembled :class:`Platform`."""
     config = Configurator(settings=platform.settings)
     config.registry.platform = platform
+    config.registry.clock = utcnow  # tests replace it to move time
     config.include("pyramid_jinja2")
     config.include(".db")
     config.include(".hooks")

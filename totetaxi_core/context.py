@@ -6,6 +6,7 @@ implementations are written once and run the same in either.
 
 from __future__ import annotations
 
+import datetime as dt
 import uuid
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
@@ -44,6 +45,14 @@ class Context:
     @property
     def hooks(self) -> HookBus:
         return self.registry.hooks
+
+    def now(self) -> dt.datetime:
+        """The current time, aware UTC, from the app's clock (``registry.clock``).
+
+        Domain code asks here instead of calling ``datetime.now`` so that tests can move time.
+        """
+        clock = getattr(self.registry, "clock", None)
+        return clock() if clock is not None else dt.datetime.now(dt.UTC)
 
     def call_hook(self, name: str, **kwargs: Any) -> Any:
         """Call hook ``name`` with this context as ``ctx``."""

@@ -74,6 +74,7 @@ def test_migrate_installs_seeds_once_and_is_idempotent(empty_db):
 
 
 def test_migrations_match_the_models(db_url):
+    # The test databases hold every plugin the suite installs; every model must match.
     engine = sa.create_engine(db_url)
     try:
         with engine.connect() as conn:

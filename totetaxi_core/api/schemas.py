@@ -59,10 +59,31 @@ class RawString(colander.String):
         return cstruct
 
 
+class IsoDate(colander.SchemaType):
+    """A calendar date written ``YYYY-MM-DD`` (a JSON string or a query parameter)."""
+
+    def serialize(self, node: colander.SchemaNode, appstruct: Any) -> Any:
+        return colander.null if appstruct is colander.null else appstruct.isoformat()
+
+    def deserialize(self, node: colander.SchemaNode, cstruct: Any) -> Any:
+        import datetime as dt
+        import re
+
+        if cstruct is colander.null or cstruct == "":
+            return colander.null
+        if not isinstance(cstruct, str) or not re.fullmatch(r"\d{4}-\d{2}-\d{2}", cstruct):
+            raise colander.Invalid(node, f"{cstruct!r} is not a date written YYYY-MM-DD")
+        try:
+            return dt.date.fromisoformat(cstruct)
+        except ValueError:
+            raise colander.Invalid(node, f"{cstruct!r} is not a real date") from None
+
+
 #: Type converters for cornice_swagger, which looks types up exactly (PITFALLS 4).
 SWAGGER_TYPES = {
     StrictInteger: "integer",
     StrictBoolean: "boolean",
     CleanString: "string",
     RawString: "string",
+    IsoDate: "string",
 }

@@ -1,0 +1,61 @@
+"""Colander schemas of the pricing API (strict types; unknown keys refused)."""
+
+from __future__ import annotations
+
+import colander
+
+from totetaxi_core.api.schemas import CleanString, IsoDate, StrictBoolean, StrictInteger
+
+from .quoting import SERVICE_TYPES
+
+MAX_ITEMS = 500
+MAX_SPECIALTY_QTY = 20
+
+
+class SpecialtyLine(colander.MappingSchema):
+    code = colander.SchemaNode(CleanString(), validator=colander.Length(min=1, max=30))
+    qty = colander.SchemaNode(
+        StrictInteger(), validator=colander.Range(1, MAX_SPECIALTY_QTY), missing=1
+    )
+
+
+class SpecialtyLines(colander.SequenceSchema):
+    line = SpecialtyLine()
+
+
+class QuoteBody(colander.MappingSchema):
+    """The fields of ``POST /quotes`` (and of a booking draft)."""
+
+    service_type = colander.SchemaNode(CleanString(), validator=colander.OneOf(SERVICE_TYPES))
+    package = colander.SchemaNode(
+        CleanString(), validator=colander.Length(min=1, max=30), missing=None
+    )
+    item_count = colander.SchemaNode(
+        StrictInteger(),
+        validator=colander.Range(
+            1, MAX_ITEMS, min_err="must be at least 1", max_err=f"must be at most {MAX_ITEMS}"
+        ),
+        missing=None,
+    )
+    specialty_items = SpecialtyLines(validator=colander.Length(max=10), missing=())
+    date = colander.SchemaNode(IsoDate())
+    same_day = colander.SchemaNode(StrictBoolean(), missing=False)
+    coi_handling = colander.SchemaNode(StrictBoolean(), missing=False)
+
+
+class AvailabilityQuery(colander.MappingSchema):
+    start = colander.SchemaNode(IsoDate())
+    end = colander.SchemaNode(IsoDate())
+    service_type = colander.SchemaNode(
+        CleanString(), validator=colander.OneOf(SERVICE_TYPES), missing=None
+    )
+
+
+class AvailabilityRequest(colander.MappingSchema):
+    querystring = AvailabilityQuery()
+
+
+def strict_quote_body() -> QuoteBody:
+    schema = QuoteBody()
+    schema.typ = colander.Mapping(unknown="raise")
+    return schema
