@@ -193,6 +193,9 @@ CORE_SETTINGS: tuple[Setting, ...] = (
             check=_check_redis_url),
     Setting("totetaxi.public_url", "http://127.0.0.1:6543",
             help="the customer site's address, for links in emails"),
+    Setting("totetaxi.trusted_origins", [], kind="list",
+            help="other origins (scheme://host[:port]) allowed to send unsafe requests, e.g. the "
+                 "customer site when it is served from another host"),
     Setting("totetaxi.password_reset_path", "/reset-password?token={token}",
             help="path on public_url of the password-reset page; {token} is replaced"),
     Setting("totetaxi.session_max_age_seconds", 14 * 86400, kind="int", minimum=300,

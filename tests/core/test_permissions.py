@@ -29,7 +29,8 @@ MATRIX = {
     ("GET", "/healthz"): ("/healthz", None, PUBLIC),
     ("GET", "/readyz"): ("/readyz", None, PUBLIC),
     ("GET", "/api/v1/openapi.json"): ("/api/v1/openapi.json", None, PUBLIC),
-    ("GET", "/api/v1/auth/csrf"): ("/api/v1/auth/csrf", None, PUBLIC),
+    # Token callers need no CSRF token, and asking for one must not touch a cookie session.
+    ("GET", "/api/v1/auth/csrf"): ("/api/v1/auth/csrf", None, row(200, 400, 400, 400, 400, 400)),
     # Public endpoints validate first: an empty body is 400 for everyone.
     ("POST", "/api/v1/auth/register"): ("/api/v1/auth/register", {}, row(*[400] * 6)),
     ("POST", "/api/v1/auth/login"): ("/api/v1/auth/login", {}, row(*[400] * 6)),

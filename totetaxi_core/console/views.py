@@ -12,7 +12,8 @@ from pyramid.response import Response
 from pyramid.security import NO_PERMISSION_REQUIRED
 from pyramid.view import notfound_view_config, view_config
 
-from ..identity import services, sessions
+from ..identity import sessions
+from ..identity.api import Throttled, authenticate_throttled
 from ..identity.models import PrincipalKind
 from ..identity.permissions import Permission
 from ..identity.security import session_of
@@ -58,11 +59,6 @@ def login_form(request: Request) -> Any:
     return _login_page(request, next_path=safe_next(request.GET.get("next")), fresh_token=True)
 
 
-def _retry_after(request: Request, pairs: tuple[tuple[Any, str], ...]) -> int | None:
-    waits = [w for w in (t.retry_after(s) for t, s in pairs) if w is not None]
-    return max(waits) if waits else None
-
-
 @view_config(route_name="console_login", request_method="POST",
              renderer=TEMPLATES + "login.jinja2", permission=NO_PERMISSION_REQUIRED)
 def login_submit(request: Request) -> Any:
@@ -73,22 +69,16 @@ def login_submit(request: Request) -> Any:
     if not email or not password:  # refused like wrong credentials, but not counted
         return _login_page(request, email=email, next_path=next_path, status=401,
                            error=BAD_CREDENTIALS)
-    limits = request.registry.throttles
     kind = PrincipalKind.STAFF
-    pairs = ((limits.login_account, f"{kind}:{email.lower()}"),
-             (limits.login_address, request.client_addr or "unknown"))
-    wait = _retry_after(request, pairs)
-    if wait is not None:
-        request.response.headers["Retry-After"] = str(wait)
+    try:
+        staff = authenticate_throttled(request, kind, email, password)
+    except Throttled as exc:
+        request.response.headers["Retry-After"] = str(exc.retry_after)
         return _login_page(request, email=email, next_path=next_path, status=429,
-                           error=f"Too many attempts; try again in {wait} seconds.")
-    staff = services.authenticate(request.ctx, kind, email, password)
+                           error=f"Too many attempts; try again in {exc.retry_after} seconds.")
     if staff is None:
-        for throttle, subject in pairs:
-            throttle.hit(subject)
         return _login_page(request, email=email, next_path=next_path, status=401,
                            error=BAD_CREDENTIALS)
-    request.ctx.actor = staff
     sessions.start(request, kind, staff.id)
     return _redirect(request, next_path)
 

@@ -9,10 +9,17 @@ from __future__ import annotations
 
 from pyramid.config import Configurator
 from pyramid.csrf import check_csrf_token  # noqa: F401  (re-exported for console forms)
+from pyramid.events import NewRequest
 
 from .models import Customer, PrincipalKind, Role, SavedAddress, StaffUser
 from .permissions import CORE_GRANTS, GRANTEES, Permission, Root, build_acl
-from .security import Identity, SecurityPolicy, SessionCSRFStoragePolicy, csrf_applies
+from .security import (
+    Identity,
+    SecurityPolicy,
+    SessionCSRFStoragePolicy,
+    csrf_applies,
+    guard_unsafe_requests,
+)
 from .sessions import make_store
 from .throttle import Throttles, make_backend
 
@@ -32,12 +39,18 @@ def _plugin_grants(config: Configurator) -> list[tuple[str, str]]:
     platform = getattr(config.registry, "platform", None)
     for plugin in platform.enabled if platform is not None else ():
         for permission, grantee in plugin.manifest.permissions.items():
-            if grantee not in GRANTEES:
-                from ..errors import PluginError
+            from ..errors import PluginError
 
+            if grantee not in GRANTEES:
                 raise PluginError(
                     f"Plugin '{plugin.name}' grants permission '{permission}' to unknown "
                     f"'{grantee}'; use one of {', '.join(GRANTEES)}."
+                )
+            if not permission.startswith(plugin.name + "."):
+                raise PluginError(
+                    f"Plugin '{plugin.name}' declares permission '{permission}'; a plugin's "
+                    f"permissions are named '{plugin.name}.<something>' (core permissions "
+                    f"cannot be granted by plugins)."
                 )
             grants.append((permission, grantee))
     return grants
@@ -54,6 +67,7 @@ def includeme(config: Configurator) -> None:
     config.set_root_factory(Root)
     config.set_security_policy(SecurityPolicy())
     config.set_csrf_storage_policy(SessionCSRFStoragePolicy())
+    config.add_subscriber(guard_unsafe_requests, NewRequest)
     config.set_default_csrf_options(
         require_csrf=True,
         token="csrf_token",  # noqa: S106 - the form field's name

@@ -31,8 +31,9 @@ from .schemas import (
     ResetConfirmBody,
     strict,
 )
+from .security import bearer_token
 from .services import IdentityError
-from .throttle import Throttle
+from .throttle import Throttle, admit
 
 PUBLIC = NO_PERMISSION_REQUIRED
 BAD_CREDENTIALS = "Email or password is wrong."
@@ -99,33 +100,43 @@ def address_json(address: SavedAddress) -> dict[str, Any]:
 # --- throttling ------------------------------------------------------------------------------
 
 
-def _check(request: Request, *pairs: tuple[Throttle, str]) -> None:
-    waits = [t.retry_after(subject) for t, subject in pairs]
-    waits = [w for w in waits if w is not None]
-    if waits:
-        raise Throttled(max(waits))
-
-
-def _hit(*pairs: tuple[Throttle, str]) -> None:
-    for throttle, subject in pairs:
-        throttle.hit(subject)
+def _admit(*pairs: tuple[Throttle, str]) -> None:
+    wait = admit(pairs)
+    if wait is not None:
+        raise Throttled(wait)
 
 
 def _client(request: Request) -> str:
     return request.client_addr or "unknown"
 
 
+def login_pairs(request: Request, kind: PrincipalKind, email: str) -> tuple:
+    """The throttles of a login attempt: the account (normalised email) and the address."""
+    limits = request.registry.throttles
+    return ((limits.login_account, f"{kind}:{services.normalize_email(email)}"),
+            (limits.login_address, _client(request)))
+
+
+def authenticate_throttled(request: Request, kind: PrincipalKind, email: str,
+                           password: str) -> Any:
+    """Count the attempt, then check the credentials; ``Throttled`` when over the limit.
+
+    Shared by the API and the console login, so both spend one budget per account.
+    """
+    pairs = login_pairs(request, kind, email)
+    _admit(*pairs)
+    principal = services.authenticate(request.ctx, kind, email, password)
+    if principal is not None:
+        pairs[0][0].reset(pairs[0][1])
+        request.ctx.actor = principal
+    return principal
+
+
 def _authenticate(request: Request, kind: PrincipalKind) -> Any:
     body = request.validated
-    limits = request.registry.throttles
-    pairs = ((limits.login_account, f"{kind}:{body['email'].strip().lower()}"),
-             (limits.login_address, _client(request)))
-    _check(request, *pairs)
-    principal = services.authenticate(request.ctx, kind, body["email"], body["password"])
+    principal = authenticate_throttled(request, kind, body["email"], body["password"])
     if principal is None:
-        _hit(*pairs)
         raise IdentityError(401, "password", BAD_CREDENTIALS)
-    request.ctx.actor = principal
     return principal
 
 
@@ -143,9 +154,7 @@ def _csrf_header(request: Request, data: sessions.SessionData) -> None:
                permission=PUBLIC)
 def register_view(request: Request) -> dict[str, Any]:
     """Create a customer account and sign it in (cookie)."""
-    pair = (request.registry.throttles.signup_address, _client(request))
-    _check(request, pair)
-    _hit(pair)
+    _admit((request.registry.throttles.signup_address, _client(request)))
     customer = services.register_customer(request.ctx, **request.validated)
     _csrf_header(request, sessions.start(request, PrincipalKind.CUSTOMER, customer.id))
     request.response.status_code = 201
@@ -184,9 +193,12 @@ def staff_token_view(request: Request) -> dict[str, Any]:
 @logout.post(permission=PUBLIC)
 def logout_view(request: Request) -> Response:
     """End the session (cookie) or revoke the token (bearer)."""
-    identity = request.identity
-    if identity is not None and identity.via == "token":
-        tokens.revoke(request.dbsession, identity.token)
+    if bearer_token(request) is not None:
+        # A token request signs out that token only, never the cookie's session (which a
+        # cross-site request could otherwise end without the CSRF token).
+        identity = request.identity
+        if identity is not None and identity.via == "token":
+            tokens.revoke(request.dbsession, identity.token)
     else:
         sessions.end(request)
     return no_content(request)
@@ -195,6 +207,8 @@ def logout_view(request: Request) -> Response:
 @csrf.get(permission=PUBLIC)
 def csrf_view(request: Request) -> dict[str, str]:
     """The CSRF token of the caller's session (one is started if there is none)."""
+    if bearer_token(request) is not None:
+        raise IdentityError(400, "Authorization", "Bearer-token requests need no CSRF token.")
     return {"csrf_token": get_csrf_token(request)}
 
 
@@ -203,9 +217,8 @@ def reset_view(request: Request) -> dict[str, str]:
     """Email a single-use reset link; the same answer whether or not the account exists."""
     limits = request.registry.throttles
     email = request.validated["email"].lower()
-    pairs = ((limits.reset_account, email), (limits.reset_address, _client(request)))
-    _check(request, *pairs)
-    _hit(*pairs)
+    _admit((limits.reset_account, services.normalize_email(email)),
+           (limits.reset_address, _client(request)))
     services.request_password_reset(request.ctx, email)
     request.response.status_code = 202
     return {"status": "accepted",
@@ -258,10 +271,13 @@ def me_patch_view(request: Request) -> dict[str, Any]:
 def me_password_view(request: Request) -> Response:
     """Change the password: other sessions and every token end; this session gets a new id."""
     customer = _customer(request)
+    pairs = login_pairs(request, PrincipalKind.CUSTOMER, customer.email)
+    _admit(*pairs)  # a stolen session must not be a password oracle
     ok, _ = services.verify_password(customer.password_hash,
                                      request.validated["current_password"])
     if not ok:
         raise IdentityError(400, "current_password", "The current password is wrong.")
+    pairs[0][0].reset(pairs[0][1])
     services.set_password(request.ctx, customer, request.validated["new_password"])
     sessions.end_all(request, PrincipalKind.CUSTOMER, customer.id)
     if request.identity.via == "session":

@@ -10,8 +10,12 @@ from __future__ import annotations
 import uuid
 from dataclasses import dataclass
 from typing import Any
+from urllib.parse import urlsplit
 
 from pyramid.authorization import ACLHelper, Authenticated, Everyone
+from pyramid.events import NewRequest
+from pyramid.exceptions import BadCSRFOrigin
+from pyramid.httpexceptions import HTTPUnsupportedMediaType
 from pyramid.interfaces import ICSRFStoragePolicy
 from pyramid.request import Request
 from zope.interface import implementer
@@ -123,6 +127,38 @@ class SecurityPolicy:
 
     def forget(self, request: Request, **kw: Any) -> list:
         return []  # sessions.end() clears it
+
+
+UNSAFE_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
+
+
+def _origin_of(url: str) -> str:
+    parts = urlsplit(url)
+    return f"{parts.scheme}://{parts.netloc}".lower()
+
+
+def guard_unsafe_requests(event: NewRequest) -> None:
+    """Refuse cross-site writes even where there is no cookie to check a token against.
+
+    - An unsafe request whose ``Origin`` is neither this site, ``totetaxi.public_url`` nor one
+      of ``totetaxi.trusted_origins`` is refused (login CSRF: a hostile page signing a victim
+      into the attacker's account).
+    - An unsafe API request with a body must be JSON: a cross-site HTML form cannot send
+      ``application/json`` without a CORS preflight, which this API never grants.
+    """
+    request = event.request
+    if request.method not in UNSAFE_METHODS:
+        return
+    origin = request.headers.get("Origin")
+    if origin is not None:
+        settings = request.registry.settings
+        trusted = {_origin_of(request.host_url), _origin_of(settings["totetaxi.public_url"])}
+        trusted.update(_origin_of(o) for o in settings["totetaxi.trusted_origins"])
+        if origin.lower().rstrip("/") not in trusted:
+            raise BadCSRFOrigin(f"Requests from {origin} are not accepted.")
+    if (request.path.startswith("/api/") and request.content_length
+            and request.content_type != "application/json"):
+        raise HTTPUnsupportedMediaType("Send JSON: Content-Type: application/json.")
 
 
 def csrf_applies(request: Request) -> bool:

@@ -13,7 +13,7 @@ import uuid
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
 
 from .. import audit
 from ..context import Context
@@ -114,6 +114,15 @@ def set_password(ctx: Context, principal: Any, password: str) -> None:
     principal.password_hash = hash_password(password)
     principal.password_changed_at = utcnow()
     revoke_all(ctx.dbsession, principal.kind, principal.id)
+    # Any other reset link of this account dies with the old password.
+    ctx.dbsession.execute(
+        update(PasswordResetToken)
+        .where(PasswordResetToken.principal_kind == principal.kind,
+               PasswordResetToken.principal_id == principal.id,
+               PasswordResetToken.used_at.is_(None))
+        .values(used_at=utcnow())
+        .execution_options(synchronize_session=False)
+    )
 
 
 def request_password_reset(ctx: Context, email: str) -> str | None:
@@ -203,7 +212,9 @@ def create_staff(
     ctx.dbsession.add(staff)
     ctx.dbsession.flush()
     audit.record(ctx, "staff.created", "staff_user", staff.id,
-                 after={"email": email, "role": role, "department": department})
+                 after={"email": email, "role": role, "first_name": first_name,
+                        "last_name": last_name, "phone": phone, "department": department,
+                        "hire_date": hire_date})
     return staff
 
 
@@ -240,11 +251,13 @@ def set_active(ctx: Context, staff: StaffUser, active: bool) -> None:
 
 
 def _other_active_admins(ctx: Context, staff: StaffUser) -> int:
-    return ctx.dbsession.scalar(
-        select(func.count()).select_from(StaffUser).where(
+    # Locks the admin rows (PostgreSQL): two admins demoting each other at the same moment
+    # queue here, and the second sees the first's change.
+    return len(list(ctx.dbsession.scalars(
+        select(StaffUser.id).where(
             StaffUser.role == Role.ADMIN, StaffUser.is_active.is_(True), StaffUser.id != staff.id
-        )
-    ) or 0
+        ).with_for_update()
+    )))
 
 
 def get_staff(ctx: Context, staff_id: str | uuid.UUID) -> StaffUser | None:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import logging
 import uuid
 from dataclasses import dataclass
 from typing import Any, Protocol
@@ -20,12 +21,15 @@ from pyramid.response import Response
 from sqlalchemy import delete
 from sqlalchemy.orm import Session
 
-from ..db import utcnow
+from ..db import unit_of_work, utcnow
 from .models import AuthSession, PrincipalKind
 from .secrets import digest, new_token
 
 COOKIE_NAME = "tt_session"
 TOUCH_EVERY = dt.timedelta(minutes=5)
+ANONYMOUS_MAX_AGE = dt.timedelta(hours=2)
+
+log = logging.getLogger("totetaxi.sessions")
 
 
 @dataclass
@@ -182,11 +186,30 @@ def current(request: Request) -> SessionData | None:
     now = utcnow()
     if now - data.last_seen_at > TOUCH_EVERY:
         data.last_seen_at = now
-        data.expires_at = now + dt.timedelta(
-            seconds=request.registry.settings["totetaxi.session_max_age_seconds"]
-        )
-        _store(request.registry).save(request.dbsession, data)
+        data.expires_at = now + _max_age(request.registry, data)
+        _refresh(request.registry, data)
     return data
+
+
+def _max_age(registry: Registry, data: SessionData) -> dt.timedelta:
+    if data.principal_kind is None:
+        return ANONYMOUS_MAX_AGE  # only holds a CSRF token for a login form
+    return dt.timedelta(seconds=registry.settings["totetaxi.session_max_age_seconds"])
+
+
+def _refresh(registry: Registry, data: SessionData) -> None:
+    # In a short transaction of its own: the request's transaction must not hold SQLite's write
+    # lock from its first statement (throttle counters write on another connection), and a 4xx
+    # answer must not undo the refresh.
+    store = _store(registry)
+    try:
+        if isinstance(store, DatabaseSessionStore):
+            with unit_of_work(registry["dbsession_factory"]) as (dbsession, _):
+                store.save(dbsession, data)
+        else:
+            store.save(None, data)
+    except Exception:
+        log.warning("could not refresh session %s...", data.key_hash[:8], exc_info=True)
 
 
 def _set_cookie(request: Request, key: str | None) -> None:
@@ -221,8 +244,9 @@ def start(
     data = SessionData(
         key_hash=digest(key), principal_kind=kind, principal_id=principal_id,
         csrf_token=new_token(), created_at=now, last_seen_at=now,
-        expires_at=now + dt.timedelta(
-            seconds=request.registry.settings["totetaxi.session_max_age_seconds"]
+        expires_at=now + (
+            dt.timedelta(seconds=request.registry.settings["totetaxi.session_max_age_seconds"])
+            if kind is not None else ANONYMOUS_MAX_AGE
         ),
         client_addr=(request.client_addr or "")[:64],
         user_agent=request.user_agent[:255] if request.user_agent else "",

@@ -23,6 +23,7 @@ from .secrets import digest
 class CounterBackend(Protocol):
     def count(self, key: str, window_start: int) -> int: ...
     def add(self, key: str, window_start: int, window_seconds: int) -> int: ...
+    def reset(self, key: str) -> None: ...
 
 
 class DatabaseCounters:
@@ -50,7 +51,14 @@ class DatabaseCounters:
                     return row.count
             except IntegrityError:
                 continue
-        return 0
+        # Could not count: fail closed (the attempt is refused) rather than let it through.
+        return 1 << 30
+
+    def reset(self, key: str) -> None:
+        with unit_of_work(self.session_factory) as (dbsession, _):
+            row = dbsession.get(ThrottleCounter, key)
+            if row is not None:
+                dbsession.delete(row)
 
 
 class RedisCounters:
@@ -70,6 +78,10 @@ class RedisCounters:
         pipe.incr(name)
         pipe.expire(name, window_seconds)
         return int(pipe.execute()[0])
+
+    def reset(self, key: str) -> None:
+        for name in self.redis.scan_iter(f"{self.prefix}{key}:*"):
+            self.redis.delete(name)
 
 
 @dataclass(frozen=True)
@@ -98,6 +110,28 @@ class Throttle:
     def hit(self, subject: str, now: float | None = None) -> None:
         now = time.time() if now is None else now
         self.backend.add(self._key(subject), self._window(now), self.window_seconds)
+
+    def admit(self, subject: str, now: float | None = None) -> int | None:
+        """Count this attempt first, then judge it: seconds to wait when it is over the limit.
+
+        Counting before the work (not after a failure) is what makes the limit hold under
+        parallel attempts, and whatever happens to the request afterwards.
+        """
+        now = time.time() if now is None else now
+        start = self._window(now)
+        if self.backend.add(self._key(subject), start, self.window_seconds) <= self.limit:
+            return None
+        return max(1, math.ceil(start + self.window_seconds - now))
+
+    def reset(self, subject: str) -> None:
+        """Forget ``subject``'s attempts (a successful login clears its account's count)."""
+        self.backend.reset(self._key(subject))
+
+
+def admit(pairs: tuple[tuple[Throttle, str], ...]) -> int | None:
+    """Count one attempt against every (throttle, subject); the longest wait, or ``None``."""
+    waits = [wait for throttle, subject in pairs if (wait := throttle.admit(subject))]
+    return max(waits) if waits else None
 
 
 def make_backend(settings: dict[str, Any], session_factory: sessionmaker[Session]) -> Any:
