@@ -16,6 +16,7 @@ from typing import Any
 
 from pyramid.paster import get_appsettings, setup_logging
 from sqlalchemy import inspect, select
+from sqlalchemy.exc import IntegrityError
 
 from .db import make_engine
 from .errors import StartupError
@@ -187,8 +188,7 @@ def _read_password(prompt: str = "Password: ") -> str:
         if getpass.getpass("Repeat it: ") != first:
             raise SystemExit("The two passwords differ; nothing was created.")
         return first
-    line = sys.stdin.readline()
-    return line[:-1] if line.endswith("\n") else line
+    return sys.stdin.readline().rstrip("\r\n")
 
 
 def cmd_staff_create(args: argparse.Namespace) -> int:
@@ -219,10 +219,44 @@ def cmd_staff_create(args: argparse.Namespace) -> int:
                 first_name=args.first_name, last_name=args.last_name, phone=args.phone,
                 department=args.department, hire_date=hire_date,
             )
-            print(f"created {staff.role} {staff.email} ({staff.id})")
+            summary = f"created {staff.role} {staff.email} ({staff.id})"
     except IdentityError as exc:
         print(f"{exc.field}: {exc.description}", file=sys.stderr)
         return 1
+    except IntegrityError:
+        print("email: A staff user with this email already exists.", file=sys.stderr)
+        return 1
+    print(summary)  # only once committed
+    return 0
+
+
+def cmd_staff_set_password(args: argparse.Namespace) -> int:
+    """A new password for a staff user (who forgot theirs): every session and token ends."""
+    from . import audit
+    from .context import Context
+    from .db import unit_of_work
+    from .identity.models import PrincipalKind, StaffUser
+    from .identity.services import IdentityError, normalize_email, set_password
+
+    registry = _bootstrap_app(args.config)
+    password = _read_password("New password: ")
+    try:
+        with unit_of_work(registry["dbsession_factory"]) as (dbsession, tm):
+            ctx = Context(registry=registry, dbsession=dbsession, transaction_manager=tm)
+            staff = dbsession.scalars(
+                select(StaffUser).where(StaffUser.email == normalize_email(args.email))
+            ).first()
+            if staff is None:
+                print(f"No staff user has the email {args.email}.", file=sys.stderr)
+                return 1
+            set_password(ctx, staff, password)
+            registry.session_store.delete_for(dbsession, PrincipalKind.STAFF, staff.id)
+            audit.record(ctx, "staff.password_set", "staff_user", staff.id,
+                         after={"by": "cli"})
+    except IdentityError as exc:
+        print(f"{exc.field}: {exc.description}", file=sys.stderr)
+        return 1
+    print(f"password changed for {args.email}; their sessions and tokens ended")
     return 0
 
 
@@ -271,6 +305,12 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--department", default="")
     p.add_argument("--hire-date", default="", help="YYYY-MM-DD")
     p.set_defaults(func=cmd_staff_create)
+
+    p = staff.add_parser("set-password", help="set a staff user's password (prompted or read "
+                         "from standard input); ends their sessions and tokens")
+    p.add_argument("config")
+    p.add_argument("--email", required=True)
+    p.set_defaults(func=cmd_staff_set_password)
 
     outbox = sub.add_parser("outbox", help="the task outbox").add_subparsers(
         dest="outbox_command", required=True

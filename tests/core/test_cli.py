@@ -147,3 +147,28 @@ def test_staff_create_reads_the_password_from_standard_input(ini, tmp_path):
     assert twice.returncode == 1 and "already exists" in twice.stderr
     bad_role = run("staff", "create", str(ini), "--email", "c@totetaxi.com", "--role", "owner")
     assert bad_role.returncode == 2 and "--role must be one of" in bad_role.stderr
+
+
+def test_staff_set_password_ends_sessions_and_is_audited(ini, tmp_path):
+    import sqlalchemy as sa
+
+    run("migrate", str(ini))
+    run("staff", "create", str(ini), "--email", "ops@totetaxi.com", "--role", "staff",
+        stdin="Correct-Horse-Battery-9\r\n")  # a Windows line ending is not part of it
+    changed = run("staff", "set-password", str(ini), "--email", "OPS@totetaxi.com",
+                  stdin="Another-Long-Password-5\n")
+    assert changed.returncode == 0, changed.stderr
+    assert "their sessions and tokens ended" in changed.stdout
+    missing = run("staff", "set-password", str(ini), "--email", "nobody@totetaxi.com",
+                  stdin="Another-Long-Password-5\n")
+    assert missing.returncode == 1 and "No staff user" in missing.stderr
+    engine = sa.create_engine(f"sqlite:///{tmp_path / 'site.sqlite'}")
+    with engine.connect() as conn:
+        actions = [r[0] for r in conn.execute(sa.text(
+            "SELECT action FROM audit_records ORDER BY at"))]
+        stored = conn.execute(sa.text("SELECT password_hash FROM staff_users")).scalar()
+    engine.dispose()
+    assert actions == ["staff.created", "staff.password_set"]
+    from argon2 import PasswordHasher
+
+    assert PasswordHasher().verify(stored, "Another-Long-Password-5")
