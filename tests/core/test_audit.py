@@ -69,3 +69,29 @@ def test_record_keeps_request_details(testapp):
     assert entry.request_id == "req-42" and entry.actor_kind == "system"
     assert entry.target_id == "7"
     assert audit.changed({"a": 1, "b": 2}, {"a": 1, "b": 3}) == ({"b": 2}, {"b": 3})
+
+
+def test_purge_removes_only_what_expired(testapp):
+    import datetime as dt
+
+    from conftest import register_customer
+    from sqlalchemy import func, update
+    from webtest import TestApp
+
+    from totetaxi_core.identity.housekeeping import purge_expired
+    from totetaxi_core.identity.models import AuthSession
+
+    registry = testapp.app.registry
+    register_customer(testapp)
+    TestApp(testapp.app).get("/api/v1/auth/csrf")  # an anonymous session
+    count = lambda: in_transaction(registry, lambda ctx: ctx.dbsession.scalar(  # noqa: E731
+        select(func.count()).select_from(AuthSession)))
+    assert count() == 2
+    assert in_transaction(registry, purge_expired)["sessions"] == 0
+    in_transaction(registry, lambda ctx: ctx.dbsession.execute(
+        update(AuthSession).where(AuthSession.principal_id.is_(None))
+        .values(expires_at=dt.datetime.now(dt.UTC) - dt.timedelta(seconds=1))))
+    assert in_transaction(registry, purge_expired)["sessions"] == 1
+    assert count() == 1
+    testapp.get("/api/v1/me", status=200)  # the live one is untouched
+    assert "identity-purge" in registry.celery.conf.beat_schedule

@@ -78,3 +78,8 @@ def includeme(config: Configurator) -> None:
     # Public views say permission=NO_PERMISSION_REQUIRED explicitly.
     config.set_default_permission(Permission.STAFF_READ)
     config.include(".api")
+    from .housekeeping import PURGE_TASK, purge_expired
+
+    config.add_task(purge_expired, name=PURGE_TASK)
+    config.registry.celery.conf.beat_schedule["identity-purge"] = {
+        "task": PURGE_TASK, "schedule": 3600.0}
