@@ -23,6 +23,13 @@ def row(anonymous, customer_a, customer_b, viewer, staff, admin):
                     strict=True))
 
 
+STAFF_PAGE = row(302, 403, 403, 200, 200, 200)
+
+
+def admin_post(admin_status: int) -> dict[str, int]:
+    return row(302, 403, 403, 403, 403, admin_status)
+
+
 #: (method, path pattern) -> (concrete path, JSON body or None, {caller: status})
 #: ``{address}`` is customer A's saved address; ``{staff}`` a viewer staff user.
 MATRIX = {
@@ -70,6 +77,30 @@ MATRIX = {
                                            row(302, 403, 403, 403, 403, 303)),
     ("POST", "/console/staff/{id}/active"): ("/console/staff/{staff}/active", {"active": "0"},
                                              row(302, 403, 403, 403, 403, 303)),
+    # The pricing plugin: the API is public; console pages read for staff, write for admins.
+    ("GET", "/api/v1/services"): ("/api/v1/services", None, PUBLIC),
+    ("POST", "/api/v1/quotes"): ("/api/v1/quotes", {}, row(*[400] * 6)),
+    ("GET", "/api/v1/availability"): ("/api/v1/availability", None, row(*[400] * 6)),
+    ("GET", "/console/pricing/catalog"): ("/console/pricing/catalog", None, STAFF_PAGE),
+    ("GET", "/console/pricing/surcharges"): ("/console/pricing/surcharges", None, STAFF_PAGE),
+    ("GET", "/console/pricing/capacity"): ("/console/pricing/capacity", None, STAFF_PAGE),
+    ("POST", "/console/pricing/catalog/packages/{code}"): (
+        "/console/pricing/catalog/packages/petite", {}, admin_post(303)),
+    ("POST", "/console/pricing/catalog/specialty/{code}"): (
+        "/console/pricing/catalog/specialty/crib", {}, admin_post(303)),
+    ("POST", "/console/pricing/catalog/rates"): ("/console/pricing/catalog/rates", {},
+                                                 admin_post(303)),
+    ("POST", "/console/pricing/surcharges/rules/{code}"): (
+        "/console/pricing/surcharges/rules/weekend", {}, admin_post(303)),
+    ("POST", "/console/pricing/surcharges/peaks"): ("/console/pricing/surcharges/peaks", {},
+                                                    admin_post(400)),
+    ("POST", "/console/pricing/surcharges/peaks/{id}/remove"): (
+        "/console/pricing/surcharges/peaks/00000000-0000-4000-8000-000000000000/remove", {},
+        admin_post(404)),
+    ("POST", "/console/pricing/capacity/days"): ("/console/pricing/capacity/days", {},
+                                                 admin_post(400)),
+    ("POST", "/console/pricing/capacity/defaults"): ("/console/pricing/capacity/defaults", {},
+                                                     admin_post(303)),
     # The example plugin (tests only) declares its routes public.
     ("GET", "/api/v1/example/hello"): ("/api/v1/example/hello", None, PUBLIC),
     ("GET", "/api/v1/example/notes"): ("/api/v1/example/notes", None, PUBLIC),
@@ -95,6 +126,12 @@ def endpoints(registry) -> set[tuple[str, str]]:
             if method != "HEAD":
                 found.add((method, patterns[name]))
     return found
+
+
+@pytest.fixture
+def testapp(make_testapp):
+    """Every plugin the suite installs, enabled: the matrix covers all of their endpoints."""
+    return make_testapp(**{"totetaxi.plugins": "example pricing"})
 
 
 def test_every_endpoint_is_in_the_matrix(testapp):
