@@ -141,25 +141,16 @@ def _service_lines(catalog: Catalog, draft: dict[str, Any], now: dt.datetime) ->
                         "amount_cents": extra * per_item,
                     }
                 )
-            return lines
-        amount = count * per_item
+            return _with_minimum(lines, policy)
         lines = [
             {
                 "code": "standard_delivery.items",
                 "description": f"Standard delivery, {count} item{'s' if count > 1 else ''} × "
                 f"{dollars(per_item)}",
-                "amount_cents": amount,
+                "amount_cents": count * per_item,
             }
         ]
-        if amount < policy["minimum_cents"]:
-            lines.append(
-                {
-                    "code": "standard_delivery.minimum",
-                    "description": f"Minimum charge {dollars(policy['minimum_cents'])}",
-                    "amount_cents": policy["minimum_cents"] - amount,
-                }
-            )
-        return lines
+        return _with_minimum(lines, policy)
 
     if service == "specialty":
         if not draft.get("specialty_items"):
@@ -171,6 +162,20 @@ def _service_lines(catalog: Catalog, draft: dict[str, Any], now: dt.datetime) ->
             )
         return []
     raise InvalidDraft("service_type", f"service_type must be one of {', '.join(SERVICE_TYPES)}.")
+
+
+def _with_minimum(lines: list[dict], policy: dict[str, int]) -> list[dict]:
+    """Top standard delivery (same day included) up to its minimum charge."""
+    amount = sum(line["amount_cents"] for line in lines)
+    if amount < policy["minimum_cents"]:
+        lines.append(
+            {
+                "code": "standard_delivery.minimum",
+                "description": f"Minimum charge {dollars(policy['minimum_cents'])}",
+                "amount_cents": policy["minimum_cents"] - amount,
+            }
+        )
+    return lines
 
 
 def _specialty_lines(catalog: Catalog, items: list[dict[str, Any]]) -> list[dict]:

@@ -13,6 +13,11 @@ MAX_SPECIALTY_QTY = 20
 
 
 class SpecialtyLine(colander.MappingSchema):
+    # Strict like the body: a typo such as "quantity" must not quietly price qty 1.
+    @staticmethod
+    def schema_type() -> colander.Mapping:
+        return colander.Mapping(unknown="raise")
+
     code = colander.SchemaNode(CleanString(), validator=colander.Length(min=1, max=30))
     qty = colander.SchemaNode(
         StrictInteger(), validator=colander.Range(1, MAX_SPECIALTY_QTY), missing=1
