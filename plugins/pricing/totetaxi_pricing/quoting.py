@@ -74,6 +74,8 @@ def _service_lines(catalog: Catalog, draft: dict[str, Any], now: dt.datetime) ->
     policy = catalog.policy
     if draft.get("same_day") and service != "standard_delivery":
         raise InvalidDraft("same_day", "Same-day pricing applies to standard delivery only.")
+    if draft.get("package") is not None and service != "mini_move":
+        raise InvalidDraft("package", "A package applies to Mini Moves only; leave it out.")
 
     if service == "mini_move":
         code = draft.get("package")

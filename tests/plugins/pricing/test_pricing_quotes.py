@@ -715,3 +715,14 @@ def test_a_quote_never_writes(app):
     refused(app, petite(date="tomorrow"), "date")
     app.get("/api/v1/services")
     assert _row_counts(app) == before
+
+
+def test_a_package_on_another_service_is_refused(make_testapp):
+    app = make_testapp(**{"totetaxi.plugins": "pricing"})
+    import datetime as dt
+
+    day = (dt.date.today() + dt.timedelta(days=10)).isoformat()
+    answer = app.post_json("/api/v1/quotes", {"service_type": "standard_delivery",
+                                              "item_count": 2, "package": "petite",
+                                              "date": day}, status=400)
+    assert answer.json["errors"][0]["name"] == "package"
