@@ -1,5 +1,7 @@
 """Benchmark: what the platform's plumbing costs, as ratios against a baseline in the same run.
 
+- pricing: a quote against reading the catalog; 93 days of availability against one day;
+
 - hook dispatch: ``HookBus.call`` against calling pluggy's hook caller directly;
 - the outbox: a request that writes a row and queues a task (eager mode: the task runs in its own
   transaction after commit) against a request that only writes a row;
@@ -43,7 +45,8 @@ def timed(func: Callable[[int], object], n: int) -> float:
 
 
 def settings(url: str, **extra: str) -> dict[str, str]:
-    return {"sqlalchemy.url": url, "totetaxi.plugins": "example", "totetaxi.environment": "test",
+    return {"sqlalchemy.url": url, "totetaxi.plugins": "example pricing",
+            "totetaxi.environment": "test",
             "example.max_notes": "1000", **extra}
 
 
@@ -67,7 +70,23 @@ def main() -> int:
                                 extra_environ={"REMOTE_ADDR": "127.0.0.1"}),
         ITERATIONS,
     )
+    import datetime as dt
+
+    start = dt.datetime.now(dt.UTC).date() + dt.timedelta(days=2)
+    quote_body = {"service_type": "mini_move", "package": "standard", "date": start.isoformat(),
+                  "specialty_items": [{"code": "peloton", "qty": 1}], "coi_handling": True}
+    t_catalog = timed(lambda i: app.get("/api/v1/services"), ITERATIONS)
+    t_quote = timed(lambda i: app.post_json("/api/v1/quotes", quote_body), ITERATIONS)
+    one = f"/api/v1/availability?start={start}&end={start}"
+    many = f"/api/v1/availability?start={start}&end={start + dt.timedelta(days=92)}"
+    t_one_day = timed(lambda i: app.get(one), ITERATIONS)
+    t_93_days = timed(lambda i: app.get(many), ITERATIONS)
+
     print(f"iterations: {ITERATIONS}")
+    print(f"POST quote / GET catalog: {t_quote / t_catalog:.2f}x "
+          f"({t_quote * 1e3:.2f} ms vs {t_catalog * 1e3:.2f} ms)")
+    print(f"availability 93 days / 1 day (one query either way): {t_93_days / t_one_day:.2f}x "
+          f"({t_93_days * 1e3:.2f} ms vs {t_one_day * 1e3:.2f} ms)")
     print(f"hook call via HookBus / direct pluggy call: {t_bus / t_direct:.2f}x "
           f"({t_bus * 1e6:.1f} us vs {t_direct * 1e6:.1f} us)")
     print(f"POST note + outbox + eager task / POST counter write: "
