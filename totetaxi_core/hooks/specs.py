@@ -86,6 +86,9 @@ def totetaxi_validate_booking(
 def totetaxi_reserve_capacity(ctx: Any, booking: Any) -> None:
     """Take the capacity ``booking`` needs, in the current transaction.
 
+    The booking offers ``pickup_date`` (a ``datetime.date``), ``service_type`` and
+    ``specialty_items`` (empty when none): a specialty item needs a specialty-equipped van.
+
     Raise :class:`totetaxi_core.errors.CapacityExhausted` when the day is full; the core answers
     409 and the whole transaction rolls back. Must hold a row lock (or equivalent) so two
     transactions can never both take a day's last slot.
