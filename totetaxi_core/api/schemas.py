@@ -33,17 +33,21 @@ class StrictBoolean(colander.Boolean):
         return cstruct
 
 
+def _json_string(node: colander.SchemaNode, cstruct: Any) -> str:
+    if not isinstance(cstruct, str):
+        raise colander.Invalid(node, f"{cstruct!r} is not a string")
+    if "\x00" in cstruct:
+        raise colander.Invalid(node, "must not contain NUL characters")
+    return cstruct
+
+
 class CleanString(colander.String):
     """A JSON string without NUL characters (PostgreSQL refuses them), trimmed."""
 
     def deserialize(self, node: colander.SchemaNode, cstruct: Any) -> Any:
         if cstruct is colander.null:
             return colander.null
-        if not isinstance(cstruct, str):
-            raise colander.Invalid(node, f"{cstruct!r} is not a string")
-        if "\x00" in cstruct:
-            raise colander.Invalid(node, "must not contain NUL characters")
-        return cstruct.strip()
+        return _json_string(node, cstruct).strip()
 
 
 class RawString(colander.String):
@@ -52,11 +56,7 @@ class RawString(colander.String):
     def deserialize(self, node: colander.SchemaNode, cstruct: Any) -> Any:
         if cstruct is colander.null:
             return colander.null
-        if not isinstance(cstruct, str):
-            raise colander.Invalid(node, f"{cstruct!r} is not a string")
-        if "\x00" in cstruct:
-            raise colander.Invalid(node, "must not contain NUL characters")
-        return cstruct
+        return _json_string(node, cstruct)
 
 
 class IsoDate(colander.SchemaType):

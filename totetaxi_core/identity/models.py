@@ -40,29 +40,34 @@ class PrincipalKind(enum.StrEnum):
     CUSTOMER = "customer"
 
 
-class StaffUser(UUIDPrimaryKey, Timestamps, Base):
-    """A ToteTaxi employee who uses the console or the staff API. Never a customer."""
-
-    __tablename__ = "staff_users"
+class Principal:
+    """What staff users and customers share: a login and a name (two tables, one shape)."""
 
     email: Mapped[str] = mapped_column(String(254), unique=True)
     password_hash: Mapped[str] = mapped_column(String(255))
     first_name: Mapped[str] = mapped_column(String(100), default="")
     last_name: Mapped[str] = mapped_column(String(100), default="")
-    role: Mapped[Role] = mapped_column(_enum(Role), default=Role.VIEWER)
     is_active: Mapped[bool] = mapped_column(Boolean, default=True)
     last_login_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime, default=None)
     password_changed_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime, default=None)
+
+    @property
+    def display_name(self) -> str:
+        return f"{self.first_name} {self.last_name}".strip() or self.email
+
+
+class StaffUser(UUIDPrimaryKey, Timestamps, Principal, Base):
+    """A ToteTaxi employee who uses the console or the staff API. Never a customer."""
+
+    __tablename__ = "staff_users"
+
+    role: Mapped[Role] = mapped_column(_enum(Role), default=Role.VIEWER)
 
     profile: Mapped[StaffProfile] = relationship(
         back_populates="staff", uselist=False, lazy="joined", cascade="all, delete-orphan"
     )
 
     kind = PrincipalKind.STAFF
-
-    @property
-    def display_name(self) -> str:
-        return f"{self.first_name} {self.last_name}".strip() or self.email
 
 
 class StaffProfile(UUIDPrimaryKey, Timestamps, Base):
@@ -80,29 +85,18 @@ class StaffProfile(UUIDPrimaryKey, Timestamps, Base):
     staff: Mapped[StaffUser] = relationship(back_populates="profile")
 
 
-class Customer(UUIDPrimaryKey, Timestamps, Base):
+class Customer(UUIDPrimaryKey, Timestamps, Principal, Base):
     """A customer account (guest checkout needs none). Never staff."""
 
     __tablename__ = "customers"
 
-    email: Mapped[str] = mapped_column(String(254), unique=True)
-    password_hash: Mapped[str] = mapped_column(String(255))
-    first_name: Mapped[str] = mapped_column(String(100))
-    last_name: Mapped[str] = mapped_column(String(100))
     phone: Mapped[str] = mapped_column(String(40), default="")
-    is_active: Mapped[bool] = mapped_column(Boolean, default=True)
-    last_login_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime, default=None)
-    password_changed_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime, default=None)
 
     profile: Mapped[CustomerProfile] = relationship(
         back_populates="customer", uselist=False, lazy="joined", cascade="all, delete-orphan"
     )
 
     kind = PrincipalKind.CUSTOMER
-
-    @property
-    def display_name(self) -> str:
-        return f"{self.first_name} {self.last_name}".strip() or self.email
 
 
 class CustomerProfile(UUIDPrimaryKey, Timestamps, Base):
