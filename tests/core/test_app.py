@@ -114,6 +114,10 @@ def test_openapi_is_generated_from_the_services(testapp):
     assert schema["properties"]["flaky_times"]["type"] == "integer"
     assert schema["properties"]["fail_after_enqueue"]["type"] == "boolean"
     assert "text" in schema["required"]
+    # Validators reach the document, so clients (and fuzzers) know what a valid request is.
+    assert schema["properties"]["text"]["minLength"] == 1
+    assert schema["properties"]["text"]["maxLength"] == 500
+    assert schema["properties"]["flaky_times"]["maximum"] == 10
 
 
 def test_soft_deleted_rows_are_hidden_from_the_api(testapp):

@@ -6,21 +6,31 @@ from typing import Any
 
 from cornice.service import get_services
 from cornice_swagger import CorniceSwagger
-from cornice_swagger.converters.schema import TypeConverter
+from cornice_swagger.converters.schema import (
+    BooleanTypeConverter,
+    DateTypeConverter,
+    IntegerTypeConverter,
+    StringTypeConverter,
+)
 from pyramid.request import Request
 
 from ..version import __version__
 from .schemas import SWAGGER_TYPES
 
-
-def _converter(swagger_type: str) -> type[TypeConverter]:
-    return type(f"{swagger_type.title()}Converter", (TypeConverter,), {"type": swagger_type})
+# The library's own converters, so validators (lengths, ranges, choices, patterns) reach the
+# document too: clients and schemathesis then know what a valid request is.
+_CONVERTERS = {
+    "string": StringTypeConverter,
+    "integer": IntegerTypeConverter,
+    "boolean": BooleanTypeConverter,
+    "date": DateTypeConverter,
+}
 
 
 class TotetaxiSwagger(CorniceSwagger):
     """CorniceSwagger that understands the strict colander types of :mod:`.schemas`."""
 
-    custom_type_converters = {cls: _converter(kind) for cls, kind in SWAGGER_TYPES.items()}
+    custom_type_converters = {cls: _CONVERTERS[kind] for cls, kind in SWAGGER_TYPES.items()}
 
 
 def openapi_document(request: Request) -> dict[str, Any]:

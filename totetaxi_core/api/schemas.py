@@ -85,5 +85,5 @@ SWAGGER_TYPES = {
     StrictBoolean: "boolean",
     CleanString: "string",
     RawString: "string",
-    IsoDate: "string",
+    IsoDate: "date",
 }
