@@ -53,6 +53,7 @@ def make_app(platform: Platform) -> Router:
     config.include(".api")
     config.include(".identity")
     config.include(".console")
+    config.include(".bookings")
     config.add_request_method(_request_ctx, "ctx", reify=True)
     for plugin in platform.enabled:
         config.include(plugin.module.includeme)

@@ -1,6 +1,7 @@
 """Every core table, imported in one place so the metadata is complete (Alembic, tests)."""
 
 from .audit.models import AuditRecord
+from .bookings.models import Address, Booking, BookingCounter, BookingEvent
 from .identity.models import (
     ApiToken,
     AuthSession,
@@ -16,9 +17,13 @@ from .plugins.models import InstalledPlugin
 from .tasks.models import OutboxMessage
 
 __all__ = [
+    "Address",
     "ApiToken",
     "AuditRecord",
     "AuthSession",
+    "Booking",
+    "BookingCounter",
+    "BookingEvent",
     "Customer",
     "CustomerProfile",
     "InstalledPlugin",

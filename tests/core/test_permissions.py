@@ -58,13 +58,14 @@ MATRIX = {
                                       row(401, 200, 200, 403, 403, 403)),
     ("POST", "/api/v1/me/addresses"): ("/api/v1/me/addresses", {},
                                        row(401, 400, 400, 403, 403, 403)),
-    # Someone's object: 404 to everybody but its owner (no probing by id).
+    # Someone's object: 404 to every non-staff caller but its owner (no probing by id);
+    # staff are told plainly that their role does not reach it.
     ("GET", "/api/v1/me/addresses/{id}"): ("/api/v1/me/addresses/{address}", None,
-                                           row(404, 200, 404, 404, 404, 404)),
+                                           row(404, 200, 404, 403, 403, 403)),
     ("PATCH", "/api/v1/me/addresses/{id}"): ("/api/v1/me/addresses/{address}", {},
-                                             row(404, 200, 404, 404, 404, 404)),
+                                             row(404, 200, 404, 403, 403, 403)),
     ("DELETE", "/api/v1/me/addresses/{id}"): ("/api/v1/me/addresses/{address}", None,
-                                              row(404, 204, 404, 404, 404, 404)),
+                                              row(404, 204, 404, 403, 403, 403)),
     # The console: anonymous callers are sent to the login page; customers are refused.
     ("GET", "/console"): ("/console", None, row(*[301] * 6)),
     ("GET", "/console/"): ("/console/", None, row(302, 403, 403, 200, 200, 200)),
@@ -77,6 +78,15 @@ MATRIX = {
                                            row(302, 403, 403, 403, 403, 303)),
     ("POST", "/console/staff/{id}/active"): ("/console/staff/{staff}/active", {"active": "0"},
                                              row(302, 403, 403, 403, 403, 303)),
+    # Bookings: anyone may book (validation first); a booking is its owner's (404 to others,
+    # readable by staff, cancellable by staff and admins); tracking is for owner or token.
+    ("POST", "/api/v1/bookings"): ("/api/v1/bookings", {}, row(*[400] * 6)),
+    ("GET", "/api/v1/bookings/{id}"): ("/api/v1/bookings/{booking}", None,
+                                       row(404, 200, 404, 200, 200, 200)),
+    ("POST", "/api/v1/bookings/{id}/cancel"): ("/api/v1/bookings/{booking}/cancel", {},
+                                               row(404, 200, 404, 403, 200, 200)),
+    ("GET", "/api/v1/track/{number}"): ("/api/v1/track/{number}", None,
+                                        row(404, 200, 404, 404, 404, 404)),
     # The pricing plugin: the API is public; console pages read for staff, write for admins.
     ("GET", "/api/v1/services"): ("/api/v1/services", None, PUBLIC),
     ("POST", "/api/v1/quotes"): ("/api/v1/quotes", {}, row(*[400] * 6)),
@@ -156,9 +166,17 @@ def callers(testapp):
         headers[role] = bearer(TestApp(testapp.app), member.email, STRONG_PASSWORD, staff=True)
     address = TestApp(testapp.app).post_json("/api/v1/me/addresses", ADDRESS,
                                 headers=headers["customer_a"]).json["id"]
+    import datetime as dt
+
+    day = (dt.datetime.now(dt.UTC).date() + dt.timedelta(days=12)).isoformat()
+    place = {"line1": "1 Main St", "city": "New York", "state": "NY", "postal_code": "10001"}
+    booked = TestApp(testapp.app).post_json("/api/v1/bookings", {
+        "service_type": "mini_move", "package": "petite", "date": day,
+        "pickup_address": place, "delivery_address": place}, headers=headers["customer_a"]).json
     target = make_staff(registry, "viewer")
     make_staff(registry, "admin")  # so that no change below touches the last admin
-    return headers, {"address": address, "staff": str(target.id)}
+    return headers, {"address": address, "staff": str(target.id), "booking": booked["id"],
+                     "number": booked["number"]}
 
 
 @pytest.mark.parametrize("caller", CALLERS)

@@ -349,7 +349,8 @@ def forbidden_view(exc: HTTPForbidden, request: Request) -> Response:
     """401 before sign-in, 403 after, 404 for someone else's object; console pages in HTML."""
     context = getattr(request, "context", None)
     console = request.path.startswith("/console")
-    if isinstance(context, OwnedContext):
+    identity = request.identity
+    if isinstance(context, OwnedContext) and not (identity is not None and identity.is_staff):
         if console:
             return render_to_response("totetaxi_core:console/templates/404.jinja2", {},
                                       request=request, response=Response(status=404))

@@ -171,9 +171,11 @@ def capacity_problems(ctx: Context, draft: dict[str, Any]) -> list[dict[str, str
     specialty = bool(draft.get("specialty_items")) or draft.get("service_type") == "specialty"
     [info] = availability(ctx, day, day, "specialty" if specialty else None)
     if not info["available"]:
+        # status 409: a full day conflicts with other bookings; it is not a refused rule.
         return [
             {
                 "name": "date",
+                "status": 409,
                 "description": f"{day.isoformat()} is not available: "
                 + (
                     "no specialty van left."

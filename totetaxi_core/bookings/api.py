@@ -1,0 +1,169 @@
+"""The bookings API of API.md: create, read, cancel, track."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from cornice import Service
+from cornice.validators import colander_body_validator
+from pyramid.authorization import DENY_ALL, Allow, Everyone
+from pyramid.config import Configurator
+from pyramid.httpexceptions import HTTPNotFound
+from pyramid.request import Request
+from pyramid.response import Response
+from pyramid.security import NO_PERMISSION_REQUIRED
+from sqlalchemy import select
+
+from ..api import API_PREFIX, json_error
+from ..api.errors import error_body
+from ..identity.contexts import OwnedContext
+from . import services
+from .lifecycle import TransitionRefused
+from .models import Booking, BookingEvent
+from .schemas import BookingBody, CancelBody, strict
+
+READ, CANCEL = "booking.read", "booking.cancel"
+
+
+class BookingContext(OwnedContext):
+    """A booking: its customer, a guest holding its tracking token, or staff may reach it.
+
+    Everyone else gets 404 (the forbidden view treats an ``OwnedContext`` so).
+    """
+
+    model = Booking
+    noun = "booking"
+
+    def __init__(self, request: Request) -> None:
+        self.request = request
+        self.obj = booking = self._load(request.matchdict.get("id", ""))
+        acl: list[Any] = [(Allow, "role:viewer", READ), (Allow, "role:staff", CANCEL)]
+        if booking.customer_id is not None:
+            acl += [(Allow, f"customer:{booking.customer_id}", READ),
+                    (Allow, f"customer:{booking.customer_id}", CANCEL)]
+        if services.token_matches(booking, request.GET.get("token")):
+            acl += [(Allow, Everyone, READ), (Allow, Everyone, CANCEL)]
+        self.__acl__ = [*acl, DENY_ALL]
+
+
+bookings = Service(name="bookings", path=API_PREFIX + "/bookings",
+                   description="Book a quote (guest or customer)")
+booking = Service(name="booking", path=API_PREFIX + "/bookings/{id}", factory=BookingContext)
+booking_cancel = Service(name="booking_cancel", path=API_PREFIX + "/bookings/{id}/cancel",
+                         factory=BookingContext)
+track = Service(name="track", path=API_PREFIX + "/track/{number}")
+
+
+def booking_json(item: Booking) -> dict[str, Any]:
+    def address(a: Any) -> dict[str, str]:
+        return {"line1": a.line1, "line2": a.line2, "city": a.city, "state": a.state,
+                "postal_code": a.postal_code}
+
+    return {
+        "id": str(item.id),
+        "number": item.number,
+        "status": str(item.status),
+        "service_type": item.service_type,
+        "package": item.package,
+        "item_count": item.item_count,
+        "specialty_items": item.specialty_items,
+        "pickup_date": item.pickup_date.isoformat(),
+        "time_window": item.time_window,
+        "pickup_address": address(item.pickup_address),
+        "delivery_address": address(item.delivery_address),
+        "customer_id": str(item.customer_id) if item.customer_id else None,
+        "guest": None if item.customer_id else {
+            "first_name": item.guest_first_name, "last_name": item.guest_last_name,
+            "email": item.guest_email, "phone": item.guest_phone},
+        "total_cents": item.total_cents,
+        "subtotal_cents": item.subtotal_cents,
+        "currency": item.currency,
+        "high_value": item.high_value,
+        "quote": item.quote,
+        "notes": item.notes,
+        "created_at": item.created_at.isoformat(),
+        "cancelled_at": item.cancelled_at.isoformat() if item.cancelled_at else None,
+    }
+
+
+def _customer(request: Request) -> Any:
+    identity = request.identity
+    return identity.principal if identity is not None and identity.is_customer else None
+
+
+@bookings.post(schema=strict(BookingBody), validators=(colander_body_validator,),
+               permission=NO_PERMISSION_REQUIRED)
+def create_view(request: Request) -> dict[str, Any]:
+    """Create a booking at the server's price; guests get a tracking token."""
+    identity = request.identity
+    if identity is not None and identity.is_staff:
+        from ..identity.services import IdentityError
+
+        raise IdentityError(403, "authorization", "Staff book through the console.")
+    item, token = services.create(request.ctx, dict(request.validated), _customer(request))
+    request.response.status_code = 201
+    answer = booking_json(item)
+    if token is not None:
+        answer["tracking_token"] = token
+    return answer
+
+
+@booking.get(permission=READ)
+def get_view(request: Request) -> dict[str, Any]:
+    """One booking (owner, guest with ?token=, or staff)."""
+    return booking_json(request.context.obj)
+
+
+@booking_cancel.post(schema=strict(CancelBody), validators=(colander_body_validator,),
+                     permission=CANCEL)
+def cancel_view(request: Request) -> dict[str, Any]:
+    """Cancel: customers and guests until 48 hours before pickup; staff any time."""
+    identity = request.identity
+    services.cancel(request.ctx, request.context.obj, request.validated.get("reason", ""),
+                    by_staff=identity is not None and identity.is_staff)
+    return booking_json(request.context.obj)
+
+
+@track.get(permission=NO_PERMISSION_REQUIRED)
+def track_view(request: Request) -> dict[str, Any]:
+    """A booking's status and history for its guest (``?token=``) or its signed-in owner."""
+    item = services.find_by_number(request.ctx, request.matchdict["number"])
+    customer = _customer(request)
+    allowed = item is not None and (
+        services.token_matches(item, request.GET.get("token"))
+        or (customer is not None and item.customer_id == customer.id)
+    )
+    if not allowed:
+        raise HTTPNotFound(f"No booking numbered {request.matchdict['number']}.")
+    events = request.dbsession.execute(
+        select(BookingEvent.at, BookingEvent.status, BookingEvent.message)
+        .where(BookingEvent.booking_id == item.id).order_by(BookingEvent.at)
+    ).all()
+    return {"number": item.number, "status": str(item.status),
+            "pickup_date": item.pickup_date.isoformat(),
+            "updates": [{"at": at.isoformat(), "status": status, "message": message}
+                        for at, status, message in events]}
+
+
+def refused_view(exc: services.BookingRefused, request: Request) -> Response:
+    body = error_body(exc.status, "", "")
+    body["errors"] = [{"location": "body", **p} for p in exc.problems]
+    response = Response(status=exc.status, json_body=body)
+    response.content_type = "application/json"
+    return response
+
+
+def transition_view(exc: TransitionRefused, request: Request) -> Response:
+    return json_error(request, 409, "status", str(exc))
+
+
+def too_late_view(exc: services.TooLateToCancel, request: Request) -> Response:
+    return json_error(request, 409, "status", str(exc))
+
+
+def includeme(config: Configurator) -> None:
+    config.add_exception_view(refused_view, context=services.BookingRefused)
+    config.add_exception_view(transition_view, context=TransitionRefused)
+    config.add_exception_view(too_late_view, context=services.TooLateToCancel)
+    config.scan(".api")
+

@@ -1,0 +1,75 @@
+"""The booking state machine (BUSINESS_RULES.md), in one place.
+
+Every status change goes through :func:`transition`: it checks the move, records the history
+event, gives capacity back on cancellation, audits staff changes and fires
+``totetaxi_booking_status_changed``.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from .. import audit
+from ..context import Context
+from ..db import utcnow
+from .models import Booking, BookingEvent, BookingStatus
+
+S = BookingStatus
+TRANSITIONS: dict[BookingStatus, frozenset[BookingStatus]] = {
+    S.PENDING_PAYMENT: frozenset({S.CONFIRMED, S.CANCELLED}),
+    S.CONFIRMED: frozenset({S.IN_PROGRESS, S.CANCELLED}),
+    S.IN_PROGRESS: frozenset({S.COMPLETED}),
+    S.COMPLETED: frozenset(),
+    S.CANCELLED: frozenset(),
+}
+
+MESSAGES = {
+    S.PENDING_PAYMENT: "Booking received; waiting for payment.",
+    S.CONFIRMED: "Booking confirmed.",
+    S.IN_PROGRESS: "Your move is under way.",
+    S.COMPLETED: "Delivered. Thank you for choosing ToteTaxi.",
+    S.CANCELLED: "Booking cancelled.",
+}
+
+
+class TransitionRefused(Exception):
+    def __init__(self, old: str, new: str) -> None:
+        self.old, self.new = old, new
+        allowed = ", ".join(sorted(TRANSITIONS[BookingStatus(old)])) or "none"
+        super().__init__(f"A booking cannot go from {old} to {new} (from {old}: {allowed}).")
+
+
+def can_transition(old: str, new: str) -> bool:
+    return BookingStatus(new) in TRANSITIONS[BookingStatus(old)]
+
+
+def record_event(ctx: Context, booking: Booking, status: str, message: str) -> None:
+    actor = ctx.actor
+    ctx.dbsession.add(BookingEvent(
+        booking_id=booking.id, at=utcnow(), status=status, message=message,
+        actor_kind=str(getattr(actor, "kind", "system")), actor_id=getattr(actor, "id", None),
+    ))
+
+
+def transition(ctx: Context, booking: Booking, new: BookingStatus | str,
+               reason: str | None = None) -> None:
+    """Move ``booking`` to ``new`` or raise :class:`TransitionRefused` naming both states."""
+    old = BookingStatus(booking.status)
+    new = BookingStatus(new)
+    if new not in TRANSITIONS[old]:
+        raise TransitionRefused(old, new)
+    booking.status = new
+    if new == S.CANCELLED:
+        booking.cancelled_at = utcnow()
+        booking.cancel_reason = (reason or "")[:500]
+        ctx.call_hook("totetaxi_release_capacity", booking=booking)
+    record_event(ctx, booking, new, reason or MESSAGES[new])
+    if getattr(ctx.actor, "kind", None) == "staff":
+        audit.record(ctx, "booking.status_changed", "booking", booking.id,
+                     before={"status": old}, after={"status": new, "reason": reason or ""})
+    ctx.call_hook("totetaxi_booking_status_changed", booking=booking, old_status=str(old),
+                  new_status=str(new), reason=reason)
+
+
+def describe(booking: Booking) -> dict[str, Any]:
+    return {"status": str(booking.status), "message": MESSAGES[BookingStatus(booking.status)]}

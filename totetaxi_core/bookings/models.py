@@ -1,0 +1,107 @@
+"""Bookings, their addresses, status history and gap-free numbers."""
+
+from __future__ import annotations
+
+import datetime as dt
+import enum
+import uuid
+from typing import Any
+
+from sqlalchemy import JSON, Boolean, Date, Enum, ForeignKey, Integer, String, Text, Uuid
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from ..db import Base, SoftDelete, Timestamps, UTCDateTime, UUIDPrimaryKey, utcnow
+
+
+class BookingStatus(enum.StrEnum):
+    PENDING_PAYMENT = "pending_payment"
+    CONFIRMED = "confirmed"
+    IN_PROGRESS = "in_progress"
+    COMPLETED = "completed"
+    CANCELLED = "cancelled"
+
+
+class Address(UUIDPrimaryKey, Timestamps, Base):
+    """A postal address a booking points at (copied from a saved address at booking time, so
+    later edits of the address book never move a booking)."""
+
+    __tablename__ = "addresses"
+
+    line1: Mapped[str] = mapped_column(String(200))
+    line2: Mapped[str] = mapped_column(String(200), default="")
+    city: Mapped[str] = mapped_column(String(100))
+    state: Mapped[str] = mapped_column(String(2))
+    postal_code: Mapped[str] = mapped_column(String(10))
+
+
+class BookingCounter(Base):
+    """The last booking number handed out. Taken with ``UPDATE ... value + 1`` inside the
+    booking's transaction: a rolled-back booking gives its number back (no gaps)."""
+
+    __tablename__ = "booking_counters"
+
+    name: Mapped[str] = mapped_column(String(30), primary_key=True)
+    value: Mapped[int] = mapped_column(Integer, default=0)
+
+
+class Booking(UUIDPrimaryKey, Timestamps, SoftDelete, Base):
+    """A customer's or a guest's booking, with the quote it was priced at."""
+
+    __tablename__ = "bookings"
+
+    seq: Mapped[int] = mapped_column(Integer, unique=True)
+    number: Mapped[str] = mapped_column(String(20), unique=True)
+    status: Mapped[BookingStatus] = mapped_column(
+        Enum(BookingStatus, native_enum=False, length=20,
+             values_callable=lambda e: [m.value for m in e]),
+        default=BookingStatus.PENDING_PAYMENT, index=True,
+    )
+    service_type: Mapped[str] = mapped_column(String(30))
+    package: Mapped[str | None] = mapped_column(String(30), default=None)
+    item_count: Mapped[int | None] = mapped_column(Integer, default=None)
+    specialty_items: Mapped[list[dict[str, Any]]] = mapped_column(JSON, default=list)
+    same_day: Mapped[bool] = mapped_column(Boolean, default=False)
+    coi_handling: Mapped[bool] = mapped_column(Boolean, default=False)
+    pickup_date: Mapped[dt.date] = mapped_column(Date, index=True)
+    time_window: Mapped[str] = mapped_column(String(20), default="morning")
+    pickup_address_id: Mapped[uuid.UUID] = mapped_column(Uuid, ForeignKey("addresses.id"))
+    delivery_address_id: Mapped[uuid.UUID] = mapped_column(Uuid, ForeignKey("addresses.id"))
+    customer_id: Mapped[uuid.UUID | None] = mapped_column(
+        Uuid, ForeignKey("customers.id"), default=None, index=True
+    )
+    guest_first_name: Mapped[str] = mapped_column(String(100), default="")
+    guest_last_name: Mapped[str] = mapped_column(String(100), default="")
+    guest_email: Mapped[str] = mapped_column(String(254), default="", index=True)
+    guest_phone: Mapped[str] = mapped_column(String(40), default="")
+    tracking_token_hash: Mapped[str | None] = mapped_column(String(64), default=None)
+    quote: Mapped[dict[str, Any]] = mapped_column(JSON)
+    subtotal_cents: Mapped[int] = mapped_column(Integer)
+    total_cents: Mapped[int] = mapped_column(Integer)
+    currency: Mapped[str] = mapped_column(String(3), default="USD")
+    high_value: Mapped[bool] = mapped_column(Boolean, default=False)
+    notes: Mapped[str] = mapped_column(Text, default="")
+    cancelled_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime, default=None)
+    cancel_reason: Mapped[str] = mapped_column(String(500), default="")
+    version: Mapped[int] = mapped_column(Integer, default=1)
+
+    __mapper_args__ = {"version_id_col": version}
+
+    pickup_address: Mapped[Address] = relationship(foreign_keys=[pickup_address_id],
+                                                    lazy="joined")
+    delivery_address: Mapped[Address] = relationship(foreign_keys=[delivery_address_id],
+                                                      lazy="joined")
+
+
+class BookingEvent(UUIDPrimaryKey, Base):
+    """A step in a booking's history: what the tracking view shows."""
+
+    __tablename__ = "booking_events"
+
+    booking_id: Mapped[uuid.UUID] = mapped_column(
+        Uuid, ForeignKey("bookings.id", ondelete="CASCADE"), index=True
+    )
+    at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
+    status: Mapped[str] = mapped_column(String(20))
+    message: Mapped[str] = mapped_column(String(500), default="")
+    actor_kind: Mapped[str] = mapped_column(String(20), default="system")
+    actor_id: Mapped[uuid.UUID | None] = mapped_column(Uuid, default=None)

@@ -1,0 +1,75 @@
+"""The booking body: the quote's draft fields plus addresses, contact and notes."""
+
+from __future__ import annotations
+
+import colander
+
+from ..api.schemas import CleanString, IsoDate, StrictBoolean, StrictInteger
+
+PHONE = colander.Regex(r"^[0-9+().\- ]{7,25}$", "Enter a phone number (digits, spaces, + - ( ) .).")
+
+
+def _strict(node: colander.SchemaNode) -> colander.SchemaNode:
+    node.typ = colander.Mapping(unknown="raise")
+    return node
+
+
+class AddressFields(colander.MappingSchema):
+    line1 = colander.SchemaNode(CleanString(), validator=colander.Length(min=1, max=200))
+    line2 = colander.SchemaNode(CleanString(), validator=colander.Length(max=200), missing="")
+    city = colander.SchemaNode(CleanString(), validator=colander.Length(min=1, max=100))
+    state = colander.SchemaNode(CleanString(), validator=colander.Regex(
+        r"^[A-Z]{2}$", "Use the two-letter state code, e.g. NY."))
+    postal_code = colander.SchemaNode(CleanString(), validator=colander.Regex(
+        r"^\d{5}(-\d{4})?$", "Use a 5-digit ZIP code (or ZIP+4)."))
+
+
+class GuestFields(colander.MappingSchema):
+    first_name = colander.SchemaNode(CleanString(), validator=colander.Length(min=1, max=100))
+    last_name = colander.SchemaNode(CleanString(), validator=colander.Length(min=1, max=100))
+    email = colander.SchemaNode(CleanString(), validator=colander.All(
+        colander.Length(max=254), colander.Email()))
+    phone = colander.SchemaNode(CleanString(), validator=PHONE)
+
+
+class SpecialtyLine(colander.MappingSchema):
+    code = colander.SchemaNode(CleanString(), validator=colander.Length(min=1, max=30))
+    qty = colander.SchemaNode(StrictInteger(), validator=colander.Range(1, 20), missing=1)
+
+
+class SpecialtyLines(colander.SequenceSchema):
+    line = _strict(SpecialtyLine())
+
+
+class BookingBody(colander.MappingSchema):
+    """``POST /bookings``: the draft is priced by the server; no client total is accepted."""
+
+    service_type = colander.SchemaNode(CleanString(), validator=colander.Length(min=1, max=30))
+    package = colander.SchemaNode(CleanString(), validator=colander.Length(min=1, max=30),
+                                  missing=None)
+    item_count = colander.SchemaNode(StrictInteger(), validator=colander.Range(1, 500),
+                                     missing=None)
+    specialty_items = SpecialtyLines(validator=colander.Length(max=10), missing=())
+    date = colander.SchemaNode(IsoDate())
+    same_day = colander.SchemaNode(StrictBoolean(), missing=False)
+    coi_handling = colander.SchemaNode(StrictBoolean(), missing=False)
+    pickup_address = _strict(AddressFields(missing=None))
+    pickup_address_id = colander.SchemaNode(CleanString(), missing=None)
+    delivery_address = _strict(AddressFields(missing=None))
+    delivery_address_id = colander.SchemaNode(CleanString(), missing=None)
+    time_window = colander.SchemaNode(CleanString(), validator=colander.OneOf(
+        ("morning", "afternoon")), missing="morning")
+    notes = colander.SchemaNode(CleanString(), validator=colander.Length(max=1000), missing="")
+    guest = _strict(GuestFields(missing=None))
+
+
+class CancelBody(colander.MappingSchema):
+    reason = colander.SchemaNode(CleanString(), validator=colander.Length(max=500), missing="")
+
+
+def strict(schema: type[colander.MappingSchema]) -> colander.MappingSchema:
+    return _strict(schema())
+
+
+DRAFT_FIELDS = ("service_type", "package", "item_count", "specialty_items", "date", "same_day",
+                "coi_handling")

@@ -1,0 +1,137 @@
+"""Creating, reading and cancelling bookings (DESIGN §9 "Book")."""
+
+from __future__ import annotations
+
+import datetime as dt
+import uuid
+from dataclasses import dataclass
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import select, update
+
+from ..context import Context
+from ..errors import InvalidDraft
+from ..identity.models import Customer, SavedAddress
+from ..identity.secrets import digest, new_token, same
+from .lifecycle import MESSAGES, record_event, transition
+from .models import Address, Booking, BookingCounter, BookingStatus
+from .schemas import DRAFT_FIELDS
+
+NEW_YORK = ZoneInfo("America/New_York")
+CUSTOMER_CANCEL_NOTICE = dt.timedelta(hours=48)
+
+
+@dataclass
+class BookingRefused(Exception):
+    """Business rules refused the booking: 409 when a day is full, 422 otherwise."""
+
+    status: int
+    problems: list[dict[str, str]]
+
+
+class TooLateToCancel(Exception):
+    pass
+
+
+def _address(ctx: Context, body: dict[str, Any], end: str, customer: Customer | None) -> Address:
+    given, saved_id = body.get(f"{end}_address"), body.get(f"{end}_address_id")
+    if given is not None and saved_id is not None:
+        raise InvalidDraft(f"{end}_address", f"Send {end}_address or {end}_address_id, not both.")
+    if given is not None:
+        return Address(**given)
+    if saved_id is None:
+        raise InvalidDraft(f"{end}_address", f"A {end} address is required.")
+    saved = None
+    if customer is not None:
+        try:
+            saved = ctx.dbsession.get(SavedAddress, uuid.UUID(saved_id))
+        except ValueError:
+            saved = None
+    if saved is None or saved.customer_id != customer.id or saved.deleted_at is not None:
+        raise InvalidDraft(f"{end}_address_id", "None of your saved addresses has this id.")
+    return Address(line1=saved.line1, line2=saved.line2, city=saved.city, state=saved.state,
+                   postal_code=saved.postal_code)
+
+
+def _next_number(ctx: Context) -> int:
+    # The counter row stays locked until this transaction ends; a rollback returns the number.
+    ctx.dbsession.execute(update(BookingCounter).where(BookingCounter.name == "booking")
+                          .values(value=BookingCounter.value + 1))
+    return ctx.dbsession.scalar(select(BookingCounter.value)
+                                .where(BookingCounter.name == "booking"))
+
+
+def create(ctx: Context, body: dict[str, Any], customer: Customer | None
+           ) -> tuple[Booking, str | None]:
+    """Price, check, number, reserve and store a booking; return it and the guest's token."""
+    if customer is None and body.get("guest") is None:
+        raise InvalidDraft("guest", "Checking out as a guest needs guest: first_name, last_name, "
+                                    "email, phone.")
+    if customer is not None and body.get("guest") is not None:
+        raise InvalidDraft("guest", "You are signed in: your profile is the contact; leave "
+                                    "guest out.")
+    draft = {name: body.get(name) for name in DRAFT_FIELDS}
+    draft["specialty_items"] = [dict(line) for line in draft["specialty_items"] or ()]
+    quote = ctx.call_hook("totetaxi_quote", draft=draft)
+    if quote is None:
+        raise InvalidDraft("service_type", "No pricing plugin is enabled.")
+    problems = [p for answer in ctx.call_hook("totetaxi_validate_booking", draft=draft,
+                                              quote=quote, customer=customer)
+                for p in (answer or [])]
+    if problems:
+        status = 409 if any(p.get("status") == 409 for p in problems) else 422
+        raise BookingRefused(status, [{"name": p["name"], "description": p["description"]}
+                                      for p in problems])
+    pickup = _address(ctx, body, "pickup", customer)
+    delivery = _address(ctx, body, "delivery", customer)
+    guest = body.get("guest") or {}
+    booking = Booking(
+        id=uuid.uuid4(), status=BookingStatus.PENDING_PAYMENT,
+        service_type=draft["service_type"], package=draft["package"],
+        item_count=draft["item_count"], specialty_items=draft["specialty_items"],
+        same_day=bool(draft["same_day"]), coi_handling=bool(draft["coi_handling"]),
+        pickup_date=draft["date"], time_window=body.get("time_window") or "morning",
+        pickup_address=pickup, delivery_address=delivery,
+        customer_id=customer.id if customer else None,
+        guest_first_name=guest.get("first_name", ""), guest_last_name=guest.get("last_name", ""),
+        guest_email=guest.get("email", "").lower(), guest_phone=guest.get("phone", ""),
+        quote=quote, subtotal_cents=quote["subtotal_cents"], total_cents=quote["total_cents"],
+        currency=quote.get("currency", "USD"), high_value=bool(quote.get("high_value")),
+        notes=body.get("notes") or "",
+    )
+    ctx.call_hook("totetaxi_reserve_capacity", booking=booking)  # 409 when the day filled
+    booking.seq = _next_number(ctx)
+    booking.number = f"TT-{booking.seq:06d}"
+    token = None
+    if customer is None:
+        token = new_token()
+        booking.tracking_token_hash = digest(token)
+    ctx.dbsession.add(booking)
+    ctx.dbsession.flush()
+    record_event(ctx, booking, BookingStatus.PENDING_PAYMENT, MESSAGES[booking.status])
+    if customer is not None and customer.profile is not None:
+        customer.profile.total_bookings += 1
+        customer.profile.last_booking_at = ctx.now()
+    ctx.call_hook("totetaxi_booking_created", booking=booking)
+    return booking, token
+
+
+def token_matches(booking: Booking, token: str | None) -> bool:
+    return bool(token and booking.tracking_token_hash
+                and same(booking.tracking_token_hash, digest(token)))
+
+
+def find_by_number(ctx: Context, number: str) -> Booking | None:
+    return ctx.dbsession.scalars(select(Booking).where(Booking.number == number)).first()
+
+
+def cancel(ctx: Context, booking: Booking, reason: str, by_staff: bool) -> None:
+    """Cancel; customers and guests only until 48 hours before the pickup date."""
+    if not by_staff:
+        pickup = dt.datetime.combine(booking.pickup_date, dt.time(0), tzinfo=NEW_YORK)
+        if pickup - ctx.now() < CUSTOMER_CANCEL_NOTICE:
+            raise TooLateToCancel(
+                "Cancelling online closes 48 hours before the pickup date; call us and our "
+                "team will help.")
+    transition(ctx, booking, BookingStatus.CANCELLED, reason or None)
