@@ -610,6 +610,15 @@ def test_customers_cancel_until_48_hours_before_the_pickup_date(app, when, statu
     assert remaining(app) == (4 if status == 200 else 2)
 
 
+def test_a_cancelled_booking_says_so_even_inside_the_48_hours(app):
+    _, headers = customer(app)
+    mine = book(app, customer_body(), headers)
+    cancel(app, mine["id"], headers)
+    set_clock(app, ny(2026, 12, 2, 18))
+    answer = cancel(app, mine["id"], headers, status=409).json
+    assert "from cancelled to cancelled" in answer["errors"][0]["description"]
+
+
 @pytest.mark.parametrize("role", ["staff", "admin"])
 def test_staff_cancel_any_time(app, role):
     _, headers = customer(app)

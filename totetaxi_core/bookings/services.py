@@ -14,7 +14,7 @@ from ..context import Context
 from ..errors import InvalidDraft
 from ..identity.models import Customer, SavedAddress
 from ..identity.secrets import digest, new_token, same
-from .lifecycle import MESSAGES, record_event, transition
+from .lifecycle import MESSAGES, TransitionRefused, can_transition, record_event, transition
 from .models import Address, Booking, BookingCounter, BookingStatus
 from .schemas import DRAFT_FIELDS
 
@@ -128,6 +128,8 @@ def find_by_number(ctx: Context, number: str) -> Booking | None:
 
 def cancel(ctx: Context, booking: Booking, reason: str, by_staff: bool) -> None:
     """Cancel; customers and guests only until 48 hours before the pickup date."""
+    if not can_transition(booking.status, BookingStatus.CANCELLED):
+        raise TransitionRefused(booking.status, BookingStatus.CANCELLED)
     if not by_staff:
         pickup = dt.datetime.combine(booking.pickup_date, dt.time(0), tzinfo=NEW_YORK)
         if pickup - ctx.now() < CUSTOMER_CANCEL_NOTICE:
