@@ -85,6 +85,10 @@ MATRIX = {
                                        row(404, 200, 404, 200, 200, 200)),
     ("POST", "/api/v1/bookings/{id}/cancel"): ("/api/v1/bookings/{booking}/cancel", {},
                                                row(404, 200, 404, 403, 200, 200)),
+    ("GET", "/api/v1/me/bookings"): ("/api/v1/me/bookings", None,
+                                     row(401, 200, 200, 403, 403, 403)),
+    ("GET", "/api/v1/me/dashboard"): ("/api/v1/me/dashboard", None,
+                                      row(401, 200, 200, 403, 403, 403)),
     ("GET", "/api/v1/track/{number}"): ("/api/v1/track/{number}", None,
                                         row(404, 200, 404, 404, 404, 404)),
     # The pricing plugin: the API is public; console pages read for staff, write for admins.

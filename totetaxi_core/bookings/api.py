@@ -12,14 +12,19 @@ from pyramid.httpexceptions import HTTPNotFound
 from pyramid.request import Request
 from pyramid.response import Response
 from pyramid.security import NO_PERMISSION_REQUIRED
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from ..api import API_PREFIX, json_error
 from ..api.errors import error_body
+from ..api.pagination import keyset_page
+from ..errors import InvalidDraft
+from ..identity.api import address_json
 from ..identity.contexts import OwnedContext
+from ..identity.models import SavedAddress
+from ..identity.permissions import Permission
 from . import services
 from .lifecycle import TransitionRefused
-from .models import Booking, BookingEvent
+from .models import Booking, BookingEvent, BookingStatus
 from .schemas import BookingBody, CancelBody, strict
 
 READ, CANCEL = "booking.read", "booking.cancel"
@@ -167,3 +172,48 @@ def includeme(config: Configurator) -> None:
     config.add_exception_view(too_late_view, context=services.TooLateToCancel)
     config.scan(".api")
 
+
+
+my_bookings = Service(name="me_bookings", path=API_PREFIX + "/me/bookings",
+                      description="The signed-in customer's bookings")
+my_dashboard = Service(name="me_dashboard", path=API_PREFIX + "/me/dashboard")
+ACTIVE = (BookingStatus.PENDING_PAYMENT, BookingStatus.CONFIRMED, BookingStatus.IN_PROGRESS)
+
+
+@my_bookings.get(permission=Permission.CUSTOMER_SELF)
+def my_bookings_view(request: Request) -> dict[str, Any]:
+    """The customer's bookings, newest first, paginated; ``?status=`` filters."""
+    customer = _customer(request)
+    statement = select(Booking).where(Booking.customer_id == customer.id)
+    status = request.GET.get("status")
+    if status is not None:
+        if status not in BookingStatus.__members__.values():
+            raise InvalidDraft("status", "status must be one of "
+                               + ", ".join(s.value for s in BookingStatus) + ".", "querystring")
+        statement = statement.where(Booking.status == status)
+    return keyset_page(request, request.dbsession, statement, Booking, booking_json)
+
+
+@my_dashboard.get(permission=Permission.CUSTOMER_SELF)
+def my_dashboard_view(request: Request) -> dict[str, Any]:
+    """Active and recent bookings, addresses and counts: a fixed number of queries."""
+    customer = _customer(request)
+    db = request.dbsession
+    mine = select(Booking).where(Booking.customer_id == customer.id)
+    active = db.scalars(mine.where(Booking.status.in_(ACTIVE))
+                        .order_by(Booking.pickup_date, Booking.created_at).limit(10))
+    recent = db.scalars(mine.order_by(Booking.created_at.desc(), Booking.id.desc()).limit(5))
+    addresses = db.scalars(select(SavedAddress).where(SavedAddress.customer_id == customer.id)
+                           .order_by(SavedAddress.created_at.desc()).limit(10))
+    by_status = dict(db.execute(select(Booking.status, func.count())
+                                .where(Booking.customer_id == customer.id)
+                                .group_by(Booking.status)).all())
+    counts = {status.value: by_status.get(status, 0) for status in BookingStatus}
+    counts["total"] = sum(by_status.values())
+    return {
+        "active_bookings": [booking_json(b) for b in active],
+        "recent_bookings": [booking_json(b) for b in recent],
+        "addresses": [address_json(a) for a in addresses],
+        "payment_methods": [],  # the payments plugin fills this in (issue 6)
+        "counts": counts,
+    }
