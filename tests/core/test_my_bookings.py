@@ -101,3 +101,28 @@ def test_only_customers_have_bookings_of_their_own(app):
     make_staff(app.app.registry, "admin", email="boss@totetaxi.test")
     staff = bearer(client, "boss@totetaxi.test", staff=True)
     client.get("/api/v1/me/bookings", headers=staff, status=403)
+
+
+def test_journey_register_save_address_book_and_see_it(app):
+    browser = TestApp(app.app)
+    customer = register_customer(browser)
+    csrf = {"X-CSRF-Token": customer["csrf"]}
+    home = browser.post_json("/api/v1/me/addresses", {"label": "Home", **PLACE}, headers=csrf,
+                             status=201).json
+    beach = browser.post_json("/api/v1/me/addresses", {
+        "label": "Hamptons", "line1": "12 Dune Rd", "city": "Southampton", "state": "NY",
+        "postal_code": "11968"}, headers=csrf, status=201).json
+    day = (dt.datetime.now(dt.UTC).date() + dt.timedelta(days=14)).isoformat()
+    draft = {"service_type": "mini_move", "package": "petite", "date": day}
+    quote = browser.post_json("/api/v1/quotes", draft, headers=csrf).json
+    booked = browser.post_json("/api/v1/bookings", {
+        **draft, "pickup_address_id": home["id"], "delivery_address_id": beach["id"]},
+        headers=csrf, status=201).json
+    assert booked["total_cents"] == quote["total_cents"]
+    assert "tracking_token" not in booked
+    assert booked["delivery_address"]["city"] == "Southampton"
+    mine = browser.get("/api/v1/me/bookings").json["items"]
+    assert [b["number"] for b in mine] == [booked["number"]]
+    board = browser.get("/api/v1/me/dashboard").json
+    assert [b["number"] for b in board["active_bookings"]] == [booked["number"]]
+    assert browser.get("/api/v1/me").json["counts"]["total_bookings"] == 1
