@@ -322,3 +322,21 @@ def new_client(testapp: TestApp) -> Callable[[], TestApp]:
         return TestApp(testapp.app, extra_environ={"REMOTE_ADDR": "127.0.0.1"})
 
     return factory
+
+
+@pytest.fixture
+def redis_app(make_testapp, redis_url: str) -> Iterator[TestApp]:
+    """The app with sessions and throttle counters in Redis, under a key prefix of its own
+    (removed afterwards), and a login limit of 2 per account."""
+    import redis
+
+    app = make_testapp(**{"totetaxi.state_backend": "redis", "totetaxi.redis_url": redis_url,
+                          "totetaxi.login_limit_per_account": 2})
+    prefix = f"tt-test-{uuid.uuid4().hex[:8]}:"
+    app.app.registry.session_store.prefix = prefix
+    for throttle in vars(app.app.registry.throttles).values():
+        throttle.backend.prefix = prefix + "throttle:"
+    yield app
+    connection = redis.Redis.from_url(redis_url)
+    for key in connection.scan_iter(f"{prefix}*"):
+        connection.delete(key)

@@ -7,7 +7,6 @@ import uuid
 from typing import Any
 
 import pytest
-import redis
 from conftest import STRONG_PASSWORD, in_transaction, make_staff, register_customer
 from sqlalchemy import select
 from webtest import TestApp
@@ -530,20 +529,6 @@ def test_an_admin_who_steps_down_lands_on_the_dashboard(testapp):
 
 
 # --- with the production state backend --------------------------------------------------------
-
-
-@pytest.fixture
-def redis_app(make_testapp, redis_url):
-    app = make_testapp(**{"totetaxi.state_backend": "redis", "totetaxi.redis_url": redis_url,
-                          "totetaxi.login_limit_per_account": 2})
-    prefix = f"tt-test-{uuid.uuid4().hex[:8]}:"
-    app.app.registry.session_store.prefix = prefix
-    for throttle in vars(app.app.registry.throttles).values():
-        throttle.backend.prefix = prefix + "throttle:"
-    yield app
-    connection = redis.Redis.from_url(redis_url)
-    for key in connection.scan_iter(f"{prefix}*"):
-        connection.delete(key)
 
 
 @pytest.mark.redis

@@ -2,29 +2,12 @@
 
 from __future__ import annotations
 
-import uuid
-
 import pytest
 import redis
 from conftest import STRONG_PASSWORD, register_customer
 from webtest import TestApp
 
 pytestmark = pytest.mark.redis
-
-
-@pytest.fixture
-def redis_app(make_testapp, redis_url):
-    app = make_testapp(**{"totetaxi.state_backend": "redis", "totetaxi.redis_url": redis_url,
-                          "totetaxi.login_limit_per_account": 2})
-    prefix = f"tt-test-{uuid.uuid4().hex[:8]}:"
-    # Keep this test's keys apart from any other run on the same Redis, and remove them after.
-    app.app.registry.session_store.prefix = prefix
-    for throttle in vars(app.app.registry.throttles).values():
-        throttle.backend.prefix = prefix + "throttle:"
-    yield app
-    client = redis.Redis.from_url(redis_url)
-    for key in client.scan_iter(f"{prefix}*"):
-        client.delete(key)
 
 
 def _keys(redis_url, app, pattern):
