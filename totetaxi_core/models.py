@@ -1,5 +1,6 @@
 """Every core table, imported in one place so the metadata is complete (Alembic, tests)."""
 
+from .api.idempotency import IdempotencyRecord
 from .audit.models import AuditRecord
 from .bookings.models import Address, Booking, BookingCounter, BookingEvent
 from .identity.models import (
@@ -26,6 +27,7 @@ __all__ = [
     "BookingEvent",
     "Customer",
     "CustomerProfile",
+    "IdempotencyRecord",
     "InstalledPlugin",
     "OutboxMessage",
     "PasswordResetToken",

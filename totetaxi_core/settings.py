@@ -218,6 +218,8 @@ CORE_SETTINGS: tuple[Setting, ...] = (
             help="age of a pending outbox row before the sweep takes it over from the relay"),
     Setting("totetaxi.outbox_resend_seconds", 900, kind="int", minimum=1, maximum=86400,
             help="age of a sent but unfinished outbox row before the sweep sends it again"),
+    Setting("totetaxi.idempotency_hours", 24, kind="int", minimum=1, maximum=24 * 30,
+            help="how long an Idempotency-Key and its answer are kept"),
     Setting("totetaxi.eager_sweep", True, kind="bool",
             help="eager mode: sweep from the request path once a period (no beat in development)"),
 )

@@ -24,6 +24,7 @@ def row(anonymous, customer_a, customer_b, viewer, staff, admin):
 
 
 STAFF_PAGE = row(302, 403, 403, 200, 200, 200)
+STAFF_API_READ = row(401, 403, 403, 200, 200, 200)
 
 
 def admin_post(admin_status: int) -> dict[str, int]:
@@ -91,6 +92,19 @@ MATRIX = {
                                       row(401, 200, 200, 403, 403, 403)),
     ("GET", "/api/v1/track/{number}"): ("/api/v1/track/{number}", None,
                                         row(404, 200, 404, 404, 404, 404)),
+    # The staff API: viewers read, staff and admins write; customers are refused (403).
+    ("GET", "/api/v1/staff/bookings"): ("/api/v1/staff/bookings", None, STAFF_API_READ),
+    ("GET", "/api/v1/staff/bookings/{id}"): ("/api/v1/staff/bookings/{booking}", None,
+                                             STAFF_API_READ),
+    # (The cancel row above has cancelled the booking, so an edit reaches the 409 of the
+    # lifecycle: past the permission check.)
+    ("PATCH", "/api/v1/staff/bookings/{id}"): ("/api/v1/staff/bookings/{booking}", {},
+                                               row(401, 403, 403, 403, 409, 409)),
+    ("POST", "/api/v1/staff/bookings/{id}/status"): ("/api/v1/staff/bookings/{booking}/status",
+                                                     {}, row(401, 403, 403, 403, 400, 400)),
+    ("GET", "/api/v1/staff/customers"): ("/api/v1/staff/customers", None, STAFF_API_READ),
+    ("GET", "/api/v1/staff/customers/{id}"): ("/api/v1/staff/customers/{customer}", None,
+                                              STAFF_API_READ),
     # The pricing plugin: the API is public; console pages read for staff, write for admins.
     ("GET", "/api/v1/services"): ("/api/v1/services", None, PUBLIC),
     ("POST", "/api/v1/quotes"): ("/api/v1/quotes", {}, row(*[400] * 6)),
@@ -161,9 +175,11 @@ def callers(testapp):
     """Bearer-token headers for each kind of caller, and the objects they own."""
     registry = testapp.app.registry
     headers: dict[str, dict[str, str]] = {"anonymous": {}}
+    customers = {}
     for name in ("customer_a", "customer_b"):
         customer = register_customer(TestApp(testapp.app),
                                      f"{name}-{uuid.uuid4().hex[:6]}@example.com")
+        customers[name] = customer["id"]
         headers[name] = bearer(TestApp(testapp.app), customer["email"])
     for role in ("viewer", "staff", "admin"):
         member = make_staff(registry, role)
@@ -180,7 +196,7 @@ def callers(testapp):
     target = make_staff(registry, "viewer")
     make_staff(registry, "admin")  # so that no change below touches the last admin
     return headers, {"address": address, "staff": str(target.id), "booking": booked["id"],
-                     "number": booked["number"]}
+                     "number": booked["number"], "customer": customers["customer_a"]}
 
 
 @pytest.mark.parametrize("caller", CALLERS)

@@ -22,6 +22,7 @@ def includeme(config: Configurator) -> None:
     config.include("cornice")
     config.include("cornice_swagger")
     config.include(".errors")
+    config.include(".idempotency")
     config.add_route("openapi", API_PREFIX + "/openapi.json")
     config.add_view(openapi_document, route_name="openapi", renderer="json", request_method="GET",
                     permission=NO_PERMISSION_REQUIRED)

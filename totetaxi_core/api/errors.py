@@ -12,6 +12,7 @@ from pyramid.httpexceptions import HTTPException, HTTPInternalServerError
 from pyramid.request import Request
 from pyramid.response import Response
 from pyramid_retry import is_last_attempt, mark_error_retryable
+from sqlalchemy.orm.exc import StaleDataError
 
 from ..db.retry import is_transient
 from ..errors import CapacityExhausted, InvalidDraft
@@ -83,6 +84,12 @@ def capacity_view(exc: CapacityExhausted, request: Request) -> Response:
     return json_error(request, 409, exc.field, exc.description)
 
 
+def stale_view(exc: StaleDataError, request: Request) -> Response:
+    # The optimistic version (version_id_col) of a row moved under a concurrent save.
+    return json_error(request, 409, "version", "Someone else changed this record at the same "
+                      "time; reload it and apply your change again.")
+
+
 def unexpected_error_view(exc: Exception, request: Request) -> Response:
     if is_transient(exc):
         # Tag it so pyramid_retry replays the request (see totetaxi_core.db.retry).
@@ -111,4 +118,5 @@ def includeme(config: Configurator) -> None:
     config.add_exception_view(http_exception_view, context=HTTPException)
     config.add_exception_view(invalid_draft_view, context=InvalidDraft)
     config.add_exception_view(capacity_view, context=CapacityExhausted)
+    config.add_exception_view(stale_view, context=StaleDataError)
     config.add_exception_view(unexpected_error_view, context=Exception)

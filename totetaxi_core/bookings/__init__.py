@@ -7,3 +7,4 @@ from pyramid.config import Configurator
 
 def includeme(config: Configurator) -> None:
     config.include(".api")
+    config.include(".staff_api")

@@ -104,7 +104,8 @@ def create_view(request: Request) -> dict[str, Any]:
     if identity is not None and identity.is_staff:
         from ..identity.services import IdentityError
 
-        raise IdentityError(403, "authorization", "Staff book through the console.")
+        raise IdentityError(403, "authorization", "Staff accounts do not book; check out as a "
+                                                  "guest or as the customer.")
     item, token = services.create(request.ctx, dict(request.validated), _customer(request))
     request.response.status_code = 201
     answer = booking_json(item)

@@ -9,9 +9,12 @@ from __future__ import annotations
 
 from typing import Any
 
+from sqlalchemy import update
+
 from .. import audit
 from ..context import Context
 from ..db import utcnow
+from ..identity.models import CustomerProfile
 from .models import Booking, BookingEvent, BookingStatus
 
 S = BookingStatus
@@ -51,6 +54,15 @@ def record_event(ctx: Context, booking: Booking, status: str, message: str) -> N
     ))
 
 
+def _count_completed(ctx: Context, booking: Booking) -> None:
+    # The profile's counters are denormalised for the dashboard and the console lists.
+    ctx.dbsession.execute(
+        update(CustomerProfile).where(CustomerProfile.customer_id == booking.customer_id)
+        .values(completed_bookings=CustomerProfile.completed_bookings + 1,
+                total_spent_cents=CustomerProfile.total_spent_cents + booking.total_cents)
+        .execution_options(synchronize_session="fetch"))
+
+
 def transition(ctx: Context, booking: Booking, new: BookingStatus | str,
                reason: str | None = None) -> None:
     """Move ``booking`` to ``new`` or raise :class:`TransitionRefused` naming both states."""
@@ -63,6 +75,8 @@ def transition(ctx: Context, booking: Booking, new: BookingStatus | str,
         booking.cancelled_at = utcnow()
         booking.cancel_reason = (reason or "")[:500]
         ctx.call_hook("totetaxi_release_capacity", booking=booking)
+    if new == S.COMPLETED and booking.customer_id is not None:
+        _count_completed(ctx, booking)
     record_event(ctx, booking, new, reason or MESSAGES[new])
     if getattr(ctx.actor, "kind", None) == "staff":
         audit.record(ctx, "booking.status_changed", "booking", booking.id,

@@ -7,7 +7,7 @@ import enum
 import uuid
 from typing import Any
 
-from sqlalchemy import JSON, Boolean, Date, Enum, ForeignKey, Integer, String, Text, Uuid
+from sqlalchemy import JSON, Boolean, Date, Enum, ForeignKey, Index, Integer, String, Text, Uuid
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ..db import Base, SoftDelete, Timestamps, UTCDateTime, UUIDPrimaryKey, utcnow
@@ -85,6 +85,8 @@ class Booking(UUIDPrimaryKey, Timestamps, SoftDelete, Base):
     version: Mapped[int] = mapped_column(Integer, default=1)
 
     __mapper_args__ = {"version_id_col": version}
+    # Staff lists are newest first (keyset pagination on created_at, id).
+    __table_args__ = (Index("ix_bookings_created_at", "created_at"),)
 
     pickup_address: Mapped[Address] = relationship(foreign_keys=[pickup_address_id],
                                                     lazy="joined")

@@ -73,3 +73,47 @@ def strict(schema: type[colander.MappingSchema]) -> colander.MappingSchema:
 
 DRAFT_FIELDS = ("service_type", "package", "item_count", "specialty_items", "date", "same_day",
                 "coi_handling")
+
+
+def _optional(node: colander.SchemaNode) -> colander.SchemaNode:
+    """A copy of ``node`` whose children may each be left out (a PATCH body)."""
+    node = node.clone()
+    for child in node.children:
+        child.missing = colander.drop
+    node.missing = colander.drop
+    return node
+
+
+class StaffBookingPatch(colander.MappingSchema):
+    """``PATCH /staff/bookings/{id}``: any subset; priced fields re-price the booking.
+
+    ``version`` (from the booking as read) makes the save refuse a concurrent change (409).
+    """
+
+    version = colander.SchemaNode(StrictInteger(), validator=colander.Range(1),
+                                  missing=colander.drop)
+    service_type = colander.SchemaNode(CleanString(), validator=colander.Length(min=1, max=30),
+                                       missing=colander.drop)
+    package = colander.SchemaNode(CleanString(), validator=colander.Length(min=1, max=30),
+                                  missing=colander.drop)
+    item_count = colander.SchemaNode(StrictInteger(), validator=colander.Range(1, 500),
+                                     missing=colander.drop)
+    specialty_items = SpecialtyLines(validator=colander.Length(max=10), missing=colander.drop)
+    date = colander.SchemaNode(IsoDate(), missing=colander.drop)
+    same_day = colander.SchemaNode(StrictBoolean(), missing=colander.drop)
+    coi_handling = colander.SchemaNode(StrictBoolean(), missing=colander.drop)
+    pickup_address = _strict(AddressFields(missing=colander.drop))
+    delivery_address = _strict(AddressFields(missing=colander.drop))
+    time_window = colander.SchemaNode(CleanString(), validator=colander.OneOf(
+        ("morning", "afternoon")), missing=colander.drop)
+    notes = colander.SchemaNode(CleanString(), validator=colander.Length(max=1000),
+                                missing=colander.drop)
+    guest = _strict(_optional(GuestFields()))
+
+
+class StatusBody(colander.MappingSchema):
+    """``POST /staff/bookings/{id}/status``."""
+
+    status = colander.SchemaNode(CleanString(), validator=colander.OneOf(
+        ("pending_payment", "confirmed", "in_progress", "completed", "cancelled")))
+    reason = colander.SchemaNode(CleanString(), validator=colander.Length(max=500), missing="")

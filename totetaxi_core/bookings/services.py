@@ -34,6 +34,29 @@ class TooLateToCancel(Exception):
     pass
 
 
+def quote_and_check(ctx: Context, draft: dict[str, Any], customer: Customer | None,
+                    capacity_checked_by_reserve: bool = False) -> dict[str, Any]:
+    """Price ``draft`` through ``totetaxi_quote`` and collect every rule problem.
+
+    Raises :class:`BookingRefused`: 409 when a problem is a full day, else 422 with all of them.
+    ``capacity_checked_by_reserve`` drops the full-day problems, for a booking that already
+    holds a slot and is moving: the reservation itself decides then.
+    """
+    quote = ctx.call_hook("totetaxi_quote", draft=draft)
+    if quote is None:
+        raise InvalidDraft("service_type", "No pricing plugin is enabled.")
+    problems = [p for answer in ctx.call_hook("totetaxi_validate_booking", draft=draft,
+                                              quote=quote, customer=customer)
+                for p in (answer or [])]
+    if capacity_checked_by_reserve:
+        problems = [p for p in problems if p.get("status") != 409]
+    if problems:
+        status = 409 if any(p.get("status") == 409 for p in problems) else 422
+        raise BookingRefused(status, [{"name": p["name"], "description": p["description"]}
+                                      for p in problems])
+    return quote
+
+
 def _address(ctx: Context, body: dict[str, Any], end: str, customer: Customer | None) -> Address:
     given, saved_id = body.get(f"{end}_address"), body.get(f"{end}_address_id")
     if given is not None and saved_id is not None:
@@ -73,16 +96,7 @@ def create(ctx: Context, body: dict[str, Any], customer: Customer | None
                                     "guest out.")
     draft = {name: body.get(name) for name in DRAFT_FIELDS}
     draft["specialty_items"] = [dict(line) for line in draft["specialty_items"] or ()]
-    quote = ctx.call_hook("totetaxi_quote", draft=draft)
-    if quote is None:
-        raise InvalidDraft("service_type", "No pricing plugin is enabled.")
-    problems = [p for answer in ctx.call_hook("totetaxi_validate_booking", draft=draft,
-                                              quote=quote, customer=customer)
-                for p in (answer or [])]
-    if problems:
-        status = 409 if any(p.get("status") == 409 for p in problems) else 422
-        raise BookingRefused(status, [{"name": p["name"], "description": p["description"]}
-                                      for p in problems])
+    quote = quote_and_check(ctx, draft, customer)
     pickup = _address(ctx, body, "pickup", customer)
     delivery = _address(ctx, body, "delivery", customer)
     guest = body.get("guest") or {}

@@ -116,6 +116,16 @@ def totetaxi_booking_status_changed(
 
 
 @hookspec
+def totetaxi_booking_changed(ctx: Any, booking: Any, changes: dict[str, Any]) -> None:
+    """Staff edited ``booking``; ``changes`` maps each changed field to ``{"before", "after"}``.
+
+    Priced fields (``date``, ``package``, ``item_count``, ``specialty_items``, ...) come with
+    ``total_cents`` when the new quote costs something else: a payments plugin settles the
+    difference, a dispatcher moves its tasks. Capacity has already been moved.
+    """
+
+
+@hookspec
 def totetaxi_payment_succeeded(ctx: Any, payment: Any, booking: Any) -> None:
     """A payment for ``booking`` settled."""
 
@@ -170,6 +180,15 @@ def totetaxi_dashboard_tiles(request: Any, period: str) -> list[dict[str, Any]] 
 @hookspec
 def totetaxi_booking_panels(request: Any, booking: Any) -> list[dict[str, Any]] | None:
     """Panels on the booking detail page: ``[{"title", "template", "context", "order"}]``."""
+
+
+@hookspec
+def totetaxi_booking_details(request: Any, booking: Any) -> dict[str, Any] | None:
+    """Sections of the staff API's booking, e.g. ``{"payments": [...]}``.
+
+    Keys already answered by the core (``payments``, ``delivery``, ``documents``,
+    ``notifications`` start empty) are replaced by a plugin's; answers must be JSON-ready.
+    """
 
 
 @hookspec

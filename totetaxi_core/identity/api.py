@@ -150,7 +150,7 @@ def _csrf_header(request: Request, data: sessions.SessionData) -> None:
 # --- /auth -----------------------------------------------------------------------------------
 
 
-@register.post(schema=strict(RegisterBody), validators=(colander_body_validator,),
+@register.post(idempotent=False, schema=strict(RegisterBody), validators=(colander_body_validator,),
                permission=PUBLIC)
 def register_view(request: Request) -> dict[str, Any]:
     """Create a customer account and sign it in (cookie)."""
@@ -161,7 +161,7 @@ def register_view(request: Request) -> dict[str, Any]:
     return {"customer": customer_json(customer)}
 
 
-@login.post(schema=strict(CredentialsBody), validators=(colander_body_validator,),
+@login.post(idempotent=False, schema=strict(CredentialsBody), validators=(colander_body_validator,),
             permission=PUBLIC)
 def login_view(request: Request) -> dict[str, Any]:
     """Sign a customer in: a new session cookie (the session id always changes)."""
@@ -170,7 +170,7 @@ def login_view(request: Request) -> dict[str, Any]:
     return {"customer": customer_json(customer)}
 
 
-@token.post(schema=strict(CredentialsBody), validators=(colander_body_validator,),
+@token.post(idempotent=False, schema=strict(CredentialsBody), validators=(colander_body_validator,),
             permission=PUBLIC)
 def token_view(request: Request) -> dict[str, Any]:
     """A bearer token for a customer (API clients)."""
@@ -181,7 +181,7 @@ def token_view(request: Request) -> dict[str, Any]:
 
 
 @staff_token.post(schema=strict(CredentialsBody), validators=(colander_body_validator,),
-                  permission=PUBLIC)
+                  permission=PUBLIC, idempotent=False)
 def staff_token_view(request: Request) -> dict[str, Any]:
     """A bearer token for a staff user (staff API clients)."""
     staff = _authenticate(request, PrincipalKind.STAFF)
@@ -190,7 +190,7 @@ def staff_token_view(request: Request) -> dict[str, Any]:
     return {"token": value, "expires_at": row.expires_at.isoformat(), "role": str(staff.role)}
 
 
-@logout.post(permission=PUBLIC)
+@logout.post(idempotent=False, permission=PUBLIC)
 def logout_view(request: Request) -> Response:
     """End the session (cookie) or revoke the token (bearer)."""
     if bearer_token(request) is not None:
@@ -212,7 +212,8 @@ def csrf_view(request: Request) -> dict[str, str]:
     return {"csrf_token": get_csrf_token(request)}
 
 
-@reset.post(schema=strict(ResetBody), validators=(colander_body_validator,), permission=PUBLIC)
+@reset.post(schema=strict(ResetBody), validators=(colander_body_validator,), permission=PUBLIC,
+            idempotent=False)
 def reset_view(request: Request) -> dict[str, str]:
     """Email a single-use reset link; the same answer whether or not the account exists."""
     limits = request.registry.throttles
@@ -226,7 +227,7 @@ def reset_view(request: Request) -> dict[str, str]:
 
 
 @reset_confirm.post(schema=strict(ResetConfirmBody), validators=(colander_body_validator,),
-                    permission=PUBLIC)
+                    permission=PUBLIC, idempotent=False)
 def reset_confirm_view(request: Request) -> Response:
     """Set a new password with a reset token; every session and token of the account ends."""
     customer = services.confirm_password_reset(
@@ -267,7 +268,7 @@ def me_patch_view(request: Request) -> dict[str, Any]:
 
 
 @me_password.post(schema=strict(PasswordChangeBody), validators=(colander_body_validator,),
-                  permission=Permission.CUSTOMER_SELF)
+                  permission=Permission.CUSTOMER_SELF, idempotent=False)
 def me_password_view(request: Request) -> Response:
     """Change the password: other sessions and every token end; this session gets a new id."""
     customer = _customer(request)

@@ -1,0 +1,140 @@
+"""Staff searches over bookings and customers, shared by the staff API and the console.
+
+Filters come from a query string and are checked here, so both front doors refuse the same
+input with the same sentence (``InvalidDraft`` naming the parameter).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+import uuid
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import Select, and_, func, or_, select
+
+from ..errors import InvalidDraft
+from ..identity.models import Customer
+from .models import Booking, BookingStatus
+
+NUMBER = re.compile(r"^(?:TT-?)?(\d{1,9})$", re.IGNORECASE)
+MAX_TERMS = 5
+
+
+@dataclass(frozen=True)
+class BookingFilters:
+    """What the staff bookings list was asked for (all optional)."""
+
+    statuses: tuple[BookingStatus, ...] = ()
+    date_from: dt.date | None = None
+    date_to: dt.date | None = None
+    q: str = ""
+    customer_id: uuid.UUID | None = None
+
+    def query(self) -> dict[str, str]:
+        """The filters as query-string values (for "next page" links)."""
+        values = {"status": ",".join(self.statuses), "q": self.q,
+                  "date_from": self.date_from.isoformat() if self.date_from else "",
+                  "date_to": self.date_to.isoformat() if self.date_to else "",
+                  "customer_id": str(self.customer_id) if self.customer_id else ""}
+        return {k: v for k, v in values.items() if v}
+
+
+def _date(params: Mapping[str, str], name: str) -> dt.date | None:
+    raw = (params.get(name) or "").strip()
+    if not raw:
+        return None
+    try:
+        return dt.date.fromisoformat(raw)
+    except ValueError:
+        raise InvalidDraft(name, f"{name} must be a date as YYYY-MM-DD.", "querystring") from None
+
+
+def _uuid(params: Mapping[str, str], name: str) -> uuid.UUID | None:
+    raw = (params.get(name) or "").strip()
+    if not raw:
+        return None
+    try:
+        return uuid.UUID(raw)
+    except ValueError:
+        raise InvalidDraft(name, f"{name} must be an id.", "querystring") from None
+
+
+def _q(params: Mapping[str, str]) -> str:
+    q = " ".join((params.get("q") or "").split())
+    if len(q) > 200:
+        raise InvalidDraft("q", "q is at most 200 characters.", "querystring")
+    return q
+
+
+def booking_filters(params: Mapping[str, str]) -> BookingFilters:
+    """Read ``status`` (comma-separated), ``date_from``, ``date_to``, ``q`` and ``customer_id``."""
+    statuses: list[BookingStatus] = []
+    for raw in (params.get("status") or "").split(","):
+        raw = raw.strip()
+        if not raw:
+            continue
+        if raw not in BookingStatus.__members__.values():
+            raise InvalidDraft("status", "status must be one or more (comma-separated) of "
+                               + ", ".join(s.value for s in BookingStatus) + ".", "querystring")
+        statuses.append(BookingStatus(raw))
+    filters = BookingFilters(tuple(statuses), _date(params, "date_from"),
+                             _date(params, "date_to"), _q(params),
+                             _uuid(params, "customer_id"))
+    if filters.date_from and filters.date_to and filters.date_from > filters.date_to:
+        raise InvalidDraft("date_to", "date_to must not be before date_from.", "querystring")
+    return filters
+
+
+def _like(term: str) -> str:
+    escaped = term.lower().replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+    return f"%{escaped}%"
+
+
+def _matches(term: str, *columns: Any) -> Any:
+    pattern = _like(term)
+    return or_(*(func.lower(column).like(pattern, escape="\\") for column in columns))
+
+
+def bookings(filters: BookingFilters) -> Select[Any]:
+    """Bookings matching ``filters`` (unordered: the caller pages them newest first).
+
+    ``q`` is a booking number (``TT-000123``, ``tt123`` or ``123``) or words that must each
+    appear in the guest's or the customer's name or email.
+    """
+    statement = select(Booking).outerjoin(Customer, Customer.id == Booking.customer_id)
+    if filters.statuses:
+        statement = statement.where(Booking.status.in_(filters.statuses))
+    if filters.date_from:
+        statement = statement.where(Booking.pickup_date >= filters.date_from)
+    if filters.date_to:
+        statement = statement.where(Booking.pickup_date <= filters.date_to)
+    if filters.customer_id:
+        statement = statement.where(Booking.customer_id == filters.customer_id)
+    if filters.q:
+        number = NUMBER.match(filters.q)
+        if number:
+            statement = statement.where(Booking.seq == int(number.group(1)))
+        else:
+            statement = statement.where(and_(*(
+                _matches(term, Booking.guest_first_name, Booking.guest_last_name,
+                         Booking.guest_email, Customer.first_name, Customer.last_name,
+                         Customer.email)
+                for term in filters.q.split()[:MAX_TERMS])))
+    return statement
+
+
+def customer_filters(params: Mapping[str, str]) -> str:
+    """The customers list takes ``q`` only."""
+    return _q(params)
+
+
+def customers(q: str) -> Select[Any]:
+    """Customers whose name, email or phone contain every word of ``q``."""
+    statement = select(Customer)
+    for term in q.split()[:MAX_TERMS]:
+        statement = statement.where(_matches(term, Customer.first_name, Customer.last_name,
+                                             Customer.email, Customer.phone))
+    return statement
