@@ -44,3 +44,19 @@ class CapacityExhausted(Exception):
         self.field = field
         self.description = description
         super().__init__(description)
+
+
+class Refused(Exception):
+    """A request the rules refuse: the API answers ``status`` (4xx) naming ``field``.
+
+    For plugins: ``raise Refused(409, "status", "Only a booking waiting for payment can be
+    paid.")`` gives the client the API's one error body, and the transaction rolls back.
+    """
+
+    def __init__(self, status: int, field: str, description: str,
+                 location: str = "body") -> None:
+        if not 400 <= status < 500:
+            raise ValueError("Refused is for 4xx answers")
+        self.status, self.field = status, field
+        self.description, self.location = description, location
+        super().__init__(f"{field}: {description}")

@@ -15,7 +15,7 @@ from pyramid_retry import is_last_attempt, mark_error_retryable
 from sqlalchemy.orm.exc import StaleDataError
 
 from ..db.retry import is_transient
-from ..errors import CapacityExhausted, InvalidDraft
+from ..errors import CapacityExhausted, InvalidDraft, Refused
 
 log = logging.getLogger("totetaxi.api")
 
@@ -80,6 +80,10 @@ def invalid_draft_view(exc: InvalidDraft, request: Request) -> Response:
     return json_error(request, 400, exc.field, exc.description, exc.location)
 
 
+def refused_view(exc: Refused, request: Request) -> Response:
+    return json_error(request, exc.status, exc.field, exc.description, exc.location)
+
+
 def capacity_view(exc: CapacityExhausted, request: Request) -> Response:
     return json_error(request, 409, exc.field, exc.description)
 
@@ -118,5 +122,6 @@ def includeme(config: Configurator) -> None:
     config.add_exception_view(http_exception_view, context=HTTPException)
     config.add_exception_view(invalid_draft_view, context=InvalidDraft)
     config.add_exception_view(capacity_view, context=CapacityExhausted)
+    config.add_exception_view(refused_view, context=Refused)
     config.add_exception_view(stale_view, context=StaleDataError)
     config.add_exception_view(unexpected_error_view, context=Exception)

@@ -43,7 +43,7 @@ from .errors import API_PREFIX, json_error
 
 HEADER = "Idempotency-Key"
 UNSAFE = frozenset({"POST", "PUT", "PATCH", "DELETE"})
-KEY_PATTERN = re.compile(r"^[\x21-\x7e]{1,255}$")
+KEY_PATTERN = re.compile(r"[\x21-\x7e]{1,255}")
 PURGE_TASK = "api.purge_idempotency_records"
 REPLAYED_HEADER = "Idempotent-Replayed"
 #: Response headers worth giving back on a replay (cookies are never stored).
@@ -94,8 +94,6 @@ def scope_of(request: Request) -> str:
 def _replay(record: IdempotencyRecord) -> Response:
     response = Response(status=record.status_code, body=record.body)
     response.content_type = record.content_type or None
-    if not record.content_type:
-        del response.headers["Content-Type"]
     for name, value in json.loads(record.headers).items():
         response.headers[name] = value
     response.headers[REPLAYED_HEADER] = "true"
@@ -114,11 +112,15 @@ def idempotent_view(view: Callable[..., Response], info: Any) -> Callable[..., R
         return view
 
     def wrapper(context: Any, request: Request) -> Response:
+        if getattr(request, "exception", None) is not None:
+            # An exception view answering for the request's own view: the claim is the
+            # request's; rendering the refusal must not look it up again.
+            return view(context, request)
         key = request.headers.get(HEADER)
         if key is None or request.method not in UNSAFE or not request.path.startswith(
                 API_PREFIX + "/"):
             return view(context, request)
-        if not KEY_PATTERN.match(key):
+        if not KEY_PATTERN.fullmatch(key):
             return json_error(request, 400, HEADER, (
                 f"{HEADER} must be 1 to 255 visible ASCII characters (a UUID is ideal)."),
                 "header")
@@ -161,8 +163,9 @@ idempotent_view.options = ("idempotent",)  # type: ignore[attr-defined]
 
 def purge_expired(ctx: Context) -> int:
     """Delete expired records; return how many went."""
+    # Records are stamped with the wall clock (utcnow), not the app's clock: purge by it too.
     return ctx.dbsession.execute(
-        delete(IdempotencyRecord).where(IdempotencyRecord.expires_at <= ctx.now())).rowcount
+        delete(IdempotencyRecord).where(IdempotencyRecord.expires_at <= utcnow())).rowcount
 
 
 def claimed_view(exc: KeyClaimedConcurrently, request: Request) -> Response:

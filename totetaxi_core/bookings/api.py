@@ -211,10 +211,14 @@ def my_dashboard_view(request: Request) -> dict[str, Any]:
                                 .group_by(Booking.status)).all())
     counts = {status.value: by_status.get(status, 0) for status in BookingStatus}
     counts["total"] = sum(by_status.values())
-    return {
+    answer = {
         "active_bookings": [booking_json(b) for b in active],
         "recent_bookings": [booking_json(b) for b in recent],
         "addresses": [address_json(a) for a in addresses],
-        "payment_methods": [],  # the payments plugin fills this in (issue 6)
+        "payment_methods": [],  # a payments plugin fills this in
         "counts": counts,
     }
+    for sections in request.hooks.call("totetaxi_customer_dashboard", request=request,
+                                       customer=customer):
+        answer.update(sections or {})
+    return answer

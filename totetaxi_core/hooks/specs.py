@@ -192,5 +192,13 @@ def totetaxi_booking_details(request: Any, booking: Any) -> dict[str, Any] | Non
 
 
 @hookspec
+def totetaxi_customer_dashboard(request: Any, customer: Any) -> dict[str, Any] | None:
+    """Sections of a customer's ``GET /me/dashboard``, e.g. ``{"payment_methods": [...]}``.
+
+    Replaces the core's empty defaults of the same keys; answers must be JSON-ready.
+    """
+
+
+@hookspec
 def totetaxi_customer_summary(request: Any, customer: Any) -> dict[str, Any] | None:
     """Facts about ``customer`` for the console's customer page, e.g. ``{"saved cards": 2}``."""
