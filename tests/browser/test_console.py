@@ -53,7 +53,7 @@ def test_an_admin_creates_promotes_and_disables_a_staff_user(make_live_server, p
     assert answer.status == 200 and page.url == live.url + "/console/staff"
     assert page.locator("[data-testid=user-name]").inner_text() == "Admin Tester"
     assert page.locator("[data-testid=user-role]").text_content() == "admin"
-    assert nav_titles(page) == ["Dashboard", "Notes", "Staff"]
+    assert nav_titles(page) == ["Dashboard", "Bookings", "Customers", "Notes", "Staff"]
 
     # Create.
     page.fill("#f-email", "morgan@totetaxi.test")
@@ -126,7 +126,7 @@ def test_a_viewer_sees_no_staff_entry_and_gets_the_403_page(make_live_server, pa
     with page.expect_navigation():
         page.click("button:has-text('Sign in')")
     assert page.url == live.url + "/console/"
-    assert nav_titles(page) == ["Dashboard", "Notes"]
+    assert nav_titles(page) == ["Dashboard", "Bookings", "Customers", "Notes"]
     assert page.locator("[data-testid=user-role]").text_content() == "viewer"
 
     answer = page.goto(live.url + "/console/staff")
@@ -134,7 +134,8 @@ def test_a_viewer_sees_no_staff_entry_and_gets_the_403_page(make_live_server, pa
     assert page.locator("h1").inner_text() == "Not allowed"
     assert "your role does not allow this page" in page.locator(
         "[data-testid=forbidden-reason]").inner_text()
-    assert nav_titles(page) == ["Dashboard", "Notes"]  # the layout, for a signed-in viewer
+    # The layout, for a signed-in viewer.
+    assert nav_titles(page) == ["Dashboard", "Bookings", "Customers", "Notes"]
 
     answer = page.goto(live.url + "/console/no/such/page")
     assert answer.status == 404 and page.locator("h1").inner_text() == "Not found"

@@ -273,13 +273,14 @@ def test_logout_of_an_ended_session_just_clears_the_cookie(testapp):
 def test_a_viewer_does_not_see_staff_in_the_navigation(testapp):
     signed_in(testapp, "viewer")
     titles = nav_titles(testapp.get("/console/"))
-    assert titles == ["Dashboard", "Notes"]  # Notes: the example plugin's entry (order 90)
+    # Notes: the example plugin's entry (order 90).
+    assert titles == ["Dashboard", "Bookings", "Customers", "Notes"]
 
 
 def test_an_admin_sees_staff_in_the_navigation(testapp):
     signed_in(testapp, "admin")
     page = testapp.get("/console/")
-    assert nav_titles(page) == ["Dashboard", "Notes", "Staff"]
+    assert nav_titles(page) == ["Dashboard", "Bookings", "Customers", "Notes", "Staff"]
     assert 'href="http://localhost/console/staff"' in page.text
 
 
@@ -287,7 +288,7 @@ class NavPlugin:
     @hookimpl
     def totetaxi_console_nav(self, request):
         return [
-            {"title": "Bookings", "route": "console_home", "role": "staff", "order": 10},
+            {"title": "Dispatch", "route": "console_home", "role": "staff", "order": 10},
             {"title": "Audit", "route": "console_home", "role": "admin", "order": 10},
             {"title": "Alpha", "route": "console_home", "role": "staff", "order": 10},
             {"title": "Broken role", "route": "console_home", "role": "owner", "order": 1},
@@ -297,9 +298,10 @@ class NavPlugin:
 
 
 @pytest.mark.parametrize(("role", "expected"), [
-    ("viewer", ["Dashboard", "Notes"]),
-    ("staff", ["Dashboard", "Alpha", "Bookings", "Notes"]),
-    ("admin", ["Dashboard", "Alpha", "Audit", "Bookings", "Notes", "Staff"]),
+    ("viewer", ["Dashboard", "Bookings", "Customers", "Notes"]),
+    ("staff", ["Dashboard", "Alpha", "Bookings", "Dispatch", "Customers", "Notes"]),
+    ("admin", ["Dashboard", "Alpha", "Audit", "Bookings", "Dispatch", "Customers", "Notes",
+               "Staff"]),
 ])
 def test_plugin_entries_are_filtered_by_role_and_sorted(testapp, role, expected):
     testapp.app.registry.hooks.register(NavPlugin(), "test-nav")

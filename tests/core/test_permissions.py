@@ -32,7 +32,9 @@ def admin_post(admin_status: int) -> dict[str, int]:
 
 
 #: (method, path pattern) -> (concrete path, JSON body or None, {caller: status})
-#: ``{address}`` is customer A's saved address; ``{staff}`` a viewer staff user.
+#: ``{address}`` is customer A's saved address; ``{staff}`` a viewer staff user; ``{booking}``
+#: customer A's booking (cancelled by the rows before the staff API's edit); ``{customer}``
+#: customer A.
 MATRIX = {
     ("GET", "/healthz"): ("/healthz", None, PUBLIC),
     ("GET", "/readyz"): ("/readyz", None, PUBLIC),
@@ -105,6 +107,19 @@ MATRIX = {
     ("GET", "/api/v1/staff/customers"): ("/api/v1/staff/customers", None, STAFF_API_READ),
     ("GET", "/api/v1/staff/customers/{id}"): ("/api/v1/staff/customers/{customer}", None,
                                               STAFF_API_READ),
+    # The console's bookings and customers pages: every staff role reads, staff and admins
+    # change. The booking is cancelled by now: an empty edit reaches the 409 of a booking that
+    # can no longer be edited, an empty status or cancel form the 400 of its missing fields.
+    ("GET", "/console/bookings"): ("/console/bookings", None, STAFF_PAGE),
+    ("GET", "/console/bookings/{id}"): ("/console/bookings/{booking}", None, STAFF_PAGE),
+    ("POST", "/console/bookings/{id}/edit"): ("/console/bookings/{booking}/edit", {},
+                                              row(302, 403, 403, 403, 409, 409)),
+    ("POST", "/console/bookings/{id}/status"): ("/console/bookings/{booking}/status", {},
+                                                row(302, 403, 403, 403, 400, 400)),
+    ("POST", "/console/bookings/{id}/cancel"): ("/console/bookings/{booking}/cancel", {},
+                                                row(302, 403, 403, 403, 400, 400)),
+    ("GET", "/console/customers"): ("/console/customers", None, STAFF_PAGE),
+    ("GET", "/console/customers/{id}"): ("/console/customers/{customer}", None, STAFF_PAGE),
     # The pricing plugin: the API is public; console pages read for staff, write for admins.
     ("GET", "/api/v1/services"): ("/api/v1/services", None, PUBLIC),
     ("POST", "/api/v1/quotes"): ("/api/v1/quotes", {}, row(*[400] * 6)),
@@ -129,6 +144,47 @@ MATRIX = {
                                                  admin_post(400)),
     ("POST", "/console/pricing/capacity/defaults"): ("/console/pricing/capacity/defaults", {},
                                                      admin_post(303)),
+    # The payments plugin (with its mock gateway). Paying is for whoever may act on the
+    # booking (owner, guest token, staff, admins; a viewer only reads: 403); by now the booking
+    # is cancelled (409). Unknown ids reach the 404 past the permission check; the webhook
+    # is 400 without a signature, the mock's card forms 400 without a card.
+    ("POST", "/api/v1/bookings/{id}/payments"): ("/api/v1/bookings/{booking}/payments", {},
+                                                 row(404, 409, 404, 403, 409, 409)),
+    ("GET", "/api/v1/bookings/{id}/payments"): ("/api/v1/bookings/{booking}/payments", None,
+                                                row(404, 200, 404, 200, 200, 200)),
+    ("POST", "/api/v1/payments/webhook"): ("/api/v1/payments/webhook", {}, row(*[400] * 6)),
+    ("GET", "/api/v1/me/payment-methods"): ("/api/v1/me/payment-methods", None,
+                                            row(401, 200, 200, 403, 403, 403)),
+    ("POST", "/api/v1/me/payment-methods"): ("/api/v1/me/payment-methods", {},
+                                             row(401, 201, 201, 403, 403, 403)),
+    ("DELETE", "/api/v1/me/payment-methods/{id}"): (
+        "/api/v1/me/payment-methods/00000000-0000-4000-8000-000000000000", None,
+        row(*[404] * 6)),
+    ("GET", "/api/v1/staff/refunds"): ("/api/v1/staff/refunds", None, STAFF_API_READ),
+    ("POST", "/api/v1/staff/refunds"): ("/api/v1/staff/refunds", {},
+                                        row(401, 403, 403, 403, 400, 400)),
+    ("POST", "/api/v1/staff/refunds/{id}/approve"): (
+        "/api/v1/staff/refunds/00000000-0000-4000-8000-000000000000/approve", {},
+        row(401, 403, 403, 403, 403, 404)),
+    ("POST", "/api/v1/staff/refunds/{id}/reject"): (
+        "/api/v1/staff/refunds/00000000-0000-4000-8000-000000000000/reject", {},
+        row(401, 403, 403, 403, 403, 404)),
+    ("POST", "/api/v1/payments/mock/confirm"): ("/api/v1/payments/mock/confirm", {},
+                                                row(*[400] * 6)),
+    ("POST", "/api/v1/payments/mock/authenticate"): ("/api/v1/payments/mock/authenticate", {},
+                                                     row(*[400] * 6)),
+    # Its console: every staff role reads the refunds queue, staff and admins request a refund,
+    # admins decide.
+    ("GET", "/console/payments/refunds"): ("/console/payments/refunds", None, STAFF_PAGE),
+    ("POST", "/console/payments/refunds/{id}/approve"): (
+        "/console/payments/refunds/00000000-0000-4000-8000-000000000000/approve", {},
+        admin_post(404)),
+    ("POST", "/console/payments/refunds/{id}/reject"): (
+        "/console/payments/refunds/00000000-0000-4000-8000-000000000000/reject", {},
+        admin_post(404)),
+    ("POST", "/console/payments/payments/{id}/refunds"): (
+        "/console/payments/payments/00000000-0000-4000-8000-000000000000/refunds", {},
+        row(302, 403, 403, 403, 404, 404)),
     # The example plugin (tests only) declares its routes public.
     ("GET", "/api/v1/example/hello"): ("/api/v1/example/hello", None, PUBLIC),
     ("GET", "/api/v1/example/notes"): ("/api/v1/example/notes", None, PUBLIC),
@@ -159,7 +215,7 @@ def endpoints(registry) -> set[tuple[str, str]]:
 @pytest.fixture
 def testapp(make_testapp):
     """Every plugin the suite installs, enabled: the matrix covers all of their endpoints."""
-    return make_testapp(**{"totetaxi.plugins": "example pricing"})
+    return make_testapp(**{"totetaxi.plugins": "example pricing payments_mock"})
 
 
 def test_every_endpoint_is_in_the_matrix(testapp):

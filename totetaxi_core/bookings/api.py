@@ -28,6 +28,9 @@ from .models import Booking, BookingEvent, BookingStatus
 from .schemas import BookingBody, CancelBody, strict
 
 READ, CANCEL = "booking.read", "booking.cancel"
+#: Acting on a booking for its customer (paying, uploading): owner, guest with the token, staff
+#: and admins — not viewers. Plugins use it on their booking routes.
+ACT = "booking.act"
 
 
 class BookingContext(OwnedContext):
@@ -42,12 +45,12 @@ class BookingContext(OwnedContext):
     def __init__(self, request: Request) -> None:
         self.request = request
         self.obj = booking = self._load(request.matchdict.get("id", ""))
-        acl: list[Any] = [(Allow, "role:viewer", READ), (Allow, "role:staff", CANCEL)]
+        acl: list[Any] = [(Allow, "role:viewer", READ), (Allow, "role:staff", CANCEL),
+                          (Allow, "role:staff", ACT)]
         if booking.customer_id is not None:
-            acl += [(Allow, f"customer:{booking.customer_id}", READ),
-                    (Allow, f"customer:{booking.customer_id}", CANCEL)]
+            acl += [(Allow, f"customer:{booking.customer_id}", p) for p in (READ, CANCEL, ACT)]
         if services.token_matches(booking, request.GET.get("token")):
-            acl += [(Allow, Everyone, READ), (Allow, Everyone, CANCEL)]
+            acl += [(Allow, Everyone, p) for p in (READ, CANCEL, ACT)]
         self.__acl__ = [*acl, DENY_ALL]
 
 

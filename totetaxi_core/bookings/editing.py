@@ -9,6 +9,7 @@ from typing import Any
 from .. import audit
 from ..context import Context
 from ..errors import InvalidDraft
+from ..identity.models import Customer
 from .lifecycle import record_event
 from .models import Address, Booking, BookingStatus
 from .services import BookingRefused, quote_and_check
@@ -60,8 +61,15 @@ def update(ctx: Context, booking: Booking, changes: dict[str, Any],
 
     Changing a priced field quotes the booking again through ``totetaxi_quote`` (rule problems
     are 422) and moves its capacity: the old reservation is given back and a new one taken in
-    the same transaction, so a full day refuses the move (409) and nothing changes.
+    the same transaction, so a full day refuses the move (409) and nothing changes (the caller's
+    transaction rolls back). One edit is one write of the booking (one version step).
     """
+    with ctx.dbsession.no_autoflush:
+        return _update(ctx, booking, changes, version)
+
+
+def _update(ctx: Context, booking: Booking, changes: dict[str, Any],
+            version: int | None) -> dict[str, Any]:
     if version is not None and version != booking.version:
         raise BookingChanged(booking.version)
     if booking.status not in EDITABLE_STATUSES:
@@ -84,7 +92,9 @@ def update(ctx: Context, booking: Booking, changes: dict[str, Any],
     diff: dict[str, Any] = {}
     before = {name: old_draft[name] for name in PRICED_FIELDS}
     if draft != old_draft:
-        quote = quote_and_check(ctx, draft, customer=None, capacity_checked_by_reserve=True)
+        customer = (ctx.dbsession.get(Customer, booking.customer_id)
+                    if booking.customer_id else None)
+        quote = quote_and_check(ctx, draft, customer=customer, capacity_checked_by_reserve=True)
         # Give back the old reservation (as it was), then take the new one: a full day refuses.
         ctx.call_hook("totetaxi_release_capacity", booking=SimpleNamespace(
             pickup_date=booking.pickup_date, specialty_items=booking.specialty_items,
@@ -111,7 +121,8 @@ def update(ctx: Context, booking: Booking, changes: dict[str, Any],
         current: Address = getattr(booking, f"{end}_address")
         if given is not None and {**given, "line2": given.get("line2", "")} != _address_json(
                 current):
-            diff[f"{end}_address"] = {"before": _address_json(current), "after": dict(given)}
+            diff[f"{end}_address"] = {"before": _address_json(current),
+                                      "after": {**given, "line2": given.get("line2", "")}}
             # A new row: the old one may be shared history (audit, documents) and stays as is.
             setattr(booking, f"{end}_address", Address(**given))
     for name, value in (changes.get("guest") or {}).items():

@@ -46,10 +46,14 @@ def can_transition(old: str, new: str) -> bool:
     return BookingStatus(new) in TRANSITIONS[BookingStatus(old)]
 
 
-def record_event(ctx: Context, booking: Booking, status: str, message: str) -> None:
+def record_event(ctx: Context, booking: Booking, status: str, message: str,
+                 note: str = "") -> None:
+    """Add a step to the booking's history: ``message`` is what tracking shows the customer,
+    ``note`` what only staff see."""
     actor = ctx.actor
     ctx.dbsession.add(BookingEvent(
-        booking_id=booking.id, at=utcnow(), status=status, message=message,
+        booking_id=booking.id, at=utcnow(), status=status, message=message[:500],
+        note=(note or "")[:500],
         actor_kind=str(getattr(actor, "kind", "system")), actor_id=getattr(actor, "id", None),
     ))
 
@@ -77,8 +81,14 @@ def transition(ctx: Context, booking: Booking, new: BookingStatus | str,
         ctx.call_hook("totetaxi_release_capacity", booking=booking)
     if new == S.COMPLETED and booking.customer_id is not None:
         _count_completed(ctx, booking)
-    record_event(ctx, booking, new, reason or MESSAGES[new])
-    if getattr(ctx.actor, "kind", None) == "staff":
+    by_staff = getattr(ctx.actor, "kind", None) == "staff"
+    # The history is what tracking shows the customer: a staff member's reason is internal (it
+    # is kept in the audit record), a customer's own reason is theirs to see.
+    if by_staff:
+        record_event(ctx, booking, new, MESSAGES[new], note=reason or "")
+    else:
+        record_event(ctx, booking, new, reason or MESSAGES[new])
+    if by_staff:
         audit.record(ctx, "booking.status_changed", "booking", booking.id,
                      before={"status": old}, after={"status": new, "reason": reason or ""})
     ctx.call_hook("totetaxi_booking_status_changed", booking=booking, old_status=str(old),

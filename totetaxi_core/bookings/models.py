@@ -104,6 +104,7 @@ class BookingEvent(UUIDPrimaryKey, Base):
     )
     at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
     status: Mapped[str] = mapped_column(String(20))
-    message: Mapped[str] = mapped_column(String(500), default="")
+    message: Mapped[str] = mapped_column(String(500), default="")  # shown by tracking
+    note: Mapped[str] = mapped_column(String(500), default="")  # internal: staff see it only
     actor_kind: Mapped[str] = mapped_column(String(20), default="system")
     actor_id: Mapped[uuid.UUID | None] = mapped_column(Uuid, default=None)

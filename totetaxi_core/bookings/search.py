@@ -72,7 +72,9 @@ def _q(params: Mapping[str, str]) -> str:
 def booking_filters(params: Mapping[str, str]) -> BookingFilters:
     """Read ``status`` (comma-separated), ``date_from``, ``date_to``, ``q`` and ``customer_id``."""
     statuses: list[BookingStatus] = []
-    for raw in (params.get("status") or "").split(","):
+    # ?status=a,b and ?status=a&status=b both mean "a or b".
+    given = params.getall("status") if hasattr(params, "getall") else [params.get("status")]
+    for raw in ",".join(v or "" for v in given).split(","):
         raw = raw.strip()
         if not raw:
             continue

@@ -39,8 +39,8 @@ def quote_and_check(ctx: Context, draft: dict[str, Any], customer: Customer | No
     """Price ``draft`` through ``totetaxi_quote`` and collect every rule problem.
 
     Raises :class:`BookingRefused`: 409 when a problem is a full day, else 422 with all of them.
-    ``capacity_checked_by_reserve`` drops the full-day problems, for a booking that already
-    holds a slot and is moving: the reservation itself decides then.
+    ``capacity_checked_by_reserve`` drops the problems marked ``"capacity": True`` (a full
+    day), for a booking that already holds a slot and is moving: the reservation decides then.
     """
     quote = ctx.call_hook("totetaxi_quote", draft=draft)
     if quote is None:
@@ -49,7 +49,7 @@ def quote_and_check(ctx: Context, draft: dict[str, Any], customer: Customer | No
                                               quote=quote, customer=customer)
                 for p in (answer or [])]
     if capacity_checked_by_reserve:
-        problems = [p for p in problems if p.get("status") != 409]
+        problems = [p for p in problems if not p.get("capacity")]
     if problems:
         status = 409 if any(p.get("status") == 409 for p in problems) else 422
         raise BookingRefused(status, [{"name": p["name"], "description": p["description"]}

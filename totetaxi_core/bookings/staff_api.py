@@ -65,6 +65,7 @@ def staff_booking_json(request: Request, booking: Booking) -> dict[str, Any]:
         select(BookingEvent).where(BookingEvent.booking_id == booking.id)
         .order_by(BookingEvent.at))
     answer["history"] = [{"at": e.at.isoformat(), "status": e.status, "message": e.message,
+                          "note": e.note,
                           "actor_kind": e.actor_kind,
                           "actor_id": str(e.actor_id) if e.actor_id else None}
                          for e in events]
@@ -120,6 +121,7 @@ def status_view(request: Request) -> dict[str, Any]:
         services.cancel(request.ctx, booking, reason or "", by_staff=True)
     else:
         transition(request.ctx, booking, new, reason)
+    request.dbsession.flush()  # the answer carries the new version
     return staff_booking_json(request, booking)
 
 

@@ -1,4 +1,5 @@
-"""The staff console: layout, login, navigation, error pages, staff administration.
+"""The staff console: layout, login, navigation, error pages, staff administration, and the
+bookings and customers pages.
 
 Plugins add console pages with their own routes under ``/console/...`` and templates that
 ``{% extends "totetaxi_core:console/templates/layout.jinja2" %}`` (blocks ``title`` and
@@ -23,5 +24,14 @@ def includeme(config: Configurator) -> None:
     config.add_route("console_staff", "/console/staff")
     config.add_route("console_staff_role", "/console/staff/{id}/role")
     config.add_route("console_staff_active", "/console/staff/{id}/active")
+    config.add_route("console_bookings", "/console/bookings")
+    config.add_route("console_booking", "/console/bookings/{id}")
+    config.add_route("console_booking_edit", "/console/bookings/{id}/edit")
+    config.add_route("console_booking_status", "/console/bookings/{id}/status")
+    config.add_route("console_booking_cancel", "/console/bookings/{id}/cancel")
+    config.add_route("console_customers", "/console/customers")
+    config.add_route("console_customer", "/console/customers/{id}")
     config.scan(".views")
     config.scan(".staff")
+    config.scan(".bookings")
+    config.scan(".customers")

@@ -2,14 +2,18 @@
 
 The functions taking ``request`` are also Jinja globals (see :func:`register_globals`), so a
 plugin's console template that extends ``layout.jinja2`` gets the navigation and the sign-out
-form without its view doing anything.
+form without its view doing anything. Display filters for every console template: ``money``
+(integer cents to ``$1,234.50``: amounts stay cents until the template), ``local_time`` (an aware
+datetime in New York time) and ``day`` (a calendar date).
 """
 
 from __future__ import annotations
 
+import datetime as dt
 import logging
 from typing import Any
 from urllib.parse import urlsplit
+from zoneinfo import ZoneInfo
 
 from markupsafe import Markup, escape
 from pyramid.csrf import get_csrf_token
@@ -23,9 +27,14 @@ log = logging.getLogger("totetaxi.console")
 LAYOUT = "totetaxi_core:console/templates/layout.jinja2"
 STANDALONE = "totetaxi_core:console/templates/public.jinja2"
 
+#: Times in the console are New York wall-clock times (where ToteTaxi works).
+NEW_YORK = ZoneInfo("America/New_York")
+
 #: The core's own navigation entries; plugins add theirs through ``totetaxi_console_nav``.
 CORE_NAV: tuple[dict[str, Any], ...] = (
     {"title": "Dashboard", "route": "console_home", "role": "viewer", "order": 0},
+    {"title": "Bookings", "route": "console_bookings", "role": "viewer", "order": 10},
+    {"title": "Customers", "route": "console_customers", "role": "viewer", "order": 20},
     {"title": "Staff", "route": "console_staff", "role": "admin", "order": 900},
 )
 
@@ -36,6 +45,11 @@ MESSAGES: dict[str, str] = {
     "role_changed": "Role changed.",
     "disabled": "Staff user disabled; their sessions and tokens have ended.",
     "enabled": "Staff user enabled.",
+    "booking_saved": "Booking saved.",
+    "booking_repriced": "Booking saved and priced again; the new total is below.",
+    "booking_unchanged": "Nothing changed: the booking already had those values.",
+    "status_changed": "Status changed.",
+    "booking_cancelled": "Booking cancelled; its van is released.",
 }
 
 
@@ -139,6 +153,32 @@ def safe_next(value: str | None) -> str | None:
     return value
 
 
+def money(cents: int | None, currency: str = "USD") -> str:
+    """Integer cents as dollars for display: ``123450`` -> ``"$1,234.50"`` (``None`` -> "—")."""
+    if cents is None:
+        return "—"
+    sign = "-" if cents < 0 else ""
+    whole, part = divmod(abs(int(cents)), 100)
+    symbol = "$" if currency == "USD" else f"{currency} "
+    return f"{sign}{symbol}{whole:,}.{part:02d}"
+
+
+def local_time(value: dt.datetime | None, fmt: str = "%Y-%m-%d %H:%M %Z") -> str:
+    """An aware (UTC) datetime as New York wall-clock time; naive ones are taken as UTC."""
+    if value is None:
+        return "—"
+    if value.tzinfo is None:
+        value = value.replace(tzinfo=dt.UTC)
+    return value.astimezone(NEW_YORK).strftime(fmt)
+
+
+def day(value: dt.date | None) -> str:
+    """A calendar date (a pickup day) for display: ``Thu Dec 3, 2026``."""
+    if value is None:
+        return "—"
+    return f"{value:%a} {value:%b} {value.day}, {value.year}"
+
+
 def register_globals(config: Any) -> None:
     """Make the helpers Jinja globals once pyramid_jinja2 has built its environment."""
 
@@ -151,7 +191,10 @@ def register_globals(config: Any) -> None:
             console_layout=console_layout,
             staff_identity=staff_identity,
             console_flash=flash,
+            money=money,
+            local_time=local_time,
         )
+        env.filters.update(money=money, local_time=local_time, day=day)
 
     # After pyramid_jinja2's own action that creates the environment.
     config.action(("totetaxi-console-jinja2-globals",), register, order=999)

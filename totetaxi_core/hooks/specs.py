@@ -76,6 +76,9 @@ def totetaxi_validate_booking(
 
     Return a list of ``{"name": field, "description": sentence}`` (empty or ``None`` when fine).
     The core gathers the problems of every plugin and refuses the booking with all of them (422).
+    A problem may add ``"status": 409`` (a conflict with other bookings rather than a broken
+    rule: the answer is 409) and ``"capacity": True`` (the day is full: a staff edit of a booking
+    that already holds a van skips it and lets ``totetaxi_reserve_capacity`` decide).
     """
 
 

@@ -78,17 +78,18 @@ def availability(
         remaining = max(0, capacity - (row.booked if row else 0))
         specialty_remaining = max(0, specialty_capacity - (row.specialty_booked if row else 0))
         open_day = day <= horizon and (day > today or same_day_open(current, now))
+        if day == today and service_type not in (None, "standard_delivery"):
+            open_day = False  # only standard delivery can be booked for the same day
         if service_type == "specialty":
             available = open_day and remaining > 0 and specialty_remaining > 0
         else:
             available = open_day and remaining > 0
-        if day == today and service_type not in (None, "standard_delivery"):
-            available = False  # only standard delivery can be booked for the same day
         matching = matching_surcharges(current, day)
         answer.append(
             {
                 "date": day.isoformat(),
                 "available": available,
+                "open": open_day,
                 "remaining": remaining,
                 "specialty_remaining": specialty_remaining,
                 "surcharges": [matching[0]["rule"].code] if matching else [],
@@ -170,12 +171,18 @@ def capacity_problems(ctx: Context, draft: dict[str, Any]) -> list[dict[str, str
         return [{"name": exc.field, "description": exc.description}]
     specialty = bool(draft.get("specialty_items")) or draft.get("service_type") == "specialty"
     [info] = availability(ctx, day, day, "specialty" if specialty else None)
+    if not info["open"]:
+        # Past the same-day cut-off, beyond the horizon, or a service not offered today.
+        return [{"name": "date", "status": 409,
+                 "description": f"{day.isoformat()} cannot be booked now for this service."}]
     if not info["available"]:
         # status 409: a full day conflicts with other bookings; it is not a refused rule.
+        # "capacity": a booking that already holds a van and moves lets the reservation decide.
         return [
             {
                 "name": "date",
                 "status": 409,
+                "capacity": True,
                 "description": f"{day.isoformat()} is not available: "
                 + (
                     "no specialty van left."

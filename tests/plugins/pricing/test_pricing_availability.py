@@ -80,9 +80,9 @@ def test_the_answer_has_the_shape_of_api_md(app):
         "2026-11-27", "2026-11-28", "2026-11-29", "2026-11-30",
     ]
     for entry in answer["days"]:
-        assert set(entry) == {"date", "available", "remaining", "specialty_remaining",
+        assert set(entry) == {"date", "available", "open", "remaining", "specialty_remaining",
                               "surcharges"}
-        assert entry["available"] is True
+        assert entry["available"] is True and entry["open"] is True
         assert entry["remaining"] == 4 and entry["specialty_remaining"] == 2
         assert isinstance(entry["surcharges"], list)
     assert [d["surcharges"] for d in answer["days"]] == [[], ["weekend"], ["weekend"], []]
@@ -155,6 +155,7 @@ def test_a_zero_override_is_a_blackout(app):
         blackout = day(app, MONDAY, service_type)
         assert blackout["available"] is False
         assert blackout["remaining"] == 0
+        assert blackout["open"] is True  # no van: a capacity matter, which reserving decides
     assert day(app, SUNDAY)["available"] is True  # only that date
 
 
@@ -163,7 +164,7 @@ def test_overrides_change_the_days_capacity(app):
     assert day(app, MONDAY)["remaining"] == 2
     run(app, lambda ctx: services.set_capacity(ctx, MONDAY, 7, 5))
     assert day(app, MONDAY) | {"date": None} == {
-        "date": None, "available": True, "remaining": 7, "specialty_remaining": 5,
+        "date": None, "available": True, "open": True, "remaining": 7, "specialty_remaining": 5,
         "surcharges": [],
     }
     run(app, lambda ctx: services.set_capacity(ctx, MONDAY, None, None))
@@ -263,9 +264,13 @@ def test_today_is_for_same_day_standard_delivery_before_noon(app):
     assert day(app, TODAY, "standard_delivery")["available"] is True
     assert day(app, TODAY, "mini_move")["available"] is False
     assert day(app, TODAY, "specialty")["available"] is False
+    assert day(app, TODAY, "mini_move")["open"] is False  # closed to it, not full
     set_clock(app, ny(2026, 11, 23, 12))
     for service_type in (None, "standard_delivery", "mini_move", "specialty"):
+        # Past the cut-off: closed while vans remain ("open" tells it from a full day).
         assert day(app, TODAY, service_type)["available"] is False
+        assert day(app, TODAY, service_type)["open"] is False
+        assert day(app, TODAY, service_type)["remaining"] == 4
     assert day(app, TUESDAY)["available"] is True
 
 

@@ -227,7 +227,7 @@ def test_viewer_and_staff_read_every_page_without_edit_forms(app, role):
         assert page.status_int == 200 and post_forms(page) == []
     assert 'data-testid="percent-weekend">+15%<' in app.get(SURCHARGES).text
     nav = re.search(r'<nav class="main".*?</nav>', catalog.text, re.S).group(0)
-    assert re.findall(r"<a [^>]*>([^<]+)</a>", nav)[1:4] == ["Prices", "Surcharges", "Capacity"]
+    assert re.findall(r"<a [^>]*>([^<]+)</a>", nav)[3:6] == ["Prices", "Surcharges", "Capacity"]
 
 
 def test_an_admin_gets_a_form_for_every_row(app):
@@ -572,8 +572,8 @@ def test_other_bad_input_is_400_naming_the_field(app, path, body, field, message
 
 def test_an_override_of_zero_closes_the_day_and_empty_restores_the_default(app):
     signed_in(app, "admin")
-    assert available(app, MONDAY) == {"date": "2026-11-30", "available": True, "remaining": 4,
-                                      "specialty_remaining": 2, "surcharges": []}
+    assert available(app, MONDAY) == {"date": "2026-11-30", "available": True, "open": True,
+                                      "remaining": 4, "specialty_remaining": 2, "surcharges": []}
     form = app.get(CAPACITY).forms["override-form"]
     form["date"], form["van_capacity"], form["note"] = "2026-11-30", "0", "Crew offsite"
     answer = form.submit(status=303)

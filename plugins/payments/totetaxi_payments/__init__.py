@@ -1,0 +1,37 @@
+"""Payments: payments for bookings, refunds with approval, saved cards.
+
+The domain plugin. It needs a ``payment_gateway`` slot provider: ``payments_mock`` (development,
+Stripe's test mode imitated in-process) or ``payments_stripe`` (production). Switching one for
+the other in ``totetaxi.plugins`` is the only change between the two.
+"""
+
+from __future__ import annotations
+
+from pyramid.config import Configurator
+
+from totetaxi_core.plugins import Manifest
+from totetaxi_core.settings import Setting
+
+manifest = Manifest(
+    name="payments",
+    version="1.0.0",
+    summary="Payments, refunds with admin approval, saved cards, payment audit",
+    requires=("payment_gateway",),
+    settings=(
+        Setting("payments.max_attempts", 3, kind="int", minimum=1, maximum=10,
+                help="failed payment attempts before the booking is cancelled"),
+        Setting("payments.currency", "USD", kind="choice", choices=("USD",),
+                help="the currency bookings are charged in"),
+    ),
+    migrations="totetaxi_payments:migrations/versions",
+    permissions={"payments.refund_request": "staff", "payments.refund_decide": "admin"},
+)
+
+
+def includeme(config: Configurator) -> None:
+    from . import hooks, services
+
+    config.add_hookimpls(hooks)
+    config.add_task(services.cancel_intent_task, name=services.CANCEL_INTENT_TASK)
+    config.include(".api")
+    config.include(".console")

@@ -1,0 +1,1 @@
+"""Providers of the ``payment_gateway`` slot: ``mock`` (development) and ``stripe``."""

@@ -1,0 +1,171 @@
+"""The payments API of API.md: pay a booking, the gateway webhook, saved cards, refunds."""
+
+from __future__ import annotations
+
+import uuid
+from typing import Any
+
+from cornice import Service
+from cornice.validators import colander_body_validator
+from pyramid.config import Configurator
+from pyramid.httpexceptions import HTTPNotFound
+from pyramid.request import Request
+from pyramid.response import Response
+from pyramid.security import NO_PERMISSION_REQUIRED
+from sqlalchemy import select
+
+from totetaxi_core.api import API_PREFIX, json_error, no_content
+from totetaxi_core.api.pagination import keyset_page
+from totetaxi_core.bookings.api import ACT, READ, BookingContext
+from totetaxi_core.errors import InvalidDraft
+from totetaxi_core.identity.contexts import OwnedContext
+from totetaxi_core.identity.permissions import Permission
+
+from . import services
+from .gateway import SignatureError
+from .models import Payment, Refund, RefundStatus, SavedMethod
+from .schemas import DecisionBody, PayBody, RefundBody, strict
+
+REQUEST_REFUND, DECIDE_REFUND = "payments.refund_request", "payments.refund_decide"
+
+
+class SavedMethodContext(OwnedContext):
+    model = SavedMethod
+    noun = "saved card"
+
+
+booking_payments = Service(name="booking_payments",
+                           path=API_PREFIX + "/bookings/{id}/payments",
+                           factory=BookingContext, description="Pay for a booking")
+webhook = Service(name="payments_webhook", path=API_PREFIX + "/payments/webhook",
+                  description="Gateway events (signed)")
+methods = Service(name="payment_methods", path=API_PREFIX + "/me/payment-methods")
+method = Service(name="payment_method", path=API_PREFIX + "/me/payment-methods/{id}",
+                 factory=SavedMethodContext)
+refunds = Service(name="staff_refunds", path=API_PREFIX + "/staff/refunds")
+refund_approve = Service(name="staff_refund_approve",
+                         path=API_PREFIX + "/staff/refunds/{id}/approve")
+refund_reject = Service(name="staff_refund_reject", path=API_PREFIX + "/staff/refunds/{id}/reject")
+
+
+def _customer(request: Request) -> Any:
+    identity = request.identity
+    return identity.principal if identity is not None and identity.is_customer else None
+
+
+@booking_payments.post(schema=strict(PayBody), validators=(colander_body_validator,),
+                       permission=ACT)
+def pay_view(request: Request) -> dict[str, Any]:
+    """Create (or reuse) the payment of a booking waiting for payment; 201 with the intent's
+    ``client_secret`` for the site to confirm."""
+    body = request.validated
+    payment = services.start_payment(
+        request.ctx, request.context.obj, _customer(request),
+        saved_method_id=body["payment_method_id"], save_method=body["save_method"])
+    request.response.status_code = 201
+    return services.payment_json(payment)
+
+
+@booking_payments.get(permission=READ)
+def payments_view(request: Request) -> dict[str, Any]:
+    """The booking's payments, oldest first."""
+    return {"items": [services.payment_json(p)
+                      for p in services.payments_of(request.ctx, request.context.obj.id)]}
+
+
+@webhook.post(permission=NO_PERMISSION_REQUIRED, idempotent=False)
+def webhook_view(request: Request) -> Any:
+    """Verify the signature, record the event id, apply it. 400 on a bad signature."""
+    try:
+        outcome = services.handle_webhook(request.ctx, request.body,
+                                          request.headers.get("Stripe-Signature"))
+    except SignatureError as exc:
+        return json_error(request, 400, "Stripe-Signature", str(exc), "header")
+    return {"received": True, "outcome": outcome}
+
+
+@methods.get(permission=Permission.CUSTOMER_SELF)
+def methods_view(request: Request) -> dict[str, Any]:
+    """The customer's saved cards (brand, last4, expiry)."""
+    return {"items": [services.method_json(m)
+                      for m in services.methods_of(request.ctx, _customer(request).id)]}
+
+
+@methods.post(permission=Permission.CUSTOMER_SELF)
+def add_method_view(request: Request) -> dict[str, Any]:
+    """Start saving a card: a setup intent the site confirms; the webhook stores the card."""
+    request.response.status_code = 201
+    return services.start_setup(request.ctx, _customer(request))
+
+
+@method.delete(permission=Permission.CUSTOMER_SELF)
+def remove_method_view(request: Request) -> Response:
+    services.remove_method(request.ctx, request.context.obj)
+    return no_content(request)
+
+
+def _refund(request: Request) -> Refund:
+    try:
+        found = request.dbsession.get(Refund, uuid.UUID(request.matchdict["id"]))
+    except ValueError:
+        found = None
+    if found is None:
+        raise HTTPNotFound(f"No refund with id {request.matchdict['id']}.")
+    return found
+
+
+@refunds.get(permission=Permission.STAFF_READ)
+def refunds_view(request: Request) -> dict[str, Any]:
+    """Refunds newest first; ``?status=requested`` is the approval queue."""
+    statement = select(Refund)
+    status = request.GET.get("status")
+    if status:
+        if status not in RefundStatus.__members__.values():
+            raise InvalidDraft("status", "status must be one of "
+                               + ", ".join(s.value for s in RefundStatus) + ".", "querystring")
+        statement = statement.where(Refund.status == status)
+    return keyset_page(request, request.dbsession, statement, Refund, services.refund_json)
+
+
+@refunds.post(schema=strict(RefundBody), validators=(colander_body_validator,),
+              permission=REQUEST_REFUND)
+def request_refund_view(request: Request) -> dict[str, Any]:
+    """Staff request a refund (full or partial, with a reason): 201 ``requested``."""
+    body = request.validated
+    payment = None
+    try:
+        payment = request.dbsession.get(Payment, uuid.UUID(body["payment_id"]))
+    except ValueError:
+        payment = None
+    if payment is None:
+        raise InvalidDraft("payment_id", "No payment has this id.")
+    refund = services.request_refund(request.ctx, payment, body["amount_cents"], body["reason"])
+    request.response.status_code = 201
+    return services.refund_json(refund)
+
+
+@refund_approve.post(schema=strict(DecisionBody), validators=(colander_body_validator,),
+                     permission=DECIDE_REFUND)
+def approve_view(request: Request) -> dict[str, Any]:
+    """An admin approves: the gateway refunds; ``succeeded`` (or ``pending``/``failed``)."""
+    refund = services.approve_refund(request.ctx, _refund(request), request.validated["note"])
+    return services.refund_json(refund)
+
+
+@refund_reject.post(schema=strict(DecisionBody), validators=(colander_body_validator,),
+                    permission=DECIDE_REFUND)
+def reject_view(request: Request) -> dict[str, Any]:
+    refund = services.reject_refund(request.ctx, _refund(request), request.validated["note"])
+    return services.refund_json(refund)
+
+
+def unavailable_view(exc: services.GatewayUnavailable, request: Request) -> Response:
+    response = json_error(request, 503, "payment", "The payment gateway did not answer; try "
+                          f"again in a moment ({exc}). Nothing was charged twice.")
+    response.headers["Retry-After"] = "5"
+    return response
+
+
+def includeme(config: Configurator) -> None:
+    config.add_exception_view(unavailable_view, context=services.GatewayUnavailable)
+    config.scan(__name__)

@@ -1,0 +1,69 @@
+"""The payments plugin's hook implementations."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import func, select
+
+from totetaxi_core.hooks import hookimpl
+
+from . import services
+from .models import OPEN_STATUSES, Payment, PaymentStatus, Refund, RefundStatus, SavedMethod
+
+
+@hookimpl
+def totetaxi_booking_status_changed(ctx: Any, booking: Any, old_status: str, new_status: str,
+                                    reason: str | None) -> None:
+    if new_status != "cancelled":
+        return
+    # A cancelled booking must not be charged later: cancel its open intents (after commit).
+    for payment in ctx.dbsession.scalars(select(Payment).where(
+            Payment.booking_id == booking.id, Payment.status.in_(OPEN_STATUSES))):
+        services.cancel_payment(ctx, payment, "The booking was cancelled.")
+
+
+@hookimpl
+def totetaxi_booking_changed(ctx: Any, booking: Any, changes: dict[str, Any]) -> None:
+    if "total_cents" not in changes:
+        return
+    # An open intent charges the old total: cancel it; the next payment asks for the new one.
+    for payment in ctx.dbsession.scalars(select(Payment).where(
+            Payment.booking_id == booking.id, Payment.status.in_(OPEN_STATUSES))):
+        services.cancel_payment(ctx, payment, "The booking's total changed.")
+
+
+@hookimpl
+def totetaxi_booking_details(request: Any, booking: Any) -> dict[str, Any]:
+    ctx = request.ctx
+    return {"payments": [services.payment_json(p) for p in services.payments_of(ctx, booking.id)],
+            "refunds": [services.refund_json(r) for r in services.refunds_of(ctx, booking.id)]}
+
+
+@hookimpl
+def totetaxi_customer_dashboard(request: Any, customer: Any) -> dict[str, Any]:
+    return {"payment_methods": [services.method_json(m)
+                                for m in services.methods_of(request.ctx, customer.id)]}
+
+
+@hookimpl
+def totetaxi_customer_summary(request: Any, customer: Any) -> dict[str, Any]:
+    db = request.dbsession
+    cards = db.scalar(select(func.count()).select_from(SavedMethod).where(
+        SavedMethod.customer_id == customer.id, SavedMethod.deleted_at.is_(None)))
+    paid = db.scalar(select(func.coalesce(func.sum(Payment.amount_received_cents), 0)).where(
+        Payment.customer_id == customer.id, Payment.status == PaymentStatus.SUCCEEDED))
+    return {"saved cards": cards, "paid (cents)": paid}
+
+
+@hookimpl
+def totetaxi_console_nav(request: Any) -> list[dict[str, Any]]:
+    return [{"title": "Refunds", "route": "payments_refunds", "role": "viewer", "order": 30}]
+
+
+@hookimpl
+def totetaxi_dashboard_tiles(request: Any, period: str) -> list[dict[str, Any]]:
+    waiting = request.dbsession.scalar(select(func.count()).select_from(Refund).where(
+        Refund.status == RefundStatus.REQUESTED))
+    return [{"title": "Refunds waiting for approval", "value": waiting,
+             "detail": "An admin approves them under Refunds.", "order": 30}]

@@ -1,0 +1,31 @@
+"""Bodies of the payments API."""
+
+from __future__ import annotations
+
+import colander
+
+from totetaxi_core.api.schemas import CleanString, StrictBoolean, StrictInteger
+
+
+def strict(schema: type[colander.MappingSchema]) -> colander.MappingSchema:
+    node = schema()
+    node.typ = colander.Mapping(unknown="raise")
+    return node
+
+
+class PayBody(colander.MappingSchema):
+    """``POST /bookings/{id}/payments``: the amount is the booking's; none is accepted."""
+
+    payment_method_id = colander.SchemaNode(CleanString(), missing=None)
+    save_method = colander.SchemaNode(StrictBoolean(), missing=False)
+
+
+class RefundBody(colander.MappingSchema):
+    payment_id = colander.SchemaNode(CleanString())
+    amount_cents = colander.SchemaNode(StrictInteger(), validator=colander.Range(
+        1, 10_000_000, min_err="amount_cents must be at least 1 cent."))
+    reason = colander.SchemaNode(CleanString(), validator=colander.Length(min=3, max=500))
+
+
+class DecisionBody(colander.MappingSchema):
+    note = colander.SchemaNode(CleanString(), validator=colander.Length(max=500), missing="")

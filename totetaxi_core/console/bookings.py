@@ -1,0 +1,536 @@
+"""Console pages of bookings: the searchable list, the detail page and its three forms.
+
+Every staff role reads (``Permission.STAFF_READ``); the edit, status and cancel forms take
+``Permission.STAFF_WRITE``, so a viewer sees the page without them and a viewer's POST is 403.
+The views only read the form and call the domain: :mod:`..bookings.search` for the list,
+:func:`..bookings.editing.update` (re-prices, moves capacity, audits),
+:func:`..bookings.lifecycle.transition` and :func:`..bookings.services.cancel` (both audit staff
+changes). A change redirects (303) to the booking with a ``?done=`` code naming a fixed sentence;
+a refusal re-renders the page with a 4xx status (which also vetoes the transaction's commit) and
+the message next to the field at fault: 400 bad input, 409 stale version, full day or a move the
+state machine refuses, 422 business-rule problems.
+
+A change refused half-way (a full new day is only found out when the new van is taken, after the
+booking row was flushed; a plugin's hook may raise :class:`~totetaxi_core.errors.Refused` after
+the status moved) leaves the session holding values that the rollback will undo; so every POST
+view reads what its page shows *before* calling the service, and a refusal is shown from that
+snapshot, never from the half-changed booking.
+
+Plugins add panels to the detail page through ``totetaxi_booking_panels``; a panel that only
+lists facts can use the core's ``totetaxi_core:console/templates/panel_facts.jinja2`` with
+``context={"facts": {label: value}, "note": "..."}``.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+import re
+import uuid
+from collections.abc import Iterable, Mapping
+from typing import Any
+
+from markupsafe import Markup
+from pyramid.httpexceptions import HTTPNotFound, HTTPSeeOther
+from pyramid.renderers import render
+from pyramid.request import Request
+from pyramid.view import view_config
+from sqlalchemy import select
+from sqlalchemy.exc import SQLAlchemyError
+from sqlalchemy.orm.exc import StaleDataError
+
+from ..api.pagination import keyset_page
+from ..bookings import editing, search, services
+from ..bookings.lifecycle import TRANSITIONS, TransitionRefused, transition
+from ..bookings.models import Booking, BookingEvent, BookingStatus
+from ..errors import CapacityExhausted, InvalidDraft, Refused
+from ..identity.models import Customer, StaffUser
+from ..identity.permissions import Permission
+from .helpers import flash
+
+log = logging.getLogger("totetaxi.console")
+
+TEMPLATES = "totetaxi_core:console/templates/"
+LIST = TEMPLATES + "bookings.jinja2"
+DETAIL = TEMPLATES + "booking.jinja2"
+
+STATUS_LABELS: dict[str, str] = {
+    BookingStatus.PENDING_PAYMENT: "Pending payment",
+    BookingStatus.CONFIRMED: "Confirmed",
+    BookingStatus.IN_PROGRESS: "In progress",
+    BookingStatus.COMPLETED: "Completed",
+    BookingStatus.CANCELLED: "Cancelled",
+}
+SERVICE_LABELS = {"mini_move": "Mini Move", "standard_delivery": "Standard delivery",
+                  "specialty": "Specialty items"}
+TIME_WINDOWS = ("morning", "afternoon")
+ADDRESS_PARTS = ("line1", "line2", "city", "state", "postal_code")
+ENDS = ("pickup", "delivery")
+#: The edit form's fields (the address ones are ``pickup_line1`` ... ``delivery_postal_code``).
+EDIT_FIELDS = ("version", "date", "time_window", "package", "item_count", "notes",
+               *(f"{end}_{part}" for end in ENDS for part in ADDRESS_PARTS))
+#: An address's fields: (part, label, most characters, required).
+ADDRESS_FORM = (("line1", "Street", 200, True), ("line2", "Apartment, floor", 200, False),
+                ("city", "City", 100, True), ("state", "State", 20, True),
+                ("postal_code", "ZIP code", 10, True))
+REASON_LIMIT = 500
+NOTES_LIMIT = 1000
+HISTORY_EVENTS = 200
+
+STALE = ("Someone else changed this booking at the same time; the form now shows it as it is: "
+         "apply your change again.")
+
+_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
+_STATE = re.compile(r"^[A-Z]{2}$")
+_ZIP = re.compile(r"^\d{5}(-\d{4})?$")
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")  # tabs and newlines are fine
+
+
+# --- loading --------------------------------------------------------------------------------------
+
+
+def load(request: Request, model: Any) -> Any:
+    """The row named by ``{id}``; the console's 404 page for a malformed or unknown id."""
+    try:
+        row = request.dbsession.get(model, uuid.UUID(request.matchdict["id"]))
+    except ValueError:
+        row = None
+    if row is None or getattr(row, "deleted_at", None) is not None:
+        raise HTTPNotFound()
+    return row
+
+
+def contacts(request: Request, bookings: Iterable[Booking]) -> dict[uuid.UUID, Customer]:
+    """The customers of ``bookings`` in one query."""
+    ids = {b.customer_id for b in bookings if b.customer_id is not None}
+    if not ids:
+        return {}
+    found = request.dbsession.scalars(select(Customer).where(Customer.id.in_(ids)))
+    return {c.id: c for c in found}
+
+
+def row_of(booking: Booking, customers: Mapping[uuid.UUID, Customer]) -> dict[str, Any]:
+    """A booking as a line of a console table (plain values; the template formats them)."""
+    customer = customers.get(booking.customer_id) if booking.customer_id else None
+    if customer is not None:
+        name, email = customer.display_name, customer.email
+    else:
+        name = f"{booking.guest_first_name} {booking.guest_last_name}".strip()
+        email = booking.guest_email
+    return {"id": str(booking.id), "number": booking.number, "status": str(booking.status),
+            "service_type": booking.service_type, "pickup_date": booking.pickup_date,
+            "time_window": booking.time_window, "name": name, "email": email,
+            "customer_id": str(booking.customer_id) if booking.customer_id else None,
+            "guest": booking.customer_id is None, "total_cents": booking.total_cents,
+            "currency": booking.currency, "created_at": booking.created_at}
+
+
+# --- the list -------------------------------------------------------------------------------------
+
+
+def filter_params(request: Request) -> dict[str, str]:
+    """The list's query as :func:`search.booking_filters` reads it.
+
+    The form sends one ``status`` per ticked box; a "next page" link sends them comma-separated
+    in one: both are joined here (a ``MultiDict.get`` would keep only the last).
+    """
+    params = {name: request.GET.get(name, "") for name in ("date_from", "date_to", "q",
+                                                             "customer_id")}
+    params["status"] = ",".join(v for v in request.GET.getall("status") if v.strip())
+    return params
+
+
+@view_config(route_name="console_bookings", request_method="GET", renderer=LIST,
+             permission=Permission.STAFF_READ)
+def bookings_list(request: Request) -> dict[str, Any]:
+    """Bookings newest first, filtered by status, pickup date and a search (number, name or
+    email); keyset pages with the filters kept in the "next page" link."""
+    params = filter_params(request)
+    chosen = {s.strip() for s in params["status"].split(",") if s.strip()}
+    answer: dict[str, Any] = {
+        "form": params, "chosen": chosen, "statuses": STATUS_LABELS, "errors": {},
+        "rows": None, "next_url": None, "first_url": None, "customer": None,
+        "paged": bool(request.GET.get("cursor")),
+    }
+    try:
+        filters = search.booking_filters(params)
+        page = keyset_page(request, request.dbsession, search.bookings(filters), Booking,
+                           lambda booking: booking)
+    except InvalidDraft as exc:
+        request.response.status_int = 400
+        answer["errors"] = {exc.field: exc.description}
+        return answer
+    customers = contacts(request, page["items"])
+    if filters.customer_id is not None:
+        answer["customer"] = customers.get(filters.customer_id) or request.dbsession.get(
+            Customer, filters.customer_id)
+    query = filters.query()
+    if "limit" in request.GET:
+        query["limit"] = request.GET["limit"]
+    answer["rows"] = [row_of(b, customers) for b in page["items"]]
+    if page["next_cursor"]:
+        answer["next_url"] = request.route_url("console_bookings",
+                                               _query={**query, "cursor": page["next_cursor"]})
+    if answer["paged"]:
+        answer["first_url"] = request.route_url("console_bookings", _query=query)
+    return answer
+
+
+# --- the detail page ------------------------------------------------------------------------------
+
+
+def edit_values(booking: Booking) -> dict[str, str]:
+    """The edit form's fields as the booking has them now."""
+    values = {
+        "version": str(booking.version), "date": booking.pickup_date.isoformat(),
+        "time_window": booking.time_window, "package": booking.package or "",
+        "item_count": "" if booking.item_count is None else str(booking.item_count),
+        "notes": booking.notes or "",
+    }
+    for end in ENDS:
+        address = getattr(booking, f"{end}_address")
+        for part in ADDRESS_PARTS:
+            values[f"{end}_{part}"] = getattr(address, part) or ""
+    return values
+
+
+def shown_fields(booking: Booking) -> set[str]:
+    """The edit form's fields on this booking's page (a package only for a Mini Move, an item
+    count except for specialty-only bookings)."""
+    fields = set(EDIT_FIELDS)
+    if booking.service_type != "mini_move":
+        fields.discard("package")
+    if booking.service_type == "specialty":
+        fields.discard("item_count")
+    return fields
+
+
+def next_statuses(booking: Booking) -> list[tuple[str, str]]:
+    """Where the status form may move the booking, as (value, label) (cancelling has a form of
+    its own)."""
+    allowed = TRANSITIONS[BookingStatus(booking.status)] - {BookingStatus.CANCELLED}
+    return [(s.value, STATUS_LABELS[s]) for s in BookingStatus if s in allowed]
+
+
+def panels(request: Request, booking: Booking) -> list[dict[str, Any]]:
+    """The plugins' ``totetaxi_booking_panels``, rendered, sorted by order then title.
+
+    A malformed panel is left out and a panel whose template fails shows a notice, both logged:
+    one plugin's mistake never takes the booking page down.
+    """
+    gathered: list[dict[str, Any]] = []
+    for answer in request.hooks.call("totetaxi_booking_panels", request=request,
+                                     booking=booking) or ():
+        gathered.extend(answer or ())
+    shown = []
+    for panel in gathered:
+        try:
+            title, template = str(panel["title"]), str(panel["template"])
+            context = dict(panel.get("context") or {})
+            order = int(panel.get("order", 100))
+        except (KeyError, TypeError, ValueError, AttributeError):
+            log.warning("booking panel left out (malformed): %r", panel)
+            continue
+        try:
+            html = Markup(render(template, context, request=request))  # noqa: S704 - autoescaped
+            broken = False
+        except SQLAlchemyError:
+            raise  # the transaction is broken: the request fails (or is retried) as a whole
+        except Exception:
+            log.exception("booking panel %r (%s) failed to render", title, template)
+            html, broken = Markup(""), True
+        shown.append({"title": title, "html": html, "order": order, "broken": broken})
+    shown.sort(key=lambda p: (p["order"], p["title"].lower()))
+    return shown
+
+
+def snapshot(request: Request, booking: Booking) -> dict[str, Any]:
+    """Everything the detail page shows, as plain values read now (see the module docstring)."""
+    db = request.dbsession
+    customer = db.get(Customer, booking.customer_id) if booking.customer_id else None
+    events = list(db.scalars(select(BookingEvent).where(BookingEvent.booking_id == booking.id)
+                             .order_by(BookingEvent.at.desc(), BookingEvent.id.desc())
+                             .limit(HISTORY_EVENTS)))
+    staff_ids = {e.actor_id for e in events if e.actor_kind == "staff" and e.actor_id}
+    staff = ({s.id: s.display_name for s in db.scalars(
+        select(StaffUser).where(StaffUser.id.in_(staff_ids)))} if staff_ids else {})
+    quote = booking.quote or {}
+    status = BookingStatus(booking.status)
+    facts = {
+        **row_of(booking, {customer.id: customer} if customer else {}),
+        "service": SERVICE_LABELS.get(booking.service_type, booking.service_type),
+        "package": booking.package, "item_count": booking.item_count,
+        "specialty_items": [dict(line) for line in booking.specialty_items or ()],
+        "same_day": booking.same_day, "coi_handling": booking.coi_handling,
+        "high_value": booking.high_value, "notes": booking.notes,
+        "subtotal_cents": booking.subtotal_cents, "version": booking.version,
+        "updated_at": booking.updated_at, "cancelled_at": booking.cancelled_at,
+        "cancel_reason": booking.cancel_reason,
+        "addresses": {end: {part: getattr(getattr(booking, f"{end}_address"), part)
+                            for part in ADDRESS_PARTS} for end in ENDS},
+        "guest_phone": booking.guest_phone,
+    }
+    return {
+        "booking": facts,
+        "customer": None if customer is None else {
+            "id": str(customer.id), "name": customer.display_name, "email": customer.email,
+            "phone": customer.phone},
+        "quote": {name: [dict(line) for line in quote.get(name) or ()]
+                  for name in ("lines", "surcharges", "fees")},
+        "events": [{"at": e.at, "status": e.status, "message": e.message, "note": e.note,
+                    "actor": staff.get(e.actor_id, "staff") if e.actor_kind == "staff"
+                    else e.actor_kind} for e in events],
+        "panels": panels(request, booking),
+        "editable": status in editing.EDITABLE_STATUSES,
+        "next_statuses": next_statuses(booking),
+        "can_cancel": BookingStatus.CANCELLED in TRANSITIONS[status],
+        "shown": shown_fields(booking),
+        "defaults": {"edit": edit_values(booking),
+                     "status": {"status": "", "reason": ""},
+                     "cancel": {"reason": "", "confirm": ""}},
+    }
+
+
+class Failed:
+    """A refused form: which one, what was typed, the message of each field at fault (``""``
+    for the form as a whole), and the status to answer with."""
+
+    def __init__(self, form: str, submitted: Mapping[str, str], errors: dict[str, str],
+                 status: int) -> None:
+        self.form, self.submitted, self.errors, self.status = form, submitted, errors, status
+
+
+def detail_page(request: Request, page: dict[str, Any],
+                failed: Failed | None = None) -> dict[str, Any]:
+    """The template's values: the snapshot, the forms' values and errors, the flash."""
+    values = {form: dict(fields) for form, fields in page["defaults"].items()}
+    errors: dict[str, dict[str, str]] = {form: {} for form in values}
+    if failed is not None:
+        values[failed.form].update(failed.submitted)
+        errors[failed.form] = failed.errors
+        request.response.status_int = failed.status
+    return {**page, "values": values, "errors": errors,
+            "failed": failed.form if failed else None,
+            "problem": failed.errors.get("") if failed else None,
+            "can_write": request.has_permission(Permission.STAFF_WRITE),
+            "statuses": STATUS_LABELS, "windows": TIME_WINDOWS, "message": flash(request)}
+
+
+def _done(request: Request, booking: Booking, code: str) -> HTTPSeeOther:
+    return HTTPSeeOther(location=request.route_url("console_booking", id=str(booking.id),
+                                                   _query={"done": code}))
+
+
+@view_config(route_name="console_booking", request_method="GET", renderer=DETAIL,
+             permission=Permission.STAFF_READ)
+def booking_detail(request: Request) -> dict[str, Any]:
+    """All the booking's facts, its quote, contact, addresses, history and the plugins' panels;
+    the forms for staff and admins."""
+    booking = load(request, Booking)
+    return detail_page(request, snapshot(request, booking))
+
+
+# --- the edit form --------------------------------------------------------------------------------
+
+
+def _text(value: str, label: str, limit: int, required: bool = False) -> str:
+    value = value.strip()
+    if required and not value:
+        raise ValueError(f"{label}: this cannot be empty.")
+    if len(value) > limit:
+        raise ValueError(f"{label}: at most {limit} characters.")
+    if _CONTROL.search(value):
+        raise ValueError(f"{label}: control characters are not allowed.")
+    return value
+
+
+def read_edit(submitted: Mapping[str, str], booking: Booking
+              ) -> tuple[dict[str, Any], int | None, dict[str, str]]:
+    """``(changes for editing.update, version, errors by field)`` from the form's text."""
+    changes: dict[str, Any] = {}
+    errors: dict[str, str] = {}
+    version = None
+    raw = submitted["version"].strip()
+    if raw:
+        if raw.isdigit() and len(raw) < 10 and int(raw) >= 1:
+            version = int(raw)
+        else:
+            errors[""] = "The form is damaged (its version); reload the page."
+    raw = submitted["date"].strip()
+    try:
+        if not _DATE.match(raw):
+            raise ValueError(raw)
+        changes["date"] = dt.date.fromisoformat(raw)
+    except ValueError:
+        errors["date"] = "Pickup date: enter a date as YYYY-MM-DD."
+    if submitted["time_window"] in TIME_WINDOWS:
+        changes["time_window"] = submitted["time_window"]
+    else:
+        errors["time_window"] = "Time window: choose morning or afternoon."
+    shown = shown_fields(booking)
+    if "package" in shown:
+        try:
+            changes["package"] = _text(submitted["package"], "Package", 30) or None
+        except ValueError as exc:
+            errors["package"] = str(exc)
+    if "item_count" in shown:
+        raw = submitted["item_count"].strip()
+        if not raw:
+            changes["item_count"] = None
+        elif raw.isdigit() and 1 <= int(raw) <= 500:
+            changes["item_count"] = int(raw)
+        else:
+            errors["item_count"] = "Items: enter a whole number from 1 to 500, or leave it empty."
+    try:
+        changes["notes"] = _text(submitted["notes"].replace("\r\n", "\n"), "Notes", NOTES_LIMIT)
+    except ValueError as exc:
+        errors["notes"] = str(exc)
+    for end in ENDS:
+        address: dict[str, str] = {}
+        for part, label, limit, required in ADDRESS_FORM:
+            name = f"{end}_{part}"
+            try:
+                value = _text(submitted[name], label, limit, required)
+                if part == "state":
+                    value = value.upper()
+                    if not _STATE.match(value):
+                        raise ValueError("State: the two-letter code, e.g. NY.")
+                if part == "postal_code" and not _ZIP.match(value):
+                    raise ValueError("ZIP code: 5 digits (or ZIP+4).")
+            except ValueError as exc:
+                errors[name] = str(exc)
+                continue
+            address[part] = value
+        if len(address) == len(ADDRESS_PARTS):
+            changes[f"{end}_address"] = address
+    return changes, version, errors
+
+
+#: Where a domain refusal naming a field shows on the edit form.
+EDIT_FIELD_OF = {"date": "date", "time_window": "time_window", "package": "package",
+                 "item_count": "item_count", "notes": "notes", "version": "",
+                 "pickup_address": "pickup_line1", "delivery_address": "delivery_line1"}
+
+
+def _edit_field(name: str, shown: set[str]) -> str:
+    field = EDIT_FIELD_OF.get(name, EDIT_FIELD_OF.get(name.split(".")[0], ""))
+    return field if field in shown else ""
+
+
+def _field_in(name: str, fields: Iterable[str]) -> str:
+    """``name`` when it is one of the form's ``fields``, else ``""`` (the form as a whole)."""
+    return name if name in fields else ""
+
+
+def _add(errors: dict[str, str], field: str, message: str) -> None:
+    errors[field] = f"{errors[field]} {message}" if field in errors else message
+
+
+@view_config(route_name="console_booking_edit", request_method="POST", renderer=DETAIL,
+             permission=Permission.STAFF_WRITE)
+def booking_edit(request: Request) -> Any:
+    """Save the edit form; fields left out of the POST stay as they are (the page sends all)."""
+    booking = load(request, Booking)
+    page = snapshot(request, booking)  # before the service may change anything
+    current = page["defaults"]["edit"]
+    submitted = {name: request.POST.get(name, current[name]) for name in EDIT_FIELDS}
+    changes, version, errors = read_edit(submitted, booking)
+    if errors:
+        return detail_page(request, page, Failed("edit", submitted, errors, 400))
+    shown = page["shown"]
+    try:
+        diff = editing.update(request.ctx, booking, changes, version)
+    except editing.BookingChanged as exc:
+        # The form comes back with the booking as it is now, to apply the change again.
+        return detail_page(request, page, Failed("edit", {}, {"": str(exc)}, 409))
+    except StaleDataError:
+        # A save between our read and our write: the failed flush ended the session's
+        # transaction, so start a fresh one (the 409 still vetoes the commit) and show the
+        # booking as the other save left it.
+        request.dbsession.rollback()
+        page = snapshot(request, load(request, Booking))
+        return detail_page(request, page, Failed("edit", {}, {"": STALE}, 409))
+    except editing.NotEditable as exc:
+        return detail_page(request, page, Failed("edit", submitted, {"": str(exc)}, 409))
+    except services.BookingRefused as exc:
+        refused: dict[str, str] = {}
+        for problem in exc.problems:
+            _add(refused, _edit_field(problem["name"], shown), problem["description"])
+        return detail_page(request, page, Failed("edit", submitted, refused, exc.status))
+    except CapacityExhausted as exc:
+        return detail_page(request, page, Failed(
+            "edit", submitted, {_edit_field(exc.field, shown): exc.description}, 409))
+    except InvalidDraft as exc:
+        return detail_page(request, page, Failed(
+            "edit", submitted, {_edit_field(exc.field, shown): exc.description}, 400))
+    except Refused as exc:  # a plugin's hook said no (after the change was flushed)
+        return detail_page(request, page, Failed(
+            "edit", submitted, {_edit_field(exc.field, shown): exc.description}, exc.status))
+    if not diff:
+        return _done(request, booking, "booking_unchanged")
+    return _done(request, booking, "booking_repriced" if "total_cents" in diff else
+                 "booking_saved")
+
+
+# --- status and cancel ----------------------------------------------------------------------------
+
+
+@view_config(route_name="console_booking_status", request_method="POST", renderer=DETAIL,
+             permission=Permission.STAFF_WRITE)
+def booking_status(request: Request) -> Any:
+    """Move the booking along the state machine (cancelling has its own, confirmed, form)."""
+    booking = load(request, Booking)
+    page = snapshot(request, booking)  # before a plugin's hook may refuse half-way
+    submitted = {"status": request.POST.get("status", "").strip(),
+                 "reason": request.POST.get("reason", "")}
+    errors: dict[str, str] = {}
+    reason = ""
+    if submitted["status"] == BookingStatus.CANCELLED:
+        errors["status"] = "Cancel the booking with the cancel form below."
+    elif submitted["status"] not in STATUS_LABELS:
+        errors["status"] = "Choose the new status."
+    try:
+        reason = _text(submitted["reason"], "Reason", REASON_LIMIT)
+    except ValueError as exc:
+        errors["reason"] = str(exc)
+    if errors:
+        return detail_page(request, page, Failed("status", submitted, errors, 400))
+    try:
+        transition(request.ctx, booking, submitted["status"], reason or None)
+    except TransitionRefused as exc:
+        return detail_page(request, page,
+                           Failed("status", submitted, {"status": str(exc)}, 409))
+    except Refused as exc:
+        return detail_page(request, page, Failed(
+            "status", submitted, {_field_in(exc.field, ("status", "reason")): exc.description},
+            exc.status))
+    return _done(request, booking, "status_changed")
+
+
+@view_config(route_name="console_booking_cancel", request_method="POST", renderer=DETAIL,
+             permission=Permission.STAFF_WRITE)
+def booking_cancel(request: Request) -> Any:
+    """Cancel (staff may, whatever the date); the box must be ticked."""
+    booking = load(request, Booking)
+    page = snapshot(request, booking)
+    submitted = {"reason": request.POST.get("reason", ""),
+                 "confirm": request.POST.get("confirm", "")}
+    errors: dict[str, str] = {}
+    reason = ""
+    try:
+        reason = _text(submitted["reason"], "Reason", REASON_LIMIT)
+    except ValueError as exc:
+        errors["reason"] = str(exc)
+    if submitted["confirm"] not in ("1", "on", "yes", "true"):
+        errors["confirm"] = "Tick the box to confirm the cancellation."
+    if errors:
+        return detail_page(request, page, Failed("cancel", submitted, errors, 400))
+    try:
+        services.cancel(request.ctx, booking, reason, by_staff=True)
+    except TransitionRefused as exc:  # the form is gone once cancelled: said at the top
+        return detail_page(request, page, Failed("cancel", submitted, {"": str(exc)}, 409))
+    except Refused as exc:
+        return detail_page(request, page, Failed(
+            "cancel", submitted, {_field_in(exc.field, ("reason",)): exc.description},
+            exc.status))
+    return _done(request, booking, "booking_cancelled")
