@@ -57,7 +57,10 @@ from totetaxi_core.api.idempotency import (
     REPLAYED_HEADER,
     IdempotencyRecord,
     fingerprint,
+    key_digest,
     purge_expired,
+    seal,
+    unseal,
 )
 from totetaxi_core.bookings.models import Booking, BookingCounter, BookingEvent
 from totetaxi_core.hooks import hookimpl
@@ -116,7 +119,8 @@ def expire(app: TestApp, key: str) -> None:
     """Make the record of ``key`` expire a second ago (real time, as the records are stamped)."""
     past = dt.datetime.now(dt.UTC) - dt.timedelta(seconds=1)
     run(app, lambda ctx: ctx.dbsession.execute(
-        update(IdempotencyRecord).where(IdempotencyRecord.key == key).values(expires_at=past)))
+        update(IdempotencyRecord).where(IdempotencyRecord.key == key_digest(key))
+        .values(expires_at=past)))
 
 
 def header_error(answer: Any) -> dict[str, Any]:
@@ -154,8 +158,10 @@ def test_a_retry_gets_the_first_answer_and_books_once(app):
     assert count(app, BookingEvent) == 1
     [record] = records(app)
     assert (record["scope"], record["key"], record["method"], record["path"]) == (
-        "anonymous", key, "POST", BOOKINGS)
-    assert record["status_code"] == 201 and bytes(record["body"]) == first.body
+        "anonymous", key_digest(key), "POST", BOOKINGS)
+    assert record["status_code"] == 201 and unseal(key, bytes(record["body"])) == first.body
+    # At rest neither the key nor the answer (with the guest's tracking token) can be read.
+    assert first.json["tracking_token"].encode() not in bytes(record["body"])
     # The replayed token is the real one, and the next booking takes the next number.
     read = get_booking(app, first.json["id"], params=token_of(first.json)).json
     assert read["number"] == "TT-000001"
@@ -193,7 +199,7 @@ def test_the_retention_follows_the_setting(app, make_testapp):
     def retention(testapp: TestApp) -> dt.timedelta:
         key = new_key()
         post_booking(testapp, guest_body(), key)
-        [record] = [r for r in records(testapp) if r["key"] == key]
+        [record] = [r for r in records(testapp) if r["key"] == key_digest(key)]
         assert record["created_at"] <= dt.datetime.now(dt.UTC) <= record["expires_at"]
         return record["expires_at"] - record["created_at"]
 
@@ -289,7 +295,7 @@ def test_keys_are_scoped_to_the_caller(app):
     staff_scope = next(s for s in scopes if s.startswith("staff:"))
     assert scopes == sorted([f"customer:{alice['id']}", f"customer:{bob['id']}", "anonymous",
                              staff_scope])
-    assert {r["key"] for r in records(app)} == {key}
+    assert {r["key"] for r in records(app)} == {key_digest(key)}
 
 
 # --- refused requests are not kept --------------------------------------------------------------
@@ -359,7 +365,7 @@ def test_any_1_to_255_visible_ascii_characters_are_a_key(app, key):
     first = post_booking(app, guest_body(), key)
     again = post_booking(app, guest_body(), key)
     assert again.headers[REPLAYED_HEADER] == "true" and again.body == first.body
-    assert [r["key"] for r in records(app)] == [key]
+    assert [r["key"] for r in records(app)] == [key_digest(key)]
     assert count(app, Booking) == 1
 
 
@@ -472,8 +478,9 @@ def test_a_stored_answer_without_content_type_is_replayed(app):
     key = new_key()
     now = dt.datetime.now(dt.UTC)
     run(app, lambda ctx: ctx.dbsession.add(IdempotencyRecord(
-        id=uuid.uuid4(), scope="anonymous", key=key, fingerprint=print_, method="POST",
-        path=BOOKINGS, status_code=202, content_type="", headers="{}", body=b"",
+        id=uuid.uuid4(), scope="anonymous", key=key_digest(key), fingerprint=print_,
+        method="POST", path=BOOKINGS, status_code=202, content_type="", headers="{}",
+        body=seal(key, b""),
         created_at=now, expires_at=now + dt.timedelta(hours=1))))
     answer = client(app).post(BOOKINGS, raw, headers=keyed(key), content_type="application/json",
                               status=202)
@@ -507,7 +514,7 @@ def test_an_expired_key_may_be_used_again(app):
     assert REPLAYED_HEADER not in second.headers
     assert second.json["number"] == "TT-000002" and second.json["id"] != first.json["id"]
     [record] = records(app)  # the old record was replaced, not duplicated
-    assert bytes(record["body"]) == second.body
+    assert unseal(key, bytes(record["body"])) == second.body
     assert record["expires_at"] > dt.datetime.now(dt.UTC)
     assert post_booking(app, guest_body(OTHER_DAY), key).body == second.body
     # The first body with the key again is now the other request.
@@ -525,13 +532,13 @@ def test_purge_removes_only_expired_records(app):
     assert in_transaction(registry, purge_expired) == 0
     expire(app, keys[0])
     assert in_transaction(registry, purge_expired) == 1
-    assert sorted(r["key"] for r in records(app)) == sorted(keys[1:])
+    assert sorted(r["key"] for r in records(app)) == sorted(key_digest(k) for k in keys[1:])
     assert in_transaction(registry, purge_expired) == 0
     # The task the beat runs hourly does the same.
     assert registry.tasks[PURGE_TASK].func is purge_expired
     expire(app, keys[1])
     registry.celery.tasks[PURGE_TASK]()
-    assert [r["key"] for r in records(app)] == [keys[2]]
+    assert [r["key"] for r in records(app)] == [key_digest(keys[2])]
     schedule = registry.celery.conf.beat_schedule["idempotency-purge"]
     assert schedule["task"] == PURGE_TASK and schedule["schedule"] == 3600.0
     assert count(app, Booking) == 3  # only the records went

@@ -14,6 +14,10 @@ How it works, and why this way:
 * The same key with another method, path or body is 409, naming the header.
 * Keys are scoped to the caller (``customer:<id>``, ``staff:<id>`` or ``anonymous``) and kept
   for ``totetaxi.idempotency_hours``; the hourly purge removes older ones.
+* Stored answers can hold secrets (a guest's tracking token, a payment's client secret), so
+  the table keeps only the key's SHA-256 and the answer encrypted (AES-GCM) with a key derived
+  from the Idempotency-Key itself: a copy of the database cannot read them, only a client
+  holding the key can have them replayed.
 
 Views opt out with the view option ``idempotent=False`` (sign-in answers carry fresh
 credentials, which must not be stored).
@@ -24,11 +28,13 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import json
+import os
 import re
 import uuid
 from collections.abc import Callable
 from typing import Any
 
+from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from pyramid.config import Configurator
 from pyramid.request import Request
 from pyramid.response import Response
@@ -91,8 +97,26 @@ def scope_of(request: Request) -> str:
     return identity.userid if identity is not None else "anonymous"
 
 
-def _replay(record: IdempotencyRecord) -> Response:
-    response = Response(status=record.status_code, body=record.body)
+def _cipher(key: str) -> AESGCM:
+    return AESGCM(hashlib.sha256(b"totetaxi.idempotency.body:" + key.encode()).digest())
+
+
+def seal(key: str, body: bytes) -> bytes:
+    """Encrypt a stored answer under the client's Idempotency-Key."""
+    nonce = os.urandom(12)
+    return nonce + _cipher(key).encrypt(nonce, body, None)
+
+
+def unseal(key: str, sealed: bytes) -> bytes:
+    return _cipher(key).decrypt(sealed[:12], sealed[12:], None)
+
+
+def key_digest(key: str) -> str:
+    return hashlib.sha256(key.encode()).hexdigest()
+
+
+def _replay(record: IdempotencyRecord, key: str) -> Response:
+    response = Response(status=record.status_code, body=unseal(key, record.body))
     response.content_type = record.content_type or None
     for name, value in json.loads(record.headers).items():
         response.headers[name] = value
@@ -127,18 +151,19 @@ def idempotent_view(view: Callable[..., Response], info: Any) -> Callable[..., R
         db = request.dbsession
         scope, print_ = scope_of(request), fingerprint(request)
         record = db.scalars(select(IdempotencyRecord).where(
-            IdempotencyRecord.scope == scope, IdempotencyRecord.key == key)).first()
+            IdempotencyRecord.scope == scope,
+            IdempotencyRecord.key == key_digest(key))).first()
         now = utcnow()
         if record is not None and record.expires_at <= now:
-            db.delete(record)
-            db.flush()
+            db.execute(delete(IdempotencyRecord).where(IdempotencyRecord.id == record.id))
             record = None
         if record is not None:
-            return _replay(record) if record.fingerprint == print_ else _mismatch(request)
+            return _replay(record, key) if record.fingerprint == print_ else _mismatch(request)
         hours = int(request.registry.settings.get("totetaxi.idempotency_hours", 24))
         record = IdempotencyRecord(
-            id=uuid.uuid4(), scope=scope, key=key, fingerprint=print_, method=request.method,
-            path=request.path[:500], created_at=now, expires_at=now + dt.timedelta(hours=hours))
+            id=uuid.uuid4(), scope=scope, key=key_digest(key), fingerprint=print_,
+            method=request.method, path=request.path[:500], created_at=now,
+            expires_at=now + dt.timedelta(hours=hours))
         db.add(record)
         try:
             # The twin's unique-index wait happens here, before any of the view's work. No
@@ -152,7 +177,7 @@ def idempotent_view(view: Callable[..., Response], info: Any) -> Callable[..., R
             record.content_type = response.content_type or ""
             record.headers = json.dumps({name: response.headers[name] for name in KEPT_HEADERS
                                          if name in response.headers})
-            record.body = response.body or b""
+            record.body = seal(key, response.body or b"")
         return response
 
     return wrapper

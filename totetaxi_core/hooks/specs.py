@@ -115,7 +115,11 @@ def totetaxi_booking_created(ctx: Any, booking: Any) -> None:
 def totetaxi_booking_status_changed(
     ctx: Any, booking: Any, old_status: str, new_status: str, reason: str | None
 ) -> None:
-    """A booking moved from ``old_status`` to ``new_status`` through the state machine."""
+    """A booking moved from ``old_status`` to ``new_status`` through the state machine.
+
+    ``reason`` is internal when ``ctx.actor`` is staff (tracking shows the standard message
+    instead): never send a staff member's reason to the customer.
+    """
 
 
 @hookspec

@@ -33,5 +33,6 @@ def includeme(config: Configurator) -> None:
 
     config.add_hookimpls(hooks)
     config.add_task(services.cancel_intent_task, name=services.CANCEL_INTENT_TASK)
+    config.add_task(services.refund_task, name=services.REFUND_TASK)
     config.include(".api")
     config.include(".console")

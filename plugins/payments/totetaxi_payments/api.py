@@ -81,6 +81,11 @@ def webhook_view(request: Request) -> Any:
                                           request.headers.get("Stripe-Signature"))
     except SignatureError as exc:
         return json_error(request, 400, "Stripe-Signature", str(exc), "header")
+    except services.NotYetKnown as exc:
+        # Not recorded (the answer rolls back): the gateway sends it again shortly.
+        response = json_error(request, 503, "event", f"Not ready for this event yet: {exc}.")
+        response.headers["Retry-After"] = "10"
+        return response
     return {"received": True, "outcome": outcome}
 
 

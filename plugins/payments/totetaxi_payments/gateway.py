@@ -148,8 +148,12 @@ class PaymentGateway(Protocol):
         ...
 
     def refund(self, intent_id: str, amount_cents: int, *, idempotency_key: str,
-               reason: str | None = None) -> RefundResult:
-        """Refund part or all of a succeeded intent (never more than it received)."""
+               reason: str | None = None,
+               metadata: dict[str, str] | None = None) -> RefundResult:
+        """Refund part or all of a succeeded intent (never more than it received).
+
+        ``metadata`` travels with the refund and comes back in its events (our refund id, so a
+        refund whose answer was lost can still be matched)."""
         ...
 
     def create_customer(self, *, email: str, name: str, idempotency_key: str) -> str:

@@ -15,9 +15,11 @@ from .models import OPEN_STATUSES, Payment, PaymentStatus, Refund, RefundStatus,
 @hookimpl
 def totetaxi_booking_status_changed(ctx: Any, booking: Any, old_status: str, new_status: str,
                                     reason: str | None) -> None:
-    if new_status != "cancelled":
+    staff_confirmed = new_status == "confirmed" and getattr(ctx.actor, "kind", None) == "staff"
+    if new_status != "cancelled" and not staff_confirmed:
         return
-    # A cancelled booking must not be charged later: cancel its open intents (after commit).
+    # A cancelled booking must not be charged later, nor one staff confirmed by hand (paid by
+    # phone): cancel its open intents (after commit). One paid meanwhile needs attention.
     for payment in ctx.dbsession.scalars(select(Payment).where(
             Payment.booking_id == booking.id, Payment.status.in_(OPEN_STATUSES))):
         services.cancel_payment(ctx, payment, "The booking was cancelled.")
@@ -36,7 +38,8 @@ def totetaxi_booking_changed(ctx: Any, booking: Any, changes: dict[str, Any]) ->
 @hookimpl
 def totetaxi_booking_details(request: Any, booking: Any) -> dict[str, Any]:
     ctx = request.ctx
-    return {"payments": [services.payment_json(p) for p in services.payments_of(ctx, booking.id)],
+    return {"payments": [services.payment_json(p, for_payer=False)
+                         for p in services.payments_of(ctx, booking.id)],
             "refunds": [services.refund_json(r) for r in services.refunds_of(ctx, booking.id)]}
 
 
@@ -65,5 +68,10 @@ def totetaxi_console_nav(request: Any) -> list[dict[str, Any]]:
 def totetaxi_dashboard_tiles(request: Any, period: str) -> list[dict[str, Any]]:
     waiting = request.dbsession.scalar(select(func.count()).select_from(Refund).where(
         Refund.status == RefundStatus.REQUESTED))
+    attention = request.dbsession.scalar(select(func.count()).select_from(Payment).where(
+        Payment.needs_attention.is_(True)))
     return [{"title": "Refunds waiting for approval", "value": waiting,
-             "detail": "An admin approves them under Refunds.", "order": 30}]
+             "detail": "An admin approves them under Refunds.", "order": 30},
+            {"title": "Payments needing attention", "value": attention,
+             "detail": "Money taken that confirmed no booking: refund or settle it.",
+             "order": 31}]

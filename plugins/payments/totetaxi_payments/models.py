@@ -68,6 +68,9 @@ class Payment(UUIDPrimaryKey, Timestamps, Base):
     amount_received_cents: Mapped[int] = mapped_column(Integer, default=0)
     refund_held_cents: Mapped[int] = mapped_column(Integer, default=0)
     refunded_cents: Mapped[int] = mapped_column(Integer, default=0)
+    #: Money taken that confirmed nothing (booking cancelled, short, or paid twice): staff
+    #: refund or settle it; the dashboard counts these.
+    needs_attention: Mapped[bool] = mapped_column(Boolean, default=False, index=True)
     last_event_at: Mapped[int] = mapped_column(Integer, default=0)  # gateway event `created`
     succeeded_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime, default=None)
 

@@ -7,6 +7,7 @@ request or task asks the gateway for the same object instead of a second one (DE
 
 from __future__ import annotations
 
+import hashlib
 import uuid
 from typing import Any
 
@@ -36,6 +37,7 @@ from .models import (
 )
 
 CANCEL_INTENT_TASK = "payments.cancel_intent"
+REFUND_TASK = "payments.send_refund"
 TERMINAL = (PaymentStatus.SUCCEEDED, PaymentStatus.CANCELED)
 
 
@@ -112,6 +114,11 @@ def gateway_customer(ctx: Context, customer: Customer) -> str:
                                     idempotency_key=f"customer:{customer.id}:{gw.name}")
     ctx.dbsession.add(GatewayCustomer(customer_id=customer.id, gateway=gw.name,
                                       gateway_customer_id=gateway_id))
+    try:
+        ctx.dbsession.flush()
+    except IntegrityError as exc:
+        mark_error_retryable(exc)  # a concurrent first payment saved it: replay, then reuse
+        raise
     return gateway_id
 
 
@@ -151,8 +158,12 @@ def start_payment(ctx: Context, booking: Booking, customer: Customer | None, *,
                                      f"({payment.status}); wait for it to finish.")
     if payment is not None and (payment.amount_cents != booking.total_cents
                                 or saved is not None or save_method != payment.save_method):
-        # That intent charges another amount, or lacks the customer and card now asked for.
-        cancel_payment(ctx, payment, "Replaced by a new payment for this booking.")
+        # That intent charges another amount, or lacks the customer and card now asked for. It
+        # is cancelled at the gateway *now*: the customer may have paid it a moment ago, and
+        # opening a second one then would charge twice.
+        settled = _cancel_or_settle(ctx, payment, booking)
+        if settled is not None:
+            return settled
         payment = None
     if payment is not None:
         return payment
@@ -167,7 +178,7 @@ def start_payment(ctx: Context, booking: Booking, customer: Customer | None, *,
             booking.total_cents, booking.currency.lower(),
             # Derived from the booking and the attempt number: a replayed request asks the
             # gateway for the same intent rather than creating a second one.
-            idempotency_key=f"booking:{booking.id}:payment:{ordinal}",
+            idempotency_key=_payment_key(booking, ordinal, saved, save_method),
             customer_id=customer_ref,
             payment_method_id=saved.gateway_method_id if saved else None,
             confirm=saved is not None, save_method=save_method,
@@ -187,12 +198,40 @@ def start_payment(ctx: Context, booking: Booking, customer: Customer | None, *,
         save_method=save_method, client_secret=intent.client_secret,
         gateway_method_id=intent.payment_method_id, attempts=0, amount_received_cents=0,
         refund_held_cents=0, refunded_cents=0, last_event_at=0, failure_code="",
-        failure_reason="")
+        failure_reason="", needs_attention=False)
     ctx.dbsession.add(payment)
     ctx.dbsession.flush()
     record(ctx, "payment.created", payment=payment, amount_cents=payment.amount_cents,
            new_status=payment.status, detail={"intent": intent.id, "ordinal": ordinal})
     return payment
+
+
+def _payment_key(booking: Booking, ordinal: int, saved: SavedMethod | None,
+                 save_method: bool) -> str:
+    # The same attempt with the same parameters gets the same key (a replayed request finds its
+    # intent); other parameters get another key, never an idempotency_error at the gateway.
+    terms = f"{booking.total_cents}:{saved.gateway_method_id if saved else ''}:{save_method}"
+    return (f"booking:{booking.id}:payment:{ordinal}:"
+            + hashlib.sha256(terms.encode()).hexdigest()[:12])
+
+
+def _cancel_or_settle(ctx: Context, payment: Payment, booking: Booking) -> Payment | None:
+    """Cancel ``payment`` at the gateway; if it was paid meanwhile, settle it and return it."""
+    gw = gateway(ctx)
+    try:
+        intent = gw.cancel_intent(payment.gateway_intent_id,
+                                  idempotency_key=f"payment:{payment.id}:cancel")
+    except GatewayError as exc:
+        if exc.retryable:
+            raise GatewayUnavailable(exc.message) from None
+        intent = gw.retrieve_intent(payment.gateway_intent_id)
+    if intent.status == PaymentStatus.SUCCEEDED:
+        _succeeded(ctx, payment, booking, f"retrieved:{intent.id}", {
+            "amount_received": intent.amount_received_cents,
+            "payment_method": intent.payment_method_id, "customer": intent.customer_id})
+        return payment
+    _set_status(ctx, payment, PaymentStatus.CANCELED, note="Replaced by a new payment.")
+    return None
 
 
 def cancel_payment(ctx: Context, payment: Payment, why: str) -> None:
@@ -266,10 +305,19 @@ def _apply_intent_event(ctx: Context, event_id: str, created: int,
     payment = db.scalars(select(Payment).where(Payment.gateway_intent_id == data.get("id"))
                          .with_for_update()).first()
     if payment is None:
+        _unknown_but_ours(ctx, data, "booking_id", Booking)
         return "unknown intent"
     status = str(data.get("status") or "")
     if status not in PaymentStatus.__members__.values():
         return f"unknown status {status}"
+    booking = db.get(Booking, payment.booking_id)
+    if (data.get("last_payment_error") and status == PaymentStatus.REQUIRES_PAYMENT_METHOD
+            and payment.status != PaymentStatus.SUCCEEDED):
+        # A failure counts once per event (events are deduplicated by id), whatever order it
+        # arrives in; only the status change below depends on the order.
+        return _failed(ctx, payment, booking, event_id, data,
+                       apply_status=payment.status not in TERMINAL
+                       and created >= payment.last_event_at)
     if payment.status == PaymentStatus.SUCCEEDED or (
             payment.status == PaymentStatus.CANCELED and status != PaymentStatus.SUCCEEDED):
         # Final states never move back: a late "failed" after "succeeded" changes nothing. A
@@ -278,18 +326,31 @@ def _apply_intent_event(ctx: Context, event_id: str, created: int,
     if created < payment.last_event_at and PaymentStatus(status) not in TERMINAL:
         return "stale: older than the last event applied"
     payment.last_event_at = max(payment.last_event_at, created)
-    booking = db.get(Booking, payment.booking_id)
     if status == PaymentStatus.SUCCEEDED:
         return _succeeded(ctx, payment, booking, event_id, data)
-    if data.get("last_payment_error") and status == PaymentStatus.REQUIRES_PAYMENT_METHOD:
-        return _failed(ctx, payment, booking, event_id, data)
     _set_status(ctx, payment, status, source=event_id)
     return f"payment {status}"
 
 
+class NotYetKnown(Exception):
+    """An event about one of our objects that this database does not show yet (the request
+    that created it has not committed): answered 503 and not recorded, so it comes again."""
+
+
+def _unknown_but_ours(ctx: Context, data: dict[str, Any], key: str, model: Any) -> None:
+    raw = (data.get("metadata") or {}).get(key)
+    if not raw:
+        return
+    try:
+        ours = ctx.dbsession.get(model, uuid.UUID(str(raw)))
+    except ValueError:
+        return
+    if ours is not None:
+        raise NotYetKnown(f"{data.get('id')} is not recorded yet")
+
+
 def _succeeded(ctx: Context, payment: Payment, booking: Booking, event_id: str,
                data: dict[str, Any]) -> str:
-    was_open = payment.status in OPEN_STATUSES
     payment.amount_received_cents = int(data.get("amount_received") or payment.amount_cents)
     payment.gateway_method_id = data.get("payment_method") or payment.gateway_method_id
     payment.succeeded_at = ctx.now()
@@ -301,9 +362,16 @@ def _succeeded(ctx: Context, payment: Payment, booking: Booking, event_id: str,
     if payment.save_method and payment.customer_id and payment.gateway_method_id:
         _remember_method(ctx, payment.customer_id, payment.gateway_method_id,
                          data.get("customer"))
-    if (was_open and booking.status == BookingStatus.PENDING_PAYMENT
+    if (booking.status == BookingStatus.PENDING_PAYMENT
             and payment.amount_received_cents >= booking.total_cents):
+        # Even a payment we had replaced confirms the booking when it covers the total; the
+        # other open payments of the booking are then cancelled.
+        payment.needs_attention = False
         transition(ctx, booking, BookingStatus.CONFIRMED, "Payment received.")
+        for other in ctx.dbsession.scalars(select(Payment).where(
+                Payment.booking_id == booking.id, Payment.id != payment.id,
+                Payment.status.in_(OPEN_STATUSES))):
+            cancel_payment(ctx, other, "The booking was paid by another payment.")
         ctx.call_hook("totetaxi_payment_succeeded", payment=payment, booking=booking)
         return outcome + "; booking confirmed"
     # Money taken that confirms nothing: paid after the booking was cancelled, a payment we had
@@ -313,6 +381,7 @@ def _succeeded(ctx: Context, payment: Payment, booking: Booking, event_id: str,
            else f"{payment.amount_received_cents} cents received for a total of "
                 f"{booking.total_cents}" if payment.amount_received_cents < booking.total_cents
            else "the payment had been replaced")
+    payment.needs_attention = True
     record(ctx, "payment.needs_attention", payment=payment,
            amount_cents=payment.amount_received_cents, source=event_id,
            note=f"Payment succeeded but {why}; refund or settle it.")
@@ -320,22 +389,24 @@ def _succeeded(ctx: Context, payment: Payment, booking: Booking, event_id: str,
 
 
 def _failed(ctx: Context, payment: Payment, booking: Booking, event_id: str,
-            data: dict[str, Any]) -> str:
+            data: dict[str, Any], apply_status: bool = True) -> str:
     code, message = _failure(data)
     payment.attempts += 1
-    payment.failure_code, payment.failure_reason = code[:60], message[:500]
-    _set_status(ctx, payment, PaymentStatus.REQUIRES_PAYMENT_METHOD, source=event_id)
+    if apply_status:
+        payment.failure_code, payment.failure_reason = code[:60], message[:500]
+        _set_status(ctx, payment, PaymentStatus.REQUIRES_PAYMENT_METHOD, source=event_id)
     record(ctx, "payment.failed", payment=payment, amount_cents=payment.amount_cents,
            source=event_id, detail={"code": code, "attempt": payment.attempts},
            note=message)
     ctx.call_hook("totetaxi_payment_failed", payment=payment, booking=booking, reason=message)
     used = failures(ctx, booking.id)
+    stale = "" if apply_status else "stale: older than the state applied; "
     if used >= _max_attempts(ctx) and booking.status == BookingStatus.PENDING_PAYMENT:
         cancel_payment(ctx, payment, f"{used} failed payment attempts.")
         transition(ctx, booking, BookingStatus.CANCELLED,
                    f"Payment failed {used} times; the booking was cancelled.")
-        return f"payment failed ({used}); booking cancelled"
-    return f"payment failed ({used} of {_max_attempts(ctx)})"
+        return f"{stale}payment failed ({used}); booking cancelled"
+    return f"{stale}payment failed ({used} of {_max_attempts(ctx)})"
 
 
 # --- saved cards ---------------------------------------------------------------------------------
@@ -498,22 +569,42 @@ def approve_refund(ctx: Context, refund: Refund, note: str = "") -> Refund:
                  after={"status": "pending", "amount_cents": refund.amount_cents})
     record(ctx, "refund.approved", refund=refund, amount_cents=refund.amount_cents,
            old_status=RefundStatus.REQUESTED, new_status=RefundStatus.PENDING, note=note)
+    return _send_refund(ctx, refund, payment, retry_later=True)
+
+
+def _send_refund(ctx: Context, refund: Refund, payment: Payment, retry_later: bool) -> Refund:
     try:
         result = gateway(ctx).refund(payment.gateway_intent_id, refund.amount_cents,
                                      idempotency_key=f"refund:{refund.id}",
-                                     reason="requested_by_customer")
+                                     reason="requested_by_customer",
+                                     metadata={"refund_id": str(refund.id)})
     except GatewayError as exc:
-        if exc.retryable:
-            raise Refused(409, "gateway", "The payment gateway did not answer; approve again "
-                                          "in a moment (it will not refund twice).") from None
-        _refund_failed(ctx, refund, exc.message, "")
+        if not exc.retryable:
+            _refund_failed(ctx, refund, exc.message, "")
+            return refund
+        if not retry_later:
+            raise
+        # The gateway may or may not have refunded: the approval stands ("pending") and a task
+        # asks again with the same key until the gateway answers; it never refunds twice.
+        refund.failure_reason = f"Gateway unreachable, retrying: {exc.message}"[:500]
+        ctx.enqueue(REFUND_TASK, str(refund.id))
         return refund
     refund.gateway_refund_id = result.id
+    refund.failure_reason = ""
     if result.status == "succeeded":
         _refund_succeeded(ctx, refund, payment, "")
     elif result.status in ("failed", "canceled"):
         _refund_failed(ctx, refund, result.failure_reason or result.status, "")
     return refund
+
+
+def refund_task(ctx: Context, refund_id: str) -> str:
+    """Background: send an approved refund the gateway did not answer for (same key)."""
+    refund = ctx.dbsession.get(Refund, uuid.UUID(refund_id))
+    if refund is None or refund.status != RefundStatus.PENDING or refund.gateway_refund_id:
+        return "nothing to do"
+    _send_refund(ctx, refund, ctx.dbsession.get(Payment, refund.payment_id), retry_later=False)
+    return str(refund.status)
 
 
 def _refund_succeeded(ctx: Context, refund: Refund, payment: Payment, source: str) -> None:
@@ -542,11 +633,26 @@ def _refund_failed(ctx: Context, refund: Refund, why: str, source: str) -> None:
            old_status=old, new_status=RefundStatus.FAILED, source=source, note=why)
 
 
+def _match_refund_by_metadata(ctx: Context, data: dict[str, Any]) -> Refund | None:
+    raw = (data.get("metadata") or {}).get("refund_id")
+    try:
+        return ctx.dbsession.get(Refund, uuid.UUID(str(raw))) if raw else None
+    except ValueError:
+        return None
+
+
 def _apply_refund_event(ctx: Context, event_id: str, data: dict[str, Any]) -> str:
     refund = ctx.dbsession.scalars(select(Refund).where(
         Refund.gateway_refund_id == data.get("id")).with_for_update()).first()
     if refund is None:
-        return "unknown refund"
+        found = _match_refund_by_metadata(ctx, data)
+        if found is None:
+            return "unknown refund"
+        refund = found
+    if refund.status == RefundStatus.REQUESTED and data.get("status") == "succeeded":
+        # The gateway refunded although our approval rolled back: the money went; record it.
+        refund.status = RefundStatus.PENDING
+        refund.gateway_refund_id = str(data.get("id"))
     if refund.status != RefundStatus.PENDING:
         return f"refund already {refund.status}"
     status = data.get("status")
@@ -562,11 +668,14 @@ def _apply_refund_event(ctx: Context, event_id: str, data: dict[str, Any]) -> st
 # --- reading -------------------------------------------------------------------------------------
 
 
-def payment_json(payment: Payment) -> dict[str, Any]:
+def payment_json(payment: Payment, for_payer: bool = True) -> dict[str, Any]:
+    """A payment as the API shows it; ``client_secret`` only to the payer, while it is open."""
+    secret = payment.client_secret if for_payer and payment.status in OPEN_STATUSES else None
     return {
         "payment_id": str(payment.id), "booking_id": str(payment.booking_id),
         "status": str(payment.status), "amount_cents": payment.amount_cents,
-        "currency": payment.currency, "client_secret": payment.client_secret,
+        "currency": payment.currency, "client_secret": secret,
+        "needs_attention": payment.needs_attention,
         "attempts": payment.attempts, "failure_code": payment.failure_code or None,
         "failure_reason": payment.failure_reason or None,
         "amount_received_cents": payment.amount_received_cents,

@@ -261,8 +261,12 @@ def test_a_refund_the_gateway_refuses_fails_and_releases_the_hold(app, paid):
     error_named(decide(app, paid["admin_headers"], requested["id"], status=409), "status")
 
 
-def test_a_gateway_outage_at_approval_is_409_and_the_refund_stays_requested(app, paid,
+def test_a_gateway_outage_at_approval_keeps_the_approval_and_a_task_retries(app, paid,
                                                                            monkeypatch):
+    """The gateway may have refunded before the connection broke: the approval is kept
+    (``pending``) and a task asks again with the same key, which can never refund twice."""
+    from totetaxi_payments import services as payment_services
+
     spy = spy_on(app)
     requested = request_refund(app, paid["staff_headers"], paid["payment_id"], 5000)
     real_refund = MockGateway.refund
@@ -271,13 +275,19 @@ def test_a_gateway_outage_at_approval_is_409_and_the_refund_stays_requested(app,
         raise GatewayError("api_connection_error", "Network trouble.", retryable=True)
 
     monkeypatch.setattr(MockGateway, "refund", unreachable)
-    before = snapshot(app)
-    records = len(core_audit(app, ""))
-    error_named(decide(app, paid["admin_headers"], requested["id"], status=409), "gateway")
-    assert snapshot(app) == before and len(core_audit(app, "")) == records
-    assert [r.status for r in refunds(app)] == ["requested"]
+    answer = decide(app, paid["admin_headers"], requested["id"])
+    assert answer["status"] == "pending" and "retrying" in answer["failure_reason"]
+    assert [r.status for r in refunds(app)] == ["pending"]
+    assert payment(app, paid["payment_id"]).refunded_cents == 0 and spy.refunded == []
+    [task] = [m for m in outbox(app) if m.task == payment_services.REFUND_TASK]
+    assert task.status != "done"  # the eager run failed: it stays for the sweep
+    # Approving again is refused: the decision is made.
+    decide(app, paid["admin_headers"], requested["id"], status=409)
+
     monkeypatch.setattr(MockGateway, "refund", real_refund)
-    assert decide(app, paid["admin_headers"], requested["id"])["status"] == "succeeded"
+    done = run(app, lambda ctx: payment_services.refund_task(ctx, requested["id"]))
+    assert done == "succeeded"
+    assert [r.status for r in refunds(app)] == ["succeeded"]
     assert payment(app, paid["payment_id"]).refunded_cents == 5000 and len(spy.refunded) == 1
 
 

@@ -14,6 +14,7 @@ from __future__ import annotations
 import json
 import threading
 import time
+import uuid
 from typing import Any
 
 import pytest
@@ -30,15 +31,19 @@ from test_payments_support import (
     REFUNDS,
     WEBHOOK,
     audit_rows,
+    book,
     book_as_guest,
     booking_status,
     cheap_passwords,
     client,
     count,
+    customer,
+    customer_body,
     error_named,
     event_payload,
     events_seen,
     held_events,
+    intents_at_gateway,
     mock_authenticate,
     mock_confirm,
     mock_object,
@@ -47,6 +52,7 @@ from test_payments_support import (
     payment,
     post_webhook,
     remaining,
+    run,
     secret,
     snapshot,
     spy_on,
@@ -59,6 +65,7 @@ from totetaxi_payments.models import PaymentAudit, WebhookEventRecord
 from webtest import TestApp
 
 from totetaxi_core import make_app
+from totetaxi_core.bookings.models import Booking
 from totetaxi_core.platform import prepare
 
 app = test_payments_support.app  # the fixture: pricing + payments_mock, clock on NOW
@@ -271,13 +278,17 @@ def test_an_older_event_does_not_undo_a_newer_open_state(app):
     assert outcome(post_webhook(app, event_payload("payment_intent.requires_action", action,
                                                    created=now))) == "payment requires_action"
     older = event_payload("payment_intent.payment_failed", declined(intent), created=now - 30)
-    assert outcome(post_webhook(app, older)) == "stale: older than the last event applied"
+    # The failure happened (it counts towards the 3 attempts) but does not undo the newer state.
+    assert outcome(post_webhook(app, older)) == (
+        "stale: older than the state applied; payment failed (1 of 3)")
     row = payment(app, started["payment_id"])
-    assert (row.status, row.attempts, row.last_event_at) == ("requires_action", 0, now)
-    assert spy.failed == []
+    assert (row.status, row.attempts, row.last_event_at) == ("requires_action", 1, now)
+    assert row.failure_code == ""
+    assert len(spy.failed) == 1
     newer = event_payload("payment_intent.payment_failed", declined(intent), created=now + 1)
-    assert outcome(post_webhook(app, newer)) == "payment failed (1 of 3)"
-    assert payment(app, started["payment_id"]).attempts == 1
+    assert outcome(post_webhook(app, newer)) == "payment failed (2 of 3)"
+    row = payment(app, started["payment_id"])
+    assert (row.status, row.attempts) == ("requires_payment_method", 2)
 
 
 def test_a_late_requires_action_after_the_success_changes_nothing(app):
@@ -298,7 +309,8 @@ def test_a_late_requires_action_after_the_success_changes_nothing(app):
 def test_an_event_for_an_unknown_intent_is_recorded_and_changes_nothing_else(app):
     _, _, intent = open_payment(app)
     before = snapshot(app)
-    stranger = succeeded({**intent, "id": "pi_somebody_else"})
+    # Another system's intent on the same account: no booking of ours in its metadata.
+    stranger = succeeded({**intent, "id": "pi_somebody_else", "metadata": {}})
     answer = post_webhook(app, event_payload("payment_intent.succeeded", stranger,
                                              event_id="evt_stranger"))
     assert answer.status_int == 200 and outcome(answer) == "unknown intent"
@@ -306,6 +318,19 @@ def test_an_event_for_an_unknown_intent_is_recorded_and_changes_nothing_else(app
     assert after["events"] == [("evt_stranger", "unknown intent")]
     assert {k: v for k, v in after.items() if k != "events"} == {
         k: v for k, v in before.items() if k != "events"}
+
+
+def test_an_event_for_our_intent_not_yet_recorded_is_503_and_not_recorded(app):
+    """The gateway can be faster than the commit of the request that created the intent: the
+    event names one of our bookings, so it is refused for now and the gateway sends it again."""
+    _, _, intent = open_payment(app)
+    before = snapshot(app)
+    early = succeeded({**intent, "id": "pi_not_committed_yet"})
+    assert intent["metadata"]["booking_id"]  # ours
+    answer = post_webhook(app, event_payload("payment_intent.succeeded", early,
+                                             event_id="evt_early"), status=503)
+    assert answer.headers["Retry-After"]
+    assert snapshot(app) == before  # not even the event id: it must be applied when it returns
 
 
 @pytest.mark.parametrize("event_type", ["charge.dispute.created", "customer.created",
@@ -443,3 +468,38 @@ def test_the_same_event_delivered_concurrently_is_applied_once(pg_app):
     assert [r.action for r in audit_rows(pg_app, PaymentAudit.action == "payment.captured")] == [
         "payment.captured"]
     assert payment(pg_app, started["payment_id"]).status == "succeeded"
+
+
+def test_replacing_a_payment_paid_meanwhile_settles_it_instead_of_charging_twice(app):
+    """The customer paid the open intent a moment ago (its event not in yet) and now asks to
+    pay again with other terms: the old intent is cancelled at the gateway first, which
+    reveals the payment; it is settled and no second intent is opened."""
+    _, headers = customer(app)
+    created = book(app, customer_body(), headers)
+    started = pay(app, created, headers)
+    with held_events(app) as held:
+        mock_confirm(app, started["payment_id"], CARD_OK, headers=headers)
+        again = pay(app, created, headers, body={"save_method": True})
+    assert again["payment_id"] == started["payment_id"] and again["status"] == "succeeded"
+    assert booking_status(app, created["id"]) == "confirmed"
+    assert intents_at_gateway(app) == 1
+    [success] = held
+    assert outcome(post_webhook(app, *success)).startswith("stale")  # already settled
+
+
+def test_a_success_that_confirms_nothing_is_flagged_for_staff(app):
+    created, started, intent = open_payment(app)
+    run(app, lambda ctx: setattr(ctx.dbsession.get(Booking, uuid.UUID(created["id"])),
+                                 "total_cents", PETITE + 100))  # re-priced meanwhile: short
+    post_webhook(app, event_payload("payment_intent.succeeded", succeeded(intent)))
+    row = payment(app, started["payment_id"])
+    assert (row.status, row.needs_attention) == ("succeeded", True)
+    assert booking_status(app, created["id"]) == "pending_payment"
+    from types import SimpleNamespace
+
+    from totetaxi_payments import hooks as payment_hooks
+
+    tiles = run(app, lambda ctx: payment_hooks.totetaxi_dashboard_tiles(
+        SimpleNamespace(dbsession=ctx.dbsession), "day"))
+    assert {"title": "Payments needing attention", "value": 1} in [
+        {"title": t["title"], "value": t["value"]} for t in tiles]

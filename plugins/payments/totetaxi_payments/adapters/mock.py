@@ -264,7 +264,8 @@ class MockGateway:
     # --- refunds ---
 
     def refund(self, intent_id: str, amount_cents: int, *, idempotency_key: str,
-               reason: str | None = None) -> RefundResult:
+               reason: str | None = None,
+               metadata: dict[str, str] | None = None) -> RefundResult:
         def make() -> dict[str, Any]:
             intent = self._get(intent_id, "payment_intent")
             if intent["status"] != SUCCEEDED:
@@ -284,7 +285,7 @@ class MockGateway:
             self._put("payment_intent", intent)
             data = {"id": _new_id("re"), "object": "refund", "amount": amount_cents,
                     "payment_intent": intent_id, "status": "succeeded", "reason": reason,
-                    "failure_reason": None}
+                    "failure_reason": None, "metadata": dict(metadata or {})}
             self._emit("refund.updated", data)
             return self._put("refund", data)
 

@@ -310,13 +310,17 @@ class StripeGateway:
     # --- Refunds ----------------------------------------------------------------------------
 
     def refund(self, intent_id: str, amount_cents: int, *, idempotency_key: str,
-               reason: str | None = None) -> RefundResult:
+               reason: str | None = None,
+               metadata: dict[str, str] | None = None) -> RefundResult:
         params: dict[str, Any] = {"payment_intent": intent_id, "amount": int(amount_cents)}
+        extra = dict(metadata or {})
         if reason in STRIPE_REFUND_REASONS:
             params["reason"] = reason
         elif reason:
             # Stripe refuses free text in ``reason``; keep ours where it can be read back.
-            params["metadata"] = {"reason": reason[:500]}
+            extra["reason"] = reason[:500]
+        if extra:
+            params["metadata"] = extra
         options = self._options(idempotency_key)
         return _refund(_plain(self._call(
             lambda: self._client.v1.refunds.create(
