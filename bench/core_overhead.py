@@ -70,6 +70,16 @@ def main() -> int:
                                 extra_environ={"REMOTE_ADDR": "127.0.0.1"}),
         ITERATIONS,
     )
+    t_keyed = timed(
+        lambda i: app.post_json("/api/v1/example/notes", {"text": f"k{i}"},
+                                headers={"Idempotency-Key": f"bench-{i}"}),
+        ITERATIONS,
+    )
+    t_replay = timed(
+        lambda i: app.post_json("/api/v1/example/notes", {"text": "k0"},
+                                headers={"Idempotency-Key": "bench-0"}),
+        ITERATIONS,
+    )
     import datetime as dt
 
     start = dt.datetime.now(dt.UTC).date() + dt.timedelta(days=2)
@@ -91,6 +101,11 @@ def main() -> int:
           f"({t_bus * 1e6:.1f} us vs {t_direct * 1e6:.1f} us)")
     print(f"POST note + outbox + eager task / POST counter write: "
           f"{t_outbox / t_write:.2f}x ({t_outbox * 1e3:.2f} ms vs {t_write * 1e3:.2f} ms)")
+
+    print(f"POST note with a new Idempotency-Key / without: {t_keyed / t_outbox:.2f}x "
+          f"({t_keyed * 1e3:.2f} ms vs {t_outbox * 1e3:.2f} ms)")
+    print(f"replayed Idempotency-Key answer / POST note without: {t_replay / t_outbox:.2f}x "
+          f"({t_replay * 1e3:.2f} ms vs {t_outbox * 1e3:.2f} ms)")
 
     try:
         import redis
