@@ -8,6 +8,7 @@ request or task asks the gateway for the same object instead of a second one (DE
 from __future__ import annotations
 
 import hashlib
+import time
 import uuid
 from typing import Any
 
@@ -38,6 +39,9 @@ from .models import (
 
 CANCEL_INTENT_TASK = "payments.cancel_intent"
 REFUND_TASK = "payments.send_refund"
+#: An event for an intent of ours that we do not know is refused (503, sent again) while it is
+#: this young; older, its creating request must have rolled back, and the intent is adopted.
+ADOPT_AFTER_SECONDS = 600
 TERMINAL = (PaymentStatus.SUCCEEDED, PaymentStatus.CANCELED)
 
 
@@ -305,8 +309,12 @@ def _apply_intent_event(ctx: Context, event_id: str, created: int,
     payment = db.scalars(select(Payment).where(Payment.gateway_intent_id == data.get("id"))
                          .with_for_update()).first()
     if payment is None:
-        _unknown_but_ours(ctx, data, "booking_id", Booking)
-        return "unknown intent"
+        if int(time.time()) - created < ADOPT_AFTER_SECONDS:
+            _unknown_but_ours(ctx, data, "booking_id", Booking)  # 503: probably not committed
+            return "unknown intent"
+        payment = _adopt(ctx, data, event_id)  # its request never committed: take it in
+        if payment is None:
+            return "unknown intent"
     status = str(data.get("status") or "")
     if status not in PaymentStatus.__members__.values():
         return f"unknown status {status}"
@@ -347,6 +355,30 @@ def _unknown_but_ours(ctx: Context, data: dict[str, Any], key: str, model: Any) 
         return
     if ours is not None:
         raise NotYetKnown(f"{data.get('id')} is not recorded yet")
+
+
+def _adopt(ctx: Context, data: dict[str, Any], event_id: str) -> Payment | None:
+    """An intent of one of our bookings whose creating request rolled back after the gateway
+    call: record it now, flagged, so the money it moves is never lost from sight."""
+    raw = (data.get("metadata") or {}).get("booking_id")
+    try:
+        booking = ctx.dbsession.get(Booking, uuid.UUID(str(raw))) if raw else None
+    except ValueError:
+        booking = None
+    if booking is None:
+        return None
+    payment = Payment(
+        id=uuid.uuid4(), booking_id=booking.id, customer_id=booking.customer_id,
+        amount_cents=int(data.get("amount") or 0), currency=booking.currency,
+        gateway=gateway(ctx).name, gateway_intent_id=str(data["id"]),
+        status=PaymentStatus.REQUIRES_PAYMENT_METHOD, save_method=False, client_secret="",
+        attempts=0, amount_received_cents=0, refund_held_cents=0, refunded_cents=0,
+        last_event_at=0, failure_code="", failure_reason="", needs_attention=True)
+    ctx.dbsession.add(payment)
+    ctx.dbsession.flush()
+    record(ctx, "payment.adopted", payment=payment, amount_cents=payment.amount_cents,
+           source=event_id, note="An intent whose creating request never committed.")
+    return payment
 
 
 def _succeeded(ctx: Context, payment: Payment, booking: Booking, event_id: str,

@@ -20,6 +20,7 @@ from typing import Any
 import pytest
 import test_payments_support
 from conftest import base_settings
+from sqlalchemy import select
 from test_payments_support import (
     APP_SETTINGS,
     BOOKINGS,
@@ -61,7 +62,7 @@ from test_payments_support import (
 )
 from totetaxi_payments import signatures
 from totetaxi_payments.adapters.mock import DELIVER_TASK
-from totetaxi_payments.models import PaymentAudit, WebhookEventRecord
+from totetaxi_payments.models import Payment, PaymentAudit, WebhookEventRecord
 from webtest import TestApp
 
 from totetaxi_core import make_app
@@ -503,3 +504,20 @@ def test_a_success_that_confirms_nothing_is_flagged_for_staff(app):
         SimpleNamespace(dbsession=ctx.dbsession), "day"))
     assert {"title": "Payments needing attention", "value": 1} in [
         {"title": t["title"], "value": t["value"]} for t in tiles]
+
+
+def test_an_old_event_for_an_intent_of_ours_never_recorded_is_adopted(app):
+    """The request that created the intent rolled back after the gateway charged: ten minutes
+    on, its event is no longer refused but taken in, so the money is never lost from sight."""
+    created, _, intent = open_payment(app)
+    orphan = succeeded({**intent, "id": "pi_orphan"})
+    late = event_payload("payment_intent.succeeded", orphan, event_id="evt_orphan",
+                         created=int(time.time()) - 700)
+    assert outcome(post_webhook(app, late)) == "payment succeeded; booking confirmed"
+    adopted = run(app, lambda ctx: ctx.dbsession.scalars(
+        select(Payment).where(Payment.gateway_intent_id == "pi_orphan")).one())
+    assert (adopted.status, adopted.amount_received_cents) == ("succeeded", PETITE)
+    assert adopted.needs_attention is False  # it covered the total
+    assert booking_status(app, created["id"]) == "confirmed"
+    assert [a.action for a in audit_rows(app, PaymentAudit.action == "payment.adopted")] == [
+        "payment.adopted"]
