@@ -33,6 +33,15 @@ def totetaxi_booking_changed(ctx: Any, booking: Any, changes: dict[str, Any]) ->
     for payment in ctx.dbsession.scalars(select(Payment).where(
             Payment.booking_id == booking.id, Payment.status.in_(OPEN_STATUSES))):
         services.cancel_payment(ctx, payment, "The booking's total changed.")
+    # Already paid: the difference is to collect or to refund. Staff see it on the dashboard.
+    before, after = changes["total_cents"]["before"], changes["total_cents"]["after"]
+    for payment in ctx.dbsession.scalars(select(Payment).where(
+            Payment.booking_id == booking.id, Payment.status == PaymentStatus.SUCCEEDED)):
+        payment.needs_attention = True
+        services.record(ctx, "payment.total_changed", payment=payment,
+                        amount_cents=after - before,
+                        note=f"The booking's total moved from {before} to {after} cents after "
+                             "payment: collect or refund the difference.")
 
 
 @hookimpl
