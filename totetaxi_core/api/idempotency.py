@@ -186,6 +186,34 @@ def idempotent_view(view: Callable[..., Response], info: Any) -> Callable[..., R
 idempotent_view.options = ("idempotent",)  # type: ignore[attr-defined]
 
 
+def claim_form_token(request: Request, token: str, purpose: str) -> bool:
+    """For console forms: ``True`` the first time ``token`` (a hidden field rendered with the
+    form) is submitted by this caller, ``False`` on a resubmission (a double click, a reload).
+
+    The claim is a row in the request's transaction, so a refused submission gives the token
+    back; two submissions at once meet on the unique index and the second is replayed.
+    """
+    if not KEY_PATTERN.fullmatch(token or ""):
+        return True  # no usable token: nothing to deduplicate on
+    db = request.dbsession
+    key = key_digest(f"form:{purpose}:{token}")
+    scope = scope_of(request)
+    if db.scalars(select(IdempotencyRecord.id).where(
+            IdempotencyRecord.scope == scope, IdempotencyRecord.key == key)).first():
+        return False
+    now = utcnow()
+    hours = int(request.registry.settings.get("totetaxi.idempotency_hours", 24))
+    db.add(IdempotencyRecord(
+        id=uuid.uuid4(), scope=scope, key=key, fingerprint=key, method=request.method,
+        path=request.path[:500], status_code=303, content_type="", headers="{}", body=b"",
+        created_at=now, expires_at=now + dt.timedelta(hours=hours)))
+    try:
+        db.flush()
+    except IntegrityError as exc:
+        raise KeyClaimedConcurrently(str(exc.orig)) from None
+    return True
+
+
 def purge_expired(ctx: Context) -> int:
     """Delete expired records; return how many went."""
     # Records are stamped with the wall clock (utcnow), not the app's clock: purge by it too.

@@ -41,6 +41,7 @@ from pyramid.response import Response
 from pyramid.view import view_config
 from sqlalchemy import func, select
 
+from totetaxi_core.api.idempotency import claim_form_token
 from totetaxi_core.bookings.models import Booking
 from totetaxi_core.errors import Refused
 from totetaxi_core.hooks import hookimpl
@@ -360,6 +361,10 @@ def request_refund(request: Request) -> Any:
         errors["reason"] = str(exc)
     if errors:
         return _booking_page(request, booking, RequestFailed(key, submitted, errors, 400))
+    if not claim_form_token(request, request.POST.get("form_token", ""), "refund-request"):
+        # The same form sent twice (a double click): the first one made the request.
+        return HTTPSeeOther(location=booking_url(request, booking.id, "payments",
+                                                 done="refund_requested"))
     try:
         services.request_refund(request.ctx, payment, cents, reason)
     except Refused as exc:
@@ -407,6 +412,7 @@ def panel_context(request: Request, booking: Booking) -> dict[str, Any]:
             "can_refund": can_request and refundable,
             "entered": values, "errors": errors,
             "action": request.route_url("payments_refund_request", id=key),
+            "form_token": uuid.uuid4().hex,  # a resubmission of this form is not a new request
         })
     return {
         "payments": shown, "booking_id": str(booking.id),

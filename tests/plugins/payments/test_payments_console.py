@@ -488,3 +488,20 @@ def test_what_staff_typed_is_escaped(app):
     page = staff_browser(app, "admin").get(QUEUE)
     assert "<script>alert" not in page.text
     assert "&lt;script&gt;alert(" in page.text
+
+
+def test_the_same_refund_form_sent_twice_requests_once(app):
+    """A double click (or a reload of the POST) sends the form's one-time token again: the
+    second submission lands on the booking page without a second request or hold."""
+    booking = paid_booking(app)
+    browser = staff_browser(app, "staff")
+    form = booking_page(browser, booking).forms[f"refund-{booking['payment_id']}"]
+    form["amount"], form["reason"] = "100.00", "Crew was late"
+    assert form["form_token"].value
+    first = form.submit(status=303)
+    again = form.submit(status=303)
+    assert again.location == first.location
+    assert [r["amount"] for r in refunds(app)] == [10000]
+    # A fresh form (a new token) is a new request.
+    ask(browser, booking, "50.00")
+    assert sorted(r["amount"] for r in refunds(app)) == [5000, 10000]
