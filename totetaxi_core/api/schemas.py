@@ -87,3 +87,14 @@ SWAGGER_TYPES = {
     RawString: "string",
     IsoDate: "date",
 }
+
+
+def refuse_unknown(node: colander.SchemaNode) -> colander.SchemaNode:
+    """Make a mapping node refuse keys it does not declare (a typo must not be ignored)."""
+    node.typ = colander.Mapping(unknown="raise")
+    return node
+
+
+def strict(schema: type[colander.MappingSchema]) -> colander.MappingSchema:
+    """An instance of ``schema`` that refuses unknown keys: what Cornice views take."""
+    return refuse_unknown(schema())

@@ -17,15 +17,17 @@ from sqlalchemy import func, select
 from ..api import API_PREFIX, json_error
 from ..api.errors import error_body
 from ..api.pagination import keyset_page
+from ..api.schemas import strict
 from ..errors import InvalidDraft
 from ..identity.api import address_json
 from ..identity.contexts import OwnedContext
 from ..identity.models import SavedAddress
 from ..identity.permissions import Permission
+from ..identity.security import signed_in_customer
 from . import services
 from .lifecycle import TransitionRefused
 from .models import Booking, BookingEvent, BookingStatus
-from .schemas import BookingBody, CancelBody, strict
+from .schemas import BookingBody, CancelBody
 
 READ, CANCEL = "booking.read", "booking.cancel"
 #: Acting on a booking for its customer (paying, uploading): owner, guest with the token, staff
@@ -94,11 +96,6 @@ def booking_json(item: Booking) -> dict[str, Any]:
     }
 
 
-def _customer(request: Request) -> Any:
-    identity = request.identity
-    return identity.principal if identity is not None and identity.is_customer else None
-
-
 @bookings.post(schema=strict(BookingBody), validators=(colander_body_validator,),
                permission=NO_PERMISSION_REQUIRED)
 def create_view(request: Request) -> dict[str, Any]:
@@ -109,7 +106,7 @@ def create_view(request: Request) -> dict[str, Any]:
 
         raise IdentityError(403, "authorization", "Staff accounts do not book; check out as a "
                                                   "guest or as the customer.")
-    item, token = services.create(request.ctx, dict(request.validated), _customer(request))
+    item, token = services.create(request.ctx, dict(request.validated), signed_in_customer(request))
     request.response.status_code = 201
     answer = booking_json(item)
     if token is not None:
@@ -137,7 +134,7 @@ def cancel_view(request: Request) -> dict[str, Any]:
 def track_view(request: Request) -> dict[str, Any]:
     """A booking's status and history for its guest (``?token=``) or its signed-in owner."""
     item = services.find_by_number(request.ctx, request.matchdict["number"])
-    customer = _customer(request)
+    customer = signed_in_customer(request)
     allowed = item is not None and (
         services.token_matches(item, request.GET.get("token"))
         or (customer is not None and item.customer_id == customer.id)
@@ -187,7 +184,7 @@ ACTIVE = (BookingStatus.PENDING_PAYMENT, BookingStatus.CONFIRMED, BookingStatus.
 @my_bookings.get(permission=Permission.CUSTOMER_SELF)
 def my_bookings_view(request: Request) -> dict[str, Any]:
     """The customer's bookings, newest first, paginated; ``?status=`` filters."""
-    customer = _customer(request)
+    customer = signed_in_customer(request)
     statement = select(Booking).where(Booking.customer_id == customer.id)
     status = request.GET.get("status")
     if status is not None:
@@ -201,7 +198,7 @@ def my_bookings_view(request: Request) -> dict[str, Any]:
 @my_dashboard.get(permission=Permission.CUSTOMER_SELF)
 def my_dashboard_view(request: Request) -> dict[str, Any]:
     """Active and recent bookings, addresses and counts: a fixed number of queries."""
-    customer = _customer(request)
+    customer = signed_in_customer(request)
     db = request.dbsession
     mine = select(Booking).where(Booking.customer_id == customer.id)
     active = db.scalars(mine.where(Booking.status.in_(ACTIVE))

@@ -4,14 +4,9 @@ from __future__ import annotations
 
 import colander
 
-from ..api.schemas import CleanString, IsoDate, StrictBoolean, StrictInteger
+from ..api.schemas import CleanString, IsoDate, StrictBoolean, StrictInteger, refuse_unknown
 
 PHONE = colander.Regex(r"^[0-9+().\- ]{7,25}$", "Enter a phone number (digits, spaces, + - ( ) .).")
-
-
-def _strict(node: colander.SchemaNode) -> colander.SchemaNode:
-    node.typ = colander.Mapping(unknown="raise")
-    return node
 
 
 class AddressFields(colander.MappingSchema):
@@ -38,7 +33,7 @@ class SpecialtyLine(colander.MappingSchema):
 
 
 class SpecialtyLines(colander.SequenceSchema):
-    line = _strict(SpecialtyLine())
+    line = refuse_unknown(SpecialtyLine())
 
 
 class BookingBody(colander.MappingSchema):
@@ -53,22 +48,18 @@ class BookingBody(colander.MappingSchema):
     date = colander.SchemaNode(IsoDate())
     same_day = colander.SchemaNode(StrictBoolean(), missing=False)
     coi_handling = colander.SchemaNode(StrictBoolean(), missing=False)
-    pickup_address = _strict(AddressFields(missing=None))
+    pickup_address = refuse_unknown(AddressFields(missing=None))
     pickup_address_id = colander.SchemaNode(CleanString(), missing=None)
-    delivery_address = _strict(AddressFields(missing=None))
+    delivery_address = refuse_unknown(AddressFields(missing=None))
     delivery_address_id = colander.SchemaNode(CleanString(), missing=None)
     time_window = colander.SchemaNode(CleanString(), validator=colander.OneOf(
         ("morning", "afternoon")), missing="morning")
     notes = colander.SchemaNode(CleanString(), validator=colander.Length(max=1000), missing="")
-    guest = _strict(GuestFields(missing=None))
+    guest = refuse_unknown(GuestFields(missing=None))
 
 
 class CancelBody(colander.MappingSchema):
     reason = colander.SchemaNode(CleanString(), validator=colander.Length(max=500), missing="")
-
-
-def strict(schema: type[colander.MappingSchema]) -> colander.MappingSchema:
-    return _strict(schema())
 
 
 DRAFT_FIELDS = ("service_type", "package", "item_count", "specialty_items", "date", "same_day",
@@ -102,13 +93,13 @@ class StaffBookingPatch(colander.MappingSchema):
     date = colander.SchemaNode(IsoDate(), missing=colander.drop)
     same_day = colander.SchemaNode(StrictBoolean(), missing=colander.drop)
     coi_handling = colander.SchemaNode(StrictBoolean(), missing=colander.drop)
-    pickup_address = _strict(AddressFields(missing=colander.drop))
-    delivery_address = _strict(AddressFields(missing=colander.drop))
+    pickup_address = refuse_unknown(AddressFields(missing=colander.drop))
+    delivery_address = refuse_unknown(AddressFields(missing=colander.drop))
     time_window = colander.SchemaNode(CleanString(), validator=colander.OneOf(
         ("morning", "afternoon")), missing=colander.drop)
     notes = colander.SchemaNode(CleanString(), validator=colander.Length(max=1000),
                                 missing=colander.drop)
-    guest = _strict(_optional(GuestFields()))
+    guest = refuse_unknown(_optional(GuestFields()))
 
 
 class StatusBody(colander.MappingSchema):

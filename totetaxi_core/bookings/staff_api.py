@@ -15,6 +15,7 @@ from sqlalchemy import select
 
 from ..api import API_PREFIX, json_error
 from ..api.pagination import keyset_page
+from ..api.schemas import strict
 from ..identity.api import address_json, customer_json
 from ..identity.models import Customer, SavedAddress
 from ..identity.permissions import Permission
@@ -22,7 +23,7 @@ from . import editing, search, services
 from .api import booking_json
 from .lifecycle import transition
 from .models import Booking, BookingEvent, BookingStatus
-from .schemas import StaffBookingPatch, StatusBody, strict
+from .schemas import StaffBookingPatch, StatusBody
 
 #: Sections every staff booking answer has; plugins fill them through
 #: ``totetaxi_booking_details``.

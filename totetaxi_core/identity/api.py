@@ -16,6 +16,7 @@ from pyramid.security import NO_PERMISSION_REQUIRED
 from sqlalchemy import select
 
 from ..api import API_PREFIX, json_error, no_content
+from ..api.schemas import strict
 from . import services, sessions, tokens
 from .contexts import AddressContext, OwnedContext
 from .models import Customer, PrincipalKind, SavedAddress
@@ -29,7 +30,6 @@ from .schemas import (
     RegisterBody,
     ResetBody,
     ResetConfirmBody,
-    strict,
 )
 from .security import bearer_token
 from .services import IdentityError

@@ -22,11 +22,6 @@ def _name() -> colander.SchemaNode:
     return colander.SchemaNode(CleanString(), validator=colander.Length(min=1, max=100))
 
 
-def _strict(mapping: colander.MappingSchema) -> colander.MappingSchema:
-    mapping.typ = colander.Mapping(unknown="raise")
-    return mapping
-
-
 class RegisterBody(colander.MappingSchema):
     email = _email()
     password = colander.SchemaNode(Password(), validator=colander.Length(max=256))
@@ -84,7 +79,3 @@ class AddressPatchBody(colander.MappingSchema):
     state = colander.SchemaNode(CleanString(), validator=US_STATE, missing=colander.drop)
     postal_code = colander.SchemaNode(CleanString(), validator=ZIP, missing=colander.drop)
 
-
-def strict(schema: type[colander.MappingSchema]) -> colander.MappingSchema:
-    """An instance of ``schema`` that refuses unknown keys (a typo must not be ignored)."""
-    return _strict(schema())

@@ -60,6 +60,12 @@ class Identity:
         return f"{self.kind}:{self.id}"
 
 
+def signed_in_customer(request: Request) -> Customer | None:
+    """The customer signed in on ``request``, or ``None`` (anonymous or staff)."""
+    identity = request.identity
+    return identity.principal if identity is not None and identity.is_customer else None
+
+
 def bearer_token(request: Request) -> str | None:
     header = request.headers.get("Authorization", "")
     scheme, _, value = header.partition(" ")

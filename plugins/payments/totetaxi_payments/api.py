@@ -16,15 +16,17 @@ from sqlalchemy import select
 
 from totetaxi_core.api import API_PREFIX, json_error, no_content
 from totetaxi_core.api.pagination import keyset_page
+from totetaxi_core.api.schemas import strict
 from totetaxi_core.bookings.api import ACT, READ, BookingContext
 from totetaxi_core.errors import InvalidDraft
 from totetaxi_core.identity.contexts import OwnedContext
 from totetaxi_core.identity.permissions import Permission
+from totetaxi_core.identity.security import signed_in_customer
 
 from . import services
 from .gateway import SignatureError
 from .models import Payment, Refund, RefundStatus, SavedMethod
-from .schemas import DecisionBody, PayBody, RefundBody, strict
+from .schemas import DecisionBody, PayBody, RefundBody
 
 REQUEST_REFUND, DECIDE_REFUND = "payments.refund_request", "payments.refund_decide"
 
@@ -48,11 +50,6 @@ refund_approve = Service(name="staff_refund_approve",
 refund_reject = Service(name="staff_refund_reject", path=API_PREFIX + "/staff/refunds/{id}/reject")
 
 
-def _customer(request: Request) -> Any:
-    identity = request.identity
-    return identity.principal if identity is not None and identity.is_customer else None
-
-
 @booking_payments.post(schema=strict(PayBody), validators=(colander_body_validator,),
                        permission=ACT)
 def pay_view(request: Request) -> dict[str, Any]:
@@ -60,7 +57,7 @@ def pay_view(request: Request) -> dict[str, Any]:
     ``client_secret`` for the site to confirm."""
     body = request.validated
     payment = services.start_payment(
-        request.ctx, request.context.obj, _customer(request),
+        request.ctx, request.context.obj, signed_in_customer(request),
         saved_method_id=body["payment_method_id"], save_method=body["save_method"])
     request.response.status_code = 201
     return services.payment_json(payment)
@@ -93,14 +90,14 @@ def webhook_view(request: Request) -> Any:
 def methods_view(request: Request) -> dict[str, Any]:
     """The customer's saved cards (brand, last4, expiry)."""
     return {"items": [services.method_json(m)
-                      for m in services.methods_of(request.ctx, _customer(request).id)]}
+                      for m in services.methods_of(request.ctx, signed_in_customer(request).id)]}
 
 
 @methods.post(permission=Permission.CUSTOMER_SELF)
 def add_method_view(request: Request) -> dict[str, Any]:
     """Start saving a card: a setup intent the site confirms; the webhook stores the card."""
     request.response.status_code = 201
-    return services.start_setup(request.ctx, _customer(request))
+    return services.start_setup(request.ctx, signed_in_customer(request))
 
 
 @method.delete(permission=Permission.CUSTOMER_SELF)

@@ -7,12 +7,6 @@ import colander
 from totetaxi_core.api.schemas import CleanString, StrictBoolean, StrictInteger
 
 
-def strict(schema: type[colander.MappingSchema]) -> colander.MappingSchema:
-    node = schema()
-    node.typ = colander.Mapping(unknown="raise")
-    return node
-
-
 class PayBody(colander.MappingSchema):
     """``POST /bookings/{id}/payments``: the amount is the booking's; none is accepted."""
 

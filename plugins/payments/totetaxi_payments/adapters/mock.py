@@ -29,7 +29,7 @@ from sqlalchemy import JSON, String, select
 from sqlalchemy.orm import Mapped, mapped_column
 
 from totetaxi_core.api import API_PREFIX
-from totetaxi_core.api.schemas import CleanString, StrictBoolean
+from totetaxi_core.api.schemas import CleanString, StrictBoolean, strict
 from totetaxi_core.bookings.models import Booking
 from totetaxi_core.bookings.services import token_matches
 from totetaxi_core.context import Context
@@ -427,11 +427,6 @@ class AuthenticateBody(colander.MappingSchema):
     succeed = colander.SchemaNode(StrictBoolean(), missing=True)
 
 
-def _strict(schema: colander.MappingSchema) -> colander.MappingSchema:
-    schema.typ = colander.Mapping(unknown="raise")
-    return schema
-
-
 confirm = Service(name="payments_mock_confirm", path=API_PREFIX + "/payments/mock/confirm",
                   description="Pay (or save a card) with a Stripe test card number")
 authenticate = Service(name="payments_mock_authenticate",
@@ -471,7 +466,7 @@ def _gateway(request: Request) -> MockGateway:
     return MockGateway(request.ctx, webhook_secret(request.registry.settings))
 
 
-@confirm.post(schema=_strict(ConfirmBody()), validators=(colander_body_validator,),
+@confirm.post(schema=strict(ConfirmBody), validators=(colander_body_validator,),
               permission=NO_PERMISSION_REQUIRED)
 def confirm_view(request: Request) -> dict[str, Any]:
     """Charge a payment (``payment_id``) or save a card (``setup_intent_id``) with a test card."""
@@ -500,7 +495,7 @@ def confirm_view(request: Request) -> dict[str, Any]:
             "failure_code": intent.failure_code, "failure_message": intent.failure_message}
 
 
-@authenticate.post(schema=_strict(AuthenticateBody()), validators=(colander_body_validator,),
+@authenticate.post(schema=strict(AuthenticateBody), validators=(colander_body_validator,),
                    permission=NO_PERMISSION_REQUIRED)
 def authenticate_view(request: Request) -> dict[str, Any]:
     """Pass (or fail) the authentication a 3155 card asked for."""
