@@ -41,7 +41,7 @@ PG_ADMIN_URL = os.environ.get(
 REDIS_URL = os.environ.get("TOTETAXI_TEST_REDIS_URL", "redis://127.0.0.1:6379/15")
 TEST_PLUGINS = "example"
 #: Installed into every test database (tables and seed data); tests enable what they need.
-MIGRATED_PLUGINS = "example pricing payments_mock"
+MIGRATED_PLUGINS = "example pricing payments_mock notifications mail_console"
 
 
 def pytest_configure(config: pytest.Config) -> None:

@@ -186,3 +186,22 @@ def test_a_task_may_queue_another_task(testapp):
     assert _runs(testapp, "chained") == 1
     assert sorted(m.task for m in _outbox(testapp)) == ["example.chain", "example.record_note"]
     assert {m.status for m in _outbox(testapp)} == {OutboxStatus.DONE}
+
+
+def test_eager_mode_runs_beat_periodic_tasks_once_per_period(make_testapp):
+    """Development has no beat: its periodic entries run from the request path instead."""
+    from totetaxi_core.tasks.outbox import run_due_periodic
+
+    app = make_testapp()
+    registry = app.app.registry
+    calls = []
+    registry.tasks["test.tick"] = TaskSpec(name="test.tick",
+                                           func=lambda ctx, label: calls.append(label))
+    registry.celery.conf.beat_schedule["test-tick"] = {
+        "task": "test.tick", "schedule": 60.0, "args": ("tick",)}
+    assert run_due_periodic(registry, 1000.0) == []  # the first call starts the clock
+    assert run_due_periodic(registry, 1030.0) == []
+    assert run_due_periodic(registry, 1060.0) == ["test-tick"]
+    assert run_due_periodic(registry, 1100.0) == []
+    assert run_due_periodic(registry, 1121.0) == ["test-tick"]
+    assert calls == ["tick", "tick"]

@@ -127,7 +127,7 @@ def create(ctx: Context, body: dict[str, Any], customer: Customer | None
     if customer is not None and customer.profile is not None:
         customer.profile.total_bookings += 1
         customer.profile.last_booking_at = ctx.now()
-    ctx.call_hook("totetaxi_booking_created", booking=booking)
+    ctx.call_hook("totetaxi_booking_created", booking=booking, tracking_token=token)
     return booking, token
 
 

@@ -107,8 +107,13 @@ def totetaxi_release_capacity(ctx: Any, booking: Any) -> None:
 
 
 @hookspec
-def totetaxi_booking_created(ctx: Any, booking: Any) -> None:
-    """A booking was created (after its row exists, before commit)."""
+def totetaxi_booking_created(ctx: Any, booking: Any, tracking_token: str | None) -> None:
+    """A booking was created (after its row exists, before commit).
+
+    ``tracking_token`` is a guest booking's plain tracking token (``None`` for a customer's):
+    the only moment it exists outside the guest's hands, so that an email can carry their link.
+    Store it only sealed or hashed.
+    """
 
 
 @hookspec
@@ -155,6 +160,16 @@ def totetaxi_delivery_updated(ctx: Any, task: Any, booking: Any, status: str) ->
 @hookspec
 def totetaxi_document_reviewed(ctx: Any, document: Any, booking: Any, decision: str) -> None:
     """Staff approved or rejected a document (a COI) of ``booking``."""
+
+
+@hookspec
+def totetaxi_coi_attention(ctx: Any, booking: Any, document: Any, reason: str) -> None:
+    """``booking`` needs a certificate of insurance: ``reason`` is ``missing`` (none accepted
+    yet, pickup approaching) or ``expiring`` (the accepted one ends before the move).
+
+    ``document`` is the COI concerned, or ``None`` when there is none. The documents plugin
+    fires it; the notifications plugin emails the customer.
+    """
 
 
 @hookspec

@@ -79,13 +79,42 @@ def _eager(registry: Registry) -> bool:
 
 
 def _maybe_sweep(registry: Registry) -> None:
-    # Development has no beat process: sweep from the request path at most once a period.
+    # Development has no beat process: sweep from the request path at most once a period, and
+    # run the periodic tasks plugins put in beat's schedule (retries, purges) the same way.
     now = time.monotonic()
     if now - getattr(registry, "last_eager_sweep", 0.0) >= registry.settings[
         "totetaxi.outbox_sweep_seconds"
     ]:
         registry.last_eager_sweep = now
         sweep(registry)
+    run_due_periodic(registry, now)
+
+
+def run_due_periodic(registry: Registry, now: float) -> list[str]:
+    """Eager mode's beat: run each registered periodic task whose period has passed.
+
+    Beat's schedule entries with a number of seconds as ``schedule`` and a task registered with
+    ``config.add_task`` qualify; the first call only starts their clocks. Returns the names run.
+    """
+    last_runs: dict[str, float] = registry.__dict__.setdefault("eager_periodic_runs", {})
+    ran = []
+    for entry, spec in registry.celery.conf.beat_schedule.items():
+        task, period = spec.get("task"), spec.get("schedule")
+        if task not in registry.tasks or not isinstance(period, int | float):
+            continue
+        if entry not in last_runs:
+            last_runs[entry] = now
+            continue
+        if now - last_runs[entry] < period:
+            continue
+        last_runs[entry] = now
+        try:
+            execute(registry, registry.tasks[task], None, spec.get("args", ()),
+                    spec.get("kwargs", {}))
+            ran.append(entry)
+        except Exception:
+            log.exception("periodic task %s failed; it runs again next period", task)
+    return ran
 
 
 def relay(registry: Registry, ids: Iterable[uuid.UUID]) -> int:

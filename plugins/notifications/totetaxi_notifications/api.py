@@ -1,0 +1,43 @@
+"""``GET /me/notifications``: the emails sent to the signed-in customer (API.md)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from cornice import Service
+from pyramid.config import Configurator
+from pyramid.request import Request
+from sqlalchemy import select
+
+from totetaxi_core.api import API_PREFIX
+from totetaxi_core.api.pagination import keyset_page
+from totetaxi_core.errors import InvalidDraft
+from totetaxi_core.identity.permissions import Permission
+from totetaxi_core.identity.security import signed_in_customer
+
+from . import services
+from .models import Notification, NotificationStatus
+
+mine = Service(name="my_notifications", path=API_PREFIX + "/me/notifications",
+               description="Emails sent to me")
+
+
+@mine.get(permission=Permission.CUSTOMER_SELF)
+def my_notifications_view(request: Request) -> dict[str, Any]:
+    """The customer's emails, newest first, in keyset pages (``limit``, ``cursor``);
+    ``?status=sent`` narrows them. Only the customer's own: nobody else's appear."""
+    customer = signed_in_customer(request)
+    statement = select(Notification).where(Notification.customer_id == customer.id)
+    status = request.GET.get("status")
+    if status:
+        if status not in NotificationStatus.__members__.values():
+            raise InvalidDraft("status", "status must be one of "
+                               + ", ".join(s.value for s in NotificationStatus) + ".",
+                               "querystring")
+        statement = statement.where(Notification.status == status)
+    return keyset_page(request, request.dbsession, statement, Notification,
+                       services.notification_json)
+
+
+def includeme(config: Configurator) -> None:
+    config.scan(__name__)

@@ -1,0 +1,291 @@
+"""Queueing, sending, retrying and resending notifications; held addresses.
+
+The flow (DESIGN §5 "Notify"): an event hook calls :func:`queue` in the event's transaction; the
+row and its send task commit with the event or not at all. The task (:func:`send`) renders the
+template, calls the ``mailer`` slot and logs the attempt. A provider error schedules the next
+attempt with exponential backoff (``notifications.backoff_seconds`` × 2ⁿ); the periodic
+:func:`send_due` picks due ones up. After ``notifications.max_attempts`` the notification is
+``failed`` and counted on the staff dashboard until someone resends it.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+import uuid
+from typing import Any
+
+from sqlalchemy import func, select
+from sqlalchemy.dialects import postgresql, sqlite
+
+from totetaxi_core import audit
+from totetaxi_core.bookings.models import Booking
+from totetaxi_core.context import Context
+
+from . import sealing
+from .mailer import Mailer, MailerError, Message
+from .models import (
+    SENDABLE,
+    DeliveryLog,
+    EmailTemplate,
+    HeldAddress,
+    Notification,
+    NotificationStatus,
+)
+from .rendering import RenderError, render
+
+log = logging.getLogger("totetaxi.notifications")
+
+SEND_TASK = "notifications.send"
+SEND_DUE_TASK = "notifications.send_due"
+
+
+def mailer(ctx: Context) -> Mailer:
+    """The enabled ``mailer`` provider (``mail_console`` or ``mail_ses``)."""
+    found = ctx.call_hook("totetaxi_mailer")
+    if found is None:
+        raise RuntimeError("No mailer provider is enabled (mail_console or mail_ses).")
+    return found
+
+
+# --- queueing -------------------------------------------------------------------------------
+
+
+def queue(
+    ctx: Context,
+    *,
+    unique_key: str,
+    template_key: str,
+    recipient: str,
+    variables: dict[str, Any],
+    booking: Booking | None = None,
+    customer_id: uuid.UUID | None = None,
+    secrets: dict[str, str] | None = None,
+) -> uuid.UUID | None:
+    """Queue one email in the current transaction; send it after commit.
+
+    ``unique_key`` names the event (``payment_confirmed:<payment id>``): when a notification
+    with it exists already, nothing is queued and ``None`` is returned, so an event delivered
+    twice (or fired concurrently) sends one email. ``secrets`` are variables (dotted names) kept
+    sealed at rest and erased once sent. Returns the new notification's id.
+    """
+    recipient = (recipient or "").strip().lower()
+    if not recipient:
+        log.warning("notification %s has no recipient; not queued", unique_key)
+        return None
+    context = dict(variables)
+    if secrets:
+        secret = ctx.settings["totetaxi.secret"]
+        context[sealing.SEALED] = {name: sealing.seal(secret, value)
+                                   for name, value in secrets.items()}
+    now = ctx.now()
+    new_id = uuid.uuid4()
+    values = dict(
+        id=new_id, unique_key=unique_key[:200], template_key=template_key, recipient=recipient,
+        booking_id=booking.id if booking is not None else None, customer_id=customer_id,
+        context=context, status=NotificationStatus.QUEUED, attempts=0, last_error="",
+        provider="", subject="", text_body="", html_body="", created_at=now, updated_at=now,
+    )
+    ctx.dbsession.flush()  # the booking row must exist before a row that points to it
+    dialect = postgresql if ctx.dbsession.get_bind().dialect.name == "postgresql" else sqlite
+    # One statement that inserts or does nothing on the unique key: two transactions firing
+    # the same event never fail, and only one of them inserts.
+    inserted = ctx.dbsession.execute(
+        dialect.insert(Notification.__table__).values(**values)
+        .on_conflict_do_nothing(index_elements=["unique_key"])).rowcount
+    if not inserted:
+        log.info("notification %s exists already; nothing queued", unique_key)
+        return None
+    ctx.enqueue(SEND_TASK, str(new_id))
+    return new_id
+
+
+# --- sending --------------------------------------------------------------------------------
+
+
+def is_held(ctx: Context, email: str) -> HeldAddress | None:
+    return ctx.dbsession.get(HeldAddress, email.strip().lower())
+
+
+def _log(ctx: Context, notification: Notification | None, kind: str, outcome: str,
+         detail: str = "", provider: str = "", provider_message_id: str | None = None,
+         provider_event_id: str | None = None) -> DeliveryLog:
+    row = DeliveryLog(notification_id=notification.id if notification else None, at=ctx.now(),
+                      kind=kind, outcome=outcome, provider=provider,
+                      provider_message_id=provider_message_id,
+                      provider_event_id=provider_event_id, detail=detail[:4000])
+    ctx.dbsession.add(row)
+    return row
+
+
+def _give_up(ctx: Context, notification: Notification, error: str) -> None:
+    notification.status = NotificationStatus.FAILED
+    notification.last_error = error[:4000]
+    notification.next_attempt_at = None
+    log.error("notification %s to %s failed: %s", notification.id, notification.recipient, error)
+
+
+def send(ctx: Context, notification_id: str) -> str:
+    """Send one queued notification now (the send task's body). Returns what happened.
+
+    Safe to run twice or concurrently: the row is locked, and only a ``queued`` or due
+    ``retrying`` notification is sent.
+    """
+    notification = ctx.dbsession.get(Notification, uuid.UUID(notification_id),
+                                     with_for_update=True)
+    if notification is None or notification.status not in SENDABLE:
+        return "nothing to send"
+    now = ctx.now()
+    if (notification.status == NotificationStatus.RETRYING
+            and notification.next_attempt_at is not None and notification.next_attempt_at > now):
+        return "not due yet"
+    held = is_held(ctx, notification.recipient)
+    if held is not None:
+        notification.status = NotificationStatus.HELD
+        notification.last_error = f"address held after a {held.reason}"
+        _log(ctx, notification, "held", "held", f"{held.reason}: {held.detail}"[:4000])
+        return "held"
+    template = ctx.dbsession.scalars(
+        select(EmailTemplate).where(EmailTemplate.key == notification.template_key)).first()
+    if template is None:
+        _give_up(ctx, notification, f"no email template {notification.template_key!r}")
+        _log(ctx, notification, "attempt", "error", notification.last_error)
+        return "failed"
+    try:
+        variables = sealing.opened(notification.context, ctx.settings["totetaxi.secret"])
+        content = render(template.subject, template.text_body, template.html_body, variables)
+        kept = render(template.subject, template.text_body, template.html_body,
+                      sealing.redacted(notification.context))
+    except (RenderError, sealing.Unsealable) as exc:
+        # Trying again renders the same way: fail now and let staff fix the template and resend.
+        _give_up(ctx, notification, f"cannot render: {exc}")
+        _log(ctx, notification, "attempt", "error", notification.last_error)
+        return "failed"
+    provider = mailer(ctx)
+    settings = ctx.settings
+    message = Message(to=notification.recipient,
+                      from_address=settings["notifications.from_address"],
+                      reply_to=settings["notifications.reply_to"], subject=content.subject,
+                      text=content.text, html=content.html, reference=str(notification.id))
+    notification.attempts += 1
+    notification.provider = provider.name
+    try:
+        provider_id = provider.send(message)
+    except MailerError as exc:
+        error = str(exc) or type(exc).__name__
+        _log(ctx, notification, "attempt", "error", error, provider=provider.name)
+        if exc.permanent or notification.attempts >= settings["notifications.max_attempts"]:
+            _give_up(ctx, notification, error)
+            return "failed"
+        notification.status = NotificationStatus.RETRYING
+        notification.last_error = error[:4000]
+        notification.next_attempt_at = now + dt.timedelta(
+            seconds=settings["notifications.backoff_seconds"] * 2 ** (notification.attempts - 1))
+        return "retrying"
+    notification.status = NotificationStatus.SENT
+    notification.sent_at = now
+    notification.next_attempt_at = None
+    notification.last_error = ""
+    notification.provider_message_id = provider_id
+    notification.subject, notification.text_body = kept.subject, kept.text
+    notification.html_body = kept.html
+    if sealing.SEALED in notification.context:
+        notification.context = sealing.redacted(notification.context)  # the link is spent
+    _log(ctx, notification, "attempt", "sent", provider=provider.name,
+         provider_message_id=provider_id)
+    return "sent"
+
+
+def send_task(ctx: Context, notification_id: str) -> None:
+    outcome = send(ctx, notification_id)
+    log.info("notification %s: %s", notification_id, outcome)
+
+
+def send_due(ctx: Context, limit: int = 200) -> int:
+    """Queue a send for each notification whose retry is due (the periodic task's body)."""
+    due = list(ctx.dbsession.scalars(
+        select(Notification.id)
+        .where(Notification.status == NotificationStatus.RETRYING,
+               Notification.next_attempt_at <= ctx.now())
+        .order_by(Notification.next_attempt_at).limit(limit)))
+    for notification_id in due:
+        ctx.enqueue(SEND_TASK, str(notification_id))
+    return len(due)
+
+
+# --- staff actions --------------------------------------------------------------------------
+
+
+class NotResendable(Exception):
+    """Only a failed or held notification can be resent."""
+
+
+def resend(ctx: Context, notification: Notification) -> None:
+    """Queue a failed (or held) notification again, with fresh attempts; audited.
+
+    A held address stays held: release it first, or the resend is held again.
+    """
+    if notification.status not in (NotificationStatus.FAILED, NotificationStatus.HELD):
+        raise NotResendable(f"A {notification.status} notification cannot be resent.")
+    before = {"status": str(notification.status), "attempts": notification.attempts}
+    notification.status = NotificationStatus.QUEUED
+    notification.attempts = 0
+    notification.next_attempt_at = None
+    _log(ctx, notification, "resend", "queued",
+         f"resent by {getattr(ctx.actor, 'email', 'the system')}")
+    audit.record(ctx, "notification.resent", "notification", notification.id, before=before,
+                 after={"status": "queued", "attempts": 0})
+    ctx.enqueue(SEND_TASK, str(notification.id))
+
+
+def hold_address(ctx: Context, email: str, reason: str, detail: str = "",
+                 source: str = "") -> HeldAddress:
+    """Stop mail to ``email`` (a permanent bounce, a complaint, or staff's decision)."""
+    email = email.strip().lower()
+    row = ctx.dbsession.get(HeldAddress, email)
+    if row is None:
+        row = HeldAddress(email=email, reason=reason, detail=detail[:4000], source=source[:200])
+        ctx.dbsession.add(row)
+        log.warning("mail to %s is held from now on (%s)", email, reason)
+    return row
+
+
+def release_address(ctx: Context, email: str) -> bool:
+    """Send to ``email`` again (staff checked it with the customer); audited."""
+    row = ctx.dbsession.get(HeldAddress, email.strip().lower())
+    if row is None:
+        return False
+    audit.record(ctx, "notification.address_released", "held_address", row.email,
+                 before={"reason": row.reason, "detail": row.detail}, after={})
+    ctx.dbsession.delete(row)
+    return True
+
+
+# --- reading --------------------------------------------------------------------------------
+
+
+def counts_by_status(ctx: Context) -> dict[str, int]:
+    return dict(ctx.dbsession.execute(
+        select(Notification.status, func.count()).group_by(Notification.status)).all())
+
+
+def notification_json(row: Notification, *, for_staff: bool = False) -> dict[str, Any]:
+    """A notification as the API shows it; customers see what was sent, staff also why not."""
+    data = {
+        "id": str(row.id),
+        "template": row.template_key,
+        "recipient": row.recipient,
+        "status": str(row.status),
+        "subject": row.subject,
+        "text_body": row.text_body,
+        "booking_id": str(row.booking_id) if row.booking_id else None,
+        "booking_number": (row.context.get("booking") or {}).get("number"),
+        "created_at": row.created_at.isoformat(),
+        "sent_at": row.sent_at.isoformat() if row.sent_at else None,
+    }
+    if for_staff:
+        data.update(attempts=row.attempts, last_error=row.last_error, provider=row.provider,
+                    provider_message_id=row.provider_message_id,
+                    next_attempt_at=row.next_attempt_at.isoformat()
+                    if row.next_attempt_at else None)
+    return data
