@@ -52,6 +52,7 @@ test: test-setup browser-deps
 
 bench: test-setup
 	$(BIN)/python bench/core_overhead.py
+	$(BIN)/python bench/notifications.py
 
 lint: test-setup
 	$(BIN)/ruff check .

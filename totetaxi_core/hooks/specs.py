@@ -143,8 +143,14 @@ def totetaxi_payment_succeeded(ctx: Any, payment: Any, booking: Any) -> None:
 
 
 @hookspec
-def totetaxi_payment_failed(ctx: Any, payment: Any, booking: Any, reason: str) -> None:
-    """A payment attempt for ``booking`` failed with ``reason``."""
+def totetaxi_payment_failed(
+    ctx: Any, payment: Any, booking: Any, reason: str, attempts_left: int
+) -> None:
+    """A payment attempt for ``booking`` failed with ``reason``.
+
+    ``attempts_left`` counts the attempts the booking has before it is cancelled, over all its
+    payments (0: this failure cancels it, or it no longer waits for payment).
+    """
 
 
 @hookspec
@@ -195,7 +201,9 @@ def totetaxi_console_nav(request: Any) -> list[dict[str, Any]] | None:
 def totetaxi_dashboard_tiles(request: Any, period: str) -> list[dict[str, Any]] | None:
     """Dashboard tiles for ``period`` (``day``, ``week``, ``month``).
 
-    Return ``[{"title", "value", ...}]``.
+    Return ``[{"title", "value", ...}]``; optional keys: ``detail`` (a sentence), ``order``,
+    ``route`` (a route name the title links to) and ``alert`` (true: something needs staff now;
+    the tile is shown in red).
     """
 
 

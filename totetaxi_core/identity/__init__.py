@@ -17,6 +17,7 @@ from .security import (
     Identity,
     SecurityPolicy,
     SessionCSRFStoragePolicy,
+    accept_any_body,
     csrf_applies,
     guard_unsafe_requests,
 )
@@ -68,6 +69,7 @@ def includeme(config: Configurator) -> None:
     config.set_security_policy(SecurityPolicy())
     config.set_csrf_storage_policy(SessionCSRFStoragePolicy())
     config.add_subscriber(guard_unsafe_requests, NewRequest)
+    config.add_directive("accept_any_body", accept_any_body)
     config.set_default_csrf_options(
         require_csrf=True,
         token="csrf_token",  # noqa: S106 - the form field's name

@@ -163,8 +163,19 @@ def guard_unsafe_requests(event: NewRequest) -> None:
         if origin.lower().rstrip("/") not in trusted:
             raise BadCSRFOrigin(f"Requests from {origin} are not accepted.")
     if (request.path.startswith("/api/") and request.content_length
-            and request.content_type != "application/json"):
+            and request.content_type != "application/json"
+            and request.path not in getattr(request.registry, "any_body_paths", ())):
         raise HTTPUnsupportedMediaType("Send JSON: Content-Type: application/json.")
+
+
+def accept_any_body(config: Any, path: str) -> None:
+    """Let unsafe requests to ``path`` carry a body that is not ``application/json``.
+
+    For webhooks whose sender cannot choose (Amazon SNS posts JSON as ``text/plain``). The
+    JSON-only rule is a CSRF defence for credentialed requests; such a path must authenticate
+    its caller by other means (a signature) and never act on a cookie.
+    """
+    config.registry.__dict__.setdefault("any_body_paths", set()).add(path)
 
 
 def csrf_applies(request: Request) -> bool:

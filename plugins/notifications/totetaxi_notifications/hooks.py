@@ -6,13 +6,13 @@ task's outbox row): no network I/O before commit.
 
 from __future__ import annotations
 
+import datetime as dt
 import hashlib
 from typing import Any
 
 from sqlalchemy import func, select
 
-from totetaxi_core.bookings.models import BookingStatus
-from totetaxi_core.console.helpers import money
+from totetaxi_core.console.helpers import local_time, money
 from totetaxi_core.hooks import hookimpl
 from totetaxi_core.identity.services import RESET_TOKEN_LIFETIME
 
@@ -54,17 +54,14 @@ def totetaxi_payment_succeeded(ctx: Any, payment: Any, booking: Any) -> None:
 
 
 @hookimpl
-def totetaxi_payment_failed(ctx: Any, payment: Any, booking: Any, reason: str) -> None:
-    allowed = ctx.settings.get("payments.max_attempts", 3)
-    left = max(0, allowed - payment.attempts)
-    if booking.status != BookingStatus.PENDING_PAYMENT:
-        left = 0
+def totetaxi_payment_failed(ctx: Any, payment: Any, booking: Any, reason: str,
+                            attempts_left: int) -> None:
     # One email per failed attempt: the attempt number is part of the event's identity.
     _about_booking(ctx, booking, "payment_failed",
                    f"payment_failed:{payment.id}:{payment.attempts}",
                    payment={"amount": money(payment.amount_cents, payment.currency),
                             "amount_cents": payment.amount_cents,
-                            "failure_reason": reason, "attempts_left": left})
+                            "failure_reason": reason, "attempts_left": attempts_left})
 
 
 @hookimpl
@@ -79,12 +76,17 @@ def totetaxi_delivery_updated(ctx: Any, task: Any, booking: Any, status: str) ->
     template_key = DELIVERY_TEMPLATES.get(status)
     if template_key is None:
         return
-    eta = getattr(task, "eta", None)
     _about_booking(ctx, booking, template_key, f"{template_key}:{getattr(task, 'id', booking.id)}",
                    delivery={"status": status,
                              "driver_name": getattr(task, "driver_name", "") or "",
-                             "eta": eta.strftime("%-I:%M %p") if hasattr(eta, "strftime")
-                             else str(eta or "")})
+                             "eta": _eta(getattr(task, "eta", None))})
+
+
+def _eta(eta: Any) -> str:
+    # Timestamps are aware UTC: the customer reads New York wall-clock time.
+    if isinstance(eta, dt.datetime):
+        return local_time(eta, "%-I:%M %p")
+    return eta.strftime("%-I:%M %p") if hasattr(eta, "strftime") else str(eta or "")
 
 
 def _document(document: Any) -> dict[str, str]:
@@ -166,6 +168,8 @@ def totetaxi_dashboard_tiles(request: Any, period: str) -> list[dict[str, Any]]:
     counts = services.counts_by_status(request.ctx)
     return [{"title": "Emails failed", "value": counts.get(NotificationStatus.FAILED, 0),
              "detail": "Gave up after every retry: fix the cause, then resend under Emails.",
-             "order": 40, "alert": bool(counts.get(NotificationStatus.FAILED, 0))},
+             "order": 40, "route": "notifications_log",
+             "alert": bool(counts.get(NotificationStatus.FAILED, 0))},
             {"title": "Emails held", "value": counts.get(NotificationStatus.HELD, 0),
-             "detail": "Not sent: the address bounced or complained.", "order": 41}]
+             "detail": "Not sent: the address bounced or complained.", "order": 41,
+             "route": "notifications_log"}]

@@ -9,16 +9,23 @@ so a misspelt variable is refused when the template is saved rather than sent as
 
 from __future__ import annotations
 
+import functools
 import operator
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from jinja2 import StrictUndefined, TemplateError
+from jinja2 import StrictUndefined, Template, TemplateError, nodes
+from jinja2.compiler import CodeGenerator, Frame
 from jinja2.sandbox import ImmutableSandboxedEnvironment, SecurityError
 
 MAX_OUTPUT = 200_000  # characters of one rendered part
 MAX_REPEAT = 10_000  # items or characters ``*`` may produce
 MAX_POWER = 1_000  # ``**``'s largest exponent
+MAX_INT_BITS = 10_000  # the largest integer ``*`` or ``**`` may make (about 3,000 digits)
+MAX_WIDTH = 1_000  # the largest width or count a filter may be given (center, indent, batch...)
+#: Filters whose numeric arguments size what they build.
+SIZED_FILTERS = frozenset({"center", "indent", "wordwrap", "truncate", "batch", "slice"})
 
 
 class RenderError(Exception):
@@ -30,14 +37,46 @@ class RenderError(Exception):
         self.message = message
 
 
+def _too_long(value: Any) -> bool:
+    return isinstance(value, str | list | tuple) and len(value) > MAX_OUTPUT
+
+
+class _CappedConcat(CodeGenerator):
+    """Compiles ``~`` through :meth:`_Sandbox.capped_concat`: doubling a string with
+    ``{% set s = s ~ s %}`` must stop at the output cap, not at the machine's memory."""
+
+    def visit_Concat(self, node: nodes.Concat, frame: Frame) -> None:
+        self.write("environment.capped_concat(")
+        super().visit_Concat(node, frame)
+        self.write(")")
+
+
 class _Sandbox(ImmutableSandboxedEnvironment):
-    intercepted_binops = frozenset({"*", "**"})
+    intercepted_binops = frozenset({"*", "**", "+"})
+    code_generator_class = _CappedConcat
+
+    @staticmethod
+    def capped_concat(value: Any) -> Any:
+        if _too_long(value):
+            raise SecurityError("the joined text is too long")
+        return value
 
     def call_binop(self, context: Any, operator_name: str, left: Any, right: Any) -> Any:
+        if operator_name == "+":
+            result = operator.add(left, right)
+            if _too_long(result):
+                raise SecurityError("the sum is too long")
+            return result
         if operator_name == "**":
             if isinstance(right, int | float) and abs(right) > MAX_POWER:
                 raise SecurityError("the exponent is too large")
+            if (isinstance(left, int) and isinstance(right, int) and right > 0 and abs(left) > 1
+                    and left.bit_length() * right > MAX_INT_BITS):
+                raise SecurityError("the power is too large")
             return operator.pow(left, right)
+        if (isinstance(left, int) and isinstance(right, int)
+                and left.bit_length() + right.bit_length() > MAX_INT_BITS):
+            raise SecurityError("the product is too large")
         for seq, count in ((left, right), (right, left)):
             if isinstance(seq, str | list | tuple) and isinstance(count, int):
                 if len(seq) * count > MAX_REPEAT:
@@ -48,9 +87,27 @@ class _Sandbox(ImmutableSandboxedEnvironment):
 def _environment(autoescape: bool) -> _Sandbox:
     env = _Sandbox(autoescape=autoescape, undefined=StrictUndefined, trim_blocks=True,
                    lstrip_blocks=True, keep_trailing_newline=True)
-    for name in ("range", "lipsum", "cycler", "joiner"):
+    for name in ("range", "lipsum", "cycler", "joiner", "dict", "namespace"):
         env.globals.pop(name, None)
+    env.filters = {name: _capped_filter(name, func) for name, func in env.filters.items()}
     return env
+
+
+def _capped_filter(name: str, func: Callable[..., Any]) -> Callable[..., Any]:
+    """``func`` refusing huge widths (``center(10**9)``) and results over the output cap."""
+
+    @functools.wraps(func)  # keeps Jinja's pass_context/pass_environment marks
+    def capped(*args: Any, **kwargs: Any) -> Any:
+        if name in SIZED_FILTERS and any(
+                isinstance(a, int) and not isinstance(a, bool) and a > MAX_WIDTH
+                for a in (*args[1:], *kwargs.values())):
+            raise SecurityError(f"the {name} filter's size is over {MAX_WIDTH}")
+        result = func(*args, **kwargs)
+        if _too_long(result):
+            raise SecurityError(f"the {name} filter makes too long a value")
+        return result
+
+    return capped
 
 
 _PLAIN = _environment(autoescape=False)
@@ -64,11 +121,16 @@ class Rendered:
     html: str
 
 
+@functools.lru_cache(maxsize=512)
+def _compiled(html: bool, source: str) -> Template:
+    # Compiling costs ten times rendering; templates change rarely. Errors are not cached.
+    return (_HTML if html else _PLAIN).from_string(source)
+
+
 def render_part(part: str, source: str, variables: dict[str, Any]) -> str:
     """Render one part; HTML parts escape every variable. Raises :class:`RenderError`."""
-    env = _HTML if part == "html_body" else _PLAIN
     try:
-        out = env.from_string(source).render(**variables)
+        out = _compiled(part == "html_body", source).render(**variables)
     except SecurityError as exc:
         raise RenderError(part, f"not allowed in a template: {exc}") from None
     except TemplateError as exc:

@@ -107,9 +107,16 @@ def is_held(ctx: Context, email: str) -> HeldAddress | None:
     return ctx.dbsession.get(HeldAddress, email.strip().lower())
 
 
-def _log(ctx: Context, notification: Notification | None, kind: str, outcome: str,
-         detail: str = "", provider: str = "", provider_message_id: str | None = None,
-         provider_event_id: str | None = None) -> DeliveryLog:
+def log_delivery(ctx: Context, notification: Notification | None, kind: str, outcome: str,
+                 detail: str = "", provider: str = "", provider_message_id: str | None = None,
+                 provider_event_id: str | None = None) -> DeliveryLog:
+    """Add one delivery log row: a send attempt, a provider event or a staff action.
+
+    ``kind`` is ``attempt``, ``provider_event``, ``held`` or ``resend``; ``outcome`` says what
+    happened (``sent``, ``error``, ``bounce``, ``complaint``, ``delivery``, ...). A provider
+    event passes its own id as ``provider_event_id``: the column is unique, so the same event
+    is recorded once (a second insert fails when the session flushes).
+    """
     row = DeliveryLog(notification_id=notification.id if notification else None, at=ctx.now(),
                       kind=kind, outcome=outcome, provider=provider,
                       provider_message_id=provider_message_id,
@@ -143,13 +150,13 @@ def send(ctx: Context, notification_id: str) -> str:
     if held is not None:
         notification.status = NotificationStatus.HELD
         notification.last_error = f"address held after a {held.reason}"
-        _log(ctx, notification, "held", "held", f"{held.reason}: {held.detail}"[:4000])
+        log_delivery(ctx, notification, "held", "held", f"{held.reason}: {held.detail}"[:4000])
         return "held"
     template = ctx.dbsession.scalars(
         select(EmailTemplate).where(EmailTemplate.key == notification.template_key)).first()
     if template is None:
         _give_up(ctx, notification, f"no email template {notification.template_key!r}")
-        _log(ctx, notification, "attempt", "error", notification.last_error)
+        log_delivery(ctx, notification, "attempt", "error", notification.last_error)
         return "failed"
     try:
         variables = sealing.opened(notification.context, ctx.settings["totetaxi.secret"])
@@ -159,7 +166,7 @@ def send(ctx: Context, notification_id: str) -> str:
     except (RenderError, sealing.Unsealable) as exc:
         # Trying again renders the same way: fail now and let staff fix the template and resend.
         _give_up(ctx, notification, f"cannot render: {exc}")
-        _log(ctx, notification, "attempt", "error", notification.last_error)
+        log_delivery(ctx, notification, "attempt", "error", notification.last_error)
         return "failed"
     provider = mailer(ctx)
     settings = ctx.settings
@@ -171,10 +178,16 @@ def send(ctx: Context, notification_id: str) -> str:
     notification.provider = provider.name
     try:
         provider_id = provider.send(message)
-    except MailerError as exc:
-        error = str(exc) or type(exc).__name__
-        _log(ctx, notification, "attempt", "error", error, provider=provider.name)
-        if exc.permanent or notification.attempts >= settings["notifications.max_attempts"]:
+    except Exception as exc:
+        # A provider's own bug counts as a failed attempt too: logged, retried, then failed.
+        if not isinstance(exc, MailerError):
+            log.exception("mailer %s raised an unexpected error", provider.name)
+        error = (str(exc) or type(exc).__name__)
+        if not isinstance(exc, MailerError):
+            error = f"{type(exc).__name__}: {error}"
+        log_delivery(ctx, notification, "attempt", "error", error, provider=provider.name)
+        permanent = isinstance(exc, MailerError) and exc.permanent
+        if permanent or notification.attempts >= settings["notifications.max_attempts"]:
             _give_up(ctx, notification, error)
             return "failed"
         notification.status = NotificationStatus.RETRYING
@@ -187,11 +200,13 @@ def send(ctx: Context, notification_id: str) -> str:
     notification.next_attempt_at = None
     notification.last_error = ""
     notification.provider_message_id = provider_id
-    notification.subject, notification.text_body = kept.subject, kept.text
+    # The column holds 300 characters; a longer subject must not make the commit fail after
+    # the provider took the message (the task would run, and send, again).
+    notification.subject, notification.text_body = kept.subject[:300], kept.text
     notification.html_body = kept.html
     if sealing.SEALED in notification.context:
         notification.context = sealing.redacted(notification.context)  # the link is spent
-    _log(ctx, notification, "attempt", "sent", provider=provider.name,
+    log_delivery(ctx, notification, "attempt", "sent", provider=provider.name,
          provider_message_id=provider_id)
     return "sent"
 
@@ -231,7 +246,7 @@ def resend(ctx: Context, notification: Notification) -> None:
     notification.status = NotificationStatus.QUEUED
     notification.attempts = 0
     notification.next_attempt_at = None
-    _log(ctx, notification, "resend", "queued",
+    log_delivery(ctx, notification, "resend", "queued",
          f"resent by {getattr(ctx.actor, 'email', 'the system')}")
     audit.record(ctx, "notification.resent", "notification", notification.id, before=before,
                  after={"status": "queued", "attempts": 0})

@@ -430,8 +430,12 @@ def _failed(ctx: Context, payment: Payment, booking: Booking, event_id: str,
     record(ctx, "payment.failed", payment=payment, amount_cents=payment.amount_cents,
            source=event_id, detail={"code": code, "attempt": payment.attempts},
            note=message)
-    ctx.call_hook("totetaxi_payment_failed", payment=payment, booking=booking, reason=message)
+    ctx.dbsession.flush()  # the attempt just counted must be in the sum
     used = failures(ctx, booking.id)
+    left = max(0, _max_attempts(ctx) - used) if booking.status == BookingStatus.PENDING_PAYMENT \
+        else 0
+    ctx.call_hook("totetaxi_payment_failed", payment=payment, booking=booking, reason=message,
+                  attempts_left=left)
     stale = "" if apply_status else "stale: older than the state applied; "
     if used >= _max_attempts(ctx) and booking.status == BookingStatus.PENDING_PAYMENT:
         cancel_payment(ctx, payment, f"{used} failed payment attempts.")

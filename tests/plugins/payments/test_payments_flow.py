@@ -374,8 +374,9 @@ def test_three_declines_cancel_the_booking_and_release_the_van(app):
     assert booking.status == "cancelled" and booking.cancelled_at is not None
     assert "3" in booking.cancel_reason
     assert vans_booked(app) == 0 and remaining(app) == 4
-    assert [(c["payment"], c["attempts"], c["reason"]) for c in spy.failed] == [
-        (started["payment_id"], n, "Your card was declined.") for n in (1, 2, 3)]
+    assert [(c["payment"], c["attempts"], c["reason"], c["attempts_left"])
+            for c in spy.failed] == [
+        (started["payment_id"], n, "Your card was declined.", 3 - n) for n in (1, 2, 3)]
     assert spy.failed[-1]["booking_status"] == "pending_payment"  # fired before the cancel
     assert spy.succeeded == []
     assert payment_actions(app, started["payment_id"]).count("payment.failed") == 3

@@ -335,9 +335,10 @@ class PaymentSpy:
                                "is_payment": isinstance(payment, Payment)})
 
     @hookimpl
-    def totetaxi_payment_failed(self, ctx, payment, booking, reason):
+    def totetaxi_payment_failed(self, ctx, payment, booking, reason, attempts_left):
         self.failed.append({"payment": str(payment.id), "booking": str(booking.id),
                             "attempts": payment.attempts, "reason": reason,
+                            "attempts_left": attempts_left,
                             "booking_status": plain(booking.status)})
 
     @hookimpl

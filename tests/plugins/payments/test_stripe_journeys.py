@@ -440,8 +440,9 @@ def development_settings() -> dict[str, str]:
 
 
 def test_development_ini_with_payments_stripe_serves_the_journey(
-        db_url: str, make_testapp: Any, stub: StripeStub) -> None:
+        db_url: str, make_testapp: Any, stub: StripeStub, tmp_path: Path) -> None:
     settings = development_settings()
+    settings["mail_console.folder"] = str(tmp_path / "mail")  # not the checkout's var/
     assert "payments_mock" in settings["totetaxi.plugins"].split()
     settings["totetaxi.plugins"] = settings["totetaxi.plugins"].replace(
         "payments_mock", "payments_stripe")

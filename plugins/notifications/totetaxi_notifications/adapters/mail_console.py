@@ -89,7 +89,7 @@ class ConsoleMailer:
 
     def read(self, message_id: str) -> EmailMessage | None:
         """The message written under ``message_id``, or ``None``."""
-        if not _ID.match(message_id):
+        if not _ID.fullmatch(message_id):
             return None
         path = self.folder / f"{message_id}.eml"
         if not path.is_file():
