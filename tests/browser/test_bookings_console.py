@@ -9,39 +9,23 @@ has no surcharge (Petite: $995.00), Saturday 2026-12-05 adds 15% ($1,144.25).
 
 from __future__ import annotations
 
-import datetime as dt
-import json
-import urllib.request
 from typing import Any
-from zoneinfo import ZoneInfo
 
 import pytest
-from conftest import STRONG_PASSWORD, in_transaction, make_staff
+from conftest import in_transaction, make_staff
 from sqlalchemy import select
 
 from totetaxi_core.audit.models import AuditRecord
 
-NOW = dt.datetime(2026, 11, 23, 10, tzinfo=ZoneInfo("America/New_York")).astimezone(dt.UTC)
+from .site import PLACE, api, sign_in, start
+
 THURSDAY, SATURDAY, TUESDAY = "2026-12-03", "2026-12-05", "2026-12-08"
-PLACE = {"line1": "200 E 62nd St", "city": "New York", "state": "NY", "postal_code": "10065"}
 BEACH = {"line1": "12 Dune Rd", "city": "Southampton", "state": "NY", "postal_code": "11968"}
 
 
 @pytest.fixture
 def live(make_live_server: Any) -> Any:
-    server = make_live_server(**{"totetaxi.plugins": "pricing"})
-    server.registry.clock = lambda: NOW
-    return server
-
-
-def api(live: Any, method: str, path: str, body: dict[str, Any] | None = None) -> Any:
-    data = json.dumps(body).encode() if body is not None else None
-    request = urllib.request.Request(
-        live.url + path, data=data, method=method,
-        headers={"Content-Type": "application/json", "Accept": "application/json"},
-    )
-    with urllib.request.urlopen(request, timeout=10) as answer:
-        return json.loads(answer.read())
+    return start(make_live_server, "pricing")
 
 
 def book(live: Any, day: str, first_name: str = "Gale") -> dict[str, Any]:
@@ -50,17 +34,6 @@ def book(live: Any, day: str, first_name: str = "Gale") -> dict[str, Any]:
         "pickup_address": PLACE, "delivery_address": BEACH,
         "guest": {"first_name": first_name, "last_name": "Guest",
                   "email": f"{first_name.lower()}@example.com", "phone": "+1 646 555 0199"}})
-
-
-def sign_in(page: Any, live: Any, email: str, path: str) -> None:
-    """Open ``path`` (anonymous: the login page), sign in, land back on ``path``."""
-    page.goto(live.url + path)
-    assert "/console/login" in page.url
-    page.fill("#email", email)
-    page.fill("#password", STRONG_PASSWORD)
-    with page.expect_navigation():
-        page.click("button:has-text('Sign in')")
-    assert page.url == live.url + path
 
 
 def submit(page: Any, button: str) -> Any:

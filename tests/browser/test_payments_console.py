@@ -9,65 +9,21 @@ test card 4242 4242 4242 4242 on the mock gateway. The app's clock is fixed at M
 
 from __future__ import annotations
 
-import datetime as dt
-import json
-import urllib.request
 from typing import Any
-from zoneinfo import ZoneInfo
 
 import pytest
-from conftest import STRONG_PASSWORD, in_transaction, make_staff
+from conftest import in_transaction, make_staff
 from sqlalchemy import select
 from totetaxi_payments.models import Payment, PaymentAudit, Refund
 
 from totetaxi_core.audit.models import AuditRecord
 
-NOW = dt.datetime(2026, 11, 23, 10, tzinfo=ZoneInfo("America/New_York")).astimezone(dt.UTC)
-PLACE = {"line1": "200 E 62nd St", "city": "New York", "state": "NY", "postal_code": "10065"}
-GUEST = {"first_name": "Gale", "last_name": "Guest", "email": "gale@example.com",
-         "phone": "+1 646 555 0199"}
+from .site import paid_booking, sign_in, start
 
 
 @pytest.fixture
 def live(make_live_server: Any) -> Any:
-    server = make_live_server(**{"totetaxi.plugins": "pricing payments_mock"})
-    server.registry.clock = lambda: NOW
-    return server
-
-
-def api(live: Any, method: str, path: str, body: dict[str, Any] | None = None) -> Any:
-    data = json.dumps(body).encode() if body is not None else None
-    request = urllib.request.Request(
-        live.url + path, data=data, method=method,
-        headers={"Content-Type": "application/json", "Accept": "application/json"},
-    )
-    with urllib.request.urlopen(request, timeout=10) as answer:
-        return json.loads(answer.read())
-
-
-def paid_booking(live: Any) -> dict[str, Any]:
-    booking = api(live, "POST", "/api/v1/bookings", {
-        "service_type": "mini_move", "package": "petite", "date": "2026-12-03",
-        "pickup_address": PLACE, "delivery_address": PLACE, "guest": GUEST})
-    token = booking["tracking_token"]
-    payment = api(live, "POST", f"/api/v1/bookings/{booking['id']}/payments?token={token}", {})
-    paid = api(live, "POST", f"/api/v1/payments/mock/confirm?token={token}",
-               {"payment_id": payment["payment_id"], "card_number": "4242 4242 4242 4242"})
-    assert paid["status"] == "succeeded"
-    return {"id": booking["id"], "number": booking["number"],
-            "payment_id": payment["payment_id"]}
-
-
-def sign_in(page: Any, live: Any, email: str, path: str) -> Any:
-    """Open ``path`` (anonymous: the login page), sign in, land back on ``path``."""
-    page.goto(live.url + path)
-    assert "/console/login" in page.url
-    page.fill("#email", email)
-    page.fill("#password", STRONG_PASSWORD)
-    with page.expect_navigation() as navigation:
-        page.click("button:has-text('Sign in')")
-    assert page.url == live.url + path
-    return navigation.value
+    return start(make_live_server, "pricing payments_mock")
 
 
 def sign_out(page: Any) -> None:

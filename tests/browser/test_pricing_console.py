@@ -8,50 +8,23 @@ no surcharge.
 
 from __future__ import annotations
 
-import datetime as dt
-import json
-import urllib.request
 from typing import Any
-from zoneinfo import ZoneInfo
 
 import pytest
-from conftest import STRONG_PASSWORD, in_transaction, make_staff
+from conftest import in_transaction, make_staff
 from sqlalchemy import select
 from totetaxi_pricing.models import MiniMovePackage
 
 from totetaxi_core.audit.models import AuditRecord
 
-NOW = dt.datetime(2026, 11, 23, 10, tzinfo=ZoneInfo("America/New_York")).astimezone(dt.UTC)
+from .site import api, sign_in, start
+
 MONDAY = "2026-11-30"
 
 
 @pytest.fixture
 def live(make_live_server: Any) -> Any:
-    server = make_live_server(**{"totetaxi.plugins": "pricing"})
-    server.registry.clock = lambda: NOW
-    return server
-
-
-def sign_in(page: Any, live: Any, email: str, path: str) -> Any:
-    """Open ``path`` (anonymous: the login page), sign in, land back on ``path``."""
-    page.goto(live.url + path)
-    assert "/console/login" in page.url
-    page.fill("#email", email)
-    page.fill("#password", STRONG_PASSWORD)
-    with page.expect_navigation() as navigation:
-        page.click("button:has-text('Sign in')")
-    assert page.url == live.url + path
-    return navigation.value
-
-
-def api(live: Any, method: str, path: str, body: dict[str, Any] | None = None) -> Any:
-    data = json.dumps(body).encode() if body is not None else None
-    request = urllib.request.Request(
-        live.url + path, data=data, method=method,
-        headers={"Content-Type": "application/json", "Accept": "application/json"},
-    )
-    with urllib.request.urlopen(request, timeout=10) as answer:
-        return json.loads(answer.read())
+    return start(make_live_server, "pricing")
 
 
 def petite_total(live: Any) -> int:
