@@ -130,3 +130,12 @@ def test_soft_deleted_rows_are_hidden_from_the_api(testapp):
     session.commit()
     assert testapp.get("/api/v1/example/notes").json["items"] == []
     session.close()
+
+
+def test_a_query_string_that_is_not_utf8_is_a_400_not_a_500(make_testapp):
+    app = make_testapp(**{"totetaxi.plugins": "pricing"})
+    answer = app.get("/api/v1/availability?start=%FF", status=400)
+    assert answer.json["errors"][0]["name"] == "querystring"
+    assert "UTF-8" in answer.json["errors"][0]["description"]
+    page = app.get("/console/login?next=%FF", status=400)
+    assert "UTF-8" in page.text

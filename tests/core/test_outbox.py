@@ -205,3 +205,28 @@ def test_eager_mode_runs_beat_periodic_tasks_once_per_period(make_testapp):
     assert run_due_periodic(registry, 1100.0) == []
     assert run_due_periodic(registry, 1121.0) == ["test-tick"]
     assert calls == ["tick", "tick"]
+
+
+def test_in_eager_mode_any_request_lets_the_periodic_tasks_run(make_testapp):
+    """Not only a request that queued a task: a plain GET runs what is due, after it ends."""
+    app = make_testapp(**{"totetaxi.eager_sweep": "true"})
+    registry = app.app.registry
+    calls = []
+    registry.tasks["test.tick"] = TaskSpec(name="test.tick", func=lambda ctx: calls.append(1))
+    registry.celery.conf.beat_schedule["test-tick"] = {"task": "test.tick", "schedule": 0.0}
+    app.get("/healthz")  # starts the clocks
+    assert calls == []
+    app.get("/healthz")
+    app.get("/healthz")
+    assert calls == [1, 1]
+
+
+def test_without_the_eager_sweep_a_request_runs_no_periodic_task(make_testapp):
+    app = make_testapp()  # the suite switches the eager sweep off
+    registry = app.app.registry
+    calls = []
+    registry.tasks["test.tick"] = TaskSpec(name="test.tick", func=lambda ctx: calls.append(1))
+    registry.celery.conf.beat_schedule["test-tick"] = {"task": "test.tick", "schedule": 0.0}
+    for _ in range(3):
+        app.get("/healthz")
+    assert calls == []

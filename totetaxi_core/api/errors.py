@@ -8,7 +8,7 @@ import logging
 from typing import Any
 
 from pyramid.config import Configurator
-from pyramid.httpexceptions import HTTPException, HTTPInternalServerError
+from pyramid.httpexceptions import HTTPBadRequest, HTTPException, HTTPInternalServerError
 from pyramid.request import Request
 from pyramid.response import Response
 from pyramid_retry import is_last_attempt, mark_error_retryable
@@ -94,6 +94,16 @@ def stale_view(exc: StaleDataError, request: Request) -> Response:
                       "time; reload it and apply your change again.")
 
 
+def undecodable_view(exc: UnicodeDecodeError, request: Request) -> Response:
+    # WebOb decodes the query string and form bodies lazily, as UTF-8: bad bytes from a client
+    # are its mistake (400), not ours.
+    location = "querystring" if request.method in ("GET", "HEAD") else "body"
+    description = "The request's text is not valid UTF-8."
+    if not _is_api(request):
+        return HTTPBadRequest(description)
+    return json_error(request, 400, location, description, location)
+
+
 def unexpected_error_view(exc: Exception, request: Request) -> Response:
     if is_transient(exc):
         # Tag it so pyramid_retry replays the request (see totetaxi_core.db.retry).
@@ -124,4 +134,5 @@ def includeme(config: Configurator) -> None:
     config.add_exception_view(capacity_view, context=CapacityExhausted)
     config.add_exception_view(refused_view, context=Refused)
     config.add_exception_view(stale_view, context=StaleDataError)
+    config.add_exception_view(undecodable_view, context=UnicodeDecodeError)
     config.add_exception_view(unexpected_error_view, context=Exception)

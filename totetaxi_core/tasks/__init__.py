@@ -14,11 +14,12 @@ from __future__ import annotations
 from typing import Any
 
 from pyramid.config import Configurator
+from pyramid.events import NewRequest
 from pyramid.request import Request
 
 from .celery_app import SWEEP_TASK, bind_sweep, bind_task, make_celery
 from .models import OutboxMessage, OutboxStatus
-from .outbox import hand_on, publish, relay, sweep
+from .outbox import hand_on, maybe_sweep, publish, relay, sweep
 from .runner import TaskFunction, TaskGaveUp, TaskSpec, execute
 
 __all__ = [
@@ -55,6 +56,12 @@ def _enqueue(request: Request, task: str, *args: Any, **kwargs: Any) -> Any:
     return request.ctx.enqueue(task, *args, **kwargs)
 
 
+def _sweep_when_finished(event: NewRequest) -> None:
+    # Development has no beat: any request (not only one that queued a task) lets the sweep
+    # and the periodic tasks run once their period passed, after the request's own commit.
+    event.request.add_finished_callback(lambda request: maybe_sweep(request.registry))
+
+
 def includeme(config: Configurator) -> None:
     registry = config.registry
     registry.tasks = {}
@@ -62,3 +69,6 @@ def includeme(config: Configurator) -> None:
     bind_sweep(registry.celery, registry)
     config.add_directive("add_task", _add_task)
     config.add_request_method(_enqueue, "enqueue")
+    settings = config.get_settings()
+    if settings["totetaxi.tasks_mode"] == "eager" and settings["totetaxi.eager_sweep"]:
+        config.add_subscriber(_sweep_when_finished, NewRequest)

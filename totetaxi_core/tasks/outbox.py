@@ -69,7 +69,7 @@ def _after_commit(success: bool, registry: Registry, ids: list[uuid.UUID]) -> No
     try:
         relay(registry, ids)
         if _eager(registry) and registry.settings["totetaxi.eager_sweep"]:
-            _maybe_sweep(registry)
+            maybe_sweep(registry)
     except Exception:
         log.exception("relaying outbox messages %s failed; the sweep will retry", ids)
 
@@ -78,9 +78,16 @@ def _eager(registry: Registry) -> bool:
     return registry.settings["totetaxi.tasks_mode"] == "eager"
 
 
-def _maybe_sweep(registry: Registry) -> None:
-    # Development has no beat process: sweep from the request path at most once a period, and
-    # run the periodic tasks plugins put in beat's schedule (retries, purges) the same way.
+def maybe_sweep(registry: Registry) -> None:
+    """Eager mode's beat: sweep at most once a period, and run the periodic tasks plugins put
+    in beat's schedule (retries, purges) once theirs passed. Never raises (logged)."""
+    try:
+        _sweep_if_due(registry)
+    except Exception:
+        log.exception("the eager sweep failed; it runs again next period")
+
+
+def _sweep_if_due(registry: Registry) -> None:
     now = time.monotonic()
     if now - getattr(registry, "last_eager_sweep", 0.0) >= registry.settings[
         "totetaxi.outbox_sweep_seconds"

@@ -47,7 +47,7 @@ from totetaxi_core.identity.permissions import Permission
 
 from . import sealing, services, variables
 from .models import DeliveryLog, EmailTemplate, Notification, NotificationStatus
-from .rendering import RenderError, render_part
+from .rendering import RenderError, check_names, render_part
 
 #: The manifest's permissions (both granted to staff, and so to admins).
 EDIT = "notifications.edit"
@@ -453,6 +453,7 @@ def render_parts(parts: Mapping[str, str], values: dict[str, Any]
             out[name] = ""  # no HTML part: mail clients show the text
             continue
         try:
+            check_names(part, source, values)
             rendered = render_part(part, source, values)
         except RenderError as exc:
             errors[part] = f"{LABELS[part]}: {exc.message}"

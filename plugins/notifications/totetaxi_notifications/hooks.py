@@ -8,16 +8,20 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
+import logging
 from typing import Any
 
 from sqlalchemy import func, select
 
+from totetaxi_core.bookings.services import token_matches
 from totetaxi_core.console.helpers import local_time, money
 from totetaxi_core.hooks import hookimpl
 from totetaxi_core.identity.services import RESET_TOKEN_LIFETIME
 
-from . import services, variables
-from .models import Notification, NotificationStatus
+from . import sealing, services, variables
+from .models import GuestLink, Notification, NotificationStatus
+
+log = logging.getLogger("totetaxi.notifications")
 
 #: ``totetaxi_delivery_updated`` statuses that email the customer, and their template.
 DELIVERY_TEMPLATES = {"assigned": "delivery_assigned", "picked_up": "delivery_picked_up",
@@ -29,6 +33,8 @@ def _about_booking(ctx: Any, booking: Any, template_key: str, unique_key: str,
     email, customer_id, first_name = variables.recipient(ctx, booking)
     the_booking = variables.booking(ctx, booking)
     secrets = None
+    if not tracking_token and booking.customer_id is None:
+        tracking_token = _guest_token(ctx, booking)
     if tracking_token:
         # A guest's link carries their token: sealed at rest, erased once sent.
         secrets = {"booking.url": variables.booking_url(ctx, booking, tracking_token)}
@@ -40,8 +46,35 @@ def _about_booking(ctx: Any, booking: Any, template_key: str, unique_key: str,
                    "booking": the_booking, **extra})
 
 
+def _keep_guest_token(ctx: Any, booking: Any, tracking_token: str | None) -> None:
+    """Keep a guest's token, sealed, for the later emails' links (the plain token exists only
+    now). Once per booking: the event fired again changes nothing."""
+    if (booking.customer_id is not None or not token_matches(booking, tracking_token)
+            or ctx.dbsession.get(GuestLink, booking.id) is not None):
+        return
+    ctx.dbsession.flush()  # the booking row must exist before a row that points to it
+    ctx.dbsession.add(GuestLink(
+        booking_id=booking.id, created_at=ctx.now(),
+        sealed_token=sealing.seal(ctx.settings["totetaxi.secret"], tracking_token)))
+
+
+def _guest_token(ctx: Any, booking: Any) -> str | None:
+    """The guest's token kept when the booking was created; None when there is none, or it
+    cannot be opened (``totetaxi.secret`` changed): the email then links without it."""
+    link = ctx.dbsession.get(GuestLink, booking.id)
+    if link is None:
+        return None
+    try:
+        return sealing.unseal(ctx.settings["totetaxi.secret"], link.sealed_token)
+    except (sealing.Unsealable, ValueError):  # ValueError: not even base64 (a damaged row)
+        log.warning("the guest link of booking %s cannot be unsealed (totetaxi.secret changed "
+                    "since it was created); its emails link without the token", booking.number)
+        return None
+
+
 @hookimpl
 def totetaxi_booking_created(ctx: Any, booking: Any, tracking_token: str | None) -> None:
+    _keep_guest_token(ctx, booking, tracking_token)
     _about_booking(ctx, booking, "booking_received", f"booking_received:{booking.id}",
                    tracking_token=tracking_token)
 

@@ -1,4 +1,5 @@
-"""Email templates, notifications (one email each), their delivery log and held addresses."""
+"""Email templates, notifications (one email each), their delivery log, held addresses and
+guests' sealed booking links."""
 
 from __future__ import annotations
 
@@ -112,3 +113,20 @@ class HeldAddress(Timestamps, Base):
     reason: Mapped[str] = mapped_column(String(30))  # bounce, complaint, staff
     detail: Mapped[str] = mapped_column(Text, default="")
     source: Mapped[str] = mapped_column(String(200), default="")  # provider event id
+
+
+class GuestLink(Base):
+    """A guest booking's tracking token, sealed under ``totetaxi.secret``.
+
+    The plain token exists only when the booking is created; every later email to the guest
+    (payment failed, confirmed, delivery, certificate, refund) needs it in its link. Sealed,
+    so a copy of the database does not open the booking; a changed secret makes it unsealable
+    and the emails then link to the booking page without it.
+    """
+
+    __tablename__ = "notifications_guest_links"
+
+    booking_id: Mapped[uuid.UUID] = mapped_column(
+        Uuid, ForeignKey("bookings.id"), primary_key=True)
+    sealed_token: Mapped[str] = mapped_column(Text)
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)

@@ -10,6 +10,7 @@ from __future__ import annotations
 import base64
 import hashlib
 import os
+import urllib.parse
 from typing import Any
 
 from cryptography.exceptions import InvalidTag
@@ -34,10 +35,10 @@ def seal(secret: str, value: str) -> str:
 
 
 def unseal(secret: str, token: str) -> str:
-    raw = base64.urlsafe_b64decode(token.encode())
     try:
+        raw = base64.urlsafe_b64decode(token.encode())
         return _cipher(secret).decrypt(raw[:12], raw[12:], None).decode()
-    except InvalidTag:
+    except (InvalidTag, ValueError):
         raise Unsealable("the secret changed since this email was queued") from None
 
 
@@ -71,3 +72,23 @@ def _copy(value: Any) -> Any:
     if isinstance(value, list):
         return [_copy(v) for v in value]
     return value
+
+
+def secrets_of(context: dict[str, Any], secret: str) -> list[str]:
+    """The plain secret values of ``context`` (to scrub them from error messages)."""
+    found = []
+    for token in (context.get(SEALED) or {}).values():
+        try:
+            found.append(unseal(secret, token))
+        except (Unsealable, ValueError):
+            continue
+    return found
+
+
+def scrub(text: str, secrets: list[str]) -> str:
+    """``text`` with every secret value (and its URL-quoted form) replaced by a placeholder."""
+    for value in secrets:
+        for form in {value, urllib.parse.quote(value, safe=""), urllib.parse.quote(value)}:
+            if form:
+                text = text.replace(form, REDACTED)
+    return text

@@ -15,7 +15,7 @@ import logging
 import uuid
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import func, or_, select
 from sqlalchemy.dialects import postgresql, sqlite
 
 from totetaxi_core import audit
@@ -158,14 +158,23 @@ def send(ctx: Context, notification_id: str) -> str:
         _give_up(ctx, notification, f"no email template {notification.template_key!r}")
         log_delivery(ctx, notification, "attempt", "error", notification.last_error)
         return "failed"
+    secrets: list[str] = []
     try:
+        secrets = sealing.secrets_of(notification.context, ctx.settings["totetaxi.secret"])
         variables = sealing.opened(notification.context, ctx.settings["totetaxi.secret"])
         content = render(template.subject, template.text_body, template.html_body, variables)
         kept = render(template.subject, template.text_body, template.html_body,
                       sealing.redacted(notification.context))
-    except (RenderError, sealing.Unsealable) as exc:
+    except Exception as exc:
         # Trying again renders the same way: fail now and let staff fix the template and resend.
-        _give_up(ctx, notification, f"cannot render: {exc}")
+        # An error message may quote a variable's value: never keep or log a secret link.
+        if isinstance(exc, RenderError):
+            error = f"{exc.part}: {exc.message}"
+        elif isinstance(exc, sealing.Unsealable):
+            error = str(exc)
+        else:
+            error = f"{type(exc).__name__}: {exc}"
+        _give_up(ctx, notification, "cannot render: " + sealing.scrub(error, secrets))
         log_delivery(ctx, notification, "attempt", "error", notification.last_error)
         return "failed"
     provider = mailer(ctx)
@@ -216,13 +225,23 @@ def send_task(ctx: Context, notification_id: str) -> None:
     log.info("notification %s: %s", notification_id, outcome)
 
 
+#: A ``queued`` notification untouched this long lost its send task (the outbox gave up on
+#: it, or a worker died with it): the periodic task queues it again.
+STUCK_AFTER = dt.timedelta(minutes=15)
+
+
 def send_due(ctx: Context, limit: int = 200) -> int:
-    """Queue a send for each notification whose retry is due (the periodic task's body)."""
+    """Queue a send for each notification whose retry is due, and for each one stuck
+    ``queued`` (the periodic task's body). Sending twice is harmless: ``send`` locks the row."""
+    now = ctx.now()
     due = list(ctx.dbsession.scalars(
         select(Notification.id)
-        .where(Notification.status == NotificationStatus.RETRYING,
-               Notification.next_attempt_at <= ctx.now())
-        .order_by(Notification.next_attempt_at).limit(limit)))
+        .where(or_(
+            (Notification.status == NotificationStatus.RETRYING)
+            & (Notification.next_attempt_at <= now),
+            (Notification.status == NotificationStatus.QUEUED)
+            & (Notification.updated_at <= now - STUCK_AFTER)))
+        .order_by(Notification.created_at).limit(limit)))
     for notification_id in due:
         ctx.enqueue(SEND_TASK, str(notification_id))
     return len(due)

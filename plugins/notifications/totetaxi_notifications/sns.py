@@ -77,7 +77,9 @@ MAX_BODY_BYTES = 512 * 1024
 
 #: Where AWS serves SNS signing certificates: ``https://sns.<region>.amazonaws.com[.cn]/<x>.pem``.
 DEFAULT_CERTIFICATE_URL_PATTERN = (
-    r"https://sns\.[a-z0-9-]+\.amazonaws\.com(\.cn)?/[A-Za-z0-9._-]+\.pem")
+    # A region-shaped label: "sns.s3.amazonaws.com" is an S3 bucket anyone could own.
+    r"https://sns\.[a-z]{2}(-gov|-iso[a-z]?)?-[a-z]+-\d\.amazonaws\.com(\.cn)?"
+    r"/SimpleNotificationService-[0-9a-f]+\.pem")
 
 
 class SnsError(Exception):

@@ -232,6 +232,9 @@ def test_an_error_that_is_not_a_mailer_error_counts_as_a_failed_attempt(app, mon
     ("subject", "{{ ''.__class__.__mro__ }}", "not allowed"),
     ("html_body", "<p>{{ booking.total_cents / 0 }}</p>", "ZeroDivisionError"),
     ("text_body", "{% if booking.number %}unclosed", "end of template"),
+    # Errors Jinja does not report as its own must fail the email too, never leave it queued.
+    ("text_body", "{{ 'abc'|truncate(-1) }}", "AssertionError"),
+    ("text_body", "{% macro f() %}{{ f() }}{% endmacro %}{{ f() }}", "calls itself"),
 ])
 def test_a_template_that_cannot_render_fails_without_calling_the_provider(
         app, monkeypatch, part, source, why):
@@ -476,3 +479,46 @@ def test_flaky_mailer_counts_and_delegates():
         wrapper("first")
     assert failure.value.permanent is False
     assert wrapper("second") == "id-1" and sent == ["second"]
+
+
+def test_a_render_error_quoting_a_secret_link_keeps_no_link(app, monkeypatch):
+    """An undefined-variable error quotes the value looked up: the reset link must not end up in
+    the notification's error, its log row or the application log."""
+    from test_bookings import customer
+
+    edit_template(app, "password_reset", text_body="{{ company[reset_url] }}")
+    me, _ = customer(app)
+    sealed_urls = []
+    original = services.sealing.opened
+
+    def spy(context, secret):
+        opened = original(context, secret)
+        sealed_urls.append(opened["reset_url"])
+        return opened
+
+    monkeypatch.setattr(services.sealing, "opened", spy)
+    client(app).post_json("/api/v1/auth/password-reset", {"email": me["email"]}, status=202)
+    row = only(app)
+    [url] = sealed_urls
+    assert row.status == "failed" and "token=" in url
+    assert url not in row.last_error and "[link removed after sending]" in row.last_error
+    assert all(url not in log.detail for log in logs(app, row.id))
+
+
+def test_a_notification_whose_send_task_was_lost_is_sent_by_the_periodic_task(app, monkeypatch):
+    """The outbox gave up, or a worker died: a row left ``queued`` is picked up after 15 min."""
+    import dataclasses
+
+    registry = app.app.registry
+    original = registry.tasks[services.SEND_TASK]
+    registry.tasks[services.SEND_TASK] = dataclasses.replace(original, func=lambda ctx, _id: None)
+    book_as_guest(app)
+    registry.tasks[services.SEND_TASK] = original
+    assert only(app).status == "queued" and emails(app) == []
+    set_clock(app, at(14 * 60))
+    assert send_due(app) == 0 and emails(app) == []
+    set_clock(app, at(16 * 60))
+    assert send_due(app) == 1
+    row = only(app)
+    assert row.status == "sent" and len(emails(app)) == 1
+    assert send_due(app) == 0 and len(emails(app)) == 1

@@ -530,12 +530,16 @@ def test_saving_the_same_text_changes_nothing(app):
     ("subject", "{{ ''.__class__.__mro__ }}", "Subject: not allowed in a template"),
     ("text_body", "Hello {{ ''.__class__.__mro__[1].__subclasses__() }}",
      "Text body: not allowed in a template"),
-    ("text_body", "Booking {{ booking.nope }}", "'nope'"),
+    ("text_body", "Booking {{ booking.nope }}", "unknown variable 'booking.nope'"),
     ("html_body", "<p>{% if %}</p>", "HTML body:"),
     ("subject", "{{ booking.number ", "Subject:"),
     # Not a variable of this email: "Booking received" has no payment yet.
-    ("text_body", "You paid {{ payment.amount }}", "'payment' is undefined"),
+    ("text_body", "You paid {{ payment.amount }}", "unknown variable 'payment'"),
     ("text_body", "{{ 'x' * 100000 }}", "too long"),
+    # In a branch the sample does not take: refused all the same.
+    ("text_body", "{% if booking.status == 'nope' %}{{ booking.nmuber }}{% endif %}",
+     "unknown variable 'booking.nmuber'"),
+    ("html_body", "{% if false %}{{ refund.amount }}{% endif %}", "unknown variable 'refund'"),
 ])
 def test_a_template_that_does_not_render_is_refused_next_to_its_field(app, part, source,
                                                                       message):

@@ -488,6 +488,12 @@ def test_nul_character_is_refused_not_a_500(app: TestApp, stub: SnsStub) -> None
     ("https://sns.us-east-1.amazonaws.com/SimpleNotificationService-abc.pem#x", False),
     ("https://sns.us-east-1.amazonaws.com/?Action=ConfirmSubscription&x=.pem", False),
     ("https://s3.amazonaws.com/SimpleNotificationService-abc.pem", False),
+    # S3 buckets named "sns" (anyone can own one) and other files on SNS's host.
+    ("https://sns.s3.amazonaws.com/SimpleNotificationService-abc.pem", False),
+    ("https://sns.s3-accelerate.amazonaws.com/SimpleNotificationService-abc.pem", False),
+    ("https://sns.s3-website-us-east-1.amazonaws.com/SimpleNotificationService-abc.pem", False),
+    ("https://sns.us-east-1.amazonaws.com/evil.pem", False),
+    ("https://sns.us-gov-west-1.amazonaws.com/SimpleNotificationService-abc.pem", True),
 ])
 def test_default_certificate_pattern(url: str, allowed: bool) -> None:
     if allowed:
@@ -496,3 +502,15 @@ def test_default_certificate_pattern(url: str, allowed: bool) -> None:
         with pytest.raises(sns.SnsError) as refused:
             sns.check_url(url, sns.DEFAULT_CERTIFICATE_URL_PATTERN)
         assert refused.value.field == "SigningCertURL"
+
+
+@pytest.mark.parametrize("pattern", [".*", "https://.*", "https?://.*", "(https://sns.x|.*)"])
+def test_a_certificate_pattern_must_pin_a_literal_host(pattern: str) -> None:
+    from totetaxi_core.errors import SettingsError
+    from totetaxi_core.platform import prepare
+
+    with pytest.raises(SettingsError) as refused:
+        prepare(base_settings("sqlite://", **{"totetaxi.plugins": "mail_ses",
+                                              "mail_ses.certificate_url_pattern": pattern}),
+                environ={})
+    assert "mail_ses.certificate_url_pattern" in str(refused.value)

@@ -18,7 +18,7 @@ from typing import Any
 
 import pytest
 import test_notifications_support
-from sqlalchemy import select, update
+from sqlalchemy import delete, select, update
 from test_bookings import GUEST, ny
 from test_notifications_support import (
     count,
@@ -38,6 +38,7 @@ from test_notifications_support import (
     templates_of,
 )
 from test_payments_support import (
+    BOOKINGS,
     CARD_DECLINED,
     CARD_OK,
     NOW,
@@ -56,8 +57,8 @@ from test_payments_support import (
     post_webhook,
     staff_member,
 )
-from totetaxi_notifications import services
-from totetaxi_notifications.models import Notification
+from totetaxi_notifications import sealing, services
+from totetaxi_notifications.models import GuestLink, Notification
 from totetaxi_notifications.sealing import REDACTED, SEALED
 from totetaxi_payments.adapters.mock import DELIVER_TASK
 from totetaxi_payments.models import Payment
@@ -142,10 +143,13 @@ def test_a_paid_guest_booking_emails_booking_received_then_payment_confirmed_to_
         assert f"Booking: {number}\n" in mail.text and f"Total: {TOTE}\n" in mail.text
         assert number in mail.html and f"<strong>{TOTE}</strong>" in mail.html
     assert f"We received your payment of {TOTE}. Your booking is confirmed." in confirmed.text
-    # What was sent is kept on the row (the customer's and staff's history).
+    # What was sent is kept on the row (the customer's and staff's history), the guest's link
+    # (it carries their token) erased.
     by_key = {r.template_key: r for r in rows}
     assert by_key["payment_confirmed"].subject == confirmed.subject
-    assert by_key["payment_confirmed"].text_body == confirmed.text
+    link = f"{PUBLIC_URL}/bookings/{number}?token={created['tracking_token']}"
+    assert by_key["payment_confirmed"].text_body == confirmed.text.replace(link, REDACTED)
+    assert link in confirmed.text
     # The .eml files are the provider's ids; nothing half-written is left behind.
     assert email_files(app) == sorted(f"{r.provider_message_id}.eml" for r in rows)
     for row in rows:
@@ -211,6 +215,133 @@ def test_the_guests_link_is_in_the_email_but_never_readable_in_the_database(app,
     assert sent.context["booking"]["url"] == REDACTED
     assert f"See or pay for it here: {REDACTED}\n" in sent.text_body
     assert all(token not in log.detail for log in logs(app))
+
+
+def link_tokens(created: dict[str, Any], mail: Any) -> set[str]:
+    """The tokens of the booking's links in an email (text and HTML): empty when they have
+    none (the email must link to the booking)."""
+    url = f"{PUBLIC_URL}/bookings/{created['number']}"
+    assert url in mail.text + mail.html, mail.subject
+    return set(re.findall(re.escape(url) + r"\?token=([A-Za-z0-9_\-]+)", mail.text + mail.html))
+
+
+def guest_links(app: TestApp) -> list[GuestLink]:
+    return fetch(app, select(GuestLink))
+
+
+def app_secret(app: TestApp) -> str:
+    return app.app.registry.settings["totetaxi.secret"]
+
+
+def assert_kept_without(token: str, rows: list[Notification]) -> None:
+    """What the database keeps of sent emails: the link erased, no sealed copy."""
+    for row in rows:
+        assert row.status == "sent"
+        stored = json.dumps(row.context) + row.subject + row.text_body + row.html_body
+        assert token not in stored, row.template_key
+        assert SEALED not in row.context
+        assert row.context["booking"]["url"] == REDACTED
+
+
+def test_a_guests_later_emails_carry_their_token_kept_sealed_and_erased_once_sent(app):
+    created = book_as_guest(app)
+    token = created["tracking_token"]
+    # The token is kept, sealed: only the app's secret opens it.
+    [link] = guest_links(app)
+    assert link.booking_id == booking_id(created)
+    assert token not in link.sealed_token
+    assert sealing.unseal(app_secret(app), link.sealed_token) == token
+    assert link.created_at == NOW
+    # Declined, then paid on a second try: each email links with the guest's token.
+    started = pay(app, created)
+    mock_confirm(app, started["payment_id"], CARD_DECLINED, created)
+    assert mock_confirm(app, started["payment_id"], CARD_OK, created)["status"] == "succeeded"
+    failed, confirmed = email_for(app, "payment_failed"), email_for(app, "payment_confirmed")
+    link_url = f"{PUBLIC_URL}/bookings/{created['number']}?token={token}"
+    assert f"(2 attempt(s) left): {link_url}\n" in failed.text
+    assert f'href="{link_url}"' in failed.html and "Try again" in failed.html
+    assert f"Your booking: {link_url}\n" in confirmed.text
+    # Later events fired outside any request (a dispatcher, the documents check) and a refund.
+    fire(app, "totetaxi_delivery_updated", created["id"], task=task(), status="assigned")
+    fire(app, "totetaxi_coi_attention", created["id"], document=None, reason="missing")
+    _, staff = staff_member(app, "staff")
+    _, admin = staff_member(app, "admin")
+    approve(app, admin, request_refund(app, staff, started["payment_id"], 20000)["id"])
+    later = ["payment_failed", "payment_confirmed", "delivery_assigned", "coi_missing",
+             "refund_issued"]
+    assert templates_of(app) == sorted(["booking_received", *later])
+    for key in later[:-1]:  # a refund's email has no link (its context still had it, sealed)
+        assert link_tokens(created, email_for(app, key)) == {token}, key
+    assert PUBLIC_URL + "/bookings" not in email_for(app, "refund_issued").text
+    # The token in the email opens the booking.
+    [found] = link_tokens(created, failed)
+    answer = client(app).get(f"{BOOKINGS}/{created['id']}", {"token": found}, status=200).json
+    assert answer["number"] == created["number"]
+    # The database never keeps it readable: not on the emails, not on the kept link.
+    assert_kept_without(token, notifications(app))
+    assert all(token not in log.detail for log in logs(app))
+    assert [row.sealed_token for row in guest_links(app)] == [link.sealed_token]
+
+
+def test_the_booking_created_event_again_keeps_the_first_link(app):
+    created = book_as_guest(app)
+    [before] = guest_links(app)
+
+    def created_again(ctx: Any) -> None:
+        booking = ctx.dbsession.get(Booking, booking_id(created))
+        for token in (created["tracking_token"], "not-the-token", None):
+            ctx.call_hook("totetaxi_booking_created", booking=booking, tracking_token=token)
+
+    run(app, created_again)
+    [after] = guest_links(app)
+    assert after.sealed_token == before.sealed_token
+    assert templates_of(app) == ["booking_received"]
+
+
+def test_a_customers_booking_keeps_no_guest_link_and_its_emails_no_token(app):
+    _, headers = customer(app)
+    created = book(app, customer_body(), headers)
+    assert "tracking_token" not in created
+    started = pay(app, created, headers)
+    mock_confirm(app, started["payment_id"], CARD_DECLINED, headers=headers)
+    assert mock_confirm(app, started["payment_id"], CARD_OK, headers=headers)["status"] == (
+        "succeeded")
+    fire(app, "totetaxi_delivery_updated", created["id"], task=task(), status="assigned")
+    assert guest_links(app) == []
+    assert templates_of(app) == ["booking_received", "delivery_assigned", "payment_confirmed",
+                                 "payment_failed"]
+    for mail in emails(app):
+        assert link_tokens(created, mail) == set()
+        assert "token=" not in mail.text + mail.html
+    assert all(SEALED not in row.context for row in notifications(app))
+
+
+@pytest.mark.parametrize("damage", ["another secret", "not base64", "no link"])
+def test_a_guest_link_that_cannot_be_opened_sends_the_email_without_the_token(
+        app, damage, caplog):
+    created = book_as_guest(app)
+    token = created["tracking_token"]
+    if damage == "no link":  # a booking made before the links were kept
+        run(app, lambda ctx: ctx.dbsession.execute(
+            delete(GuestLink).where(GuestLink.booking_id == booking_id(created))))
+    else:  # the secret changed since (a development restart), or the row is damaged
+        sealed = sealing.seal("another-secret", token) if damage == "another secret" else "abc"
+        run(app, lambda ctx: ctx.dbsession.execute(
+            update(GuestLink).where(GuestLink.booking_id == booking_id(created))
+            .values(sealed_token=sealed)))
+    caplog.set_level("WARNING", logger="totetaxi.notifications")
+    started = pay(app, created)
+    mock_confirm(app, started["payment_id"], CARD_DECLINED, created)
+    fire(app, "totetaxi_delivery_updated", created["id"], task=task(), status="assigned")
+    for key in ("payment_failed", "delivery_assigned"):
+        [row] = notifications(app, Notification.template_key == key)
+        assert row.status == "sent" and SEALED not in row.context
+        assert row.context["booking"]["url"] == f"{PUBLIC_URL}/bookings/{created['number']}"
+        mail = email_for(app, key)
+        assert link_tokens(created, mail) == set() and token not in mail.text + mail.html
+    warned = [r for r in caplog.records if "cannot be unsealed" in r.getMessage()]
+    assert len(warned) == (0 if damage == "no link" else 2)
+    assert all(token not in r.getMessage() for r in caplog.records)
 
 
 # --- repeats send nothing new ---------------------------------------------------------------

@@ -106,9 +106,10 @@ def _check_pattern(value: str) -> str | None:
         re.compile(value)
     except re.error as exc:
         return f"must be a regular expression ({exc})"
-    if not value.startswith("http"):
-        # A pattern such as ".*" would let any host serve the key that "signs" messages.
-        return "must start with the scheme and host it allows (https://sns\\....)"
+    if not re.match(r"\^?https?://[A-Za-z0-9\\]", value):
+        # A pattern such as ".*" or "https://.*" would let any host serve the key that "signs"
+        # messages: the host must start with literal characters.
+        return "must start with the scheme and a literal host (https://sns\\.<region>...)"
     return None
 
 
@@ -257,7 +258,8 @@ class SesMailer:
         message_id = answer.get("MessageId")
         if not message_id:
             raise MailerError("SES answered without a MessageId")
-        log.info("email %s to %s sent with SES: %s", message_id, message.to, message.subject)
+        log.info("email %s to %s sent with SES (notification %s)", message_id, message.to,
+                 message.reference)
         return str(message_id)
 
 
