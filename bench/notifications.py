@@ -17,14 +17,13 @@ from __future__ import annotations
 
 import datetime as dt
 import os
-import statistics
 import sys
 import tempfile
-import time
 from collections.abc import Callable
 from pathlib import Path
 
 import jinja2
+from core_overhead import timed  # bench/ is on sys.path: the scripts run from there
 from webtest import TestApp
 
 from totetaxi_core import make_app
@@ -38,18 +37,6 @@ PICKUP = {"line1": "200 E 62nd St", "line2": "Apt 5B", "city": "New York", "stat
 DELIVERY = {"line1": "12 Dune Rd", "city": "Southampton", "state": "NY", "postal_code": "11968"}
 GUEST = {"first_name": "Gale", "last_name": "Guest", "email": "gale@example.com",
          "phone": "+1 212 555 0100"}
-
-
-def timed(func: Callable[[int], object], n: int) -> float:
-    """Median seconds per call over ``n`` calls (after 10 warm-up calls)."""
-    for i in range(10):
-        func(-1 - i)
-    samples = []
-    for i in range(n):
-        started = time.perf_counter()
-        func(i)
-        samples.append(time.perf_counter() - started)
-    return statistics.median(samples)
 
 
 def app_for(folder: Path, name: str, plugins: str) -> TestApp:
