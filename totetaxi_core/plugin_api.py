@@ -1,0 +1,89 @@
+"""The public API of the core for plugin authors: everything a plugin may import from the core.
+
+A plugin imports from this module only (``from totetaxi_core.plugin_api import Manifest, ...``),
+never from the core's other modules and never from another plugin; ``make lint`` enforces it with
+import-linter contracts. Its migrations may also use :mod:`totetaxi_core.db.types` (what Alembic's
+autogenerate writes) and its tests :mod:`totetaxi_core.testing`. Anything not listed in
+``__all__`` is an internal of the core and may change without notice.
+
+The names are grouped as a plugin meets them: declaring the plugin, persistence, errors, the REST
+API, bookings, identity and permissions, the console, and background work.
+"""
+
+from __future__ import annotations
+
+from . import audit as _audit
+from .api.errors import API_PREFIX, json_error, no_content
+from .api.idempotency import claim_form_token
+from .api.pagination import decode_cursor, encode_cursor, keyset_page
+from .api.schemas import CleanString, IsoDate, StrictBoolean, StrictInteger, strict
+from .bookings.api import ACT as BOOKING_ACT
+from .bookings.api import READ as BOOKING_READ
+from .bookings.api import BookingContext
+from .bookings.lifecycle import record_event, transition
+from .bookings.models import Address, Booking, BookingStatus
+from .bookings.search import NUMBER as BOOKING_NUMBER
+from .bookings.services import token_matches
+from .console.helpers import local_time, money
+from .context import Context
+from .db import Base, SoftDelete, Timestamps, UTCDateTime, UUIDPrimaryKey, utcnow
+from .errors import CapacityExhausted, InvalidDraft, Refused
+from .hooks import hookimpl
+from .identity.contexts import OwnedContext
+from .identity.models import Customer, StaffUser
+from .identity.permissions import Permission
+from .identity.security import signed_in_customer
+from .identity.services import RESET_TOKEN_LIFETIME
+from .plugins import Manifest
+from .settings import Setting
+
+#: Append a staff action to the audit trail in the current transaction:
+#: ``record_audit(ctx, action, target_type=..., target_id=..., before=..., after=...)``.
+record_audit = _audit.record
+
+__all__ = [
+    "API_PREFIX",
+    "BOOKING_ACT",
+    "BOOKING_NUMBER",
+    "BOOKING_READ",
+    "RESET_TOKEN_LIFETIME",
+    "Address",
+    "Base",
+    "Booking",
+    "BookingContext",
+    "BookingStatus",
+    "CapacityExhausted",
+    "CleanString",
+    "Context",
+    "Customer",
+    "InvalidDraft",
+    "IsoDate",
+    "Manifest",
+    "OwnedContext",
+    "Permission",
+    "Refused",
+    "Setting",
+    "SoftDelete",
+    "StaffUser",
+    "StrictBoolean",
+    "StrictInteger",
+    "Timestamps",
+    "UTCDateTime",
+    "UUIDPrimaryKey",
+    "claim_form_token",
+    "decode_cursor",
+    "encode_cursor",
+    "hookimpl",
+    "json_error",
+    "keyset_page",
+    "local_time",
+    "money",
+    "no_content",
+    "record_audit",
+    "record_event",
+    "signed_in_customer",
+    "strict",
+    "token_matches",
+    "transition",
+    "utcnow",
+]
