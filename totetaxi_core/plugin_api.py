@@ -40,6 +40,8 @@ from .settings import Setting
 #: Append a staff action to the audit trail in the current transaction:
 #: ``record_audit(ctx, action, target_type=..., target_id=..., before=..., after=...)``.
 record_audit = _audit.record
+#: Reduce two snapshots to the keys that differ: ``before, after = audit_changes(before, after)``.
+audit_changes = _audit.changed
 
 __all__ = [
     "API_PREFIX",
@@ -70,6 +72,7 @@ __all__ = [
     "Timestamps",
     "UTCDateTime",
     "UUIDPrimaryKey",
+    "audit_changes",
     "claim_form_token",
     "decode_cursor",
     "encode_cursor",

@@ -9,8 +9,7 @@ from __future__ import annotations
 
 from pyramid.config import Configurator
 
-from totetaxi_core.plugins import Manifest
-from totetaxi_core.settings import Setting
+from totetaxi_core.plugin_api import Manifest, Setting
 
 from .defaults import seed
 

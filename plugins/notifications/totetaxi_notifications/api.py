@@ -9,11 +9,13 @@ from pyramid.config import Configurator
 from pyramid.request import Request
 from sqlalchemy import select
 
-from totetaxi_core.api import API_PREFIX
-from totetaxi_core.api.pagination import keyset_page
-from totetaxi_core.errors import InvalidDraft
-from totetaxi_core.identity.permissions import Permission
-from totetaxi_core.identity.security import signed_in_customer
+from totetaxi_core.plugin_api import (
+    API_PREFIX,
+    InvalidDraft,
+    Permission,
+    keyset_page,
+    signed_in_customer,
+)
 
 from . import services
 from .models import Notification, NotificationStatus

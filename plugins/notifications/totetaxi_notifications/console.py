@@ -35,15 +35,18 @@ from pyramid.view import view_config
 from sqlalchemy import and_, or_, select
 from sqlalchemy.orm.exc import StaleDataError
 
-from totetaxi_core import audit
-from totetaxi_core.api.idempotency import claim_form_token
-from totetaxi_core.api.pagination import decode_cursor, encode_cursor
-from totetaxi_core.bookings.models import Booking
-from totetaxi_core.bookings.search import NUMBER
-from totetaxi_core.context import Context
-from totetaxi_core.errors import InvalidDraft
-from totetaxi_core.identity.models import StaffUser
-from totetaxi_core.identity.permissions import Permission
+from totetaxi_core.plugin_api import BOOKING_NUMBER as NUMBER
+from totetaxi_core.plugin_api import (
+    Booking,
+    Context,
+    InvalidDraft,
+    Permission,
+    StaffUser,
+    claim_form_token,
+    decode_cursor,
+    encode_cursor,
+    record_audit,
+)
 
 from . import sealing, services, variables
 from .models import DeliveryLog, EmailTemplate, Notification, NotificationStatus
@@ -535,7 +538,7 @@ def template_save(request: Request) -> Any:
                        problem=STALE.format(v=template.version))
     after: dict[str, Any] = {part: submitted[part] for part in changed}
     after["version"] = template.version
-    audit.record(request.ctx, "notification_template.updated", "email_template", template.key,
+    record_audit(request.ctx, "notification_template.updated", "email_template", template.key,
                  before=before, after=after)
     return _done(request, template, "template_saved")
 

@@ -13,10 +13,13 @@ from typing import Any
 
 from sqlalchemy import func, select
 
-from totetaxi_core.bookings.services import token_matches
-from totetaxi_core.console.helpers import local_time, money
-from totetaxi_core.hooks import hookimpl
-from totetaxi_core.identity.services import RESET_TOKEN_LIFETIME
+from totetaxi_core.plugin_api import (
+    RESET_TOKEN_LIFETIME,
+    hookimpl,
+    local_time,
+    money,
+    token_matches,
+)
 
 from . import sealing, services, variables
 from .models import GuestLink, Notification, NotificationStatus

@@ -11,7 +11,7 @@ from typing import Any
 from sqlalchemy import JSON, Enum, ForeignKey, Index, Integer, String, Text, Uuid
 from sqlalchemy.orm import Mapped, mapped_column
 
-from totetaxi_core.db import Base, Timestamps, UTCDateTime, UUIDPrimaryKey, utcnow
+from totetaxi_core.plugin_api import Base, Timestamps, UTCDateTime, UUIDPrimaryKey, utcnow
 
 
 def _enum(cls: type[enum.Enum], length: int = 20) -> Enum:

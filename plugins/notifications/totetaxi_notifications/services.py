@@ -18,9 +18,7 @@ from typing import Any
 from sqlalchemy import func, or_, select
 from sqlalchemy.dialects import postgresql, sqlite
 
-from totetaxi_core import audit
-from totetaxi_core.bookings.models import Booking
-from totetaxi_core.context import Context
+from totetaxi_core.plugin_api import Booking, Context, record_audit
 
 from . import sealing
 from .mailer import Mailer, MailerError, Message
@@ -267,7 +265,7 @@ def resend(ctx: Context, notification: Notification) -> None:
     notification.next_attempt_at = None
     log_delivery(ctx, notification, "resend", "queued",
          f"resent by {getattr(ctx.actor, 'email', 'the system')}")
-    audit.record(ctx, "notification.resent", "notification", notification.id, before=before,
+    record_audit(ctx, "notification.resent", "notification", notification.id, before=before,
                  after={"status": "queued", "attempts": 0})
     ctx.enqueue(SEND_TASK, str(notification.id))
 
@@ -289,7 +287,7 @@ def release_address(ctx: Context, email: str) -> bool:
     row = ctx.dbsession.get(HeldAddress, email.strip().lower())
     if row is None:
         return False
-    audit.record(ctx, "notification.address_released", "held_address", row.email,
+    record_audit(ctx, "notification.address_released", "held_address", row.email,
                  before={"reason": row.reason, "detail": row.detail}, after={})
     ctx.dbsession.delete(row)
     return True

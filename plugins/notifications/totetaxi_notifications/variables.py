@@ -12,10 +12,7 @@ from typing import Any
 
 from sqlalchemy import select
 
-from totetaxi_core.bookings.models import Address, Booking, BookingStatus
-from totetaxi_core.console.helpers import money
-from totetaxi_core.context import Context
-from totetaxi_core.identity.models import Customer
+from totetaxi_core.plugin_api import Address, Booking, BookingStatus, Context, Customer, money
 
 SERVICES = {"mini_move": "Mini Move", "standard_delivery": "Standard Delivery",
             "specialty": "Specialty Item"}

@@ -14,14 +14,20 @@ from pyramid.response import Response
 from pyramid.security import NO_PERMISSION_REQUIRED
 from sqlalchemy import select
 
-from totetaxi_core.api import API_PREFIX, json_error, no_content
-from totetaxi_core.api.pagination import keyset_page
-from totetaxi_core.api.schemas import strict
-from totetaxi_core.bookings.api import ACT, READ, BookingContext
-from totetaxi_core.errors import InvalidDraft
-from totetaxi_core.identity.contexts import OwnedContext
-from totetaxi_core.identity.permissions import Permission
-from totetaxi_core.identity.security import signed_in_customer
+from totetaxi_core.plugin_api import (
+    API_PREFIX,
+    BookingContext,
+    InvalidDraft,
+    OwnedContext,
+    Permission,
+    json_error,
+    keyset_page,
+    no_content,
+    signed_in_customer,
+    strict,
+)
+from totetaxi_core.plugin_api import BOOKING_ACT as ACT
+from totetaxi_core.plugin_api import BOOKING_READ as READ
 
 from . import services
 from .gateway import SignatureError

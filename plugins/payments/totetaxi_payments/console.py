@@ -41,12 +41,14 @@ from pyramid.response import Response
 from pyramid.view import view_config
 from sqlalchemy import func, select
 
-from totetaxi_core.api.idempotency import claim_form_token
-from totetaxi_core.bookings.models import Booking
-from totetaxi_core.errors import Refused
-from totetaxi_core.hooks import hookimpl
-from totetaxi_core.identity.models import StaffUser
-from totetaxi_core.identity.permissions import Permission
+from totetaxi_core.plugin_api import (
+    Booking,
+    Permission,
+    Refused,
+    StaffUser,
+    claim_form_token,
+    hookimpl,
+)
 
 from . import services
 from .models import Payment, PaymentStatus, Refund, RefundStatus
@@ -328,7 +330,6 @@ FAILED_ATTR = "totetaxi_payments_refund_failed"
 def _booking_page(request: Request, booking: Booking, failed: RequestFailed) -> Response:
     """The booking page again, its payments panel showing the refused form."""
     from totetaxi_core.console import bookings as pages
-
     setattr(request, FAILED_ATTR, failed)
     values = pages.detail_page(request, pages.snapshot(request, booking))
     request.response.status_int = failed.status

@@ -6,7 +6,7 @@ from typing import Any
 
 from sqlalchemy import func, select
 
-from totetaxi_core.hooks import hookimpl
+from totetaxi_core.plugin_api import hookimpl
 
 from . import services
 from .models import OPEN_STATUSES, Payment, PaymentStatus, Refund, RefundStatus, SavedMethod

@@ -10,7 +10,14 @@ from typing import Any
 from sqlalchemy import JSON, Boolean, Enum, ForeignKey, Integer, String, Text, Uuid, event
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
-from totetaxi_core.db import Base, SoftDelete, Timestamps, UTCDateTime, UUIDPrimaryKey, utcnow
+from totetaxi_core.plugin_api import (
+    Base,
+    SoftDelete,
+    Timestamps,
+    UTCDateTime,
+    UUIDPrimaryKey,
+    utcnow,
+)
 
 
 def _enum(cls: type[enum.Enum], length: int = 30) -> Enum:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import colander
 
-from totetaxi_core.api.schemas import CleanString, StrictBoolean, StrictInteger
+from totetaxi_core.plugin_api import CleanString, StrictBoolean, StrictInteger
 
 
 class PayBody(colander.MappingSchema):

@@ -16,12 +16,16 @@ from pyramid_retry import mark_error_retryable
 from sqlalchemy import func, select, update
 from sqlalchemy.exc import IntegrityError
 
-from totetaxi_core import audit
-from totetaxi_core.bookings.lifecycle import record_event, transition
-from totetaxi_core.bookings.models import Booking, BookingStatus
-from totetaxi_core.context import Context
-from totetaxi_core.errors import Refused
-from totetaxi_core.identity.models import Customer
+from totetaxi_core.plugin_api import (
+    Booking,
+    BookingStatus,
+    Context,
+    Customer,
+    Refused,
+    record_audit,
+    record_event,
+    transition,
+)
 
 from .gateway import GatewayError, PaymentGateway
 from .models import (
@@ -559,7 +563,7 @@ def request_refund(ctx: Context, payment: Payment, amount_cents: int, reason: st
     ctx.dbsession.flush()
     record(ctx, "refund.requested", refund=refund, amount_cents=amount_cents,
            new_status=refund.status, note=reason)
-    audit.record(ctx, "payments.refund_requested", "refund", refund.id,
+    record_audit(ctx, "payments.refund_requested", "refund", refund.id,
                  after={"payment_id": str(payment.id), "amount_cents": amount_cents,
                         "reason": reason})
     return refund
@@ -590,7 +594,7 @@ def reject_refund(ctx: Context, refund: Refund, note: str) -> Refund:
     _release_hold(ctx, refund)
     record(ctx, "refund.rejected", refund=refund, amount_cents=refund.amount_cents,
            old_status=RefundStatus.REQUESTED, new_status=RefundStatus.REJECTED, note=note)
-    audit.record(ctx, "payments.refund_rejected", "refund", refund.id,
+    record_audit(ctx, "payments.refund_rejected", "refund", refund.id,
                  before={"status": "requested"}, after={"status": "rejected", "note": note})
     return refund
 
@@ -600,7 +604,7 @@ def approve_refund(ctx: Context, refund: Refund, note: str = "") -> Refund:
     _claim(ctx, refund, RefundStatus.PENDING)
     refund.decision_note = note[:500]
     payment = ctx.dbsession.get(Payment, refund.payment_id)
-    audit.record(ctx, "payments.refund_approved", "refund", refund.id,
+    record_audit(ctx, "payments.refund_approved", "refund", refund.id,
                  before={"status": "requested"},
                  after={"status": "pending", "amount_cents": refund.amount_cents})
     record(ctx, "refund.approved", refund=refund, amount_cents=refund.amount_cents,

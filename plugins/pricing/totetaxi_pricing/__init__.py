@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from pyramid.config import Configurator
 
-from totetaxi_core.plugins import Manifest
+from totetaxi_core.plugin_api import Manifest
 
 from .seed import seed
 

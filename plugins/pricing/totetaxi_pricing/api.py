@@ -9,7 +9,7 @@ from cornice.validators import colander_body_validator, colander_validator
 from pyramid.request import Request
 from pyramid.security import NO_PERMISSION_REQUIRED
 
-from totetaxi_core.api import API_PREFIX
+from totetaxi_core.plugin_api import API_PREFIX
 
 from . import services
 from .schemas import AvailabilityRequest, strict_quote_body

@@ -31,8 +31,7 @@ from pyramid.request import Request
 from pyramid.view import view_config
 from sqlalchemy import select
 
-from totetaxi_core.errors import InvalidDraft
-from totetaxi_core.identity.permissions import Permission
+from totetaxi_core.plugin_api import InvalidDraft, Permission
 
 from . import services
 from .models import (

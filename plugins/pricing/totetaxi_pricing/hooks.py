@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-from totetaxi_core.hooks import hookimpl
+from totetaxi_core.plugin_api import hookimpl
 
 from . import services
 

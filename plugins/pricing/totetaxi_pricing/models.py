@@ -10,7 +10,7 @@ import datetime as dt
 from sqlalchemy import Boolean, CheckConstraint, Date, Integer, String
 from sqlalchemy.orm import Mapped, mapped_column
 
-from totetaxi_core.db import Base, Timestamps, UUIDPrimaryKey
+from totetaxi_core.plugin_api import Base, Timestamps, UUIDPrimaryKey
 
 
 class MiniMovePackage(Timestamps, Base):

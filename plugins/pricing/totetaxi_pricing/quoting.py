@@ -14,7 +14,7 @@ from zoneinfo import ZoneInfo
 
 import holidays
 
-from totetaxi_core.errors import InvalidDraft
+from totetaxi_core.plugin_api import InvalidDraft
 
 from .catalog import Catalog
 

@@ -8,9 +8,13 @@ from typing import Any
 from sqlalchemy import and_, func, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 
-from totetaxi_core import audit
-from totetaxi_core.context import Context
-from totetaxi_core.errors import CapacityExhausted, InvalidDraft
+from totetaxi_core.plugin_api import (
+    CapacityExhausted,
+    Context,
+    InvalidDraft,
+    audit_changes,
+    record_audit,
+)
 
 from .catalog import Catalog, cache_of
 from .models import (
@@ -210,13 +214,13 @@ def _edit(
 ) -> None:
     before = {name: getattr(obj, name) for name in changes}
     after = {name: value for name, value in changes.items()}
-    before, after = audit.changed(before, after)
+    before, after = audit_changes(before, after)
     if not after:
         return
     for name, value in after.items():
         setattr(obj, name, value)
     _bump(ctx)
-    audit.record(ctx, action, target, key, before=before, after=after)
+    record_audit(ctx, action, target, key, before=before, after=after)
 
 
 def edit_package(ctx: Context, code: str, **changes: Any) -> None:
@@ -252,7 +256,7 @@ def add_peak(ctx: Context, name: str, start: dt.date, end: dt.date) -> PeakRange
     ctx.dbsession.add(peak)
     ctx.dbsession.flush()
     _bump(ctx)
-    audit.record(
+    record_audit(
         ctx,
         "pricing.peak_added",
         "pricing_peak_range",
@@ -266,7 +270,7 @@ def remove_peak(ctx: Context, peak_id: Any) -> None:
     peak = ctx.dbsession.get(PeakRange, peak_id)
     if peak is None:
         raise InvalidDraft("id", "No such peak range.")
-    audit.record(
+    record_audit(
         ctx,
         "pricing.peak_removed",
         "pricing_peak_range",

@@ -2,8 +2,7 @@
 
 from pyramid.config import Configurator
 
-from totetaxi_core.plugins import Manifest
-from totetaxi_core.settings import Setting
+from totetaxi_core.plugin_api import Manifest, Setting
 
 from .seed import seed
 

@@ -11,7 +11,7 @@ from pyramid.request import Request
 from pyramid.security import NO_PERMISSION_REQUIRED
 from sqlalchemy import func, select
 
-from totetaxi_core.api import API_PREFIX
+from totetaxi_core.plugin_api import API_PREFIX
 
 from .models import ExampleCounter, ExampleNote
 from .schemas import NoteRequest

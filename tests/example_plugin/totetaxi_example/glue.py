@@ -2,7 +2,7 @@
 
 from pyramid.config import Configurator
 
-from totetaxi_core.plugins import Manifest
+from totetaxi_core.plugin_api import Manifest
 
 manifest = Manifest(
     name="example_glue",

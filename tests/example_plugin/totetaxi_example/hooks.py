@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from totetaxi_core.hooks import hookimpl
+from totetaxi_core.plugin_api import hookimpl
 
 
 @hookimpl

@@ -5,7 +5,7 @@ import uuid
 from sqlalchemy import ForeignKey, String, Uuid
 from sqlalchemy.orm import Mapped, mapped_column
 
-from totetaxi_core.db import Base, SoftDelete, Timestamps, UUIDPrimaryKey
+from totetaxi_core.plugin_api import Base, SoftDelete, Timestamps, UUIDPrimaryKey
 
 
 class ExampleNote(UUIDPrimaryKey, Timestamps, SoftDelete, Base):

@@ -2,7 +2,7 @@ from __future__ import annotations
 
 import uuid
 
-from totetaxi_core import Context
+from totetaxi_core.plugin_api import Context
 
 from .models import ExampleTaskRun
 

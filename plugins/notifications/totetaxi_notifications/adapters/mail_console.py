@@ -21,9 +21,7 @@ from typing import Any
 
 from pyramid.config import Configurator
 
-from totetaxi_core.hooks import hookimpl
-from totetaxi_core.plugins import Manifest
-from totetaxi_core.settings import Setting
+from totetaxi_core.plugin_api import Manifest, Setting, hookimpl
 
 from ..mailer import MailerError, Message
 

@@ -18,8 +18,7 @@ from pyramid.httpexceptions import HTTPNotFound
 from pyramid.request import Request
 from pyramid.view import view_config
 
-from totetaxi_core.hooks import hookimpl
-from totetaxi_core.identity.permissions import Permission
+from totetaxi_core.plugin_api import Permission, hookimpl
 
 TEMPLATES = "totetaxi_notifications:templates/"
 MAILBOX = TEMPLATES + "mailbox.jinja2"

@@ -36,9 +36,7 @@ from botocore.exceptions import (
 )
 from pyramid.config import Configurator
 
-from totetaxi_core.hooks import hookimpl
-from totetaxi_core.plugins import Manifest
-from totetaxi_core.settings import Setting
+from totetaxi_core.plugin_api import Manifest, Setting, hookimpl
 
 from ..mailer import MailerError, Message
 from ..sns import DEFAULT_CERTIFICATE_URL_PATTERN, CertificateStore

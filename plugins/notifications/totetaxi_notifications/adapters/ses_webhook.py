@@ -42,8 +42,7 @@ from pyramid_retry import mark_error_retryable
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
-from totetaxi_core.api import API_PREFIX, json_error
-from totetaxi_core.context import Context
+from totetaxi_core.plugin_api import API_PREFIX, Context, json_error
 
 from .. import sns
 from ..models import DeliveryLog, Notification

@@ -28,16 +28,21 @@ from pyramid.security import NO_PERMISSION_REQUIRED
 from sqlalchemy import JSON, String, select
 from sqlalchemy.orm import Mapped, mapped_column
 
-from totetaxi_core.api import API_PREFIX
-from totetaxi_core.api.schemas import CleanString, StrictBoolean, strict
-from totetaxi_core.bookings.models import Booking
-from totetaxi_core.bookings.services import token_matches
-from totetaxi_core.context import Context
-from totetaxi_core.db import Base, Timestamps
-from totetaxi_core.errors import Refused
-from totetaxi_core.hooks import hookimpl
-from totetaxi_core.plugins import Manifest
-from totetaxi_core.settings import Setting
+from totetaxi_core.plugin_api import (
+    API_PREFIX,
+    Base,
+    Booking,
+    CleanString,
+    Context,
+    Manifest,
+    Refused,
+    Setting,
+    StrictBoolean,
+    Timestamps,
+    hookimpl,
+    strict,
+    token_matches,
+)
 
 from .. import signatures
 from ..gateway import (

@@ -25,9 +25,7 @@ from typing import Any, TypeVar
 import stripe
 from pyramid.config import Configurator
 
-from totetaxi_core.hooks import hookimpl
-from totetaxi_core.plugins import Manifest
-from totetaxi_core.settings import Setting
+from totetaxi_core.plugin_api import Manifest, Setting, hookimpl
 
 from ..gateway import (
     Card,
