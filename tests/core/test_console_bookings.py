@@ -442,14 +442,15 @@ def test_rule_problems_are_422_each_at_its_field(app):
 
 
 @pytest.mark.parametrize(("fields", "field", "message"), [
-    ({"date": "12/05/2026"}, "date", "Pickup date: enter a date as YYYY-MM-DD."),
+    # The form is checked by the staff API's schema: its sentences, after the field's label.
+    ({"date": "12/05/2026"}, "date", "Pickup date: '12/05/2026' is not a date written YYYY-MM-DD."),
     ({"date": "2026-11-20"}, "date", "2026-11-20 is in the past."),
-    ({"time_window": "evening"}, "time_window", "Time window: choose morning or afternoon."),
+    ({"time_window": "evening"}, "time_window", "Time window: choose one of morning, afternoon."),
     ({"item_count": "lots"}, "item_count", "Items: enter a whole number from 1 to 500"),
     ({"item_count": "40"}, "item_count", "Petite holds up to 15 items"),
     ({"package": "huge"}, "package", "Unknown package 'huge'"),
-    ({"pickup_state": "New York"}, "pickup_state", "State: the two-letter code, e.g. NY."),
-    ({"delivery_postal_code": "1196"}, "delivery_postal_code", "ZIP code: 5 digits"),
+    ({"pickup_state": "New York"}, "pickup_state", "State: Use the two-letter state code, e.g. NY."),
+    ({"delivery_postal_code": "1196"}, "delivery_postal_code", "ZIP code: Use a 5-digit ZIP code"),
     ({"pickup_line1": "  "}, "pickup_line1", "Street: this cannot be empty."),
     ({"notes": "x" * 1001}, "notes", "Notes: at most 1000 characters."),
 ])

@@ -23,15 +23,14 @@ lists facts can use the core's ``totetaxi_core:console/templates/panel_facts.jin
 
 from __future__ import annotations
 
-import datetime as dt
 import logging
-import re
 import uuid
 from collections.abc import Iterable, Mapping
 from typing import Any
 
+import colander
 from markupsafe import Markup
-from pyramid.httpexceptions import HTTPNotFound, HTTPSeeOther
+from pyramid.httpexceptions import HTTPSeeOther
 from pyramid.renderers import render
 from pyramid.request import Request
 from pyramid.view import view_config
@@ -40,12 +39,16 @@ from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm.exc import StaleDataError
 
 from ..api.pagination import keyset_page
+from ..api.schemas import strict
 from ..bookings import editing, search, services
 from ..bookings.lifecycle import TRANSITIONS, TransitionRefused, transition
 from ..bookings.models import Booking, BookingEvent, BookingStatus
+from ..bookings.schemas import CancelBody, StaffBookingPatch, StatusBody
+from ..db.lookup import get_or_404
 from ..errors import CapacityExhausted, InvalidDraft, Refused
 from ..identity.models import Customer, StaffUser
 from ..identity.permissions import Permission
+from .forms import colander_errors, control_characters
 from .helpers import flash
 
 log = logging.getLogger("totetaxi.console")
@@ -69,21 +72,14 @@ ENDS = ("pickup", "delivery")
 #: The edit form's fields (the address ones are ``pickup_line1`` ... ``delivery_postal_code``).
 EDIT_FIELDS = ("version", "date", "time_window", "package", "item_count", "notes",
                *(f"{end}_{part}" for end in ENDS for part in ADDRESS_PARTS))
-#: An address's fields: (part, label, most characters, required).
-ADDRESS_FORM = (("line1", "Street", 200, True), ("line2", "Apartment, floor", 200, False),
-                ("city", "City", 100, True), ("state", "State", 20, True),
-                ("postal_code", "ZIP code", 10, True))
-REASON_LIMIT = 500
-NOTES_LIMIT = 1000
+#: An address's fields and their labels (the rules are the API schema's).
+ADDRESS_LABELS = {"line1": "Street", "line2": "Apartment, floor", "city": "City",
+                  "state": "State", "postal_code": "ZIP code"}
 HISTORY_EVENTS = 200
 
 STALE = ("Someone else changed this booking at the same time; the form now shows it as it is: "
          "apply your change again.")
 
-_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
-_STATE = re.compile(r"^[A-Z]{2}$")
-_ZIP = re.compile(r"^\d{5}(-\d{4})?$")
-_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")  # tabs and newlines are fine
 
 
 # --- loading --------------------------------------------------------------------------------------
@@ -91,13 +87,7 @@ _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")  # tabs and newlines 
 
 def load(request: Request, model: Any) -> Any:
     """The row named by ``{id}``; the console's 404 page for a malformed or unknown id."""
-    try:
-        row = request.dbsession.get(model, uuid.UUID(request.matchdict["id"]))
-    except ValueError:
-        row = None
-    if row is None or getattr(row, "deleted_at", None) is not None:
-        raise HTTPNotFound()
-    return row
+    return get_or_404(request.dbsession, model, request.matchdict["id"])
 
 
 def contacts(request: Request, bookings: Iterable[Booking]) -> dict[uuid.UUID, Customer]:
@@ -331,17 +321,26 @@ def booking_detail(request: Request) -> dict[str, Any]:
 
 
 # --- the edit form --------------------------------------------------------------------------------
+#
+# The form is checked by the staff API's own schema (``StaffBookingPatch``): the text of each
+# field is turned into the API's shapes here (numbers, the state in capitals, addresses as
+# mappings) and every rule (lengths, choices, the ZIP and state patterns) is the schema's, so the
+# console and the API can never disagree on what a booking may hold.
 
-
-def _text(value: str, label: str, limit: int, required: bool = False) -> str:
-    value = value.strip()
-    if required and not value:
-        raise ValueError(f"{label}: this cannot be empty.")
-    if len(value) > limit:
-        raise ValueError(f"{label}: at most {limit} characters.")
-    if _CONTROL.search(value):
-        raise ValueError(f"{label}: control characters are not allowed.")
-    return value
+#: The schema's paths shown by the edit form's fields.
+EDIT_PATHS: dict[str, str] = {
+    "date": "date", "time_window": "time_window", "package": "package",
+    "item_count": "item_count", "notes": "notes",
+    **{f"{end}_address.{part}": f"{end}_{part}" for end in ENDS for part in ADDRESS_PARTS},
+}
+EDIT_LABELS: dict[str, str] = {
+    "date": "Pickup date", "time_window": "Time window", "package": "Package",
+    "item_count": "Items", "notes": "Notes",
+    **{f"{end}_{part}": label for end in ENDS for part, label in ADDRESS_LABELS.items()},
+}
+_EDIT_SCHEMA = strict(StaffBookingPatch)
+_STATUS_SCHEMA = strict(StatusBody)
+_CANCEL_SCHEMA = strict(CancelBody)
 
 
 def read_edit(submitted: Mapping[str, str], booking: Booking
@@ -356,53 +355,39 @@ def read_edit(submitted: Mapping[str, str], booking: Booking
             version = int(raw)
         else:
             errors[""] = "The form is damaged (its version); reload the page."
-    raw = submitted["date"].strip()
-    try:
-        if not _DATE.match(raw):
-            raise ValueError(raw)
-        changes["date"] = dt.date.fromisoformat(raw)
-    except ValueError:
+    body: dict[str, Any] = {"date": submitted["date"].strip(),
+                            "time_window": submitted["time_window"],
+                            "notes": submitted["notes"].replace("\r\n", "\n")}
+    if not body["date"]:
         errors["date"] = "Pickup date: enter a date as YYYY-MM-DD."
-    if submitted["time_window"] in TIME_WINDOWS:
-        changes["time_window"] = submitted["time_window"]
-    else:
-        errors["time_window"] = "Time window: choose morning or afternoon."
     shown = shown_fields(booking)
     if "package" in shown:
-        try:
-            changes["package"] = _text(submitted["package"], "Package", 30) or None
-        except ValueError as exc:
-            errors["package"] = str(exc)
+        # An empty package clears it, which the PATCH body cannot say (no nulls there).
+        if submitted["package"].strip():
+            body["package"] = submitted["package"]
+        else:
+            changes["package"] = None
     if "item_count" in shown:
         raw = submitted["item_count"].strip()
         if not raw:
             changes["item_count"] = None
-        elif raw.isdigit() and 1 <= int(raw) <= 500:
-            changes["item_count"] = int(raw)
+        elif raw.isdigit() and len(raw) < 10:
+            body["item_count"] = int(raw)
         else:
             errors["item_count"] = "Items: enter a whole number from 1 to 500, or leave it empty."
-    try:
-        changes["notes"] = _text(submitted["notes"].replace("\r\n", "\n"), "Notes", NOTES_LIMIT)
-    except ValueError as exc:
-        errors["notes"] = str(exc)
     for end in ENDS:
-        address: dict[str, str] = {}
-        for part, label, limit, required in ADDRESS_FORM:
-            name = f"{end}_{part}"
-            try:
-                value = _text(submitted[name], label, limit, required)
-                if part == "state":
-                    value = value.upper()
-                    if not _STATE.match(value):
-                        raise ValueError("State: the two-letter code, e.g. NY.")
-                if part == "postal_code" and not _ZIP.match(value):
-                    raise ValueError("ZIP code: 5 digits (or ZIP+4).")
-            except ValueError as exc:
-                errors[name] = str(exc)
-                continue
-            address[part] = value
-        if len(address) == len(ADDRESS_PARTS):
-            changes[f"{end}_address"] = address
+        address = {part: submitted[f"{end}_{part}"] for part in ADDRESS_PARTS}
+        address["state"] = address["state"].strip().upper()
+        body[f"{end}_address"] = address
+    for field in EDIT_PATHS.values():
+        if field in submitted and control_characters(submitted[field],
+                                                     multiline=field == "notes"):
+            errors[field] = f"{EDIT_LABELS[field]}: control characters are not allowed."
+    try:
+        changes.update(_EDIT_SCHEMA.deserialize(body))
+    except colander.Invalid as exc:
+        for field, message in colander_errors(exc, EDIT_PATHS, EDIT_LABELS).items():
+            errors.setdefault(field, message)
     return changes, version, errors
 
 
@@ -475,6 +460,19 @@ def booking_edit(request: Request) -> Any:
 # --- status and cancel ----------------------------------------------------------------------------
 
 
+def _reason_errors(schema: colander.SchemaNode, submitted: Mapping[str, str]) -> dict[str, str]:
+    """The reason field's refusals by the API's schema of the same change, control characters
+    first (the API takes any but NUL; a reason is shown in the history)."""
+    if control_characters(submitted["reason"], multiline=True):
+        return {"reason": "Reason: control characters are not allowed."}
+    try:
+        schema.deserialize(dict(submitted))  # errors of other fields are the view's to word
+    except colander.Invalid as exc:
+        return {field: message for field, message in colander_errors(
+            exc, {"reason": "reason"}, {"reason": "Reason"}).items() if field}
+    return {}
+
+
 @view_config(route_name="console_booking_status", request_method="POST", renderer=DETAIL,
              permission=Permission.STAFF_WRITE)
 def booking_status(request: Request) -> Any:
@@ -483,16 +481,12 @@ def booking_status(request: Request) -> Any:
     page = snapshot(request, booking)  # before a plugin's hook may refuse half-way
     submitted = {"status": request.POST.get("status", "").strip(),
                  "reason": request.POST.get("reason", "")}
-    errors: dict[str, str] = {}
-    reason = ""
+    errors = _reason_errors(_STATUS_SCHEMA, submitted)
     if submitted["status"] == BookingStatus.CANCELLED:
         errors["status"] = "Cancel the booking with the cancel form below."
     elif submitted["status"] not in STATUS_LABELS:
         errors["status"] = "Choose the new status."
-    try:
-        reason = _text(submitted["reason"], "Reason", REASON_LIMIT)
-    except ValueError as exc:
-        errors["reason"] = str(exc)
+    reason = submitted["reason"].strip()
     if errors:
         return detail_page(request, page, Failed("status", submitted, errors, 400))
     try:
@@ -515,12 +509,8 @@ def booking_cancel(request: Request) -> Any:
     page = snapshot(request, booking)
     submitted = {"reason": request.POST.get("reason", ""),
                  "confirm": request.POST.get("confirm", "")}
-    errors: dict[str, str] = {}
-    reason = ""
-    try:
-        reason = _text(submitted["reason"], "Reason", REASON_LIMIT)
-    except ValueError as exc:
-        errors["reason"] = str(exc)
+    errors = _reason_errors(_CANCEL_SCHEMA, {"reason": submitted["reason"]})
+    reason = submitted["reason"].strip()
     if submitted["confirm"] not in ("1", "on", "yes", "true"):
         errors["confirm"] = "Tick the box to confirm the cancellation."
     if errors:
