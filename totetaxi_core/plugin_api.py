@@ -3,11 +3,16 @@
 A plugin imports from this module only (``from totetaxi_core.plugin_api import Manifest, ...``),
 never from the core's other modules and never from another plugin; ``make lint`` enforces it with
 import-linter contracts. Its migrations may also use :mod:`totetaxi_core.db.types` (what Alembic's
-autogenerate writes) and its tests :mod:`totetaxi_core.testing`. Anything not listed in
+autogenerate writes) and :mod:`totetaxi_core.db.append_only` (``op.create_append_only_triggers``),
+and its tests :mod:`totetaxi_core.testing`. Anything not listed in
 ``__all__`` is an internal of the core and may change without notice.
 
 The names are grouped as a plugin meets them: declaring the plugin, persistence, errors, the REST
-API, bookings, identity and permissions, the console, and background work.
+API, bookings, identity and permissions, the console, and background work. Helpers shared by
+every plugin instead of copies: money (``format_money``, ``parse_money``, ``money_input``), business
+time (``BUSINESS_TZ``, ``local_today``, ``format_local``), ``get_or_404``, ``AppendOnly``, the
+console form parsers (``FieldError``, ``read_form``, ``text_field``, ``colander_errors``, ...)
+and the service labels of the catalog (``service_label``).
 """
 
 from __future__ import annotations
@@ -23,10 +28,27 @@ from .bookings.api import BookingContext
 from .bookings.lifecycle import record_event, transition
 from .bookings.models import Address, Booking, BookingStatus
 from .bookings.search import NUMBER as BOOKING_NUMBER
+from .bookings.service_labels import service_label, service_labels
 from .bookings.services import token_matches
-from .console.helpers import local_time, money
+from .business_time import BUSINESS_TZ, format_local, local_datetime, local_midnight, local_today
+from .console.forms import (
+    FieldError,
+    Fields,
+    colander_errors,
+    control_characters,
+    field_of,
+    integer_field,
+    money_field,
+    optional,
+    parse_date,
+    parse_flag,
+    read_form,
+    text_field,
+)
 from .context import Context
 from .db import Base, SoftDelete, Timestamps, UTCDateTime, UUIDPrimaryKey, utcnow
+from .db.append_only import AppendOnly
+from .db.lookup import get_or_404
 from .errors import CapacityExhausted, InvalidDraft, Refused
 from .hooks import hookimpl
 from .identity.contexts import OwnedContext
@@ -34,6 +56,7 @@ from .identity.models import Customer, StaffUser
 from .identity.permissions import Permission
 from .identity.security import signed_in_customer
 from .identity.services import RESET_TOKEN_LIFETIME
+from .money import MAX_CENTS, MoneyInputError, format_money, money_input, parse_money
 from .plugins import Manifest
 from .settings import Setting
 
@@ -48,8 +71,11 @@ __all__ = [
     "BOOKING_ACT",
     "BOOKING_NUMBER",
     "BOOKING_READ",
+    "BUSINESS_TZ",
+    "MAX_CENTS",
     "RESET_TOKEN_LIFETIME",
     "Address",
+    "AppendOnly",
     "Base",
     "Booking",
     "BookingContext",
@@ -58,9 +84,12 @@ __all__ = [
     "CleanString",
     "Context",
     "Customer",
+    "FieldError",
+    "Fields",
     "InvalidDraft",
     "IsoDate",
     "Manifest",
+    "MoneyInputError",
     "OwnedContext",
     "Permission",
     "Refused",
@@ -74,18 +103,36 @@ __all__ = [
     "UUIDPrimaryKey",
     "audit_changes",
     "claim_form_token",
+    "colander_errors",
+    "control_characters",
     "decode_cursor",
     "encode_cursor",
+    "field_of",
+    "format_local",
+    "format_money",
+    "get_or_404",
     "hookimpl",
+    "integer_field",
     "json_error",
     "keyset_page",
-    "local_time",
-    "money",
+    "local_datetime",
+    "local_midnight",
+    "local_today",
+    "money_field",
+    "money_input",
     "no_content",
+    "optional",
+    "parse_date",
+    "parse_flag",
+    "parse_money",
+    "read_form",
     "record_audit",
     "record_event",
+    "service_label",
+    "service_labels",
     "signed_in_customer",
     "strict",
+    "text_field",
     "token_matches",
     "transition",
     "utcnow",

@@ -15,9 +15,6 @@ import uuid
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import event
-from sqlalchemy.orm import Session
-
 from .models import AuditRecord
 
 if TYPE_CHECKING:
@@ -76,10 +73,3 @@ def record(
     )
     ctx.dbsession.add(entry)
     return entry
-
-
-@event.listens_for(Session, "before_flush")
-def _refuse_rewriting_history(session: Session, flush_context: Any, instances: Any) -> None:
-    for obj in (*session.dirty, *session.deleted):
-        if isinstance(obj, AuditRecord) and (obj in session.deleted or session.is_modified(obj)):
-            raise PermissionError("audit records are append-only: they cannot change or go")

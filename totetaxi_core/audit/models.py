@@ -10,9 +10,10 @@ from sqlalchemy import JSON, String, Uuid
 from sqlalchemy.orm import Mapped, mapped_column
 
 from ..db import Base, UTCDateTime, UUIDPrimaryKey, utcnow
+from ..db.append_only import AppendOnly
 
 
-class AuditRecord(UUIDPrimaryKey, Base):
+class AuditRecord(AppendOnly, UUIDPrimaryKey, Base):
     """Who did what to which object, with the values before and after.
 
     Append-only: the ORM refuses to update or delete one, and database triggers (both
@@ -20,6 +21,7 @@ class AuditRecord(UUIDPrimaryKey, Base):
     """
 
     __tablename__ = "audit_records"
+    append_only_message = "audit records are append-only: they cannot change or go"
 
     at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow, index=True)
     actor_kind: Mapped[str] = mapped_column(String(20))  # staff, customer, system

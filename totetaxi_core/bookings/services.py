@@ -6,10 +6,10 @@ import datetime as dt
 import uuid
 from dataclasses import dataclass
 from typing import Any
-from zoneinfo import ZoneInfo
 
 from sqlalchemy import select, update
 
+from ..business_time import local_midnight
 from ..context import Context
 from ..errors import InvalidDraft
 from ..identity.models import Customer, SavedAddress
@@ -18,7 +18,6 @@ from .lifecycle import MESSAGES, TransitionRefused, can_transition, record_event
 from .models import Address, Booking, BookingCounter, BookingStatus
 from .schemas import DRAFT_FIELDS
 
-NEW_YORK = ZoneInfo("America/New_York")
 CUSTOMER_CANCEL_NOTICE = dt.timedelta(hours=48)
 
 
@@ -145,7 +144,7 @@ def cancel(ctx: Context, booking: Booking, reason: str, by_staff: bool) -> None:
     if not can_transition(booking.status, BookingStatus.CANCELLED):
         raise TransitionRefused(booking.status, BookingStatus.CANCELLED)
     if not by_staff:
-        pickup = dt.datetime.combine(booking.pickup_date, dt.time(0), tzinfo=NEW_YORK)
+        pickup = local_midnight(booking.pickup_date)
         if pickup - ctx.now() < CUSTOMER_CANCEL_NOTICE:
             raise TooLateToCancel(
                 "Cancelling online closes 48 hours before the pickup date; call us and our "

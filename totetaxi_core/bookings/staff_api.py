@@ -2,13 +2,11 @@
 
 from __future__ import annotations
 
-import uuid
 from typing import Any
 
 from cornice import Service
 from cornice.validators import colander_body_validator
 from pyramid.config import Configurator
-from pyramid.httpexceptions import HTTPNotFound
 from pyramid.request import Request
 from pyramid.response import Response
 from sqlalchemy import select
@@ -16,6 +14,7 @@ from sqlalchemy import select
 from ..api import API_PREFIX, json_error
 from ..api.pagination import keyset_page
 from ..api.schemas import strict
+from ..db.lookup import get_or_404
 from ..identity.api import address_json, customer_json
 from ..identity.models import Customer, SavedAddress
 from ..identity.permissions import Permission
@@ -42,13 +41,7 @@ staff_customer = Service(name="staff_customer", path=API_PREFIX + "/staff/custom
 
 def _load(request: Request, model: Any, noun: str) -> Any:
     raw = request.matchdict["id"]
-    try:
-        obj = request.dbsession.get(model, uuid.UUID(raw))
-    except ValueError:
-        obj = None
-    if obj is None or getattr(obj, "deleted_at", None) is not None:
-        raise HTTPNotFound(f"No {noun} with id {raw}.")
-    return obj
+    return get_or_404(request.dbsession, model, raw, detail=f"No {noun} with id {raw}.")
 
 
 def staff_booking_json(request: Request, booking: Booking) -> dict[str, Any]:

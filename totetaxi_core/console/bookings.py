@@ -44,6 +44,7 @@ from ..bookings import editing, search, services
 from ..bookings.lifecycle import TRANSITIONS, TransitionRefused, transition
 from ..bookings.models import Booking, BookingEvent, BookingStatus
 from ..bookings.schemas import CancelBody, StaffBookingPatch, StatusBody
+from ..bookings.service_labels import service_label
 from ..db.lookup import get_or_404
 from ..errors import CapacityExhausted, InvalidDraft, Refused
 from ..identity.models import Customer, StaffUser
@@ -64,8 +65,6 @@ STATUS_LABELS: dict[str, str] = {
     BookingStatus.COMPLETED: "Completed",
     BookingStatus.CANCELLED: "Cancelled",
 }
-SERVICE_LABELS = {"mini_move": "Mini Move", "standard_delivery": "Standard delivery",
-                  "specialty": "Specialty items"}
 TIME_WINDOWS = ("morning", "afternoon")
 ADDRESS_PARTS = ("line1", "line2", "city", "state", "postal_code")
 ENDS = ("pickup", "delivery")
@@ -248,7 +247,7 @@ def snapshot(request: Request, booking: Booking) -> dict[str, Any]:
     status = BookingStatus(booking.status)
     facts = {
         **row_of(booking, {customer.id: customer} if customer else {}),
-        "service": SERVICE_LABELS.get(booking.service_type, booking.service_type),
+        "service": service_label(request.ctx, booking.service_type),
         "package": booking.package, "item_count": booking.item_count,
         "specialty_items": [dict(line) for line in booking.specialty_items or ()],
         "same_day": booking.same_day, "coi_handling": booking.coi_handling,

@@ -10,7 +10,7 @@ page answers 400, and nothing is changed.
 A plugin's form::
 
     FIELDS: Fields = {"price": ("price_cents", money_field(), "Price"),
-                      "note": ("note", text(120, required=False), "Note")}
+                      "note": ("note", text_field(120, required=False), "Note")}
     values, errors, submitted = read_form(request.POST, FIELDS)
 """
 
@@ -32,13 +32,13 @@ __all__ = [
     "colander_errors",
     "control_characters",
     "field_of",
-    "integer",
+    "integer_field",
     "money_field",
     "optional",
     "parse_date",
     "parse_flag",
     "read_form",
-    "text",
+    "text_field",
 ]
 
 #: A parser: ``(text as typed, the field's label) -> value``, or :class:`FieldError`.
@@ -69,7 +69,7 @@ def control_characters(value: str, *, multiline: bool = False) -> bool:
     return (_CONTROL_MULTILINE if multiline else _CONTROL).search(value) is not None
 
 
-def text(limit: int, required: bool = True, *, minimum: int = 0,
+def text_field(limit: int, required: bool = True, *, minimum: int = 0,
          multiline: bool = False) -> Parser:
     """A parser of free text: trimmed, at most ``limit`` characters, no control characters."""
 
@@ -88,7 +88,7 @@ def text(limit: int, required: bool = True, *, minimum: int = 0,
     return parse
 
 
-def integer(low: int, high: int) -> Parser:
+def integer_field(low: int, high: int) -> Parser:
     """A parser of a whole number from ``low`` to ``high`` (ASCII digits only)."""
 
     def parse(value: str, label: str) -> int:

@@ -13,22 +13,20 @@ import datetime as dt
 import logging
 from typing import Any
 from urllib.parse import urlsplit
-from zoneinfo import ZoneInfo
 
 from markupsafe import Markup, escape
 from pyramid.csrf import get_csrf_token
 from pyramid.request import Request
 
+from ..business_time import format_local
 from ..identity.models import Role
+from ..money import format_money
 
 log = logging.getLogger("totetaxi.console")
 
 #: The layout of a page shown to a signed-in staff user, and the standalone one otherwise.
 LAYOUT = "totetaxi_core:console/templates/layout.jinja2"
 STANDALONE = "totetaxi_core:console/templates/public.jinja2"
-
-#: Times in the console are New York wall-clock times (where ToteTaxi works).
-NEW_YORK = ZoneInfo("America/New_York")
 
 #: The core's own navigation entries; plugins add theirs through ``totetaxi_console_nav``.
 CORE_NAV: tuple[dict[str, Any], ...] = (
@@ -155,21 +153,12 @@ def safe_next(value: str | None) -> str | None:
 
 def money(cents: int | None, currency: str = "USD") -> str:
     """Integer cents as dollars for display: ``123450`` -> ``"$1,234.50"`` (``None`` -> "—")."""
-    if cents is None:
-        return "—"
-    sign = "-" if cents < 0 else ""
-    whole, part = divmod(abs(int(cents)), 100)
-    symbol = "$" if currency == "USD" else f"{currency} "
-    return f"{sign}{symbol}{whole:,}.{part:02d}"
+    return format_money(cents, currency)
 
 
 def local_time(value: dt.datetime | None, fmt: str = "%Y-%m-%d %H:%M %Z") -> str:
     """An aware (UTC) datetime as New York wall-clock time; naive ones are taken as UTC."""
-    if value is None:
-        return "—"
-    if value.tzinfo is None:
-        value = value.replace(tzinfo=dt.UTC)
-    return value.astimezone(NEW_YORK).strftime(fmt)
+    return format_local(value, fmt)
 
 
 def day(value: dt.date | None) -> str:

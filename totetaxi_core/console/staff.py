@@ -9,11 +9,12 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-from pyramid.httpexceptions import HTTPNotFound, HTTPSeeOther
+from pyramid.httpexceptions import HTTPSeeOther
 from pyramid.request import Request
 from pyramid.view import view_config
 from sqlalchemy import select
 
+from ..db.lookup import get_or_404
 from ..identity import services
 from ..identity.models import Role, StaffUser
 from ..identity.permissions import Permission
@@ -57,10 +58,7 @@ def _done(request: Request, code: str, staff: StaffUser) -> HTTPSeeOther:
 
 
 def _target(request: Request) -> StaffUser:
-    staff = services.get_staff(request.ctx, request.matchdict["id"])
-    if staff is None:
-        raise HTTPNotFound()
-    return staff
+    return get_or_404(request.dbsession, StaffUser, request.matchdict["id"])
 
 
 @view_config(route_name="console_staff", request_method="GET", renderer=TEMPLATE,

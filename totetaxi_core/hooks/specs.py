@@ -46,6 +46,15 @@ def totetaxi_availability(
 
 
 @hookspec(firstresult=True)
+def totetaxi_service_labels(ctx: Any) -> dict[str, str] | None:
+    """The catalog's display names of the service types: ``{"mini_move": "Mini Move", ...}``.
+
+    The plugin that owns the catalog answers (pricing); everyone else shows a service through
+    :func:`totetaxi_core.plugin_api.service_label` instead of keeping a copy of the names.
+    """
+
+
+@hookspec(firstresult=True)
 def totetaxi_payment_gateway(ctx: Any) -> Any:
     """Return the payment gateway object (slot ``payment_gateway``)."""
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from alembic import context
 
+import totetaxi_core.db.append_only
 import totetaxi_core.models  # noqa: F401  (every core table on the metadata)
 from totetaxi_core.db import metadata
 

@@ -15,9 +15,9 @@ from sqlalchemy import func, select
 
 from totetaxi_core.plugin_api import (
     RESET_TOKEN_LIFETIME,
+    format_local,
+    format_money,
     hookimpl,
-    local_time,
-    money,
     token_matches,
 )
 
@@ -86,7 +86,8 @@ def totetaxi_booking_created(ctx: Any, booking: Any, tracking_token: str | None)
 def totetaxi_payment_succeeded(ctx: Any, payment: Any, booking: Any) -> None:
     amount = payment.amount_received_cents or payment.amount_cents
     _about_booking(ctx, booking, "payment_confirmed", f"payment_confirmed:{payment.id}",
-                   payment={"amount": money(amount, payment.currency), "amount_cents": amount})
+                   payment={"amount": format_money(amount, payment.currency),
+                            "amount_cents": amount})
 
 
 @hookimpl
@@ -95,7 +96,7 @@ def totetaxi_payment_failed(ctx: Any, payment: Any, booking: Any, reason: str,
     # One email per failed attempt: the attempt number is part of the event's identity.
     _about_booking(ctx, booking, "payment_failed",
                    f"payment_failed:{payment.id}:{payment.attempts}",
-                   payment={"amount": money(payment.amount_cents, payment.currency),
+                   payment={"amount": format_money(payment.amount_cents, payment.currency),
                             "amount_cents": payment.amount_cents,
                             "failure_reason": reason, "attempts_left": attempts_left})
 
@@ -103,7 +104,7 @@ def totetaxi_payment_failed(ctx: Any, payment: Any, booking: Any, reason: str,
 @hookimpl
 def totetaxi_refund_completed(ctx: Any, refund: Any, payment: Any, booking: Any) -> None:
     _about_booking(ctx, booking, "refund_issued", f"refund_issued:{refund.id}",
-                   refund={"amount": money(refund.amount_cents, payment.currency),
+                   refund={"amount": format_money(refund.amount_cents, payment.currency),
                            "amount_cents": refund.amount_cents})
 
 
@@ -121,7 +122,7 @@ def totetaxi_delivery_updated(ctx: Any, task: Any, booking: Any, status: str) ->
 def _eta(eta: Any) -> str:
     # Timestamps are aware UTC: the customer reads New York wall-clock time.
     if isinstance(eta, dt.datetime):
-        return local_time(eta, "%-I:%M %p")
+        return format_local(eta, "%-I:%M %p")
     return eta.strftime("%-I:%M %p") if hasattr(eta, "strftime") else str(eta or "")
 
 

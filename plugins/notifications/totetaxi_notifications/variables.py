@@ -12,10 +12,16 @@ from typing import Any
 
 from sqlalchemy import select
 
-from totetaxi_core.plugin_api import Address, Booking, BookingStatus, Context, Customer, money
+from totetaxi_core.plugin_api import (
+    Address,
+    Booking,
+    BookingStatus,
+    Context,
+    Customer,
+    format_money,
+    service_label,
+)
 
-SERVICES = {"mini_move": "Mini Move", "standard_delivery": "Standard Delivery",
-            "specialty": "Specialty Item"}
 WINDOWS = {"morning": "Morning (8 AM – 12 PM)", "afternoon": "Afternoon (12 PM – 5 PM)"}
 
 #: Every template may use these.
@@ -29,7 +35,7 @@ COMMON_VARIABLES = {
 BOOKING_VARIABLES = {
     "booking.number": "the booking number, e.g. TT-000123",
     "booking.status": "the booking's status (pending_payment, confirmed, ...)",
-    "booking.service": "Mini Move, Standard Delivery or Specialty Item",
+    "booking.service": "the service as the catalog names it: Mini Move, Standard delivery, ...",
     "booking.pickup_date": "the pickup day, e.g. Friday, December 4, 2026",
     "booking.time_window": "the pickup window",
     "booking.pickup_address": "the pickup address on one line",
@@ -71,12 +77,12 @@ def booking(ctx: Context, row: Booking, tracking_token: str | None = None) -> di
     return {
         "number": row.number,
         "status": str(row.status),
-        "service": SERVICES.get(row.service_type, row.service_type.replace("_", " ").title()),
+        "service": service_label(ctx, row.service_type),
         "pickup_date": _long_day(row.pickup_date),
         "time_window": WINDOWS.get(row.time_window, row.time_window),
         "pickup_address": _address(row.pickup_address),
         "delivery_address": _address(row.delivery_address),
-        "total": money(row.total_cents, row.currency),
+        "total": format_money(row.total_cents, row.currency),
         "total_cents": row.total_cents,
         "url": booking_url(ctx, row, tracking_token),
     }
@@ -110,7 +116,7 @@ def sample(ctx: Context) -> dict[str, Any]:
             "pickup_date": "Friday, December 4, 2026", "time_window": WINDOWS["morning"],
             "pickup_address": "12 W 4th St, Apt 5, New York, NY 10012",
             "delivery_address": "80 Main St, East Hampton, NY 11937",
-            "total": money(172500), "total_cents": 172500,
+            "total": format_money(172500), "total_cents": 172500,
             "url": company(ctx)["url"] + "/bookings/TT-000123",
         }
         total_cents = 172500
@@ -118,9 +124,9 @@ def sample(ctx: Context) -> dict[str, Any]:
         "company": company(ctx),
         "recipient": {"first_name": first_name or "Jane", "email": email},
         "booking": the_booking,
-        "payment": {"amount": money(total_cents), "amount_cents": total_cents,
+        "payment": {"amount": format_money(total_cents), "amount_cents": total_cents,
                     "failure_reason": "Your card was declined.", "attempts_left": 2},
-        "refund": {"amount": money(5000), "amount_cents": 5000},
+        "refund": {"amount": format_money(5000), "amount_cents": 5000},
         "delivery": {"status": "picked_up", "driver_name": "Sam", "eta": "2:30 PM"},
         "document": {"filename": "coi.pdf", "expires_on": "December 31, 2026",
                      "note": "The certificate names the wrong building."},

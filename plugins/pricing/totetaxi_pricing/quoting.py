@@ -10,15 +10,13 @@ from __future__ import annotations
 import datetime as dt
 import functools
 from typing import Any
-from zoneinfo import ZoneInfo
 
 import holidays
 
-from totetaxi_core.plugin_api import InvalidDraft
+from totetaxi_core.plugin_api import InvalidDraft, format_money, local_datetime, local_today
 
 from .catalog import Catalog
 
-NEW_YORK = ZoneInfo("America/New_York")
 SERVICE_TYPES = ("mini_move", "standard_delivery", "specialty")
 
 
@@ -28,11 +26,8 @@ def percent_of(amount_cents: int, basis_points: int) -> int:
 
 
 def dollars(cents: int) -> str:
-    return f"${cents // 100:,}" + (f".{cents % 100:02d}" if cents % 100 else "")
-
-
-def local_today(now: dt.datetime) -> dt.date:
-    return now.astimezone(NEW_YORK).date()
+    """A price in a quote line: ``$995`` for whole dollars, ``$27.50`` otherwise."""
+    return format_money(cents, trim_cents=True)
 
 
 @functools.lru_cache(maxsize=32)
@@ -72,7 +67,7 @@ def check_date(catalog: Catalog, day: dt.date, now: dt.datetime, field: str = "d
 
 
 def same_day_open(catalog: Catalog, now: dt.datetime) -> bool:
-    return now.astimezone(NEW_YORK).hour < catalog.policy["same_day_cutoff_hour"]
+    return local_datetime(now).hour < catalog.policy["same_day_cutoff_hour"]
 
 
 def _service_lines(catalog: Catalog, draft: dict[str, Any], now: dt.datetime) -> list[dict]:

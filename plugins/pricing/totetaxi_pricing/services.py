@@ -13,6 +13,7 @@ from totetaxi_core.plugin_api import (
     Context,
     InvalidDraft,
     audit_changes,
+    local_today,
     record_audit,
 )
 
@@ -25,7 +26,7 @@ from .models import (
     SpecialtyItem,
     SurchargeRule,
 )
-from .quoting import check_date, local_today, matching_surcharges, price, same_day_open
+from .quoting import check_date, matching_surcharges, price, same_day_open
 
 MAX_AVAILABILITY_DAYS = 93
 
