@@ -22,18 +22,14 @@ Amounts are typed in dollars ("25", "25.50", "$1,250.00") and read exactly into 
 
 from __future__ import annotations
 
-import datetime as dt
-import re
 import sys
 import uuid
 from collections.abc import Iterable, Mapping
-from decimal import Decimal
 from typing import Any
 from urllib.parse import urlencode
-from zoneinfo import ZoneInfo
 
 from pyramid.config import Configurator
-from pyramid.httpexceptions import HTTPNotFound, HTTPSeeOther
+from pyramid.httpexceptions import HTTPSeeOther
 from pyramid.interfaces import IRoutesMapper
 from pyramid.renderers import render_to_response
 from pyramid.request import Request
@@ -42,12 +38,20 @@ from pyramid.view import view_config
 from sqlalchemy import func, select
 
 from totetaxi_core.plugin_api import (
+    MAX_CENTS,
     Booking,
+    FieldError,
     Permission,
     Refused,
     StaffUser,
     claim_form_token,
+    format_local,
+    format_money,
+    get_or_404,
     hookimpl,
+    money_field,
+    money_input,
+    text_field,
 )
 
 from . import services
@@ -67,13 +71,8 @@ BOOKING_ROUTE = "console_booking"
 #: Requested refunds listed at most (the page says how many more wait), decided ones shown.
 QUEUE_LIMIT = 200
 DECIDED_LIMIT = 50
-#: The most one refund may be (the API's limit too): a typo guard ($100,000.00).
-MAX_CENTS = 10_000_000
 REASON_MIN, REASON_MAX = 3, 500
 NOTE_MAX = 500
-
-#: Times are shown as New York wall-clock times (where ToteTaxi works).
-NEW_YORK = ZoneInfo("America/New_York")
 
 #: One-shot messages after a change: the query carries a code, never text (nothing reflected).
 MESSAGES: dict[str, str] = {
@@ -91,76 +90,27 @@ REQUEST_FIELD_OF = {"amount_cents": "amount", "reason": "reason"}
 
 # --- reading form input ---------------------------------------------------------------------------
 
-
-class FieldError(ValueError):
-    """One form field's refusal; the message names the field by its label."""
-
-
-_MONEY = re.compile(r"^\$?((?:[0-9]{1,3}(?:,[0-9]{3})+)|[0-9]+)(?:\.([0-9]*))?$")
-_CONTROL = re.compile(r"[\x00-\x1f\x7f]")
-_MAX_INPUT = 40  # characters of an amount; anything longer is not one
+#: Dollars as typed ("25", "25.50", "$1,250.5") to integer cents, exactly: at least a cent, at most
+#: ``MAX_CENTS``. Raises :class:`FieldError` naming the field (``parse_amount(text, "Amount")``).
+_read_amount = money_field(minimum=1, maximum=MAX_CENTS)
 
 
 def parse_amount(text: str, label: str = "Amount") -> int:
-    """Dollars as typed ("25", "25.50", "$1,250.5") to integer cents, exactly.
-
-    Refused: empty, negative, not a number, more than 2 decimals, zero, more than ``MAX_CENTS``.
-    """
-    text = text.strip().replace(" ", "")
-    if not text:
-        raise FieldError(f"{label}: enter the amount in dollars, like 25.00.")
-    if text.startswith("-") or text.startswith("$-"):
-        raise FieldError(f"{label} must not be negative.")
-    match = _MONEY.match(text) if len(text) <= _MAX_INPUT else None
-    if match is None:
-        raise FieldError(f"{label}: enter the amount in dollars, like 25.00.")
-    whole, fraction = match.group(1).replace(",", ""), match.group(2) or ""
-    if len(fraction) > 2:
-        raise FieldError(f"{label}: at most 2 decimals (whole cents).")
-    cents = int(Decimal(f"{whole}.{fraction or '0'}") * 100)  # exact: at most 2 decimals
-    if cents < 1:
-        raise FieldError(f"{label} must be at least $0.01.")
-    if cents > MAX_CENTS:
-        raise FieldError(f"{label} must be at most {dollars(MAX_CENTS)}.")
-    return cents
+    """A refund amount as typed, in integer cents (see :func:`totetaxi_core.money.parse_money`)."""
+    return int(_read_amount(text, label))
 
 
 def parse_text(value: str, label: str, limit: int, minimum: int = 0) -> str:
-    value = value.strip()
-    if minimum and len(value) < minimum:
-        raise FieldError(f"{label}: at least {minimum} characters.")
-    if len(value) > limit:
-        raise FieldError(f"{label}: at most {limit} characters.")
-    if _CONTROL.search(value):
-        raise FieldError(f"{label}: control characters are not allowed.")
-    return value
+    """A reason or a note: trimmed, ``minimum`` to ``limit`` characters, no control characters."""
+    return str(text_field(limit, required=False, minimum=minimum)(value, label))
 
 
 # --- showing values -------------------------------------------------------------------------------
 
-
-def dollars(cents: int | None, currency: str = "USD") -> str:
-    """Integer cents for display: ``123450`` -> ``"$1,234.50"`` (``None`` -> "—")."""
-    if cents is None:
-        return "—"
-    sign = "-" if cents < 0 else ""
-    whole, part = divmod(abs(int(cents)), 100)
-    symbol = "$" if currency == "USD" else f"{currency} "
-    return f"{sign}{symbol}{whole:,}.{part:02d}"
-
-
-def amount(cents: int) -> str:
-    """Cents as typed in a form: ``2550`` -> ``"25.50"``."""
-    return f"{cents // 100}.{cents % 100:02d}"
-
-
-def when(value: dt.datetime | None) -> str:
-    """An aware (UTC) datetime as New York wall-clock time; naive ones are taken as UTC."""
-    if value is None:
-        return "—"
-    if value.tzinfo is None:
-        value = value.replace(tzinfo=dt.UTC)
-    return value.astimezone(NEW_YORK).strftime("%Y-%m-%d %H:%M %Z")
+#: Cents for display (``"$1,234.50"``), cents as typed in a form (``"25.50"``), New York time.
+dollars = format_money
+amount = money_input
+when = format_local
 
 
 def _route_exists(request: Request, name: str) -> bool:
@@ -262,13 +212,7 @@ def refunds_page(request: Request) -> dict[str, Any]:
 
 
 def _refund(request: Request) -> Refund:
-    try:
-        found = request.dbsession.get(Refund, uuid.UUID(request.matchdict["id"]))
-    except ValueError:
-        found = None
-    if found is None:
-        raise HTTPNotFound()
-    return found
+    return get_or_404(request.dbsession, Refund, request.matchdict["id"])
 
 
 def _decide(request: Request, decision: str) -> Any:
@@ -340,12 +284,7 @@ def _booking_page(request: Request, booking: Booking, failed: RequestFailed) -> 
              permission=REQUEST_REFUND)
 def request_refund(request: Request) -> Any:
     """Staff ask for a refund of a payment (full or partial, with a reason)."""
-    try:
-        payment = request.dbsession.get(Payment, uuid.UUID(request.matchdict["id"]))
-    except ValueError:
-        payment = None
-    if payment is None:
-        raise HTTPNotFound()
+    payment = get_or_404(request.dbsession, Payment, request.matchdict["id"])
     booking = request.dbsession.get(Booking, payment.booking_id)
     key = str(payment.id)
     submitted = {"amount": request.POST.get("amount", ""),

@@ -16,6 +16,15 @@ from sqlalchemy.orm import Session
 
 from .models import MiniMovePackage, PeakRange, PricingPolicy, SpecialtyItem, SurchargeRule
 
+#: The service types the catalog prices and their names as people read them, the one list every
+#: page and email shows (through hook ``totetaxi_service_labels``; the catalog page's headings).
+SERVICE_LABELS: dict[str, str] = {
+    "mini_move": "Mini Move",
+    "standard_delivery": "Standard delivery",
+    "specialty": "Specialty items",
+}
+SERVICE_TYPES = tuple(SERVICE_LABELS)
+
 
 @dataclass(frozen=True)
 class Package:

@@ -8,6 +8,7 @@ from typing import Any
 from totetaxi_core.plugin_api import hookimpl
 
 from . import services
+from .catalog import SERVICE_LABELS
 
 
 def _needs_specialty_van(booking: Any) -> bool:
@@ -19,6 +20,11 @@ def _needs_specialty_van(booking: Any) -> bool:
 @hookimpl
 def totetaxi_quote(ctx: Any, draft: dict[str, Any]) -> dict[str, Any]:
     return services.quote(ctx, draft)
+
+
+@hookimpl
+def totetaxi_service_labels() -> dict[str, str]:
+    return SERVICE_LABELS
 
 
 @hookimpl

@@ -15,9 +15,7 @@ import holidays
 
 from totetaxi_core.plugin_api import InvalidDraft, format_money, local_datetime, local_today
 
-from .catalog import Catalog
-
-SERVICE_TYPES = ("mini_move", "standard_delivery", "specialty")
+from .catalog import SERVICE_TYPES, Catalog
 
 
 def percent_of(amount_cents: int, basis_points: int) -> int:
