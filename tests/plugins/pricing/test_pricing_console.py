@@ -171,17 +171,17 @@ def test_dollars_become_exact_cents(typed, cents):
     ("-5", "Price must not be negative."),
     ("-0.01", "Price must not be negative."),
     ("$-5", "Price must not be negative."),
-    ("abc", "Price: enter an amount in dollars, like 995.00."),
-    ("", "Price: enter an amount in dollars, like 995.00."),
-    ("1e3", "Price: enter an amount in dollars, like 995.00."),
-    ("NaN", "Price: enter an amount in dollars, like 995.00."),
-    ("Infinity", "Price: enter an amount in dollars, like 995.00."),
-    ("1,72", "Price: enter an amount in dollars, like 995.00."),
-    ("1.2.3", "Price: enter an amount in dollars, like 995.00."),
-    ("9" * 60, "Price: enter an amount in dollars, like 995.00."),
+    ("abc", "Price: enter the amount in dollars, like 25.00."),
+    ("", "Price: enter the amount in dollars, like 25.00."),
+    ("1e3", "Price: enter the amount in dollars, like 25.00."),
+    ("NaN", "Price: enter the amount in dollars, like 25.00."),
+    ("Infinity", "Price: enter the amount in dollars, like 25.00."),
+    ("1,72", "Price: enter the amount in dollars, like 25.00."),
+    ("1.2.3", "Price: enter the amount in dollars, like 25.00."),
+    ("9" * 60, "Price: enter the amount in dollars, like 25.00."),
     ("1.999", "Price: at most 2 decimals (whole cents)."),
-    ("100000.01", "Price must be at most $100,000."),
-    ("250000", "Price must be at most $100,000."),
+    ("100000.01", "Price must be at most $100,000.00."),
+    ("250000", "Price must be at most $100,000.00."),
 ])
 def test_bad_dollars_are_refused_with_the_label(typed, message):
     with pytest.raises(console.FieldError) as refused:
@@ -484,10 +484,10 @@ def test_a_peak_range_added_and_removed_changes_the_quote_surcharge(app):
 
 @pytest.mark.parametrize(("typed", "message"), [
     ("-5", "Price must not be negative."),
-    ("abc", "Price: enter an amount in dollars, like 995.00."),
+    ("abc", "Price: enter the amount in dollars, like 25.00."),
     ("1.999", "Price: at most 2 decimals (whole cents)."),
-    ("100000.01", "Price must be at most $100,000."),
-    ("", "Price: enter an amount in dollars, like 995.00."),
+    ("100000.01", "Price must be at most $100,000.00."),
+    ("", "Price: enter the amount in dollars, like 25.00."),
 ])
 def test_bad_money_is_400_next_to_the_field_and_changes_nothing(app, typed, message):
     signed_in(app, "admin")
@@ -507,7 +507,7 @@ def test_bad_money_is_400_next_to_the_field_and_changes_nothing(app, typed, mess
 
 @pytest.mark.parametrize(("field", "typed", "message"), [
     ("minimum", "-5", "Minimum charge must not be negative."),
-    ("coi_fee", "abc", "COI handling fee: enter an amount in dollars, like 995.00."),
+    ("coi_fee", "abc", "COI handling fee: enter the amount in dollars, like 25.00."),
     ("per_item", "1.999", "Per item: at most 2 decimals (whole cents)."),
     ("same_day_cutoff_hour", "25", "Same-day cut-off hour: enter a whole number from 0 to 24."),
     ("same_day_included_items", "-1", "Items included same day must not be negative."),
