@@ -43,8 +43,10 @@ from totetaxi_core.plugin_api import (
     Permission,
     StaffUser,
     claim_form_token,
+    control_characters,
     decode_cursor,
     encode_cursor,
+    get_or_404,
     record_audit,
 )
 
@@ -96,11 +98,6 @@ STALE = ("Someone else saved this template while you were editing it (it is now 
          "shown below. Apply your change to it and save again.")
 
 _TEMPLATE_KEY = re.compile(r"^[a-z0-9_]{1,60}$")
-#: Refused in a subject: every control character (a newline would end the mail header).
-_SUBJECT_CONTROL = re.compile(r"[\x00-\x1f\x7f]")
-#: Refused in a body: NUL (PostgreSQL cannot store it) and the controls no email has, but not
-#: tabs and newlines.
-_BODY_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 
 
 # --- showing values -------------------------------------------------------------------------------
@@ -160,7 +157,7 @@ def log_filters(params: Mapping[str, str]) -> tuple[dict[str, str], list[Any]]:
              for name in ("booking", "recipient", "status", "template")}
     where: list[Any] = []
     for name, value in typed.items():
-        if len(value) > 254 or _SUBJECT_CONTROL.search(value):
+        if len(value) > 254 or control_characters(value):
             raise FilterError(name, "This filter is too long or has control characters.")
     if typed["booking"]:
         raw = typed["booking"]
@@ -253,14 +250,7 @@ def log_page(request: Request) -> dict[str, Any]:
 
 def _notification(request: Request, lock: bool = False) -> Notification:
     """The notification named by ``{id}``; the console's 404 page for a malformed or unknown id."""
-    try:
-        found = request.dbsession.get(Notification, uuid.UUID(request.matchdict["id"]),
-                                      with_for_update=lock)
-    except ValueError:
-        found = None
-    if found is None:
-        raise HTTPNotFound()
-    return found
+    return get_or_404(request.dbsession, Notification, request.matchdict["id"], lock=lock)
 
 
 def _draft(request: Request, n: Notification) -> dict[str, Any] | None:
@@ -436,9 +426,10 @@ def read_parts(post: Mapping[str, str], current: EmailTemplate
                             f"(this has {len(value):,}).")
         elif "\x00" in value:
             errors[part] = f"{label}: NUL characters are not allowed."
-        elif part == "subject" and _SUBJECT_CONTROL.search(value):
+        elif part == "subject" and control_characters(value):
+            # Every control character: a newline would end the mail header.
             errors[part] = f"{label}: one line, without control characters."
-        elif part != "subject" and _BODY_CONTROL.search(value):
+        elif part != "subject" and control_characters(value, multiline=True):
             errors[part] = f"{label}: control characters are not allowed."
         elif part != "html_body" and not value.strip():
             errors[part] = f"{label}: this cannot be empty."

@@ -7,10 +7,11 @@ import enum
 import uuid
 from typing import Any
 
-from sqlalchemy import JSON, Boolean, Enum, ForeignKey, Integer, String, Text, Uuid, event
-from sqlalchemy.orm import Mapped, Session, mapped_column
+from sqlalchemy import JSON, Boolean, Enum, ForeignKey, Integer, String, Text, Uuid
+from sqlalchemy.orm import Mapped, mapped_column
 
 from totetaxi_core.plugin_api import (
+    AppendOnly,
     Base,
     SoftDelete,
     Timestamps,
@@ -157,10 +158,11 @@ class WebhookEventRecord(UUIDPrimaryKey, Base):
     outcome: Mapped[str] = mapped_column(String(200), default="")
 
 
-class PaymentAudit(UUIDPrimaryKey, Base):
+class PaymentAudit(AppendOnly, UUIDPrimaryKey, Base):
     """Every money movement and state change of a payment or refund. Append-only."""
 
     __tablename__ = "payments_audit"
+    append_only_message = "Payment audit records are append-only."
 
     at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow, index=True)
     payment_id: Mapped[uuid.UUID | None] = mapped_column(Uuid, default=None, index=True)
@@ -175,11 +177,3 @@ class PaymentAudit(UUIDPrimaryKey, Base):
     source: Mapped[str] = mapped_column(String(100), default="")  # request id or event id
     detail: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
     note: Mapped[str] = mapped_column(Text, default="")
-
-
-@event.listens_for(Session, "before_flush")
-def _payment_audit_is_append_only(session: Session, _context: Any, _instances: Any) -> None:
-    for obj in (*session.dirty, *session.deleted):
-        if isinstance(obj, PaymentAudit) and (obj in session.deleted
-                                              or session.is_modified(obj)):
-            raise PermissionError("Payment audit records are append-only.")

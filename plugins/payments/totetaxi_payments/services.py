@@ -22,6 +22,7 @@ from totetaxi_core.plugin_api import (
     Context,
     Customer,
     Refused,
+    format_money,
     record_audit,
     record_event,
     transition,
@@ -660,7 +661,7 @@ def _refund_succeeded(ctx: Context, refund: Refund, payment: Payment, source: st
            old_status=RefundStatus.PENDING, new_status=RefundStatus.SUCCEEDED, source=source)
     booking = ctx.dbsession.get(Booking, refund.booking_id)
     record_event(ctx, booking, booking.status,
-                 f"Refund of ${refund.amount_cents / 100:,.2f} issued.")
+                 f"Refund of {format_money(refund.amount_cents, payment.currency)} issued.")
     ctx.call_hook("totetaxi_refund_completed", refund=refund, payment=payment, booking=booking)
 
 
