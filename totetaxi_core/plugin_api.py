@@ -31,6 +31,7 @@ from .bookings.search import NUMBER as BOOKING_NUMBER
 from .bookings.service_labels import service_label, service_labels
 from .bookings.services import token_matches
 from .business_time import BUSINESS_TZ, format_local, local_datetime, local_midnight, local_today
+from .console.bookings import render_booking_page
 from .console.forms import (
     FieldError,
     Fields,
@@ -128,6 +129,7 @@ __all__ = [
     "read_form",
     "record_audit",
     "record_event",
+    "render_booking_page",
     "service_label",
     "service_labels",
     "signed_in_customer",

@@ -443,7 +443,8 @@ def test_rule_problems_are_422_each_at_its_field(app):
 
 @pytest.mark.parametrize(("fields", "field", "message"), [
     # The form is checked by the staff API's schema: its sentences, after the field's label.
-    ({"date": "12/05/2026"}, "date", "Pickup date: '12/05/2026' is not a date written YYYY-MM-DD."),
+    ({"date": "12/05/2026"}, "date",
+     "Pickup date: '12/05/2026' is not a date written YYYY-MM-DD."),
     ({"date": "2026-11-20"}, "date", "2026-11-20 is in the past."),
     ({"time_window": "evening"}, "time_window", "Time window: choose one of morning, afternoon."),
     ({"item_count": "lots"}, "item_count", "Items: enter a whole number from 1 to 500"),
