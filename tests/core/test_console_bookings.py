@@ -450,7 +450,7 @@ def test_rule_problems_are_422_each_at_its_field(app):
     ({"item_count": "lots"}, "item_count", "Items: enter a whole number from 1 to 500"),
     ({"item_count": "40"}, "item_count", "Petite holds up to 15 items"),
     ({"package": "huge"}, "package", "Unknown package 'huge'"),
-    ({"pickup_state": "New York"}, "pickup_state", "State: Use the two-letter state code, e.g. NY."),
+    ({"pickup_state": "New York"}, "pickup_state", "State: Use the two-letter state code"),
     ({"delivery_postal_code": "1196"}, "delivery_postal_code", "ZIP code: Use a 5-digit ZIP code"),
     ({"pickup_line1": "  "}, "pickup_line1", "Street: this cannot be empty."),
     ({"notes": "x" * 1001}, "notes", "Notes: at most 1000 characters."),
