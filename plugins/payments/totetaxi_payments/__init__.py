@@ -28,10 +28,9 @@ manifest = Manifest(
 
 
 def includeme(config: Configurator) -> None:
-    from . import hooks, services
+    from . import hooks
 
     config.add_hookimpls(hooks)
-    config.add_task(services.cancel_intent_task, name=services.CANCEL_INTENT_TASK)
-    config.add_task(services.refund_task, name=services.REFUND_TASK)
+    config.include(".tasks")
     config.include(".api")
     config.include(".console")

@@ -382,7 +382,7 @@ def test_a_refund_is_decided_once(app):
 
 
 def test_a_gateway_that_does_not_answer_keeps_the_approval_and_retries(app, monkeypatch):
-    from totetaxi_payments import services as payment_services
+    from totetaxi_payments import tasks as payment_tasks
 
     booking = paid_booking(app)
     refund_id = request_as(app, booking)
@@ -402,7 +402,7 @@ def test_a_gateway_that_does_not_answer_keeps_the_approval_and_retries(app, monk
 
     monkeypatch.undo()
     outcome = in_transaction(app.app.registry,
-                             lambda ctx: payment_services.refund_task(ctx, refund_id))
+                             lambda ctx: payment_tasks.refund_task(ctx, refund_id))
     assert outcome == "succeeded"
     assert [r["status"] for r in refunds(app)] == ["succeeded"]
 

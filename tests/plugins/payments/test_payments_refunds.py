@@ -265,7 +265,7 @@ def test_a_gateway_outage_at_approval_keeps_the_approval_and_a_task_retries(app,
                                                                            monkeypatch):
     """The gateway may have refunded before the connection broke: the approval is kept
     (``pending``) and a task asks again with the same key, which can never refund twice."""
-    from totetaxi_payments import services as payment_services
+    from totetaxi_payments import tasks as payment_tasks
 
     spy = spy_on(app)
     requested = request_refund(app, paid["staff_headers"], paid["payment_id"], 5000)
@@ -279,13 +279,13 @@ def test_a_gateway_outage_at_approval_keeps_the_approval_and_a_task_retries(app,
     assert answer["status"] == "pending" and "retrying" in answer["failure_reason"]
     assert [r.status for r in refunds(app)] == ["pending"]
     assert payment(app, paid["payment_id"]).refunded_cents == 0 and spy.refunded == []
-    [task] = [m for m in outbox(app) if m.task == payment_services.REFUND_TASK]
+    [task] = [m for m in outbox(app) if m.task == payment_tasks.REFUND_TASK]
     assert task.status != "done"  # the eager run failed: it stays for the sweep
     # Approving again is refused: the decision is made.
     decide(app, paid["admin_headers"], requested["id"], status=409)
 
     monkeypatch.setattr(MockGateway, "refund", real_refund)
-    done = run(app, lambda ctx: payment_services.refund_task(ctx, requested["id"]))
+    done = run(app, lambda ctx: payment_tasks.refund_task(ctx, requested["id"]))
     assert done == "succeeded"
     assert [r.status for r in refunds(app)] == ["succeeded"]
     assert payment(app, paid["payment_id"]).refunded_cents == 5000 and len(spy.refunded) == 1
