@@ -11,7 +11,8 @@ from pyramid.config import Configurator
 
 from totetaxi_core.plugin_api import Manifest, Setting
 
-from .defaults import seed
+from .permissions import GRANTS
+from .seed import seed
 
 manifest = Manifest(
     name="notifications",
@@ -36,18 +37,14 @@ manifest = Manifest(
     ),
     migrations="totetaxi_notifications:migrations/versions",
     seed=seed,
-    permissions={"notifications.edit": "staff", "notifications.resend": "staff"},
+    permissions=GRANTS,
 )
 
 
 def includeme(config: Configurator) -> None:
-    from . import hooks, services
+    from . import hooks
 
     config.add_hookimpls(hooks)
-    config.add_task(services.send_task, name=services.SEND_TASK)
-    config.add_task(services.send_due, name=services.SEND_DUE_TASK)
-    config.add_periodic_task(services.SEND_DUE_TASK,
-                             config.get_settings()["notifications.retry_sweep_seconds"],
-                             entry="notifications-retry")
+    config.include(".tasks")
     config.include(".api")
     config.include(".console")

@@ -5,37 +5,35 @@ from __future__ import annotations
 from typing import Any
 
 from cornice import Service
+from cornice.validators import colander_validator
 from pyramid.config import Configurator
 from pyramid.request import Request
 from sqlalchemy import select
 
 from totetaxi_core.plugin_api import (
     API_PREFIX,
-    InvalidDraft,
     Permission,
     keyset_page,
     signed_in_customer,
 )
 
 from . import services
-from .models import Notification, NotificationStatus
+from .models import Notification
+from .schemas import MyNotificationsRequest
 
 mine = Service(name="my_notifications", path=API_PREFIX + "/me/notifications",
                description="Emails sent to me")
 
 
-@mine.get(permission=Permission.CUSTOMER_SELF)
+@mine.get(schema=MyNotificationsRequest(), validators=(colander_validator,),
+          permission=Permission.CUSTOMER_SELF)
 def my_notifications_view(request: Request) -> dict[str, Any]:
     """The customer's emails, newest first, in keyset pages (``limit``, ``cursor``);
     ``?status=sent`` narrows them. Only the customer's own: nobody else's appear."""
     customer = signed_in_customer(request)
     statement = select(Notification).where(Notification.customer_id == customer.id)
-    status = request.GET.get("status")
-    if status:
-        if status not in NotificationStatus.__members__.values():
-            raise InvalidDraft("status", "status must be one of "
-                               + ", ".join(s.value for s in NotificationStatus) + ".",
-                               "querystring")
+    status = request.validated["querystring"]["status"]
+    if status is not None:
         statement = statement.where(Notification.status == status)
     return keyset_page(request, request.dbsession, statement, Notification,
                        services.notification_json)

@@ -52,11 +52,12 @@ from totetaxi_core.plugin_api import (
 
 from . import sealing, services, variables
 from .models import DeliveryLog, EmailTemplate, Notification, NotificationStatus
+from .permissions import NotificationsPermission
 from .rendering import RenderError, check_names, render_part
 
 #: The manifest's permissions (both granted to staff, and so to admins).
-EDIT = "notifications.edit"
-RESEND = "notifications.resend"
+EDIT = NotificationsPermission.EDIT
+RESEND = NotificationsPermission.RESEND
 
 TEMPLATES = "totetaxi_notifications:templates/"
 LOG = TEMPLATES + "log.jinja2"

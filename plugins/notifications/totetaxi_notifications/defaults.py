@@ -1,16 +1,12 @@
 """The default email templates, one per event of BUSINESS_RULES.md "Notifications".
 
-Loaded once, when the plugin is installed (``totetaxi migrate``);
+Loaded once, when the plugin is installed (``totetaxi migrate``, by :mod:`.seed`);
 from then on they live in the database and staff edit them in the console.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
-
-from sqlalchemy import select
-from sqlalchemy.orm import Session
 
 from .models import EmailTemplate
 from .variables import BOOKING_VARIABLES, COMMON_VARIABLES
@@ -228,11 +224,3 @@ DEFAULTS: tuple[Default, ...] = (
 )
 
 KEYS = tuple(d.key for d in DEFAULTS)
-
-
-def seed(dbsession: Session, settings: dict[str, Any]) -> None:
-    """Add the default template of every key that has none (never overwrites staff edits)."""
-    existing = set(dbsession.scalars(select(EmailTemplate.key)))
-    for default in DEFAULTS:
-        if default.key not in existing:
-            dbsession.add(default.row())

@@ -21,7 +21,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from totetaxi_core.plugin_api import Booking, Context, record_audit
 
 from . import sealing
-from .mailer import Mailer, MailerError, Message
+from .interfaces import Mailer, MailerError, Message
 from .models import (
     SENDABLE,
     DeliveryLog,
@@ -216,11 +216,6 @@ def send(ctx: Context, notification_id: str) -> str:
     log_delivery(ctx, notification, "attempt", "sent", provider=provider.name,
          provider_message_id=provider_id)
     return "sent"
-
-
-def send_task(ctx: Context, notification_id: str) -> None:
-    outcome = send(ctx, notification_id)
-    log.info("notification %s: %s", notification_id, outcome)
 
 
 #: A ``queued`` notification untouched this long lost its send task (the outbox gave up on

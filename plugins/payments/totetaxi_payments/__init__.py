@@ -11,6 +11,8 @@ from pyramid.config import Configurator
 
 from totetaxi_core.plugin_api import Manifest, Setting
 
+from .permissions import GRANTS
+
 manifest = Manifest(
     name="payments",
     version="1.0.0",
@@ -23,7 +25,7 @@ manifest = Manifest(
                 help="the currency bookings are charged in"),
     ),
     migrations="totetaxi_payments:migrations/versions",
-    permissions={"payments.refund_request": "staff", "payments.refund_decide": "admin"},
+    permissions=GRANTS,
 )
 
 

@@ -30,11 +30,12 @@ from totetaxi_core.plugin_api import BOOKING_ACT as ACT
 from totetaxi_core.plugin_api import BOOKING_READ as READ
 
 from . import services
-from .gateway import SignatureError
+from .interfaces import SignatureError
 from .models import Payment, Refund, RefundStatus, SavedMethod
+from .permissions import PaymentsPermission
 from .schemas import DecisionBody, PayBody, RefundBody
 
-REQUEST_REFUND, DECIDE_REFUND = "payments.refund_request", "payments.refund_decide"
+REQUEST_REFUND, DECIDE_REFUND = PaymentsPermission.REFUND_REQUEST, PaymentsPermission.REFUND_DECIDE
 
 
 class SavedMethodContext(OwnedContext):

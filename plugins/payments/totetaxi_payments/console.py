@@ -24,7 +24,6 @@ Amounts are typed in dollars ("25", "25.50", "$1,250.00") and read exactly into 
 
 from __future__ import annotations
 
-import sys
 import uuid
 from collections.abc import Iterable, Mapping
 from typing import Any
@@ -49,7 +48,6 @@ from totetaxi_core.plugin_api import (
     format_local,
     format_money,
     get_or_404,
-    hookimpl,
     money_field,
     money_input,
     render_booking_page,
@@ -58,10 +56,11 @@ from totetaxi_core.plugin_api import (
 
 from . import services
 from .models import Payment, PaymentStatus, Refund, RefundStatus
+from .permissions import PaymentsPermission
 
-#: The manifest's permissions: staff ask for refunds, admins decide them.
-REQUEST_REFUND = "payments.refund_request"
-DECIDE_REFUND = "payments.refund_decide"
+#: The plugin's permissions: staff ask for refunds, admins decide them.
+REQUEST_REFUND = PaymentsPermission.REFUND_REQUEST
+DECIDE_REFUND = PaymentsPermission.REFUND_DECIDE
 
 TEMPLATES = "totetaxi_payments:templates/"
 QUEUE = TEMPLATES + "refunds.jinja2"
@@ -365,9 +364,9 @@ def panel_context(request: Request, booking: Booking,
     }
 
 
-@hookimpl
-def totetaxi_booking_panels(request: Request, booking: Booking,
-                            panel_state: Mapping[str, Any]) -> list[dict[str, Any]]:
+def booking_panels(request: Request, booking: Booking,
+                   panel_state: Mapping[str, Any]) -> list[dict[str, Any]]:
+    """The booking page's "Payments" panel (hook ``totetaxi_booking_panels``, in hooks.py)."""
     failed = panel_state.get(PANEL_STATE_KEY)
     return [{"title": "Payments", "template": PANEL, "order": 20,
              "context": panel_context(request, booking,
@@ -382,5 +381,3 @@ def includeme(config: Configurator) -> None:
     config.add_route("payments_refund_reject", "/console/payments/refunds/{id}/reject")
     config.add_route("payments_refund_request", "/console/payments/payments/{id}/refunds")
     config.scan(__name__)
-    # The panel's hook lives here, beside its template and views (hooks.py has the domain's).
-    config.add_hookimpls(sys.modules[__name__], name="totetaxi_payments.console")

@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
 from sqlalchemy import func, select
 
 from totetaxi_core.plugin_api import hookimpl
 
-from . import services
+from . import console, services
 from .models import OPEN_STATUSES, Payment, PaymentStatus, Refund, RefundStatus, SavedMethod
 
 
@@ -84,3 +85,9 @@ def totetaxi_dashboard_tiles(request: Any, period: str) -> list[dict[str, Any]]:
             {"title": "Payments needing attention", "value": attention,
              "detail": "Money taken that confirmed no booking: refund or settle it.",
              "order": 31}]
+
+
+@hookimpl
+def totetaxi_booking_panels(request: Any, booking: Any,
+                            panel_state: Mapping[str, Any]) -> list[dict[str, Any]]:
+    return console.booking_panels(request, booking, panel_state)

@@ -11,7 +11,7 @@ import hashlib
 import hmac
 import time
 
-from .gateway import SignatureError
+from .interfaces import SignatureError
 
 TOLERANCE_SECONDS = 300
 

@@ -8,7 +8,7 @@ from pyramid.config import Configurator
 
 from totetaxi_core.plugin_api import Context
 
-from .gateway import GatewayError
+from .interfaces import GatewayError
 from .models import Payment, Refund, RefundStatus
 from .services.plumbing import CANCEL_INTENT_TASK, REFUND_TASK, gateway
 from .services.refunds import send_refund

@@ -10,6 +10,7 @@ from pyramid.config import Configurator
 
 from totetaxi_core.plugin_api import Manifest
 
+from .permissions import GRANTS
 from .seed import seed
 
 manifest = Manifest(
@@ -19,7 +20,7 @@ manifest = Manifest(
     provides=("quotes", "availability"),
     migrations="totetaxi_pricing:migrations/versions",
     seed=seed,
-    permissions={"pricing.edit": "admin"},
+    permissions=GRANTS,
 )
 
 
@@ -29,5 +30,6 @@ def includeme(config: Configurator) -> None:
 
     config.registry.pricing_catalog = CatalogCache()
     config.add_hookimpls(hooks)
-    config.scan(".api")
+    config.include(".tasks")
+    config.include(".api")
     config.include(".console")

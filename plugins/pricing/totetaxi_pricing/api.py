@@ -6,6 +6,7 @@ from typing import Any
 
 from cornice import Service
 from cornice.validators import colander_body_validator, colander_validator
+from pyramid.config import Configurator
 from pyramid.request import Request
 from pyramid.security import NO_PERMISSION_REQUIRED
 
@@ -75,3 +76,7 @@ def get_availability(request: Request) -> dict[str, Any]:
             request.ctx, query["start"], query["end"], query["service_type"]
         )
     }
+
+
+def includeme(config: Configurator) -> None:
+    config.scan(__name__)

@@ -41,4 +41,4 @@ def includeme(config: Configurator) -> None:
     config.add_hookimpls(hooks)
     config.add_task(tasks.record_note, name="example.record_note")
     config.add_task(tasks.flaky, name="example.flaky", max_retries=3, backoff_seconds=0)
-    config.scan(".api")
+    config.include(".api")

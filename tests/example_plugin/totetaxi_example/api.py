@@ -7,6 +7,7 @@ from typing import Any
 
 from cornice import Service
 from cornice.validators import colander_validator
+from pyramid.config import Configurator
 from pyramid.request import Request
 from pyramid.security import NO_PERMISSION_REQUIRED
 from sqlalchemy import func, select
@@ -82,3 +83,7 @@ def increment(request: Request) -> dict[str, Any]:
     time.sleep(request.registry.settings["example.counter_delay_ms"] / 1000)
     row.value = current + 1
     return {"value": row.value, "attempt": request.environ.get("retry.attempt", 0)}
+
+
+def includeme(config: Configurator) -> None:
+    config.scan(__name__)

@@ -26,7 +26,7 @@ from botocore.exceptions import ClientError
 from sns_stub import MotoSes, aws_environment, decoded, mailbox
 from totetaxi_notifications.adapters.mail_console import ConsoleMailer
 from totetaxi_notifications.adapters.mail_ses import SesMailer, mailer_error
-from totetaxi_notifications.mailer import Mailer, MailerError, Message
+from totetaxi_notifications.interfaces import Mailer, MailerError, Message
 
 SENDER = "ToteTaxi <bookings@totetaxi.example>"
 

@@ -47,7 +47,7 @@ from test_payments_support import (  # noqa: E402
 )
 from totetaxi_notifications import console, services  # noqa: E402
 from totetaxi_notifications.defaults import DEFAULTS  # noqa: E402
-from totetaxi_notifications.mailer import MailerError  # noqa: E402
+from totetaxi_notifications.interfaces import MailerError  # noqa: E402
 from totetaxi_notifications.models import (  # noqa: E402
     DeliveryLog,
     EmailTemplate,

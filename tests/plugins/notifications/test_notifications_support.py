@@ -42,7 +42,7 @@ from test_payments_support import (  # noqa: E402
     set_clock,
 )
 from totetaxi_notifications import services  # noqa: E402
-from totetaxi_notifications.mailer import MailerError, Message  # noqa: E402
+from totetaxi_notifications.interfaces import MailerError, Message  # noqa: E402
 from totetaxi_notifications.models import (  # noqa: E402
     DeliveryLog,
     EmailTemplate,

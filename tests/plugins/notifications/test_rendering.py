@@ -14,7 +14,7 @@ from jinja2 import nodes
 from sqlalchemy import delete, select
 from test_notifications_support import edit_template, fetch, run, template
 from test_payments_support import book_as_guest
-from totetaxi_notifications import defaults, hooks, variables
+from totetaxi_notifications import defaults, hooks, seed, variables
 from totetaxi_notifications.models import EmailTemplate
 from totetaxi_notifications.rendering import (
     Rendered,
@@ -249,7 +249,7 @@ def test_seeding_again_adds_what_is_missing_and_never_overwrites_an_edit(app):
     edit_template(app, "payment_failed", subject="Edited {{ booking.number }}")
     run(app, lambda ctx: ctx.dbsession.execute(
         delete(EmailTemplate).where(EmailTemplate.key == "refund_issued")))
-    run(app, lambda ctx: defaults.seed(ctx.dbsession, ctx.settings))
+    run(app, lambda ctx: seed.seed(ctx.dbsession, ctx.settings))
     assert template(app, "payment_failed").subject == "Edited {{ booking.number }}"
     assert template(app, "refund_issued").subject == next(
         d.subject for d in defaults.DEFAULTS if d.key == "refund_issued")

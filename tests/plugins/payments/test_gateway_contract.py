@@ -22,7 +22,7 @@ from typing import Any
 import pytest
 from stripe_stub import StripeStub
 from totetaxi_payments.adapters.stripe import StripeGateway
-from totetaxi_payments.gateway import (
+from totetaxi_payments.interfaces import (
     CANCELED,
     INTENT_STATUSES,
     REQUIRES_ACTION,

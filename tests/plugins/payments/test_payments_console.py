@@ -21,7 +21,7 @@ import pytest
 from sqlalchemy import select
 from totetaxi_payments import console
 from totetaxi_payments.adapters.mock import MockGateway
-from totetaxi_payments.gateway import GatewayError
+from totetaxi_payments.interfaces import GatewayError
 from totetaxi_payments.models import Payment, PaymentAudit, Refund
 from webtest import TestApp
 

@@ -64,7 +64,7 @@ from test_payments_support import (
     vans_booked,
 )
 from totetaxi_payments.adapters.mock import DELIVER_TASK, MockGateway, MockObject
-from totetaxi_payments.gateway import GatewayError
+from totetaxi_payments.interfaces import GatewayError
 from totetaxi_payments.models import Payment, PaymentAudit
 from totetaxi_payments.services import CANCEL_INTENT_TASK
 from webtest import TestApp

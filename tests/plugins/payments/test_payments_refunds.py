@@ -44,7 +44,7 @@ from test_payments_support import (
     staff_member,
 )
 from totetaxi_payments.adapters.mock import DELIVER_TASK, MockGateway, MockObject
-from totetaxi_payments.gateway import GatewayError
+from totetaxi_payments.interfaces import GatewayError
 from totetaxi_payments.models import PaymentAudit, Refund
 from webtest import TestApp
 

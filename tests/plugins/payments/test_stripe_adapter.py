@@ -20,7 +20,7 @@ from stripe_stub import StripeStub, parse_form
 from totetaxi_payments import signatures
 from totetaxi_payments.adapters import stripe as adapter
 from totetaxi_payments.adapters.stripe import StripeGateway
-from totetaxi_payments.gateway import (
+from totetaxi_payments.interfaces import (
     REQUIRES_PAYMENT_METHOD,
     SUCCEEDED,
     GatewayError,

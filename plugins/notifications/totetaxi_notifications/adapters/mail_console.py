@@ -23,7 +23,7 @@ from pyramid.config import Configurator
 
 from totetaxi_core.plugin_api import Manifest, Setting, hookimpl
 
-from ..mailer import MailerError, Message
+from ..interfaces import MailerError, Message
 
 log = logging.getLogger("totetaxi.mail_console")
 

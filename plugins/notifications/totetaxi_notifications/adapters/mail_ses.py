@@ -4,7 +4,7 @@
   subject, text and HTML parts, Reply-To, the notification's id as an email tag, the
   configuration set when one is set) and returns SES's MessageId, which SES's later events
   carry as ``mail.messageId``. It never retries by itself (the notifications plugin counts
-  attempts and backs off) and maps SES's refusals to :class:`~totetaxi_notifications.mailer.
+  attempts and backs off) and maps SES's refusals to :class:`~totetaxi_notifications.interfaces.
   MailerError`: permanent when sending again cannot help (the message or sender is refused, the
   account is suspended or paused, the request is invalid), transient otherwise (throttling,
   quotas, 5xx, network, credentials that ops can fix).
@@ -38,7 +38,7 @@ from pyramid.config import Configurator
 
 from totetaxi_core.plugin_api import Manifest, Setting, hookimpl
 
-from ..mailer import MailerError, Message
+from ..interfaces import MailerError, Message
 from ..sns import DEFAULT_CERTIFICATE_URL_PATTERN, CertificateStore
 
 __all__ = ["SesMailer", "includeme", "mailer_error", "manifest"]

@@ -1,6 +1,6 @@
 """The ``payments_stripe`` plugin: the ``payment_gateway`` slot backed by Stripe.
 
-:class:`StripeGateway` implements :class:`~totetaxi_payments.gateway.PaymentGateway` with the
+:class:`StripeGateway` implements :class:`~totetaxi_payments.interfaces.PaymentGateway` with the
 official ``stripe`` library through one :class:`stripe.StripeClient` (never the library's module
 globals such as ``stripe.api_key``), so two gateways with different keys can live side by side.
 
@@ -27,7 +27,7 @@ from pyramid.config import Configurator
 
 from totetaxi_core.plugin_api import Manifest, Setting, hookimpl
 
-from ..gateway import (
+from ..interfaces import (
     Card,
     GatewayError,
     Intent,

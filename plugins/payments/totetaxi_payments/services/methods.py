@@ -9,7 +9,7 @@ from sqlalchemy import func, select
 
 from totetaxi_core.plugin_api import Context, Customer, Refused
 
-from ..gateway import GatewayError
+from ..interfaces import GatewayError
 from ..models import SavedMethod, SetupAttempt
 from .plumbing import gateway, gateway_customer, record
 

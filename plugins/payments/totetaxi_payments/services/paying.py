@@ -9,7 +9,7 @@ from sqlalchemy import func, select
 
 from totetaxi_core.plugin_api import Booking, BookingStatus, Context, Customer, Refused
 
-from ..gateway import GatewayError
+from ..interfaces import GatewayError
 from ..models import OPEN_STATUSES, Payment, PaymentStatus, SavedMethod
 from .methods import _saved_method
 from .plumbing import (

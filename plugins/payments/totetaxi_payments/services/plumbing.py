@@ -12,7 +12,7 @@ from sqlalchemy.exc import IntegrityError
 
 from totetaxi_core.plugin_api import Context, Customer
 
-from ..gateway import PaymentGateway
+from ..interfaces import PaymentGateway
 from ..models import GatewayCustomer, Payment, PaymentAudit, PaymentStatus, Refund
 
 CANCEL_INTENT_TASK = "payments.cancel_intent"

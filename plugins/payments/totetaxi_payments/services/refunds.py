@@ -16,7 +16,7 @@ from totetaxi_core.plugin_api import (
     record_event,
 )
 
-from ..gateway import GatewayError
+from ..interfaces import GatewayError
 from ..models import Payment, PaymentStatus, Refund, RefundStatus
 from .plumbing import REFUND_TASK, gateway, record
 

@@ -33,7 +33,7 @@ ADOPT_AFTER_SECONDS = 600
 def handle_webhook(ctx: Context, payload: bytes, signature: str | None) -> str:
     """Verify, deduplicate and apply one gateway event; return what was done.
 
-    Raises :class:`~totetaxi_payments.gateway.SignatureError` for a bad signature.
+    Raises :class:`~totetaxi_payments.interfaces.SignatureError` for a bad signature.
     """
     gw = gateway(ctx)
     event = gw.parse_webhook(payload, signature)

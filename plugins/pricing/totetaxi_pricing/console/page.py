@@ -12,11 +12,12 @@ from pyramid.request import Request
 from totetaxi_core.plugin_api import Fields, InvalidDraft, field_of, get_or_404, read_form
 
 from ..models import PricingPolicy
+from ..permissions import PricingPermission
 from ..quoting import dollars
 from .fields import differs
 
 #: The permission of every change (the manifest grants it to admins).
-EDIT = "pricing.edit"
+EDIT = PricingPermission.EDIT
 TEMPLATES = "totetaxi_pricing:templates/"
 CATALOG = TEMPLATES + "catalog.jinja2"
 SURCHARGES = TEMPLATES + "surcharges.jinja2"

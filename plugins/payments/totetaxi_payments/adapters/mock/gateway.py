@@ -1,12 +1,4 @@
-"""``payments_mock``: a payment gateway that behaves like Stripe's test mode, in-process.
-
-Development only. Its objects (intents, customers, cards, refunds) live in one table of its own,
-written in the caller's transaction. Confirming with Stripe's test cards gives Stripe's outcomes
-(4242… succeeds, 0002 is declined, 3155 asks for authentication), and every change emits an event
-signed exactly as Stripe signs webhooks, delivered after commit by a background task to the same
-handler ``POST /payments/webhook`` uses. Its routes (``/payments/mock/...``) exist only while it
-is the enabled gateway.
-"""
+"""The mock gateway: Stripe's test mode imitated on one table, events signed like Stripe's."""
 
 from __future__ import annotations
 
@@ -15,43 +7,19 @@ import hmac
 import json
 import secrets
 import time
-import uuid
 from typing import Any
 
-import colander
-from cornice import Service
-from cornice.validators import colander_body_validator
-from pyramid.config import Configurator
-from pyramid.httpexceptions import HTTPNotFound
-from pyramid.request import Request
-from pyramid.security import NO_PERMISSION_REQUIRED
-from sqlalchemy import JSON, String, select
-from sqlalchemy.orm import Mapped, mapped_column
+from sqlalchemy import select
 
-from totetaxi_core.plugin_api import (
-    API_PREFIX,
-    Base,
-    Booking,
-    CleanString,
-    Context,
-    Manifest,
-    Refused,
-    Setting,
-    StrictBoolean,
-    Timestamps,
-    hookimpl,
-    strict,
-    token_matches,
-)
+from totetaxi_core.plugin_api import Context
 
-from .. import signatures
-from ..gateway import (
+from ... import signatures
+from ...interfaces import (
     CANCELED,
     REQUIRES_ACTION,
     REQUIRES_CONFIRMATION,
     REQUIRES_PAYMENT_METHOD,
     SUCCEEDED,
-    TEST_METHODS,
     Card,
     GatewayError,
     Intent,
@@ -60,23 +28,8 @@ from ..gateway import (
     SignatureError,
     WebhookEvent,
 )
-from ..models import Payment, SetupAttempt
-
-DELIVER_TASK = "payments_mock.deliver_event"
-
-manifest = Manifest(
-    name="payments_mock",
-    version="1.0.0",
-    summary="Development payment gateway imitating Stripe's test mode (test cards, webhooks)",
-    depends=("payments",),
-    provides=("payment_gateway",),
-    development_only=True,
-    migrations="totetaxi_payments:adapters/mock_migrations",
-    settings=(
-        Setting("payments_mock.webhook_secret", "", kind="secret",
-                help="signs the mock's webhooks; derived from totetaxi.secret when empty"),
-    ),
-)
+from .models import MockObject
+from .tasks import DELIVER_TASK
 
 #: What each test PaymentMethod does when charged (Stripe's test mode).
 BEHAVIOUR = {
@@ -85,16 +38,6 @@ BEHAVIOUR = {
     "pm_card_authenticationRequired": ("visa", "3155", REQUIRES_ACTION),
 }
 
-
-class MockObject(Timestamps, Base):
-    """One object of the mock gateway (intent, customer, card, setup intent, refund) or the
-    first answer to an idempotency key."""
-
-    __tablename__ = "payments_mock_objects"
-
-    id: Mapped[str] = mapped_column(String(120), primary_key=True)
-    kind: Mapped[str] = mapped_column(String(30))
-    data: Mapped[dict[str, Any]] = mapped_column(JSON)
 
 
 def _new_id(prefix: str) -> str:
@@ -404,120 +347,3 @@ def webhook_secret(settings: dict[str, Any]) -> str:
     return "whsec_" + hmac.new(base.encode(), b"payments_mock.webhook",
                                hashlib.sha256).hexdigest()
 
-
-class _Hooks:
-    @hookimpl
-    def totetaxi_payment_gateway(self, ctx: Context) -> MockGateway:
-        return MockGateway(ctx, webhook_secret(ctx.settings))
-
-
-def deliver_event(ctx: Context, payload: str, signature: str) -> str:
-    """Background: hand a signed event to the webhook handler, as Stripe would over HTTP."""
-    from ..services import handle_webhook
-
-    return handle_webhook(ctx, payload.encode(), signature)
-
-
-# --- the mock's own routes: what Stripe.js would do in the customer's browser ----------------
-
-
-class ConfirmBody(colander.MappingSchema):
-    payment_id = colander.SchemaNode(CleanString(), missing=None)
-    setup_intent_id = colander.SchemaNode(CleanString(), missing=None)
-    card_number = colander.SchemaNode(CleanString(), validator=colander.Length(max=30))
-
-
-class AuthenticateBody(colander.MappingSchema):
-    payment_id = colander.SchemaNode(CleanString())
-    succeed = colander.SchemaNode(StrictBoolean(), missing=True)
-
-
-confirm = Service(name="payments_mock_confirm", path=API_PREFIX + "/payments/mock/confirm",
-                  description="Pay (or save a card) with a Stripe test card number")
-authenticate = Service(name="payments_mock_authenticate",
-                       path=API_PREFIX + "/payments/mock/authenticate",
-                       description="Answer the 3-D Secure challenge of a test card")
-
-
-def _payment_for(request: Request, raw_id: str | None) -> Payment:
-    """A payment the caller may act on: its booking's owner, a guest with ``?token=``, staff."""
-    payment = None
-    try:
-        payment = request.dbsession.get(Payment, uuid.UUID(raw_id or ""))
-    except ValueError:
-        payment = None
-    booking = request.dbsession.get(Booking, payment.booking_id) if payment else None
-    identity = request.identity
-    allowed = booking is not None and (
-        (identity is not None and identity.is_staff)
-        or (identity is not None and identity.is_customer
-            and booking.customer_id == identity.principal.id)
-        or (booking.customer_id is None and token_matches(booking, request.GET.get("token"))))
-    if not allowed:
-        raise HTTPNotFound(f"No payment with id {raw_id}.")
-    return payment
-
-
-def _method_for(card_number: str) -> str:
-    digits = card_number.replace(" ", "").replace("-", "")
-    if digits not in TEST_METHODS:
-        raise Refused(400, "card_number", "Use one of Stripe's test cards: 4242 4242 4242 4242 "
-                                          "(succeeds), 4000 0000 0000 0002 (declined), "
-                                          "4000 0025 0000 3155 (asks for authentication).")
-    return TEST_METHODS[digits]
-
-
-def _gateway(request: Request) -> MockGateway:
-    return MockGateway(request.ctx, webhook_secret(request.registry.settings))
-
-
-@confirm.post(schema=strict(ConfirmBody), validators=(colander_body_validator,),
-              permission=NO_PERMISSION_REQUIRED)
-def confirm_view(request: Request) -> dict[str, Any]:
-    """Charge a payment (``payment_id``) or save a card (``setup_intent_id``) with a test card."""
-    body = request.validated
-    if (body["payment_id"] is None) == (body["setup_intent_id"] is None):
-        raise Refused(400, "payment_id", "Send payment_id (to pay) or setup_intent_id (to save "
-                                         "a card), one of them.")
-    method = _method_for(body["card_number"])
-    gw = _gateway(request)
-    if body["setup_intent_id"] is not None:
-        identity = request.identity
-        attempt = request.dbsession.scalars(select(SetupAttempt).where(
-            SetupAttempt.gateway_setup_id == body["setup_intent_id"])).first()
-        if attempt is None or identity is None or not identity.is_customer or (
-                attempt.customer_id != identity.principal.id):
-            raise HTTPNotFound(f"No setup intent {body['setup_intent_id']}.")
-        setup = _call(lambda: gw.confirm_setup_intent(
-            attempt.gateway_setup_id, payment_method_id=method,
-            idempotency_key=f"mock-setup:{attempt.id}:{method}"))
-        return {"setup_intent_id": setup.id, "status": setup.status}
-    payment = _payment_for(request, body["payment_id"])
-    intent = _call(lambda: gw.confirm_intent(
-        payment.gateway_intent_id, payment_method_id=method,
-        idempotency_key=f"mock-confirm:{payment.id}:{uuid.uuid4()}"))
-    return {"payment_id": str(payment.id), "status": intent.status,
-            "failure_code": intent.failure_code, "failure_message": intent.failure_message}
-
-
-@authenticate.post(schema=strict(AuthenticateBody), validators=(colander_body_validator,),
-                   permission=NO_PERMISSION_REQUIRED)
-def authenticate_view(request: Request) -> dict[str, Any]:
-    """Pass (or fail) the authentication a 3155 card asked for."""
-    payment = _payment_for(request, request.validated["payment_id"])
-    intent = _call(lambda: _gateway(request).authenticate(payment.gateway_intent_id,
-                                                          request.validated["succeed"]))
-    return {"payment_id": str(payment.id), "status": intent.status}
-
-
-def _call(work: Any) -> Any:
-    try:
-        return work()
-    except GatewayError as exc:
-        raise Refused(409, "payment_id", exc.message) from None
-
-
-def includeme(config: Configurator) -> None:
-    config.add_hookimpls(_Hooks())
-    config.add_task(deliver_event, name=DELIVER_TASK)
-    config.scan(__name__)
