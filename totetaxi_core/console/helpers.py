@@ -21,6 +21,7 @@ from pyramid.request import Request
 from ..business_time import format_local
 from ..identity.models import Role
 from ..money import format_money
+from .forms import control_characters
 
 log = logging.getLogger("totetaxi.console")
 
@@ -134,7 +135,7 @@ def safe_next(value: str | None) -> str | None:
     """
     if not value or len(value) > 2000:
         return None
-    if "\\" in value or any(ord(c) < 0x20 or ord(c) == 0x7F for c in value):
+    if "\\" in value or control_characters(value):
         return None
     if not value.startswith("/") or value.startswith("//"):
         return None

@@ -8,7 +8,6 @@ from typing import Any
 from cornice import Service
 from cornice.validators import colander_body_validator
 from pyramid.config import Configurator
-from pyramid.httpexceptions import HTTPNotFound
 from pyramid.request import Request
 from pyramid.response import Response
 from pyramid.security import NO_PERMISSION_REQUIRED
@@ -20,6 +19,7 @@ from totetaxi_core.plugin_api import (
     InvalidDraft,
     OwnedContext,
     Permission,
+    get_or_404,
     json_error,
     keyset_page,
     no_content,
@@ -114,13 +114,8 @@ def remove_method_view(request: Request) -> Response:
 
 
 def _refund(request: Request) -> Refund:
-    try:
-        found = request.dbsession.get(Refund, uuid.UUID(request.matchdict["id"]))
-    except ValueError:
-        found = None
-    if found is None:
-        raise HTTPNotFound(f"No refund with id {request.matchdict['id']}.")
-    return found
+    raw = request.matchdict["id"]
+    return get_or_404(request.dbsession, Refund, raw, detail=f"No refund with id {raw}.")
 
 
 @refunds.get(permission=Permission.STAFF_READ)
