@@ -36,9 +36,8 @@ manifest = Manifest(
 
 
 def includeme(config: Configurator) -> None:
-    from . import hooks, tasks
+    from . import hooks
 
     config.add_hookimpls(hooks)
-    config.add_task(tasks.record_note, name="example.record_note")
-    config.add_task(tasks.flaky, name="example.flaky", max_retries=3, backoff_seconds=0)
+    config.include(".tasks")
     config.include(".api")

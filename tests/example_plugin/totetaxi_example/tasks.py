@@ -2,6 +2,8 @@ from __future__ import annotations
 
 import uuid
 
+from pyramid.config import Configurator
+
 from totetaxi_core.plugin_api import Context
 
 from .models import ExampleTaskRun
@@ -20,3 +22,8 @@ def flaky(ctx: Context, note_id: str, fail_times: int) -> None:
         _failures[note_id] = seen + 1
         raise RuntimeError(f"flaky failure {seen + 1} of {fail_times}")
     ctx.dbsession.add(ExampleTaskRun(note_id=uuid.UUID(note_id), label="flaky"))
+
+
+def includeme(config: Configurator) -> None:
+    config.add_task(record_note, name="example.record_note")
+    config.add_task(flaky, name="example.flaky", max_retries=3, backoff_seconds=0)
