@@ -14,7 +14,7 @@ from ..models import SavedMethod, SetupAttempt
 from .plumbing import gateway, gateway_customer, record
 
 
-def _saved_method(ctx: Context, customer: Customer | None, raw_id: str,
+def saved_method(ctx: Context, customer: Customer | None, raw_id: str,
                   field: str) -> SavedMethod:
     found = None
     if customer is not None:
@@ -27,7 +27,7 @@ def _saved_method(ctx: Context, customer: Customer | None, raw_id: str,
     return found
 
 
-def _remember_method(ctx: Context, customer_id: uuid.UUID, method_id: str,
+def remember_method(ctx: Context, customer_id: uuid.UUID, method_id: str,
                      gateway_customer_id: str | None) -> SavedMethod | None:
     db = ctx.dbsession
     existing = db.scalars(select(SavedMethod).where(
@@ -61,7 +61,7 @@ def start_setup(ctx: Context, customer: Customer) -> dict[str, str]:
             "status": setup.status}
 
 
-def _finish_setup(ctx: Context, data: dict[str, Any]) -> str:
+def finish_setup(ctx: Context, data: dict[str, Any]) -> str:
     attempt = ctx.dbsession.scalars(select(SetupAttempt).where(
         SetupAttempt.gateway_setup_id == data.get("id"))).first()
     if attempt is None:
@@ -70,7 +70,7 @@ def _finish_setup(ctx: Context, data: dict[str, Any]) -> str:
     method_id = data.get("payment_method")
     if not method_id:
         return "setup without a method"
-    _remember_method(ctx, attempt.customer_id, str(method_id), data.get("customer"))
+    remember_method(ctx, attempt.customer_id, str(method_id), data.get("customer"))
     return "card saved"
 
 

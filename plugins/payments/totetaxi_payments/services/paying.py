@@ -11,17 +11,17 @@ from totetaxi_core.plugin_api import Booking, BookingStatus, Context, Customer, 
 
 from ..interfaces import GatewayError
 from ..models import OPEN_STATUSES, Payment, PaymentStatus, SavedMethod
-from .methods import _saved_method
+from .methods import saved_method
 from .plumbing import (
     GatewayUnavailable,
-    _max_attempts,
-    _set_status,
     failures,
     gateway,
     gateway_customer,
+    max_attempts,
     record,
+    set_status,
 )
-from .webhooks import _succeeded
+from .webhooks import succeeded
 
 
 def _open_payment(ctx: Context, booking: Booking) -> Payment | None:
@@ -44,11 +44,11 @@ def start_payment(ctx: Context, booking: Booking, customer: Customer | None, *,
     if save_method and customer is None:
         raise Refused(400, "save_method", "Saving a card needs a customer account; sign in or "
                                           "leave save_method out.")
-    if failures(ctx, booking.id) >= _max_attempts(ctx):
+    if failures(ctx, booking.id) >= max_attempts(ctx):
         raise Refused(409, "status", "This booking has used all its payment attempts.")
     saved = None
     if saved_method_id is not None:
-        saved = _saved_method(ctx, customer, saved_method_id, "payment_method_id")
+        saved = saved_method(ctx, customer, saved_method_id, "payment_method_id")
     gw = gateway(ctx)
     # One payment is opened at a time per booking: concurrent requests queue on the booking's
     # row (PostgreSQL) and the second one finds the first's payment.
@@ -128,9 +128,9 @@ def _cancel_or_settle(ctx: Context, payment: Payment, booking: Booking) -> Payme
             raise GatewayUnavailable(exc.message) from None
         intent = gw.retrieve_intent(payment.gateway_intent_id)
     if intent.status == PaymentStatus.SUCCEEDED:
-        _succeeded(ctx, payment, booking, f"retrieved:{intent.id}", {
+        succeeded(ctx, payment, booking, f"retrieved:{intent.id}", {
             "amount_received": intent.amount_received_cents,
             "payment_method": intent.payment_method_id, "customer": intent.customer_id})
         return payment
-    _set_status(ctx, payment, PaymentStatus.CANCELED, note="Replaced by a new payment.")
+    set_status(ctx, payment, PaymentStatus.CANCELED, note="Replaced by a new payment.")
     return None

@@ -55,7 +55,7 @@ def record(ctx: Context, action: str, *, payment: Payment | None = None,
         note=note[:2000]))
 
 
-def _max_attempts(ctx: Context) -> int:
+def max_attempts(ctx: Context) -> int:
     return int(ctx.settings.get("payments.max_attempts", 3))
 
 
@@ -65,7 +65,7 @@ def failures(ctx: Context, booking_id: uuid.UUID) -> int:
                                     .where(Payment.booking_id == booking_id)) or 0)
 
 
-def _set_status(ctx: Context, payment: Payment, status: PaymentStatus | str, *,
+def set_status(ctx: Context, payment: Payment, status: PaymentStatus | str, *,
                 source: str = "", note: str = "") -> None:
     old = payment.status
     status = PaymentStatus(status)
@@ -99,5 +99,5 @@ def cancel_payment(ctx: Context, payment: Payment, why: str) -> None:
     """Cancel an open payment here now and at the gateway after commit (a task)."""
     if payment.status in TERMINAL:
         return
-    _set_status(ctx, payment, PaymentStatus.CANCELED, note=why)
+    set_status(ctx, payment, PaymentStatus.CANCELED, note=why)
     ctx.enqueue(CANCEL_INTENT_TASK, str(payment.id))

@@ -160,7 +160,7 @@ def _match_refund_by_metadata(ctx: Context, data: dict[str, Any]) -> Refund | No
         return None
 
 
-def _apply_refund_event(ctx: Context, event_id: str, data: dict[str, Any]) -> str:
+def apply_refund_event(ctx: Context, event_id: str, data: dict[str, Any]) -> str:
     refund = ctx.dbsession.scalars(select(Refund).where(
         Refund.gateway_refund_id == data.get("id")).with_for_update()).first()
     if refund is None:

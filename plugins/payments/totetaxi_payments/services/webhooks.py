@@ -13,17 +13,17 @@ from sqlalchemy.exc import IntegrityError
 from totetaxi_core.plugin_api import Booking, BookingStatus, Context, transition
 
 from ..models import OPEN_STATUSES, Payment, PaymentStatus, WebhookEventRecord
-from .methods import _finish_setup, _remember_method
+from .methods import finish_setup, remember_method
 from .plumbing import (
     TERMINAL,
-    _max_attempts,
-    _set_status,
     cancel_payment,
     failures,
     gateway,
+    max_attempts,
     record,
+    set_status,
 )
-from .refunds import _apply_refund_event
+from .refunds import apply_refund_event
 
 #: An event for an intent of ours that we do not know is refused (503, sent again) while it is
 #: this young; older, its creating request must have rolled back, and the intent is adopted.
@@ -54,9 +54,9 @@ def handle_webhook(ctx: Context, payload: bytes, signature: str | None) -> str:
     if kind.startswith("payment_intent."):
         outcome = _apply_intent_event(ctx, event.id, event.created, event.data)
     elif kind == "setup_intent.succeeded":
-        outcome = _finish_setup(ctx, event.data)
+        outcome = finish_setup(ctx, event.data)
     elif kind in ("refund.updated", "refund.created", "charge.refund.updated"):
-        outcome = _apply_refund_event(ctx, event.id, event.data)
+        outcome = apply_refund_event(ctx, event.id, event.data)
     else:
         outcome = "ignored"
     seen.outcome = outcome[:200]
@@ -101,8 +101,8 @@ def _apply_intent_event(ctx: Context, event_id: str, created: int,
         return "stale: older than the last event applied"
     payment.last_event_at = max(payment.last_event_at, created)
     if status == PaymentStatus.SUCCEEDED:
-        return _succeeded(ctx, payment, booking, event_id, data)
-    _set_status(ctx, payment, status, source=event_id)
+        return succeeded(ctx, payment, booking, event_id, data)
+    set_status(ctx, payment, status, source=event_id)
     return f"payment {status}"
 
 
@@ -147,18 +147,18 @@ def _adopt(ctx: Context, data: dict[str, Any], event_id: str) -> Payment | None:
     return payment
 
 
-def _succeeded(ctx: Context, payment: Payment, booking: Booking, event_id: str,
+def succeeded(ctx: Context, payment: Payment, booking: Booking, event_id: str,
                data: dict[str, Any]) -> str:
     payment.amount_received_cents = int(data.get("amount_received") or payment.amount_cents)
     payment.gateway_method_id = data.get("payment_method") or payment.gateway_method_id
     payment.succeeded_at = ctx.now()
     payment.failure_code = payment.failure_reason = ""
-    _set_status(ctx, payment, PaymentStatus.SUCCEEDED, source=event_id)
+    set_status(ctx, payment, PaymentStatus.SUCCEEDED, source=event_id)
     record(ctx, "payment.captured", payment=payment, amount_cents=payment.amount_received_cents,
            source=event_id)
     outcome = "payment succeeded"
     if payment.save_method and payment.customer_id and payment.gateway_method_id:
-        _remember_method(ctx, payment.customer_id, payment.gateway_method_id,
+        remember_method(ctx, payment.customer_id, payment.gateway_method_id,
                          data.get("customer"))
     if (booking.status == BookingStatus.PENDING_PAYMENT
             and payment.amount_received_cents >= booking.total_cents):
@@ -192,20 +192,20 @@ def _failed(ctx: Context, payment: Payment, booking: Booking, event_id: str,
     payment.attempts += 1
     if apply_status:
         payment.failure_code, payment.failure_reason = code[:60], message[:500]
-        _set_status(ctx, payment, PaymentStatus.REQUIRES_PAYMENT_METHOD, source=event_id)
+        set_status(ctx, payment, PaymentStatus.REQUIRES_PAYMENT_METHOD, source=event_id)
     record(ctx, "payment.failed", payment=payment, amount_cents=payment.amount_cents,
            source=event_id, detail={"code": code, "attempt": payment.attempts},
            note=message)
     ctx.dbsession.flush()  # the attempt just counted must be in the sum
     used = failures(ctx, booking.id)
-    left = max(0, _max_attempts(ctx) - used) if booking.status == BookingStatus.PENDING_PAYMENT \
+    left = max(0, max_attempts(ctx) - used) if booking.status == BookingStatus.PENDING_PAYMENT \
         else 0
     ctx.call_hook("totetaxi_payment_failed", payment=payment, booking=booking, reason=message,
                   attempts_left=left)
     stale = "" if apply_status else "stale: older than the state applied; "
-    if used >= _max_attempts(ctx) and booking.status == BookingStatus.PENDING_PAYMENT:
+    if used >= max_attempts(ctx) and booking.status == BookingStatus.PENDING_PAYMENT:
         cancel_payment(ctx, payment, f"{used} failed payment attempts.")
         transition(ctx, booking, BookingStatus.CANCELLED,
                    f"Payment failed {used} times; the booking was cancelled.")
         return f"{stale}payment failed ({used}); booking cancelled"
-    return f"{stale}payment failed ({used} of {_max_attempts(ctx)})"
+    return f"{stale}payment failed ({used} of {max_attempts(ctx)})"
