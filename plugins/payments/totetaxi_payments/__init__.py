@@ -11,6 +11,7 @@ from pyramid.config import Configurator
 
 from totetaxi_core.plugin_api import Manifest, Setting
 
+from . import models  # noqa: F401  (its tables on the metadata, as soon as the plugin is found)
 from .permissions import GRANTS
 
 manifest = Manifest(
