@@ -14,7 +14,7 @@ from jinja2 import nodes
 from sqlalchemy import delete, select
 from test_notifications_support import edit_template, fetch, run, template
 from test_payments_support import book_as_guest
-from totetaxi_notifications import defaults, hooks, seed, variables
+from totetaxi_notifications import defaults, hooks, variables
 from totetaxi_notifications.models import EmailTemplate
 from totetaxi_notifications.rendering import (
     Rendered,
@@ -24,6 +24,7 @@ from totetaxi_notifications.rendering import (
     render,
     render_part,
 )
+from totetaxi_notifications.seed import seed as seed_templates
 
 app = test_notifications_support.app  # the fixture: pricing, payments_mock, mail_console
 
@@ -249,7 +250,7 @@ def test_seeding_again_adds_what_is_missing_and_never_overwrites_an_edit(app):
     edit_template(app, "payment_failed", subject="Edited {{ booking.number }}")
     run(app, lambda ctx: ctx.dbsession.execute(
         delete(EmailTemplate).where(EmailTemplate.key == "refund_issued")))
-    run(app, lambda ctx: seed.seed(ctx.dbsession, ctx.settings))
+    run(app, lambda ctx: seed_templates(ctx.dbsession, ctx.settings))
     assert template(app, "payment_failed").subject == "Edited {{ booking.number }}"
     assert template(app, "refund_issued").subject == next(
         d.subject for d in defaults.DEFAULTS if d.key == "refund_issued")
