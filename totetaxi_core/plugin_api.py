@@ -36,6 +36,7 @@ from .identity.permissions import Permission
 from .identity.security import signed_in_customer
 from .identity.services import RESET_TOKEN_LIFETIME
 from .plugins import Manifest
+from .service_registry import find_service
 from .settings import Setting
 
 #: Append a staff action to the audit trail in the current transaction:
@@ -77,6 +78,7 @@ __all__ = [
     "claim_form_token",
     "decode_cursor",
     "encode_cursor",
+    "find_service",
     "hookimpl",
     "json_error",
     "keyset_page",
