@@ -29,7 +29,7 @@ from .console.helpers import local_time, money
 from .context import Context
 from .db import Base, SoftDelete, Timestamps, UTCDateTime, UUIDPrimaryKey, utcnow
 from .errors import CapacityExhausted, InvalidDraft, Refused
-from .hooks import hookimpl
+from .hooks import hookimpl, hookspec
 from .identity.contexts import OwnedContext
 from .identity.models import Customer, StaffUser
 from .identity.permissions import Permission
@@ -80,6 +80,7 @@ __all__ = [
     "encode_cursor",
     "find_service",
     "hookimpl",
+    "hookspec",
     "json_error",
     "keyset_page",
     "local_time",
