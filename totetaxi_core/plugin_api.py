@@ -13,6 +13,22 @@ every plugin instead of copies: money (``format_money``, ``parse_money``, ``mone
 time (``BUSINESS_TZ``, ``local_today``, ``format_local``), ``get_or_404``, ``AppendOnly``, the
 console form parsers (``FieldError``, ``read_form``, ``text_field``, ``colander_errors``, ...)
 and the service labels of the catalog (``service_label``).
+
+Besides these names, a plugin's ``includeme`` uses the core's configuration directives:
+
+* ``config.add_hookimpls(module_or_object)`` — register hook implementations (:data:`hookimpl`);
+* ``config.add_hookspecs(module)`` — declare the plugin's own hooks, marked with
+  :data:`hookspec` and named ``totetaxi_<plugin>_<event>`` (pytest's ``pytest_addhooks``);
+* ``config.add_task(func, name=...)`` and ``config.add_periodic_task(name, every, entry=None)``
+  — background and periodic work (never by writing into Celery's configuration);
+* ``config.register_service(obj, name="<plugin>.<thing>")`` and
+  ``config.register_service_factory(factory, name=...)`` (pyramid_services) — the plugin's
+  state, found again with :func:`find_service` (never as attributes set on the registry);
+* Pyramid's own (``add_route``, ``scan``, ``include``...).
+
+A mistake in these registrations (a name twice, a bad period) raises :class:`RegistrationError`.
+The booking page's panels come from the ``totetaxi_booking_panels`` hook; a panel whose form was
+refused shows it by rendering the page again with :func:`render_booking_page`.
 """
 
 from __future__ import annotations
@@ -50,8 +66,8 @@ from .context import Context
 from .db import Base, SoftDelete, Timestamps, UTCDateTime, UUIDPrimaryKey, utcnow
 from .db.append_only import AppendOnly
 from .db.lookup import get_or_404
-from .errors import CapacityExhausted, InvalidDraft, Refused
-from .hooks import hookimpl
+from .errors import CapacityExhausted, InvalidDraft, Refused, RegistrationError
+from .hooks import hookimpl, hookspec
 from .identity.contexts import OwnedContext
 from .identity.models import Customer, StaffUser
 from .identity.permissions import Permission
@@ -59,6 +75,7 @@ from .identity.security import signed_in_customer
 from .identity.services import RESET_TOKEN_LIFETIME
 from .money import MAX_CENTS, MoneyInputError, format_money, money_input, parse_money
 from .plugins import Manifest
+from .service_registry import find_service
 from .settings import Setting
 
 #: Append a staff action to the audit trail in the current transaction:
@@ -66,6 +83,13 @@ from .settings import Setting
 record_audit = _audit.record
 #: Reduce two snapshots to the keys that differ: ``before, after = audit_changes(before, after)``.
 audit_changes = _audit.changed
+
+# What the names added for plugin authors with the registration directives are (see above):
+# ``hookspec`` marks a plugin's own hookspecs (pluggy's marker of project ``totetaxi``),
+# ``find_service(request | ctx | registry, name)`` finds a registered service,
+# ``render_booking_page(request, booking, *, panel_state=None, status=200)`` renders the
+# console's booking page for a plugin's view, ``RegistrationError`` is what a bad registration
+# raises.
 
 __all__ = [
     "API_PREFIX",
@@ -94,6 +118,7 @@ __all__ = [
     "OwnedContext",
     "Permission",
     "Refused",
+    "RegistrationError",
     "Setting",
     "SoftDelete",
     "StaffUser",
@@ -109,10 +134,12 @@ __all__ = [
     "decode_cursor",
     "encode_cursor",
     "field_of",
+    "find_service",
     "format_local",
     "format_money",
     "get_or_404",
     "hookimpl",
+    "hookspec",
     "integer_field",
     "json_error",
     "keyset_page",

@@ -1,4 +1,5 @@
-"""Example plugin: a note model with its migration, a Cornice service, hooks and a task."""
+"""Example plugin: a note model with its migration, a Cornice service, hooks (its own too) and a
+task."""
 
 from pyramid.config import Configurator
 
@@ -36,8 +37,9 @@ manifest = Manifest(
 
 
 def includeme(config: Configurator) -> None:
-    from . import hooks
+    from . import hooks, hookspecs
 
+    config.add_hookspecs(hookspecs)
     config.add_hookimpls(hooks)
     config.include(".tasks")
     config.include(".api")

@@ -54,6 +54,8 @@ from totetaxi_notifications.models import (  # noqa: E402
     Notification,
 )
 
+from totetaxi_core.plugin_api import find_service  # noqa: E402
+
 LOG = "/console/notifications"
 TEMPLATES = "/console/notifications/templates"
 MAILBOX = "/console/mailbox"
@@ -138,7 +140,7 @@ def delivery_kinds(app: TestApp, notification_id: str) -> list[tuple[str, str]]:
 @contextlib.contextmanager
 def mailer_refusing(app: TestApp) -> Iterator[None]:
     """The console mailer refuses every message for good (a permanent provider error)."""
-    mailer = app.app.registry.mail_console
+    mailer = find_service(app.app.registry, "mail_console.mailer")
 
     def refuse(message: Any) -> str:
         raise MailerError("the provider refused the sender", permanent=True)

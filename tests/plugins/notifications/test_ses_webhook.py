@@ -57,6 +57,7 @@ from totetaxi_notifications.models import (  # noqa: E402
 from totetaxi_core.db import make_engine  # noqa: E402
 from totetaxi_core.migrate import migrate  # noqa: E402
 from totetaxi_core.platform import prepare  # noqa: E402
+from totetaxi_core.plugin_api import find_service  # noqa: E402
 
 PATH = "/api/v1/notifications/ses/events"
 SENDER = "bookings@totetaxi.example"  # notifications.from_address's address
@@ -448,7 +449,7 @@ def test_unsubscribe_confirmation_is_logged(app: TestApp, stub: SnsStub) -> None
 
 
 def test_app_sends_through_one_ses_client(app: TestApp, moto: MotoSes) -> None:
-    mailer = app.app.registry.mail_ses
+    mailer = find_service(app.app.registry, "mail_ses.mailer")
     assert isinstance(mailer, SesMailer)
     sent_notification(app)
     client_used = mailer.client

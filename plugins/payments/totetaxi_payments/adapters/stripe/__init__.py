@@ -25,7 +25,10 @@ from totetaxi_core.plugin_api import Manifest, Setting
 
 from .gateway import StripeGateway, gateway_from_settings
 
-__all__ = ["StripeGateway", "gateway_from_settings", "includeme", "manifest"]
+__all__ = ["GATEWAY_SERVICE", "StripeGateway", "gateway_from_settings", "includeme", "manifest"]
+
+#: The service holding this app's :class:`StripeGateway` (the hook answers with the same one).
+GATEWAY_SERVICE = "payments_stripe.gateway"
 
 
 def _check_secret_key(value: str) -> str | None:
@@ -74,5 +77,5 @@ def includeme(config: Configurator) -> None:
     from .hooks import GatewayHooks
 
     gateway = gateway_from_settings(config.get_settings())
-    config.registry.payments_stripe_gateway = gateway
+    config.register_service(gateway, name=GATEWAY_SERVICE)
     config.add_hookimpls(GatewayHooks(gateway), name="payments_stripe")

@@ -349,4 +349,3 @@ def gateway_from_settings(settings: Mapping[str, Any]) -> StripeGateway:
         api_base=settings.get("payments_stripe.api_base") or None,
         max_network_retries=2 if retries in (None, "") else int(retries),
     )
-
