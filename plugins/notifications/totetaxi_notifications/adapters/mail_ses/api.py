@@ -29,7 +29,6 @@ from __future__ import annotations
 import json
 import logging
 import re
-import urllib.error
 from email.utils import parseaddr
 from typing import Any
 
@@ -44,14 +43,14 @@ from sqlalchemy.exc import IntegrityError
 
 from totetaxi_core.plugin_api import API_PREFIX, Context, find_service, json_error
 
-from .. import sns
-from ..models import DeliveryLog, Notification
-from ..services import hold_address, log_delivery
-from .mail_ses import CERTIFICATES_SERVICE
+from ... import sns
+from ...models import DeliveryLog, Notification
+from ...services import hold_address, log_delivery
+from .mailer import CERTIFICATES_SERVICE
+from .tasks import CONFIRM_TASK
 
 log = logging.getLogger("totetaxi.mail_ses")
 
-CONFIRM_TASK = "mail_ses.confirm_subscription"
 PROVIDER = "ses"
 PATH = API_PREFIX + "/notifications/ses/events"
 
@@ -253,31 +252,6 @@ def ses_events_view(request: Request) -> Any:
 
 
 # --- the task ---------------------------------------------------------------------------------
-
-
-def confirm_subscription(ctx: Context, subscribe_url: str, signing_cert_url: str,
-                         topic_arn: str = "") -> None:
-    """GET the ``SubscribeURL`` of a verified ``SubscriptionConfirmation`` (a background task).
-
-    The URL is checked again against the current settings before the GET. A failure to reach
-    SNS raises (the outbox retries); a URL refused by the settings is logged and dropped.
-    """
-    try:
-        sns.check_subscribe_url(subscribe_url, signing_cert_url,
-                                ctx.settings["mail_ses.certificate_url_pattern"])
-    except sns.SnsError as exc:
-        log.error("not confirming the SNS subscription to %s: %s", topic_arn, exc.description)
-        return
-    try:
-        sns.http_get(subscribe_url, ctx.settings["mail_ses.timeout_seconds"])
-    except urllib.error.HTTPError as exc:
-        if 400 <= exc.code < 500:
-            # The token expired or was used: SNS sends a new confirmation when asked again.
-            log.error("SNS refused the subscription confirmation of %s: HTTP %s", topic_arn,
-                      exc.code)
-            return
-        raise
-    log.info("confirmed the SNS subscription of this endpoint to %s", topic_arn)
 
 
 def includeme(config: Configurator) -> None:

@@ -1,26 +1,10 @@
-"""``mail_ses``: production's mailer, Amazon SES (API v2), with its bounce/complaint webhook.
-
-* :class:`SesMailer` sends each rendered message with SES v2 ``SendEmail`` (simple content:
-  subject, text and HTML parts, Reply-To, the notification's id as an email tag, the
-  configuration set when one is set) and returns SES's MessageId, which SES's later events
-  carry as ``mail.messageId``. It never retries by itself (the notifications plugin counts
-  attempts and backs off) and maps SES's refusals to :class:`~totetaxi_notifications.interfaces.
-  MailerError`: permanent when sending again cannot help (the message or sender is refused, the
-  account is suspended or paused, the request is invalid), transient otherwise (throttling,
-  quotas, 5xx, network, credentials that ops can fix).
-* Credentials come from boto3's default chain (``AWS_ACCESS_KEY_ID`` / ``AWS_SECRET_ACCESS_KEY``
-  in the environment, a profile, the instance or task role), never from the ``.ini``.
-* ``POST /api/v1/notifications/ses/events`` (:mod:`.ses_webhook`) takes SES's bounce, complaint
-  and delivery events from an SNS topic: a permanent bounce or a complaint holds the address.
-
-Importing this module does no network I/O; the SES client is built on the first send.
-"""
+"""The SES mailer: one rendered message, one SES v2 ``SendEmail``; SES's refusals as
+:class:`~totetaxi_notifications.interfaces.MailerError`."""
 
 from __future__ import annotations
 
 import logging
 import re
-import sys
 import threading
 from email.utils import formataddr, parseaddr
 from typing import Any
@@ -34,14 +18,8 @@ from botocore.exceptions import (
     ParamValidationError,
     PartialCredentialsError,
 )
-from pyramid.config import Configurator
 
-from totetaxi_core.plugin_api import Manifest, Setting, find_service, hookimpl
-
-from ..interfaces import MailerError, Message
-from ..sns import DEFAULT_CERTIFICATE_URL_PATTERN, CertificateStore
-
-__all__ = ["SesMailer", "includeme", "mailer_error", "manifest"]
+from ...interfaces import MailerError, Message
 
 log = logging.getLogger("totetaxi.mail_ses")
 
@@ -69,73 +47,6 @@ TRANSIENT_CODES = frozenset({
 
 #: SES email tag values allow only letters, digits, ``_`` and ``-`` (256 at most).
 _TAG_UNSAFE = re.compile(r"[^A-Za-z0-9_-]")
-_REGION = re.compile(r"[a-z]{2}(-[a-z]+)+-\d{1,2}")
-_TOPIC_ARN = re.compile(r"arn:aws[a-z-]*:sns:[a-z0-9-]+:\d{12}:[A-Za-z0-9_-]{1,256}(\.fifo)?")
-
-
-def _check_region(value: str) -> str | None:
-    if not _REGION.fullmatch(value):
-        return f"must be an AWS region such as us-east-1, got {value!r}"
-    return None
-
-
-def _check_endpoint(value: str) -> str | None:
-    if value and not value.startswith(("https://", "http://")):
-        return f"must be an http(s):// URL or empty, got {value!r}"
-    return None
-
-
-def _check_configuration_set(value: str) -> str | None:
-    if value and not re.fullmatch(r"[A-Za-z0-9_-]{1,64}", value):
-        return f"must be an SES configuration set name (letters, digits, _ and -), got {value!r}"
-    return None
-
-
-def _check_topic_arns(value: list[str]) -> str | None:
-    wrong = [arn for arn in value if not _TOPIC_ARN.fullmatch(arn)]
-    if wrong:
-        return ("must list SNS topic ARNs (arn:aws:sns:<region>:<account>:<topic>), got "
-                + ", ".join(repr(arn) for arn in wrong))
-    return None
-
-
-def _check_pattern(value: str) -> str | None:
-    try:
-        re.compile(value)
-    except re.error as exc:
-        return f"must be a regular expression ({exc})"
-    if not re.match(r"\^?https?://[A-Za-z0-9\\]", value):
-        # A pattern such as ".*" or "https://.*" would let any host serve the key that "signs"
-        # messages: the host must start with literal characters.
-        return "must start with the scheme and a literal host (https://sns\\.<region>...)"
-    return None
-
-
-manifest = Manifest(
-    name="mail_ses",
-    version="1.0.0",
-    summary="Amazon SES as the mailer; bounces and complaints (via SNS) hold the address",
-    depends=("notifications",),
-    provides=("mailer",),
-    settings=(
-        Setting("mail_ses.region", "us-east-1", check=_check_region,
-                help="the AWS region of the SES identity (and of its SNS topic)"),
-        Setting("mail_ses.endpoint_url", "", check=_check_endpoint,
-                help="the SES API address; empty for AWS's own (a local stand-in in tests)"),
-        Setting("mail_ses.configuration_set", "", check=_check_configuration_set,
-                help="SES configuration set every message is sent with (empty: none); its "
-                     "event destination may publish bounces and complaints to SNS"),
-        Setting("mail_ses.topic_arns", [], kind="list", check=_check_topic_arns,
-                help="comma-separated ARNs of the SNS topics whose messages the events webhook "
-                     "accepts; empty: it refuses every message (403)"),
-        Setting("mail_ses.certificate_url_pattern", DEFAULT_CERTIFICATE_URL_PATTERN,
-                check=_check_pattern,
-                help="regular expression the whole SigningCertURL of an SNS message must match "
-                     "before it is fetched (a SubscribeURL must be on the same host)"),
-        Setting("mail_ses.timeout_seconds", 10, kind="int", minimum=1, maximum=120,
-                help="connect and read timeout of each call to SES and SNS"),
-    ),
-)
 
 
 def _encoded_address(value: str) -> str:
@@ -264,26 +175,3 @@ class SesMailer:
 #: The services holding this app's :class:`SesMailer` and SNS :class:`CertificateStore`.
 MAILER_SERVICE = "mail_ses.mailer"
 CERTIFICATES_SERVICE = "mail_ses.certificates"
-
-
-@hookimpl
-def totetaxi_mailer(ctx: Any) -> SesMailer:
-    mailer: SesMailer = find_service(ctx, MAILER_SERVICE)
-    return mailer
-
-
-def includeme(config: Configurator) -> None:
-    from . import ses_webhook
-
-    settings = config.get_settings()
-    config.register_service(SesMailer.from_settings(settings), name=MAILER_SERVICE)
-    # Per app (not per process): a test app on another stand-in never sees another's keys.
-    config.register_service(CertificateStore(timeout=settings["mail_ses.timeout_seconds"]),
-                            name=CERTIFICATES_SERVICE)
-    config.add_hookimpls(sys.modules[__name__], name="mail_ses")
-    config.add_task(ses_webhook.confirm_subscription, name=ses_webhook.CONFIRM_TASK,
-                    max_retries=3, backoff_seconds=30)
-    config.include(ses_webhook)
-    # SNS posts its JSON as text/plain and cannot be told otherwise; the webhook checks the
-    # SNS signature and uses no cookie, so the core's JSON-only CSRF rule has nothing to guard.
-    config.accept_any_body(ses_webhook.PATH)

@@ -1,6 +1,6 @@
 """The console's Mailbox for ``mail_console``: the messages the development mailer wrote.
 
-Included by :mod:`.mail_console`'s ``includeme``, so the pages (and their navigation entry)
+Included by the package's ``includeme``, so the pages (and their navigation entry)
 exist only while ``mail_console`` is enabled. Every staff role reads them
 (``Permission.STAFF_READ``); nothing here changes anything. A message's HTML is shown in a
 sandboxed iframe, as on the email's page.
@@ -8,7 +8,6 @@ sandboxed iframe, as on the email's page.
 
 from __future__ import annotations
 
-import sys
 import uuid
 from email.message import EmailMessage
 from typing import Any
@@ -18,9 +17,9 @@ from pyramid.httpexceptions import HTTPNotFound
 from pyramid.request import Request
 from pyramid.view import view_config
 
-from totetaxi_core.plugin_api import Permission, find_service, hookimpl
+from totetaxi_core.plugin_api import Permission, find_service
 
-from .mail_console import MAILER_SERVICE
+from .mailer import MAILER_SERVICE
 
 TEMPLATES = "totetaxi_notifications:templates/"
 MAILBOX = TEMPLATES + "mailbox.jinja2"
@@ -75,14 +74,7 @@ def message_page(request: Request) -> dict[str, Any]:
             "notification_id": _notification_id(message)}
 
 
-@hookimpl
-def totetaxi_console_nav(request: Any) -> list[dict[str, Any]]:
-    return [{"title": "Mailbox", "route": "mail_console_mailbox", "role": "viewer", "order": 42}]
-
-
 def includeme(config: Configurator) -> None:
     config.add_route("mail_console_mailbox", "/console/mailbox")
     config.add_route("mail_console_message", "/console/mailbox/{id}")
     config.scan(__name__)
-    # The navigation entry lives beside its pages: it exists exactly when they do.
-    config.add_hookimpls(sys.modules[__name__], name="mail_console_pages")

@@ -1,9 +1,4 @@
-"""``mail_console``: development's mailer. Every message goes to the log and to a folder.
-
-Each message is written as a standard ``.eml`` file (open it in any mail client) under
-``mail_console.folder``; the console's "Mailbox" page lists and shows them. Nothing leaves the
-machine. Development only.
-"""
+"""The console mailer: each message to the log and to an ``.eml`` file in a folder."""
 
 from __future__ import annotations
 
@@ -12,33 +7,15 @@ import email.policy
 import logging
 import os
 import re
-import sys
 import uuid
 from email.message import EmailMessage
 from email.parser import BytesParser
 from pathlib import Path
 from typing import Any
 
-from pyramid.config import Configurator
-
-from totetaxi_core.plugin_api import Manifest, Setting, find_service, hookimpl
-
-from ..interfaces import MailerError, Message
+from ...interfaces import MailerError, Message
 
 log = logging.getLogger("totetaxi.mail_console")
-
-manifest = Manifest(
-    name="mail_console",
-    version="1.0.0",
-    summary="Development mailer: writes each email to the log and to a folder under var/",
-    depends=("notifications",),
-    provides=("mailer",),
-    development_only=True,
-    settings=(
-        Setting("mail_console.folder", "var/mail",
-                help="where messages are written (.eml files); relative to the working directory"),
-    ),
-)
 
 _ID = re.compile(r"^console-[0-9a-f]{32}$")
 
@@ -111,16 +88,3 @@ class ConsoleMailer:
 
 #: The service holding this app's :class:`ConsoleMailer`.
 MAILER_SERVICE = "mail_console.mailer"
-
-
-@hookimpl
-def totetaxi_mailer(ctx: Any) -> ConsoleMailer:
-    mailer: ConsoleMailer = find_service(ctx, MAILER_SERVICE)
-    return mailer
-
-
-def includeme(config: Configurator) -> None:
-    config.register_service(ConsoleMailer(config.get_settings()["mail_console.folder"]),
-                            name=MAILER_SERVICE)
-    config.add_hookimpls(sys.modules[__name__], name="mail_console")
-    config.include(".mail_console_pages")
