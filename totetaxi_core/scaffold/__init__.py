@@ -35,7 +35,7 @@ __all__ = ["Scaffold", "ScaffoldError", "new_plugin", "plan"]
 #: Plugin and slot names: what a settings prefix, an Alembic branch label, a Python package
 #: suffix and a route name can all carry. Lower case so that the distribution name
 #: (``totetaxi-NAME``) and the package name agree without case folding.
-NAME = re.compile(r"^[a-z][a-z0-9_]{1,30}$")
+NAME = re.compile(r"^[a-z][a-z0-9_]{1,19}$")
 #: Names the platform itself uses for something else (the core's branch label, settings prefix).
 RESERVED = frozenset({"core", "totetaxi", "retry", "sqlalchemy", "test", "tests"})
 
@@ -116,7 +116,7 @@ def _core_slots() -> set[str]:
 def _check_name(what: str, value: str) -> None:
     if not NAME.match(value) or keyword.iskeyword(value) or "__" in value:
         raise ScaffoldError(
-            f"{what} {value!r} is not usable: use 2 to 31 lower-case letters, digits and single "
+            f"{what} {value!r} is not usable: use 2 to 20 lower-case letters, digits and single "
             f"underscores, starting with a letter (it becomes a Python package, a settings "
             f"prefix and an Alembic branch label)."
         )
