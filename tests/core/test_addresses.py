@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from conftest import bearer, register_customer
+from totetaxi_core.testing import bearer, register_customer
 
 HOME = {"label": "Home", "line1": "200 E 62nd St", "line2": "Apt 5B", "city": "New York",
         "state": "NY", "postal_code": "10065"}

@@ -19,9 +19,8 @@ from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
-from conftest import in_transaction, make_staff
 from sqlalchemy import select
-from test_bookings import (
+from support.bookings import (
     DAY,
     GUEST,
     MISSING_ID,
@@ -38,13 +37,14 @@ from test_bookings import (
     set_clock,
     staff_headers,
 )
-from test_console import audit_rows, login, nav_titles, token_in
+from support.console import audit_rows, login, nav_titles, token_in
 from totetaxi_pricing import services as pricing
 from webtest import TestApp
 
 from totetaxi_core.bookings.models import Booking, BookingEvent
 from totetaxi_core.errors import Refused
 from totetaxi_core.hooks import hookimpl
+from totetaxi_core.testing import in_transaction, make_staff
 
 SATURDAY = dt.date(2026, 12, 5)  # weekend: +15%
 PETITE = "$995.00"

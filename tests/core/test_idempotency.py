@@ -21,11 +21,10 @@ import uuid
 from typing import Any
 
 import pytest
-import test_bookings
-from conftest import STRONG_PASSWORD, bearer, in_transaction, make_staff, register_customer
+import support.bookings as bookings_support
 from pyramid.request import Request
 from sqlalchemy import event, func, select, update
-from test_bookings import (
+from support.bookings import (
     AVAILABILITY,
     BOOKINGS,
     DAY,
@@ -65,8 +64,15 @@ from totetaxi_core.api.idempotency import (
 from totetaxi_core.bookings.models import Booking, BookingCounter, BookingEvent
 from totetaxi_core.hooks import hookimpl
 from totetaxi_core.identity.models import ApiToken
+from totetaxi_core.testing import (
+    STRONG_PASSWORD,
+    bearer,
+    in_transaction,
+    make_staff,
+    register_customer,
+)
 
-app = test_bookings.app  # the fixture: pricing plugin, clock on NOW, SQLite and PostgreSQL
+app = bookings_support.app  # the fixture: pricing plugin, clock on NOW, SQLite and PostgreSQL
 
 # --- helpers -------------------------------------------------------------------------------------
 

@@ -5,13 +5,19 @@ from __future__ import annotations
 import datetime as dt
 
 import pytest
-from conftest import STRONG_PASSWORD, bearer, in_transaction, make_staff, register_customer
 from sqlalchemy import select, update
 from webtest import TestApp
 
 from totetaxi_core.hooks import hookimpl
 from totetaxi_core.identity import passwords
 from totetaxi_core.identity.models import ApiToken, AuthSession, Customer, PasswordResetToken
+from totetaxi_core.testing import (
+    STRONG_PASSWORD,
+    bearer,
+    in_transaction,
+    make_staff,
+    register_customer,
+)
 
 
 def error_of(response) -> dict:

@@ -6,14 +6,6 @@ import datetime as dt
 import threading
 
 import pytest
-from conftest import (
-    STRONG_PASSWORD,
-    base_settings,
-    bearer,
-    in_transaction,
-    make_staff,
-    register_customer,
-)
 from sqlalchemy import select, update
 from webtest import TestApp
 
@@ -24,6 +16,14 @@ from totetaxi_core.identity.models import AuthSession, StaffUser
 from totetaxi_core.identity.secrets import digest
 from totetaxi_core.identity.services import set_active
 from totetaxi_core.platform import prepare
+from totetaxi_core.testing import (
+    STRONG_PASSWORD,
+    base_settings,
+    bearer,
+    in_transaction,
+    make_staff,
+    register_customer,
+)
 
 WRONG = "Wrong-Password-1"
 

@@ -5,9 +5,10 @@ from __future__ import annotations
 import datetime as dt
 
 import pytest
-from conftest import bearer, make_staff, register_customer
 from sqlalchemy import event
 from webtest import TestApp
+
+from totetaxi_core.testing import bearer, make_staff, register_customer
 
 PLACE = {"line1": "200 E 62nd St", "city": "New York", "state": "NY", "postal_code": "10065"}
 

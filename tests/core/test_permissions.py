@@ -9,8 +9,9 @@ from __future__ import annotations
 import uuid
 
 import pytest
-from conftest import STRONG_PASSWORD, bearer, make_staff, register_customer
 from webtest import TestApp
+
+from totetaxi_core.testing import STRONG_PASSWORD, bearer, make_staff, register_customer
 
 CALLERS = ("anonymous", "customer_a", "customer_b", "viewer", "staff", "admin")
 PUBLIC = dict.fromkeys(CALLERS, 200)

@@ -9,7 +9,6 @@ from __future__ import annotations
 import secrets
 
 import pytest
-from conftest import base_settings
 
 from totetaxi_core.errors import SettingsError, StartupError
 from totetaxi_core.platform import prepare
@@ -20,6 +19,7 @@ from totetaxi_core.settings import (
     WEAK_SECRETS,
     Setting,
 )
+from totetaxi_core.testing import base_settings
 
 STRONG = secrets.token_urlsafe(48)
 

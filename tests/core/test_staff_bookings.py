@@ -22,9 +22,8 @@ from typing import Any
 
 import pytest
 from argon2 import PasswordHasher
-from conftest import STRONG_PASSWORD, bearer, in_transaction, make_staff
 from sqlalchemy import event, select
-from test_bookings import (
+from support.bookings import (
     DAY,
     DELIVERY,
     GUEST,
@@ -56,6 +55,7 @@ from totetaxi_core.bookings.models import Address, Booking, BookingEvent, Bookin
 from totetaxi_core.hooks import hookimpl
 from totetaxi_core.identity import passwords
 from totetaxi_core.identity.models import Customer, CustomerProfile
+from totetaxi_core.testing import STRONG_PASSWORD, bearer, in_transaction, make_staff
 
 STAFF_BOOKINGS = "/api/v1/staff/bookings"
 STAFF_CUSTOMERS = "/api/v1/staff/customers"

@@ -20,11 +20,10 @@ from types import SimpleNamespace
 from typing import Any
 
 import pytest
-import test_notifications_support
-from conftest import in_transaction
+import support.notifications as notifications_support
 from sqlalchemy import delete, select, text
-from test_bookings import GUEST
-from test_notifications_support import (
+from support.bookings import GUEST
+from support.notifications import (
     NOW,
     FlakyMailer,
     app_settings,
@@ -45,7 +44,7 @@ from test_notifications_support import (
     send_now,
     set_clock,
 )
-from test_payments_support import book_as_guest, client, staff_member
+from support.payments import book_as_guest, client, staff_member
 from totetaxi_notifications import hooks, services
 from totetaxi_notifications.models import EmailTemplate, Notification
 from webtest import TestApp
@@ -54,9 +53,10 @@ from totetaxi_core.audit import AuditRecord
 from totetaxi_core.identity.models import StaffUser
 from totetaxi_core.tasks import OutboxMessage
 from totetaxi_core.tasks.outbox import run_due_periodic
+from totetaxi_core.testing import in_transaction
 
-app = test_notifications_support.app  # the fixture: pricing, payments_mock, mail_console
-pg_app = test_notifications_support.pg_app  # PostgreSQL only, a connection per racer
+app = notifications_support.app  # the fixture: pricing, payments_mock, mail_console
+pg_app = notifications_support.pg_app  # PostgreSQL only, a connection per racer
 
 BACKOFF = 60
 ERROR = "Throttling: maximum send rate exceeded"
@@ -484,7 +484,7 @@ def test_flaky_mailer_counts_and_delegates():
 def test_a_render_error_quoting_a_secret_link_keeps_no_link(app, monkeypatch):
     """An undefined-variable error quotes the value looked up: the reset link must not end up in
     the notification's error, its log row or the application log."""
-    from test_bookings import customer
+    from support.bookings import customer
 
     edit_template(app, "password_reset", text_body="{{ company[reset_url] }}")
     me, _ = customer(app)

@@ -23,7 +23,7 @@ from pathlib import Path
 
 import pytest
 from botocore.exceptions import ClientError
-from sns_stub import MotoSes, aws_environment, decoded, mailbox
+from support.sns_stub import MotoSes, aws_environment, decoded, mailbox
 from totetaxi_notifications.adapters.mail_console import ConsoleMailer
 from totetaxi_notifications.adapters.mail_ses import SesMailer, mailer_error
 from totetaxi_notifications.mailer import Mailer, MailerError, Message

@@ -15,23 +15,14 @@ from __future__ import annotations
 
 import contextlib
 import re
-import sys
 import uuid
 from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 
 import pytest
 from sqlalchemy import select
-from webtest import TestApp
-
-_TESTS = Path(__file__).resolve().parents[2]
-for _folder in (_TESTS / "core", _TESTS / "plugins" / "payments"):
-    if str(_folder) not in sys.path:  # the booking, console and payment helpers live there
-        sys.path.insert(0, str(_folder))
-
-from test_console import audit_rows, login, nav_titles, token_in  # noqa: E402
-from test_payments_support import (  # noqa: E402
+from support.console import audit_rows, login, nav_titles, token_in
+from support.payments import (
     CARD_OK,
     NOW,
     book,
@@ -45,14 +36,15 @@ from test_payments_support import (  # noqa: E402
     run,
     set_clock,
 )
-from totetaxi_notifications import console, services  # noqa: E402
-from totetaxi_notifications.defaults import DEFAULTS  # noqa: E402
-from totetaxi_notifications.mailer import MailerError  # noqa: E402
-from totetaxi_notifications.models import (  # noqa: E402
+from totetaxi_notifications import console, services
+from totetaxi_notifications.defaults import DEFAULTS
+from totetaxi_notifications.mailer import MailerError
+from totetaxi_notifications.models import (
     DeliveryLog,
     EmailTemplate,
     Notification,
 )
+from webtest import TestApp
 
 LOG = "/console/notifications"
 TEMPLATES = "/console/notifications/templates"

@@ -9,11 +9,11 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
-import test_notifications_support
+import support.notifications as notifications_support
 from jinja2 import nodes
 from sqlalchemy import delete, select
-from test_notifications_support import edit_template, fetch, run, template
-from test_payments_support import book_as_guest
+from support.notifications import edit_template, fetch, run, template
+from support.payments import book_as_guest
 from totetaxi_notifications import defaults, hooks, variables
 from totetaxi_notifications.models import EmailTemplate
 from totetaxi_notifications.rendering import (
@@ -25,7 +25,7 @@ from totetaxi_notifications.rendering import (
     render_part,
 )
 
-app = test_notifications_support.app  # the fixture: pricing, payments_mock, mail_console
+app = notifications_support.app  # the fixture: pricing, payments_mock, mail_console
 
 #: BUSINESS_RULES "Notifications": booking received, payment confirmed, payment failed, delivery
 #: assigned, picked up, delivered, delivery failed, refund issued, password reset, COI

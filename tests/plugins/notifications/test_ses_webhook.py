@@ -11,29 +11,12 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-import sys
 from collections.abc import Callable, Iterator
-from pathlib import Path
 from typing import Any
 
 import pytest
 from sqlalchemy import func, select
-from webtest import TestApp
-
-_PAYMENTS_TESTS = str(Path(__file__).resolve().parents[1] / "payments")
-if _PAYMENTS_TESTS not in sys.path:  # the app and booking helpers live with the payments tests
-    sys.path.insert(0, _PAYMENTS_TESTS)
-
-from conftest import base_settings  # noqa: E402
-from sns_stub import (  # noqa: E402
-    OTHER_TOPIC_ARN,
-    TOPIC_ARN,
-    MotoSes,
-    SnsStub,
-    aws_environment,
-    ses_event,
-)
-from test_payments_support import (  # noqa: E402
+from support.payments import (
     APP_SETTINGS,
     NOW,
     book_as_guest,
@@ -46,17 +29,27 @@ from test_payments_support import (  # noqa: E402
     run,
     set_clock,
 )
-from totetaxi_notifications import sns  # noqa: E402
-from totetaxi_notifications.adapters.mail_ses import SesMailer  # noqa: E402
-from totetaxi_notifications.models import (  # noqa: E402
+from support.sns_stub import (
+    OTHER_TOPIC_ARN,
+    TOPIC_ARN,
+    MotoSes,
+    SnsStub,
+    aws_environment,
+    ses_event,
+)
+from totetaxi_notifications import sns
+from totetaxi_notifications.adapters.mail_ses import SesMailer
+from totetaxi_notifications.models import (
     DeliveryLog,
     HeldAddress,
     Notification,
 )
+from webtest import TestApp
 
-from totetaxi_core.db import make_engine  # noqa: E402
-from totetaxi_core.migrate import migrate  # noqa: E402
-from totetaxi_core.platform import prepare  # noqa: E402
+from totetaxi_core.db import make_engine
+from totetaxi_core.migrate import migrate
+from totetaxi_core.platform import prepare
+from totetaxi_core.testing import base_settings
 
 PATH = "/api/v1/notifications/ses/events"
 SENDER = "bookings@totetaxi.example"  # notifications.from_address's address

@@ -17,10 +17,10 @@ from types import SimpleNamespace
 from typing import Any
 
 import pytest
-import test_notifications_support
+import support.notifications as notifications_support
 from sqlalchemy import delete, select, update
-from test_bookings import GUEST, ny
-from test_notifications_support import (
+from support.bookings import GUEST, ny
+from support.notifications import (
     count,
     email_files,
     email_for,
@@ -37,7 +37,7 @@ from test_notifications_support import (
     set_clock,
     templates_of,
 )
-from test_payments_support import (
+from support.payments import (
     BOOKINGS,
     CARD_DECLINED,
     CARD_OK,
@@ -68,7 +68,7 @@ from totetaxi_core.bookings.models import Booking
 from totetaxi_core.tasks import OutboxMessage, OutboxStatus
 from totetaxi_core.tasks.outbox import run_now
 
-app = test_notifications_support.app  # the fixture: pricing, payments_mock, mail_console
+app = notifications_support.app  # the fixture: pricing, payments_mock, mail_console
 
 TOTE = "$995.00"
 PUBLIC_URL = "http://127.0.0.1:6543"
@@ -153,7 +153,7 @@ def test_a_paid_guest_booking_emails_booking_received_then_payment_confirmed_to_
     # The .eml files are the provider's ids; nothing half-written is left behind.
     assert email_files(app) == sorted(f"{r.provider_message_id}.eml" for r in rows)
     for row in rows:
-        stored = test_notifications_support.mailer(app).read(row.provider_message_id)
+        stored = notifications_support.mailer(app).read(row.provider_message_id)
         assert stored["To"] == GUEST["email"] and number in str(stored["Subject"])
         assert [(log.kind, log.outcome, log.provider, log.provider_message_id)
                 for log in logs(app, row.id)] == [

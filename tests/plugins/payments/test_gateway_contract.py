@@ -20,7 +20,7 @@ from dataclasses import asdict, dataclass
 from typing import Any
 
 import pytest
-from stripe_stub import StripeStub
+from support.stripe_stub import StripeStub
 from totetaxi_payments.adapters.stripe import StripeGateway
 from totetaxi_payments.gateway import (
     CANCELED,
@@ -82,7 +82,6 @@ def _stripe_harness(request: pytest.FixtureRequest) -> Iterator[Harness]:
 # "mock" to GATEWAYS below.
 # ====================================================================================
 def _mock_harness(request: pytest.FixtureRequest) -> Iterator[Harness]:
-    from conftest import _backend, base_settings
     from sqlalchemy import func, select
     from totetaxi_payments import signatures
     from totetaxi_payments.adapters.mock import MockGateway, MockObject, webhook_secret
@@ -91,10 +90,11 @@ def _mock_harness(request: pytest.FixtureRequest) -> Iterator[Harness]:
     from totetaxi_core.context import Context
     from totetaxi_core.db import unit_of_work
     from totetaxi_core.platform import prepare
+    from totetaxi_core.testing import base_settings, get_backend
 
     # SQLite is enough for the contract: the mock's storage is the ORM either way (the journeys
     # under tests/plugins/payments run it on PostgreSQL too).
-    url = _backend("sqlite", request.getfixturevalue("tmp_path_factory")).new_url()
+    url = get_backend("sqlite", request.getfixturevalue("tmp_path_factory")).new_url()
     registry = make_app(prepare(base_settings(url, **{"totetaxi.plugins": "payments_mock"}),
                                 environ={})).registry
     secret = webhook_secret(registry.settings)

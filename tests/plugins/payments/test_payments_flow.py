@@ -16,9 +16,9 @@ import uuid
 from typing import Any
 
 import pytest
-import test_payments_support
+import support.payments as payments_support
 from sqlalchemy import select
-from test_payments_support import (
+from support.payments import (
     APP_SETTINGS,
     BOOKINGS,
     CARD_3DS,
@@ -73,8 +73,8 @@ from totetaxi_core.api.idempotency import HEADER, REPLAYED_HEADER
 from totetaxi_core.bookings.models import Booking, BookingEvent
 from totetaxi_core.tasks.models import OutboxStatus
 
-app = test_payments_support.app  # the fixture: pricing + payments_mock, clock on NOW
-pg_app = test_payments_support.pg_app_fixture  # PostgreSQL, a connection per racer
+app = payments_support.app  # the fixture: pricing + payments_mock, clock on NOW
+pg_app = payments_support.pg_app_fixture  # PostgreSQL, a connection per racer
 
 SATURDAY = dt.date(2026, 12, 5)  # weekend: +15 %
 PETITE_ON_SATURDAY = 99500 + 14925

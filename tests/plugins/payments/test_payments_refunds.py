@@ -13,9 +13,9 @@ from collections.abc import Iterator
 from typing import Any
 
 import pytest
-import test_payments_support
+import support.payments as payments_support
 from sqlalchemy import event, select
-from test_payments_support import (
+from support.payments import (
     CARD_DECLINED,
     PETITE,
     REFUNDS,
@@ -52,8 +52,8 @@ from totetaxi_core.api.idempotency import HEADER, REPLAYED_HEADER
 from totetaxi_core.audit import AuditRecord
 from totetaxi_core.bookings.models import BookingEvent
 
-app = test_payments_support.app  # the fixture: pricing + payments_mock, clock on NOW
-pg_app = test_payments_support.pg_app_fixture  # PostgreSQL, a connection per racer
+app = payments_support.app  # the fixture: pricing + payments_mock, clock on NOW
+pg_app = payments_support.pg_app_fixture  # PostgreSQL, a connection per racer
 
 REASON = "Van arrived two hours late"
 

@@ -18,10 +18,9 @@ import uuid
 from typing import Any
 
 import pytest
-import test_payments_support
-from conftest import base_settings
+import support.payments as payments_support
 from sqlalchemy import select
-from test_payments_support import (
+from support.payments import (
     APP_SETTINGS,
     BOOKINGS,
     CARD_3DS,
@@ -68,8 +67,9 @@ from webtest import TestApp
 from totetaxi_core import make_app
 from totetaxi_core.bookings.models import Booking
 from totetaxi_core.platform import prepare
+from totetaxi_core.testing import base_settings
 
-app = test_payments_support.app  # the fixture: pricing + payments_mock, clock on NOW
+app = payments_support.app  # the fixture: pricing + payments_mock, clock on NOW
 
 SIGNATURE = "Stripe-Signature"
 

@@ -22,10 +22,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from conftest import base_settings
 from sqlalchemy import select
-from stripe_stub import RecordedRequest, StripeStub
-from test_payments_support import (
+from support.payments import (
     APP_SETTINGS,
     BOOKINGS,
     METHODS,
@@ -51,6 +49,7 @@ from test_payments_support import (
     set_clock,
     staff_member,
 )
+from support.stripe_stub import RecordedRequest, StripeStub
 from totetaxi_payments.adapters.stripe import StripeGateway
 from totetaxi_payments.models import GatewayCustomer, Payment, PaymentAudit
 from webtest import TestApp
@@ -58,6 +57,7 @@ from webtest import TestApp
 from totetaxi_core.db import make_engine
 from totetaxi_core.migrate import migrate
 from totetaxi_core.platform import prepare
+from totetaxi_core.testing import base_settings
 
 PLUGINS = "pricing payments_stripe"
 DEVELOPMENT_INI = Path(__file__).resolve().parents[3] / "development.ini"

@@ -11,9 +11,10 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 import pytest
-from conftest import in_transaction
 from sqlalchemy import event
 from totetaxi_pricing import services
+
+from totetaxi_core.testing import in_transaction
 
 NEW_YORK = ZoneInfo("America/New_York")
 URL = "/api/v1/availability"

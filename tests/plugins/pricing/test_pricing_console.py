@@ -19,7 +19,6 @@ from zoneinfo import ZoneInfo
 
 import pytest
 import sqlalchemy as sa
-from conftest import STRONG_PASSWORD, in_transaction, make_staff
 from totetaxi_pricing import console, services
 from totetaxi_pricing.models import (
     CapacityDay,
@@ -32,6 +31,7 @@ from totetaxi_pricing.models import (
 from webtest import TestApp
 
 from totetaxi_core.audit.models import AuditRecord
+from totetaxi_core.testing import STRONG_PASSWORD, in_transaction, make_staff
 
 NOW = dt.datetime(2026, 11, 23, 10, tzinfo=ZoneInfo("America/New_York")).astimezone(dt.UTC)
 TODAY = dt.date(2026, 11, 23)  # Monday

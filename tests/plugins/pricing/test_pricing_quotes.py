@@ -17,8 +17,9 @@ from zoneinfo import ZoneInfo
 import holidays
 import pytest
 import sqlalchemy as sa
-from conftest import in_transaction
 from totetaxi_pricing import services
+
+from totetaxi_core.testing import in_transaction
 
 NEW_YORK = ZoneInfo("America/New_York")
 QUOTES = "/api/v1/quotes"

@@ -17,24 +17,31 @@ from __future__ import annotations
 import contextlib
 import dataclasses
 import json
-import sys
 import threading
 import time
 import uuid
 from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 
 import pytest
 from sqlalchemy import func, select
+from totetaxi_payments import signatures
+from totetaxi_payments.adapters.mock import (
+    DELIVER_TASK,
+    MockObject,
+    webhook_secret,
+)
+from totetaxi_payments.models import (
+    Payment,
+    PaymentAudit,
+    Refund,
+    SavedMethod,
+    WebhookEventRecord,
+)
+from totetaxi_pricing.models import CapacityDay
 from webtest import TestApp
 
-_CORE_TESTS = str(Path(__file__).resolve().parents[2] / "core")
-if _CORE_TESTS not in sys.path:  # the booking helpers live with the core's tests
-    sys.path.insert(0, _CORE_TESTS)
-
-from conftest import base_settings, bearer, in_transaction, make_staff  # noqa: E402
-from test_bookings import (  # noqa: E402
+from support.bookings import (
     AVAILABILITY,
     BOOKINGS,
     DAY,
@@ -51,25 +58,11 @@ from test_bookings import (  # noqa: E402
     set_clock,
     token_of,
 )
-from totetaxi_payments import signatures  # noqa: E402
-from totetaxi_payments.adapters.mock import (  # noqa: E402
-    DELIVER_TASK,
-    MockObject,
-    webhook_secret,
-)
-from totetaxi_payments.models import (  # noqa: E402
-    Payment,
-    PaymentAudit,
-    Refund,
-    SavedMethod,
-    WebhookEventRecord,
-)
-from totetaxi_pricing.models import CapacityDay  # noqa: E402
-
-from totetaxi_core import make_app  # noqa: E402
-from totetaxi_core.hooks import hookimpl  # noqa: E402
-from totetaxi_core.platform import prepare  # noqa: E402
-from totetaxi_core.tasks.models import OutboxMessage  # noqa: E402
+from totetaxi_core import make_app
+from totetaxi_core.hooks import hookimpl
+from totetaxi_core.platform import prepare
+from totetaxi_core.tasks.models import OutboxMessage
+from totetaxi_core.testing import base_settings, bearer, in_transaction, make_staff
 
 __all__ = [
     "AVAILABILITY",
