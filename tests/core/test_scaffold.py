@@ -94,42 +94,28 @@ APP_CHECK = textwrap.dedent('''
     """Start the app with the generated plugin enabled; use its API and its console page."""
     import sys
 
-    from webtest import TestApp
-
     from totetaxi_core import make_app
-    from totetaxi_core.context import Context
-    from totetaxi_core.db import make_engine, unit_of_work
-    from totetaxi_core.identity.services import create_staff
+    from totetaxi_core.db import make_engine
     from totetaxi_core.migrate import migrate
     from totetaxi_core.platform import prepare
+    from totetaxi_core.testing import base_settings, bearer, console_sign_in, make_staff
+    from webtest import TestApp
 
-    PASSWORD = "Correct-Horse-Battery-9"
-    settings = {"sqlalchemy.url": sys.argv[1], "totetaxi.plugins": "parcels parcels_mock",
-                "totetaxi.environment": "test", "totetaxi.tasks_mode": "eager",
-                "totetaxi.eager_sweep": "false"}
+    settings = base_settings(sys.argv[1], **{"totetaxi.plugins": "parcels parcels_mock"})
     platform = prepare(settings, environ={})
     engine = make_engine(platform.settings)
     print("\\n".join(migrate(platform, engine)))
     engine.dispose()
     app = TestApp(make_app(prepare(settings, environ={})),
                   extra_environ={"REMOTE_ADDR": "127.0.0.1"})
-    registry = app.app.registry
-    with unit_of_work(registry["dbsession_factory"]) as (dbsession, tm):
-        ctx = Context(registry=registry, dbsession=dbsession, transaction_manager=tm)
-        create_staff(ctx, email="ops@totetaxi.test", password=PASSWORD, role="staff",
-                     first_name="Ops", last_name="Person")
-    token = app.post_json("/api/v1/staff/auth/token",
-                          {"email": "ops@totetaxi.test", "password": PASSWORD}).json["token"]
-    headers = {"Authorization": "Bearer " + token}
+    staff = make_staff(app.app.registry, "staff")
+    headers = bearer(app, staff.email, staff=True)
     app.post_json("/api/v1/parcels/items", {"title": "From the check"}, headers=headers,
                   status=201)
     items = app.get("/api/v1/parcels/items", headers=headers).json["items"]
     print("items:", sorted((item["title"], item["status"]) for item in items))
-    login = app.get("/console/login").forms[0]
-    login["email"], login["password"] = "ops@totetaxi.test", PASSWORD
-    login.submit(status=303)
-    page = app.get("/console/parcels")
-    home = app.get("/console/")
+    console_sign_in(app, staff)
+    page, home = app.get("/console/parcels"), app.get("/console/")
     print("console:", "From the check" in page.text, "/console/parcels" in home.text)
 ''')
 
@@ -205,3 +191,13 @@ def test_cli_refuses_with_a_sentence_and_never_overwrites(tmp_path: Path, run: R
     bad = run(sys.executable, "-m", "totetaxi_core.cli", "plugin", "new", "No-Good",
               "--path", str(tmp_path))
     assert bad.returncode == 1 and "is not usable" in bad.stderr
+
+
+def test_readme_walks_through_both_commands() -> None:
+    """README keeps the short walkthrough; the long guide and the hook reference are in docs/."""
+    readme = (ROOT / "README.md").read_text()
+    section = readme.split("## Writing a plugin\n", 1)[1].split("\n## ", 1)[0]
+    assert "totetaxi plugin new" in section and "totetaxi revision" in section
+    for linked in ("docs/plugin-guide.md", "docs/hooks.md"):
+        assert f"]({linked})" in section and (ROOT / linked).is_file()
+    assert "## Hook reference" not in readme
