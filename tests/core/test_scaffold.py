@@ -19,6 +19,7 @@ from pathlib import Path
 
 import pytest
 
+from totetaxi_core.revisions import RevisionError, autogenerate
 from totetaxi_core.scaffold import ScaffoldError, new_plugin, plan
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -153,12 +154,24 @@ def test_revision_writes_the_next_migration_on_the_plugins_branch(
     revision = versions / "parcels0002_item_notes.py"
     assert f"wrote {revision}" in written.stdout
     text = revision.read_text()
-    assert 'revision = "parcels0002"' in text
-    assert 'down_revision = "parcels0001"' in text
+    assert "revision = 'parcels0002'" in text
+    assert "down_revision = 'parcels0001'" in text
     # Only this branch's change: no other plugin's or the core's tables are touched.
-    assert "batch_alter_table(\"parcels_items\"" in text
-    assert "add_column(sa.Column(\"note\", sa.String(length=500), nullable=True))" in text
+    assert "op.batch_alter_table('parcels_items'" in text
+    assert "add_column(sa.Column('note', sa.String(length=500), nullable=True))" in text
     assert "create_table" not in text and "drop_table" not in text
+
+
+@pytest.mark.parametrize("branch", ["core", "example"])
+def test_revision_finds_the_repositorys_models_and_migrations_in_step(branch: str) -> None:
+    """Every table on the metadata is attributed to its own branch, and none differs."""
+    with pytest.raises(RevisionError, match=f"No change found between the models of '{branch}'"):
+        autogenerate(branch, "nothing")
+
+
+def test_revision_of_an_unknown_plugin_is_refused() -> None:
+    with pytest.raises(RevisionError, match="No plugin named 'nope' is installed"):
+        autogenerate("nope", "anything")
 
 
 @pytest.mark.parametrize(("name", "slot", "says"), [
