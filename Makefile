@@ -46,16 +46,18 @@ migrate: setup var
 run: migrate
 	$(BIN)/pserve development.ini
 
-test: test-setup browser-deps
-	$(BIN)/ruff check .
+test: lint browser-deps
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
 bench: test-setup
 	$(BIN)/python bench/core_overhead.py
 	$(BIN)/python bench/notifications.py
 
+# Style, then the import contracts of pyproject.toml (the core never imports a plugin, plugins
+# are independent, plugins import only totetaxi_core.plugin_api).
 lint: test-setup
 	$(BIN)/ruff check .
+	$(BIN)/lint-imports
 
 clean:
 	rm -rf $(VENV) var .pytest_cache

@@ -27,6 +27,14 @@ class SchemaBehindError(StartupError):
     """The database schema is older than the code of an enabled plugin."""
 
 
+class RegistrationError(StartupError, ValueError):
+    """A plugin's ``includeme`` registered something the platform cannot accept: a task, a
+    periodic task or a hookspec twice, a period that is no positive number of seconds.
+
+    A :class:`StartupError` (the CLI prints the sentence, no traceback) and a ``ValueError``
+    (what ``config.add_task`` raised before it existed)."""
+
+
 class InvalidDraft(ValueError):
     """Input a plugin cannot work with; the API answers 400 naming ``field``."""
 

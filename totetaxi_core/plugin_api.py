@@ -24,6 +24,7 @@ from .bookings.lifecycle import record_event, transition
 from .bookings.models import Address, Booking, BookingStatus
 from .bookings.search import NUMBER as BOOKING_NUMBER
 from .bookings.services import token_matches
+from .console.bookings import render_booking_page
 from .console.helpers import local_time, money
 from .context import Context
 from .db import Base, SoftDelete, Timestamps, UTCDateTime, UUIDPrimaryKey, utcnow
@@ -84,6 +85,7 @@ __all__ = [
     "no_content",
     "record_audit",
     "record_event",
+    "render_booking_page",
     "signed_in_customer",
     "strict",
     "token_matches",

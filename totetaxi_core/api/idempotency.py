@@ -235,5 +235,4 @@ def includeme(config: Configurator) -> None:
     config.add_view_deriver(idempotent_view, name="idempotent")
     config.add_exception_view(claimed_view, context=KeyClaimedConcurrently)
     config.add_task(purge_expired, name=PURGE_TASK)
-    config.registry.celery.conf.beat_schedule["idempotency-purge"] = {
-        "task": PURGE_TASK, "schedule": 3600.0}
+    config.add_periodic_task(PURGE_TASK, 3600, entry="idempotency-purge")

@@ -18,7 +18,10 @@ snapshot, never from the half-changed booking.
 
 Plugins add panels to the detail page through ``totetaxi_booking_panels``; a panel that only
 lists facts can use the core's ``totetaxi_core:console/templates/panel_facts.jinja2`` with
-``context={"facts": {label: value}, "note": "..."}``.
+``context={"facts": {label: value}, "note": "..."}``. A plugin whose panel holds a form shows a
+refusal by rendering the whole page again with :func:`render_booking_page` (in the plugin API),
+passing what its panel needs under its own key of ``panel_state``; the hook hands that mapping to
+every panel.
 """
 
 from __future__ import annotations
@@ -28,12 +31,14 @@ import logging
 import re
 import uuid
 from collections.abc import Iterable, Mapping
+from types import MappingProxyType
 from typing import Any
 
 from markupsafe import Markup
 from pyramid.httpexceptions import HTTPNotFound, HTTPSeeOther
-from pyramid.renderers import render
+from pyramid.renderers import render, render_to_response
 from pyramid.request import Request
+from pyramid.response import Response
 from pyramid.view import view_config
 from sqlalchemy import select
 from sqlalchemy.exc import SQLAlchemyError
@@ -212,15 +217,22 @@ def next_statuses(booking: Booking) -> list[tuple[str, str]]:
     return [(s.value, STATUS_LABELS[s]) for s in BookingStatus if s in allowed]
 
 
-def panels(request: Request, booking: Booking) -> list[dict[str, Any]]:
+#: ``panel_state`` of a page rendered without any plugin's state.
+NO_PANEL_STATE: Mapping[str, Any] = MappingProxyType({})
+
+
+def panels(request: Request, booking: Booking,
+           panel_state: Mapping[str, Any] | None = None) -> list[dict[str, Any]]:
     """The plugins' ``totetaxi_booking_panels``, rendered, sorted by order then title.
 
+    ``panel_state`` goes to every implementation read-only (see :func:`render_booking_page`).
     A malformed panel is left out and a panel whose template fails shows a notice, both logged:
     one plugin's mistake never takes the booking page down.
     """
+    state = NO_PANEL_STATE if not panel_state else MappingProxyType(dict(panel_state))
     gathered: list[dict[str, Any]] = []
     for answer in request.hooks.call("totetaxi_booking_panels", request=request,
-                                     booking=booking) or ():
+                                     booking=booking, panel_state=state) or ():
         gathered.extend(answer or ())
     shown = []
     for panel in gathered:
@@ -244,7 +256,8 @@ def panels(request: Request, booking: Booking) -> list[dict[str, Any]]:
     return shown
 
 
-def snapshot(request: Request, booking: Booking) -> dict[str, Any]:
+def snapshot(request: Request, booking: Booking,
+             panel_state: Mapping[str, Any] | None = None) -> dict[str, Any]:
     """Everything the detail page shows, as plain values read now (see the module docstring)."""
     db = request.dbsession
     customer = db.get(Customer, booking.customer_id) if booking.customer_id else None
@@ -280,7 +293,7 @@ def snapshot(request: Request, booking: Booking) -> dict[str, Any]:
         "events": [{"at": e.at, "status": e.status, "message": e.message, "note": e.note,
                     "actor": staff.get(e.actor_id, "staff") if e.actor_kind == "staff"
                     else e.actor_kind} for e in events],
-        "panels": panels(request, booking),
+        "panels": panels(request, booking, panel_state),
         "editable": status in editing.EDITABLE_STATUSES,
         "next_statuses": next_statuses(booking),
         "can_cancel": BookingStatus.CANCELLED in TRANSITIONS[status],
@@ -314,6 +327,27 @@ def detail_page(request: Request, page: dict[str, Any],
             "problem": failed.errors.get("") if failed else None,
             "can_write": request.has_permission(Permission.STAFF_WRITE),
             "statuses": STATUS_LABELS, "windows": TIME_WINDOWS, "message": flash(request)}
+
+
+def render_booking_page(request: Request, booking: Booking, *,
+                        panel_state: Mapping[str, Any] | None = None,
+                        status: int = 200) -> Response:
+    """The console's booking page of ``booking``, rendered for a plugin's own view.
+
+    A plugin whose booking panel holds a form (payments' refund request) answers a refused POST
+    with the whole page again, its panel showing what was typed and why it was refused::
+
+        return render_booking_page(request, booking, status=400,
+                                   panel_state={"payments": refused_form})
+
+    ``panel_state`` reaches every ``totetaxi_booking_panels`` implementation as a read-only
+    mapping; each plugin reads only its own key (its plugin name, by convention) and ignores the
+    others. ``status`` is the answer's status: a 4xx also vetoes the transaction's commit. The
+    core's own forms keep their values and errors; a flash (``?done=``) is shown as on a GET.
+    """
+    values = detail_page(request, snapshot(request, booking, panel_state))
+    request.response.status_int = status
+    return render_to_response(DETAIL, values, request=request, response=request.response)
 
 
 def _done(request: Request, booking: Booking, code: str) -> HTTPSeeOther:

@@ -16,17 +16,31 @@ there.
 
 from __future__ import annotations
 
-from typing import Any
+import datetime as dt
+from collections.abc import Mapping
+from typing import Any, TypeAlias
 
 import pluggy
+from pyramid.request import Request
+
+from ..bookings.models import Booking
+from ..context import Context
+from ..identity.models import Customer, StaffUser
 
 hookspec = pluggy.HookspecMarker("totetaxi")
+
+#: A row of a plugin's own model (payments' ``Payment`` and ``Refund``, logistics' delivery task,
+#: a document): the core cannot name its class (it never imports a plugin).
+PluginRow: TypeAlias = Any
+#: A slot provider's object (a payment gateway, a dispatcher, ...): its protocol belongs to the
+#: plugin that defines the slot.
+Provider: TypeAlias = Any
 
 # --- Capabilities: one answer, from the plugin that provides the slot ----------------------
 
 
 @hookspec(firstresult=True)
-def totetaxi_quote(ctx: Any, draft: dict[str, Any]) -> dict[str, Any] | None:
+def totetaxi_quote(ctx: Context, draft: dict[str, Any]) -> dict[str, Any] | None:
     """Price a booking draft (the fields of ``POST /quotes``).
 
     Return the quote breakdown of API.md (``lines``, ``surcharges``, ``fees``, ``subtotal_cents``,
@@ -38,7 +52,7 @@ def totetaxi_quote(ctx: Any, draft: dict[str, Any]) -> dict[str, Any] | None:
 
 @hookspec(firstresult=True)
 def totetaxi_availability(
-    ctx: Any, start: Any, end: Any, service_type: str | None
+    ctx: Context, start: dt.date, end: dt.date, service_type: str | None
 ) -> list[dict[str, Any]] | None:
     """Availability for each date from ``start`` to ``end`` inclusive (``datetime.date``).
 
@@ -47,22 +61,22 @@ def totetaxi_availability(
 
 
 @hookspec(firstresult=True)
-def totetaxi_payment_gateway(ctx: Any) -> Any:
+def totetaxi_payment_gateway(ctx: Context) -> Provider | None:
     """Return the payment gateway object (slot ``payment_gateway``)."""
 
 
 @hookspec(firstresult=True)
-def totetaxi_dispatcher(ctx: Any) -> Any:
+def totetaxi_dispatcher(ctx: Context) -> Provider | None:
     """Return the delivery dispatcher object (slot ``dispatcher``)."""
 
 
 @hookspec(firstresult=True)
-def totetaxi_file_storage(ctx: Any) -> Any:
+def totetaxi_file_storage(ctx: Context) -> Provider | None:
     """Return the file storage object (slot ``file_storage``)."""
 
 
 @hookspec(firstresult=True)
-def totetaxi_mailer(ctx: Any) -> Any:
+def totetaxi_mailer(ctx: Context) -> Provider | None:
     """Return the mailer object (slot ``mailer``)."""
 
 
@@ -71,7 +85,7 @@ def totetaxi_mailer(ctx: Any) -> Any:
 
 @hookspec
 def totetaxi_validate_booking(
-    ctx: Any, draft: dict[str, Any], quote: dict[str, Any] | None, customer: Any
+    ctx: Context, draft: dict[str, Any], quote: dict[str, Any] | None, customer: Customer | None
 ) -> list[dict[str, str]] | None:
     """Business-rule problems with a booking about to be created or changed.
 
@@ -87,7 +101,7 @@ def totetaxi_validate_booking(
 
 
 @hookspec
-def totetaxi_reserve_capacity(ctx: Any, booking: Any) -> None:
+def totetaxi_reserve_capacity(ctx: Context, booking: Booking) -> None:
     """Take the capacity ``booking`` needs, in the current transaction.
 
     The booking offers ``pickup_date`` (a ``datetime.date``), ``service_type`` and
@@ -100,7 +114,7 @@ def totetaxi_reserve_capacity(ctx: Any, booking: Any) -> None:
 
 
 @hookspec
-def totetaxi_release_capacity(ctx: Any, booking: Any) -> None:
+def totetaxi_release_capacity(ctx: Context, booking: Booking) -> None:
     """Give back the capacity ``booking`` held (it was cancelled or moved to another date)."""
 
 
@@ -108,7 +122,7 @@ def totetaxi_release_capacity(ctx: Any, booking: Any) -> None:
 
 
 @hookspec
-def totetaxi_booking_created(ctx: Any, booking: Any, tracking_token: str | None) -> None:
+def totetaxi_booking_created(ctx: Context, booking: Booking, tracking_token: str | None) -> None:
     """A booking was created (after its row exists, before commit).
 
     ``tracking_token`` is a guest booking's plain tracking token (``None`` for a customer's):
@@ -119,7 +133,7 @@ def totetaxi_booking_created(ctx: Any, booking: Any, tracking_token: str | None)
 
 @hookspec
 def totetaxi_booking_status_changed(
-    ctx: Any, booking: Any, old_status: str, new_status: str, reason: str | None
+    ctx: Context, booking: Booking, old_status: str, new_status: str, reason: str | None
 ) -> None:
     """A booking moved from ``old_status`` to ``new_status`` through the state machine.
 
@@ -129,7 +143,7 @@ def totetaxi_booking_status_changed(
 
 
 @hookspec
-def totetaxi_booking_changed(ctx: Any, booking: Any, changes: dict[str, Any]) -> None:
+def totetaxi_booking_changed(ctx: Context, booking: Booking, changes: dict[str, Any]) -> None:
     """Staff edited ``booking``; ``changes`` maps each changed field to ``{"before", "after"}``.
 
     Priced fields (``date``, ``package``, ``item_count``, ``specialty_items``, ...) come with
@@ -139,13 +153,13 @@ def totetaxi_booking_changed(ctx: Any, booking: Any, changes: dict[str, Any]) ->
 
 
 @hookspec
-def totetaxi_payment_succeeded(ctx: Any, payment: Any, booking: Any) -> None:
+def totetaxi_payment_succeeded(ctx: Context, payment: PluginRow, booking: Booking) -> None:
     """A payment for ``booking`` settled."""
 
 
 @hookspec
 def totetaxi_payment_failed(
-    ctx: Any, payment: Any, booking: Any, reason: str, attempts_left: int
+    ctx: Context, payment: PluginRow, booking: Booking, reason: str, attempts_left: int
 ) -> None:
     """A payment attempt for ``booking`` failed with ``reason``.
 
@@ -155,22 +169,28 @@ def totetaxi_payment_failed(
 
 
 @hookspec
-def totetaxi_refund_completed(ctx: Any, refund: Any, payment: Any, booking: Any) -> None:
+def totetaxi_refund_completed(
+    ctx: Context, refund: PluginRow, payment: PluginRow, booking: Booking
+) -> None:
     """A refund went through at the gateway."""
 
 
 @hookspec
-def totetaxi_delivery_updated(ctx: Any, task: Any, booking: Any, status: str) -> None:
+def totetaxi_delivery_updated(ctx: Context, task: PluginRow, booking: Booking, status: str) -> None:
     """A delivery task of ``booking`` changed to ``status``."""
 
 
 @hookspec
-def totetaxi_document_reviewed(ctx: Any, document: Any, booking: Any, decision: str) -> None:
+def totetaxi_document_reviewed(
+    ctx: Context, document: PluginRow, booking: Booking, decision: str
+) -> None:
     """Staff approved or rejected a document (a COI) of ``booking``."""
 
 
 @hookspec
-def totetaxi_coi_attention(ctx: Any, booking: Any, document: Any, reason: str) -> None:
+def totetaxi_coi_attention(
+    ctx: Context, booking: Booking, document: PluginRow | None, reason: str
+) -> None:
     """``booking`` needs a certificate of insurance: ``reason`` is ``missing`` (none accepted
     yet, pickup approaching) or ``expiring`` (the accepted one ends before the move).
 
@@ -180,7 +200,9 @@ def totetaxi_coi_attention(ctx: Any, booking: Any, document: Any, reason: str) -
 
 
 @hookspec
-def totetaxi_password_reset_requested(ctx: Any, principal: Any, reset_url: str) -> None:
+def totetaxi_password_reset_requested(
+    ctx: Context, principal: StaffUser | Customer, reset_url: str
+) -> None:
     """Somebody asked to reset ``principal``'s password; ``reset_url`` is the single-use link.
 
     The notifications plugin queues the email; without it the development set-up logs the link.
@@ -191,7 +213,7 @@ def totetaxi_password_reset_requested(ctx: Any, principal: Any, reset_url: str) 
 
 
 @hookspec
-def totetaxi_console_nav(request: Any) -> list[dict[str, Any]] | None:
+def totetaxi_console_nav(request: Request) -> list[dict[str, Any]] | None:
     """Console navigation entries: ``[{"title", "route", "role", "order"}]``.
 
     ``role`` is the least staff role that sees the entry (``viewer``, ``staff``, ``admin``).
@@ -199,7 +221,7 @@ def totetaxi_console_nav(request: Any) -> list[dict[str, Any]] | None:
 
 
 @hookspec
-def totetaxi_dashboard_tiles(request: Any, period: str) -> list[dict[str, Any]] | None:
+def totetaxi_dashboard_tiles(request: Request, period: str) -> list[dict[str, Any]] | None:
     """Dashboard tiles for ``period`` (``day``, ``week``, ``month``).
 
     Return ``[{"title", "value", ...}]``; optional keys: ``detail`` (a sentence), ``order``,
@@ -209,12 +231,20 @@ def totetaxi_dashboard_tiles(request: Any, period: str) -> list[dict[str, Any]] 
 
 
 @hookspec
-def totetaxi_booking_panels(request: Any, booking: Any) -> list[dict[str, Any]] | None:
-    """Panels on the booking detail page: ``[{"title", "template", "context", "order"}]``."""
+def totetaxi_booking_panels(
+    request: Request, booking: Booking, panel_state: Mapping[str, Any]
+) -> list[dict[str, Any]] | None:
+    """Panels on the booking detail page: ``[{"title", "template", "context", "order"}]``.
+
+    ``panel_state`` is empty on a plain GET. A plugin that re-renders the page after refusing
+    its panel's form (``render_booking_page(request, booking, panel_state={...}, status=400)``)
+    finds there, under its own key, what it passed: the typed values and the errors to show.
+    Read only your own key; the mapping is read-only.
+    """
 
 
 @hookspec
-def totetaxi_booking_details(request: Any, booking: Any) -> dict[str, Any] | None:
+def totetaxi_booking_details(request: Request, booking: Booking) -> dict[str, Any] | None:
     """Sections of the staff API's booking, e.g. ``{"payments": [...]}``.
 
     Keys already answered by the core (``payments``, ``delivery``, ``documents``,
@@ -223,7 +253,7 @@ def totetaxi_booking_details(request: Any, booking: Any) -> dict[str, Any] | Non
 
 
 @hookspec
-def totetaxi_customer_dashboard(request: Any, customer: Any) -> dict[str, Any] | None:
+def totetaxi_customer_dashboard(request: Request, customer: Customer) -> dict[str, Any] | None:
     """Sections of a customer's ``GET /me/dashboard``, e.g. ``{"payment_methods": [...]}``.
 
     Replaces the core's empty defaults of the same keys; answers must be JSON-ready.
@@ -231,5 +261,5 @@ def totetaxi_customer_dashboard(request: Any, customer: Any) -> dict[str, Any] |
 
 
 @hookspec
-def totetaxi_customer_summary(request: Any, customer: Any) -> dict[str, Any] | None:
+def totetaxi_customer_summary(request: Request, customer: Customer) -> dict[str, Any] | None:
     """Facts about ``customer`` for the console's customer page, e.g. ``{"saved cards": 2}``."""

@@ -83,5 +83,4 @@ def includeme(config: Configurator) -> None:
     from .housekeeping import PURGE_TASK, purge_expired
 
     config.add_task(purge_expired, name=PURGE_TASK)
-    config.registry.celery.conf.beat_schedule["identity-purge"] = {
-        "task": PURGE_TASK, "schedule": 3600.0}
+    config.add_periodic_task(PURGE_TASK, 3600, entry="identity-purge")

@@ -46,8 +46,8 @@ def includeme(config: Configurator) -> None:
     config.add_hookimpls(hooks)
     config.add_task(services.send_task, name=services.SEND_TASK)
     config.add_task(services.send_due, name=services.SEND_DUE_TASK)
-    config.registry.celery.conf.beat_schedule["notifications-retry"] = {
-        "task": services.SEND_DUE_TASK,
-        "schedule": float(config.get_settings()["notifications.retry_sweep_seconds"])}
+    config.add_periodic_task(services.SEND_DUE_TASK,
+                             config.get_settings()["notifications.retry_sweep_seconds"],
+                             entry="notifications-retry")
     config.include(".api")
     config.include(".console")

@@ -7,7 +7,9 @@
   is 403.
 * The booking page's "Payments" panel (hook ``totetaxi_booking_panels``): the booking's payments
   and refunds, and for each succeeded payment with something left to refund a request form,
-  shown to holders of ``payments.refund_request`` (staff and admins).
+  shown to holders of ``payments.refund_request`` (staff and admins). A refused request comes
+  back as the whole booking page (the core's ``render_booking_page``), the refused form passed
+  to the panel under ``panel_state["payments"]``.
 
 The views only read the form and call :mod:`.services` (``request_refund``, ``approve_refund``,
 ``reject_refund``), which hold the amount atomically, talk to the gateway, and write both the core
@@ -35,7 +37,6 @@ from zoneinfo import ZoneInfo
 from pyramid.config import Configurator
 from pyramid.httpexceptions import HTTPNotFound, HTTPSeeOther
 from pyramid.interfaces import IRoutesMapper
-from pyramid.renderers import render_to_response
 from pyramid.request import Request
 from pyramid.response import Response
 from pyramid.view import view_config
@@ -48,6 +49,7 @@ from totetaxi_core.plugin_api import (
     StaffUser,
     claim_form_token,
     hookimpl,
+    render_booking_page,
 )
 
 from . import services
@@ -60,8 +62,7 @@ DECIDE_REFUND = "payments.refund_decide"
 TEMPLATES = "totetaxi_payments:templates/"
 QUEUE = TEMPLATES + "refunds.jinja2"
 PANEL = TEMPLATES + "_panel.jinja2"
-#: The booking page of the console (``totetaxi_core.console.bookings``) re-rendered with a refused
-#: refund request in its payments panel.
+#: The route of the console's booking page (the core's), where the payments panel lives.
 BOOKING_ROUTE = "console_booking"
 
 #: Requested refunds listed at most (the page says how many more wait), decided ones shown.
@@ -323,17 +324,14 @@ class RequestFailed:
         self.errors, self.status = errors, status
 
 
-#: The request attribute carrying a refused request form to the panel of the re-rendered page.
-FAILED_ATTR = "totetaxi_payments_refund_failed"
+#: This plugin's key in the booking page's ``panel_state``: the refused request form.
+PANEL_STATE_KEY = "payments"
 
 
 def _booking_page(request: Request, booking: Booking, failed: RequestFailed) -> Response:
     """The booking page again, its payments panel showing the refused form."""
-    from totetaxi_core.console import bookings as pages
-    setattr(request, FAILED_ATTR, failed)
-    values = pages.detail_page(request, pages.snapshot(request, booking))
-    request.response.status_int = failed.status
-    return render_to_response(pages.DETAIL, values, request=request, response=request.response)
+    return render_booking_page(request, booking, panel_state={PANEL_STATE_KEY: failed},
+                               status=failed.status)
 
 
 @view_config(route_name="payments_refund_request", request_method="POST",
@@ -385,12 +383,13 @@ def request_refund(request: Request) -> Any:
 # --- the payments panel ---------------------------------------------------------------------------
 
 
-def panel_context(request: Request, booking: Booking) -> dict[str, Any]:
-    """What ``_panel.jinja2`` shows of ``booking``'s payments and refunds."""
+def panel_context(request: Request, booking: Booking,
+                  failed: RequestFailed | None = None) -> dict[str, Any]:
+    """What ``_panel.jinja2`` shows of ``booking``'s payments and refunds (with ``failed``, the
+    refused request form as typed)."""
     payments = services.payments_of(request.ctx, booking.id)
     refunds = services.refunds_of(request.ctx, booking.id)
     rows = refund_rows(request, refunds)
-    failed: RequestFailed | None = getattr(request, FAILED_ATTR, None)
     can_request = request.has_permission(REQUEST_REFUND)
     shown = []
     for p in payments:
@@ -428,9 +427,12 @@ def panel_context(request: Request, booking: Booking) -> dict[str, Any]:
 
 
 @hookimpl
-def totetaxi_booking_panels(request: Any, booking: Any) -> list[dict[str, Any]]:
-    return [{"title": "Payments", "template": PANEL, "context": panel_context(request, booking),
-             "order": 20}]
+def totetaxi_booking_panels(request: Request, booking: Booking,
+                            panel_state: Mapping[str, Any]) -> list[dict[str, Any]]:
+    failed = panel_state.get(PANEL_STATE_KEY)
+    return [{"title": "Payments", "template": PANEL, "order": 20,
+             "context": panel_context(request, booking,
+                                      failed if isinstance(failed, RequestFailed) else None)}]
 
 
 def includeme(config: Configurator) -> None:
