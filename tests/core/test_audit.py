@@ -11,6 +11,9 @@ from totetaxi_core.audit.models import AuditRecord
 from totetaxi_core.identity.services import change_role
 from totetaxi_core.testing import in_transaction, make_staff
 
+# Every test here depends on the database: run on SQLite and PostgreSQL.
+pytestmark = pytest.mark.both_databases
+
 
 def _records(registry):
     return in_transaction(registry, lambda ctx: list(ctx.dbsession.scalars(

@@ -117,6 +117,7 @@ def test_a_guest_books_and_gets_a_tracking_token(app):
     assert remaining(app) == before - 1
 
 
+@pytest.mark.both_databases
 def test_the_total_follows_the_quote_for_other_services(app):
     fields = {"service_type": "standard_delivery", "item_count": 5,
               "specialty_items": [{"code": "crib", "qty": 1}], "date": DAY.isoformat(),
@@ -129,6 +130,7 @@ def test_the_total_follows_the_quote_for_other_services(app):
     assert answer["time_window"] == "afternoon"
 
 
+@pytest.mark.both_databases
 def test_an_anonymous_booking_needs_the_guest_block(app):
     body = guest_body()
     del body["guest"]
@@ -178,6 +180,7 @@ def test_a_customer_may_mix_a_saved_address_and_a_new_one(app):
     book(app, body, headers)
 
 
+@pytest.mark.both_databases
 def test_a_signed_in_customer_may_not_send_a_guest_block(app):
     _, headers = customer(app)
     refused(app, customer_body(guest=GUEST), "guest", headers=headers)
@@ -316,6 +319,7 @@ def test_a_closed_day_is_409(app):
     assert book_as_guest(app, OTHER_DAY)["number"] == "TT-000001"
 
 
+@pytest.mark.both_databases
 def test_numbers_are_sequential(app):
     _, headers = customer(app)
     numbers = [book_as_guest(app)["number"], book(app, customer_body(), headers)["number"],
@@ -417,6 +421,7 @@ def test_the_owner_cancels_and_the_van_is_released(app):
     assert get_booking(app, created["id"], headers).json["status"] == "cancelled"
 
 
+@pytest.mark.both_databases
 def test_cancelling_twice_is_409_naming_both_states(app):
     _, headers = customer(app)
     created = book(app, customer_body(), headers)
@@ -490,6 +495,7 @@ def test_customers_cancel_until_48_hours_before_the_pickup_date(app, when, statu
     assert remaining(app) == (4 if status == 200 else 2)
 
 
+@pytest.mark.both_databases
 def test_a_cancelled_booking_says_so_even_inside_the_48_hours(app):
     _, headers = customer(app)
     mine = book(app, customer_body(), headers)

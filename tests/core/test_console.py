@@ -65,6 +65,7 @@ def test_bad_credentials_are_401_with_one_message(testapp, email):
         assert again.submit(status=303).location.endswith("/console/")
 
 
+@pytest.mark.both_databases
 def test_a_scripted_login_without_cookie_is_retried_after_a_failure(testapp):
     staff = make_staff(testapp.app.registry, "viewer")
     testapp.post("/console/login", {"email": staff.email, "password": "nope-nope-nope"},
@@ -167,6 +168,7 @@ def test_the_login_page_escapes_what_it_echoes(testapp):
     assert "&lt;script&gt;" in page.text
 
 
+@pytest.mark.both_databases
 def test_signing_in_again_starts_a_new_session(testapp):
     staff = signed_in(testapp, "viewer")
     first = testapp.cookies["tt_session"]
@@ -180,6 +182,7 @@ def test_signing_in_again_starts_a_new_session(testapp):
 # --- logout -----------------------------------------------------------------------------------
 
 
+@pytest.mark.both_databases
 def test_logout_ends_the_session_and_the_old_cookie_is_worthless(testapp):
     signed_in(testapp, "staff")
     old = testapp.cookies["tt_session"]
@@ -358,6 +361,7 @@ def test_flash_codes_reflect_nothing(testapp):
 # --- staff administration ---------------------------------------------------------------------
 
 
+@pytest.mark.both_databases
 def test_admin_lists_creates_changes_role_and_disables_staff(testapp):
     admin = signed_in(testapp, "admin")
     page = testapp.get("/console/staff")
@@ -483,6 +487,7 @@ def test_an_admin_who_steps_down_lands_on_the_dashboard(testapp):
 # --- with the production state backend --------------------------------------------------------
 
 
+@pytest.mark.both_databases
 @pytest.mark.redis
 def test_console_sessions_and_throttles_in_redis(redis_app):
     admin = signed_in(redis_app, "admin")

@@ -136,6 +136,7 @@ def test_every_staff_role_sees_bookings_and_customers_in_the_navigation(app, rol
 # --- the list ------------------------------------------------------------------------------------
 
 
+@pytest.mark.both_databases
 def test_the_list_shows_bookings_newest_first_with_contact_total_and_times(app):
     first = book_as_guest(app)
     me, headers = customer(app)
@@ -192,6 +193,7 @@ def test_search_by_number(app, q):
     assert numbers(page) == [second["number"]]
 
 
+@pytest.mark.both_databases
 def test_search_by_name_and_email_words(app):
     gale = book_as_guest(app)
     other = book(app, {**customer_body(), "guest": {**GUEST, "first_name": "Robin",
@@ -239,6 +241,7 @@ def test_the_list_escapes_what_it_shows_and_echoes(app):
     assert "<b>Bold</b>" not in page.text and "&lt;b&gt;Bold&lt;/b&gt;" in page.text
 
 
+@pytest.mark.both_databases
 def test_pages_follow_each_other_and_keep_the_filters(app):
     made = [book_as_guest(app, day) for day in (DAY, DAY, DAY, OTHER_DAY, OTHER_DAY)]
     _, headers = customer(app)
@@ -659,6 +662,7 @@ class Racer:
         return []
 
 
+@pytest.mark.both_databases
 def test_a_save_racing_ours_is_409_with_the_form_showing_the_other_save(app):
     created = book_as_guest(app)
     browser = staff_browser(app)
@@ -680,6 +684,7 @@ def customers_named(page: Any) -> list[str]:
     return re.findall(r'<tr data-email="([^"]+)"', page.text)
 
 
+@pytest.mark.both_databases
 def test_the_customers_list_searches_and_pages(app):
     first, second, third = (customer(app)[0] for _ in range(3))
     fourth, headers = customer(app)
@@ -700,6 +705,7 @@ def test_the_customers_list_searches_and_pages(app):
     assert "q is at most 200 characters." in text_of(page, "error-q")
 
 
+@pytest.mark.both_databases
 def test_the_customers_list_shows_counts_spent_and_last_booking(app):
     me, headers = customer(app)
     done = book(app, customer_body(), headers)
@@ -723,6 +729,7 @@ class Summary:
         return {"Saved cards": 2, "Note": "<b>VIP</b>"}
 
 
+@pytest.mark.both_databases
 def test_the_customer_page_shows_profile_addresses_summary_and_history(app):
     app.app.registry.hooks.register(Summary(), "summary")
     me, headers = customer(app)

@@ -72,6 +72,9 @@ from totetaxi_core.testing import (
     register_customer,
 )
 
+# Every test here depends on the database: run on SQLite and PostgreSQL.
+pytestmark = pytest.mark.both_databases
+
 app = bookings_support.app  # the fixture: pricing plugin, clock on NOW, SQLite and PostgreSQL
 
 # --- helpers -------------------------------------------------------------------------------------

@@ -93,6 +93,7 @@ def test_weak_password_message_is_clear(testapp):
                                                "common; choose one that is hard to guess."}
 
 
+@pytest.mark.both_databases
 def test_duplicate_registration_is_a_conflict(testapp, new_client):
     customer = register_customer(testapp)
     answer = new_client().post_json("/api/v1/auth/register", {
@@ -336,6 +337,7 @@ def test_without_a_mailer_development_logs_the_link(testapp, new_client, caplog)
 # --- throttling -------------------------------------------------------------------------------
 
 
+@pytest.mark.both_databases
 def test_login_is_throttled_per_account(make_testapp):
     app = make_testapp(**{"totetaxi.login_limit_per_account": 3})
     customer = register_customer(app)

@@ -124,6 +124,7 @@ def test_a_junk_bearer_header_cannot_end_the_cookie_session(testapp):
     testapp.get("/api/v1/me", status=200)
 
 
+@pytest.mark.both_databases
 def test_logout_kills_the_session_on_the_server(testapp):
     customer = register_customer(testapp)
     old = testapp.cookies["tt_session"]

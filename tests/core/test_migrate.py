@@ -19,6 +19,9 @@ from totetaxi_core.migrate import migrate, package_path
 from totetaxi_core.platform import prepare
 from totetaxi_core.testing import base_settings
 
+# Every test here depends on the database: run on SQLite and PostgreSQL.
+pytestmark = pytest.mark.both_databases
+
 
 @pytest.fixture
 def empty_db(backend):

@@ -30,6 +30,7 @@ def book(app, headers, days_ahead: int) -> dict:
         "pickup_address": PLACE, "delivery_address": PLACE}, headers=headers, status=201).json
 
 
+@pytest.mark.both_databases
 def test_my_bookings_are_mine_newest_first_and_paginated(app):
     alice, bob = signed_in(app), signed_in(app)
     numbers = [book(app, alice, 10 + n)["number"] for n in range(3)]
@@ -57,6 +58,7 @@ def test_status_filter_and_its_validation(app):
     assert refused["errors"][0]["name"] == "status"
 
 
+@pytest.mark.both_databases
 def test_a_page_costs_the_same_queries_however_many_bookings(app):
     alice = signed_in(app)
     engine = app.app.registry["dbengine"]

@@ -73,6 +73,7 @@ def emails_of_two(app, monkeypatch) -> dict[str, Any]:
             "bob_headers": bob_headers, "booked": booked, "as_guest": as_guest, "bobs": bobs}
 
 
+@pytest.mark.both_databases
 def test_a_customer_sees_their_own_emails_only_newest_first(app, emails_of_two):
     seen = mine(app, emails_of_two["alice_headers"])
     assert [(n["template"], n["status"]) for n in seen["items"]] == [
@@ -114,6 +115,7 @@ def test_the_fields_of_an_email(app, emails_of_two):
     assert failed["booking_number"] == number
 
 
+@pytest.mark.both_databases
 def test_pages_by_keyset(app, emails_of_two):
     headers = emails_of_two["alice_headers"]
     first = mine(app, headers, limit="2")

@@ -257,6 +257,7 @@ def test_a_bad_filter_is_a_400_with_the_reason(app, query, field, message):
     assert not has(page, "notifications-table")
 
 
+@pytest.mark.both_databases
 def test_the_log_pages_with_keyset_links_that_keep_the_filters(app):
     paid_booking(app)
     guest_paid_booking(app, email="robin@example.org")
@@ -390,6 +391,7 @@ def test_a_resend_without_the_csrf_token_is_refused(app, token):
     assert audit_rows(app, "notification.resent") == []
 
 
+@pytest.mark.both_databases
 def test_a_double_submit_of_the_resend_form_resends_once(app):
     _, email = failed_booking(app)
     browser = staff_browser(app, "staff")
@@ -652,6 +654,7 @@ def test_the_preview_reports_each_broken_part(app):
     assert answer.json["subject"] == "Fine" and set(answer.json["errors"]) == {"text_body"}
 
 
+@pytest.mark.both_databases
 def test_the_preview_refuses_input_out_of_bounds(app):
     answer = preview(staff_browser(app, "staff"), "booking_received", status=400,
                      subject="x" * 301, text_body="y\x00", html_body="")

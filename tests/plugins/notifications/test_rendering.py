@@ -236,6 +236,7 @@ def test_every_event_of_the_business_rules_has_a_default_template():
         assert default.text_body.strip() and default.html_body.strip()
 
 
+@pytest.mark.both_databases
 def test_the_defaults_are_seeded_into_the_database(app):
     rows = fetch(app, select(EmailTemplate).order_by(EmailTemplate.key))
     assert sorted(r.key for r in rows) == sorted(EVENT_KEYS)

@@ -255,6 +255,7 @@ def test_stale_or_future_timestamp_is_refused(app: TestApp, stub: SnsStub, when:
     nothing_recorded(app)
 
 
+@pytest.mark.both_databases
 def test_recent_message_by_the_app_clock_is_accepted(app: TestApp, stub: SnsStub) -> None:
     # Signed 50 minutes before the app's NOW (two days before the wall clock): accepted.
     message = stub.notification(ses_event("Delivery", "x", ["a@example.com"]),
@@ -369,6 +370,7 @@ def test_transient_bounce_does_not_hold(app: TestApp, stub: SnsStub, bounce_type
     assert held(app) == {}
 
 
+@pytest.mark.both_databases
 def test_same_sns_message_twice_is_recorded_once(app: TestApp, stub: SnsStub) -> None:
     notification = sent_notification(app)
     message = stub.notification(ses_event("Bounce", notification.provider_message_id,
@@ -394,6 +396,7 @@ def test_other_ses_events_are_recorded_only(app: TestApp, stub: SnsStub) -> None
 # --- subscriptions ----------------------------------------------------------------------------
 
 
+@pytest.mark.both_databases
 def test_subscription_confirmation_gets_subscribe_url_once_after_commit(
         app: TestApp, stub: SnsStub) -> None:
     committed_at_get: list[int] = []
@@ -457,6 +460,7 @@ def test_webhook_is_in_the_api_document(app: TestApp) -> None:
     assert "post" in document["paths"][PATH]
 
 
+@pytest.mark.both_databases
 def test_nul_character_is_refused_not_a_500(app: TestApp, stub: SnsStub) -> None:
     message = stub.notification(ses_event("Delivery", "x", ["a@example.com"]), when=NOW,
                                 message_id="id-with-\x00-nul")

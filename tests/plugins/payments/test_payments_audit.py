@@ -23,6 +23,9 @@ from support.payments import (
 from totetaxi_payments.models import PaymentAudit
 from webtest import TestApp
 
+# Every test here depends on the database: run on SQLite and PostgreSQL.
+pytestmark = pytest.mark.both_databases
+
 app = payments_support.app  # the fixture: pricing + payments_mock, clock on NOW
 
 

@@ -449,6 +449,7 @@ def test_a_viewer_sees_the_pages_but_no_form(app):
     assert len(refunds(app)) == 1
 
 
+@pytest.mark.both_databases
 def test_the_navigation_has_refunds_for_every_staff_role(app):
     for role in ("viewer", "staff", "admin"):
         page = staff_browser(app, role).get(QUEUE)
@@ -484,6 +485,7 @@ def test_what_staff_typed_is_escaped(app):
     assert "&lt;script&gt;alert(" in page.text
 
 
+@pytest.mark.both_databases
 def test_the_same_refund_form_sent_twice_requests_once(app):
     """A double click (or a reload of the POST) sends the form's one-time token again: the
     second submission lands on the booking page without a second request or hold."""

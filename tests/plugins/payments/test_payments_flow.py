@@ -394,6 +394,7 @@ def test_three_declines_cancel_the_booking_and_release_the_van(app):
     assert booking_status(app, created["id"]) == "cancelled"
 
 
+@pytest.mark.both_databases
 def test_the_attempt_limit_follows_the_setting(make_testapp):
     app = make_testapp(**{**APP_SETTINGS, "payments.max_attempts": 1})
     set_clock(app, NOW)
@@ -453,6 +454,7 @@ def test_a_failed_authentication_counts_as_a_failure(app):
 # --- Idempotency-Key -----------------------------------------------------------------------------
 
 
+@pytest.mark.both_databases
 def test_a_double_submitted_payment_with_one_key_is_one_payment(app):
     created = book_as_guest(app)
     key = str(uuid.uuid4())
@@ -512,6 +514,7 @@ def test_staff_may_confirm_with_a_test_card(app):
     assert booking_status(app, created["id"]) == "confirmed"
 
 
+@pytest.mark.both_databases
 def test_the_mock_routes_are_404_when_payments_are_not_enabled(make_testapp):
     app = make_testapp(**{"totetaxi.plugins": "pricing"})
     set_clock(app, NOW)

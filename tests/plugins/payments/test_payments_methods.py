@@ -203,6 +203,7 @@ def test_paying_with_a_saved_card_replaces_an_open_payment_without_it(app):
     assert intents_at_gateway(app) == 2
 
 
+@pytest.mark.both_databases
 def test_a_double_submitted_saved_card_payment_charges_once(app):
     """Two clicks on "pay with this card" while the first charge's event is still in flight
     (the broker delivers it a moment later; eager tasks would deliver it at once)."""

@@ -101,6 +101,7 @@ def outcome(answer: Any) -> str:
 # --- replays -------------------------------------------------------------------------------------
 
 
+@pytest.mark.both_databases
 def test_a_replayed_event_changes_nothing(app):
     spy = spy_on(app)
     created, started, intent = open_payment(app)
@@ -118,6 +119,7 @@ def test_a_replayed_event_changes_nothing(app):
     assert payment(app, started["payment_id"]).amount_received_cents == PETITE
 
 
+@pytest.mark.both_databases
 def test_the_mocks_own_event_delivered_again_is_a_duplicate(app):
     spy = spy_on(app)
     created, started, _ = open_payment(app)
@@ -130,6 +132,7 @@ def test_the_mocks_own_event_delivered_again_is_a_duplicate(app):
     assert snapshot(app) == before and len(spy.succeeded) == 1
 
 
+@pytest.mark.both_databases
 def test_a_replayed_decline_is_counted_once(app):
     spy = spy_on(app)
     created, started, intent = open_payment(app)
@@ -471,6 +474,7 @@ def test_the_same_event_delivered_concurrently_is_applied_once(pg_app):
     assert payment(pg_app, started["payment_id"]).status == "succeeded"
 
 
+@pytest.mark.both_databases
 def test_replacing_a_payment_paid_meanwhile_settles_it_instead_of_charging_twice(app):
     """The customer paid the open intent a moment ago (its event not in yet) and now asks to
     pay again with other terms: the old intent is cancelled at the gateway first, which

@@ -181,6 +181,7 @@ def paid_by_stripe(app: TestApp, stub: StripeStub,
 # --- 1. a guest pays with a card -----------------------------------------------------------------
 
 
+@pytest.mark.both_databases
 def test_guest_pays_and_the_signed_webhook_confirms_the_booking(app: TestApp,
                                                                 stub: StripeStub) -> None:
     booking = book(app, guest_body())
@@ -238,6 +239,7 @@ def test_guest_pays_and_the_signed_webhook_confirms_the_booking(app: TestApp,
     assert len(events_seen(app)) == 1
 
 
+@pytest.mark.both_databases
 def test_a_replayed_pay_request_asks_stripe_for_the_same_intent(app: TestApp,
                                                                 stub: StripeStub) -> None:
     booking = book(app, guest_body())
@@ -252,6 +254,7 @@ def test_a_replayed_pay_request_asks_stripe_for_the_same_intent(app: TestApp,
 # --- 2. a declined card, three times -------------------------------------------------------------
 
 
+@pytest.mark.both_databases
 def test_three_declines_cancel_the_booking_and_the_intent_at_stripe(app: TestApp,
                                                                     stub: StripeStub) -> None:
     before = remaining(app)
@@ -302,6 +305,7 @@ def save_card(app: TestApp, stub: StripeStub, headers: dict[str, str]) -> dict[s
     return {**card, "setup_intent_id": setup["setup_intent_id"]}
 
 
+@pytest.mark.both_databases
 def test_a_customer_saves_a_card_through_a_stripe_setup_intent(app: TestApp,
                                                                stub: StripeStub) -> None:
     me, headers = customer(app)
@@ -332,6 +336,7 @@ def test_a_customer_saves_a_card_through_a_stripe_setup_intent(app: TestApp,
         f"customer:{me['id']}:setup:2")
 
 
+@pytest.mark.both_databases
 def test_a_card_saved_while_paying_is_attached_and_listed(app: TestApp,
                                                          stub: StripeStub) -> None:
     me, headers = customer(app)
@@ -357,6 +362,7 @@ def test_a_card_saved_while_paying_is_attached_and_listed(app: TestApp,
     assert (saved.gateway_method_id, saved.gateway_customer_id) == (method_id, stripe_customer)
 
 
+@pytest.mark.both_databases
 def test_paying_with_the_saved_card_confirms_the_booking(app: TestApp, stub: StripeStub) -> None:
     _, headers = customer(app)
     card = save_card(app, stub, headers)
@@ -384,6 +390,7 @@ def test_paying_with_the_saved_card_confirms_the_booking(app: TestApp, stub: Str
 # --- 4. refunds ----------------------------------------------------------------------------------
 
 
+@pytest.mark.both_databases
 def test_an_approved_partial_refund_is_made_at_stripe_once(app: TestApp,
                                                            stub: StripeStub) -> None:
     booking, started = paid_by_stripe(app, stub)
@@ -439,6 +446,7 @@ def development_settings() -> dict[str, str]:
     return {key: section[key] for key in section if key not in ("use", "here")}
 
 
+@pytest.mark.both_databases
 def test_development_ini_with_payments_stripe_serves_the_journey(
         db_url: str, make_testapp: Any, stub: StripeStub, tmp_path: Path) -> None:
     settings = development_settings()

@@ -20,6 +20,9 @@ from totetaxi_core.errors import CapacityExhausted
 from totetaxi_core.platform import prepare
 from totetaxi_core.testing import base_settings, in_transaction
 
+# Every test here depends on the database: run on SQLite and PostgreSQL.
+pytestmark = pytest.mark.both_databases
+
 NEW_YORK = ZoneInfo("America/New_York")
 NOW = dt.datetime(2026, 11, 23, 10, tzinfo=NEW_YORK).astimezone(dt.UTC)  # Monday morning
 DAY = dt.date(2026, 12, 1)  # a Tuesday, no surcharge, well inside the horizon
