@@ -380,8 +380,24 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _parse(argv: Sequence[str] | None) -> argparse.Namespace:
+    """Parse the command line; ``revision``'s optional CONFIG may also follow ``-m MSG``.
+
+    argparse fills every positional at the first run of them (``revision parcels``), so a
+    CONFIG written after the options would be left over; take it as the CONFIG it is.
+    """
+    parser = build_parser()
+    args, extra = parser.parse_known_args(argv)
+    if extra and getattr(args, "func", None) is cmd_revision and args.config is None \
+            and len(extra) == 1 and not extra[0].startswith("-"):
+        args.config = extra[0]
+    elif extra:
+        parser.error(f"unrecognized arguments: {' '.join(extra)}")
+    return args
+
+
 def main(argv: Sequence[str] | None = None) -> int:
-    args = build_parser().parse_args(argv)
+    args = _parse(argv)
     try:
         return args.func(args)
     except StartupError as exc:

@@ -219,3 +219,15 @@ def test_readme_walks_through_both_commands() -> None:
     for linked in ("docs/plugin-guide.md", "docs/hooks.md"):
         assert f"]({linked})" in section and (ROOT / linked).is_file()
     assert "## Hook reference" not in readme
+
+
+@pytest.mark.parametrize("argv", [
+    ["revision", "parcels", "-m", "item notes", "site.ini"],
+    ["revision", "parcels", "site.ini", "-m", "item notes"],
+    ["revision", "-m", "item notes", "parcels", "site.ini"],
+])
+def test_revision_takes_its_config_before_or_after_the_message(argv: list[str]) -> None:
+    from totetaxi_core.cli import _parse
+
+    args = _parse(argv)
+    assert (args.branch, args.message, args.config) == ("parcels", "item notes", "site.ini")
