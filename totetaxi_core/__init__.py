@@ -47,6 +47,7 @@ def make_app(platform: Platform) -> Router:
     config.registry.clock = utcnow  # tests replace it to move time
     config.include("pyramid_jinja2")
     config.include(".db")
+    config.include(".service_registry")
     config.include(".hooks")
     config.include(".tasks")
     config.include(".ops")

@@ -8,6 +8,22 @@ autogenerate writes) and its tests :mod:`totetaxi_core.testing`. Anything not li
 
 The names are grouped as a plugin meets them: declaring the plugin, persistence, errors, the REST
 API, bookings, identity and permissions, the console, and background work.
+
+Besides these names, a plugin's ``includeme`` uses the core's configuration directives:
+
+* ``config.add_hookimpls(module_or_object)`` — register hook implementations (:data:`hookimpl`);
+* ``config.add_hookspecs(module)`` — declare the plugin's own hooks, marked with
+  :data:`hookspec` and named ``totetaxi_<plugin>_<event>`` (pytest's ``pytest_addhooks``);
+* ``config.add_task(func, name=...)`` and ``config.add_periodic_task(name, every, entry=None)``
+  — background and periodic work (never by writing into Celery's configuration);
+* ``config.register_service(obj, name="<plugin>.<thing>")`` and
+  ``config.register_service_factory(factory, name=...)`` (pyramid_services) — the plugin's
+  state, found again with :func:`find_service` (never as attributes set on the registry);
+* Pyramid's own (``add_route``, ``scan``, ``include``...).
+
+A mistake in these registrations (a name twice, a bad period) raises :class:`RegistrationError`.
+The booking page's panels come from the ``totetaxi_booking_panels`` hook; a panel whose form was
+refused shows it by rendering the page again with :func:`render_booking_page`.
 """
 
 from __future__ import annotations
@@ -28,14 +44,15 @@ from .console.bookings import render_booking_page
 from .console.helpers import local_time, money
 from .context import Context
 from .db import Base, SoftDelete, Timestamps, UTCDateTime, UUIDPrimaryKey, utcnow
-from .errors import CapacityExhausted, InvalidDraft, Refused
-from .hooks import hookimpl
+from .errors import CapacityExhausted, InvalidDraft, Refused, RegistrationError
+from .hooks import hookimpl, hookspec
 from .identity.contexts import OwnedContext
 from .identity.models import Customer, StaffUser
 from .identity.permissions import Permission
 from .identity.security import signed_in_customer
 from .identity.services import RESET_TOKEN_LIFETIME
 from .plugins import Manifest
+from .service_registry import find_service
 from .settings import Setting
 
 #: Append a staff action to the audit trail in the current transaction:
@@ -43,6 +60,13 @@ from .settings import Setting
 record_audit = _audit.record
 #: Reduce two snapshots to the keys that differ: ``before, after = audit_changes(before, after)``.
 audit_changes = _audit.changed
+
+# What the names added for plugin authors with the registration directives are (see above):
+# ``hookspec`` marks a plugin's own hookspecs (pluggy's marker of project ``totetaxi``),
+# ``find_service(request | ctx | registry, name)`` finds a registered service,
+# ``render_booking_page(request, booking, *, panel_state=None, status=200)`` renders the
+# console's booking page for a plugin's view, ``RegistrationError`` is what a bad registration
+# raises.
 
 __all__ = [
     "API_PREFIX",
@@ -65,6 +89,7 @@ __all__ = [
     "OwnedContext",
     "Permission",
     "Refused",
+    "RegistrationError",
     "Setting",
     "SoftDelete",
     "StaffUser",
@@ -77,7 +102,9 @@ __all__ = [
     "claim_form_token",
     "decode_cursor",
     "encode_cursor",
+    "find_service",
     "hookimpl",
+    "hookspec",
     "json_error",
     "keyset_page",
     "local_time",

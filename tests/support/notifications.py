@@ -45,6 +45,7 @@ from support.payments import (
 )
 from totetaxi_core import make_app
 from totetaxi_core.platform import prepare
+from totetaxi_core.plugin_api import find_service
 
 __all__ = [
     "APP_SETTINGS",
@@ -107,7 +108,7 @@ class Email:
 
 
 def mailer(app: TestApp) -> Any:
-    return app.app.registry.mail_console
+    return find_service(app.app.registry, "mail_console.mailer")
 
 
 def _parse(path: Path) -> Email:
@@ -226,9 +227,9 @@ def send_due(app: TestApp) -> int:
 
 
 class FlakyMailer:
-    """Stands in for ``registry.mail_console.send``: raises :class:`MailerError` for the first
-    ``failures`` calls (``permanent`` as told), then hands the message to the real mailer.
-    Every call's message is kept in ``calls``."""
+    """Stands in for the ``mail_console.mailer`` service's ``send``: raises
+    :class:`MailerError` for the first ``failures`` calls (``permanent`` as told), then hands the
+    message to the real mailer. Every call's message is kept in ``calls``."""
 
     def __init__(self, real: Callable[[Message], str], failures: int,
                  permanent: bool = False, error: str = "Throttling: maximum send rate exceeded"

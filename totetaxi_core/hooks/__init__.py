@@ -3,6 +3,12 @@
 Plugins mark implementations with :data:`hookimpl` and register them from ``includeme`` with
 ``config.add_hookimpls(module_or_object)``. Everything calls hooks through :class:`HookBus`
 (``request.hooks`` or ``registry.hooks``): one place to trace.
+
+A plugin may declare hooks of its own for its domain's internal events (pytest's
+``pytest_addhooks``): functions marked with :data:`hookspec` in its ``hookspecs.py``, added from
+``includeme`` with ``config.add_hookspecs(hookspecs)`` and named ``totetaxi_<plugin>_<event>``.
+Other plugins implement them with ``@hookimpl(optionalhook=True)`` so that they still start when
+the declaring plugin is not enabled.
 """
 
 from __future__ import annotations
@@ -14,12 +20,14 @@ from typing import Any
 import pluggy
 from pyramid.config import Configurator
 
+from ..errors import RegistrationError
 from . import specs
+from .specs import hookspec
 
 hookimpl = pluggy.HookimplMarker("totetaxi")
 log = logging.getLogger("totetaxi.hooks")
 
-__all__ = ["HookBus", "hookimpl", "specs"]
+__all__ = ["HookBus", "hookimpl", "hookspec", "specs"]
 
 
 class HookBus:
@@ -34,6 +42,28 @@ class HookBus:
         self.pm = pluggy.PluginManager("totetaxi")
         self.pm.add_hookspecs(specs)
         self.trace = trace
+
+    def add_hookspecs(self, module_or_class: Any) -> list[str]:
+        """Add the hookspecs marked in ``module_or_class``; returns their names.
+
+        Raises :class:`RegistrationError` when it marks none, or a name is already a hook (the
+        core's or another plugin's).
+        """
+        where = getattr(module_or_class, "__name__", repr(module_or_class))
+        marker = f"{self.pm.project_name}_spec"
+        names = [name for name in dir(module_or_class)
+                 if getattr(getattr(module_or_class, name, None), marker, None) is not None]
+        if not names:
+            raise RegistrationError(
+                f"{where} declares no hookspec (mark them with totetaxi_core.plugin_api.hookspec).")
+        taken = [name for name in names
+                 if getattr(getattr(self.pm.hook, name, None), "spec", None) is not None]
+        if taken:
+            raise RegistrationError(
+                f"{where} declares hooks that already exist: {', '.join(sorted(taken))}; "
+                "name a plugin's hooks totetaxi_<plugin>_<event>.")
+        self.pm.add_hookspecs(module_or_class)
+        return sorted(names)
 
     def register(self, obj: Any, name: str) -> None:
         """Register hook implementations under ``name`` (used by ``config.add_hookimpls``)."""
@@ -68,8 +98,17 @@ def _add_hookimpls(config: Configurator, obj: Any, name: str | None = None) -> N
     bus.register(obj, plugin_name)
 
 
+def _add_hookspecs(config: Configurator, module_or_class: Any) -> None:
+    """``config.add_hookspecs(hookspecs)``: declare a plugin's own hooks (see the module
+    docstring). Implementations registered before or after are checked against them at start-up
+    (an unknown argument name stops it)."""
+    bus: HookBus = config.registry.hooks
+    bus.add_hookspecs(config.maybe_dotted(module_or_class))
+
+
 def includeme(config: Configurator) -> None:
     settings = config.get_settings()
     config.registry.hooks = HookBus(trace=bool(settings.get("totetaxi.trace_hooks")))
     config.add_directive("add_hookimpls", _add_hookimpls)
+    config.add_directive("add_hookspecs", _add_hookspecs)
     config.add_request_method(lambda request: request.registry.hooks, "hooks", reify=True)

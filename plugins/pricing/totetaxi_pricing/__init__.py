@@ -25,9 +25,10 @@ manifest = Manifest(
 
 def includeme(config: Configurator) -> None:
     from . import hooks
-    from .catalog import CatalogCache
+    from .catalog import CATALOG_SERVICE, CatalogCache
 
-    config.registry.pricing_catalog = CatalogCache()
+    # One cache per app, shared by every request and task (see catalog.cache_of).
+    config.register_service(CatalogCache(), name=CATALOG_SERVICE)
     config.add_hookimpls(hooks)
     config.scan(".api")
     config.include(".console")

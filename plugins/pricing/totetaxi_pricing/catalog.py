@@ -14,6 +14,8 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from totetaxi_core.plugin_api import find_service
+
 from .models import MiniMovePackage, PeakRange, PricingPolicy, SpecialtyItem, SurchargeRule
 
 
@@ -126,5 +128,11 @@ class CatalogCache:
         self._catalog = None
 
 
-def cache_of(registry: Any) -> CatalogCache:
-    return registry.pricing_catalog
+#: The service holding this app's :class:`CatalogCache`.
+CATALOG_SERVICE = "pricing.catalog"
+
+
+def cache_of(where: Any) -> CatalogCache:
+    """The app's catalog cache; ``where`` is a request, a ``ctx`` or the registry."""
+    cache: CatalogCache = find_service(where, CATALOG_SERVICE)
+    return cache

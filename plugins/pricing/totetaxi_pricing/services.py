@@ -31,7 +31,7 @@ MAX_AVAILABILITY_DAYS = 93
 
 
 def catalog(ctx: Context, version: int | None = None) -> Catalog:
-    return cache_of(ctx.registry).get(ctx.dbsession, version)
+    return cache_of(ctx).get(ctx.dbsession, version)
 
 
 def quote(ctx: Context, draft: dict[str, Any]) -> dict[str, Any]:

@@ -1,4 +1,5 @@
-"""Example plugin: a note model with its migration, a Cornice service, hooks and a task."""
+"""Example plugin: a note model with its migration, a Cornice service, hooks (its own too) and a
+task."""
 
 from pyramid.config import Configurator
 
@@ -36,8 +37,9 @@ manifest = Manifest(
 
 
 def includeme(config: Configurator) -> None:
-    from . import hooks, tasks
+    from . import hooks, hookspecs, tasks
 
+    config.add_hookspecs(hookspecs)
     config.add_hookimpls(hooks)
     config.add_task(tasks.record_note, name="example.record_note")
     config.add_task(tasks.flaky, name="example.flaky", max_retries=3, backoff_seconds=0)

@@ -50,6 +50,7 @@ def create_note(request: Request) -> dict[str, Any]:
     note = ExampleNote(text=body["text"])
     request.dbsession.add(note)
     request.dbsession.flush()
+    request.hooks.call("totetaxi_example_note_created", ctx=request.ctx, note=note)
     if body["flaky_times"]:
         request.enqueue("example.flaky", str(note.id), body["flaky_times"])
     else:

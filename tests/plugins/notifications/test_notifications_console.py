@@ -46,6 +46,8 @@ from totetaxi_notifications.models import (
 )
 from webtest import TestApp
 
+from totetaxi_core.plugin_api import find_service
+
 LOG = "/console/notifications"
 TEMPLATES = "/console/notifications/templates"
 MAILBOX = "/console/mailbox"
@@ -130,7 +132,7 @@ def delivery_kinds(app: TestApp, notification_id: str) -> list[tuple[str, str]]:
 @contextlib.contextmanager
 def mailer_refusing(app: TestApp) -> Iterator[None]:
     """The console mailer refuses every message for good (a permanent provider error)."""
-    mailer = app.app.registry.mail_console
+    mailer = find_service(app.app.registry, "mail_console.mailer")
 
     def refuse(message: Any) -> str:
         raise MailerError("the provider refused the sender", permanent=True)

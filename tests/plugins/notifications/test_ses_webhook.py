@@ -49,6 +49,7 @@ from webtest import TestApp
 from totetaxi_core.db import make_engine
 from totetaxi_core.migrate import migrate
 from totetaxi_core.platform import prepare
+from totetaxi_core.plugin_api import find_service
 from totetaxi_core.testing import base_settings
 
 PATH = "/api/v1/notifications/ses/events"
@@ -444,7 +445,7 @@ def test_unsubscribe_confirmation_is_logged(app: TestApp, stub: SnsStub) -> None
 
 
 def test_app_sends_through_one_ses_client(app: TestApp, moto: MotoSes) -> None:
-    mailer = app.app.registry.mail_ses
+    mailer = find_service(app.app.registry, "mail_ses.mailer")
     assert isinstance(mailer, SesMailer)
     sent_notification(app)
     client_used = mailer.client

@@ -28,6 +28,7 @@ from totetaxi_payments.gateway import (
 
 from totetaxi_core.errors import SettingsError
 from totetaxi_core.platform import prepare
+from totetaxi_core.plugin_api import find_service
 from totetaxi_core.testing import base_settings
 
 
@@ -430,10 +431,12 @@ def test_includeme_provides_the_gateway(stub: StripeStub) -> None:
         "payments_stripe.api_base": stub.url,
         "payments_stripe.max_network_retries": 0,
     })
+    config.include("totetaxi_core.service_registry")
     config.include("totetaxi_core.hooks")
     config.include("totetaxi_payments.adapters.stripe")
+    config.commit()
     gateway = config.registry.hooks.call("totetaxi_payment_gateway", ctx=None)
-    assert gateway is config.registry.payments_stripe_gateway
+    assert gateway is find_service(config.registry, "payments_stripe.gateway")
     assert isinstance(gateway, StripeGateway)
     assert gateway.max_network_retries == 0
     intent = gateway.create_intent(1500, "usd", idempotency_key=ikey("create"))

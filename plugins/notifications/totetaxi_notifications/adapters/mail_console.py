@@ -21,7 +21,7 @@ from typing import Any
 
 from pyramid.config import Configurator
 
-from totetaxi_core.plugin_api import Manifest, Setting, hookimpl
+from totetaxi_core.plugin_api import Manifest, Setting, find_service, hookimpl
 
 from ..mailer import MailerError, Message
 
@@ -109,12 +109,18 @@ class ConsoleMailer:
         return out
 
 
+#: The service holding this app's :class:`ConsoleMailer`.
+MAILER_SERVICE = "mail_console.mailer"
+
+
 @hookimpl
 def totetaxi_mailer(ctx: Any) -> ConsoleMailer:
-    return ctx.registry.mail_console
+    mailer: ConsoleMailer = find_service(ctx, MAILER_SERVICE)
+    return mailer
 
 
 def includeme(config: Configurator) -> None:
-    config.registry.mail_console = ConsoleMailer(config.get_settings()["mail_console.folder"])
+    config.register_service(ConsoleMailer(config.get_settings()["mail_console.folder"]),
+                            name=MAILER_SERVICE)
     config.add_hookimpls(sys.modules[__name__], name="mail_console")
     config.include(".mail_console_pages")

@@ -18,7 +18,9 @@ from pyramid.httpexceptions import HTTPNotFound
 from pyramid.request import Request
 from pyramid.view import view_config
 
-from totetaxi_core.plugin_api import Permission, hookimpl
+from totetaxi_core.plugin_api import Permission, find_service, hookimpl
+
+from .mail_console import MAILER_SERVICE
 
 TEMPLATES = "totetaxi_notifications:templates/"
 MAILBOX = TEMPLATES + "mailbox.jinja2"
@@ -52,7 +54,7 @@ def _notification_id(message: EmailMessage) -> str | None:
              permission=Permission.STAFF_READ)
 def mailbox(request: Request) -> dict[str, Any]:
     """The latest messages the console mailer wrote, newest first."""
-    mailer = request.registry.mail_console
+    mailer = find_service(request, MAILER_SERVICE)
     return {"messages": mailer.listing(limit=LISTED), "folder": str(mailer.folder),
             "limit": LISTED}
 
@@ -63,7 +65,7 @@ def message_page(request: Request) -> dict[str, Any]:
     """One message: its headers, its text and its HTML (sandboxed)."""
     message_id = request.matchdict["id"]
     # read() accepts only the mailer's own ids (console-<hex>): no path reaches other files.
-    message = request.registry.mail_console.read(message_id)
+    message = find_service(request, MAILER_SERVICE).read(message_id)
     if message is None:
         raise HTTPNotFound()
     return {"id": message_id,

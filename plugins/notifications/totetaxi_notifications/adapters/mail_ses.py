@@ -36,7 +36,7 @@ from botocore.exceptions import (
 )
 from pyramid.config import Configurator
 
-from totetaxi_core.plugin_api import Manifest, Setting, hookimpl
+from totetaxi_core.plugin_api import Manifest, Setting, find_service, hookimpl
 
 from ..mailer import MailerError, Message
 from ..sns import DEFAULT_CERTIFICATE_URL_PATTERN, CertificateStore
@@ -261,19 +261,25 @@ class SesMailer:
         return str(message_id)
 
 
+#: The services holding this app's :class:`SesMailer` and SNS :class:`CertificateStore`.
+MAILER_SERVICE = "mail_ses.mailer"
+CERTIFICATES_SERVICE = "mail_ses.certificates"
+
+
 @hookimpl
 def totetaxi_mailer(ctx: Any) -> SesMailer:
-    return ctx.registry.mail_ses
+    mailer: SesMailer = find_service(ctx, MAILER_SERVICE)
+    return mailer
 
 
 def includeme(config: Configurator) -> None:
     from . import ses_webhook
 
     settings = config.get_settings()
-    config.registry.mail_ses = SesMailer.from_settings(settings)
+    config.register_service(SesMailer.from_settings(settings), name=MAILER_SERVICE)
     # Per app (not per process): a test app on another stand-in never sees another's keys.
-    config.registry.mail_ses_certificates = CertificateStore(
-        timeout=settings["mail_ses.timeout_seconds"])
+    config.register_service(CertificateStore(timeout=settings["mail_ses.timeout_seconds"]),
+                            name=CERTIFICATES_SERVICE)
     config.add_hookimpls(sys.modules[__name__], name="mail_ses")
     config.add_task(ses_webhook.confirm_subscription, name=ses_webhook.CONFIRM_TASK,
                     max_retries=3, backoff_seconds=30)

@@ -42,11 +42,12 @@ from pyramid_retry import mark_error_retryable
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
-from totetaxi_core.plugin_api import API_PREFIX, Context, json_error
+from totetaxi_core.plugin_api import API_PREFIX, Context, find_service, json_error
 
 from .. import sns
 from ..models import DeliveryLog, Notification
 from ..services import hold_address, log_delivery
+from .mail_ses import CERTIFICATES_SERVICE
 
 log = logging.getLogger("totetaxi.mail_ses")
 
@@ -236,7 +237,7 @@ def ses_events_view(request: Request) -> Any:
         message = sns.parse(request.body)
         _check_topic(message, accepted)
         sns.verify(message, certificate_url_pattern=settings["mail_ses.certificate_url_pattern"],
-                   certificates=request.registry.mail_ses_certificates, now=request.ctx.now())
+                   certificates=find_service(request, CERTIFICATES_SERVICE), now=request.ctx.now())
         outcome = handle(request.ctx, message)
     except TopicRefused as exc:
         return json_error(request, 403, "TopicArn", str(exc))

@@ -412,6 +412,10 @@ class _GatewayHooks:
         return self.gateway
 
 
+#: The service holding this app's :class:`StripeGateway` (the hook answers with the same one).
+GATEWAY_SERVICE = "payments_stripe.gateway"
+
+
 def gateway_from_settings(settings: Mapping[str, Any]) -> StripeGateway:
     """The gateway the validated ``payments_stripe.*`` settings describe."""
     retries = settings.get("payments_stripe.max_network_retries")
@@ -425,5 +429,5 @@ def gateway_from_settings(settings: Mapping[str, Any]) -> StripeGateway:
 
 def includeme(config: Configurator) -> None:
     gateway = gateway_from_settings(config.get_settings())
-    config.registry.payments_stripe_gateway = gateway
+    config.register_service(gateway, name=GATEWAY_SERVICE)
     config.add_hookimpls(_GatewayHooks(gateway), name="payments_stripe")
