@@ -57,7 +57,7 @@ def test_defaults_are_filled_in_and_typed(url, tmp_path):
     assert s["totetaxi.outbox_max_attempts"] == 8
     assert s["totetaxi.check_schema"] is True
     assert s["totetaxi.trace_hooks"] is False
-    assert s["totetaxi.eager_sweep"] is False  # conftest switches it off
+    assert s["totetaxi.eager_sweep"] is False  # base_settings (the test kit) switches it off
     assert s["example.greeting"] == "hello"
     assert s["example.max_notes"] == 100
     assert s["totetaxi.enabled_plugins"] == ["example", "example_glue"]

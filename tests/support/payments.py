@@ -3,7 +3,7 @@
 Not a test module of its own (it holds no tests): the flow, webhook, refund and saved-card
 modules import the ``app`` fixture and the helpers from here. The app runs with the pricing
 plugin and the mock gateway (``payments_mock``, which brings ``payments``), tasks eager, and the
-fixed clock of ``tests/core/test_bookings.py``: Monday 2026-11-23 10:00 New York, bookings for
+fixed clock of ``support.bookings``: Monday 2026-11-23 10:00 New York, bookings for
 Thursday ``DAY`` at the Petite price (99 500 cents).
 
 With eager tasks, the mock's signed events are delivered through the outbox right after the

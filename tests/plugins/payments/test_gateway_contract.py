@@ -5,7 +5,7 @@ function producing the ``Stripe-Signature`` header its ``parse_webhook`` accepts
 a way to count the PaymentIntents it stored (to prove an idempotent replay created nothing).
 
 * ``stripe``: :class:`~totetaxi_payments.adapters.stripe.StripeGateway` against the local
-  Stripe stub (``stripe_stub.py``), signatures from ``stripe.WebhookSignature``.
+  Stripe stub (``support.stripe_stub``), signatures from ``stripe.WebhookSignature``.
 * ``mock``: :class:`~totetaxi_payments.adapters.mock.MockGateway` on a test database, in one
   transaction, signatures from :mod:`totetaxi_payments.signatures`.
 """
