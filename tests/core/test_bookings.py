@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import datetime as dt
 import itertools
-import threading
 import uuid
 from types import SimpleNamespace
 from typing import Any
@@ -65,6 +64,7 @@ from totetaxi_core.hooks import hookimpl
 from totetaxi_core.platform import prepare
 from totetaxi_core.testing import (
     base_settings,
+    race,
 )
 
 app = bookings_support.app  # the fixture: pricing plugin, clock on NOW
@@ -574,29 +574,14 @@ def pg_app(pg_backend):
 
 @pytest.mark.postgresql
 def test_thirty_concurrent_bookings_for_four_vans(pg_app):
-    barrier = threading.Barrier(RACERS, timeout=60)
-    answers: list[tuple[int, dict[str, Any]]] = []
-    crashes: list[BaseException] = []
-    lock = threading.Lock()
-
-    def racer() -> None:
+    def racer() -> tuple[int, dict[str, Any]]:
         own = TestApp(pg_app, extra_environ={"REMOTE_ADDR": "127.0.0.1"})
-        try:
-            barrier.wait()
-            answer = own.post_json(BOOKINGS, guest_body(), expect_errors=True)
-        except BaseException as exc:
-            with lock:
-                crashes.append(exc)
-            return
-        with lock:
-            answers.append((answer.status_int, answer.json))
+        answer = own.post_json(BOOKINGS, guest_body(), expect_errors=True)
+        return answer.status_int, answer.json
 
-    threads = [threading.Thread(target=racer) for _ in range(RACERS)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=180)
-    assert not any(thread.is_alive() for thread in threads)
+    outcomes = race(*[racer] * RACERS, timeout=90, return_exceptions=True)
+    crashes = [o for o in outcomes if isinstance(o, BaseException)]
+    answers = [o for o in outcomes if not isinstance(o, BaseException)]
     assert crashes == []
     statuses = sorted(status for status, _ in answers)
     assert statuses == [201] * 4 + [409] * 26, statuses

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import datetime as dt
-import threading
 
 import pytest
 from sqlalchemy import select, update
@@ -22,6 +21,7 @@ from totetaxi_core.testing import (
     bearer,
     in_transaction,
     make_staff,
+    race,
     register_customer,
 )
 
@@ -65,20 +65,10 @@ def test_parallel_guesses_cannot_exceed_the_limit(pg_backend, monkeypatch):
                            environ={}))
     try:
         customer = register_customer(TestApp(app))
-        statuses: list[int] = []
-        barrier = threading.Barrier(12)
-
-        def guess() -> None:
-            client = TestApp(app)
-            barrier.wait()
-            statuses.append(login(client, customer["email"], WRONG, expect_errors=True)
-                            .status_int)
-
-        threads = [threading.Thread(target=guess) for _ in range(12)]
-        for thread in threads:
-            thread.start()
-        for thread in threads:
-            thread.join(60)
+        clients = [TestApp(app) for _ in range(12)]
+        statuses = race(*[
+            (lambda c=client: login(c, customer["email"], WRONG, expect_errors=True).status_int)
+            for client in clients])
         assert sorted(statuses) == [401] * 3 + [429] * 9
     finally:
         app.registry["dbengine"].dispose()

@@ -62,6 +62,10 @@ def base_settings(url: str, **overrides: Any) -> dict[str, Any]:
         "totetaxi.password_hash_profile": "fast",
     }
     settings.update({k: str(v) if not isinstance(v, str) else v for k, v in overrides.items()})
+    if (settings["totetaxi.environment"] == "production"
+            and "totetaxi.password_hash_profile" not in overrides):
+        # Production refuses the cheap profile: a production-like test app gets the real cost.
+        del settings["totetaxi.password_hash_profile"]
     return settings
 
 

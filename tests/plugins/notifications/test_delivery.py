@@ -3,7 +3,7 @@
 that cannot render, held addresses, staff resends, the periodic retry sweep, and on PostgreSQL
 the same event or the same send racing itself.
 
-The provider is the console mailer of ``test_notifications_support``'s app; a failing provider
+The provider is the console mailer of ``support.notifications``'s app; a failing provider
 is that mailer's ``send`` wrapped to raise :class:`MailerError` a given number of times. Time
 moves with the app clock only (``set_clock``): the backoff is ``notifications.backoff_seconds``
 (60) × 2ⁿ after the n+1-th failure.

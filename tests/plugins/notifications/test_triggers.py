@@ -1,7 +1,7 @@
 """Triggers: every event of BUSINESS_RULES "Notifications" queues one email in the event's
 transaction, to the right address, sent after commit; a repeated event sends nothing new.
 
-The app is that of ``test_notifications_support`` (pricing + the mock gateway + notifications
+The app is that of ``support.notifications`` (pricing + the mock gateway + notifications
 with the console mailer, tasks eager, clock on Monday 2026-11-23 10:00 New York, bookings for
 Thursday ``DAY`` at the Petite price, $995.00). Each test checks the Notification rows, their
 delivery log and the ``.eml`` files the console mailer wrote.

@@ -5,7 +5,7 @@ mock's own routes.
 Every test checks the database as well as the answer: ``Payment`` rows, the mock's stored
 intents (``MockObject`` rows of kind ``payment_intent``), ``PaymentAudit`` rows, the booking's
 status and history, the van reserved (``CapacityDay`` and the availability API) and the outbox.
-The app is that of ``test_payments_support`` (pricing + payments_mock, clock on Monday
+The app is that of ``support.payments`` (pricing + payments_mock, clock on Monday
 2026-11-23 10:00 New York, bookings for Thursday ``DAY`` at 99 500 cents).
 """
 

@@ -12,7 +12,6 @@ another order, or twice, as Stripe may.
 from __future__ import annotations
 
 import json
-import threading
 import time
 import uuid
 from typing import Any
@@ -68,6 +67,7 @@ from totetaxi_core import make_app
 from totetaxi_core.bookings.models import Booking
 from totetaxi_core.platform import prepare
 from totetaxi_core.testing import base_settings
+from totetaxi_core.testing import race as kit_race
 
 app = payments_support.app  # the fixture: pricing + payments_mock, clock on NOW
 
@@ -438,31 +438,15 @@ def test_the_same_event_delivered_concurrently_is_applied_once(pg_app):
     payload = event_payload("payment_intent.succeeded", succeeded(intent), event_id="evt_twice")
     header = signatures.sign(payload, secret(pg_app))
     racers = 4
-    barrier = threading.Barrier(racers, timeout=60)
-    answers: list[tuple[int, Any]] = []
-    crashes: list[BaseException] = []
-    lock = threading.Lock()
 
-    def racer() -> None:
+    def racer() -> tuple[int, Any]:
         own = TestApp(pg_app.app, extra_environ={"REMOTE_ADDR": "127.0.0.1"})
-        try:
-            barrier.wait()
-            answer = own.post(WEBHOOK, payload, headers={"Content-Type": "application/json",
-                                                         SIGNATURE: header},
-                              expect_errors=True)
-        except BaseException as exc:
-            with lock:
-                crashes.append(exc)
-            return
-        with lock:
-            answers.append((answer.status_int, answer.json))
+        answer = own.post(WEBHOOK, payload, headers={"Content-Type": "application/json",
+                                                     SIGNATURE: header},
+                          expect_errors=True)
+        return answer.status_int, answer.json
 
-    threads = [threading.Thread(target=racer) for _ in range(racers)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=120)
-    assert not any(thread.is_alive() for thread in threads) and crashes == []
+    answers = kit_race(*[racer] * racers)
     assert sorted(status for status, _ in answers) == [200] * racers, answers
     outcomes = sorted(body["outcome"] for _, body in answers)
     assert outcomes == ["duplicate"] * (racers - 1) + ["payment succeeded; booking confirmed"]

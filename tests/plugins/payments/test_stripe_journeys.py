@@ -1,13 +1,13 @@
 """End-to-end journeys with the real Stripe gateway (``payments_stripe``) against the local stub.
 
 The app runs with ``pricing payments_stripe`` (tasks eager, the fixed clock of
-``tests/core/test_bookings.py``) and talks to :class:`~stripe_stub.StripeStub` over HTTP with the
+``support.bookings``) and talks to :class:`~stripe_stub.StripeStub` over HTTP with the
 official ``stripe`` library, on SQLite and on PostgreSQL. Nothing in the app is faked: payments go
 through ``POST /api/v1/bookings/{id}/payments``, the "browser" confirms the intent at the stub as
 Stripe.js would (with the intent id read from the ``client_secret``), and the stub's own events,
 signed the way Stripe signs them, are POSTed to ``/api/v1/payments/webhook``.
 
-The test databases are migrated with ``payments_mock`` (conftest); each test first records
+The test databases are migrated with ``payments_mock`` (the test kit); each test first records
 ``payments_stripe`` as installed with ``totetaxi_core.migrate.migrate``, as ``totetaxi migrate``
 does in production after the ``.ini`` switch.
 """
