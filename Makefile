@@ -64,7 +64,7 @@ bench: test-setup
 # are independent, plugins import only totetaxi_core.plugin_api).
 lint: test-setup
 	$(BIN)/ruff check .
-	$(BIN)/lint-imports
+	$(BIN)/lint-imports --no-logo
 
 clean:
 	rm -rf $(VENV) var .pytest_cache
