@@ -191,6 +191,8 @@ def test_revision_of_an_unknown_plugin_is_refused() -> None:
     ("example", None, "A plugin named 'example' is already installed (distribution "
                       "totetaxi-example)"),
     ("fresh", "mailer", "Slot 'mailer' is already declared by the core"),
+    ("fresh", "example_slot", "Slot 'example_slot' is already in use by the installed plugin "
+                              "'example'"),
     ("fresh", "bad-slot", "Slot name 'bad-slot' is not usable"),
 ])
 def test_bad_names_are_refused(tmp_path: Path, name: str, slot: str | None, says: str) -> None:

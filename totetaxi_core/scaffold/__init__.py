@@ -108,6 +108,22 @@ def _installed_plugin_names() -> dict[str, str]:
     return names
 
 
+def _declared_slots() -> dict[str, str]:
+    """Slots installed plugins provide or require, with one plugin naming each.
+
+    These do import the plugins (a manifest is code); one that fails to import is skipped: the
+    registry reports it on its own.
+    """
+    from ..plugins import discover
+
+    slots: dict[str, str] = {}
+    for plugin in discover():
+        if plugin.loaded:
+            for slot in (*plugin.manifest.provides, *plugin.manifest.requires):
+                slots.setdefault(slot, plugin.name)
+    return slots
+
+
 def _core_slots() -> set[str]:
     """Slots whose hook the core already declares (``totetaxi_mailer`` -> ``mailer``)."""
     return {name.removeprefix("totetaxi_") for name in dir(specs) if name.startswith("totetaxi_")}
@@ -160,6 +176,12 @@ def plan(name: str, slot: str | None = None, real: str = "real") -> Scaffold:
             raise ScaffoldError(
                 f"Slot {slot!r} is already declared by the core (hook totetaxi_{slot}); write a "
                 f"provider plugin for it instead of declaring it again."
+            )
+        owner = _declared_slots().get(slot)
+        if owner is not None:
+            raise ScaffoldError(
+                f"Slot {slot!r} is already in use by the installed plugin {owner!r}; write a "
+                f"provider plugin for it, or choose another slot name."
             )
     return Scaffold(name=name, slot=slot, real=real, core_revision=_core_head())
 
