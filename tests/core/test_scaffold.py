@@ -10,6 +10,7 @@ model and have ``totetaxi revision`` write the migration on the plugin's branch.
 
 from __future__ import annotations
 
+import ast
 import os
 import re
 import subprocess
@@ -88,6 +89,31 @@ def test_generated_code_passes_its_lint(generated: dict[str, Path], run: Run,
         linted = run(str(Path(sys.executable).parent / "ruff"), "check", "--no-cache", ".",
                      cwd=source)
         assert linted.returncode == 0, linted.stdout + linted.stderr
+
+
+def _core_imports(path: Path) -> set[str]:
+    """The modules of the core that a Python file imports."""
+    found = set()
+    for node in ast.walk(ast.parse(path.read_text())):
+        if isinstance(node, ast.Import):
+            found |= {alias.name for alias in node.names}
+        elif isinstance(node, ast.ImportFrom) and node.level == 0 and node.module:
+            found.add(node.module)
+    return {name for name in found if name.split(".")[0] == "totetaxi_core"}
+
+
+def test_generated_code_imports_only_the_public_api(generated: dict[str, Path]) -> None:
+    """The import contracts of ``make lint``, which cannot see a distribution outside the tree:
+    the package imports only the plugin API, its migrations also the column types, its tests
+    also the test kit."""
+    allowed = {"package": {"totetaxi_core.plugin_api"},
+               "migrations": {"totetaxi_core.plugin_api", "totetaxi_core.db.types"},
+               "tests": {"totetaxi_core.plugin_api", "totetaxi_core.testing",
+                         "totetaxi_core.testing.permissions"}}
+    for path in generated["source"].rglob("*.py"):
+        part = ("tests" if "tests" in path.parts else
+                "migrations" if "versions" in path.parts else "package")
+        assert _core_imports(path) <= allowed[part], path
 
 
 def test_generated_tests_pass(generated: dict[str, Path], run: Run) -> None:
