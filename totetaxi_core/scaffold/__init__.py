@@ -34,7 +34,8 @@ __all__ = ["Scaffold", "ScaffoldError", "new_plugin", "plan"]
 
 #: Plugin and slot names: what a settings prefix, an Alembic branch label, a Python package
 #: suffix and a route name can all carry. Lower case so that the distribution name
-#: (``totetaxi-NAME``) and the package name agree without case folding.
+#: (``totetaxi-NAME``) and the package name agree without case folding; at most 20 characters so
+#: that the generated code (hook ``totetaxi_NAME_SLOT``...) stays within the line length.
 NAME = re.compile(r"^[a-z][a-z0-9_]{1,19}$")
 #: Names the platform itself uses for something else (the core's branch label, settings prefix).
 RESERVED = frozenset({"core", "totetaxi", "retry", "sqlalchemy", "test", "tests"})
