@@ -7,7 +7,9 @@ TEST_PLUGINS := $(wildcard tests/*_plugin/setup.cfg)
 STAMP := $(VENV)/.installed
 TEST_STAMP := $(VENV)/.installed-test
 
-.PHONY: run test setup test-setup browser-deps migrate lint bench clean
+PYTEST_WORKERS ?= 2
+
+.PHONY: run test test-matrix setup test-setup browser-deps migrate lint bench clean
 
 # The platform: core and every plugin under plugins/, editable.
 $(STAMP): setup.cfg pyproject.toml $(PLUGINS)
@@ -46,8 +48,13 @@ migrate: setup var
 run: migrate
 	$(BIN)/pserve development.ini
 
+# Two pytest-xdist workers; every test runs on SQLite, those marked both_databases on PostgreSQL too.
 test: lint browser-deps
-	$(BIN)/python -m pytest $(PYTEST_ARGS)
+	$(BIN)/python -m pytest -n $(PYTEST_WORKERS) $(PYTEST_ARGS)
+
+# The full matrix: every test that uses a database on SQLite and on PostgreSQL.
+test-matrix: lint browser-deps
+	$(BIN)/python -m pytest -n $(PYTEST_WORKERS) --matrix $(PYTEST_ARGS)
 
 bench: test-setup
 	$(BIN)/python bench/core_overhead.py

@@ -1,7 +1,8 @@
 """The ``totetaxi`` command: migrations, plugins, workers and the outbox.
 
-Every sub-command takes the path of an ``.ini`` file (``development.ini``) and reads the same
-settings, with the same environment overrides, as the web app.
+Every sub-command that runs the platform takes the path of an ``.ini`` file
+(``development.ini``) and reads the same settings, with the same environment overrides, as the
+web app. ``plugin new`` and ``revision`` write code; they need no configuration.
 """
 
 from __future__ import annotations
@@ -260,6 +261,39 @@ def cmd_staff_set_password(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_plugin_new(args: argparse.Namespace) -> int:
+    """Generate a plugin distribution (see :mod:`totetaxi_core.scaffold`)."""
+    from .scaffold import ScaffoldError, new_plugin
+
+    try:
+        target = new_plugin(args.name, slot=args.slot, real=args.real, path=args.path)
+    except ScaffoldError as exc:
+        print(str(exc), file=sys.stderr)
+        return 1
+    enable = args.name + (f" {args.name}_mock" if args.slot else "")
+    print(f"created {target}")
+    print("next:")
+    print(f"  pip install -e {target}")
+    print(f'  add "{enable}" to totetaxi.plugins, then: totetaxi migrate development.ini')
+    print(f"  pytest {target / 'tests'}")
+    return 0
+
+
+def cmd_revision(args: argparse.Namespace) -> int:
+    """Autogenerate the next migration of a branch (see :mod:`totetaxi_core.revisions`)."""
+    from .revisions import RevisionError, autogenerate
+
+    settings = _settings(args.config) if args.config else None
+    try:
+        path = autogenerate(args.branch, args.message, settings)
+    except RevisionError as exc:
+        print(str(exc), file=sys.stderr)
+        return 1
+    print(f"wrote {path}")
+    print("read it (autogenerate misses renames and data changes), then: totetaxi migrate CONFIG")
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="totetaxi", description=__doc__.splitlines()[0])
     sub = parser.add_subparsers(dest="command", required=True)
@@ -278,6 +312,31 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("name")
     p.add_argument("config")
     p.set_defaults(func=cmd_plugins_show)
+
+    plugin = sub.add_parser("plugin", help="write plugins").add_subparsers(
+        dest="plugin_command", required=True
+    )
+    p = plugin.add_parser(
+        "new",
+        help="generate a plugin distribution (totetaxi-NAME) that passes its own tests at once",
+    )
+    p.add_argument("name", help="plugin name: lower-case letters, digits and underscores")
+    p.add_argument("--slot", help="also declare this capability slot, with a mock and a real "
+                   "provider plugin and the slot's contract test")
+    p.add_argument("--real", default="real",
+                   help="name of the real provider (plugin NAME_REAL); default: real")
+    p.add_argument("--path", default=".", help="folder to create totetaxi-NAME in; default: .")
+    p.set_defaults(func=cmd_plugin_new)
+
+    p = sub.add_parser(
+        "revision",
+        help="autogenerate the next migration of a plugin's (or the core's) Alembic branch",
+    )
+    p.add_argument("branch", help="a plugin name, or core")
+    p.add_argument("-m", "--message", required=True, help="what the revision changes")
+    p.add_argument("config", nargs="?",
+                   help="a configuration whose enabled plugins and settings to use (optional)")
+    p.set_defaults(func=cmd_revision)
 
     for name, func, text in (
         ("worker", cmd_worker, "run a Celery worker for this configuration"),
@@ -321,8 +380,24 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _parse(argv: Sequence[str] | None) -> argparse.Namespace:
+    """Parse the command line; ``revision``'s optional CONFIG may also follow ``-m MSG``.
+
+    argparse fills every positional at the first run of them (``revision parcels``), so a
+    CONFIG written after the options would be left over; take it as the CONFIG it is.
+    """
+    parser = build_parser()
+    args, extra = parser.parse_known_args(argv)
+    if extra and getattr(args, "func", None) is cmd_revision and args.config is None \
+            and len(extra) == 1 and not extra[0].startswith("-"):
+        args.config = extra[0]
+    elif extra:
+        parser.error(f"unrecognized arguments: {' '.join(extra)}")
+    return args
+
+
 def main(argv: Sequence[str] | None = None) -> int:
-    args = build_parser().parse_args(argv)
+    args = _parse(argv)
     try:
         return args.func(args)
     except StartupError as exc:

@@ -13,11 +13,13 @@ from importlib import metadata
 from typing import Any
 
 from .errors import SettingsError
+from .identity.passwords import use_profile as use_password_profile
 from .plugins import Plugin, PluginSet, discover
 from .settings import (
     CORE_SETTINGS,
     Setting,
     apply_environment,
+    check_password_profile,
     check_secret,
     undeclared_keys,
     validate,
@@ -62,6 +64,9 @@ def prepare(
     if problems:
         raise SettingsError(problems)
     check_secret(settings)
+    check_password_profile(settings)
+    # Process-wide, like the hasher itself: the CLI (staff create) and the app both come here.
+    use_password_profile(settings["totetaxi.password_hash_profile"])
     if settings["totetaxi.tasks_mode"] == "broker" and not settings["totetaxi.broker_url"]:
         raise SettingsError(
             "Setting 'totetaxi.broker_url' is required when totetaxi.tasks_mode = broker "

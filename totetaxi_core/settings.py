@@ -220,6 +220,10 @@ CORE_SETTINGS: tuple[Setting, ...] = (
             help="age of a sent but unfinished outbox row before the sweep sends it again"),
     Setting("totetaxi.idempotency_hours", 24, kind="int", minimum=1, maximum=24 * 30,
             help="how long an Idempotency-Key and its answer are kept"),
+    Setting("totetaxi.password_hash_profile", "production", kind="choice",
+            choices=("production", "fast"),
+            help="argon2 cost: production (t=3, 64 MiB) or fast (test suites only; refused when "
+                 "totetaxi.environment = production)"),
     Setting("totetaxi.eager_sweep", True, kind="bool",
             help="eager mode: sweep from the request path once a period (no beat in development)"),
 )
@@ -274,6 +278,17 @@ def undeclared_keys(
                     f"Setting '{key}' is not declared by plugin '{prefix}' (it declares: {names})."
                 )
     return problems
+
+
+def check_password_profile(settings: Mapping[str, Any]) -> None:
+    """Refuse the cheap ``fast`` password-hash profile in production: it exists for test suites,
+    and a production deployment must keep argon2's full parameters whatever the file says."""
+    if (settings.get("totetaxi.environment") == "production"
+            and settings.get("totetaxi.password_hash_profile", "production") != "production"):
+        raise SettingsError(
+            "Setting 'totetaxi.password_hash_profile' must be 'production' when "
+            "totetaxi.environment = production (the 'fast' profile is for test suites only)."
+        )
 
 
 def check_secret(settings: MutableMapping[str, Any]) -> None:

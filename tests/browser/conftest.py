@@ -11,9 +11,8 @@
 
 Every test under tests/browser is marked ``browser`` (``pytest -m "not browser"`` leaves them out).
 
-This directory is a package (``__init__.py``) on purpose: a second package-less ``conftest.py``
-would replace the top-level ``conftest`` module in ``sys.modules`` and break every
-``from conftest import ...`` in the suite, this file's included.
+This directory is a package (``__init__.py``) so its module names (``browser.test_console``) never
+clash with the core's tests of the same file name.
 """
 
 from __future__ import annotations
@@ -28,13 +27,13 @@ from typing import Any
 
 import pytest
 import waitress
-from conftest import _backend, base_settings, service_unavailable
 from pyramid.registry import Registry
 from pyramid.router import Router
 from waitress import wasyncore
 
 from totetaxi_core import make_app
 from totetaxi_core.platform import prepare
+from totetaxi_core.testing import base_settings, get_backend, service_unavailable
 
 HERE = Path(__file__).resolve().parent
 CHROMIUM = "/usr/bin/chromium"
@@ -65,7 +64,7 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
 @pytest.fixture
 def browser_db_url(tmp_path_factory: pytest.TempPathFactory) -> str:
     """A fresh, migrated SQLite database (one backend is enough for UI tests)."""
-    return _backend("sqlite", tmp_path_factory).new_url()
+    return get_backend("sqlite", tmp_path_factory).new_url()
 
 
 @dataclass

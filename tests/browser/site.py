@@ -21,7 +21,7 @@ import urllib.request
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from conftest import STRONG_PASSWORD
+from totetaxi_core.testing import STRONG_PASSWORD
 
 NOW = dt.datetime(2026, 11, 23, 10, tzinfo=ZoneInfo("America/New_York")).astimezone(dt.UTC)
 PLACE = {"line1": "200 E 62nd St", "city": "New York", "state": "NY", "postal_code": "10065"}

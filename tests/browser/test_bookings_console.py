@@ -12,10 +12,10 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
-from conftest import in_transaction, make_staff
 from sqlalchemy import select
 
 from totetaxi_core.audit.models import AuditRecord
+from totetaxi_core.testing import in_transaction, make_staff
 
 from .site import PLACE, api, sign_in, start
 

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from typing import Any
 
-from conftest import STRONG_PASSWORD, in_transaction, make_staff
 from sqlalchemy import select
 
 from totetaxi_core.audit.models import AuditRecord
 from totetaxi_core.identity.models import Role, StaffUser
+from totetaxi_core.testing import STRONG_PASSWORD, in_transaction, make_staff
 
 NEW_PASSWORD = "Velvet-Lobster-Harbor-42"
 

@@ -12,11 +12,11 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
-from conftest import in_transaction, make_staff
 from sqlalchemy import select
 from totetaxi_payments.models import Payment, PaymentAudit, Refund
 
 from totetaxi_core.audit.models import AuditRecord
+from totetaxi_core.testing import in_transaction, make_staff
 
 from .site import paid_booking, sign_in, start
 

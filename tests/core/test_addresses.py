@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from conftest import bearer, register_customer
+import pytest
+
+from totetaxi_core.testing import bearer, register_customer
 
 HOME = {"label": "Home", "line1": "200 E 62nd St", "line2": "Apt 5B", "city": "New York",
         "state": "NY", "postal_code": "10065"}
@@ -10,6 +12,7 @@ BEACH = {"label": "Hamptons", "line1": "12 Dune Rd", "city": "Southampton", "sta
          "postal_code": "11968"}
 
 
+@pytest.mark.both_databases
 def test_crud_of_saved_addresses(testapp):
     me = register_customer(testapp)
     csrf = {"X-CSRF-Token": me["csrf"]}
@@ -66,6 +69,7 @@ def test_address_validation_names_the_field(testapp):
     testapp.get("/api/v1/me/addresses/not-a-uuid", status=404)
 
 
+@pytest.mark.both_databases
 def test_addresses_paginate_with_a_cursor(testapp, new_client):
     me = register_customer(testapp)
     api = new_client()

@@ -18,7 +18,7 @@ def test_healthz_and_readyz(testapp):
 
 
 def test_readyz_reports_an_unreachable_broker(make_testapp):
-    from conftest import free_port
+    from totetaxi_core.testing import free_port
 
     app = make_testapp(
         **{"totetaxi.tasks_mode": "broker", "totetaxi.broker_url": f"redis://127.0.0.1:{free_port()}/0"}

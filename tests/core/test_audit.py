@@ -4,12 +4,15 @@ from __future__ import annotations
 
 import pytest
 import sqlalchemy as sa
-from conftest import in_transaction, make_staff
 from sqlalchemy import select
 
 from totetaxi_core import audit
 from totetaxi_core.audit.models import AuditRecord
 from totetaxi_core.identity.services import change_role
+from totetaxi_core.testing import in_transaction, make_staff
+
+# Every test here depends on the database: run on SQLite and PostgreSQL.
+pytestmark = pytest.mark.both_databases
 
 
 def _records(registry):
@@ -74,12 +77,12 @@ def test_record_keeps_request_details(testapp):
 def test_purge_removes_only_what_expired(testapp):
     import datetime as dt
 
-    from conftest import register_customer
     from sqlalchemy import func, update
     from webtest import TestApp
 
     from totetaxi_core.identity.housekeeping import purge_expired
     from totetaxi_core.identity.models import AuthSession
+    from totetaxi_core.testing import register_customer
 
     registry = testapp.app.registry
     register_customer(testapp)

@@ -12,16 +12,49 @@ from __future__ import annotations
 
 import datetime as dt
 import itertools
-import re
-import threading
 import uuid
 from types import SimpleNamespace
 from typing import Any
-from urllib.parse import urlencode
-from zoneinfo import ZoneInfo
 
 import pytest
-from conftest import base_settings, bearer, in_transaction, make_staff, register_customer
+import support.bookings as bookings_support
+from support.bookings import (
+    ALLOWED,
+    AVAILABILITY,
+    BOOKINGS,
+    CANCEL_LIMIT,
+    DAY,
+    DELIVERY,
+    GUEST,
+    MISSING_ID,
+    NOW,
+    NUMBER,
+    OTHER_DAY,
+    PICKUP,
+    QUOTES,
+    STATUSES,
+    Objector,
+    book,
+    book_as_guest,
+    cancel,
+    client,
+    customer,
+    customer_body,
+    error_named,
+    get_booking,
+    guest_body,
+    ny,
+    plain,
+    quote_fields,
+    refused,
+    remaining,
+    run,
+    save_address,
+    set_clock,
+    staff_headers,
+    token_of,
+    track,
+)
 from totetaxi_pricing import services as pricing
 from webtest import TestApp
 
@@ -29,156 +62,12 @@ from totetaxi_core import make_app
 from totetaxi_core.bookings.lifecycle import TRANSITIONS, can_transition
 from totetaxi_core.hooks import hookimpl
 from totetaxi_core.platform import prepare
+from totetaxi_core.testing import (
+    base_settings,
+    race,
+)
 
-NEW_YORK = ZoneInfo("America/New_York")
-BOOKINGS = "/api/v1/bookings"
-QUOTES = "/api/v1/quotes"
-AVAILABILITY = "/api/v1/availability"
-
-
-def ny(year: int, month: int, day: int, hour: int, minute: int = 0) -> dt.datetime:
-    """A New York wall-clock time as the aware UTC datetime ``registry.clock`` returns."""
-    return dt.datetime(year, month, day, hour, minute, tzinfo=NEW_YORK).astimezone(dt.UTC)
-
-
-NOW = ny(2026, 11, 23, 10)  # Monday morning
-DAY = dt.date(2026, 12, 3)  # Thursday, ten days ahead
-OTHER_DAY = dt.date(2026, 12, 8)  # Tuesday
-CANCEL_LIMIT = ny(2026, 12, 1, 0)  # 48 hours before DAY starts in New York
-
-PICKUP = {"line1": "200 E 62nd St", "line2": "Apt 5B", "city": "New York", "state": "NY",
-          "postal_code": "10065"}
-DELIVERY = {"line1": "12 Dune Rd", "city": "Southampton", "state": "NY", "postal_code": "11968"}
-GUEST = {"first_name": "Gale", "last_name": "Guest", "email": "gale@example.com",
-         "phone": "+1 646 555 0199"}
-NUMBER = re.compile(r"^TT-\d{6}$")
-MISSING_ID = "00000000-0000-4000-8000-000000000000"
-
-STATUSES = ("pending_payment", "confirmed", "in_progress", "completed", "cancelled")
-ALLOWED = {
-    ("pending_payment", "confirmed"),
-    ("pending_payment", "cancelled"),
-    ("confirmed", "in_progress"),
-    ("confirmed", "cancelled"),
-    ("in_progress", "completed"),
-}
-
-
-# --- helpers -------------------------------------------------------------------------------------
-
-
-@pytest.fixture
-def app(make_testapp) -> TestApp:
-    testapp = make_testapp(**{"totetaxi.plugins": "pricing"})
-    set_clock(testapp, NOW)
-    return testapp
-
-
-def set_clock(app: TestApp, when: dt.datetime) -> None:
-    app.app.registry.clock = lambda: when
-
-
-def client(app: TestApp) -> TestApp:
-    """A fresh client of the same app: no cookie, so anonymous unless it sends a bearer."""
-    return TestApp(app.app, extra_environ={"REMOTE_ADDR": "127.0.0.1"})
-
-
-def customer(app: TestApp) -> tuple[dict[str, Any], dict[str, str]]:
-    """A new customer (registered on a throwaway client) and its bearer headers."""
-    me = register_customer(client(app))  # that client is now signed in by cookie: dropped
-    return me, bearer(client(app), me["email"])
-
-
-def staff_headers(app: TestApp, role: str = "staff") -> dict[str, str]:
-    member = make_staff(app.app.registry, role)
-    return bearer(client(app), member.email, staff=True)
-
-
-def save_address(app: TestApp, headers: dict[str, str], address: dict[str, Any]) -> str:
-    body = {"label": "Saved", **address}
-    answer = client(app).post_json("/api/v1/me/addresses", body, headers=headers, status=201)
-    return answer.json["id"]
-
-
-def quote_fields(day: dt.date = DAY, **extra: Any) -> dict[str, Any]:
-    return {"service_type": "mini_move", "package": "petite", "date": day.isoformat(), **extra}
-
-
-def guest_body(day: dt.date = DAY, **extra: Any) -> dict[str, Any]:
-    return {**quote_fields(day), "pickup_address": PICKUP, "delivery_address": DELIVERY,
-            "guest": GUEST, **extra}
-
-
-def customer_body(day: dt.date = DAY, **extra: Any) -> dict[str, Any]:
-    return {**quote_fields(day), "pickup_address": PICKUP, "delivery_address": DELIVERY,
-            **extra}
-
-
-def book(app: TestApp, body: dict[str, Any], headers: dict[str, str] | None = None,
-         status: int = 201) -> dict[str, Any]:
-    return client(app).post_json(BOOKINGS, body, headers=headers or {}, status=status).json
-
-
-def book_as_guest(app: TestApp, day: dt.date = DAY, **extra: Any) -> dict[str, Any]:
-    return book(app, guest_body(day, **extra))
-
-
-def error_named(answer: dict[str, Any], field: str) -> dict[str, Any]:
-    """The error of the API error body that names ``field`` (or a part of it: ``field.x``)."""
-    assert answer["status"] == "error"
-    named = [e for e in answer["errors"]
-             if e["name"] == field or e["name"].startswith(field + ".")]
-    assert named, f"no error names {field!r}: {answer['errors']}"
-    assert named[0]["description"]
-    return named[0]
-
-
-def refused(app: TestApp, body: dict[str, Any], field: str, status: int = 400,
-            headers: dict[str, str] | None = None) -> dict[str, Any]:
-    return error_named(book(app, body, headers, status=status), field)
-
-
-def remaining(app: TestApp, day: dt.date = DAY) -> int:
-    params = {"start": day.isoformat(), "end": day.isoformat()}
-    [info] = client(app).get(AVAILABILITY, params=params, status=200).json["days"]
-    return info["remaining"]
-
-
-def get_booking(app: TestApp, booking_id: str, headers: dict[str, str] | None = None,
-                params: dict[str, str] | None = None, status: int = 200) -> Any:
-    return client(app).get(f"{BOOKINGS}/{booking_id}", params=params or {},
-                           headers=headers or {}, status=status)
-
-
-def cancel(app: TestApp, booking_id: str, headers: dict[str, str] | None = None,
-           params: dict[str, str] | None = None, body: dict[str, Any] | None = None,
-           status: int = 200) -> Any:
-    path = f"{BOOKINGS}/{booking_id}/cancel"
-    if params:
-        path += "?" + urlencode(params)
-    if body is None:
-        return client(app).post(path, headers=headers or {}, status=status)
-    return client(app).post_json(path, body, headers=headers or {}, status=status)
-
-
-def track(app: TestApp, number: str, headers: dict[str, str] | None = None,
-          params: dict[str, str] | None = None, status: int = 200) -> Any:
-    return client(app).get(f"/api/v1/track/{number}", params=params or {},
-                           headers=headers or {}, status=status)
-
-
-def token_of(booking: dict[str, Any]) -> dict[str, str]:
-    return {"token": booking["tracking_token"]}
-
-
-def plain(value: Any) -> Any:
-    """A status as a plain string, whether it is a ``str`` or an ``Enum``."""
-    return getattr(value, "value", value)
-
-
-def run(app: TestApp, work: Any) -> Any:
-    return in_transaction(app.app.registry, work)
-
+app = bookings_support.app  # the fixture: pricing plugin, clock on NOW
 
 # --- lifecycle -----------------------------------------------------------------------------------
 
@@ -228,6 +117,7 @@ def test_a_guest_books_and_gets_a_tracking_token(app):
     assert remaining(app) == before - 1
 
 
+@pytest.mark.both_databases
 def test_the_total_follows_the_quote_for_other_services(app):
     fields = {"service_type": "standard_delivery", "item_count": 5,
               "specialty_items": [{"code": "crib", "qty": 1}], "date": DAY.isoformat(),
@@ -240,6 +130,7 @@ def test_the_total_follows_the_quote_for_other_services(app):
     assert answer["time_window"] == "afternoon"
 
 
+@pytest.mark.both_databases
 def test_an_anonymous_booking_needs_the_guest_block(app):
     body = guest_body()
     del body["guest"]
@@ -289,6 +180,7 @@ def test_a_customer_may_mix_a_saved_address_and_a_new_one(app):
     book(app, body, headers)
 
 
+@pytest.mark.both_databases
 def test_a_signed_in_customer_may_not_send_a_guest_block(app):
     _, headers = customer(app)
     refused(app, customer_body(guest=GUEST), "guest", headers=headers)
@@ -401,15 +293,6 @@ def test_a_body_that_is_not_an_object_is_a_400(app):
 # --- create: rules and capacity ------------------------------------------------------------------
 
 
-class Objector:
-    """A plugin with two business-rule objections."""
-
-    @hookimpl
-    def totetaxi_validate_booking(self, ctx, draft, quote, customer):
-        return [{"name": "notes", "description": "Notes must mention the doorman."},
-                {"name": "time_window", "description": "Mornings only for this building."}]
-
-
 def test_every_rule_problem_is_returned_together_as_422(app):
     app.app.registry.hooks.register(Objector(), "objector")
     answer = book(app, guest_body(), status=422)
@@ -436,6 +319,7 @@ def test_a_closed_day_is_409(app):
     assert book_as_guest(app, OTHER_DAY)["number"] == "TT-000001"
 
 
+@pytest.mark.both_databases
 def test_numbers_are_sequential(app):
     _, headers = customer(app)
     numbers = [book_as_guest(app)["number"], book(app, customer_body(), headers)["number"],
@@ -537,6 +421,7 @@ def test_the_owner_cancels_and_the_van_is_released(app):
     assert get_booking(app, created["id"], headers).json["status"] == "cancelled"
 
 
+@pytest.mark.both_databases
 def test_cancelling_twice_is_409_naming_both_states(app):
     _, headers = customer(app)
     created = book(app, customer_body(), headers)
@@ -610,6 +495,7 @@ def test_customers_cancel_until_48_hours_before_the_pickup_date(app, when, statu
     assert remaining(app) == (4 if status == 200 else 2)
 
 
+@pytest.mark.both_databases
 def test_a_cancelled_booking_says_so_even_inside_the_48_hours(app):
     _, headers = customer(app)
     mine = book(app, customer_body(), headers)
@@ -688,29 +574,14 @@ def pg_app(pg_backend):
 
 @pytest.mark.postgresql
 def test_thirty_concurrent_bookings_for_four_vans(pg_app):
-    barrier = threading.Barrier(RACERS, timeout=60)
-    answers: list[tuple[int, dict[str, Any]]] = []
-    crashes: list[BaseException] = []
-    lock = threading.Lock()
-
-    def racer() -> None:
+    def racer() -> tuple[int, dict[str, Any]]:
         own = TestApp(pg_app, extra_environ={"REMOTE_ADDR": "127.0.0.1"})
-        try:
-            barrier.wait()
-            answer = own.post_json(BOOKINGS, guest_body(), expect_errors=True)
-        except BaseException as exc:
-            with lock:
-                crashes.append(exc)
-            return
-        with lock:
-            answers.append((answer.status_int, answer.json))
+        answer = own.post_json(BOOKINGS, guest_body(), expect_errors=True)
+        return answer.status_int, answer.json
 
-    threads = [threading.Thread(target=racer) for _ in range(RACERS)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=180)
-    assert not any(thread.is_alive() for thread in threads)
+    outcomes = race(*[racer] * RACERS, timeout=90, return_exceptions=True)
+    crashes = [o for o in outcomes if isinstance(o, BaseException)]
+    answers = [o for o in outcomes if not isinstance(o, BaseException)]
     assert crashes == []
     statuses = sorted(status for status, _ in answers)
     assert statuses == [201] * 4 + [409] * 26, statuses

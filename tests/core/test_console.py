@@ -4,74 +4,24 @@ from __future__ import annotations
 
 import re
 import uuid
-from typing import Any
 
 import pytest
-from conftest import STRONG_PASSWORD, in_transaction, make_staff, register_customer
-from sqlalchemy import select
-from webtest import TestApp
+from support.console import (
+    OTHER_PASSWORD,
+    audit_rows,
+    client,
+    csrf,
+    login,
+    nav_titles,
+    signed_in,
+    staff_by_email,
+    token_in,
+)
 
-from totetaxi_core.audit.models import AuditRecord
 from totetaxi_core.console.helpers import safe_next
 from totetaxi_core.hooks import hookimpl
 from totetaxi_core.identity.models import Role, StaffUser
-
-OTHER_PASSWORD = "Velvet-Lobster-Harbor-42"
-
-
-# --- helpers ----------------------------------------------------------------------------------
-
-
-def client(app: TestApp) -> TestApp:
-    """Another browser on the same app (its own cookie jar)."""
-    return TestApp(app.app, extra_environ={"REMOTE_ADDR": "127.0.0.1"})
-
-
-def token_in(response) -> str:
-    match = re.search(r'name="csrf_token" value="([^"]+)"', response.text)
-    assert match, "no CSRF field on the page"
-    return match.group(1)
-
-
-def login(app: TestApp, email: str, password: str = STRONG_PASSWORD, next_path: str = "",
-          status: int | str = 303):
-    page = app.get("/console/login" + (f"?next={next_path}" if next_path else ""))
-    form = page.forms[0]
-    form["email"] = email
-    form["password"] = password
-    return form.submit(status=status)
-
-
-def signed_in(app: TestApp, role: str, **kw: Any) -> StaffUser:
-    staff = make_staff(app.app.registry, role, **kw)
-    login(app, staff.email)
-    return staff
-
-
-def csrf(app: TestApp) -> str:
-    return token_in(app.get("/console/"))
-
-
-def audit_rows(app: TestApp, action: str | None = None) -> list[dict[str, Any]]:
-    def work(ctx):
-        statement = select(AuditRecord).order_by(AuditRecord.at)
-        if action:
-            statement = statement.where(AuditRecord.action == action)
-        return [{"action": r.action, "actor_id": r.actor_id, "target_id": r.target_id,
-                 "changes": r.changes} for r in ctx.dbsession.scalars(statement)]
-
-    return in_transaction(app.app.registry, work)
-
-
-def staff_by_email(app: TestApp, email: str) -> StaffUser:
-    return in_transaction(app.app.registry, lambda ctx: ctx.dbsession.scalars(
-        select(StaffUser).where(StaffUser.email == email)).one())
-
-
-def nav_titles(response) -> list[str]:
-    nav = re.search(r'<nav class="main".*?</nav>', response.text, re.S).group(0)
-    return re.findall(r"<a [^>]*>([^<]+)</a>", nav)
-
+from totetaxi_core.testing import STRONG_PASSWORD, in_transaction, make_staff, register_customer
 
 # --- login ------------------------------------------------------------------------------------
 
@@ -115,6 +65,7 @@ def test_bad_credentials_are_401_with_one_message(testapp, email):
         assert again.submit(status=303).location.endswith("/console/")
 
 
+@pytest.mark.both_databases
 def test_a_scripted_login_without_cookie_is_retried_after_a_failure(testapp):
     staff = make_staff(testapp.app.registry, "viewer")
     testapp.post("/console/login", {"email": staff.email, "password": "nope-nope-nope"},
@@ -217,6 +168,7 @@ def test_the_login_page_escapes_what_it_echoes(testapp):
     assert "&lt;script&gt;" in page.text
 
 
+@pytest.mark.both_databases
 def test_signing_in_again_starts_a_new_session(testapp):
     staff = signed_in(testapp, "viewer")
     first = testapp.cookies["tt_session"]
@@ -230,6 +182,7 @@ def test_signing_in_again_starts_a_new_session(testapp):
 # --- logout -----------------------------------------------------------------------------------
 
 
+@pytest.mark.both_databases
 def test_logout_ends_the_session_and_the_old_cookie_is_worthless(testapp):
     signed_in(testapp, "staff")
     old = testapp.cookies["tt_session"]
@@ -408,6 +361,7 @@ def test_flash_codes_reflect_nothing(testapp):
 # --- staff administration ---------------------------------------------------------------------
 
 
+@pytest.mark.both_databases
 def test_admin_lists_creates_changes_role_and_disables_staff(testapp):
     admin = signed_in(testapp, "admin")
     page = testapp.get("/console/staff")
@@ -533,6 +487,7 @@ def test_an_admin_who_steps_down_lands_on_the_dashboard(testapp):
 # --- with the production state backend --------------------------------------------------------
 
 
+@pytest.mark.both_databases
 @pytest.mark.redis
 def test_console_sessions_and_throttles_in_redis(redis_app):
     admin = signed_in(redis_app, "admin")

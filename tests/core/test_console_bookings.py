@@ -19,9 +19,8 @@ from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
-from conftest import in_transaction, make_staff
 from sqlalchemy import select
-from test_bookings import (
+from support.bookings import (
     DAY,
     GUEST,
     MISSING_ID,
@@ -38,13 +37,14 @@ from test_bookings import (
     set_clock,
     staff_headers,
 )
-from test_console import audit_rows, login, nav_titles, token_in
+from support.console import audit_rows, login, nav_titles, token_in
 from totetaxi_pricing import services as pricing
 from webtest import TestApp
 
 from totetaxi_core.bookings.models import Booking, BookingEvent
 from totetaxi_core.errors import Refused
 from totetaxi_core.hooks import hookimpl
+from totetaxi_core.testing import in_transaction, make_staff
 
 SATURDAY = dt.date(2026, 12, 5)  # weekend: +15%
 PETITE = "$995.00"
@@ -136,6 +136,7 @@ def test_every_staff_role_sees_bookings_and_customers_in_the_navigation(app, rol
 # --- the list ------------------------------------------------------------------------------------
 
 
+@pytest.mark.both_databases
 def test_the_list_shows_bookings_newest_first_with_contact_total_and_times(app):
     first = book_as_guest(app)
     me, headers = customer(app)
@@ -192,6 +193,7 @@ def test_search_by_number(app, q):
     assert numbers(page) == [second["number"]]
 
 
+@pytest.mark.both_databases
 def test_search_by_name_and_email_words(app):
     gale = book_as_guest(app)
     other = book(app, {**customer_body(), "guest": {**GUEST, "first_name": "Robin",
@@ -239,6 +241,7 @@ def test_the_list_escapes_what_it_shows_and_echoes(app):
     assert "<b>Bold</b>" not in page.text and "&lt;b&gt;Bold&lt;/b&gt;" in page.text
 
 
+@pytest.mark.both_databases
 def test_pages_follow_each_other_and_keep_the_filters(app):
     made = [book_as_guest(app, day) for day in (DAY, DAY, DAY, OTHER_DAY, OTHER_DAY)]
     _, headers = customer(app)
@@ -661,6 +664,7 @@ class Racer:
         return []
 
 
+@pytest.mark.both_databases
 def test_a_save_racing_ours_is_409_with_the_form_showing_the_other_save(app):
     created = book_as_guest(app)
     browser = staff_browser(app)
@@ -682,6 +686,7 @@ def customers_named(page: Any) -> list[str]:
     return re.findall(r'<tr data-email="([^"]+)"', page.text)
 
 
+@pytest.mark.both_databases
 def test_the_customers_list_searches_and_pages(app):
     first, second, third = (customer(app)[0] for _ in range(3))
     fourth, headers = customer(app)
@@ -702,6 +707,7 @@ def test_the_customers_list_searches_and_pages(app):
     assert "q is at most 200 characters." in text_of(page, "error-q")
 
 
+@pytest.mark.both_databases
 def test_the_customers_list_shows_counts_spent_and_last_booking(app):
     me, headers = customer(app)
     done = book(app, customer_body(), headers)
@@ -725,6 +731,7 @@ class Summary:
         return {"Saved cards": 2, "Note": "<b>VIP</b>"}
 
 
+@pytest.mark.both_databases
 def test_the_customer_page_shows_profile_addresses_summary_and_history(app):
     app.app.registry.hooks.register(Summary(), "summary")
     me, headers = customer(app)

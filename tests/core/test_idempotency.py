@@ -15,17 +15,15 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-import threading
 import time
 import uuid
 from typing import Any
 
 import pytest
-import test_bookings
-from conftest import STRONG_PASSWORD, bearer, in_transaction, make_staff, register_customer
+import support.bookings as bookings_support
 from pyramid.request import Request
 from sqlalchemy import event, func, select, update
-from test_bookings import (
+from support.bookings import (
     AVAILABILITY,
     BOOKINGS,
     DAY,
@@ -65,8 +63,19 @@ from totetaxi_core.api.idempotency import (
 from totetaxi_core.bookings.models import Booking, BookingCounter, BookingEvent
 from totetaxi_core.hooks import hookimpl
 from totetaxi_core.identity.models import ApiToken
+from totetaxi_core.testing import (
+    STRONG_PASSWORD,
+    bearer,
+    in_transaction,
+    make_staff,
+    race,
+    register_customer,
+)
 
-app = test_bookings.app  # the fixture: pricing plugin, clock on NOW, SQLite and PostgreSQL
+# Every test here depends on the database: run on SQLite and PostgreSQL.
+pytestmark = pytest.mark.both_databases
+
+app = bookings_support.app  # the fixture: pricing plugin, clock on NOW, SQLite and PostgreSQL
 
 # --- helpers -------------------------------------------------------------------------------------
 
@@ -577,35 +586,19 @@ def race_app(make_testapp):
     return factory
 
 
-def race(app: TestApp, requests: list[tuple[dict[str, Any], dict[str, str]]],
-         ) -> tuple[list[Any], list[BaseException]]:
+def race_bookings(app: TestApp, requests: list[tuple[dict[str, Any], dict[str, str]]],
+                  ) -> tuple[list[Any], list[BaseException]]:
     """Send the ``(body, headers)`` bookings at once, one thread each: the answers, and the
     exceptions that escaped the app (a 500 from a real server)."""
-    barrier = threading.Barrier(len(requests), timeout=60)
-    answers: list[Any] = []
-    crashes: list[BaseException] = []
-    lock = threading.Lock()
 
-    def racer(body: dict[str, Any], headers: dict[str, str]) -> None:
+    def racer(body: dict[str, Any], headers: dict[str, str]) -> Any:
         own = TestApp(app.app, extra_environ={"REMOTE_ADDR": "127.0.0.1"})
-        try:
-            barrier.wait()
-            answer = own.post_json(BOOKINGS, body, headers=headers, expect_errors=True)
-        except BaseException as exc:
-            with lock:
-                crashes.append(exc)
-            return
-        with lock:
-            answers.append(answer)
+        return own.post_json(BOOKINGS, body, headers=headers, expect_errors=True)
 
-    threads = [threading.Thread(target=racer, args=request, daemon=True) for request in requests]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=120)
-    assert not any(thread.is_alive() for thread in threads)
-    assert len(answers) + len(crashes) == len(requests)
-    return answers, crashes
+    outcomes = race(*[(lambda r=request: racer(*r)) for request in requests],
+                    return_exceptions=True)
+    crashes = [o for o in outcomes if isinstance(o, BaseException)]
+    return [o for o in outcomes if not isinstance(o, BaseException)], crashes
 
 
 @pytest.mark.parametrize("reused", [False, True], ids=["new-key", "expired-key"])
@@ -616,7 +609,7 @@ def test_concurrent_twins_book_once_and_all_get_the_answer(race_app, reused):
         post_booking(app, guest_body(OTHER_DAY), key)
         expire(app, key)
     app.app.registry.hooks.register(Slow(), "slow")
-    answers, crashes = race(app, [(guest_body(), keyed(key))] * TWINS)
+    answers, crashes = race_bookings(app, [(guest_body(), keyed(key))] * TWINS)
     # The work was done once ...
     expected = 2 if reused else 1
     assert count(app, Booking) == expected and counter(app) == expected
@@ -637,7 +630,7 @@ def test_concurrent_twins_without_retries_are_told_to_retry(race_app):
     app = race_app(**{"retry.attempts": "1"})
     app.app.registry.hooks.register(Slow(), "slow")
     key = new_key()
-    answers, crashes = race(app, [(guest_body(), keyed(key))] * TWINS)
+    answers, crashes = race_bookings(app, [(guest_body(), keyed(key))] * TWINS)
     assert count(app, Booking) == 1 and counter(app) == 1 and vans_booked(app) == 1
     assert crashes == []
     done = [a for a in answers if a.status_int == 201]
@@ -656,7 +649,7 @@ def test_concurrent_twins_without_retries_are_told_to_retry(race_app):
 def test_concurrent_requests_with_different_keys_all_book(race_app):
     app = race_app()
     run(app, lambda ctx: pricing.set_capacity(ctx, DAY, TWINS, None))
-    answers, crashes = race(app, [(guest_body(), keyed(new_key())) for _ in range(TWINS)])
+    answers, crashes = race_bookings(app, [(guest_body(), keyed(new_key())) for _ in range(TWINS)])
     assert crashes == []
     assert [answer.status_int for answer in answers] == [201] * TWINS
     assert all(REPLAYED_HEADER not in answer.headers for answer in answers)

@@ -5,13 +5,19 @@ from __future__ import annotations
 import datetime as dt
 
 import pytest
-from conftest import STRONG_PASSWORD, bearer, in_transaction, make_staff, register_customer
 from sqlalchemy import select, update
 from webtest import TestApp
 
 from totetaxi_core.hooks import hookimpl
 from totetaxi_core.identity import passwords
 from totetaxi_core.identity.models import ApiToken, AuthSession, Customer, PasswordResetToken
+from totetaxi_core.testing import (
+    STRONG_PASSWORD,
+    bearer,
+    in_transaction,
+    make_staff,
+    register_customer,
+)
 
 
 def error_of(response) -> dict:
@@ -87,6 +93,7 @@ def test_weak_password_message_is_clear(testapp):
                                                "common; choose one that is hard to guess."}
 
 
+@pytest.mark.both_databases
 def test_duplicate_registration_is_a_conflict(testapp, new_client):
     customer = register_customer(testapp)
     answer = new_client().post_json("/api/v1/auth/register", {
@@ -330,6 +337,7 @@ def test_without_a_mailer_development_logs_the_link(testapp, new_client, caplog)
 # --- throttling -------------------------------------------------------------------------------
 
 
+@pytest.mark.both_databases
 def test_login_is_throttled_per_account(make_testapp):
     app = make_testapp(**{"totetaxi.login_limit_per_account": 3})
     customer = register_customer(app)

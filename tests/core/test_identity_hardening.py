@@ -3,17 +3,8 @@
 from __future__ import annotations
 
 import datetime as dt
-import threading
 
 import pytest
-from conftest import (
-    STRONG_PASSWORD,
-    base_settings,
-    bearer,
-    in_transaction,
-    make_staff,
-    register_customer,
-)
 from sqlalchemy import select, update
 from webtest import TestApp
 
@@ -24,6 +15,15 @@ from totetaxi_core.identity.models import AuthSession, StaffUser
 from totetaxi_core.identity.secrets import digest
 from totetaxi_core.identity.services import set_active
 from totetaxi_core.platform import prepare
+from totetaxi_core.testing import (
+    STRONG_PASSWORD,
+    base_settings,
+    bearer,
+    in_transaction,
+    make_staff,
+    race,
+    register_customer,
+)
 
 WRONG = "Wrong-Password-1"
 
@@ -65,20 +65,10 @@ def test_parallel_guesses_cannot_exceed_the_limit(pg_backend, monkeypatch):
                            environ={}))
     try:
         customer = register_customer(TestApp(app))
-        statuses: list[int] = []
-        barrier = threading.Barrier(12)
-
-        def guess() -> None:
-            client = TestApp(app)
-            barrier.wait()
-            statuses.append(login(client, customer["email"], WRONG, expect_errors=True)
-                            .status_int)
-
-        threads = [threading.Thread(target=guess) for _ in range(12)]
-        for thread in threads:
-            thread.start()
-        for thread in threads:
-            thread.join(60)
+        clients = [TestApp(app) for _ in range(12)]
+        statuses = race(*[
+            (lambda c=client: login(c, customer["email"], WRONG, expect_errors=True).status_int)
+            for client in clients])
         assert sorted(statuses) == [401] * 3 + [429] * 9
     finally:
         app.registry["dbengine"].dispose()
@@ -124,6 +114,7 @@ def test_a_junk_bearer_header_cannot_end_the_cookie_session(testapp):
     testapp.get("/api/v1/me", status=200)
 
 
+@pytest.mark.both_databases
 def test_logout_kills_the_session_on_the_server(testapp):
     customer = register_customer(testapp)
     old = testapp.cookies["tt_session"]

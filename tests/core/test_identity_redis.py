@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import pytest
 import redis
-from conftest import STRONG_PASSWORD, register_customer
 from webtest import TestApp
+
+from totetaxi_core.testing import STRONG_PASSWORD, register_customer
 
 pytestmark = pytest.mark.redis
 

@@ -11,13 +11,16 @@ import sqlalchemy as sa
 import totetaxi_example
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
-from conftest import base_settings
 
 from totetaxi_core import make_app
 from totetaxi_core.db import make_engine, metadata
 from totetaxi_core.errors import SchemaBehindError
 from totetaxi_core.migrate import migrate, package_path
 from totetaxi_core.platform import prepare
+from totetaxi_core.testing import base_settings
+
+# Every test here depends on the database: run on SQLite and PostgreSQL.
+pytestmark = pytest.mark.both_databases
 
 
 @pytest.fixture

@@ -5,9 +5,10 @@ from __future__ import annotations
 import datetime as dt
 
 import pytest
-from conftest import bearer, make_staff, register_customer
 from sqlalchemy import event
 from webtest import TestApp
+
+from totetaxi_core.testing import bearer, make_staff, register_customer
 
 PLACE = {"line1": "200 E 62nd St", "city": "New York", "state": "NY", "postal_code": "10065"}
 
@@ -29,6 +30,7 @@ def book(app, headers, days_ahead: int) -> dict:
         "pickup_address": PLACE, "delivery_address": PLACE}, headers=headers, status=201).json
 
 
+@pytest.mark.both_databases
 def test_my_bookings_are_mine_newest_first_and_paginated(app):
     alice, bob = signed_in(app), signed_in(app)
     numbers = [book(app, alice, 10 + n)["number"] for n in range(3)]
@@ -56,6 +58,7 @@ def test_status_filter_and_its_validation(app):
     assert refused["errors"][0]["name"] == "status"
 
 
+@pytest.mark.both_databases
 def test_a_page_costs_the_same_queries_however_many_bookings(app):
     alice = signed_in(app)
     engine = app.app.registry["dbengine"]

@@ -14,6 +14,9 @@ from totetaxi_core.context import Context
 from totetaxi_core.db import get_tm_session
 from totetaxi_core.tasks import OutboxMessage, OutboxStatus, TaskSpec, sweep
 
+# Every test here depends on the database: run on SQLite and PostgreSQL.
+pytestmark = pytest.mark.both_databases
+
 
 def _session(app):
     return app.app.registry["dbsession_factory"]()

@@ -12,6 +12,9 @@ from totetaxi_example.models import ExampleNote
 
 from totetaxi_core.db import metadata
 
+# Every test here depends on the database: run on SQLite and PostgreSQL.
+pytestmark = pytest.mark.both_databases
+
 
 @pytest.fixture
 def session(testapp):

@@ -12,12 +12,12 @@ from importlib import metadata
 from pathlib import Path
 
 import pytest
-from conftest import base_settings
 
 import totetaxi_core
 from totetaxi_core.errors import PluginError, SettingsError, StartupError
 from totetaxi_core.platform import prepare
 from totetaxi_core.plugins import ENTRY_POINT_GROUP, PluginSet, discover
+from totetaxi_core.testing import base_settings
 from totetaxi_core.version import __version__
 
 MISFITS = (

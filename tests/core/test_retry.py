@@ -9,10 +9,10 @@ from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 import waitress
-from conftest import base_settings
 
 from totetaxi_core import make_app
 from totetaxi_core.platform import prepare
+from totetaxi_core.testing import base_settings
 
 pytestmark = pytest.mark.postgresql
 

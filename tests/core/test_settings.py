@@ -9,7 +9,6 @@ from __future__ import annotations
 import secrets
 
 import pytest
-from conftest import base_settings
 
 from totetaxi_core.errors import SettingsError, StartupError
 from totetaxi_core.platform import prepare
@@ -20,6 +19,7 @@ from totetaxi_core.settings import (
     WEAK_SECRETS,
     Setting,
 )
+from totetaxi_core.testing import base_settings
 
 STRONG = secrets.token_urlsafe(48)
 
@@ -57,7 +57,7 @@ def test_defaults_are_filled_in_and_typed(url, tmp_path):
     assert s["totetaxi.outbox_max_attempts"] == 8
     assert s["totetaxi.check_schema"] is True
     assert s["totetaxi.trace_hooks"] is False
-    assert s["totetaxi.eager_sweep"] is False  # conftest switches it off
+    assert s["totetaxi.eager_sweep"] is False  # base_settings (the test kit) switches it off
     assert s["example.greeting"] == "hello"
     assert s["example.max_notes"] == 100
     assert s["totetaxi.enabled_plugins"] == ["example", "example_glue"]
@@ -470,3 +470,39 @@ def test_missing_url_and_bad_int_are_reported_together(url):
         "Setting 'sqlalchemy.url' is required (the database URL).",
         "Setting 'totetaxi.outbox_sweep_seconds' must be at least 1, got 0.",
     ]
+
+
+# --- the password-hash profile ---
+
+
+def test_production_refuses_the_fast_password_hash_profile(url):
+    settings = production(url, **{"totetaxi.password_hash_profile": "fast"})
+    sentence = only_problem(refused(settings, {"TOTETAXI_SECRET": STRONG}))
+    assert sentence.startswith("Setting 'totetaxi.password_hash_profile' must be 'production'")
+
+
+def test_production_hashes_with_the_full_argon2_parameters(url):
+    from totetaxi_core.identity import passwords
+
+    settings = prepare(production(url), environ={"TOTETAXI_SECRET": STRONG}).settings
+    assert settings["totetaxi.password_hash_profile"] == "production"
+    assert passwords.current_parameters() == {"time_cost": 3, "memory_cost": 65536,
+                                              "parallelism": 4}
+    assert passwords.hash_password(STRONG).startswith("$argon2id$v=19$m=65536,t=3,p=4$")
+
+
+def test_the_fast_profile_is_what_the_test_kit_asks_for(url):
+    from totetaxi_core.identity import passwords
+
+    assert prepare(base_settings(url), environ={}).settings[
+        "totetaxi.password_hash_profile"] == "fast"
+    assert passwords.current_parameters()["time_cost"] == 1
+    stored = passwords.hash_password(STRONG)
+    assert passwords.verify_password(stored, STRONG) == (True, None)
+    # A hash made cheaply is upgraded at the next sign-in once production parameters apply.
+    passwords.use_profile("production")
+    try:
+        ok, upgraded = passwords.verify_password(stored, STRONG)
+        assert ok and upgraded and upgraded.startswith("$argon2id$v=19$m=65536,t=3,p=4$")
+    finally:
+        passwords.use_profile("fast")

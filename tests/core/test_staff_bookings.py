@@ -22,9 +22,8 @@ from typing import Any
 
 import pytest
 from argon2 import PasswordHasher
-from conftest import STRONG_PASSWORD, bearer, in_transaction, make_staff
 from sqlalchemy import event, select
-from test_bookings import (
+from support.bookings import (
     DAY,
     DELIVERY,
     GUEST,
@@ -56,6 +55,7 @@ from totetaxi_core.bookings.models import Address, Booking, BookingEvent, Bookin
 from totetaxi_core.hooks import hookimpl
 from totetaxi_core.identity import passwords
 from totetaxi_core.identity.models import Customer, CustomerProfile
+from totetaxi_core.testing import STRONG_PASSWORD, bearer, in_transaction, make_staff
 
 STAFF_BOOKINGS = "/api/v1/staff/bookings"
 STAFF_CUSTOMERS = "/api/v1/staff/customers"
@@ -361,6 +361,7 @@ def seeded(app: TestApp) -> SimpleNamespace:
     return made
 
 
+@pytest.mark.both_databases
 def test_the_list_is_newest_first_with_every_booking(app, seeded):
     answer = listing(app, seeded.staff.headers)
     assert numbers(answer) == [f"TT-00000{n}" for n in range(6, 0, -1)]
@@ -405,6 +406,7 @@ def test_date_range_is_inclusive_on_the_pickup_date(app, seeded):
     ])
 
 
+@pytest.mark.both_databases
 def test_q_finds_a_booking_by_number(app, seeded):
     expect_numbers(app, seeded.staff.headers, [
         *(({"q": q}, [3]) for q in ("TT-000003", "tt-000003", "TT3", "tt3", "3", "000003",
@@ -413,6 +415,7 @@ def test_q_finds_a_booking_by_number(app, seeded):
     ])
 
 
+@pytest.mark.both_databases
 def test_q_by_guest_name_and_email(app, seeded):
     headers = seeded.staff.headers
     assert numbers(listing(app, headers, q="gale")) == ["TT-000001"]
@@ -421,6 +424,7 @@ def test_q_by_guest_name_and_email(app, seeded):
     assert numbers(listing(app, headers, q="Lee")) == ["TT-000002"]
 
 
+@pytest.mark.both_databases
 def test_q_by_customer_name_and_email(app, seeded):
     headers = seeded.staff.headers
     assert numbers(listing(app, headers, q=seeded.casey["email"])) == ["TT-000005",
@@ -433,6 +437,7 @@ def test_q_by_customer_name_and_email(app, seeded):
     assert len(listing(app, headers, q="example.com")["items"]) == 6
 
 
+@pytest.mark.both_databases
 def test_q_words_must_each_match(app, seeded):
     headers = seeded.staff.headers
     assert numbers(listing(app, headers, q="casey client")) == ["TT-000005", "TT-000003"]
@@ -443,6 +448,7 @@ def test_q_words_must_each_match(app, seeded):
     assert numbers(listing(app, headers, q="gale gale@example.com")) == ["TT-000001"]
 
 
+@pytest.mark.both_databases
 def test_q_percent_and_underscore_are_literal(app, seeded):
     expect_numbers(app, seeded.staff.headers, [
         ({"q": "%"}, [6]),  # only the guest whose name holds a real "%"
@@ -478,6 +484,7 @@ def test_filters_combine(app, seeded):
     ])
 
 
+@pytest.mark.both_databases
 def test_paging_with_limit_two_returns_every_booking_once(app, seeded):
     headers = seeded.staff.headers
     seen: list[str] = []
@@ -500,6 +507,7 @@ def test_paging_with_limit_two_returns_every_booking_once(app, seeded):
     assert numbers(rest) == ["TT-000004", "TT-000003", "TT-000002", "TT-000001"]
 
 
+@pytest.mark.both_databases
 def test_paging_keeps_the_filters(app, seeded):
     headers = seeded.staff.headers
     first = listing(app, headers, limit=1, status="pending_payment,completed")
@@ -558,6 +566,7 @@ BAD_QUERIES = [
 ]
 
 
+@pytest.mark.both_databases
 def test_bad_query_parameters_are_400_naming_them(app):
     viewer = staff(app, "viewer")
     book(app, guest_body())
@@ -578,6 +587,7 @@ def test_every_staff_role_lists(app):
         assert numbers(listing(app, staff(app, role).headers)) == [created["number"]], role
 
 
+@pytest.mark.both_databases
 def test_the_list_costs_the_same_statements_for_2_and_8_bookings(app):
     member = staff(app)
     engine = app.app.registry["dbengine"]
@@ -663,6 +673,7 @@ def test_a_guests_booking_as_staff_see_it(app):
             answer["delivery"]) == ([], [], [], None)
 
 
+@pytest.mark.both_databases
 def test_plugins_fill_the_booking_sections(app):
     member = staff(app)
     created = book(app, guest_body())
@@ -867,6 +878,7 @@ def test_dates_and_items_the_pricing_rules_refuse_change_nothing(app):
     assert spy.calls == []
 
 
+@pytest.mark.both_databases
 def test_moving_to_today_after_the_same_day_cutoff_is_refused(app):
     set_clock(app, ny(2026, 11, 23, 13))
     member = staff(app)
@@ -991,6 +1003,7 @@ def test_notes_and_time_window_do_not_reprice(app):
     assert stored(app, created["id"])["total_cents"] == PETITE
 
 
+@pytest.mark.both_databases
 def test_a_patch_that_changes_nothing_writes_nothing(app):
     member = staff(app)
     created = book(app, guest_body(notes="Ring twice.", time_window="afternoon"))
@@ -1108,6 +1121,7 @@ class ConcurrentEditor:
         return []
 
 
+@pytest.mark.both_databases
 def test_a_concurrent_save_is_409_naming_version_and_keeps_the_other_change(app):
     if app.app.registry["dbengine"].dialect.name == "sqlite":
         pytest.skip("SQLite has one writer: the request holds the write lock, so another "
@@ -1282,6 +1296,7 @@ def test_transitions_table_covers_every_status(app):
     assert {plain(s) for s in TRANSITIONS} == set(STATUSES)
 
 
+@pytest.mark.both_databases
 def test_staff_cancel_inside_48_hours_and_the_van_comes_back(app):
     _, headers = new_customer(app)
     created = book(app, customer_body(), headers)
@@ -1384,6 +1399,7 @@ def emails(answer: dict[str, Any]) -> list[str]:
     return [item["email"] for item in answer["items"]]
 
 
+@pytest.mark.both_databases
 def test_customers_are_listed_newest_first(app, people):
     answer = customers(app, people.viewer.headers)
     assert emails(answer) == ["alan@example.org", "grace@navy.example", "ada@example.com"]
@@ -1424,6 +1440,7 @@ def test_customers_q_matches_name_email_or_phone(app, people):
         assert emails(customers(app, people.viewer.headers, q=q)) == expected, q
 
 
+@pytest.mark.both_databases
 def test_customers_page_through_everyone_once(app, people):
     headers = people.viewer.headers
     first = customers(app, headers, limit=2)
@@ -1434,6 +1451,7 @@ def test_customers_page_through_everyone_once(app, people):
     assert emails(third) == ["ada@example.com"]
 
 
+@pytest.mark.both_databases
 def test_bad_customer_queries_are_400_naming_them(app, people):
     for params, name in [({"limit": "0"}, "limit"), ({"limit": "101"}, "limit"),
                          ({"cursor": "nope"}, "cursor"), ({"cursor": naive_cursor()}, "cursor"),
@@ -1478,6 +1496,7 @@ def test_a_deleted_saved_address_is_not_listed(app, people):
     assert [a["id"] for a in answer["addresses"]] == [kept]
 
 
+@pytest.mark.both_databases
 def test_the_detail_shows_the_last_20_bookings_and_says_there_are_more(app, people):
     day_of = [DAY + dt.timedelta(days=n // 4) for n in range(20)]  # four vans a day
 
@@ -1547,6 +1566,7 @@ def test_customers_and_anonymous_reach_none_of_the_staff_api(app, people):
     assert stored(app, created["id"])["notes"] == ""
 
 
+@pytest.mark.both_databases
 def test_the_customer_pages_cost_the_same_statements_however_many_rows(app, people):
     engine = app.app.registry["dbengine"]
     headers = people.viewer.headers

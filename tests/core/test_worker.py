@@ -12,7 +12,6 @@ from pathlib import Path
 
 import pytest
 import redis
-from conftest import base_settings, free_port
 from sqlalchemy import func, select
 from totetaxi_example.models import ExampleTaskRun
 from webtest import TestApp
@@ -20,6 +19,7 @@ from webtest import TestApp
 from totetaxi_core import make_app
 from totetaxi_core.platform import prepare
 from totetaxi_core.tasks import OutboxMessage, OutboxStatus, sweep
+from totetaxi_core.testing import base_settings, free_port
 
 pytestmark = [pytest.mark.postgresql, pytest.mark.redis, pytest.mark.worker]
 
@@ -176,7 +176,7 @@ def private_redis(tmp_path):
     """A Redis server of our own on a free port, started and stopped by the test."""
     binary = shutil.which("redis-server")
     if binary is None:
-        from conftest import service_unavailable
+        from totetaxi_core.testing import service_unavailable
 
         service_unavailable("redis-server binary", "not on PATH")
     port = free_port()

@@ -10,7 +10,8 @@ current transaction's session, ``ctx.enqueue(...)`` queues a background task thr
 Event implementations write rows with ``ctx.dbsession`` and queue work with ``ctx.enqueue``;
 they never do network I/O inline (the transaction may still roll back).
 
-The README's "Hook reference" lists every hook here; a test fails when one is missing there.
+``docs/hooks.md`` (the hook reference) lists every hook here; a test fails when one is missing
+there.
 """
 
 from __future__ import annotations

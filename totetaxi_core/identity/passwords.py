@@ -10,11 +10,42 @@ from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatc
 MIN_LENGTH = 10
 MAX_LENGTH = 256  # argon2 copes with more; this bounds the work an attacker can ask for
 
-_hasher = PasswordHasher()
+#: argon2 parameters per ``totetaxi.password_hash_profile``. ``production`` is argon2-cffi's
+#: RFC 9106 low-memory profile (t=3, m=64 MiB, p=4, ~275 ms here); ``fast`` exists only so the
+#: test suite does not spend most of its time hashing, and production refuses it
+#: (:func:`totetaxi_core.settings.check_password_profile`).
+PROFILES: dict[str, dict[str, int]] = {
+    "production": {"time_cost": 3, "memory_cost": 65536, "parallelism": 4},
+    "fast": {"time_cost": 1, "memory_cost": 8, "parallelism": 1},
+}
+_DUMMY_PASSWORD = "not a real password: timing equaliser 7f3a9c"  # noqa: S105
+
+_hasher = PasswordHasher(**PROFILES["production"])
+_profile = "production"
 
 #: A hash of a random password, verified against when an email is unknown, so that an
 #: unknown account costs the same time as a wrong password (no enumeration by timing).
-_DUMMY_HASH = _hasher.hash("not a real password: timing equaliser 7f3a9c")
+_DUMMY_HASH = _hasher.hash(_DUMMY_PASSWORD)
+
+
+def use_profile(name: str) -> None:
+    """Hash and verify with the parameters of profile ``name`` (``production`` or ``fast``).
+
+    Called at start-up from the ``totetaxi.password_hash_profile`` setting. The hasher is
+    process-wide; switching is cheap when the profile does not change.
+    """
+    global _hasher, _DUMMY_HASH, _profile
+    if name == _profile:
+        return
+    _hasher = PasswordHasher(**PROFILES[name])
+    _DUMMY_HASH = _hasher.hash(_DUMMY_PASSWORD)  # the timing equaliser follows the profile
+    _profile = name
+
+
+def current_parameters() -> dict[str, int]:
+    """The argon2 parameters new hashes are made with (time_cost, memory_cost, parallelism)."""
+    return {"time_cost": _hasher.time_cost, "memory_cost": _hasher.memory_cost,
+            "parallelism": _hasher.parallelism}
 
 COMMON = frozenset(
     {
@@ -74,5 +105,6 @@ def password_problem(password: str, *, email: str = "", names: tuple[str, ...] =
 
 def rehash_parameters(hasher: PasswordHasher) -> None:
     """Switch to other argon2 parameters (tests use it to prove rehash on login)."""
-    global _hasher
+    global _hasher, _profile
     _hasher = hasher
+    _profile = "custom"

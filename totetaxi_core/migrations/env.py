@@ -2,7 +2,9 @@
 
 Run through ``totetaxi migrate CONFIG`` (see :mod:`totetaxi_core.migrate`), which passes the
 engine in ``config.attributes["engine"]`` and puts each plugin's versions folder on
-``version_locations``.
+``version_locations``. ``totetaxi revision`` (:mod:`totetaxi_core.revisions`) also passes
+``include_object`` and ``process_revision_directives``, so that autogenerate writes only the
+changes of the one branch it writes a revision for.
 """
 
 from __future__ import annotations
@@ -23,6 +25,8 @@ with engine.connect() as connection:
         # SQLite cannot ALTER most things; batch mode rebuilds the table instead (PITFALLS 6).
         render_as_batch=connection.dialect.name == "sqlite",
         compare_type=True,
+        include_object=config.attributes.get("include_object"),
+        process_revision_directives=config.attributes.get("process_revision_directives"),
     )
     with context.begin_transaction():
         context.run_migrations()

@@ -1,4 +1,4 @@
-"""The plugin contract: manifests, discovery, resolution. See README "Writing a plugin"."""
+"""The plugin contract: manifests, discovery, resolution. See ``docs/plugin-guide.md``."""
 
 from .manifest import Manifest, SeedFunction
 from .registry import ENTRY_POINT_GROUP, Plugin, PluginSet, discover, load_entry_point

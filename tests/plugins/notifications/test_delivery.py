@@ -3,7 +3,7 @@
 that cannot render, held addresses, staff resends, the periodic retry sweep, and on PostgreSQL
 the same event or the same send racing itself.
 
-The provider is the console mailer of ``test_notifications_support``'s app; a failing provider
+The provider is the console mailer of ``support.notifications``'s app; a failing provider
 is that mailer's ``send`` wrapped to raise :class:`MailerError` a given number of times. Time
 moves with the app clock only (``set_clock``): the backoff is ``notifications.backoff_seconds``
 (60) × 2ⁿ after the n+1-th failure.
@@ -20,11 +20,10 @@ from types import SimpleNamespace
 from typing import Any
 
 import pytest
-import test_notifications_support
-from conftest import in_transaction
+import support.notifications as notifications_support
 from sqlalchemy import delete, select, text
-from test_bookings import GUEST
-from test_notifications_support import (
+from support.bookings import GUEST
+from support.notifications import (
     NOW,
     FlakyMailer,
     app_settings,
@@ -45,7 +44,7 @@ from test_notifications_support import (
     send_now,
     set_clock,
 )
-from test_payments_support import book_as_guest, client, staff_member
+from support.payments import book_as_guest, client, staff_member
 from totetaxi_notifications import hooks, services
 from totetaxi_notifications.models import EmailTemplate, Notification
 from webtest import TestApp
@@ -54,9 +53,10 @@ from totetaxi_core.audit import AuditRecord
 from totetaxi_core.identity.models import StaffUser
 from totetaxi_core.tasks import OutboxMessage
 from totetaxi_core.tasks.outbox import run_due_periodic
+from totetaxi_core.testing import in_transaction
 
-app = test_notifications_support.app  # the fixture: pricing, payments_mock, mail_console
-pg_app = test_notifications_support.pg_app  # PostgreSQL only, a connection per racer
+app = notifications_support.app  # the fixture: pricing, payments_mock, mail_console
+pg_app = notifications_support.pg_app  # PostgreSQL only, a connection per racer
 
 BACKOFF = 60
 ERROR = "Throttling: maximum send rate exceeded"
@@ -83,6 +83,7 @@ def sends(app: TestApp) -> int:
 # --- retries -------------------------------------------------------------------------------
 
 
+@pytest.mark.both_databases
 def test_a_provider_failing_twice_then_succeeding_sends_exactly_one_email(app, monkeypatch):
     wrapper = flaky(app, monkeypatch, failures=2)
     created = book_as_guest(app)
@@ -128,6 +129,7 @@ def test_a_provider_failing_twice_then_succeeding_sends_exactly_one_email(app, m
     assert len(emails(app)) == 1
 
 
+@pytest.mark.both_databases
 def test_five_failures_fail_the_notification_and_alert_staff(app, monkeypatch):
     assert app.app.registry.settings["notifications.max_attempts"] == 5
     wrapper = flaky(app, monkeypatch, failures=99)
@@ -178,6 +180,7 @@ def test_the_dashboard_shows_no_failure_when_all_went_well(app):
     assert (failed["value"], failed["alert"]) == (0, False)
 
 
+@pytest.mark.both_databases
 def test_the_attempts_and_backoff_follow_the_settings(make_testapp, monkeypatch, tmp_path):
     cheap_passwords(monkeypatch)
     other = make_testapp(**app_settings(tmp_path / "mail", **{
@@ -194,6 +197,7 @@ def test_the_attempts_and_backoff_follow_the_settings(make_testapp, monkeypatch,
     assert len(wrapper.calls) == 2
 
 
+@pytest.mark.both_databases
 def test_a_permanent_refusal_fails_at_the_first_attempt(app, monkeypatch):
     wrapper = flaky(app, monkeypatch, failures=99, permanent=True)
     book_as_guest(app)
@@ -205,6 +209,7 @@ def test_a_permanent_refusal_fails_at_the_first_attempt(app, monkeypatch):
     assert send_due(app) == 0 and len(wrapper.calls) == 1 and emails(app) == []
 
 
+@pytest.mark.both_databases
 def test_an_error_that_is_not_a_mailer_error_counts_as_a_failed_attempt(app, monkeypatch):
     """A bug in a provider (not a MailerError) is logged and retried like a provider error."""
     calls = []
@@ -261,6 +266,7 @@ def test_a_notification_whose_template_is_gone_fails_without_calling_the_provide
     assert wrapper.calls == [] and emails(app) == []
 
 
+@pytest.mark.both_databases
 def test_a_sealed_link_that_no_longer_opens_fails_without_calling_the_provider(
         app, monkeypatch):
     """The secret changed between the first attempt and the retry: the link cannot be opened,
@@ -305,6 +311,7 @@ def resend(app: TestApp, notification_id: Any, staff: Any = None) -> None:
     run(app, work)
 
 
+@pytest.mark.both_databases
 def test_a_failed_notification_resent_by_staff_is_sent(app, monkeypatch):
     wrapper = flaky(app, monkeypatch, failures=1, permanent=True)
     book_as_guest(app)
@@ -359,6 +366,7 @@ def test_the_retry_sweep_is_in_beats_schedule_with_its_period(app, make_testapp,
     assert other.app.registry.celery.conf.beat_schedule["notifications-retry"]["schedule"] == 45.0
 
 
+@pytest.mark.both_databases
 def test_eager_modes_beat_runs_due_retries(app, monkeypatch):
     registry = app.app.registry
     wrapper = flaky(app, monkeypatch, failures=1)
@@ -484,7 +492,7 @@ def test_flaky_mailer_counts_and_delegates():
 def test_a_render_error_quoting_a_secret_link_keeps_no_link(app, monkeypatch):
     """An undefined-variable error quotes the value looked up: the reset link must not end up in
     the notification's error, its log row or the application log."""
-    from test_bookings import customer
+    from support.bookings import customer
 
     edit_template(app, "password_reset", text_body="{{ company[reset_url] }}")
     me, _ = customer(app)
@@ -505,6 +513,7 @@ def test_a_render_error_quoting_a_secret_link_keeps_no_link(app, monkeypatch):
     assert all(url not in log.detail for log in logs(app, row.id))
 
 
+@pytest.mark.both_databases
 def test_a_notification_whose_send_task_was_lost_is_sent_by_the_periodic_task(app, monkeypatch):
     """The outbox gave up, or a worker died: a row left ``queued`` is picked up after 15 min."""
     import dataclasses

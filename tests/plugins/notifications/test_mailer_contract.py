@@ -23,10 +23,12 @@ from pathlib import Path
 
 import pytest
 from botocore.exceptions import ClientError
-from sns_stub import MotoSes, aws_environment, decoded, mailbox
+from support.sns_stub import MotoSes, aws_environment, decoded, mailbox
 from totetaxi_notifications.adapters.mail_console import ConsoleMailer
 from totetaxi_notifications.adapters.mail_ses import SesMailer, mailer_error
 from totetaxi_notifications.interfaces import Mailer, MailerError, Message
+
+from totetaxi_core.testing import SlotContract
 
 SENDER = "ToteTaxi <bookings@totetaxi.example>"
 
@@ -101,15 +103,6 @@ def _ses_harness(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Ha
         yield harness
 
 
-@pytest.fixture(params=["console", "ses"])
-def harness(request: pytest.FixtureRequest, tmp_path: Path,
-            monkeypatch: pytest.MonkeyPatch) -> Iterator[Harness]:
-    if request.param == "console":
-        yield from _console_harness(tmp_path)
-    else:
-        yield from _ses_harness(tmp_path, monkeypatch)
-
-
 @pytest.fixture
 def ses(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Harness]:
     yield from _ses_harness(tmp_path, monkeypatch)
@@ -132,61 +125,6 @@ def same_text(received: str, sent: str) -> bool:
 
 
 # --- the contract -----------------------------------------------------------------------------
-
-
-def test_is_a_mailer_with_a_name(harness: Harness) -> None:
-    assert isinstance(harness.mailer, Mailer)
-    assert harness.mailer.name == harness.name
-
-
-def test_send_returns_a_provider_id_unique_per_message(harness: Harness) -> None:
-    ids = [harness.mailer.send(message()) for _ in range(3)]
-    assert all(isinstance(i, str) and i for i in ids)
-    assert len(set(ids)) == 3
-    assert all(harness.read(i) is not None for i in ids)
-
-
-def test_delivered_message_has_every_part(harness: Harness) -> None:
-    sent = message(reply_to="help@totetaxi.example")
-    received = harness.read(harness.mailer.send(sent))
-    assert received is not None
-    assert parseaddr(received.to)[1] == "jane@example.com"
-    assert mailbox(received.from_address) == ("ToteTaxi", "bookings@totetaxi.example")
-    assert received.subject == sent.subject
-    assert same_text(received.text, sent.text)
-    assert same_text(received.html, sent.html)
-    assert parseaddr(received.reply_to)[1] == "help@totetaxi.example"
-
-
-def test_text_only_message_without_reply_to(harness: Harness) -> None:
-    sent = message(html="")
-    received = harness.read(harness.mailer.send(sent))
-    assert received is not None
-    assert same_text(received.text, sent.text)
-    assert received.html == ""
-    assert received.reply_to == ""
-
-
-def test_unicode_survives(harness: Harness) -> None:
-    sent = message(from_address="Tötë Taxi ✓ <bookings@totetaxi.example>",
-                   subject="Déménagement confirmé ✓ — 東京 🚚",
-                   text="Bonjour Zoë,\nvotre réservation est confirmée ✓ 🚚\n",
-                   html="<p>Bonjour Zoë, réservation confirmée ✓ 🚚</p>",
-                   reply_to="Équipe Support <help@totetaxi.example>")
-    received = harness.read(harness.mailer.send(sent))
-    assert received is not None
-    assert received.subject == sent.subject
-    assert same_text(received.text, sent.text)
-    assert same_text(received.html, sent.html)
-    assert mailbox(received.from_address) == ("Tötë Taxi ✓", "bookings@totetaxi.example")
-    assert mailbox(received.reply_to) == ("Équipe Support", "help@totetaxi.example")
-
-
-def test_unreachable_destination_is_a_transient_error(harness: Harness) -> None:
-    with pytest.raises(MailerError) as raised:
-        harness.broken().send(message())
-    assert raised.value.permanent is False
-    assert str(raised.value)
 
 
 # --- SES only ---------------------------------------------------------------------------------
@@ -261,3 +199,70 @@ def test_ses_error_mapping(code: str, status: int, permanent: bool) -> None:
 def test_decoded_helper_reads_encoded_words() -> None:
     # The read-back of SES's From relies on it; a sanity check of the helper itself.
     assert decoded("=?utf-8?b?VMO2dMOr?= <a@b.example>") == "Tötë <a@b.example>"
+
+
+class TestMailerContract(SlotContract):
+    """The contract of the ``mailer`` slot, run against the console mailer and SES (moto).
+
+    A mailer kept in another distribution runs it by subclassing with its own ``providers``
+    and a :meth:`provide` yielding its :class:`Harness`.
+    """
+
+    slot = "mailer"
+    providers = ("console", "ses")
+
+    def provide(self, name: str, request: pytest.FixtureRequest) -> Iterator[Harness]:
+        tmp_path = request.getfixturevalue("tmp_path")
+        if name == "console":
+            yield from _console_harness(tmp_path)
+        else:
+            yield from _ses_harness(tmp_path, request.getfixturevalue("monkeypatch"))
+
+    def test_is_a_mailer_with_a_name(self, harness: Harness) -> None:
+        assert isinstance(harness.mailer, Mailer)
+        assert harness.mailer.name == harness.name
+
+    def test_send_returns_a_provider_id_unique_per_message(self, harness: Harness) -> None:
+        ids = [harness.mailer.send(message()) for _ in range(3)]
+        assert all(isinstance(i, str) and i for i in ids)
+        assert len(set(ids)) == 3
+        assert all(harness.read(i) is not None for i in ids)
+
+    def test_delivered_message_has_every_part(self, harness: Harness) -> None:
+        sent = message(reply_to="help@totetaxi.example")
+        received = harness.read(harness.mailer.send(sent))
+        assert received is not None
+        assert parseaddr(received.to)[1] == "jane@example.com"
+        assert mailbox(received.from_address) == ("ToteTaxi", "bookings@totetaxi.example")
+        assert received.subject == sent.subject
+        assert same_text(received.text, sent.text)
+        assert same_text(received.html, sent.html)
+        assert parseaddr(received.reply_to)[1] == "help@totetaxi.example"
+
+    def test_text_only_message_without_reply_to(self, harness: Harness) -> None:
+        sent = message(html="")
+        received = harness.read(harness.mailer.send(sent))
+        assert received is not None
+        assert same_text(received.text, sent.text)
+        assert received.html == ""
+        assert received.reply_to == ""
+
+    def test_unicode_survives(self, harness: Harness) -> None:
+        sent = message(from_address="Tötë Taxi ✓ <bookings@totetaxi.example>",
+                       subject="Déménagement confirmé ✓ — 東京 🚚",
+                       text="Bonjour Zoë,\nvotre réservation est confirmée ✓ 🚚\n",
+                       html="<p>Bonjour Zoë, réservation confirmée ✓ 🚚</p>",
+                       reply_to="Équipe Support <help@totetaxi.example>")
+        received = harness.read(harness.mailer.send(sent))
+        assert received is not None
+        assert received.subject == sent.subject
+        assert same_text(received.text, sent.text)
+        assert same_text(received.html, sent.html)
+        assert mailbox(received.from_address) == ("Tötë Taxi ✓", "bookings@totetaxi.example")
+        assert mailbox(received.reply_to) == ("Équipe Support", "help@totetaxi.example")
+
+    def test_unreachable_destination_is_a_transient_error(self, harness: Harness) -> None:
+        with pytest.raises(MailerError) as raised:
+            harness.broken().send(message())
+        assert raised.value.permanent is False
+        assert str(raised.value)

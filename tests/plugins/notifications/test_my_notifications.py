@@ -10,8 +10,8 @@ from types import SimpleNamespace
 from typing import Any
 
 import pytest
-import test_notifications_support
-from test_notifications_support import (
+import support.notifications as notifications_support
+from support.notifications import (
     MY_NOTIFICATIONS,
     NOW,
     fire,
@@ -19,7 +19,7 @@ from test_notifications_support import (
     notifications,
     set_clock,
 )
-from test_payments_support import (
+from support.payments import (
     STAFF_BOOKINGS,
     book,
     client,
@@ -33,7 +33,7 @@ from totetaxi_notifications.models import Notification
 from totetaxi_notifications.sealing import REDACTED
 from webtest import TestApp
 
-app = test_notifications_support.app  # the fixture: pricing, payments_mock, mail_console
+app = notifications_support.app  # the fixture: pricing, payments_mock, mail_console
 
 CUSTOMER_FIELDS = {"id", "template", "recipient", "status", "subject", "text_body", "booking_id",
                    "booking_number", "created_at", "sent_at"}
@@ -73,6 +73,7 @@ def emails_of_two(app, monkeypatch) -> dict[str, Any]:
             "bob_headers": bob_headers, "booked": booked, "as_guest": as_guest, "bobs": bobs}
 
 
+@pytest.mark.both_databases
 def test_a_customer_sees_their_own_emails_only_newest_first(app, emails_of_two):
     seen = mine(app, emails_of_two["alice_headers"])
     assert [(n["template"], n["status"]) for n in seen["items"]] == [
@@ -114,6 +115,7 @@ def test_the_fields_of_an_email(app, emails_of_two):
     assert failed["booking_number"] == number
 
 
+@pytest.mark.both_databases
 def test_pages_by_keyset(app, emails_of_two):
     headers = emails_of_two["alice_headers"]
     first = mine(app, headers, limit="2")
@@ -154,7 +156,7 @@ def test_only_a_signed_in_customer_has_emails_of_their_own(app, emails_of_two):
 
 
 def test_a_customer_signed_in_by_cookie_sees_theirs_too(app):
-    from conftest import register_customer
+    from totetaxi_core.testing import register_customer
 
     browser = TestApp(app.app, extra_environ={"REMOTE_ADDR": "127.0.0.1"})
     me = register_customer(browser)

@@ -15,23 +15,14 @@ from __future__ import annotations
 
 import contextlib
 import re
-import sys
 import uuid
 from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 
 import pytest
 from sqlalchemy import select
-from webtest import TestApp
-
-_TESTS = Path(__file__).resolve().parents[2]
-for _folder in (_TESTS / "core", _TESTS / "plugins" / "payments"):
-    if str(_folder) not in sys.path:  # the booking, console and payment helpers live there
-        sys.path.insert(0, str(_folder))
-
-from test_console import audit_rows, login, nav_titles, token_in  # noqa: E402
-from test_payments_support import (  # noqa: E402
+from support.console import audit_rows, login, nav_titles, token_in
+from support.payments import (
     CARD_OK,
     NOW,
     book,
@@ -45,16 +36,17 @@ from test_payments_support import (  # noqa: E402
     run,
     set_clock,
 )
-from totetaxi_notifications import console, services  # noqa: E402
-from totetaxi_notifications.defaults import DEFAULTS  # noqa: E402
-from totetaxi_notifications.interfaces import MailerError  # noqa: E402
-from totetaxi_notifications.models import (  # noqa: E402
+from totetaxi_notifications import console, services
+from totetaxi_notifications.defaults import DEFAULTS
+from totetaxi_notifications.interfaces import MailerError
+from totetaxi_notifications.models import (
     DeliveryLog,
     EmailTemplate,
     Notification,
 )
+from webtest import TestApp
 
-from totetaxi_core.plugin_api import find_service  # noqa: E402
+from totetaxi_core.plugin_api import find_service
 
 LOG = "/console/notifications"
 TEMPLATES = "/console/notifications/templates"
@@ -267,6 +259,7 @@ def test_a_bad_filter_is_a_400_with_the_reason(app, query, field, message):
     assert not has(page, "notifications-table")
 
 
+@pytest.mark.both_databases
 def test_the_log_pages_with_keyset_links_that_keep_the_filters(app):
     paid_booking(app)
     guest_paid_booking(app, email="robin@example.org")
@@ -400,6 +393,7 @@ def test_a_resend_without_the_csrf_token_is_refused(app, token):
     assert audit_rows(app, "notification.resent") == []
 
 
+@pytest.mark.both_databases
 def test_a_double_submit_of_the_resend_form_resends_once(app):
     _, email = failed_booking(app)
     browser = staff_browser(app, "staff")
@@ -662,6 +656,7 @@ def test_the_preview_reports_each_broken_part(app):
     assert answer.json["subject"] == "Fine" and set(answer.json["errors"]) == {"text_body"}
 
 
+@pytest.mark.both_databases
 def test_the_preview_refuses_input_out_of_bounds(app):
     answer = preview(staff_browser(app, "staff"), "booking_received", status=400,
                      subject="x" * 301, text_body="y\x00", html_body="")

@@ -9,11 +9,11 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
-import test_notifications_support
+import support.notifications as notifications_support
 from jinja2 import nodes
 from sqlalchemy import delete, select
-from test_notifications_support import edit_template, fetch, run, template
-from test_payments_support import book_as_guest
+from support.notifications import edit_template, fetch, run, template
+from support.payments import book_as_guest
 from totetaxi_notifications import defaults, hooks, variables
 from totetaxi_notifications.models import EmailTemplate
 from totetaxi_notifications.rendering import (
@@ -26,7 +26,7 @@ from totetaxi_notifications.rendering import (
 )
 from totetaxi_notifications.seed import seed as seed_templates
 
-app = test_notifications_support.app  # the fixture: pricing, payments_mock, mail_console
+app = notifications_support.app  # the fixture: pricing, payments_mock, mail_console
 
 #: BUSINESS_RULES "Notifications": booking received, payment confirmed, payment failed, delivery
 #: assigned, picked up, delivered, delivery failed, refund issued, password reset, COI
@@ -237,6 +237,7 @@ def test_every_event_of_the_business_rules_has_a_default_template():
         assert default.text_body.strip() and default.html_body.strip()
 
 
+@pytest.mark.both_databases
 def test_the_defaults_are_seeded_into_the_database(app):
     rows = fetch(app, select(EmailTemplate).order_by(EmailTemplate.key))
     assert sorted(r.key for r in rows) == sorted(EVENT_KEYS)

@@ -11,29 +11,12 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-import sys
 from collections.abc import Callable, Iterator
-from pathlib import Path
 from typing import Any
 
 import pytest
 from sqlalchemy import func, select
-from webtest import TestApp
-
-_PAYMENTS_TESTS = str(Path(__file__).resolve().parents[1] / "payments")
-if _PAYMENTS_TESTS not in sys.path:  # the app and booking helpers live with the payments tests
-    sys.path.insert(0, _PAYMENTS_TESTS)
-
-from conftest import base_settings  # noqa: E402
-from sns_stub import (  # noqa: E402
-    OTHER_TOPIC_ARN,
-    TOPIC_ARN,
-    MotoSes,
-    SnsStub,
-    aws_environment,
-    ses_event,
-)
-from test_payments_support import (  # noqa: E402
+from support.payments import (
     APP_SETTINGS,
     NOW,
     book_as_guest,
@@ -46,18 +29,28 @@ from test_payments_support import (  # noqa: E402
     run,
     set_clock,
 )
-from totetaxi_notifications import sns  # noqa: E402
-from totetaxi_notifications.adapters.mail_ses import SesMailer  # noqa: E402
-from totetaxi_notifications.models import (  # noqa: E402
+from support.sns_stub import (
+    OTHER_TOPIC_ARN,
+    TOPIC_ARN,
+    MotoSes,
+    SnsStub,
+    aws_environment,
+    ses_event,
+)
+from totetaxi_notifications import sns
+from totetaxi_notifications.adapters.mail_ses import SesMailer
+from totetaxi_notifications.models import (
     DeliveryLog,
     HeldAddress,
     Notification,
 )
+from webtest import TestApp
 
-from totetaxi_core.db import make_engine  # noqa: E402
-from totetaxi_core.migrate import migrate  # noqa: E402
-from totetaxi_core.platform import prepare  # noqa: E402
-from totetaxi_core.plugin_api import find_service  # noqa: E402
+from totetaxi_core.db import make_engine
+from totetaxi_core.migrate import migrate
+from totetaxi_core.platform import prepare
+from totetaxi_core.plugin_api import find_service
+from totetaxi_core.testing import base_settings
 
 PATH = "/api/v1/notifications/ses/events"
 SENDER = "bookings@totetaxi.example"  # notifications.from_address's address
@@ -263,6 +256,7 @@ def test_stale_or_future_timestamp_is_refused(app: TestApp, stub: SnsStub, when:
     nothing_recorded(app)
 
 
+@pytest.mark.both_databases
 def test_recent_message_by_the_app_clock_is_accepted(app: TestApp, stub: SnsStub) -> None:
     # Signed 50 minutes before the app's NOW (two days before the wall clock): accepted.
     message = stub.notification(ses_event("Delivery", "x", ["a@example.com"]),
@@ -377,6 +371,7 @@ def test_transient_bounce_does_not_hold(app: TestApp, stub: SnsStub, bounce_type
     assert held(app) == {}
 
 
+@pytest.mark.both_databases
 def test_same_sns_message_twice_is_recorded_once(app: TestApp, stub: SnsStub) -> None:
     notification = sent_notification(app)
     message = stub.notification(ses_event("Bounce", notification.provider_message_id,
@@ -402,6 +397,7 @@ def test_other_ses_events_are_recorded_only(app: TestApp, stub: SnsStub) -> None
 # --- subscriptions ----------------------------------------------------------------------------
 
 
+@pytest.mark.both_databases
 def test_subscription_confirmation_gets_subscribe_url_once_after_commit(
         app: TestApp, stub: SnsStub) -> None:
     committed_at_get: list[int] = []
@@ -465,6 +461,7 @@ def test_webhook_is_in_the_api_document(app: TestApp) -> None:
     assert "post" in document["paths"][PATH]
 
 
+@pytest.mark.both_databases
 def test_nul_character_is_refused_not_a_500(app: TestApp, stub: SnsStub) -> None:
     message = stub.notification(ses_event("Delivery", "x", ["a@example.com"]), when=NOW,
                                 message_id="id-with-\x00-nul")

@@ -1,7 +1,7 @@
 """Triggers: every event of BUSINESS_RULES "Notifications" queues one email in the event's
 transaction, to the right address, sent after commit; a repeated event sends nothing new.
 
-The app is that of ``test_notifications_support`` (pricing + the mock gateway + notifications
+The app is that of ``support.notifications`` (pricing + the mock gateway + notifications
 with the console mailer, tasks eager, clock on Monday 2026-11-23 10:00 New York, bookings for
 Thursday ``DAY`` at the Petite price, $995.00). Each test checks the Notification rows, their
 delivery log and the ``.eml`` files the console mailer wrote.
@@ -17,10 +17,10 @@ from types import SimpleNamespace
 from typing import Any
 
 import pytest
-import test_notifications_support
+import support.notifications as notifications_support
 from sqlalchemy import delete, select, update
-from test_bookings import GUEST, ny
-from test_notifications_support import (
+from support.bookings import GUEST, ny
+from support.notifications import (
     count,
     email_files,
     email_for,
@@ -37,7 +37,7 @@ from test_notifications_support import (
     set_clock,
     templates_of,
 )
-from test_payments_support import (
+from support.payments import (
     BOOKINGS,
     CARD_DECLINED,
     CARD_OK,
@@ -68,7 +68,7 @@ from totetaxi_core.bookings.models import Booking
 from totetaxi_core.tasks import OutboxMessage, OutboxStatus
 from totetaxi_core.tasks.outbox import run_now
 
-app = test_notifications_support.app  # the fixture: pricing, payments_mock, mail_console
+app = notifications_support.app  # the fixture: pricing, payments_mock, mail_console
 
 TOTE = "$995.00"
 PUBLIC_URL = "http://127.0.0.1:6543"
@@ -107,6 +107,7 @@ def approve(app: TestApp, headers: dict[str, str], refund_id: str) -> Any:
 # --- the journey ---------------------------------------------------------------------------
 
 
+@pytest.mark.both_databases
 def test_a_paid_guest_booking_emails_booking_received_then_payment_confirmed_to_the_guest(app):
     created = book_as_guest(app)
     number = created["number"]
@@ -153,7 +154,7 @@ def test_a_paid_guest_booking_emails_booking_received_then_payment_confirmed_to_
     # The .eml files are the provider's ids; nothing half-written is left behind.
     assert email_files(app) == sorted(f"{r.provider_message_id}.eml" for r in rows)
     for row in rows:
-        stored = test_notifications_support.mailer(app).read(row.provider_message_id)
+        stored = notifications_support.mailer(app).read(row.provider_message_id)
         assert stored["To"] == GUEST["email"] and number in str(stored["Subject"])
         assert [(log.kind, log.outcome, log.provider, log.provider_message_id)
                 for log in logs(app, row.id)] == [
@@ -188,6 +189,7 @@ def test_a_customers_booking_goes_to_the_account_email_whatever_else_is_typed(ap
 # --- the guest's link: sealed at rest, erased once sent ------------------------------------
 
 
+@pytest.mark.both_databases
 def test_the_guests_link_is_in_the_email_but_never_readable_in_the_database(app, monkeypatch):
     wrapper = flaky(app, monkeypatch, failures=1)  # the first attempt fails: the row waits
     created = book_as_guest(app)
@@ -347,6 +349,7 @@ def test_a_guest_link_that_cannot_be_opened_sends_the_email_without_the_token(
 # --- repeats send nothing new ---------------------------------------------------------------
 
 
+@pytest.mark.both_databases
 def test_a_replayed_webhook_sends_nothing_new(app):
     paid_booking(app)
     before = [(r.id, r.status, r.attempts) for r in notifications(app)]
@@ -395,6 +398,7 @@ def test_the_send_task_run_again_sends_nothing(app):
 # --- payments ------------------------------------------------------------------------------
 
 
+@pytest.mark.both_databases
 def test_a_declined_payment_emails_payment_failed_with_the_reason_each_attempt(app):
     created = book_as_guest(app)
     started = pay(app, created)
@@ -419,6 +423,7 @@ def test_a_declined_payment_emails_payment_failed_with_the_reason_each_attempt(a
     assert templates_of(app) == ["booking_received"] + ["payment_failed"] * 3
 
 
+@pytest.mark.both_databases
 def test_an_approved_refund_emails_refund_issued_with_the_amount(app):
     created, started = paid_booking(app)
     _, staff = staff_member(app, "staff")
@@ -497,6 +502,7 @@ def coi(**extra: Any) -> SimpleNamespace:
     return SimpleNamespace(**{**fields, **extra})
 
 
+@pytest.mark.both_databases
 def test_a_rejected_certificate_asks_for_one(app):
     created = book_as_guest(app)
     document = coi()
@@ -523,6 +529,7 @@ def test_an_approved_certificate_or_another_document_emails_nobody(app, document
     assert templates_of(app) == ["booking_received"] and len(emails(app)) == 1
 
 
+@pytest.mark.both_databases
 def test_a_certificate_expiring_before_the_move(app):
     created = book_as_guest(app)
     document = coi()
@@ -537,6 +544,7 @@ def test_a_certificate_expiring_before_the_move(app):
     assert len(emails(app)) == 2
 
 
+@pytest.mark.both_databases
 def test_a_missing_certificate_without_any_document(app):
     me, headers = customer(app)
     created = book(app, customer_body(), headers)
@@ -584,6 +592,7 @@ def test_a_password_reset_emails_a_working_link_that_the_database_does_not_keep(
                       {"token": token, "password": NEW_PASSWORD + "x"}, status=400)
 
 
+@pytest.mark.both_databases
 def test_each_reset_request_is_its_own_email_and_an_unknown_address_gets_none(app):
     me, _ = customer(app)
     for _ in range(2):
@@ -643,6 +652,7 @@ def test_a_guest_booking_whose_address_is_only_spaces_queues_nothing(app):
     assert templates_of(app) == ["booking_received"] and sends(app) == 1
 
 
+@pytest.mark.both_databases
 def test_services_queue_lowercases_and_refuses_an_empty_recipient(app):
     def queue(ctx: Any, recipient: str, key: str) -> Any:
         return services.queue(ctx, unique_key=key, template_key="password_reset",

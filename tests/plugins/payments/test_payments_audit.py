@@ -10,9 +10,9 @@ from typing import Any
 
 import pytest
 import sqlalchemy as sa
-import test_payments_support
+import support.payments as payments_support
 from sqlalchemy import delete, select, update
-from test_payments_support import (
+from support.payments import (
     CARD_OK,
     audit_rows,
     book_as_guest,
@@ -23,7 +23,10 @@ from test_payments_support import (
 from totetaxi_payments.models import PaymentAudit
 from webtest import TestApp
 
-app = test_payments_support.app  # the fixture: pricing + payments_mock, clock on NOW
+# Every test here depends on the database: run on SQLite and PostgreSQL.
+pytestmark = pytest.mark.both_databases
+
+app = payments_support.app  # the fixture: pricing + payments_mock, clock on NOW
 
 
 def recorded(app: TestApp) -> list[tuple[Any, ...]]:

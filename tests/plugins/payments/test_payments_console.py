@@ -12,26 +12,20 @@ carry the CSRF token.
 from __future__ import annotations
 
 import re
-import sys
 import uuid
-from pathlib import Path
 from typing import Any
 
 import pytest
 from sqlalchemy import select
+from support.bookings import BOOKINGS, NOW, client, guest_body, set_clock
+from support.console import audit_rows, login, token_in
 from totetaxi_payments import console
 from totetaxi_payments.adapters.mock import MockGateway
 from totetaxi_payments.interfaces import GatewayError
 from totetaxi_payments.models import Payment, PaymentAudit, Refund
 from webtest import TestApp
 
-_CORE_TESTS = str(Path(__file__).resolve().parents[2] / "core")
-if _CORE_TESTS not in sys.path:  # the booking and console helpers live with the core's tests
-    sys.path.insert(0, _CORE_TESTS)
-
-from conftest import in_transaction, make_staff  # noqa: E402
-from test_bookings import BOOKINGS, NOW, client, guest_body, set_clock  # noqa: E402
-from test_console import audit_rows, login, token_in  # noqa: E402
+from totetaxi_core.testing import in_transaction, make_staff
 
 QUEUE = "/console/payments/refunds"
 PETITE = 99500
@@ -455,6 +449,7 @@ def test_a_viewer_sees_the_pages_but_no_form(app):
     assert len(refunds(app)) == 1
 
 
+@pytest.mark.both_databases
 def test_the_navigation_has_refunds_for_every_staff_role(app):
     for role in ("viewer", "staff", "admin"):
         page = staff_browser(app, role).get(QUEUE)
@@ -490,6 +485,7 @@ def test_what_staff_typed_is_escaped(app):
     assert "&lt;script&gt;alert(" in page.text
 
 
+@pytest.mark.both_databases
 def test_the_same_refund_form_sent_twice_requests_once(app):
     """A double click (or a reload of the POST) sends the form's one-time token again: the
     second submission lands on the booking page without a second request or hold."""

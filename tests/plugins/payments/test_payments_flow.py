@@ -5,7 +5,7 @@ mock's own routes.
 Every test checks the database as well as the answer: ``Payment`` rows, the mock's stored
 intents (``MockObject`` rows of kind ``payment_intent``), ``PaymentAudit`` rows, the booking's
 status and history, the van reserved (``CapacityDay`` and the availability API) and the outbox.
-The app is that of ``test_payments_support`` (pricing + payments_mock, clock on Monday
+The app is that of ``support.payments`` (pricing + payments_mock, clock on Monday
 2026-11-23 10:00 New York, bookings for Thursday ``DAY`` at 99 500 cents).
 """
 
@@ -16,9 +16,9 @@ import uuid
 from typing import Any
 
 import pytest
-import test_payments_support
+import support.payments as payments_support
 from sqlalchemy import select
-from test_payments_support import (
+from support.payments import (
     APP_SETTINGS,
     BOOKINGS,
     CARD_3DS,
@@ -73,8 +73,8 @@ from totetaxi_core.api.idempotency import HEADER, REPLAYED_HEADER
 from totetaxi_core.bookings.models import Booking, BookingEvent
 from totetaxi_core.tasks.models import OutboxStatus
 
-app = test_payments_support.app  # the fixture: pricing + payments_mock, clock on NOW
-pg_app = test_payments_support.pg_app_fixture  # PostgreSQL, a connection per racer
+app = payments_support.app  # the fixture: pricing + payments_mock, clock on NOW
+pg_app = payments_support.pg_app_fixture  # PostgreSQL, a connection per racer
 
 SATURDAY = dt.date(2026, 12, 5)  # weekend: +15 %
 PETITE_ON_SATURDAY = 99500 + 14925
@@ -394,6 +394,7 @@ def test_three_declines_cancel_the_booking_and_release_the_van(app):
     assert booking_status(app, created["id"]) == "cancelled"
 
 
+@pytest.mark.both_databases
 def test_the_attempt_limit_follows_the_setting(make_testapp):
     app = make_testapp(**{**APP_SETTINGS, "payments.max_attempts": 1})
     set_clock(app, NOW)
@@ -453,6 +454,7 @@ def test_a_failed_authentication_counts_as_a_failure(app):
 # --- Idempotency-Key -----------------------------------------------------------------------------
 
 
+@pytest.mark.both_databases
 def test_a_double_submitted_payment_with_one_key_is_one_payment(app):
     created = book_as_guest(app)
     key = str(uuid.uuid4())
@@ -512,6 +514,7 @@ def test_staff_may_confirm_with_a_test_card(app):
     assert booking_status(app, created["id"]) == "confirmed"
 
 
+@pytest.mark.both_databases
 def test_the_mock_routes_are_404_when_payments_are_not_enabled(make_testapp):
     app = make_testapp(**{"totetaxi.plugins": "pricing"})
     set_clock(app, NOW)

@@ -12,9 +12,9 @@ import uuid
 from typing import Any
 
 import pytest
-import test_payments_support
+import support.payments as payments_support
 from sqlalchemy import select
-from test_payments_support import (
+from support.payments import (
     CARD_DECLINED,
     CARD_OK,
     METHODS,
@@ -46,7 +46,7 @@ from totetaxi_payments.adapters.mock import MockObject
 from totetaxi_payments.models import GatewayCustomer, SavedMethod, SetupAttempt
 from webtest import TestApp
 
-app = test_payments_support.app  # the fixture: pricing + payments_mock, clock on NOW
+app = payments_support.app  # the fixture: pricing + payments_mock, clock on NOW
 
 FULL_NUMBERS = ("4242424242424242", "4242 4242 4242 4242", "4000000000000002")
 
@@ -203,6 +203,7 @@ def test_paying_with_a_saved_card_replaces_an_open_payment_without_it(app):
     assert intents_at_gateway(app) == 2
 
 
+@pytest.mark.both_databases
 def test_a_double_submitted_saved_card_payment_charges_once(app):
     """Two clicks on "pay with this card" while the first charge's event is still in flight
     (the broker delivers it a moment later; eager tasks would deliver it at once)."""

@@ -13,9 +13,9 @@ from collections.abc import Iterator
 from typing import Any
 
 import pytest
-import test_payments_support
+import support.payments as payments_support
 from sqlalchemy import event, select
-from test_payments_support import (
+from support.payments import (
     CARD_DECLINED,
     PETITE,
     REFUNDS,
@@ -52,8 +52,8 @@ from totetaxi_core.api.idempotency import HEADER, REPLAYED_HEADER
 from totetaxi_core.audit import AuditRecord
 from totetaxi_core.bookings.models import BookingEvent
 
-app = test_payments_support.app  # the fixture: pricing + payments_mock, clock on NOW
-pg_app = test_payments_support.pg_app_fixture  # PostgreSQL, a connection per racer
+app = payments_support.app  # the fixture: pricing + payments_mock, clock on NOW
+pg_app = payments_support.pg_app_fixture  # PostgreSQL, a connection per racer
 
 REASON = "Van arrived two hours late"
 
@@ -223,6 +223,7 @@ def test_rejecting_releases_the_hold(app, paid):
     request_refund(app, paid["staff_headers"], paid["payment_id"], PETITE)
 
 
+@pytest.mark.both_databases
 def test_approving_twice_is_409_and_refunds_once(app, paid):
     spy = spy_on(app)
     requested = request_refund(app, paid["staff_headers"], paid["payment_id"], 5000)
@@ -261,6 +262,7 @@ def test_a_refund_the_gateway_refuses_fails_and_releases_the_hold(app, paid):
     error_named(decide(app, paid["admin_headers"], requested["id"], status=409), "status")
 
 
+@pytest.mark.both_databases
 def test_a_gateway_outage_at_approval_keeps_the_approval_and_a_task_retries(app, paid,
                                                                            monkeypatch):
     """The gateway may have refunded before the connection broke: the approval is kept
@@ -301,6 +303,7 @@ def pending_at_gateway(app: TestApp, refund_id: str, gateway_refund_id: str) -> 
     run(app, mark)
 
 
+@pytest.mark.both_databases
 def test_a_pending_refund_is_finished_by_the_gateways_event(app, paid):
     spy = spy_on(app)
     requested = request_refund(app, paid["staff_headers"], paid["payment_id"], 7000)
@@ -437,6 +440,7 @@ def test_the_refund_list_filters_by_status(app, paid):
 # --- Idempotency-Key -----------------------------------------------------------------------------
 
 
+@pytest.mark.both_databases
 def test_a_double_submitted_refund_request_with_one_key_is_one_refund(app, paid):
     key = str(uuid.uuid4())
     first = client(app).post_json(REFUNDS, {"payment_id": paid["payment_id"],

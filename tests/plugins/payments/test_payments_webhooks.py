@@ -12,16 +12,14 @@ another order, or twice, as Stripe may.
 from __future__ import annotations
 
 import json
-import threading
 import time
 import uuid
 from typing import Any
 
 import pytest
-import test_payments_support
-from conftest import base_settings
+import support.payments as payments_support
 from sqlalchemy import select
-from test_payments_support import (
+from support.payments import (
     APP_SETTINGS,
     BOOKINGS,
     CARD_3DS,
@@ -68,8 +66,10 @@ from webtest import TestApp
 from totetaxi_core import make_app
 from totetaxi_core.bookings.models import Booking
 from totetaxi_core.platform import prepare
+from totetaxi_core.testing import base_settings
+from totetaxi_core.testing import race as kit_race
 
-app = test_payments_support.app  # the fixture: pricing + payments_mock, clock on NOW
+app = payments_support.app  # the fixture: pricing + payments_mock, clock on NOW
 
 SIGNATURE = "Stripe-Signature"
 
@@ -101,6 +101,7 @@ def outcome(answer: Any) -> str:
 # --- replays -------------------------------------------------------------------------------------
 
 
+@pytest.mark.both_databases
 def test_a_replayed_event_changes_nothing(app):
     spy = spy_on(app)
     created, started, intent = open_payment(app)
@@ -118,6 +119,7 @@ def test_a_replayed_event_changes_nothing(app):
     assert payment(app, started["payment_id"]).amount_received_cents == PETITE
 
 
+@pytest.mark.both_databases
 def test_the_mocks_own_event_delivered_again_is_a_duplicate(app):
     spy = spy_on(app)
     created, started, _ = open_payment(app)
@@ -130,6 +132,7 @@ def test_the_mocks_own_event_delivered_again_is_a_duplicate(app):
     assert snapshot(app) == before and len(spy.succeeded) == 1
 
 
+@pytest.mark.both_databases
 def test_a_replayed_decline_is_counted_once(app):
     spy = spy_on(app)
     created, started, intent = open_payment(app)
@@ -435,31 +438,15 @@ def test_the_same_event_delivered_concurrently_is_applied_once(pg_app):
     payload = event_payload("payment_intent.succeeded", succeeded(intent), event_id="evt_twice")
     header = signatures.sign(payload, secret(pg_app))
     racers = 4
-    barrier = threading.Barrier(racers, timeout=60)
-    answers: list[tuple[int, Any]] = []
-    crashes: list[BaseException] = []
-    lock = threading.Lock()
 
-    def racer() -> None:
+    def racer() -> tuple[int, Any]:
         own = TestApp(pg_app.app, extra_environ={"REMOTE_ADDR": "127.0.0.1"})
-        try:
-            barrier.wait()
-            answer = own.post(WEBHOOK, payload, headers={"Content-Type": "application/json",
-                                                         SIGNATURE: header},
-                              expect_errors=True)
-        except BaseException as exc:
-            with lock:
-                crashes.append(exc)
-            return
-        with lock:
-            answers.append((answer.status_int, answer.json))
+        answer = own.post(WEBHOOK, payload, headers={"Content-Type": "application/json",
+                                                     SIGNATURE: header},
+                          expect_errors=True)
+        return answer.status_int, answer.json
 
-    threads = [threading.Thread(target=racer) for _ in range(racers)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=120)
-    assert not any(thread.is_alive() for thread in threads) and crashes == []
+    answers = kit_race(*[racer] * racers)
     assert sorted(status for status, _ in answers) == [200] * racers, answers
     outcomes = sorted(body["outcome"] for _, body in answers)
     assert outcomes == ["duplicate"] * (racers - 1) + ["payment succeeded; booking confirmed"]
@@ -471,6 +458,7 @@ def test_the_same_event_delivered_concurrently_is_applied_once(pg_app):
     assert payment(pg_app, started["payment_id"]).status == "succeeded"
 
 
+@pytest.mark.both_databases
 def test_replacing_a_payment_paid_meanwhile_settles_it_instead_of_charging_twice(app):
     """The customer paid the open intent a moment ago (its event not in yet) and now asks to
     pay again with other terms: the old intent is cancelled at the gateway first, which

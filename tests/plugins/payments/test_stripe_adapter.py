@@ -14,9 +14,8 @@ from typing import Any
 
 import pytest
 import stripe
-from conftest import base_settings
 from pyramid.config import Configurator
-from stripe_stub import StripeStub, parse_form
+from support.stripe_stub import StripeStub, parse_form
 from totetaxi_payments import signatures
 from totetaxi_payments.adapters import stripe as adapter
 from totetaxi_payments.adapters.stripe import StripeGateway
@@ -30,6 +29,7 @@ from totetaxi_payments.interfaces import (
 from totetaxi_core.errors import SettingsError
 from totetaxi_core.platform import prepare
 from totetaxi_core.plugin_api import find_service
+from totetaxi_core.testing import base_settings
 
 
 @pytest.fixture

@@ -1,13 +1,13 @@
 """End-to-end journeys with the real Stripe gateway (``payments_stripe``) against the local stub.
 
 The app runs with ``pricing payments_stripe`` (tasks eager, the fixed clock of
-``tests/core/test_bookings.py``) and talks to :class:`~stripe_stub.StripeStub` over HTTP with the
+``support.bookings``) and talks to :class:`~stripe_stub.StripeStub` over HTTP with the
 official ``stripe`` library, on SQLite and on PostgreSQL. Nothing in the app is faked: payments go
 through ``POST /api/v1/bookings/{id}/payments``, the "browser" confirms the intent at the stub as
 Stripe.js would (with the intent id read from the ``client_secret``), and the stub's own events,
 signed the way Stripe signs them, are POSTed to ``/api/v1/payments/webhook``.
 
-The test databases are migrated with ``payments_mock`` (conftest); each test first records
+The test databases are migrated with ``payments_mock`` (the test kit); each test first records
 ``payments_stripe`` as installed with ``totetaxi_core.migrate.migrate``, as ``totetaxi migrate``
 does in production after the ``.ini`` switch.
 """
@@ -22,10 +22,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from conftest import base_settings
 from sqlalchemy import select
-from stripe_stub import RecordedRequest, StripeStub
-from test_payments_support import (
+from support.payments import (
     APP_SETTINGS,
     BOOKINGS,
     METHODS,
@@ -51,6 +49,7 @@ from test_payments_support import (
     set_clock,
     staff_member,
 )
+from support.stripe_stub import RecordedRequest, StripeStub
 from totetaxi_payments.adapters.stripe import StripeGateway
 from totetaxi_payments.models import GatewayCustomer, Payment, PaymentAudit
 from webtest import TestApp
@@ -58,6 +57,7 @@ from webtest import TestApp
 from totetaxi_core.db import make_engine
 from totetaxi_core.migrate import migrate
 from totetaxi_core.platform import prepare
+from totetaxi_core.testing import base_settings
 
 PLUGINS = "pricing payments_stripe"
 DEVELOPMENT_INI = Path(__file__).resolve().parents[3] / "development.ini"
@@ -181,6 +181,7 @@ def paid_by_stripe(app: TestApp, stub: StripeStub,
 # --- 1. a guest pays with a card -----------------------------------------------------------------
 
 
+@pytest.mark.both_databases
 def test_guest_pays_and_the_signed_webhook_confirms_the_booking(app: TestApp,
                                                                 stub: StripeStub) -> None:
     booking = book(app, guest_body())
@@ -238,6 +239,7 @@ def test_guest_pays_and_the_signed_webhook_confirms_the_booking(app: TestApp,
     assert len(events_seen(app)) == 1
 
 
+@pytest.mark.both_databases
 def test_a_replayed_pay_request_asks_stripe_for_the_same_intent(app: TestApp,
                                                                 stub: StripeStub) -> None:
     booking = book(app, guest_body())
@@ -252,6 +254,7 @@ def test_a_replayed_pay_request_asks_stripe_for_the_same_intent(app: TestApp,
 # --- 2. a declined card, three times -------------------------------------------------------------
 
 
+@pytest.mark.both_databases
 def test_three_declines_cancel_the_booking_and_the_intent_at_stripe(app: TestApp,
                                                                     stub: StripeStub) -> None:
     before = remaining(app)
@@ -302,6 +305,7 @@ def save_card(app: TestApp, stub: StripeStub, headers: dict[str, str]) -> dict[s
     return {**card, "setup_intent_id": setup["setup_intent_id"]}
 
 
+@pytest.mark.both_databases
 def test_a_customer_saves_a_card_through_a_stripe_setup_intent(app: TestApp,
                                                                stub: StripeStub) -> None:
     me, headers = customer(app)
@@ -332,6 +336,7 @@ def test_a_customer_saves_a_card_through_a_stripe_setup_intent(app: TestApp,
         f"customer:{me['id']}:setup:2")
 
 
+@pytest.mark.both_databases
 def test_a_card_saved_while_paying_is_attached_and_listed(app: TestApp,
                                                          stub: StripeStub) -> None:
     me, headers = customer(app)
@@ -357,6 +362,7 @@ def test_a_card_saved_while_paying_is_attached_and_listed(app: TestApp,
     assert (saved.gateway_method_id, saved.gateway_customer_id) == (method_id, stripe_customer)
 
 
+@pytest.mark.both_databases
 def test_paying_with_the_saved_card_confirms_the_booking(app: TestApp, stub: StripeStub) -> None:
     _, headers = customer(app)
     card = save_card(app, stub, headers)
@@ -384,6 +390,7 @@ def test_paying_with_the_saved_card_confirms_the_booking(app: TestApp, stub: Str
 # --- 4. refunds ----------------------------------------------------------------------------------
 
 
+@pytest.mark.both_databases
 def test_an_approved_partial_refund_is_made_at_stripe_once(app: TestApp,
                                                            stub: StripeStub) -> None:
     booking, started = paid_by_stripe(app, stub)
@@ -439,6 +446,7 @@ def development_settings() -> dict[str, str]:
     return {key: section[key] for key in section if key not in ("use", "here")}
 
 
+@pytest.mark.both_databases
 def test_development_ini_with_payments_stripe_serves_the_journey(
         db_url: str, make_testapp: Any, stub: StripeStub, tmp_path: Path) -> None:
     settings = development_settings()

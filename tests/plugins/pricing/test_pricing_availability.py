@@ -11,9 +11,10 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 import pytest
-from conftest import in_transaction
 from sqlalchemy import event
 from totetaxi_pricing import services
+
+from totetaxi_core.testing import in_transaction
 
 NEW_YORK = ZoneInfo("America/New_York")
 URL = "/api/v1/availability"
@@ -245,6 +246,7 @@ def test_surcharge_codes_are_listed(app):
     assert all(len(codes) <= 1 for codes in listed.values())
 
 
+@pytest.mark.both_databases
 def test_a_holiday_on_a_weekend_lists_the_larger_surcharge(app):
     set_clock(app, ny(2027, 6, 1, 10))
     assert day(app, dt.date(2027, 6, 19))["surcharges"] == ["holiday"]  # Juneteenth, Saturday
@@ -259,6 +261,7 @@ def test_days_past_the_horizon_are_not_available(app):
     }
 
 
+@pytest.mark.both_databases
 def test_today_is_for_same_day_standard_delivery_before_noon(app):
     assert day(app, TODAY)["available"] is True
     assert day(app, TODAY, "standard_delivery")["available"] is True
@@ -277,6 +280,7 @@ def test_today_is_for_same_day_standard_delivery_before_noon(app):
 # --- one round trip ------------------------------------------------------------------------------
 
 
+@pytest.mark.both_databases
 def test_one_database_round_trip_for_93_days(app):
     # Rows for some of the days: overrides, bookings and a specialty booking.
     run(app, lambda ctx: services.set_capacity(ctx, MONDAY, 0, None))
@@ -311,6 +315,7 @@ def test_one_database_round_trip_for_93_days(app):
     assert by_date[SUNDAY.isoformat()]["specialty_remaining"] == 1
 
 
+@pytest.mark.both_databases
 def test_availability_never_writes(app):
     engine = app.app.registry["dbengine"]
     writes: list[str] = []

@@ -12,13 +12,16 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 import pytest
-from conftest import base_settings, in_transaction
 from totetaxi_pricing import services
 from totetaxi_pricing.models import CapacityDay
 
 from totetaxi_core import make_app
 from totetaxi_core.errors import CapacityExhausted
 from totetaxi_core.platform import prepare
+from totetaxi_core.testing import base_settings, in_transaction
+
+# Every test here depends on the database: run on SQLite and PostgreSQL.
+pytestmark = pytest.mark.both_databases
 
 NEW_YORK = ZoneInfo("America/New_York")
 NOW = dt.datetime(2026, 11, 23, 10, tzinfo=NEW_YORK).astimezone(dt.UTC)  # Monday morning

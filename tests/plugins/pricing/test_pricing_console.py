@@ -19,7 +19,6 @@ from zoneinfo import ZoneInfo
 
 import pytest
 import sqlalchemy as sa
-from conftest import STRONG_PASSWORD, in_transaction, make_staff
 from totetaxi_pricing import console, services
 from totetaxi_pricing.models import (
     CapacityDay,
@@ -32,6 +31,7 @@ from totetaxi_pricing.models import (
 from webtest import TestApp
 
 from totetaxi_core.audit.models import AuditRecord
+from totetaxi_core.testing import STRONG_PASSWORD, in_transaction, make_staff
 
 NOW = dt.datetime(2026, 11, 23, 10, tzinfo=ZoneInfo("America/New_York")).astimezone(dt.UTC)
 TODAY = dt.date(2026, 11, 23)  # Monday
@@ -248,6 +248,7 @@ def test_an_admin_gets_a_form_for_every_row(app):
     assert 'data-testid="read-only"' not in catalog.text
 
 
+@pytest.mark.both_databases
 def test_anonymous_visitors_are_sent_to_the_login_page(app):
     for path in PAGES:
         answer = app.get(path, status=302)
@@ -570,6 +571,7 @@ def test_other_bad_input_is_400_naming_the_field(app, path, body, field, message
 # --- capacity ------------------------------------------------------------------------------------
 
 
+@pytest.mark.both_databases
 def test_an_override_of_zero_closes_the_day_and_empty_restores_the_default(app):
     signed_in(app, "admin")
     assert available(app, MONDAY) == {"date": "2026-11-30", "available": True, "open": True,
@@ -605,6 +607,7 @@ def test_an_override_of_zero_closes_the_day_and_empty_restores_the_default(app):
     ]
 
 
+@pytest.mark.both_databases
 def test_the_calendar_shows_capacity_booked_remaining_and_surcharges(app):
     def book(ctx):
         services.reserve(ctx, MONDAY, specialty=True)
@@ -645,6 +648,7 @@ def test_the_calendar_shows_capacity_booked_remaining_and_surcharges(app):
     assert page.text.count('<td id="day-') == 30
 
 
+@pytest.mark.both_databases
 def test_the_calendar_reads_the_month_in_one_query(app):
     signed_in(app, "viewer")
     statements: list[str] = []
@@ -675,6 +679,7 @@ def test_other_months_and_a_bad_month(app):
         assert 'data-testid="month">November 2026<' in page.text
 
 
+@pytest.mark.both_databases
 def test_the_default_month_follows_new_york_time(app):
     # 02:00 UTC on 1 December is still 30 November in New York.
     app.app.registry.clock = lambda: dt.datetime(2026, 12, 1, 2, tzinfo=dt.UTC)

@@ -14,13 +14,13 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 import pytest
-from conftest import in_transaction
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from totetaxi_pricing.catalog import Catalog, Package, Peak, Specialty, Surcharge, read_catalog
 from totetaxi_pricing.quoting import matching_surcharges, percent_of, price
 
 from totetaxi_core.errors import InvalidDraft
+from totetaxi_core.testing import in_transaction
 
 NEW_YORK = ZoneInfo("America/New_York")
 MORNING = dt.datetime(2026, 11, 23, 10, tzinfo=NEW_YORK).astimezone(dt.UTC)

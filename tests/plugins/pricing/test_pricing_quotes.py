@@ -17,8 +17,9 @@ from zoneinfo import ZoneInfo
 import holidays
 import pytest
 import sqlalchemy as sa
-from conftest import in_transaction
 from totetaxi_pricing import services
+
+from totetaxi_core.testing import in_transaction
 
 NEW_YORK = ZoneInfo("America/New_York")
 QUOTES = "/api/v1/quotes"
@@ -253,6 +254,7 @@ def test_same_day_is_a_flat_360_for_three_items_then_per_item(app, count, total)
     check_sums(q)
 
 
+@pytest.mark.both_databases
 def test_same_day_is_open_until_just_before_noon(app):
     set_clock(app, ny(2026, 11, 23, 11, 59))
     assert quote(app, **standard(4, TODAY, same_day=True))["total_cents"] == 45500
@@ -267,6 +269,7 @@ def test_same_day_closes_at_noon_new_york(app, hour):
     assert quote(app, **standard(4, MONDAY))["total_cents"] == 38000
 
 
+@pytest.mark.both_databases
 def test_the_cut_off_is_new_york_time_not_utc(app):
     # 16:30 UTC is 11:30 in New York (EST): still open, though UTC is past noon.
     set_clock(app, dt.datetime(2026, 11, 23, 16, 30, tzinfo=dt.UTC))
@@ -375,6 +378,7 @@ def test_a_holiday_on_a_weekend_takes_only_the_largest_surcharge(app, day):
     assert q["total_cents"] == 119400  # 20%, not 15% and not 35%
 
 
+@pytest.mark.both_databases
 def test_the_observed_weekday_of_a_weekend_holiday_is_a_holiday(app):
     set_clock(app, ny(2027, 6, 1, 10))
     q = quote(app, **petite(dt.date(2027, 7, 5)))  # Monday, Independence Day (observed)
@@ -382,6 +386,7 @@ def test_the_observed_weekday_of_a_weekend_holiday_is_a_holiday(app):
     assert q["total_cents"] == 119400
 
 
+@pytest.mark.both_databases
 def test_the_largest_surcharge_wins_not_a_fixed_order(app):
     # Make the weekend rule larger than the holiday rule: the weekend now wins on Juneteenth.
     run(app, lambda ctx: services.edit_surcharge(ctx, "weekend", percent_bp=3000))
@@ -546,6 +551,7 @@ def test_unknown_specialty_code_names_its_position(app):
     refused(app, petite(specialty_items=[{"code": "piano", "qty": 1}]), "specialty_items.0.code")
 
 
+@pytest.mark.both_databases
 def test_the_same_specialty_code_twice_is_refused(app):
     refused(app, specialty("crib", "crib"), "specialty_items.1.code")
 
@@ -622,6 +628,7 @@ def test_at_most_180_days_ahead(app):
     refused(app, petite(dt.date(9999, 12, 31)), "date")
 
 
+@pytest.mark.both_databases
 def test_the_horizon_follows_the_clock(app):
     set_clock(app, ny(2026, 11, 24, 10))
     assert quote(app, **petite(LAST_BOOKABLE + dt.timedelta(days=1)))["total_cents"] == 114425

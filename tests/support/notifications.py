@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import dataclasses
 import email.policy
-import sys
 import uuid
 from collections.abc import Callable, Iterator
 from email.parser import BytesParser
@@ -23,15 +22,18 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from sqlalchemy import select
+from totetaxi_notifications import services
+from totetaxi_notifications.interfaces import MailerError, Message
+from totetaxi_notifications.models import (
+    DeliveryLog,
+    EmailTemplate,
+    HeldAddress,
+    Notification,
+)
 from webtest import TestApp
 
-_PAYMENTS_TESTS = str(Path(__file__).resolve().parents[1] / "payments")
-if _PAYMENTS_TESTS not in sys.path:  # the booking and payment helpers live with those tests
-    sys.path.insert(0, _PAYMENTS_TESTS)
-
-import test_payments_support  # noqa: E402
-from sqlalchemy import select  # noqa: E402
-from test_payments_support import (  # noqa: E402
+from support.payments import (
     APP_SETTINGS,
     NOW,
     base_settings,
@@ -41,18 +43,9 @@ from test_payments_support import (  # noqa: E402
     run,
     set_clock,
 )
-from totetaxi_notifications import services  # noqa: E402
-from totetaxi_notifications.interfaces import MailerError, Message  # noqa: E402
-from totetaxi_notifications.models import (  # noqa: E402
-    DeliveryLog,
-    EmailTemplate,
-    HeldAddress,
-    Notification,
-)
-
-from totetaxi_core import make_app  # noqa: E402
-from totetaxi_core.platform import prepare  # noqa: E402
-from totetaxi_core.plugin_api import find_service  # noqa: E402
+from totetaxi_core import make_app
+from totetaxi_core.platform import prepare
+from totetaxi_core.plugin_api import find_service
 
 __all__ = [
     "APP_SETTINGS",
@@ -61,7 +54,6 @@ __all__ = [
     "fetch",
     "run",
     "set_clock",
-    "test_payments_support",
 ]
 
 PLUGINS = "pricing payments_mock mail_console"

@@ -3,7 +3,7 @@
 Not a test module of its own (it holds no tests): the flow, webhook, refund and saved-card
 modules import the ``app`` fixture and the helpers from here. The app runs with the pricing
 plugin and the mock gateway (``payments_mock``, which brings ``payments``), tasks eager, and the
-fixed clock of ``tests/core/test_bookings.py``: Monday 2026-11-23 10:00 New York, bookings for
+fixed clock of ``support.bookings``: Monday 2026-11-23 10:00 New York, bookings for
 Thursday ``DAY`` at the Petite price (99 500 cents).
 
 With eager tasks, the mock's signed events are delivered through the outbox right after the
@@ -17,24 +17,30 @@ from __future__ import annotations
 import contextlib
 import dataclasses
 import json
-import sys
-import threading
 import time
 import uuid
 from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 
 import pytest
 from sqlalchemy import func, select
+from totetaxi_payments import signatures
+from totetaxi_payments.adapters.mock import (
+    DELIVER_TASK,
+    MockObject,
+    webhook_secret,
+)
+from totetaxi_payments.models import (
+    Payment,
+    PaymentAudit,
+    Refund,
+    SavedMethod,
+    WebhookEventRecord,
+)
+from totetaxi_pricing.models import CapacityDay
 from webtest import TestApp
 
-_CORE_TESTS = str(Path(__file__).resolve().parents[2] / "core")
-if _CORE_TESTS not in sys.path:  # the booking helpers live with the core's tests
-    sys.path.insert(0, _CORE_TESTS)
-
-from conftest import base_settings, bearer, in_transaction, make_staff  # noqa: E402
-from test_bookings import (  # noqa: E402
+from support.bookings import (
     AVAILABILITY,
     BOOKINGS,
     DAY,
@@ -51,25 +57,12 @@ from test_bookings import (  # noqa: E402
     set_clock,
     token_of,
 )
-from totetaxi_payments import signatures  # noqa: E402
-from totetaxi_payments.adapters.mock import (  # noqa: E402
-    DELIVER_TASK,
-    MockObject,
-    webhook_secret,
-)
-from totetaxi_payments.models import (  # noqa: E402
-    Payment,
-    PaymentAudit,
-    Refund,
-    SavedMethod,
-    WebhookEventRecord,
-)
-from totetaxi_pricing.models import CapacityDay  # noqa: E402
-
-from totetaxi_core import make_app  # noqa: E402
-from totetaxi_core.hooks import hookimpl  # noqa: E402
-from totetaxi_core.platform import prepare  # noqa: E402
-from totetaxi_core.tasks.models import OutboxMessage  # noqa: E402
+from totetaxi_core import make_app
+from totetaxi_core.hooks import hookimpl
+from totetaxi_core.platform import prepare
+from totetaxi_core.tasks.models import OutboxMessage
+from totetaxi_core.testing import base_settings, bearer, in_transaction, make_staff
+from totetaxi_core.testing import race as kit_race
 
 __all__ = [
     "AVAILABILITY",
@@ -392,29 +385,11 @@ def pg_app_fixture(pg_backend: Any, monkeypatch: pytest.MonkeyPatch) -> Iterator
 
 
 def race(app: TestApp, requests: list[Any]) -> list[tuple[int, Any]]:
-    """Each ``request(own_client)`` in a thread of its own, all released together."""
-    barrier = threading.Barrier(len(requests), timeout=60)
-    answers: list[tuple[int, Any]] = []
-    crashes: list[BaseException] = []
-    lock = threading.Lock()
+    """Each ``request(own_client)`` in a thread of its own, all released together: the
+    ``(status, json)`` answers in the order given."""
 
-    def racer(request: Any) -> None:
-        own = TestApp(app.app, extra_environ={"REMOTE_ADDR": "127.0.0.1"})
-        try:
-            barrier.wait()
-            answer = request(own)
-        except BaseException as exc:
-            with lock:
-                crashes.append(exc)
-            return
-        with lock:
-            answers.append((answer.status_int, answer.json))
+    def racer(request: Any) -> tuple[int, Any]:
+        answer = request(TestApp(app.app, extra_environ={"REMOTE_ADDR": "127.0.0.1"}))
+        return answer.status_int, answer.json
 
-    threads = [threading.Thread(target=racer, args=(r,)) for r in requests]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=120)
-    assert not any(thread.is_alive() for thread in threads)
-    assert crashes == []
-    return answers
+    return kit_race(*[(lambda r=request: racer(r)) for request in requests])

@@ -1,0 +1,69 @@
+"""Staff-console helpers shared by the console tests of the core and of the plugins."""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from sqlalchemy import select
+from webtest import TestApp
+
+from totetaxi_core.audit.models import AuditRecord
+from totetaxi_core.identity.models import StaffUser
+from totetaxi_core.testing import STRONG_PASSWORD, in_transaction, make_staff
+
+OTHER_PASSWORD = "Velvet-Lobster-Harbor-42"
+
+
+# --- helpers ----------------------------------------------------------------------------------
+
+
+def client(app: TestApp) -> TestApp:
+    """Another browser on the same app (its own cookie jar)."""
+    return TestApp(app.app, extra_environ={"REMOTE_ADDR": "127.0.0.1"})
+
+
+def token_in(response) -> str:
+    match = re.search(r'name="csrf_token" value="([^"]+)"', response.text)
+    assert match, "no CSRF field on the page"
+    return match.group(1)
+
+
+def login(app: TestApp, email: str, password: str = STRONG_PASSWORD, next_path: str = "",
+          status: int | str = 303):
+    page = app.get("/console/login" + (f"?next={next_path}" if next_path else ""))
+    form = page.forms[0]
+    form["email"] = email
+    form["password"] = password
+    return form.submit(status=status)
+
+
+def signed_in(app: TestApp, role: str, **kw: Any) -> StaffUser:
+    staff = make_staff(app.app.registry, role, **kw)
+    login(app, staff.email)
+    return staff
+
+
+def csrf(app: TestApp) -> str:
+    return token_in(app.get("/console/"))
+
+
+def audit_rows(app: TestApp, action: str | None = None) -> list[dict[str, Any]]:
+    def work(ctx):
+        statement = select(AuditRecord).order_by(AuditRecord.at)
+        if action:
+            statement = statement.where(AuditRecord.action == action)
+        return [{"action": r.action, "actor_id": r.actor_id, "target_id": r.target_id,
+                 "changes": r.changes} for r in ctx.dbsession.scalars(statement)]
+
+    return in_transaction(app.app.registry, work)
+
+
+def staff_by_email(app: TestApp, email: str) -> StaffUser:
+    return in_transaction(app.app.registry, lambda ctx: ctx.dbsession.scalars(
+        select(StaffUser).where(StaffUser.email == email)).one())
+
+
+def nav_titles(response) -> list[str]:
+    nav = re.search(r'<nav class="main".*?</nav>', response.text, re.S).group(0)
+    return re.findall(r"<a [^>]*>([^<]+)</a>", nav)
