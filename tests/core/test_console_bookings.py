@@ -12,7 +12,6 @@ carry the CSRF token; bookings are made through the API by guests and customers.
 from __future__ import annotations
 
 import datetime as dt
-import html
 import re
 import uuid
 from typing import Any
@@ -37,14 +36,21 @@ from support.bookings import (
     set_clock,
     staff_headers,
 )
-from support.console import audit_rows, login, nav_titles, token_in
+from support.console import (
+    audit_rows,
+    nav_titles,
+    page_of,
+    staff_browser,
+    text_of,
+    token_in,
+)
 from totetaxi_pricing import services as pricing
 from webtest import TestApp
 
 from totetaxi_core.bookings.models import Booking, BookingEvent
 from totetaxi_core.errors import Refused
 from totetaxi_core.hooks import hookimpl
-from totetaxi_core.testing import in_transaction, make_staff
+from totetaxi_core.testing import in_transaction
 
 SATURDAY = dt.date(2026, 12, 5)  # weekend: +15%
 PETITE = "$995.00"
@@ -62,26 +68,6 @@ def app(make_testapp) -> TestApp:
     testapp = make_testapp(**{"totetaxi.plugins": "pricing"})
     set_clock(testapp, NOW)
     return testapp
-
-
-def staff_browser(app: TestApp, role: str = "staff") -> TestApp:
-    """A browser of its own, signed in to the console as a new staff user of ``role``."""
-    browser = TestApp(app.app, extra_environ={"REMOTE_ADDR": "127.0.0.1"})
-    member = make_staff(app.app.registry, role)
-    login(browser, member.email)
-    return browser
-
-
-def page_of(browser: TestApp, booking_id: str, status: int = 200) -> Any:
-    return browser.get(f"{LIST}/{booking_id}", status=status)
-
-
-def text_of(page: Any, name: str) -> str:
-    """The text of the element with ``data-testid=name`` (tags removed, spaces collapsed)."""
-    match = re.search(rf'<(\w+)[^>]*data-testid="{re.escape(name)}"[^>]*>(.*?)</\1>', page.text,
-                      re.S)
-    assert match, f"no data-testid={name!r} on the page"
-    return html.unescape(" ".join(re.sub(r"<[^>]+>", " ", match.group(2)).split()))
 
 
 def has(page: Any, name: str) -> bool:

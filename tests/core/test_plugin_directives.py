@@ -21,13 +21,12 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from conftest import base_settings
 from pluggy import PluginValidationError
 from pyramid.config import Configurator
 from pyramid.exceptions import ConfigurationConflictError
 from pyramid.request import Request, apply_request_extensions
-from test_bookings import NOW, book_as_guest, set_clock
-from test_console_bookings import page_of, staff_browser, text_of
+from support.bookings import NOW, book_as_guest, set_clock
+from support.console import page_of, staff_browser, text_of
 from totetaxi_example import hookspecs as example_hookspecs
 from totetaxi_example.models import ExampleNote
 from webtest import TestApp
@@ -45,6 +44,7 @@ from totetaxi_core.plugin_api import (
     hookspec,
     render_booking_page,
 )
+from totetaxi_core.testing import base_settings
 
 ROOT = Path(__file__).resolve().parents[2]
 FACTS = "totetaxi_core:console/templates/panel_facts.jinja2"

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import html
 import re
 from typing import Any
 
@@ -67,3 +68,23 @@ def staff_by_email(app: TestApp, email: str) -> StaffUser:
 def nav_titles(response) -> list[str]:
     nav = re.search(r'<nav class="main".*?</nav>', response.text, re.S).group(0)
     return re.findall(r"<a [^>]*>([^<]+)</a>", nav)
+
+
+def staff_browser(app: TestApp, role: str = "staff") -> TestApp:
+    """A browser of its own, signed in to the console as a new staff user of ``role``."""
+    browser = TestApp(app.app, extra_environ={"REMOTE_ADDR": "127.0.0.1"})
+    member = make_staff(app.app.registry, role)
+    login(browser, member.email)
+    return browser
+
+
+def page_of(browser: TestApp, booking_id: str, status: int = 200) -> Any:
+    return browser.get(f"/console/bookings/{booking_id}", status=status)
+
+
+def text_of(page: Any, name: str) -> str:
+    """The text of the element with ``data-testid=name`` (tags removed, spaces collapsed)."""
+    match = re.search(rf'<(\w+)[^>]*data-testid="{re.escape(name)}"[^>]*>(.*?)</\1>', page.text,
+                      re.S)
+    assert match, f"no data-testid={name!r} on the page"
+    return html.unescape(" ".join(re.sub(r"<[^>]+>", " ", match.group(2)).split()))
