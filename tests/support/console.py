@@ -11,7 +11,13 @@ from webtest import TestApp
 
 from totetaxi_core.audit.models import AuditRecord
 from totetaxi_core.identity.models import StaffUser
-from totetaxi_core.testing import STRONG_PASSWORD, in_transaction, make_staff
+from totetaxi_core.testing import (
+    STRONG_PASSWORD,
+    console_sign_in,
+    csrf_token_in,
+    in_transaction,
+    make_staff,
+)
 
 OTHER_PASSWORD = "Velvet-Lobster-Harbor-42"
 
@@ -24,10 +30,7 @@ def client(app: TestApp) -> TestApp:
     return TestApp(app.app, extra_environ={"REMOTE_ADDR": "127.0.0.1"})
 
 
-def token_in(response) -> str:
-    match = re.search(r'name="csrf_token" value="([^"]+)"', response.text)
-    assert match, "no CSRF field on the page"
-    return match.group(1)
+token_in = csrf_token_in  # the CSRF token of a console page
 
 
 def login(app: TestApp, email: str, password: str = STRONG_PASSWORD, next_path: str = "",
@@ -41,8 +44,7 @@ def login(app: TestApp, email: str, password: str = STRONG_PASSWORD, next_path: 
 
 def signed_in(app: TestApp, role: str, **kw: Any) -> StaffUser:
     staff = make_staff(app.app.registry, role, **kw)
-    login(app, staff.email)
-    return staff
+    return console_sign_in(app, staff, password=kw.get("password", STRONG_PASSWORD))
 
 
 def csrf(app: TestApp) -> str:

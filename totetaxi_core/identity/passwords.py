@@ -24,8 +24,16 @@ _hasher = PasswordHasher(**PROFILES["production"])
 _profile = "production"
 
 #: A hash of a random password, verified against when an email is unknown, so that an
-#: unknown account costs the same time as a wrong password (no enumeration by timing).
-_DUMMY_HASH = _hasher.hash(_DUMMY_PASSWORD)
+#: unknown account costs the same time as a wrong password (no enumeration by timing). Made on
+#: first use, not at import: every process (CLI, worker) would otherwise pay one full hash.
+_DUMMY_HASH: str | None = None
+
+
+def _dummy_hash() -> str:
+    global _DUMMY_HASH
+    if _DUMMY_HASH is None:
+        _DUMMY_HASH = _hasher.hash(_DUMMY_PASSWORD)
+    return _DUMMY_HASH
 
 
 def use_profile(name: str) -> None:
@@ -38,7 +46,7 @@ def use_profile(name: str) -> None:
     if name == _profile:
         return
     _hasher = PasswordHasher(**PROFILES[name])
-    _DUMMY_HASH = _hasher.hash(_DUMMY_PASSWORD)  # the timing equaliser follows the profile
+    _DUMMY_HASH = None  # the timing equaliser follows the profile
     _profile = name
 
 
@@ -72,7 +80,7 @@ def verify_password(stored_hash: str | None, password: str) -> tuple[bool, str |
     if len(password) > MAX_LENGTH:
         return False, None
     try:
-        _hasher.verify(stored_hash or _DUMMY_HASH, password)
+        _hasher.verify(stored_hash or _dummy_hash(), password)
     except (VerifyMismatchError, VerificationError, InvalidHashError):
         return False, None
     if stored_hash is None:
@@ -105,6 +113,7 @@ def password_problem(password: str, *, email: str = "", names: tuple[str, ...] =
 
 def rehash_parameters(hasher: PasswordHasher) -> None:
     """Switch to other argon2 parameters (tests use it to prove rehash on login)."""
-    global _hasher, _profile
+    global _hasher, _profile, _DUMMY_HASH
     _hasher = hasher
+    _DUMMY_HASH = None
     _profile = "custom"

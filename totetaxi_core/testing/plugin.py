@@ -40,7 +40,7 @@ MARKERS = {
     "postgresql": "needs the PostgreSQL server",
     "redis": "needs the Redis server",
     "worker": "starts a real Celery worker process",
-    "real_commits": "commits for real (kept for documentation: every test database is fresh)",
+    "validation_only": "writes nothing and changes no app state: shares one app per module",
 }
 
 
@@ -111,19 +111,64 @@ def db_url(backend: Backend) -> Iterator[str]:
 AppFactory = Callable[..., TestApp]
 
 
+class _ModuleApps:
+    """The apps of one test module's ``validation_only`` tests, one per set of settings, on one
+    SQLite database of the module's own."""
+
+    def __init__(self, url: str) -> None:
+        self.url = url
+        self.apps: dict[str, Any] = {}
+
+    def get(self, environ: dict[str, str] | None, overrides: dict[str, Any]) -> Any:
+        from .. import make_app
+        from ..platform import prepare
+
+        key = repr((sorted((environ or {}).items()), sorted(overrides.items())))
+        if key not in self.apps:
+            settings = base_settings(self.url, **overrides)
+            self.apps[key] = make_app(prepare(settings, environ=environ or {}))
+        return self.apps[key]
+
+    def close(self) -> None:
+        for app in self.apps.values():
+            app.registry["dbengine"].dispose()
+
+
+@pytest.fixture(scope="module")
+def _module_apps(request: pytest.FixtureRequest,
+                 tmp_path_factory: pytest.TempPathFactory) -> Iterator[_ModuleApps]:
+    backend = get_backend("sqlite", tmp_path_factory, _worker(request.config))
+    apps = _ModuleApps(backend.new_url())
+    yield apps
+    apps.close()
+    backend.drop(apps.url)
+
+
 @pytest.fixture
-def make_testapp(db_url: str) -> Iterator[AppFactory]:
+def make_testapp(request: pytest.FixtureRequest, db_url: str,
+                 backend: Backend) -> Iterator[AppFactory]:
     """``make_testapp(environ=None, **settings)``: a WebTest app on the test's database, with
-    :func:`~totetaxi_core.testing.base_settings` plus the overrides given."""
+    :func:`~totetaxi_core.testing.base_settings` plus the overrides given.
+
+    A test marked ``validation_only`` (it writes nothing and changes no app state: clock, hooks,
+    caches) gets, on SQLite, an app shared by the module's other such tests with the same
+    settings — building an app is most of a small test's time. Each call still returns a client
+    with its own cookie jar.
+    """
     from .. import make_app
     from ..platform import prepare
 
     engines = []
+    shared = (request.node.get_closest_marker("validation_only") is not None
+              and backend.kind == "sqlite")
 
     def factory(environ: dict[str, str] | None = None, **overrides: Any) -> TestApp:
-        settings = base_settings(db_url, **overrides)
-        app = make_app(prepare(settings, environ=environ or {}))
-        engines.append(app.registry["dbengine"])
+        if shared:
+            app = request.getfixturevalue("_module_apps").get(environ, overrides)
+        else:
+            settings = base_settings(db_url, **overrides)
+            app = make_app(prepare(settings, environ=environ or {}))
+            engines.append(app.registry["dbengine"])
         return TestApp(app, extra_environ={"REMOTE_ADDR": "127.0.0.1"})
 
     yield factory

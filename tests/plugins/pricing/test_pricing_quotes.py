@@ -122,6 +122,7 @@ def test_the_fixed_dates_are_what_the_tests_assume():
 # --- the catalog ---------------------------------------------------------------------------------
 
 
+@pytest.mark.validation_only
 def test_services_lists_the_seeded_catalog(app):
     answer = app.get("/api/v1/services", status=200).json
     assert answer == {
@@ -155,6 +156,7 @@ def test_services_is_public_and_follows_edits(app):
 # --- prices --------------------------------------------------------------------------------------
 
 
+@pytest.mark.validation_only
 @pytest.mark.parametrize(
     ("package", "cents", "limit"),
     [("petite", 99500, 15), ("standard", 172500, 35), ("full", 249000, 60)],
@@ -177,6 +179,7 @@ def test_each_package_is_a_flat_price_on_a_weekday(app, package, cents, limit):
         check_sums(q)
 
 
+@pytest.mark.validation_only
 @pytest.mark.parametrize(
     ("code", "cents"),
     [("peloton", 50000), ("surfboard", 35000), ("crib", 35000), ("wardrobe_box", 27500)],
@@ -193,11 +196,13 @@ def test_each_specialty_item_booked_alone(app, code, cents):
     assert two["total_cents"] == 2 * cents
 
 
+@pytest.mark.validation_only
 def test_specialty_qty_defaults_to_one(app):
     q = quote(app, service_type="specialty", specialty_items=[{"code": "crib"}], date=MONDAY)
     assert q["total_cents"] == 35000
 
 
+@pytest.mark.validation_only
 def test_specialty_items_add_to_any_booking(app):
     q = quote(app, **petite(specialty_items=[{"code": "peloton", "qty": 1},
                                              {"code": "wardrobe_box", "qty": 2}]))
@@ -208,6 +213,7 @@ def test_specialty_items_add_to_any_booking(app):
     check_sums(q)
 
 
+@pytest.mark.validation_only
 @pytest.mark.parametrize(
     ("count", "total"),
     [(1, 28500), (2, 28500), (3, 28500), (4, 38000), (10, 95000), (500, 4750000)],
@@ -226,12 +232,14 @@ def test_standard_delivery_is_per_item_with_a_minimum(app, count, total):
     check_sums(q)
 
 
+@pytest.mark.validation_only
 def test_two_items_standard_is_the_285_dollar_minimum(app):
     q = quote(app, **standard(2))
     assert [line["amount_cents"] for line in q["lines"]] == [19000, 9500]
     assert q["total_cents"] == 28500
 
 
+@pytest.mark.validation_only
 def test_the_minimum_is_surcharged_like_any_priced_line(app):
     # The minimum is a priced line: ($190 + $95 top-up) x 1.15 on a Saturday.
     q = quote(app, **standard(2, SATURDAY))
@@ -240,6 +248,7 @@ def test_the_minimum_is_surcharged_like_any_priced_line(app):
     assert q["total_cents"] == 32775
 
 
+@pytest.mark.validation_only
 @pytest.mark.parametrize(("count", "total"), [(1, 36000), (3, 36000), (4, 45500), (6, 64500)])
 def test_same_day_is_a_flat_360_for_three_items_then_per_item(app, count, total):
     q = quote(app, **standard(count, TODAY, same_day=True))
@@ -280,11 +289,13 @@ def test_the_cut_off_is_new_york_time_not_utc(app):
     assert quote(app, **standard(3, TODAY))["total_cents"] == 28500
 
 
+@pytest.mark.validation_only
 def test_same_day_for_a_future_date_is_refused(app):
     error = refused(app, standard(4, TODAY + dt.timedelta(days=1), same_day=True), "same_day")
     assert "today" in error["description"].lower()
 
 
+@pytest.mark.validation_only
 @pytest.mark.parametrize(
     "body",
     [petite(TODAY, same_day=True), specialty("crib", day=TODAY, same_day=True)],
@@ -302,6 +313,7 @@ def test_same_day_is_held_to_the_minimum_too(app):
     assert q["total_cents"] == 28500
 
 
+@pytest.mark.validation_only
 def test_same_day_false_is_the_ordinary_price(app):
     assert quote(app, **standard(4, MONDAY, same_day=False))["total_cents"] == 38000
 
@@ -309,6 +321,7 @@ def test_same_day_false_is_the_ordinary_price(app):
 # --- surcharges ----------------------------------------------------------------------------------
 
 
+@pytest.mark.validation_only
 @pytest.mark.parametrize(("day", "weekday"), [(SATURDAY, "Saturday"), (SUNDAY, "Sunday")])
 def test_weekend_petite_is_1144_25(app, day, weekday):
     q = quote(app, **petite(day))
@@ -321,6 +334,7 @@ def test_weekend_petite_is_1144_25(app, day, weekday):
     check_sums(q)
 
 
+@pytest.mark.validation_only
 def test_weekdays_have_no_surcharge(app):
     for offset in range(1, 6):  # Tuesday 24th ... Saturday 28th, skipping Thanksgiving
         day = TODAY + dt.timedelta(days=offset)
@@ -331,6 +345,7 @@ def test_weekdays_have_no_surcharge(app):
             assert q["surcharges"] == [] and q["total_cents"] == 99500
 
 
+@pytest.mark.validation_only
 def test_business_rules_example_saturday_petite_crib_and_coi(app):
     q = quote(app, **petite(SATURDAY, specialty_items=[{"code": "crib", "qty": 1}],
                             coi_handling=True))
@@ -343,6 +358,7 @@ def test_business_rules_example_saturday_petite_crib_and_coi(app):
     check_sums(q)
 
 
+@pytest.mark.validation_only
 @pytest.mark.parametrize("day", [CHRISTMAS, NEW_YEAR])
 def test_peloton_on_a_federal_holiday(app, day):
     q = quote(app, **specialty("peloton", day=day))
@@ -358,6 +374,7 @@ def test_peloton_on_a_federal_holiday(app, day):
     assert q["total_cents"] == 60000
 
 
+@pytest.mark.validation_only
 def test_a_weekday_holiday_surcharges_every_service(app):
     assert quote(app, **petite(THANKSGIVING))["total_cents"] == 119400
     assert quote(app, **standard(4, THANKSGIVING))["total_cents"] == 45600
@@ -474,6 +491,7 @@ def test_an_edited_price_is_used_by_the_next_quote(app):
 # --- high value ----------------------------------------------------------------------------------
 
 
+@pytest.mark.validation_only
 def test_high_value_from_2000_dollars(app):
     full = quote(app, service_type="mini_move", package="full", date=MONDAY)
     assert full["total_cents"] == 249000 and full["high_value"] is True
@@ -482,6 +500,7 @@ def test_high_value_from_2000_dollars(app):
     assert quote(app, **petite())["high_value"] is False
 
 
+@pytest.mark.validation_only
 def test_high_value_boundary_is_inclusive(app):
     exactly = quote(app, service_type="mini_move", package="standard", date=MONDAY,
                     specialty_items=[{"code": "wardrobe_box", "qty": 1}])
@@ -490,6 +509,7 @@ def test_high_value_boundary_is_inclusive(app):
     assert below["total_cents"] == 199500 and below["high_value"] is False
 
 
+@pytest.mark.validation_only
 def test_high_value_counts_surcharges_and_fees(app):
     # $1,725 x 1.15 = $1,983.75, + $50 COI = $2,033.75.
     q = quote(app, service_type="mini_move", package="standard", date=SATURDAY)
@@ -502,6 +522,7 @@ def test_high_value_counts_surcharges_and_fees(app):
 # --- item limits ---------------------------------------------------------------------------------
 
 
+@pytest.mark.validation_only
 @pytest.mark.parametrize(
     ("package", "count", "fits"),
     [
@@ -520,6 +541,7 @@ def test_too_many_items_names_the_package_that_fits(app, package, count, fits):
     assert fits in error["description"]
 
 
+@pytest.mark.validation_only
 @pytest.mark.parametrize(("package", "count"), [("full", 61), ("full", 500), ("petite", 61)])
 def test_more_than_the_largest_package_is_refused(app, package, count):
     body = {"service_type": "mini_move", "package": package, "item_count": count,
@@ -538,12 +560,14 @@ def test_the_fitting_package_follows_edited_limits(app):
 # --- refusals: each a 400 naming the field, never a 500 ------------------------------------------
 
 
+@pytest.mark.validation_only
 def test_specialty_booking_without_items_is_refused(app):
     refused(app, {"service_type": "specialty", "date": MONDAY.isoformat()}, "specialty_items")
     refused(app, {"service_type": "specialty", "specialty_items": [],
                   "date": MONDAY.isoformat()}, "specialty_items")
 
 
+@pytest.mark.validation_only
 def test_unknown_specialty_code_names_its_position(app):
     error = refused(app, specialty("hot_tub"), "specialty_items.0.code")
     assert "hot_tub" in error["description"]
@@ -556,6 +580,7 @@ def test_the_same_specialty_code_twice_is_refused(app):
     refused(app, specialty("crib", "crib"), "specialty_items.1.code")
 
 
+@pytest.mark.validation_only
 @pytest.mark.parametrize(
     ("body", "field"),
     [
@@ -614,6 +639,7 @@ def test_bad_input_is_a_400_naming_the_field(app, body, field):
     refused(app, body, field)
 
 
+@pytest.mark.validation_only
 def test_past_dates_are_refused(app):
     error = refused(app, petite(TODAY - dt.timedelta(days=1)), "date")
     assert "past" in error["description"]
@@ -621,6 +647,7 @@ def test_past_dates_are_refused(app):
     assert quote(app, **standard(4, TODAY))["total_cents"] == 38000  # today itself is fine
 
 
+@pytest.mark.validation_only
 def test_at_most_180_days_ahead(app):
     assert quote(app, **petite(LAST_BOOKABLE))["total_cents"] == 114425  # a Saturday
     error = refused(app, petite(LAST_BOOKABLE + dt.timedelta(days=1)), "date")
@@ -635,6 +662,7 @@ def test_the_horizon_follows_the_clock(app):
     refused(app, petite(TODAY), "date")
 
 
+@pytest.mark.validation_only
 def test_unknown_body_keys_are_refused_by_name(app):
     answer = app.post_json(QUOTES, petite(discount_cents=99500), status=400).json
     assert "discount_cents" in " ".join(
@@ -642,6 +670,7 @@ def test_unknown_body_keys_are_refused_by_name(app):
     )
 
 
+@pytest.mark.validation_only
 def test_unknown_keys_in_a_specialty_line_are_refused(app):
     # A typo ("quantity" for "qty") must not silently quote one item instead of two.
     body = petite(specialty_items=[{"code": "crib", "quantity": 2}])
@@ -649,6 +678,7 @@ def test_unknown_keys_in_a_specialty_line_are_refused(app):
     assert "quantity" in " ".join(e["name"] + " " + e["description"] for e in answer["errors"])
 
 
+@pytest.mark.validation_only
 @pytest.mark.parametrize(
     ("payload", "content_type"),
     [
@@ -665,6 +695,7 @@ def test_empty_or_malformed_bodies_are_a_400(app, payload, content_type):
     assert answer["status"] == "error" and answer["errors"]
 
 
+@pytest.mark.validation_only
 def test_a_form_body_is_refused_not_a_500(app):
     answer = app.post(QUOTES, "service_type=mini_move&package=petite&date=2026-11-30",
                       content_type="application/x-www-form-urlencoded", expect_errors=True)
@@ -672,12 +703,14 @@ def test_a_form_body_is_refused_not_a_500(app):
     assert answer.json["status"] == "error" and answer.json["errors"]
 
 
+@pytest.mark.validation_only
 def test_an_empty_body_names_the_required_fields(app):
     answer = app.post_json(QUOTES, {}, status=400).json
     names = {e["name"] for e in answer["errors"]}
     assert {"service_type", "date"} <= names
 
 
+@pytest.mark.validation_only
 def test_quotes_only_answer_post(app):
     app.get(QUOTES, status=405)
 
@@ -685,6 +718,7 @@ def test_quotes_only_answer_post(app):
 # --- determinism and no writes -------------------------------------------------------------------
 
 
+@pytest.mark.validation_only
 def test_the_same_input_gives_the_same_answer(app):
     body = petite(SATURDAY, specialty_items=[{"code": "crib", "qty": 1}], coi_handling=True)
     first = app.post_json(QUOTES, body).json
