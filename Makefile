@@ -9,7 +9,7 @@ TEST_STAMP := $(VENV)/.installed-test
 
 PYTEST_WORKERS ?= 2
 
-.PHONY: run test test-matrix setup test-setup browser-deps migrate lint bench clean
+.PHONY: run test test-matrix setup test-setup browser-deps migrate lint format bench clean
 
 # The platform: core and every plugin under plugins/, editable.
 $(STAMP): setup.cfg pyproject.toml $(PLUGINS)
@@ -60,11 +60,17 @@ bench: test-setup
 	$(BIN)/python bench/core_overhead.py
 	$(BIN)/python bench/notifications.py
 
-# Style, then the import contracts of pyproject.toml (the core never imports a plugin, plugins
-# are independent, plugins import only totetaxi_core.plugin_api).
+# Style (ruff's rules, then its formatter: every file reads alike), then the import contracts of
+# pyproject.toml (the core never imports a plugin, plugins are independent, plugins import only
+# totetaxi_core.plugin_api). `make format` rewrites what `ruff format --check` refuses.
 lint: test-setup
 	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
 	$(BIN)/lint-imports --no-logo
+
+format: test-setup
+	$(BIN)/ruff format .
+	$(BIN)/ruff check --fix .
 
 clean:
 	rm -rf $(VENV) var .pytest_cache

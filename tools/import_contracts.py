@@ -59,14 +59,16 @@ class PublicApiContract(Contract):
                     if not _within(imported, {guarded}) or _within(imported, allowed):
                         continue
                     details = graph.get_import_details(importer=importer, imported=imported)
-                    illegal.append(IllegalImport(
-                        importer, imported, tuple(d["line_number"] for d in details)))
+                    illegal.append(
+                        IllegalImport(importer, imported, tuple(d["line_number"] for d in details))
+                    )
         return ContractCheck(kept=not illegal, warnings=[], metadata={"illegal": illegal})
 
     def render_broken_contract(self, check: ContractCheck) -> None:
         output.print_error(
             f"Imports of {self.package.name} other than its public API:",  # type: ignore[attr-defined]
-            bold=False)
+            bold=False,
+        )
         output.new_line()
         for found in check.metadata["illegal"]:
             lines = ", ".join(map(str, found.line_numbers))

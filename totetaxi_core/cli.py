@@ -216,9 +216,15 @@ def cmd_staff_create(args: argparse.Namespace) -> int:
         with unit_of_work(registry["dbsession_factory"]) as (dbsession, tm):
             ctx = Context(registry=registry, dbsession=dbsession, transaction_manager=tm)
             staff = create_staff(
-                ctx, email=args.email, password=password, role=args.role,
-                first_name=args.first_name, last_name=args.last_name, phone=args.phone,
-                department=args.department, hire_date=hire_date,
+                ctx,
+                email=args.email,
+                password=password,
+                role=args.role,
+                first_name=args.first_name,
+                last_name=args.last_name,
+                phone=args.phone,
+                department=args.department,
+                hire_date=hire_date,
             )
             summary = f"created {staff.role} {staff.email} ({staff.id})"
     except IdentityError as exc:
@@ -252,8 +258,7 @@ def cmd_staff_set_password(args: argparse.Namespace) -> int:
                 return 1
             set_password(ctx, staff, password)
             registry.session_store.delete_for(dbsession, PrincipalKind.STAFF, staff.id)
-            audit.record(ctx, "staff.password_set", "staff_user", staff.id,
-                         after={"by": "cli"})
+            audit.record(ctx, "staff.password_set", "staff_user", staff.id, after={"by": "cli"})
     except IdentityError as exc:
         print(f"{exc.field}: {exc.description}", file=sys.stderr)
         return 1
@@ -321,10 +326,14 @@ def build_parser() -> argparse.ArgumentParser:
         help="generate a plugin distribution (totetaxi-NAME) that passes its own tests at once",
     )
     p.add_argument("name", help="plugin name: lower-case letters, digits and underscores")
-    p.add_argument("--slot", help="also declare this capability slot, with a mock and a real "
-                   "provider plugin and the slot's contract test")
-    p.add_argument("--real", default="real",
-                   help="name of the real provider (plugin NAME_REAL); default: real")
+    p.add_argument(
+        "--slot",
+        help="also declare this capability slot, with a mock and a real "
+        "provider plugin and the slot's contract test",
+    )
+    p.add_argument(
+        "--real", default="real", help="name of the real provider (plugin NAME_REAL); default: real"
+    )
     p.add_argument("--path", default=".", help="folder to create totetaxi-NAME in; default: .")
     p.set_defaults(func=cmd_plugin_new)
 
@@ -334,8 +343,11 @@ def build_parser() -> argparse.ArgumentParser:
     )
     p.add_argument("branch", help="a plugin name, or core")
     p.add_argument("-m", "--message", required=True, help="what the revision changes")
-    p.add_argument("config", nargs="?",
-                   help="a configuration whose enabled plugins and settings to use (optional)")
+    p.add_argument(
+        "config",
+        nargs="?",
+        help="a configuration whose enabled plugins and settings to use (optional)",
+    )
     p.set_defaults(func=cmd_revision)
 
     for name, func, text in (
@@ -365,8 +377,11 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--hire-date", default="", help="YYYY-MM-DD")
     p.set_defaults(func=cmd_staff_create)
 
-    p = staff.add_parser("set-password", help="set a staff user's password (prompted or read "
-                         "from standard input); ends their sessions and tokens")
+    p = staff.add_parser(
+        "set-password",
+        help="set a staff user's password (prompted or read "
+        "from standard input); ends their sessions and tokens",
+    )
     p.add_argument("config")
     p.add_argument("--email", required=True)
     p.set_defaults(func=cmd_staff_set_password)
@@ -388,8 +403,13 @@ def _parse(argv: Sequence[str] | None) -> argparse.Namespace:
     """
     parser = build_parser()
     args, extra = parser.parse_known_args(argv)
-    if extra and getattr(args, "func", None) is cmd_revision and args.config is None \
-            and len(extra) == 1 and not extra[0].startswith("-"):
+    if (
+        extra
+        and getattr(args, "func", None) is cmd_revision
+        and args.config is None
+        and len(extra) == 1
+        and not extra[0].startswith("-")
+    ):
         args.config = extra[0]
     elif extra:
         parser.error(f"unrecognized arguments: {' '.join(extra)}")

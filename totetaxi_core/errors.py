@@ -61,8 +61,7 @@ class Refused(Exception):
     paid.")`` gives the client the API's one error body, and the transaction rolls back.
     """
 
-    def __init__(self, status: int, field: str, description: str,
-                 location: str = "body") -> None:
+    def __init__(self, status: int, field: str, description: str, location: str = "body") -> None:
         if not 400 <= status < 500:
             raise ValueError("Refused is for 4xx answers")
         self.status, self.field = status, field

@@ -45,8 +45,9 @@ def money_input(cents: int) -> str:
     return f"{cents // 100}.{cents % 100:02d}"
 
 
-def parse_money(text: str, label: str = "Amount", *, minimum: int = 0,
-                maximum: int = MAX_CENTS) -> int:
+def parse_money(
+    text: str, label: str = "Amount", *, minimum: int = 0, maximum: int = MAX_CENTS
+) -> int:
     """Dollars as typed (``"25"``, ``"25.50"``, ``"$1,250.5"``) to integer cents, exactly.
 
     Refused with :class:`MoneyInputError`: empty, negative, not a number, more than 2 decimals,

@@ -57,8 +57,9 @@ def plugins_for(discovered: PluginSet, names: Iterable[str]) -> list[str]:
             enabled[name] = plugin
             pending.extend(plugin.manifest.depends)
         provided = {slot for p in enabled.values() for slot in p.manifest.provides}
-        missing = [slot for p in enabled.values() for slot in p.manifest.requires
-                   if slot not in provided]
+        missing = [
+            slot for p in enabled.values() for slot in p.manifest.requires if slot not in provided
+        ]
         if not missing:
             return wanted
         candidates = sorted(
@@ -139,16 +140,18 @@ def autogenerate(label: str, message: str, settings: Mapping[str, Any] | None = 
     if label != "core":
         requested.append(label)
     with tempfile.TemporaryDirectory(prefix="totetaxi-revision-") as scratch:
-        base.update({
-            "sqlalchemy.url": f"sqlite:///{Path(scratch) / 'scratch.sqlite'}",
-            # Development, so that mock providers may stand in for a required slot.
-            "totetaxi.environment": "development",
-            "totetaxi.plugins": " ".join(plugins_for(discovered, requested)),
-            "totetaxi.tasks_mode": "eager",
-            # The scratch database holds the schema only: no plugin is installed or seeded
-            # there (seed code follows the models, which are ahead of the migrations now).
-            "totetaxi.check_schema": "false",
-        })
+        base.update(
+            {
+                "sqlalchemy.url": f"sqlite:///{Path(scratch) / 'scratch.sqlite'}",
+                # Development, so that mock providers may stand in for a required slot.
+                "totetaxi.environment": "development",
+                "totetaxi.plugins": " ".join(plugins_for(discovered, requested)),
+                "totetaxi.tasks_mode": "eager",
+                # The scratch database holds the schema only: no plugin is installed or seeded
+                # there (seed code follows the models, which are ahead of the migrations now).
+                "totetaxi.check_schema": "false",
+            }
+        )
         for key in ("totetaxi.secret", "totetaxi.broker_url"):
             base.pop(key, None)
         platform = prepare(base, environ={})
@@ -195,8 +198,9 @@ def _write(cfg: Config, plugins: list[Plugin], label: str, message: str, metadat
     }
     owner = _owner_of(table_modules, plugins)
 
-    def include_object(obj: Any, name: str | None, type_: str, reflected: bool,
-                       compare_to: Any) -> bool:
+    def include_object(
+        obj: Any, name: str | None, type_: str, reflected: bool, compare_to: Any
+    ) -> bool:
         table = obj if type_ == "table" else getattr(obj, "table", None)
         if table is None or table.name not in metadata.tables:
             return False  # only in the database: see the module's documentation
@@ -211,11 +215,17 @@ def _write(cfg: Config, plugins: list[Plugin], label: str, message: str, metadat
             empty.append(True)
             directives[:] = []  # write nothing rather than an empty migration
 
-    cfg.attributes.update(include_object=include_object,
-                          process_revision_directives=process_revision_directives)
+    cfg.attributes.update(
+        include_object=include_object, process_revision_directives=process_revision_directives
+    )
     script = ScriptDirectory.from_config(cfg)
-    written = command.revision(cfg, message=message, autogenerate=True, head=f"{label}@head",
-                               rev_id=_next_id(script, label))
+    written = command.revision(
+        cfg,
+        message=message,
+        autogenerate=True,
+        head=f"{label}@head",
+        rev_id=_next_id(script, label),
+    )
     if empty or written is None:
         raise RevisionError(
             f"No change found between the models of '{label}' and its migrations; nothing "

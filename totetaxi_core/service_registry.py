@@ -45,13 +45,16 @@ def find_service(where: Request | Registry | Any, name: str, iface: Any = Interf
         registry: Registry = getattr(where, "registry", where)
         services = registry.queryUtility(IServiceRegistry)
         if services is None:
-            raise LookupError("this registry has no service registry "
-                              "(config.include('totetaxi_core.service_registry'))")
+            raise LookupError(
+                "this registry has no service registry "
+                "(config.include('totetaxi_core.service_registry'))"
+            )
         # A registered object (config.register_service) needs no container: creating one costs
         # hundreds of microseconds, and the quote path looks the catalog up on every call.
         factory = services.find_factory(iface, name=name)
-        if isinstance(factory, ProxyFactory) and isinstance(factory.factory,
-                                                            SingletonServiceWrapper):
+        if isinstance(factory, ProxyFactory) and isinstance(
+            factory.factory, SingletonServiceWrapper
+        ):
             return factory.factory.service
         if isinstance(request, Request) and hasattr(request, "find_service"):
             return request.find_service(iface, name=name)
@@ -61,8 +64,10 @@ def find_service(where: Request | Registry | Any, name: str, iface: Any = Interf
         return container.get(iface, name=name)
     except LookupError as exc:
         # wired's own message names neither the service nor what to do.
-        raise LookupError(f"No service named {name!r} is registered ({exc}); a plugin registers "
-                          "it from includeme with config.register_service(obj, name=...).") from exc
+        raise LookupError(
+            f"No service named {name!r} is registered ({exc}); a plugin registers "
+            "it from includeme with config.register_service(obj, name=...)."
+        ) from exc
 
 
 def includeme(config: Configurator) -> None:

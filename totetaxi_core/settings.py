@@ -185,47 +185,139 @@ CORE_SETTINGS: tuple[Setting, ...] = (
         kind="bool",
         help="refuse to serve when the database schema is behind the code",
     ),
-    Setting("totetaxi.trace_hooks", False, kind="bool",
-            help="log every hook call with its implementations and duration"),
-    Setting("totetaxi.state_backend", "database", kind="choice", choices=("database", "redis"),
-            help="where sessions and throttle counters live"),
-    Setting("totetaxi.redis_url", "", help="Redis URL for state_backend = redis",
-            check=_check_redis_url),
-    Setting("totetaxi.public_url", "http://127.0.0.1:6543",
-            help="the customer site's address, for links in emails"),
-    Setting("totetaxi.trusted_origins", [], kind="list",
-            help="other origins (scheme://host[:port]) allowed to send unsafe requests, e.g. the "
-                 "customer site when it is served from another host"),
-    Setting("totetaxi.password_reset_path", "/reset-password?token={token}",
-            help="path on public_url of the password-reset page; {token} is replaced"),
-    Setting("totetaxi.session_max_age_seconds", 14 * 86400, kind="int", minimum=300,
-            maximum=90 * 86400, help="a session ends after this long without use"),
-    Setting("totetaxi.token_max_age_seconds", 30 * 86400, kind="int", minimum=60,
-            maximum=365 * 86400, help="lifetime of a bearer token"),
-    Setting("totetaxi.cookie_secure", None, kind="bool",
-            help="Secure flag on the session cookie (default: on in production)"),
-    Setting("totetaxi.login_limit_per_account", 5, kind="int", minimum=1, maximum=1000,
-            help="failed logins per account per login window before 429"),
-    Setting("totetaxi.login_limit_per_address", 20, kind="int", minimum=1, maximum=10000,
-            help="failed logins per client address per login window before 429"),
-    Setting("totetaxi.login_window_seconds", 900, kind="int", minimum=1, maximum=86400,
-            help="the login throttle's window"),
-    Setting("totetaxi.reset_limit_per_account", 3, kind="int", minimum=1, maximum=1000,
-            help="password-reset requests per account per hour"),
-    Setting("totetaxi.reset_limit_per_address", 10, kind="int", minimum=1, maximum=10000,
-            help="password-reset and sign-up requests per client address per hour"),
-    Setting("totetaxi.outbox_grace_seconds", 10, kind="int", minimum=0, maximum=3600,
-            help="age of a pending outbox row before the sweep takes it over from the relay"),
-    Setting("totetaxi.outbox_resend_seconds", 900, kind="int", minimum=1, maximum=86400,
-            help="age of a sent but unfinished outbox row before the sweep sends it again"),
-    Setting("totetaxi.idempotency_hours", 24, kind="int", minimum=1, maximum=24 * 30,
-            help="how long an Idempotency-Key and its answer are kept"),
-    Setting("totetaxi.password_hash_profile", "production", kind="choice",
-            choices=("production", "fast"),
-            help="argon2 cost: production (t=3, 64 MiB) or fast (test suites only; refused when "
-                 "totetaxi.environment = production)"),
-    Setting("totetaxi.eager_sweep", True, kind="bool",
-            help="eager mode: sweep from the request path once a period (no beat in development)"),
+    Setting(
+        "totetaxi.trace_hooks",
+        False,
+        kind="bool",
+        help="log every hook call with its implementations and duration",
+    ),
+    Setting(
+        "totetaxi.state_backend",
+        "database",
+        kind="choice",
+        choices=("database", "redis"),
+        help="where sessions and throttle counters live",
+    ),
+    Setting(
+        "totetaxi.redis_url", "", help="Redis URL for state_backend = redis", check=_check_redis_url
+    ),
+    Setting(
+        "totetaxi.public_url",
+        "http://127.0.0.1:6543",
+        help="the customer site's address, for links in emails",
+    ),
+    Setting(
+        "totetaxi.trusted_origins",
+        [],
+        kind="list",
+        help="other origins (scheme://host[:port]) allowed to send unsafe requests, e.g. the "
+        "customer site when it is served from another host",
+    ),
+    Setting(
+        "totetaxi.password_reset_path",
+        "/reset-password?token={token}",
+        help="path on public_url of the password-reset page; {token} is replaced",
+    ),
+    Setting(
+        "totetaxi.session_max_age_seconds",
+        14 * 86400,
+        kind="int",
+        minimum=300,
+        maximum=90 * 86400,
+        help="a session ends after this long without use",
+    ),
+    Setting(
+        "totetaxi.token_max_age_seconds",
+        30 * 86400,
+        kind="int",
+        minimum=60,
+        maximum=365 * 86400,
+        help="lifetime of a bearer token",
+    ),
+    Setting(
+        "totetaxi.cookie_secure",
+        None,
+        kind="bool",
+        help="Secure flag on the session cookie (default: on in production)",
+    ),
+    Setting(
+        "totetaxi.login_limit_per_account",
+        5,
+        kind="int",
+        minimum=1,
+        maximum=1000,
+        help="failed logins per account per login window before 429",
+    ),
+    Setting(
+        "totetaxi.login_limit_per_address",
+        20,
+        kind="int",
+        minimum=1,
+        maximum=10000,
+        help="failed logins per client address per login window before 429",
+    ),
+    Setting(
+        "totetaxi.login_window_seconds",
+        900,
+        kind="int",
+        minimum=1,
+        maximum=86400,
+        help="the login throttle's window",
+    ),
+    Setting(
+        "totetaxi.reset_limit_per_account",
+        3,
+        kind="int",
+        minimum=1,
+        maximum=1000,
+        help="password-reset requests per account per hour",
+    ),
+    Setting(
+        "totetaxi.reset_limit_per_address",
+        10,
+        kind="int",
+        minimum=1,
+        maximum=10000,
+        help="password-reset and sign-up requests per client address per hour",
+    ),
+    Setting(
+        "totetaxi.outbox_grace_seconds",
+        10,
+        kind="int",
+        minimum=0,
+        maximum=3600,
+        help="age of a pending outbox row before the sweep takes it over from the relay",
+    ),
+    Setting(
+        "totetaxi.outbox_resend_seconds",
+        900,
+        kind="int",
+        minimum=1,
+        maximum=86400,
+        help="age of a sent but unfinished outbox row before the sweep sends it again",
+    ),
+    Setting(
+        "totetaxi.idempotency_hours",
+        24,
+        kind="int",
+        minimum=1,
+        maximum=24 * 30,
+        help="how long an Idempotency-Key and its answer are kept",
+    ),
+    Setting(
+        "totetaxi.password_hash_profile",
+        "production",
+        kind="choice",
+        choices=("production", "fast"),
+        help="argon2 cost: production (t=3, 64 MiB) or fast (test suites only; refused when "
+        "totetaxi.environment = production)",
+    ),
+    Setting(
+        "totetaxi.eager_sweep",
+        True,
+        kind="bool",
+        help="eager mode: sweep from the request path once a period (no beat in development)",
+    ),
 )
 
 
@@ -283,8 +375,10 @@ def undeclared_keys(
 def check_password_profile(settings: Mapping[str, Any]) -> None:
     """Refuse the cheap ``fast`` password-hash profile in production: it exists for test suites,
     and a production deployment must keep argon2's full parameters whatever the file says."""
-    if (settings.get("totetaxi.environment") == "production"
-            and settings.get("totetaxi.password_hash_profile", "production") != "production"):
+    if (
+        settings.get("totetaxi.environment") == "production"
+        and settings.get("totetaxi.password_hash_profile", "production") != "production"
+    ):
         raise SettingsError(
             "Setting 'totetaxi.password_hash_profile' must be 'production' when "
             "totetaxi.environment = production (the 'fast' profile is for test suites only)."

@@ -25,8 +25,12 @@ from totetaxi_core.testing import STRONG_PASSWORD
 
 NOW = dt.datetime(2026, 11, 23, 10, tzinfo=ZoneInfo("America/New_York")).astimezone(dt.UTC)
 PLACE = {"line1": "200 E 62nd St", "city": "New York", "state": "NY", "postal_code": "10065"}
-GUEST = {"first_name": "Gale", "last_name": "Guest", "email": "gale@example.com",
-         "phone": "+1 646 555 0199"}
+GUEST = {
+    "first_name": "Gale",
+    "last_name": "Guest",
+    "email": "gale@example.com",
+    "phone": "+1 646 555 0199",
+}
 TEST_CARD = "4242 4242 4242 4242"
 
 
@@ -41,7 +45,9 @@ def api(live: Any, method: str, path: str, body: dict[str, Any] | None = None) -
     """Call the public API as the website would (JSON in and out, no cookie)."""
     data = json.dumps(body).encode() if body is not None else None
     request = urllib.request.Request(
-        live.url + path, data=data, method=method,
+        live.url + path,
+        data=data,
+        method=method,
         headers={"Content-Type": "application/json", "Accept": "application/json"},
     )
     with urllib.request.urlopen(request, timeout=10) as answer:
@@ -50,16 +56,29 @@ def api(live: Any, method: str, path: str, body: dict[str, Any] | None = None) -
 
 def paid_booking(live: Any) -> dict[str, Any]:
     """``GUEST`` books a Petite Mini Move for 2026-12-03 and pays it with the test card."""
-    booking = api(live, "POST", "/api/v1/bookings", {
-        "service_type": "mini_move", "package": "petite", "date": "2026-12-03",
-        "pickup_address": PLACE, "delivery_address": PLACE, "guest": GUEST})
+    booking = api(
+        live,
+        "POST",
+        "/api/v1/bookings",
+        {
+            "service_type": "mini_move",
+            "package": "petite",
+            "date": "2026-12-03",
+            "pickup_address": PLACE,
+            "delivery_address": PLACE,
+            "guest": GUEST,
+        },
+    )
     token = booking["tracking_token"]
     payment = api(live, "POST", f"/api/v1/bookings/{booking['id']}/payments?token={token}", {})
-    paid = api(live, "POST", f"/api/v1/payments/mock/confirm?token={token}",
-               {"payment_id": payment["payment_id"], "card_number": TEST_CARD})
+    paid = api(
+        live,
+        "POST",
+        f"/api/v1/payments/mock/confirm?token={token}",
+        {"payment_id": payment["payment_id"], "card_number": TEST_CARD},
+    )
     assert paid["status"] == "succeeded"
-    return {"id": booking["id"], "number": booking["number"],
-            "payment_id": payment["payment_id"]}
+    return {"id": booking["id"], "number": booking["number"], "payment_id": payment["payment_id"]}
 
 
 def sign_in(page: Any, live: Any, email: str, path: str) -> Any:

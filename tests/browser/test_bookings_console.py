@@ -29,11 +29,24 @@ def live(make_live_server: Any) -> Any:
 
 
 def book(live: Any, day: str, first_name: str = "Gale") -> dict[str, Any]:
-    return api(live, "POST", "/api/v1/bookings", {
-        "service_type": "mini_move", "package": "petite", "date": day,
-        "pickup_address": PLACE, "delivery_address": BEACH,
-        "guest": {"first_name": first_name, "last_name": "Guest",
-                  "email": f"{first_name.lower()}@example.com", "phone": "+1 646 555 0199"}})
+    return api(
+        live,
+        "POST",
+        "/api/v1/bookings",
+        {
+            "service_type": "mini_move",
+            "package": "petite",
+            "date": day,
+            "pickup_address": PLACE,
+            "delivery_address": BEACH,
+            "guest": {
+                "first_name": first_name,
+                "last_name": "Guest",
+                "email": f"{first_name.lower()}@example.com",
+                "phone": "+1 646 555 0199",
+            },
+        },
+    )
 
 
 def submit(page: Any, button: str) -> Any:
@@ -43,9 +56,16 @@ def submit(page: Any, button: str) -> Any:
 
 
 def booking_actions(live: Any) -> list[str]:
-    return in_transaction(live.registry, lambda ctx: list(ctx.dbsession.scalars(
-        select(AuditRecord.action).where(AuditRecord.action.like("booking.%"))
-        .order_by(AuditRecord.at))))
+    return in_transaction(
+        live.registry,
+        lambda ctx: list(
+            ctx.dbsession.scalars(
+                select(AuditRecord.action)
+                .where(AuditRecord.action.like("booking.%"))
+                .order_by(AuditRecord.at)
+            )
+        ),
+    )
 
 
 def test_staff_find_a_booking_confirm_it_and_move_it_to_saturday(live, page, tmp_path):
@@ -85,7 +105,8 @@ def test_staff_find_a_booking_confirm_it_and_move_it_to_saturday(live, page, tmp
     assert "priced again" in page.locator("[data-testid=flash]").inner_text()
     assert page.locator("[data-testid=booking-total]").inner_text() == "$1,144.25"
     assert page.locator("[data-testid=booking-pickup]").inner_text() == (
-        "Sat Dec 5, 2026, afternoon")
+        "Sat Dec 5, 2026, afternoon"
+    )
     assert "Weekend +15%" in page.locator("[data-testid=quote]").inner_text()
     assert page.locator("#edit-date").input_value() == SATURDAY
     assert booking_actions(live) == ["booking.status_changed", "booking.updated"]
@@ -96,7 +117,8 @@ def test_staff_find_a_booking_confirm_it_and_move_it_to_saturday(live, page, tmp
 
 
 def test_a_full_day_is_refused_at_the_date_then_staff_cancel_and_a_viewer_only_reads(
-        live, page, browser):
+    live, page, browser
+):
     wanted = book(live, THURSDAY)
     for name in ("Ana", "Ben", "Cy", "Di"):
         book(live, TUESDAY, name)
@@ -108,7 +130,8 @@ def test_a_full_day_is_refused_at_the_date_then_staff_cancel_and_a_viewer_only_r
     answer = submit(page, "button:has-text('Save changes')")
     assert answer.status == 409
     assert page.locator("[data-testid=error-edit-date]").inner_text() == (
-        "2026-12-08 is fully booked: no van left.")
+        "2026-12-08 is fully booked: no van left."
+    )
     assert page.locator("#edit-date").get_attribute("aria-invalid") == "true"
     assert page.locator("[data-testid=booking-pickup]").inner_text() == "Thu Dec 3, 2026, morning"
     assert booking_actions(live) == []
@@ -132,8 +155,7 @@ def test_a_full_day_is_refused_at_the_date_then_staff_cancel_and_a_viewer_only_r
         viewer = context.new_page()
         sign_in(viewer, live, "val@totetaxi.test", path)
         assert viewer.locator("[data-testid=read-only]").is_visible()
-        actions = viewer.eval_on_selector_all("form[method=post]",
-                                              "fs => fs.map(f => f.action)")
+        actions = viewer.eval_on_selector_all("form[method=post]", "fs => fs.map(f => f.action)")
         assert actions == [live.url + "/console/logout"]
         assert "Customer called" in viewer.locator("[data-testid=history]").inner_text()
     finally:

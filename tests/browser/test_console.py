@@ -13,8 +13,9 @@ from totetaxi_core.testing import STRONG_PASSWORD, in_transaction, make_staff
 NEW_PASSWORD = "Velvet-Lobster-Harbor-42"
 
 
-def sign_in(page: Any, live: Any, email: str, password: str = STRONG_PASSWORD,
-            path: str = "/console/") -> Any:
+def sign_in(
+    page: Any, live: Any, email: str, password: str = STRONG_PASSWORD, path: str = "/console/"
+) -> Any:
     """Open ``path`` (anonymous: the login page), fill the form, land back on ``path``."""
     page.goto(live.url + path)
     assert "/console/login" in page.url
@@ -30,15 +31,24 @@ def staff_row(live: Any, email: str) -> dict[str, Any] | None:
         staff = ctx.dbsession.scalars(select(StaffUser).where(StaffUser.email == email)).first()
         if staff is None:
             return None
-        return {"id": staff.id, "role": staff.role, "active": staff.is_active,
-                "department": staff.profile.department, "hire_date": staff.profile.hire_date}
+        return {
+            "id": staff.id,
+            "role": staff.role,
+            "active": staff.is_active,
+            "department": staff.profile.department,
+            "hire_date": staff.profile.hire_date,
+        }
 
     return in_transaction(live.registry, work)
 
 
 def actions(live: Any) -> list[str]:
-    return in_transaction(live.registry, lambda ctx: list(ctx.dbsession.scalars(
-        select(AuditRecord.action).order_by(AuditRecord.at))))
+    return in_transaction(
+        live.registry,
+        lambda ctx: list(
+            ctx.dbsession.scalars(select(AuditRecord.action).order_by(AuditRecord.at))
+        ),
+    )
 
 
 def nav_titles(page: Any) -> list[str]:
@@ -67,8 +77,10 @@ def test_an_admin_creates_promotes_and_disables_a_staff_user(make_live_server, p
     page.fill("#f-password_confirm", NEW_PASSWORD)
     with page.expect_navigation():
         page.click("button:has-text('Create staff user')")
-    assert "Staff user created. (morgan@totetaxi.test)" in page.locator(
-        "[data-testid=flash]").inner_text()
+    assert (
+        "Staff user created. (morgan@totetaxi.test)"
+        in page.locator("[data-testid=flash]").inner_text()
+    )
     row = page.locator('tr[data-email="morgan@totetaxi.test"]')
     assert "Morgan Reyes" in row.inner_text() and "Hamptons dispatch" in row.inner_text()
     stored = staff_row(live, "morgan@totetaxi.test")
@@ -132,8 +144,10 @@ def test_a_viewer_sees_no_staff_entry_and_gets_the_403_page(make_live_server, pa
     answer = page.goto(live.url + "/console/staff")
     assert answer.status == 403
     assert page.locator("h1").inner_text() == "Not allowed"
-    assert "your role does not allow this page" in page.locator(
-        "[data-testid=forbidden-reason]").inner_text()
+    assert (
+        "your role does not allow this page"
+        in page.locator("[data-testid=forbidden-reason]").inner_text()
+    )
     # The layout, for a signed-in viewer.
     assert nav_titles(page) == ["Dashboard", "Bookings", "Customers", "Notes"]
 
@@ -158,8 +172,9 @@ def test_a_tampered_csrf_token_is_refused(make_live_server, page):
         page.click("button:has-text('Create staff user')")
     assert navigation.value.status == 403
     assert page.locator("h1").inner_text() == "Not allowed"
-    assert "did not come from this site" in page.locator(
-        "[data-testid=forbidden-reason]").inner_text()
+    assert (
+        "did not come from this site" in page.locator("[data-testid=forbidden-reason]").inner_text()
+    )
     assert staff_row(live, "mallory@totetaxi.test") is None
 
     # Without the field at all: refused the same way.

@@ -25,20 +25,39 @@ EDITOR = "/console/notifications/templates/payment_confirmed"
 
 @pytest.fixture
 def live(make_live_server: Any, tmp_path: Any) -> Any:
-    return start(make_live_server, "pricing payments_mock mail_console",
-                 **{"mail_console.folder": str(tmp_path / "mail")})
+    return start(
+        make_live_server,
+        "pricing payments_mock mail_console",
+        **{"mail_console.folder": str(tmp_path / "mail")},
+    )
 
 
 def stored(live: Any) -> dict[str, Any]:
     def work(ctx):
-        template = ctx.dbsession.scalars(select(EmailTemplate).where(
-            EmailTemplate.key == "payment_confirmed")).one()
-        audit = list(ctx.dbsession.scalars(select(AuditRecord.action).where(
-            AuditRecord.action == "notification_template.updated")))
-        subjects = list(ctx.dbsession.scalars(select(Notification.subject).where(
-            Notification.template_key == "payment_confirmed").order_by(Notification.created_at)))
-        return {"subject": template.subject, "text_body": template.text_body,
-                "version": template.version, "audit": audit, "sent": subjects}
+        template = ctx.dbsession.scalars(
+            select(EmailTemplate).where(EmailTemplate.key == "payment_confirmed")
+        ).one()
+        audit = list(
+            ctx.dbsession.scalars(
+                select(AuditRecord.action).where(
+                    AuditRecord.action == "notification_template.updated"
+                )
+            )
+        )
+        subjects = list(
+            ctx.dbsession.scalars(
+                select(Notification.subject)
+                .where(Notification.template_key == "payment_confirmed")
+                .order_by(Notification.created_at)
+            )
+        )
+        return {
+            "subject": template.subject,
+            "text_body": template.text_body,
+            "version": template.version,
+            "audit": audit,
+            "sent": subjects,
+        }
 
     return in_transaction(live.registry, work)
 
@@ -51,12 +70,14 @@ def test_staff_edit_a_template_with_a_live_preview_and_save_it(live, page):
     sign_in(page, live, "sam@totetaxi.test", EDITOR)
     preview = page.locator("#preview")
     expect(preview.locator("[data-testid=preview-subject]")).to_have_text(
-        f"Booking {booking['number']} is confirmed")
+        f"Booking {booking['number']} is confirmed"
+    )
 
     # Typing in the subject: the preview follows, with the booking's values.
     page.fill("#f-subject", "Paid in full: {{ booking.number }} ({{ payment.amount }})")
     expect(preview.locator("[data-testid=preview-subject]")).to_have_text(
-        f"Paid in full: {booking['number']} ($995.00)")
+        f"Paid in full: {booking['number']} ($995.00)"
+    )
     expect(preview.locator("[data-testid=preview-state]")).to_have_text("up to date")
 
     # A misspelt variable in the text body: its error shows, the subject still previews.
@@ -65,7 +86,8 @@ def test_staff_edit_a_template_with_a_live_preview_and_save_it(live, page):
     body.fill("Thanks {{ booking.nmber }}\n" + original)
     expect(preview.locator("[data-testid=preview-error-text_body]")).to_contain_text("nmber")
     expect(preview.locator("[data-testid=preview-state]")).to_have_text(
-        "not rendered: see the errors")
+        "not rendered: see the errors"
+    )
 
     # Saving it anyway is refused next to the field, and nothing is saved.
     with page.expect_navigation() as navigation:
@@ -83,7 +105,8 @@ def test_staff_edit_a_template_with_a_live_preview_and_save_it(live, page):
     assert navigation.value.status == 200
     assert page.url == live.url + EDITOR + "?done=template_saved"
     expect(page.locator("[data-testid=flash]")).to_have_text(
-        "Template saved; the next emails use it.")
+        "Template saved; the next emails use it."
+    )
     expect(page.locator("[data-testid=version]")).to_have_text("2")
     saved = stored(live)
     assert saved["subject"] == "Paid in full: {{ booking.number }} ({{ payment.amount }})"
@@ -106,9 +129,12 @@ def test_the_html_preview_is_sandboxed_and_a_viewer_can_try_but_not_save(live, p
     assert page.locator("button:has-text('Save template')").count() == 0
 
     # The HTML preview updates in its frame, and a script in it never runs.
-    page.fill("#f-html_body", "<p id=hi>Hi <b>{{ recipient.first_name }}</b></p>"
-                              "<script>document.body.dataset.ran = 'yes'; "
-                              "parent.document.title = 'pwned';</script>")
+    page.fill(
+        "#f-html_body",
+        "<p id=hi>Hi <b>{{ recipient.first_name }}</b></p>"
+        "<script>document.body.dataset.ran = 'yes'; "
+        "parent.document.title = 'pwned';</script>",
+    )
     frame = page.frame_locator("[data-testid=preview-html]")
     expect(frame.locator("#hi")).to_have_text("Hi Gale")
     assert frame.locator("body").get_attribute("data-ran") is None

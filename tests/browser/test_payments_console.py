@@ -36,12 +36,27 @@ def stored(live: Any) -> dict[str, Any]:
     def work(ctx):
         refunds = [(r.amount_cents, str(r.status)) for r in ctx.dbsession.scalars(select(Refund))]
         payment = ctx.dbsession.scalars(select(Payment)).one()
-        audit = list(ctx.dbsession.scalars(select(AuditRecord.action).where(
-            AuditRecord.action.like("payments.%")).order_by(AuditRecord.at)))
-        trail = list(ctx.dbsession.scalars(select(PaymentAudit.action).where(
-            PaymentAudit.action.like("refund.%")).order_by(PaymentAudit.at)))
-        return {"refunds": refunds, "refunded": payment.refunded_cents,
-                "held": payment.refund_held_cents, "audit": audit, "trail": trail}
+        audit = list(
+            ctx.dbsession.scalars(
+                select(AuditRecord.action)
+                .where(AuditRecord.action.like("payments.%"))
+                .order_by(AuditRecord.at)
+            )
+        )
+        trail = list(
+            ctx.dbsession.scalars(
+                select(PaymentAudit.action)
+                .where(PaymentAudit.action.like("refund.%"))
+                .order_by(PaymentAudit.at)
+            )
+        )
+        return {
+            "refunds": refunds,
+            "refunded": payment.refunded_cents,
+            "held": payment.refund_held_cents,
+            "audit": audit,
+            "trail": trail,
+        }
 
     return in_transaction(live.registry, work)
 
@@ -67,7 +82,8 @@ def test_staff_request_a_partial_refund_and_an_admin_approves_it(live, page, tmp
         page.click(f"{form} button:has-text('Request refund')")
     assert navigation.value.status == 400
     assert page.locator(f"{form} [data-testid=error-amount]").inner_text() == (
-        "Amount: at most 2 decimals (whole cents).")
+        "Amount: at most 2 decimals (whole cents)."
+    )
     assert page.locator(f"{form}-reason").input_value() == "Crew arrived two hours late"
     assert stored(live)["refunds"] == []
 
@@ -76,8 +92,7 @@ def test_staff_request_a_partial_refund_and_an_admin_approves_it(live, page, tmp
         page.click(f"{form} button:has-text('Request refund')")
     assert navigation.value.status == 200
     assert page.url == live.url + booking_path + "?done=refund_requested#payments"
-    assert panel.locator("[data-testid=payments-flash]").inner_text().startswith(
-        "Refund requested")
+    assert panel.locator("[data-testid=payments-flash]").inner_text().startswith("Refund requested")
     assert panel.locator("[data-testid=refund-status]").inner_text() == "requested"
     assert panel.locator("[data-testid=refundable]").inner_text() == "$874.50"
     assert stored(live)["refunds"] == [(12050, "requested")]
@@ -96,7 +111,8 @@ def test_staff_request_a_partial_refund_and_an_admin_approves_it(live, page, tmp
         row.locator("button:has-text('Approve $120.50')").click()
     assert navigation.value.status == 200
     assert page.locator("[data-testid=flash]").inner_text() == (
-        "Refund approved: the gateway has refunded the money.")
+        "Refund approved: the gateway has refunded the money."
+    )
     assert page.locator("[data-testid=none-waiting]").is_visible()
     decided = page.locator("#decided tr[data-status=succeeded]")
     assert "Goodwill for the delay" in decided.inner_text()

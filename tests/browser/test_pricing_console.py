@@ -28,20 +28,32 @@ def live(make_live_server: Any) -> Any:
 
 
 def petite_total(live: Any) -> int:
-    answer = api(live, "POST", "/api/v1/quotes",
-                 {"service_type": "mini_move", "package": "petite", "date": MONDAY})
+    answer = api(
+        live,
+        "POST",
+        "/api/v1/quotes",
+        {"service_type": "mini_move", "package": "petite", "date": MONDAY},
+    )
     return answer["total_cents"]
 
 
 def petite_price(live: Any) -> int:
-    return in_transaction(live.registry,
-                          lambda ctx: ctx.dbsession.get(MiniMovePackage, "petite").price_cents)
+    return in_transaction(
+        live.registry, lambda ctx: ctx.dbsession.get(MiniMovePackage, "petite").price_cents
+    )
 
 
 def pricing_actions(live: Any) -> list[str]:
-    return in_transaction(live.registry, lambda ctx: list(ctx.dbsession.scalars(
-        select(AuditRecord.action).where(AuditRecord.action.like("pricing.%"))
-        .order_by(AuditRecord.at))))
+    return in_transaction(
+        live.registry,
+        lambda ctx: list(
+            ctx.dbsession.scalars(
+                select(AuditRecord.action)
+                .where(AuditRecord.action.like("pricing.%"))
+                .order_by(AuditRecord.at)
+            )
+        ),
+    )
 
 
 def test_an_admin_changes_the_petite_price_and_the_next_quote_uses_it(live, page, tmp_path):
@@ -61,7 +73,8 @@ def test_an_admin_changes_the_petite_price_and_the_next_quote_uses_it(live, page
         page.click("button:has-text('Save Petite')")
     assert navigation.value.status == 400
     assert page.locator("#package-petite [data-testid=error-price]").inner_text() == (
-        "Price: at most 2 decimals (whole cents).")
+        "Price: at most 2 decimals (whole cents)."
+    )
     assert page.locator("#package-petite-price").input_value() == "10.505"
     assert petite_total(live) == 99500
 
@@ -96,8 +109,16 @@ def test_a_viewer_reads_the_catalog_but_cannot_change_a_price(live, page):
     # A forged change with the session's own valid CSRF token is refused by permission.
     csrf = page.locator("header input[name=csrf_token]").input_value()
     target = live.url + "/console/pricing/catalog/packages/petite"
-    answer = page.request.post(target, form={
-        "csrf_token": csrf, "name": "Petite", "price": "1.00", "max_items": "15", "active": "1"})
+    answer = page.request.post(
+        target,
+        form={
+            "csrf_token": csrf,
+            "name": "Petite",
+            "price": "1.00",
+            "max_items": "15",
+            "active": "1",
+        },
+    )
     assert answer.status == 403
     assert "Not allowed" in answer.text()
 
@@ -120,8 +141,10 @@ def test_a_viewer_reads_the_catalog_but_cannot_change_a_price(live, page):
         )
     assert navigation.value.status == 403
     assert page.locator("h1").inner_text() == "Not allowed"
-    assert "your role does not allow this page" in page.locator(
-        "[data-testid=forbidden-reason]").inner_text()
+    assert (
+        "your role does not allow this page"
+        in page.locator("[data-testid=forbidden-reason]").inner_text()
+    )
 
     assert petite_price(live) == 99500
     assert petite_total(live) == 99500

@@ -21,7 +21,10 @@ def test_readyz_reports_an_unreachable_broker(make_testapp):
     from totetaxi_core.testing import free_port
 
     app = make_testapp(
-        **{"totetaxi.tasks_mode": "broker", "totetaxi.broker_url": f"redis://127.0.0.1:{free_port()}/0"}
+        **{
+            "totetaxi.tasks_mode": "broker",
+            "totetaxi.broker_url": f"redis://127.0.0.1:{free_port()}/0",
+        }
     )
     answer = app.get("/readyz", status=503).json
     assert answer["status"] == "unavailable"

@@ -16,8 +16,10 @@ pytestmark = pytest.mark.both_databases
 
 
 def _records(registry):
-    return in_transaction(registry, lambda ctx: list(ctx.dbsession.scalars(
-        select(AuditRecord).order_by(AuditRecord.at))))
+    return in_transaction(
+        registry,
+        lambda ctx: list(ctx.dbsession.scalars(select(AuditRecord).order_by(AuditRecord.at))),
+    )
 
 
 def test_staff_changes_are_recorded_with_before_and_after(testapp):
@@ -42,19 +44,26 @@ def test_the_orm_refuses_to_change_or_delete_a_record(testapp):
     registry = testapp.app.registry
     in_transaction(registry, lambda ctx: audit.record(ctx, "test.thing", "thing", "1"))
     with pytest.raises(PermissionError, match="append-only"):
+
         def tamper(ctx):
             ctx.dbsession.scalars(select(AuditRecord)).one().action = "rewritten"
+
         in_transaction(registry, tamper)
     with pytest.raises(PermissionError, match="append-only"):
-        in_transaction(registry, lambda ctx: ctx.dbsession.delete(
-            ctx.dbsession.scalars(select(AuditRecord)).one()))
+        in_transaction(
+            registry,
+            lambda ctx: ctx.dbsession.delete(ctx.dbsession.scalars(select(AuditRecord)).one()),
+        )
     assert [r.action for r in _records(registry)] == ["test.thing"]
 
 
-@pytest.mark.parametrize("statement", [
-    "UPDATE audit_records SET action = 'rewritten'",
-    "DELETE FROM audit_records",
-])
+@pytest.mark.parametrize(
+    "statement",
+    [
+        "UPDATE audit_records SET action = 'rewritten'",
+        "DELETE FROM audit_records",
+    ],
+)
 def test_the_database_refuses_raw_sql_too(testapp, statement):
     registry = testapp.app.registry
     in_transaction(registry, lambda ctx: audit.record(ctx, "test.thing", "thing", "1"))
@@ -65,10 +74,13 @@ def test_the_database_refuses_raw_sql_too(testapp, statement):
 
 def test_record_keeps_request_details(testapp):
     registry = testapp.app.registry
-    entry = in_transaction(registry, lambda ctx: (
-        ctx.extra.__setitem__("request_id", "req-42"),
-        audit.record(ctx, "test.thing", "thing", 7, before={"a": 1}, after={"a": 2}),
-    )[1])
+    entry = in_transaction(
+        registry,
+        lambda ctx: (
+            ctx.extra.__setitem__("request_id", "req-42"),
+            audit.record(ctx, "test.thing", "thing", 7, before={"a": 1}, after={"a": 2}),
+        )[1],
+    )
     assert entry.request_id == "req-42" and entry.actor_kind == "system"
     assert entry.target_id == "7"
     assert audit.changed({"a": 1, "b": 2}, {"a": 1, "b": 3}) == ({"b": 2}, {"b": 3})
@@ -87,13 +99,23 @@ def test_purge_removes_only_what_expired(testapp):
     registry = testapp.app.registry
     register_customer(testapp)
     TestApp(testapp.app).get("/api/v1/auth/csrf")  # an anonymous session
-    count = lambda: in_transaction(registry, lambda ctx: ctx.dbsession.scalar(  # noqa: E731
-        select(func.count()).select_from(AuthSession)))
+
+    def count() -> int:
+        return in_transaction(
+            registry,
+            lambda ctx: ctx.dbsession.scalar(select(func.count()).select_from(AuthSession)),
+        )
+
     assert count() == 2
     assert in_transaction(registry, purge_expired)["sessions"] == 0
-    in_transaction(registry, lambda ctx: ctx.dbsession.execute(
-        update(AuthSession).where(AuthSession.principal_id.is_(None))
-        .values(expires_at=dt.datetime.now(dt.UTC) - dt.timedelta(seconds=1))))
+    in_transaction(
+        registry,
+        lambda ctx: ctx.dbsession.execute(
+            update(AuthSession)
+            .where(AuthSession.principal_id.is_(None))
+            .values(expires_at=dt.datetime.now(dt.UTC) - dt.timedelta(seconds=1))
+        ),
+    )
     assert in_transaction(registry, purge_expired)["sessions"] == 1
     assert count() == 1
     testapp.get("/api/v1/me", status=200)  # the live one is untouched

@@ -119,12 +119,25 @@ def test_a_guest_books_and_gets_a_tracking_token(app):
 
 @pytest.mark.both_databases
 def test_the_total_follows_the_quote_for_other_services(app):
-    fields = {"service_type": "standard_delivery", "item_count": 5,
-              "specialty_items": [{"code": "crib", "qty": 1}], "date": DAY.isoformat(),
-              "coi_handling": True}
+    fields = {
+        "service_type": "standard_delivery",
+        "item_count": 5,
+        "specialty_items": [{"code": "crib", "qty": 1}],
+        "date": DAY.isoformat(),
+        "coi_handling": True,
+    }
     quote = client(app).post_json(QUOTES, fields, status=200).json
-    answer = book(app, {**fields, "pickup_address": PICKUP, "delivery_address": DELIVERY,
-                        "guest": GUEST, "time_window": "afternoon", "notes": "Ring twice."})
+    answer = book(
+        app,
+        {
+            **fields,
+            "pickup_address": PICKUP,
+            "delivery_address": DELIVERY,
+            "guest": GUEST,
+            "time_window": "afternoon",
+            "notes": "Ring twice.",
+        },
+    )
     assert answer["total_cents"] == quote["total_cents"]
     assert answer["quote"]["lines"] == quote["lines"]
     assert answer["time_window"] == "afternoon"
@@ -191,8 +204,10 @@ def test_another_customers_saved_address_is_refused_like_an_unknown_one(app):
     _, owner = customer(app)
     foreign_id = save_address(app, owner, PICKUP)
     _, intruder = customer(app)
-    for field, other in (("pickup_address", "delivery_address"),
-                         ("delivery_address", "pickup_address")):
+    for field, other in (
+        ("pickup_address", "delivery_address"),
+        ("delivery_address", "pickup_address"),
+    ):
         descriptions = []
         for address_id in (foreign_id, MISSING_ID):
             body = {**quote_fields(), other: PICKUP, f"{field}_id": address_id}
@@ -227,8 +242,10 @@ def test_a_missing_address_is_refused(app, field):
 # --- create: malformed bodies --------------------------------------------------------------------
 
 
-@pytest.mark.parametrize(("key", "value"), [("total_cents", 1), ("status", "confirmed"),
-                                            ("number", "TT-999999"), ("colour", "red")])
+@pytest.mark.parametrize(
+    ("key", "value"),
+    [("total_cents", 1), ("status", "confirmed"), ("number", "TT-999999"), ("colour", "red")],
+)
 def test_unknown_keys_are_refused_by_name(app, key, value):
     answer = book(app, guest_body(**{key: value}), status=400)
     assert answer["status"] == "error"
@@ -322,8 +339,11 @@ def test_a_closed_day_is_409(app):
 @pytest.mark.both_databases
 def test_numbers_are_sequential(app):
     _, headers = customer(app)
-    numbers = [book_as_guest(app)["number"], book(app, customer_body(), headers)["number"],
-               book_as_guest(app, OTHER_DAY)["number"]]
+    numbers = [
+        book_as_guest(app)["number"],
+        book(app, customer_body(), headers)["number"],
+        book_as_guest(app, OTHER_DAY)["number"],
+    ]
     assert numbers == ["TT-000001", "TT-000002", "TT-000003"]
     assert remaining(app) == 2 and remaining(app, OTHER_DAY) == 3
 
@@ -428,8 +448,9 @@ def test_cancelling_twice_is_409_naming_both_states(app):
     cancel(app, created["id"], headers)
     answer = cancel(app, created["id"], headers, status=409).json
     assert answer["status"] == "error"
-    assert any(error["description"].count("cancelled") >= 2 for error in answer["errors"]), (
-        answer["errors"])
+    assert any(error["description"].count("cancelled") >= 2 for error in answer["errors"]), answer[
+        "errors"
+    ]
     assert remaining(app) == 4  # released once, not twice
 
 
@@ -511,8 +532,7 @@ def test_staff_cancel_any_time(app, role):
     created = book(app, customer_body(), headers)
     set_clock(app, ny(2026, 12, 2, 18))
     cancel(app, created["id"], headers, status=409)
-    answer = cancel(app, created["id"], staff_headers(app, role),
-                    body={"reason": "Van broke"}).json
+    answer = cancel(app, created["id"], staff_headers(app, role), body={"reason": "Van broke"}).json
     assert answer["status"] == "cancelled"
     assert remaining(app) == 4
 

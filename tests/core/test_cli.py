@@ -12,13 +12,19 @@ import pytest
 ROOT = Path(__file__).resolve().parents[2]
 
 
-def run(*args: str, env: dict[str, str] | None = None,
-        stdin: str = "") -> subprocess.CompletedProcess[str]:
+def run(
+    *args: str, env: dict[str, str] | None = None, stdin: str = ""
+) -> subprocess.CompletedProcess[str]:
     base = {k: v for k, v in os.environ.items() if not k.startswith("TOTETAXI_")}
     base.update(env or {})
     return subprocess.run(
         [sys.executable, "-m", "totetaxi_core.cli", *args],
-        capture_output=True, text=True, env=base, timeout=120, cwd=ROOT, input=stdin,
+        capture_output=True,
+        text=True,
+        env=base,
+        timeout=120,
+        cwd=ROOT,
+        input=stdin,
     )
 
 
@@ -41,8 +47,15 @@ def test_migrate_then_plugins_list_shows_installed_versions(ini):
     listed = run("plugins", "list", str(ini))
     assert listed.returncode == 0, listed.stderr
     header, *rows = listed.stdout.strip().splitlines()
-    assert header.split() == ["NAME", "VERSION", "DEPENDS", "PROVIDES", "ENABLED", "INSTALLED",
-                              "DISTRIBUTION"]
+    assert header.split() == [
+        "NAME",
+        "VERSION",
+        "DEPENDS",
+        "PROVIDES",
+        "ENABLED",
+        "INSTALLED",
+        "DISTRIBUTION",
+    ]
     table = {row.split()[0]: row.split() for row in rows if row.strip()}
     assert table["example"][:6] == ["example", "1.0.0", "-", "example_slot", "yes", "1.0.0"]
     assert table["example_glue"][:6] == ["example_glue", "1.0.0", "example", "-", "yes", "1.0.0"]
@@ -57,7 +70,9 @@ def test_plugins_list_marks_disabled_plugins(ini):
 
 def test_plugins_list_of_development_ini_shows_the_installed_example(tmp_path):
     listed = run(
-        "plugins", "list", "development.ini",
+        "plugins",
+        "list",
+        "development.ini",
         env={"TOTETAXI_DATABASE_URL": f"sqlite:///{tmp_path / 'dev.sqlite'}"},
     )
     assert listed.returncode == 0, listed.stderr
@@ -105,8 +120,10 @@ def test_production_ini_needs_a_database_url(tmp_path):
 
 
 def test_production_ini_refuses_to_start_without_a_strong_secret(tmp_path):
-    env = {"TOTETAXI_DATABASE_URL": f"sqlite:///{tmp_path / 'p.sqlite'}",
-           "TOTETAXI_BROKER_URL": "redis://127.0.0.1:1/0"}
+    env = {
+        "TOTETAXI_DATABASE_URL": f"sqlite:///{tmp_path / 'p.sqlite'}",
+        "TOTETAXI_BROKER_URL": "redis://127.0.0.1:1/0",
+    }
     missing = run("migrate", "production.ini", env=env)
     assert missing.returncode == 2
     assert "'totetaxi.secret' is missing" in missing.stderr
@@ -122,15 +139,29 @@ def test_staff_create_reads_the_password_from_standard_input(ini, tmp_path):
     engine = sa.create_engine(f"sqlite:///{tmp_path / 'site.sqlite'}")
     with engine.connect() as conn:  # no default account, ever
         assert conn.execute(sa.text("SELECT count(*) FROM staff_users")).scalar() == 0
-    created = run("staff", "create", str(ini), "--email", "Boss@TotETaxi.com", "--role", "admin",
-                  "--department", "Operations", "--hire-date", "2024-05-01",
-                  stdin="Correct-Horse-Battery-9\n")
+    created = run(
+        "staff",
+        "create",
+        str(ini),
+        "--email",
+        "Boss@TotETaxi.com",
+        "--role",
+        "admin",
+        "--department",
+        "Operations",
+        "--hire-date",
+        "2024-05-01",
+        stdin="Correct-Horse-Battery-9\n",
+    )
     assert created.returncode == 0, created.stderr
     assert created.stdout.startswith("created admin boss@totetaxi.com")
     with engine.connect() as conn:
-        row = conn.execute(sa.text(
-            "SELECT s.email, s.role, s.password_hash, p.department, p.hire_date "
-            "FROM staff_users s JOIN staff_profiles p ON p.staff_id = s.id")).one()
+        row = conn.execute(
+            sa.text(
+                "SELECT s.email, s.role, s.password_hash, p.department, p.hire_date "
+                "FROM staff_users s JOIN staff_profiles p ON p.staff_id = s.id"
+            )
+        ).one()
         audit = conn.execute(sa.text("SELECT action, actor_kind FROM audit_records")).all()
     engine.dispose()
     assert row[0:2] == ("boss@totetaxi.com", "admin")
@@ -138,12 +169,28 @@ def test_staff_create_reads_the_password_from_standard_input(ini, tmp_path):
     assert row[3] == "Operations" and str(row[4]).startswith("2024-05-01")
     assert audit == [("staff.created", "system")]
 
-    weak = run("staff", "create", str(ini), "--email", "b@totetaxi.com", "--role", "staff",
-               stdin="hunter2\n")
+    weak = run(
+        "staff",
+        "create",
+        str(ini),
+        "--email",
+        "b@totetaxi.com",
+        "--role",
+        "staff",
+        stdin="hunter2\n",
+    )
     assert weak.returncode == 1
     assert "Password too weak" in weak.stderr
-    twice = run("staff", "create", str(ini), "--email", "boss@totetaxi.com", "--role", "staff",
-                stdin="Correct-Horse-Battery-9\n")
+    twice = run(
+        "staff",
+        "create",
+        str(ini),
+        "--email",
+        "boss@totetaxi.com",
+        "--role",
+        "staff",
+        stdin="Correct-Horse-Battery-9\n",
+    )
     assert twice.returncode == 1 and "already exists" in twice.stderr
     bad_role = run("staff", "create", str(ini), "--email", "c@totetaxi.com", "--role", "owner")
     assert bad_role.returncode == 2 and "--role must be one of" in bad_role.stderr
@@ -153,19 +200,40 @@ def test_staff_set_password_ends_sessions_and_is_audited(ini, tmp_path):
     import sqlalchemy as sa
 
     run("migrate", str(ini))
-    run("staff", "create", str(ini), "--email", "ops@totetaxi.com", "--role", "staff",
-        stdin="Correct-Horse-Battery-9\r\n")  # a Windows line ending is not part of it
-    changed = run("staff", "set-password", str(ini), "--email", "OPS@totetaxi.com",
-                  stdin="Another-Long-Password-5\n")
+    run(
+        "staff",
+        "create",
+        str(ini),
+        "--email",
+        "ops@totetaxi.com",
+        "--role",
+        "staff",
+        stdin="Correct-Horse-Battery-9\r\n",
+    )  # a Windows line ending is not part of it
+    changed = run(
+        "staff",
+        "set-password",
+        str(ini),
+        "--email",
+        "OPS@totetaxi.com",
+        stdin="Another-Long-Password-5\n",
+    )
     assert changed.returncode == 0, changed.stderr
     assert "their sessions and tokens ended" in changed.stdout
-    missing = run("staff", "set-password", str(ini), "--email", "nobody@totetaxi.com",
-                  stdin="Another-Long-Password-5\n")
+    missing = run(
+        "staff",
+        "set-password",
+        str(ini),
+        "--email",
+        "nobody@totetaxi.com",
+        stdin="Another-Long-Password-5\n",
+    )
     assert missing.returncode == 1 and "No staff user" in missing.stderr
     engine = sa.create_engine(f"sqlite:///{tmp_path / 'site.sqlite'}")
     with engine.connect() as conn:
-        actions = [r[0] for r in conn.execute(sa.text(
-            "SELECT action FROM audit_records ORDER BY at"))]
+        actions = [
+            r[0] for r in conn.execute(sa.text("SELECT action FROM audit_records ORDER BY at"))
+        ]
         stored = conn.execute(sa.text("SELECT password_hash FROM staff_users")).scalar()
     engine.dispose()
     assert actions == ["staff.created", "staff.password_set"]

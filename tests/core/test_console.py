@@ -68,11 +68,9 @@ def test_bad_credentials_are_401_with_one_message(testapp, email):
 @pytest.mark.both_databases
 def test_a_scripted_login_without_cookie_is_retried_after_a_failure(testapp):
     staff = make_staff(testapp.app.registry, "viewer")
-    testapp.post("/console/login", {"email": staff.email, "password": "nope-nope-nope"},
-                 status=401)
+    testapp.post("/console/login", {"email": staff.email, "password": "nope-nope-nope"}, status=401)
     assert "tt_session" not in testapp.cookies  # no session that the rollback would orphan
-    testapp.post("/console/login", {"email": staff.email, "password": STRONG_PASSWORD},
-                 status=303)
+    testapp.post("/console/login", {"email": staff.email, "password": STRONG_PASSWORD}, status=303)
     assert testapp.get("/console/").status_int == 200
 
 
@@ -116,9 +114,9 @@ def test_login_is_throttled_per_account_with_retry_after(make_testapp):
     assert "tt_session" in app.cookies
     assert app.get("/console/", status=302).location.startswith("http://localhost/console/login")
     # The API's staff login shares the account's budget.
-    api = client(app).post_json("/api/v1/staff/auth/token",
-                                {"email": staff.email, "password": STRONG_PASSWORD},
-                                status=429)
+    api = client(app).post_json(
+        "/api/v1/staff/auth/token", {"email": staff.email, "password": STRONG_PASSWORD}, status=429
+    )
     assert api.headers["Retry-After"]
 
 
@@ -139,11 +137,21 @@ def test_next_inside_the_console_is_followed(testapp):
     assert answer.location == "http://localhost/console/staff?done=created"
 
 
-@pytest.mark.parametrize("target", [
-    "https://evil.example/console/", "//evil.example/console/", "/\\evil.example/console",
-    "/api/v1/me", "/consolex", "/console/../api/v1/me", "javascript:alert(1)",
-    "http:/console/", "/console/login", "",
-])
+@pytest.mark.parametrize(
+    "target",
+    [
+        "https://evil.example/console/",
+        "//evil.example/console/",
+        "/\\evil.example/console",
+        "/api/v1/me",
+        "/consolex",
+        "/console/../api/v1/me",
+        "javascript:alert(1)",
+        "http:/console/",
+        "/console/login",
+        "",
+    ],
+)
 def test_next_outside_the_console_is_refused(testapp, target):
     staff = make_staff(testapp.app.registry, "viewer")
     page = testapp.get("/console/login")
@@ -157,8 +165,18 @@ def test_safe_next_unit():
     assert safe_next("/console/") == "/console/"
     assert safe_next("/console") == "/console"
     assert safe_next("/console/staff?x=1#a") == "/console/staff?x=1#a"
-    for bad in (None, "", "console/", "//x/console", "/\\x", "/console/\r\nSet-Cookie: a=b",
-                "https://x/console", "/console/./staff", "/consoles", "/console/logout"):
+    for bad in (
+        None,
+        "",
+        "console/",
+        "//x/console",
+        "/\\x",
+        "/console/\r\nSet-Cookie: a=b",
+        "https://x/console",
+        "/console/./staff",
+        "/consoles",
+        "/console/logout",
+    ):
         assert safe_next(bad) is None, bad
 
 
@@ -192,8 +210,7 @@ def test_logout_ends_the_session_and_the_old_cookie_is_worthless(testapp):
     assert "You are signed out." in answer.follow().text
     replay = client(testapp)
     replay.set_cookie("tt_session", old)
-    assert replay.get("/console/", status=302).location.startswith(
-        "http://localhost/console/login")
+    assert replay.get("/console/", status=302).location.startswith("http://localhost/console/login")
 
 
 def test_logout_needs_post_and_the_csrf_token(testapp):
@@ -250,12 +267,17 @@ class NavPlugin:
         ]
 
 
-@pytest.mark.parametrize(("role", "expected"), [
-    ("viewer", ["Dashboard", "Bookings", "Customers", "Notes"]),
-    ("staff", ["Dashboard", "Alpha", "Bookings", "Dispatch", "Customers", "Notes"]),
-    ("admin", ["Dashboard", "Alpha", "Audit", "Bookings", "Dispatch", "Customers", "Notes",
-               "Staff"]),
-])
+@pytest.mark.parametrize(
+    ("role", "expected"),
+    [
+        ("viewer", ["Dashboard", "Bookings", "Customers", "Notes"]),
+        ("staff", ["Dashboard", "Alpha", "Bookings", "Dispatch", "Customers", "Notes"]),
+        (
+            "admin",
+            ["Dashboard", "Alpha", "Audit", "Bookings", "Dispatch", "Customers", "Notes", "Staff"],
+        ),
+    ],
+)
 def test_plugin_entries_are_filtered_by_role_and_sorted(testapp, role, expected):
     testapp.app.registry.hooks.register(NavPlugin(), "test-nav")
     signed_in(testapp, role)
@@ -266,7 +288,8 @@ def test_anonymous_console_requests_go_to_login_with_next(testapp):
     for path in ("/console/", "/console/staff"):
         answer = testapp.get(path, status=302)
         assert answer.location == (
-            "http://localhost/console/login?next=" + path.replace("/", "%2F"))
+            "http://localhost/console/login?next=" + path.replace("/", "%2F")
+        )
     assert testapp.get("/console", status=301).location == "http://localhost/console/"
     testapp.post("/console/staff", {"email": "x@y.z"}, status=302)
 
@@ -280,13 +303,23 @@ def test_viewer_and_staff_get_403_on_staff_admin(testapp, role):
     assert page.content_type == "text/html"
     assert "your role does not allow this page" in page.text
     assert 'class="top"' in page.text  # the layout, since a staff user is signed in
-    testapp.post("/console/staff", {"csrf_token": token, "email": "new@totetaxi.test",
-                                    "role": "admin", "password": STRONG_PASSWORD,
-                                    "password_confirm": STRONG_PASSWORD}, status=403)
-    testapp.post(f"/console/staff/{target.id}/role", {"csrf_token": token, "role": "admin"},
-                 status=403)
-    testapp.post(f"/console/staff/{target.id}/active", {"csrf_token": token, "active": "0"},
-                 status=403)
+    testapp.post(
+        "/console/staff",
+        {
+            "csrf_token": token,
+            "email": "new@totetaxi.test",
+            "role": "admin",
+            "password": STRONG_PASSWORD,
+            "password_confirm": STRONG_PASSWORD,
+        },
+        status=403,
+    )
+    testapp.post(
+        f"/console/staff/{target.id}/role", {"csrf_token": token, "role": "admin"}, status=403
+    )
+    testapp.post(
+        f"/console/staff/{target.id}/active", {"csrf_token": token, "active": "0"}, status=403
+    )
     after = staff_by_email(testapp, target.email)
     assert after.role == Role.VIEWER and after.is_active
     assert not audit_rows(testapp, "staff.role_changed") + audit_rows(testapp, "staff.disabled")
@@ -306,8 +339,12 @@ def test_a_customer_session_gets_403_on_the_console(testapp):
 @pytest.mark.parametrize("token", [None, "", "forged-token"])
 def test_console_posts_without_the_right_csrf_token_are_refused(testapp, token):
     signed_in(testapp, "admin")
-    body = {"email": "new@totetaxi.test", "role": "staff", "password": STRONG_PASSWORD,
-            "password_confirm": STRONG_PASSWORD}
+    body = {
+        "email": "new@totetaxi.test",
+        "role": "staff",
+        "password": STRONG_PASSWORD,
+        "password_confirm": STRONG_PASSWORD,
+    }
     if token is not None:
         body["csrf_token"] = token
     page = testapp.post("/console/staff", body, status=403)
@@ -318,8 +355,9 @@ def test_console_posts_without_the_right_csrf_token_are_refused(testapp, token):
 def test_login_post_with_the_session_cookie_needs_the_token(testapp):
     staff = make_staff(testapp.app.registry, "staff")
     testapp.get("/console/login")
-    page = testapp.post("/console/login", {"email": staff.email, "password": STRONG_PASSWORD},
-                        status=403)
+    page = testapp.post(
+        "/console/login", {"email": staff.email, "password": STRONG_PASSWORD}, status=403
+    )
     assert "did not come from this site" in page.text
 
 
@@ -345,8 +383,9 @@ def test_unknown_staff_ids_are_404(testapp):
     signed_in(testapp, "admin")
     token = csrf(testapp)
     for ident in (uuid.uuid4(), "not-a-uuid"):
-        page = testapp.post(f"/console/staff/{ident}/role", {"csrf_token": token,
-                                                              "role": "staff"}, status=404)
+        page = testapp.post(
+            f"/console/staff/{ident}/role", {"csrf_token": token, "role": "staff"}, status=404
+        )
         assert "Not found" in page.text
 
 
@@ -368,12 +407,22 @@ def test_admin_lists_creates_changes_role_and_disables_staff(testapp):
     row = re.search(rf'<tr id="s-{admin.id}".*?</tr>', page.text, re.S).group(0)
     assert admin.email in row and "Admin Tester" in row and " UTC" in row  # last sign-in
     token = token_in(page)
-    answer = testapp.post("/console/staff", {
-        "csrf_token": token, "email": "Morgan@TOTETAXI.test", "first_name": "Morgan",
-        "last_name": "Reyes", "role": "viewer", "phone": "+1 631 555 0188",
-        "department": "Hamptons dispatch", "hire_date": "2024-05-20",
-        "password": OTHER_PASSWORD, "password_confirm": OTHER_PASSWORD,
-    }, status=303)
+    answer = testapp.post(
+        "/console/staff",
+        {
+            "csrf_token": token,
+            "email": "Morgan@TOTETAXI.test",
+            "first_name": "Morgan",
+            "last_name": "Reyes",
+            "role": "viewer",
+            "phone": "+1 631 555 0188",
+            "department": "Hamptons dispatch",
+            "hire_date": "2024-05-20",
+            "password": OTHER_PASSWORD,
+            "password_confirm": OTHER_PASSWORD,
+        },
+        status=303,
+    )
     morgan = staff_by_email(testapp, "morgan@totetaxi.test")
     assert answer.location.startswith("http://localhost/console/staff?done=created")
     listed = answer.follow()
@@ -389,48 +438,61 @@ def test_admin_lists_creates_changes_role_and_disables_staff(testapp):
     login(other, "morgan@totetaxi.test", OTHER_PASSWORD)
     assert other.get("/console/").status_int == 200
 
-    testapp.post(f"/console/staff/{morgan.id}/role", {"csrf_token": token, "role": "staff"},
-                 status=303)
+    testapp.post(
+        f"/console/staff/{morgan.id}/role", {"csrf_token": token, "role": "staff"}, status=303
+    )
     assert staff_by_email(testapp, morgan.email).role == Role.STAFF
     [changed] = audit_rows(testapp, "staff.role_changed")
     assert changed["changes"] == {"before": {"role": "viewer"}, "after": {"role": "staff"}}
     assert changed["actor_id"] == admin.id
     # The same role again changes nothing and writes nothing.
-    testapp.post(f"/console/staff/{morgan.id}/role", {"csrf_token": token, "role": "staff"},
-                 status=303)
+    testapp.post(
+        f"/console/staff/{morgan.id}/role", {"csrf_token": token, "role": "staff"}, status=303
+    )
     assert len(audit_rows(testapp, "staff.role_changed")) == 1
 
-    answer = testapp.post(f"/console/staff/{morgan.id}/active",
-                          {"csrf_token": token, "active": "0"}, status=303)
+    answer = testapp.post(
+        f"/console/staff/{morgan.id}/active", {"csrf_token": token, "active": "0"}, status=303
+    )
     assert "Staff user disabled" in answer.follow().text
     assert not staff_by_email(testapp, morgan.email).is_active
     [disabled] = audit_rows(testapp, "staff.disabled")
     assert disabled["actor_id"] == admin.id and disabled["target_id"] == str(morgan.id)
     # Their live session stops working, and they can no longer sign in.
-    assert other.get("/console/", status=302).location.startswith(
-        "http://localhost/console/login")
+    assert other.get("/console/", status=302).location.startswith("http://localhost/console/login")
     login(client(testapp), "morgan@totetaxi.test", OTHER_PASSWORD, status=401)
 
-    testapp.post(f"/console/staff/{morgan.id}/active", {"csrf_token": token, "active": "1"},
-                 status=303)
+    testapp.post(
+        f"/console/staff/{morgan.id}/active", {"csrf_token": token, "active": "1"}, status=303
+    )
     assert staff_by_email(testapp, morgan.email).is_active
     assert len(audit_rows(testapp, "staff.enabled")) == 1
     login(client(testapp), "morgan@totetaxi.test", OTHER_PASSWORD)
 
 
-@pytest.mark.parametrize(("fields", "field", "status", "message"), [
-    ({"password": "short"}, "password", 400, "Password too weak"),
-    ({"password_confirm": "Something-Else-77"}, "password_confirm", 400, "differ"),
-    ({"email": "not-an-email"}, "email", 400, "valid email"),
-    ({"role": "owner"}, "role", 400, "Role must be one of"),
-    ({"hire_date": "20/05/2024"}, "hire_date", 400, "YYYY-MM-DD"),
-    ({"email": "DUPLICATE"}, "email", 409, "already exists"),
-])
+@pytest.mark.parametrize(
+    ("fields", "field", "status", "message"),
+    [
+        ({"password": "short"}, "password", 400, "Password too weak"),
+        ({"password_confirm": "Something-Else-77"}, "password_confirm", 400, "differ"),
+        ({"email": "not-an-email"}, "email", 400, "valid email"),
+        ({"role": "owner"}, "role", 400, "Role must be one of"),
+        ({"hire_date": "20/05/2024"}, "hire_date", 400, "YYYY-MM-DD"),
+        ({"email": "DUPLICATE"}, "email", 409, "already exists"),
+    ],
+)
 def test_create_refusals_show_next_to_the_field(testapp, fields, field, status, message):
     admin = signed_in(testapp, "admin")
-    body = {"csrf_token": csrf(testapp), "email": "new@totetaxi.test", "first_name": "Nia",
-            "last_name": "Park", "role": "staff", "department": "Operations",
-            "password": OTHER_PASSWORD, "password_confirm": OTHER_PASSWORD}
+    body = {
+        "csrf_token": csrf(testapp),
+        "email": "new@totetaxi.test",
+        "first_name": "Nia",
+        "last_name": "Park",
+        "role": "staff",
+        "department": "Operations",
+        "password": OTHER_PASSWORD,
+        "password_confirm": OTHER_PASSWORD,
+    }
     body.update(fields)
     if body["email"] == "DUPLICATE":
         body["email"] = admin.email.upper()
@@ -447,8 +509,11 @@ def test_create_refusals_show_next_to_the_field(testapp, fields, field, status, 
 def test_an_admin_cannot_disable_themselves(testapp):
     admin = signed_in(testapp, "admin")
     make_staff(testapp.app.registry, "admin")  # another admin exists: still refused
-    page = testapp.post(f"/console/staff/{admin.id}/active",
-                        {"csrf_token": csrf(testapp), "active": "0"}, status=409)
+    page = testapp.post(
+        f"/console/staff/{admin.id}/active",
+        {"csrf_token": csrf(testapp), "active": "0"},
+        status=409,
+    )
     assert "You cannot disable your own account." in page.text
     assert staff_by_email(testapp, admin.email).is_active
     assert not audit_rows(testapp, "staff.disabled")
@@ -456,8 +521,11 @@ def test_an_admin_cannot_disable_themselves(testapp):
 
 def test_the_last_admin_cannot_step_down(testapp):
     admin = signed_in(testapp, "admin")
-    page = testapp.post(f"/console/staff/{admin.id}/role",
-                        {"csrf_token": csrf(testapp), "role": "staff"}, status=409)
+    page = testapp.post(
+        f"/console/staff/{admin.id}/role",
+        {"csrf_token": csrf(testapp), "role": "staff"},
+        status=409,
+    )
     assert "last active admin" in page.text
     assert staff_by_email(testapp, admin.email).role == Role.ADMIN
     assert not audit_rows(testapp, "staff.role_changed")
@@ -468,18 +536,23 @@ def test_the_last_other_admin_cannot_be_disabled_or_demoted_away(testapp):
     first = signed_in(testapp, "admin")
     second = make_staff(testapp.app.registry, "admin")
     token = csrf(testapp)
-    testapp.post(f"/console/staff/{second.id}/active", {"csrf_token": token, "active": "0"},
-                 status=303)
-    page = testapp.post(f"/console/staff/{first.id}/role", {"csrf_token": token,
-                                                            "role": "viewer"}, status=409)
+    testapp.post(
+        f"/console/staff/{second.id}/active", {"csrf_token": token, "active": "0"}, status=303
+    )
+    page = testapp.post(
+        f"/console/staff/{first.id}/role", {"csrf_token": token, "role": "viewer"}, status=409
+    )
     assert "last active admin" in page.text
 
 
 def test_an_admin_who_steps_down_lands_on_the_dashboard(testapp):
     admin = signed_in(testapp, "admin")
     make_staff(testapp.app.registry, "admin")
-    answer = testapp.post(f"/console/staff/{admin.id}/role",
-                          {"csrf_token": csrf(testapp), "role": "staff"}, status=303)
+    answer = testapp.post(
+        f"/console/staff/{admin.id}/role",
+        {"csrf_token": csrf(testapp), "role": "staff"},
+        status=303,
+    )
     assert answer.location == "http://localhost/console/"
     testapp.get("/console/staff", status=403)
 
@@ -495,8 +568,11 @@ def test_console_sessions_and_throttles_in_redis(redis_app):
     victim = make_staff(redis_app.app.registry, "staff")
     other = client(redis_app)
     login(other, victim.email)
-    redis_app.post(f"/console/staff/{victim.id}/active",
-                   {"csrf_token": csrf(redis_app), "active": "0"}, status=303)
+    redis_app.post(
+        f"/console/staff/{victim.id}/active",
+        {"csrf_token": csrf(redis_app), "active": "0"},
+        status=303,
+    )
     other.get("/console/", status=302)  # the victim's Redis session is gone
     stranger = client(redis_app)
     for _ in range(2):

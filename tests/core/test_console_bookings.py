@@ -81,18 +81,32 @@ def numbers(page: Any) -> list[str]:
 def stored(app: TestApp, booking_id: str) -> dict[str, Any]:
     def work(ctx):
         b = ctx.dbsession.get(Booking, uuid.UUID(booking_id))
-        return {"status": str(b.status), "date": b.pickup_date, "total": b.total_cents,
-                "version": b.version, "notes": b.notes, "window": b.time_window,
-                "city": b.pickup_address.city, "reason": b.cancel_reason}
+        return {
+            "status": str(b.status),
+            "date": b.pickup_date,
+            "total": b.total_cents,
+            "version": b.version,
+            "notes": b.notes,
+            "window": b.time_window,
+            "city": b.pickup_address.city,
+            "reason": b.cancel_reason,
+        }
 
     return in_transaction(app.app.registry, work)
 
 
 def events(app: TestApp, booking_id: str) -> list[tuple[str, str, str]]:
-    return in_transaction(app.app.registry, lambda ctx: [
-        (e.status, e.message, e.actor_kind) for e in ctx.dbsession.scalars(
-            select(BookingEvent).where(BookingEvent.booking_id == uuid.UUID(booking_id))
-            .order_by(BookingEvent.at))])
+    return in_transaction(
+        app.app.registry,
+        lambda ctx: [
+            (e.status, e.message, e.actor_kind)
+            for e in ctx.dbsession.scalars(
+                select(BookingEvent)
+                .where(BookingEvent.booking_id == uuid.UUID(booking_id))
+                .order_by(BookingEvent.at)
+            )
+        ],
+    )
 
 
 def submit(page: Any, form: str, expect: int | str = 303, **fields: Any) -> Any:
@@ -135,8 +149,9 @@ def test_the_list_shows_bookings_newest_first_with_contact_total_and_times(app):
     assert "Gale Guest" in row and "gale@example.com" in row and "(guest)" in row
     assert PETITE in row and "Thu Dec 3, 2026" in row and "morning" in row
     assert f'href="http://localhost/console/bookings/{first["id"]}"' in row
-    created = in_transaction(app.app.registry, lambda ctx: ctx.dbsession.get(
-        Booking, uuid.UUID(first["id"])).created_at)
+    created = in_transaction(
+        app.app.registry, lambda ctx: ctx.dbsession.get(Booking, uuid.UUID(first["id"])).created_at
+    )
     local = created.astimezone(dt.timezone(dt.timedelta(hours=-5)))  # December: EST
     assert local.strftime("%Y-%m-%d %H:%M EST") in row
     other = re.search(r'<tr data-number="TT-000002">.*?</tr>', page.text, re.S).group(0)
@@ -149,18 +164,24 @@ def test_filters_by_status_pickup_date_and_customer(app):
     me, headers = customer(app)
     mine = book(app, customer_body(), headers)
     client = TestApp(app.app)
-    client.post_json(f"/api/v1/bookings/{guest_other['id']}/cancel?token="
-                     f"{guest_other['tracking_token']}", {})
+    client.post_json(
+        f"/api/v1/bookings/{guest_other['id']}/cancel?token={guest_other['tracking_token']}", {}
+    )
     browser = staff_browser(app, "viewer")
 
     page = browser.get(LIST, params={"status": "cancelled"})
     assert numbers(page) == [guest_other["number"]]
     assert 'value="cancelled" checked' in page.text
     # Several boxes, as the form sends them, and comma-separated, as a link does.
-    for params in ([("status", "cancelled"), ("status", "pending_payment")],
-                   {"status": "cancelled,pending_payment"}):
+    for params in (
+        [("status", "cancelled"), ("status", "pending_payment")],
+        {"status": "cancelled,pending_payment"},
+    ):
         assert numbers(browser.get(LIST, params=params)) == [
-            mine["number"], guest_other["number"], guest_day["number"]]
+            mine["number"],
+            guest_other["number"],
+            guest_day["number"],
+        ]
     page = browser.get(LIST, params={"date_from": OTHER_DAY.isoformat()})
     assert numbers(page) == [guest_other["number"]]
     page = browser.get(LIST, params={"date_to": DAY.isoformat(), "status": "pending_payment"})
@@ -182,9 +203,18 @@ def test_search_by_number(app, q):
 @pytest.mark.both_databases
 def test_search_by_name_and_email_words(app):
     gale = book_as_guest(app)
-    other = book(app, {**customer_body(), "guest": {**GUEST, "first_name": "Robin",
-                                                     "last_name": "Hart",
-                                                     "email": "robin@hart.example"}})
+    other = book(
+        app,
+        {
+            **customer_body(),
+            "guest": {
+                **GUEST,
+                "first_name": "Robin",
+                "last_name": "Hart",
+                "email": "robin@hart.example",
+            },
+        },
+    )
     me, headers = customer(app)
     mine = book(app, customer_body(), headers)
     browser = staff_browser(app)
@@ -198,16 +228,22 @@ def test_search_by_name_and_email_words(app):
     assert 'value="nobody at all"' in page.text
 
 
-@pytest.mark.parametrize(("params", "field", "message"), [
-    ({"date_from": "12/03/2026"}, "date_from", "date_from must be a date as YYYY-MM-DD."),
-    ({"date_to": "2026-02-30"}, "date_to", "date_to must be a date as YYYY-MM-DD."),
-    ({"date_from": "2026-12-08", "date_to": "2026-12-03"}, "date_to",
-     "date_to must not be before date_from."),
-    ({"status": "lost"}, "status", "status must be one or more"),
-    ({"q": "x" * 201}, "q", "q is at most 200 characters."),
-    ({"customer_id": "not-an-id"}, "customer_id", "customer_id must be an id."),
-    ({"cursor": "garbage"}, "cursor", "cursor is not one this API gave out."),
-])
+@pytest.mark.parametrize(
+    ("params", "field", "message"),
+    [
+        ({"date_from": "12/03/2026"}, "date_from", "date_from must be a date as YYYY-MM-DD."),
+        ({"date_to": "2026-02-30"}, "date_to", "date_to must be a date as YYYY-MM-DD."),
+        (
+            {"date_from": "2026-12-08", "date_to": "2026-12-03"},
+            "date_to",
+            "date_to must not be before date_from.",
+        ),
+        ({"status": "lost"}, "status", "status must be one or more"),
+        ({"q": "x" * 201}, "q", "q is at most 200 characters."),
+        ({"customer_id": "not-an-id"}, "customer_id", "customer_id must be an id."),
+        ({"cursor": "garbage"}, "cursor", "cursor is not one this API gave out."),
+    ],
+)
 def test_a_bad_filter_is_a_400_with_the_message_at_the_filter(app, params, field, message):
     book_as_guest(app)
     page = staff_browser(app).get(LIST, params=params, status=400)
@@ -271,13 +307,24 @@ class Panels:
     @hookimpl
     def totetaxi_booking_panels(self, request, booking):
         return [
-            {"title": "Payments", "template": self.FACTS, "order": 20,
-             "context": {"facts": {"Card": "<i>on file</i>", "Booking": booking.number}}},
-            {"title": "Dispatch", "template": self.FACTS, "order": 10,
-             "context": {"facts": {"Van": "3"}, "note": "Driver: Sam"}},
+            {
+                "title": "Payments",
+                "template": self.FACTS,
+                "order": 20,
+                "context": {"facts": {"Card": "<i>on file</i>", "Booking": booking.number}},
+            },
+            {
+                "title": "Dispatch",
+                "template": self.FACTS,
+                "order": 10,
+                "context": {"facts": {"Van": "3"}, "note": "Driver: Sam"},
+            },
             {"title": "Broken: no template"},
-            {"title": "Missing", "template": "totetaxi_core:console/templates/nowhere.jinja2",
-             "order": 30},
+            {
+                "title": "Missing",
+                "template": "totetaxi_core:console/templates/nowhere.jinja2",
+                "order": 30,
+            },
         ]
 
 
@@ -299,10 +346,10 @@ def test_the_detail_page_shows_facts_quote_contact_addresses_history_and_panels(
     # Panels: sorted by order, rendered with their context, escaped; the malformed one left out.
     chunks = page.text.split('data-testid="panel">')[1:]
     panels = [c.split("</div>")[0].split("</h2>") for c in chunks]
-    assert [title.strip() for title, _ in panels] == ["<h2>Dispatch", "<h2>Payments",
-                                                       "<h2>Missing"]
-    dispatch, payments, missing = (" ".join(re.sub(r"<[^>]+>", " ", body).split())
-                                   for _, body in panels)
+    assert [title.strip() for title, _ in panels] == ["<h2>Dispatch", "<h2>Payments", "<h2>Missing"]
+    dispatch, payments, missing = (
+        " ".join(re.sub(r"<[^>]+>", " ", body).split()) for _, body in panels
+    )
     assert dispatch == "Van 3 Driver: Sam"
     assert payments == f"Card &lt;i&gt;on file&lt;/i&gt; Booking {created['number']}"
     assert missing == "This panel could not be shown; the error is in the server log."
@@ -326,9 +373,18 @@ def test_an_edit_reprices_moves_the_van_and_is_audited(app):
     form = page.forms["edit-form"]
     assert form["version"].value == "1" and form["date"].value == DAY.isoformat()
     assert form["pickup_line2"].value == "Apt 5B" and form["package"].value == "petite"
-    answer = submit(page, "edit", date=SATURDAY.isoformat(), time_window="afternoon",
-                    notes="Call on arrival", delivery_city="East Hampton")
-    assert answer.location == f"http://localhost/console/bookings/{created['id']}?done=booking_repriced"
+    answer = submit(
+        page,
+        "edit",
+        date=SATURDAY.isoformat(),
+        time_window="afternoon",
+        notes="Call on arrival",
+        delivery_city="East Hampton",
+    )
+    assert (
+        answer.location
+        == f"http://localhost/console/bookings/{created['id']}?done=booking_repriced"
+    )
     after = answer.follow()
     assert text_of(after, "flash") == "Booking saved and priced again; the new total is below."
     assert text_of(after, "booking-total") == PETITE_SATURDAY
@@ -339,7 +395,11 @@ def test_an_edit_reprices_moves_the_van_and_is_audited(app):
     assert remaining(app) == 4 and remaining(app, SATURDAY) == 3
     now = stored(app, created["id"])
     assert (now["date"], now["total"], now["window"], now["notes"]) == (
-        SATURDAY, 114425, "afternoon", "Call on arrival")
+        SATURDAY,
+        114425,
+        "afternoon",
+        "Call on arrival",
+    )
     [record] = booking_actions(app)
     assert record["action"] == "booking.updated" and record["target_id"] == created["id"]
     changes = record["changes"]
@@ -387,8 +447,13 @@ def test_a_move_to_a_full_day_is_409_at_the_date_and_changes_nothing(app):
     for _ in range(4):
         book_as_guest(app, OTHER_DAY)
     browser = staff_browser(app)
-    refused = submit(page_of(browser, created["id"]), "edit", expect=409,
-                     date=OTHER_DAY.isoformat(), notes="Move it")
+    refused = submit(
+        page_of(browser, created["id"]),
+        "edit",
+        expect=409,
+        date=OTHER_DAY.isoformat(),
+        notes="Move it",
+    )
     assert "2026-12-08 is fully booked" in text_of(refused, "error-edit-date")
     assert refused.forms["edit-form"]["date"].value == OTHER_DAY.isoformat()  # as typed
     # The page shows the booking as it is (not the half-made change).
@@ -404,8 +469,9 @@ def test_a_move_to_a_full_day_is_409_at_the_date_and_changes_nothing(app):
 def test_a_move_to_a_closed_day_is_409(app):
     created = book_as_guest(app)
     run(app, lambda ctx: pricing.set_capacity(ctx, SATURDAY, 0, None, "Closed"))
-    refused = submit(page_of(staff_browser(app), created["id"]), "edit", expect=409,
-                     date=SATURDAY.isoformat())
+    refused = submit(
+        page_of(staff_browser(app), created["id"]), "edit", expect=409, date=SATURDAY.isoformat()
+    )
     assert "fully booked" in text_of(refused, "error-edit-date")
     assert stored(app, created["id"])["date"] == DAY and remaining(app) == 3
 
@@ -413,9 +479,11 @@ def test_a_move_to_a_closed_day_is_409(app):
 class Objector:
     @hookimpl
     def totetaxi_validate_booking(self, ctx, draft, quote, customer):
-        return [{"name": "notes", "description": "Notes must mention the doorman."},
-                {"name": "time_window", "description": "Mornings only for this building."},
-                {"name": "building", "description": "The building needs a COI."}]
+        return [
+            {"name": "notes", "description": "Notes must mention the doorman."},
+            {"name": "time_window", "description": "Mornings only for this building."},
+            {"name": "building", "description": "The building needs a COI."},
+        ]
 
 
 def test_rule_problems_are_422_each_at_its_field(app):
@@ -430,20 +498,34 @@ def test_rule_problems_are_422_each_at_its_field(app):
     assert stored(app, created["id"])["date"] == DAY and remaining(app, SATURDAY) == 4
 
 
-@pytest.mark.parametrize(("fields", "field", "message"), [
-    # The form is checked by the staff API's schema: its sentences, after the field's label.
-    ({"date": "12/05/2026"}, "date",
-     "Pickup date: '12/05/2026' is not a date written YYYY-MM-DD."),
-    ({"date": "2026-11-20"}, "date", "2026-11-20 is in the past."),
-    ({"time_window": "evening"}, "time_window", "Time window: choose one of morning, afternoon."),
-    ({"item_count": "lots"}, "item_count", "Items: enter a whole number from 1 to 500"),
-    ({"item_count": "40"}, "item_count", "Petite holds up to 15 items"),
-    ({"package": "huge"}, "package", "Unknown package 'huge'"),
-    ({"pickup_state": "New York"}, "pickup_state", "State: Use the two-letter state code"),
-    ({"delivery_postal_code": "1196"}, "delivery_postal_code", "ZIP code: Use a 5-digit ZIP code"),
-    ({"pickup_line1": "  "}, "pickup_line1", "Street: this cannot be empty."),
-    ({"notes": "x" * 1001}, "notes", "Notes: at most 1000 characters."),
-])
+@pytest.mark.parametrize(
+    ("fields", "field", "message"),
+    [
+        # The form is checked by the staff API's schema: its sentences, after the field's label.
+        (
+            {"date": "12/05/2026"},
+            "date",
+            "Pickup date: '12/05/2026' is not a date written YYYY-MM-DD.",
+        ),
+        ({"date": "2026-11-20"}, "date", "2026-11-20 is in the past."),
+        (
+            {"time_window": "evening"},
+            "time_window",
+            "Time window: choose one of morning, afternoon.",
+        ),
+        ({"item_count": "lots"}, "item_count", "Items: enter a whole number from 1 to 500"),
+        ({"item_count": "40"}, "item_count", "Petite holds up to 15 items"),
+        ({"package": "huge"}, "package", "Unknown package 'huge'"),
+        ({"pickup_state": "New York"}, "pickup_state", "State: Use the two-letter state code"),
+        (
+            {"delivery_postal_code": "1196"},
+            "delivery_postal_code",
+            "ZIP code: Use a 5-digit ZIP code",
+        ),
+        ({"pickup_line1": "  "}, "pickup_line1", "Street: this cannot be empty."),
+        ({"notes": "x" * 1001}, "notes", "Notes: at most 1000 characters."),
+    ],
+)
 def test_bad_input_is_400_next_to_the_field(app, fields, field, message):
     created = book_as_guest(app)
     browser = staff_browser(app)
@@ -462,8 +544,13 @@ def test_bad_input_is_400_next_to_the_field(app, fields, field, message):
 
 def test_the_state_may_be_typed_in_lower_case(app):
     created = book_as_guest(app)
-    submit(page_of(staff_browser(app), created["id"]), "edit", pickup_state="ct",
-           pickup_city="Greenwich", pickup_postal_code="06830")
+    submit(
+        page_of(staff_browser(app), created["id"]),
+        "edit",
+        pickup_state="ct",
+        pickup_city="Greenwich",
+        pickup_postal_code="06830",
+    )
     assert stored(app, created["id"])["city"] == "Greenwich"
 
 
@@ -471,8 +558,9 @@ def test_a_scripted_edit_may_send_only_what_changes(app):
     created = book_as_guest(app)
     browser = staff_browser(app)
     token = token_in(page_of(browser, created["id"]))
-    answer = browser.post(f"{LIST}/{created['id']}/edit",
-                          {"csrf_token": token, "notes": "Only the notes"}, status=303)
+    answer = browser.post(
+        f"{LIST}/{created['id']}/edit", {"csrf_token": token, "notes": "Only the notes"}, status=303
+    )
     assert answer.location.endswith("done=booking_saved")
     now = stored(app, created["id"])
     assert (now["notes"], now["date"], now["city"]) == ("Only the notes", DAY, "New York")
@@ -508,8 +596,7 @@ def test_a_refused_transition_is_409_at_the_status(app):
     form = page.forms["status-form"]
     form["status"].force_value("completed")
     refused = form.submit(status=409)
-    assert "cannot go from pending_payment to completed" in text_of(
-        refused, "error-status-status")
+    assert "cannot go from pending_payment to completed" in text_of(refused, "error-status-status")
     form = refused.forms["status-form"]
     form["status"].force_value("cancelled")
     refused = form.submit(status=400)
@@ -562,8 +649,11 @@ def test_cancel_needs_the_box_ticked_then_releases_the_van(app):
     [record] = booking_actions(app)
     assert record["changes"]["after"] == {"status": "cancelled", "reason": "Customer called"}
     # Posted again (a second tab): refused, said at the top since the form is gone.
-    again = browser.post(f"{LIST}/{created['id']}/cancel",
-                         {"csrf_token": token_in(after), "confirm": "1"}, status=409)
+    again = browser.post(
+        f"{LIST}/{created['id']}/cancel",
+        {"csrf_token": token_in(after), "confirm": "1"},
+        status=409,
+    )
     assert "cannot go from cancelled to cancelled" in text_of(again, "form-refused")
 
 
@@ -575,8 +665,9 @@ def test_a_completed_booking_can_no_longer_be_edited(app):
     for new in ("confirmed", "in_progress", "completed"):
         page = submit(page, "status", status=new).follow()
     assert text_of(page, "booking-status") == "Completed" and has(page, "not-editable")
-    refused = browser.post(f"{LIST}/{created['id']}/edit",
-                           {"csrf_token": token, "notes": "late"}, status=409)
+    refused = browser.post(
+        f"{LIST}/{created['id']}/edit", {"csrf_token": token, "notes": "late"}, status=409
+    )
     assert "A completed booking can no longer be edited." in text_of(refused, "form-refused")
 
 
@@ -590,10 +681,14 @@ def test_a_viewer_reads_the_page_without_forms_and_every_post_is_403(app):
     assert has(page, "read-only")
     assert not any(has(page, f"{f}-form") for f in ("edit", "status", "cancel"))
     token = token_in(page)  # the sign-out form's
-    for action, body in (("edit", {"notes": "x"}), ("status", {"status": "confirmed"}),
-                         ("cancel", {"confirm": "1"})):
-        answer = viewer.post(f"{LIST}/{created['id']}/{action}", {"csrf_token": token, **body},
-                             status=403)
+    for action, body in (
+        ("edit", {"notes": "x"}),
+        ("status", {"status": "confirmed"}),
+        ("cancel", {"confirm": "1"}),
+    ):
+        answer = viewer.post(
+            f"{LIST}/{created['id']}/{action}", {"csrf_token": token, **body}, status=403
+        )
         assert "your role does not allow this page" in answer.text
     now = stored(app, created["id"])
     assert (now["status"], now["notes"], now["version"]) == ("pending_payment", "", 1)
@@ -604,8 +699,11 @@ def test_a_viewer_reads_the_page_without_forms_and_every_post_is_403(app):
 def test_posts_without_the_right_csrf_token_are_refused(app, token):
     created = book_as_guest(app)
     browser = staff_browser(app, "admin")
-    for action, body in (("edit", {"notes": "x"}), ("status", {"status": "confirmed"}),
-                         ("cancel", {"confirm": "1"})):
+    for action, body in (
+        ("edit", {"notes": "x"}),
+        ("status", {"status": "confirmed"}),
+        ("cancel", {"confirm": "1"}),
+    ):
         if token is not None:
             body["csrf_token"] = token
         page = browser.post(f"{LIST}/{created['id']}/{action}", body, status=403)
@@ -623,8 +721,9 @@ def test_anonymous_and_customers_never_reach_the_pages(app):
         assert answer.location.startswith("http://localhost/console/login?next=")
     _, headers = customer(app)
     TestApp(app.app).get(LIST, headers=headers, status=403)
-    TestApp(app.app).post(f"{LIST}/{created['id']}/cancel", {"confirm": "1"}, headers=headers,
-                          status=403)
+    TestApp(app.app).post(
+        f"{LIST}/{created['id']}/cancel", {"confirm": "1"}, headers=headers, status=403
+    )
     assert stored(app, created["id"])["status"] == "pending_payment"
 
 
@@ -700,12 +799,15 @@ def test_the_customers_list_shows_counts_spent_and_last_booking(app):
     book(app, customer_body(OTHER_DAY), headers)
     staff = staff_headers(app)
     for new in ("confirmed", "in_progress", "completed"):
-        TestApp(app.app).post_json(f"/api/v1/staff/bookings/{done['id']}/status",
-                                   {"status": new}, headers=staff)
+        TestApp(app.app).post_json(
+            f"/api/v1/staff/bookings/{done['id']}/status", {"status": new}, headers=staff
+        )
     page = staff_browser(app, "viewer").get(CUSTOMERS)
     row = re.search(rf'<tr data-email="{re.escape(me["email"])}".*?</tr>', page.text, re.S)
-    cells = [" ".join(re.sub(r"<[^>]+>", " ", c).split())
-             for c in re.findall(r"<td[^>]*>(.*?)</td>", row.group(0), re.S)]
+    cells = [
+        " ".join(re.sub(r"<[^>]+>", " ", c).split())
+        for c in re.findall(r"<td[^>]*>(.*?)</td>", row.group(0), re.S)
+    ]
     assert cells[0] == "Casey Client" and cells[1] == me["email"]
     assert cells[2] == "+1 212 555 0100" and cells[3] == "2" and cells[4] == PETITE
     assert cells[5].endswith(("EST", "EDT"))

@@ -14,18 +14,33 @@ from totetaxi_core.hooks import HookBus, hookimpl, specs
 #: The plugin author's hook reference (moved out of README, which links to it).
 HOOK_REFERENCE = Path(__file__).resolve().parents[2] / "docs" / "hooks.md"
 HOOKSPECS = sorted(
-    name for name, obj in vars(specs).items()
+    name
+    for name, obj in vars(specs).items()
     if name.startswith("totetaxi_") and inspect.isfunction(obj)
 )
 
 DESIGN_HOOKS = {
-    "totetaxi_quote", "totetaxi_availability", "totetaxi_payment_gateway", "totetaxi_dispatcher",
-    "totetaxi_file_storage", "totetaxi_mailer", "totetaxi_validate_booking",
-    "totetaxi_reserve_capacity", "totetaxi_release_capacity", "totetaxi_booking_created",
-    "totetaxi_booking_status_changed", "totetaxi_payment_succeeded", "totetaxi_payment_failed",
-    "totetaxi_refund_completed", "totetaxi_delivery_updated", "totetaxi_document_reviewed",
-    "totetaxi_password_reset_requested", "totetaxi_console_nav", "totetaxi_dashboard_tiles",
-    "totetaxi_booking_panels", "totetaxi_customer_summary",
+    "totetaxi_quote",
+    "totetaxi_availability",
+    "totetaxi_payment_gateway",
+    "totetaxi_dispatcher",
+    "totetaxi_file_storage",
+    "totetaxi_mailer",
+    "totetaxi_validate_booking",
+    "totetaxi_reserve_capacity",
+    "totetaxi_release_capacity",
+    "totetaxi_booking_created",
+    "totetaxi_booking_status_changed",
+    "totetaxi_payment_succeeded",
+    "totetaxi_payment_failed",
+    "totetaxi_refund_completed",
+    "totetaxi_delivery_updated",
+    "totetaxi_document_reviewed",
+    "totetaxi_password_reset_requested",
+    "totetaxi_console_nav",
+    "totetaxi_dashboard_tiles",
+    "totetaxi_booking_panels",
+    "totetaxi_customer_summary",
 }
 
 

@@ -88,8 +88,13 @@ def new_key() -> str:
     return str(uuid.uuid4())
 
 
-def post_booking(app: TestApp, body: dict[str, Any], key: str | None,
-                 headers: dict[str, str] | None = None, status: int = 201) -> Any:
+def post_booking(
+    app: TestApp,
+    body: dict[str, Any],
+    key: str | None,
+    headers: dict[str, str] | None = None,
+    status: int = 201,
+) -> Any:
     """The whole answer (status, headers, raw body) of ``POST /bookings``."""
     sent = keyed(key, headers) if key is not None else dict(headers or {})
     return client(app).post_json(BOOKINGS, body, headers=sent, status=status)
@@ -101,25 +106,48 @@ def count(app: TestApp, model: Any) -> int:
 
 def counter(app: TestApp) -> int:
     """The last TT number handed out."""
-    value = run(app, lambda ctx: ctx.dbsession.scalar(
-        select(BookingCounter.value).where(BookingCounter.name == "booking")))
+    value = run(
+        app,
+        lambda ctx: ctx.dbsession.scalar(
+            select(BookingCounter.value).where(BookingCounter.name == "booking")
+        ),
+    )
     return value or 0
 
 
 def vans_booked(app: TestApp, day: dt.date = DAY) -> int:
-    value = run(app, lambda ctx: ctx.dbsession.scalar(
-        select(CapacityDay.booked).where(CapacityDay.day == day)))
+    value = run(
+        app,
+        lambda ctx: ctx.dbsession.scalar(select(CapacityDay.booked).where(CapacityDay.day == day)),
+    )
     return value or 0
 
 
 def records(app: TestApp) -> list[dict[str, Any]]:
     """Every idempotency record, as plain values, oldest first."""
+
     def read(ctx: Any) -> list[dict[str, Any]]:
-        rows = ctx.dbsession.scalars(select(IdempotencyRecord)
-                                     .order_by(IdempotencyRecord.created_at))
-        return [{name: getattr(row, name) for name in (
-            "scope", "key", "fingerprint", "method", "path", "status_code", "content_type",
-            "body", "created_at", "expires_at")} for row in rows]
+        rows = ctx.dbsession.scalars(
+            select(IdempotencyRecord).order_by(IdempotencyRecord.created_at)
+        )
+        return [
+            {
+                name: getattr(row, name)
+                for name in (
+                    "scope",
+                    "key",
+                    "fingerprint",
+                    "method",
+                    "path",
+                    "status_code",
+                    "content_type",
+                    "body",
+                    "created_at",
+                    "expires_at",
+                )
+            }
+            for row in rows
+        ]
 
     return run(app, read)
 
@@ -127,9 +155,14 @@ def records(app: TestApp) -> list[dict[str, Any]]:
 def expire(app: TestApp, key: str) -> None:
     """Make the record of ``key`` expire a second ago (real time, as the records are stamped)."""
     past = dt.datetime.now(dt.UTC) - dt.timedelta(seconds=1)
-    run(app, lambda ctx: ctx.dbsession.execute(
-        update(IdempotencyRecord).where(IdempotencyRecord.key == key_digest(key))
-        .values(expires_at=past)))
+    run(
+        app,
+        lambda ctx: ctx.dbsession.execute(
+            update(IdempotencyRecord)
+            .where(IdempotencyRecord.key == key_digest(key))
+            .values(expires_at=past)
+        ),
+    )
 
 
 def header_error(answer: Any) -> dict[str, Any]:
@@ -167,7 +200,11 @@ def test_a_retry_gets_the_first_answer_and_books_once(app):
     assert count(app, BookingEvent) == 1
     [record] = records(app)
     assert (record["scope"], record["key"], record["method"], record["path"]) == (
-        "anonymous", key_digest(key), "POST", BOOKINGS)
+        "anonymous",
+        key_digest(key),
+        "POST",
+        BOOKINGS,
+    )
     assert record["status_code"] == 201 and unseal(key, bytes(record["body"])) == first.body
     # At rest neither the key nor the answer (with the guest's tracking token) can be read.
     assert first.json["tracking_token"].encode() not in bytes(record["body"])
@@ -197,8 +234,9 @@ def test_the_same_json_in_another_order_and_spacing_is_the_same_request(app):
     reordered["guest"] = dict(reversed(list(GUEST.items())))
     raw = json.dumps(reordered, indent=4, separators=(" ,  ", " :  ")) + "\n\n"
     assert raw.encode() != json.dumps(body).encode()
-    again = client(app).post(BOOKINGS, raw, headers=keyed(key), content_type="application/json",
-                             status=201)
+    again = client(app).post(
+        BOOKINGS, raw, headers=keyed(key), content_type="application/json", status=201
+    )
     assert again.headers[REPLAYED_HEADER] == "true"
     assert again.body == first.body
     assert count(app, Booking) == 1 and counter(app) == 1
@@ -243,7 +281,8 @@ def test_the_same_key_on_another_path_is_409(app):
     answer = client(app).post_json(path, {}, headers=keyed(key), status=409)
     header_error(answer)
     assert get_booking(app, created["id"], params=token_of(created)).json["status"] == (
-        "pending_payment")
+        "pending_payment"
+    )
     assert remaining(app) == 3
     # With a key of its own the cancel goes through, and its retry gets that answer again
     # (instead of "cannot go from cancelled to cancelled"), having cancelled once.
@@ -255,8 +294,9 @@ def test_the_same_key_on_another_path_is_409(app):
     assert count(app, BookingEvent) == 2  # created, cancelled: not cancelled twice
     assert remaining(app) == 4
     # The query string is part of the request too.
-    header_error(client(app).post_json(path + "&again=1", {}, headers=keyed(cancel_key),
-                                       status=409))
+    header_error(
+        client(app).post_json(path + "&again=1", {}, headers=keyed(cancel_key), status=409)
+    )
     assert count(app, BookingEvent) == 2
 
 
@@ -297,13 +337,15 @@ def test_keys_are_scoped_to_the_caller(app):
     path = f"{BOOKINGS}/{first['id']}/cancel"
     staff = staff_headers(app)
     assert client(app).post_json(path, {}, headers=keyed(key, staff)).json["status"] == (
-        "cancelled")
+        "cancelled"
+    )
     assert count(app, Booking) == 3 and counter(app) == 3
     assert vans_booked(app) == 2  # three booked, one cancelled by staff
     scopes = sorted(r["scope"] for r in records(app))
     staff_scope = next(s for s in scopes if s.startswith("staff:"))
-    assert scopes == sorted([f"customer:{alice['id']}", f"customer:{bob['id']}", "anonymous",
-                             staff_scope])
+    assert scopes == sorted(
+        [f"customer:{alice['id']}", f"customer:{bob['id']}", "anonymous", staff_scope]
+    )
     assert {r["key"] for r in records(app)} == {key_digest(key)}
 
 
@@ -359,8 +401,11 @@ def test_a_rule_refusal_is_not_kept(app):
 # --- the key itself ------------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize("key", ["", "two words", "x" * 256, "clé", "tab\there", " lead"],
-                         ids=["empty", "space", "256-chars", "non-ascii", "tab", "leading-space"])
+@pytest.mark.parametrize(
+    "key",
+    ["", "two words", "x" * 256, "clé", "tab\there", " lead"],
+    ids=["empty", "space", "256-chars", "non-ascii", "tab", "leading-space"],
+)
 def test_a_malformed_key_is_400_naming_the_header(app, key):
     answer = post_booking(app, guest_body(), key, status=400)
     assert "255" in header_error(answer)["description"]
@@ -368,8 +413,11 @@ def test_a_malformed_key_is_400_naming_the_header(app, key):
     nothing_booked(app)
 
 
-@pytest.mark.parametrize("key", ["k" * 255, "a", "!#$%&'()*+,-./:;<=>?@[\\]^_`{|}~"],
-                         ids=["255-chars", "one-char", "punctuation"])
+@pytest.mark.parametrize(
+    "key",
+    ["k" * 255, "a", "!#$%&'()*+,-./:;<=>?@[\\]^_`{|}~"],
+    ids=["255-chars", "one-char", "punctuation"],
+)
 def test_any_1_to_255_visible_ascii_characters_are_a_key(app, key):
     first = post_booking(app, guest_body(), key)
     again = post_booking(app, guest_body(), key)
@@ -396,10 +444,15 @@ def test_safe_methods_ignore_the_header(app):
     for _ in range(2):
         read = get_booking(app, created["id"], headers=keyed(key), params=token_of(created))
         assert REPLAYED_HEADER not in read.headers
-        client(app).get(AVAILABILITY, params={"start": DAY.isoformat(), "end": DAY.isoformat()},
-                        headers=keyed(key), status=200)
-        client(app).head(f"{BOOKINGS}/{created['id']}", params=token_of(created),
-                         headers=keyed(key), status=200)
+        client(app).get(
+            AVAILABILITY,
+            params={"start": DAY.isoformat(), "end": DAY.isoformat()},
+            headers=keyed(key),
+            status=200,
+        )
+        client(app).head(
+            f"{BOOKINGS}/{created['id']}", params=token_of(created), headers=keyed(key), status=200
+        )
     # Even a malformed key is no concern of a GET.
     get_booking(app, created["id"], headers=keyed("not a key"), params=token_of(created))
     assert records(app) == []
@@ -411,38 +464,61 @@ def test_sign_in_endpoints_ignore_the_header(app):
     me = register_customer(client(app))
     credentials = {"email": me["email"], "password": STRONG_PASSWORD}
     key = new_key()
-    tokens = [client(app).post_json("/api/v1/auth/token", credentials, headers=keyed(key),
-                                    status=200) for _ in range(2)]
+    tokens = [
+        client(app).post_json("/api/v1/auth/token", credentials, headers=keyed(key), status=200)
+        for _ in range(2)
+    ]
     assert all(REPLAYED_HEADER not in answer.headers for answer in tokens)
     assert tokens[0].json["token"] != tokens[1].json["token"]
     assert count(app, ApiToken) == 2
     # Other opted-out views: the same key for different bodies is no conflict.
-    client(app).post_json("/api/v1/auth/register", {
-        "email": f"c-{uuid.uuid4().hex[:6]}@example.com", "password": STRONG_PASSWORD,
-        "first_name": "Casey", "last_name": "Client", "phone": "+1 212 555 0100",
-    }, headers=keyed(key), status=201)
-    logins = [client(app).post_json("/api/v1/auth/login", credentials, headers=keyed(key),
-                                    status=200) for _ in range(2)]
+    client(app).post_json(
+        "/api/v1/auth/register",
+        {
+            "email": f"c-{uuid.uuid4().hex[:6]}@example.com",
+            "password": STRONG_PASSWORD,
+            "first_name": "Casey",
+            "last_name": "Client",
+            "phone": "+1 212 555 0100",
+        },
+        headers=keyed(key),
+        status=201,
+    )
+    logins = [
+        client(app).post_json("/api/v1/auth/login", credentials, headers=keyed(key), status=200)
+        for _ in range(2)
+    ]
     cookies = [answer.headers.get("Set-Cookie") for answer in logins]
     assert all(cookies) and cookies[0] != cookies[1]
     for email in (me["email"], "nobody@example.com"):
-        client(app).post_json("/api/v1/auth/password-reset", {"email": email},
-                              headers=keyed(key), status=202)
+        client(app).post_json(
+            "/api/v1/auth/password-reset", {"email": email}, headers=keyed(key), status=202
+        )
     for answer in tokens:  # two sign-outs with one key: both tokens are revoked
-        client(app).post("/api/v1/auth/logout", headers=keyed(key, {
-            "Authorization": f"Bearer {answer.json['token']}"}), status=204)
+        client(app).post(
+            "/api/v1/auth/logout",
+            headers=keyed(key, {"Authorization": f"Bearer {answer.json['token']}"}),
+            status=204,
+        )
     for answer in tokens:
-        client(app).get("/api/v1/me", headers={
-            "Authorization": f"Bearer {answer.json['token']}"}, status=401)
+        client(app).get(
+            "/api/v1/me", headers={"Authorization": f"Bearer {answer.json['token']}"}, status=401
+        )
     assert records(app) == []
 
 
 def test_staff_token_ignores_the_header(app):
     member = make_staff(app.app.registry, "staff")
     key = new_key()
-    answers = [client(app).post_json(
-        "/api/v1/staff/auth/token", {"email": member.email, "password": STRONG_PASSWORD},
-        headers=keyed(key), status=200) for _ in range(2)]
+    answers = [
+        client(app).post_json(
+            "/api/v1/staff/auth/token",
+            {"email": member.email, "password": STRONG_PASSWORD},
+            headers=keyed(key),
+            status=200,
+        )
+        for _ in range(2)
+    ]
     assert answers[0].json["token"] != answers[1].json["token"]
     assert all(REPLAYED_HEADER not in answer.headers for answer in answers)
     assert records(app) == []
@@ -453,15 +529,28 @@ def test_a_password_change_ignores_the_header(app):
     me = register_customer(browser)
     new_password = STRONG_PASSWORD + "-2"
     key = new_key()
-    changed = browser.post_json("/api/v1/me/password", {
-        "current_password": STRONG_PASSWORD, "new_password": new_password,
-    }, headers=keyed(key, {"X-CSRF-Token": me["csrf"]}), status=204)
+    changed = browser.post_json(
+        "/api/v1/me/password",
+        {
+            "current_password": STRONG_PASSWORD,
+            "new_password": new_password,
+        },
+        headers=keyed(key, {"X-CSRF-Token": me["csrf"]}),
+        status=204,
+    )
     # Back again with the same key and another body: not a conflict, and not a replay.
-    browser.post_json("/api/v1/me/password", {
-        "current_password": new_password, "new_password": STRONG_PASSWORD,
-    }, headers=keyed(key, {"X-CSRF-Token": changed.headers["X-CSRF-Token"]}), status=204)
-    client(app).post_json("/api/v1/auth/token", {
-        "email": me["email"], "password": STRONG_PASSWORD}, status=200)
+    browser.post_json(
+        "/api/v1/me/password",
+        {
+            "current_password": new_password,
+            "new_password": STRONG_PASSWORD,
+        },
+        headers=keyed(key, {"X-CSRF-Token": changed.headers["X-CSRF-Token"]}),
+        status=204,
+    )
+    client(app).post_json(
+        "/api/v1/auth/token", {"email": me["email"], "password": STRONG_PASSWORD}, status=200
+    )
     assert records(app) == []
 
 
@@ -471,8 +560,7 @@ def test_a_forbidden_request_is_answered_so_even_with_a_used_key(app):
     key = new_key()
     client(app).post_json(f"{path}?token={created['tracking_token']}", {}, headers=keyed(key))
     # Authorization comes first: a wrong token is the usual 404, not a key conflict.
-    answer = client(app).post_json(f"{path}?token=wrong-token", {}, headers=keyed(key),
-                                   status=404)
+    answer = client(app).post_json(f"{path}?token=wrong-token", {}, headers=keyed(key), status=404)
     error_named(answer.json, "path")
     assert len(records(app)) == 1
 
@@ -486,13 +574,28 @@ def test_a_stored_answer_without_content_type_is_replayed(app):
     print_ = fingerprint(Request.blank(BOOKINGS, method="POST", body=raw))
     key = new_key()
     now = dt.datetime.now(dt.UTC)
-    run(app, lambda ctx: ctx.dbsession.add(IdempotencyRecord(
-        id=uuid.uuid4(), scope="anonymous", key=key_digest(key), fingerprint=print_,
-        method="POST", path=BOOKINGS, status_code=202, content_type="", headers="{}",
-        body=seal(key, b""),
-        created_at=now, expires_at=now + dt.timedelta(hours=1))))
-    answer = client(app).post(BOOKINGS, raw, headers=keyed(key), content_type="application/json",
-                              status=202)
+    run(
+        app,
+        lambda ctx: ctx.dbsession.add(
+            IdempotencyRecord(
+                id=uuid.uuid4(),
+                scope="anonymous",
+                key=key_digest(key),
+                fingerprint=print_,
+                method="POST",
+                path=BOOKINGS,
+                status_code=202,
+                content_type="",
+                headers="{}",
+                body=seal(key, b""),
+                created_at=now,
+                expires_at=now + dt.timedelta(hours=1),
+            )
+        ),
+    )
+    answer = client(app).post(
+        BOOKINGS, raw, headers=keyed(key), content_type="application/json", status=202
+    )
     assert answer.headers[REPLAYED_HEADER] == "true"
     assert answer.body == b"" and "Content-Type" not in answer.headers
     nothing_booked(app)
@@ -570,9 +673,11 @@ class Slow:
 @pytest.fixture
 def race_app(make_testapp):
     """The bookings app with a connection for every racer and the claim failures counted."""
+
     def factory(**overrides: Any) -> TestApp:
-        testapp = make_testapp(**{"totetaxi.plugins": "pricing", "sqlalchemy.pool_size": "20",
-                                  **overrides})
+        testapp = make_testapp(
+            **{"totetaxi.plugins": "pricing", "sqlalchemy.pool_size": "20", **overrides}
+        )
         set_clock(testapp, NOW)
         testapp.claim_failures = failures = []
 
@@ -586,8 +691,10 @@ def race_app(make_testapp):
     return factory
 
 
-def race_bookings(app: TestApp, requests: list[tuple[dict[str, Any], dict[str, str]]],
-                  ) -> tuple[list[Any], list[BaseException]]:
+def race_bookings(
+    app: TestApp,
+    requests: list[tuple[dict[str, Any], dict[str, str]]],
+) -> tuple[list[Any], list[BaseException]]:
     """Send the ``(body, headers)`` bookings at once, one thread each: the answers, and the
     exceptions that escaped the app (a 500 from a real server)."""
 
@@ -595,8 +702,9 @@ def race_bookings(app: TestApp, requests: list[tuple[dict[str, Any], dict[str, s
         own = TestApp(app.app, extra_environ={"REMOTE_ADDR": "127.0.0.1"})
         return own.post_json(BOOKINGS, body, headers=headers, expect_errors=True)
 
-    outcomes = race(*[(lambda r=request: racer(*r)) for request in requests],
-                    return_exceptions=True)
+    outcomes = race(
+        *[(lambda r=request: racer(*r)) for request in requests], return_exceptions=True
+    )
     crashes = [o for o in outcomes if isinstance(o, BaseException)]
     return [o for o in outcomes if not isinstance(o, BaseException)], crashes
 

@@ -33,10 +33,17 @@ def cookie_of(app: TestApp) -> str | None:
 
 
 def test_register_signs_the_customer_in_with_a_safe_cookie(testapp):
-    answer = testapp.post_json("/api/v1/auth/register", {
-        "email": "  Ana@Example.COM ", "password": STRONG_PASSWORD, "first_name": "Ana",
-        "last_name": "Lopez", "phone": "212-555-0101",
-    }, status=201)
+    answer = testapp.post_json(
+        "/api/v1/auth/register",
+        {
+            "email": "  Ana@Example.COM ",
+            "password": STRONG_PASSWORD,
+            "first_name": "Ana",
+            "last_name": "Lopez",
+            "phone": "212-555-0101",
+        },
+        status=201,
+    )
     customer = answer.json["customer"]
     assert customer["email"] == "ana@example.com"
     assert {"id", "email", "first_name", "last_name", "phone"} <= set(customer)
@@ -52,9 +59,11 @@ def test_the_session_cookie_is_secure_in_production_settings(make_testapp):
     answer = register_customer(app)
     assert answer["email"]
     # WebTest keeps Secure cookies only over https; read the header instead.
-    response = app.post_json("/api/v1/auth/login",
-                             {"email": answer["email"], "password": STRONG_PASSWORD},
-                             headers={"X-CSRF-Token": answer["csrf"]})
+    response = app.post_json(
+        "/api/v1/auth/login",
+        {"email": answer["email"], "password": STRONG_PASSWORD},
+        headers={"X-CSRF-Token": answer["csrf"]},
+    )
     assert "secure" in response.headers["Set-Cookie"].lower()
 
 
@@ -71,34 +80,68 @@ def test_the_session_cookie_is_secure_in_production_settings(make_testapp):
     ],
 )
 def test_register_refuses_bad_input_naming_the_field(testapp, body, field):
-    full = {"email": "b@example.com", "password": STRONG_PASSWORD, "first_name": "B",
-            "last_name": "C", "phone": "2125550100", **body}
+    full = {
+        "email": "b@example.com",
+        "password": STRONG_PASSWORD,
+        "first_name": "B",
+        "last_name": "C",
+        "phone": "2125550100",
+        **body,
+    }
     answer = testapp.post_json("/api/v1/auth/register", full, status=400)
     assert error_of(answer)["name"] == field
 
 
 def test_register_refuses_unknown_fields(testapp):
-    answer = testapp.post_json("/api/v1/auth/register", {
-        "email": "b@example.com", "password": STRONG_PASSWORD, "first_name": "B",
-        "last_name": "C", "phone": "2125550100", "is_staff": True}, status=400)
+    answer = testapp.post_json(
+        "/api/v1/auth/register",
+        {
+            "email": "b@example.com",
+            "password": STRONG_PASSWORD,
+            "first_name": "B",
+            "last_name": "C",
+            "phone": "2125550100",
+            "is_staff": True,
+        },
+        status=400,
+    )
     assert "is_staff" in error_of(answer)["description"]
 
 
 def test_weak_password_message_is_clear(testapp):
-    answer = testapp.post_json("/api/v1/auth/register", {
-        "email": "w@example.com", "password": "password123", "first_name": "W",
-        "last_name": "X", "phone": "2125550100"}, status=400)
-    assert error_of(answer) == {"location": "body", "name": "password",
-                                "description": "Password too weak: This password is too "
-                                               "common; choose one that is hard to guess."}
+    answer = testapp.post_json(
+        "/api/v1/auth/register",
+        {
+            "email": "w@example.com",
+            "password": "password123",
+            "first_name": "W",
+            "last_name": "X",
+            "phone": "2125550100",
+        },
+        status=400,
+    )
+    assert error_of(answer) == {
+        "location": "body",
+        "name": "password",
+        "description": "Password too weak: This password is too "
+        "common; choose one that is hard to guess.",
+    }
 
 
 @pytest.mark.both_databases
 def test_duplicate_registration_is_a_conflict(testapp, new_client):
     customer = register_customer(testapp)
-    answer = new_client().post_json("/api/v1/auth/register", {
-        "email": customer["email"].upper(), "password": STRONG_PASSWORD, "first_name": "D",
-        "last_name": "E", "phone": "2125550100"}, status=409)
+    answer = new_client().post_json(
+        "/api/v1/auth/register",
+        {
+            "email": customer["email"].upper(),
+            "password": STRONG_PASSWORD,
+            "first_name": "D",
+            "last_name": "E",
+            "phone": "2125550100",
+        },
+        status=409,
+    )
     assert error_of(answer)["name"] == "email"
 
 
@@ -111,9 +154,11 @@ def test_login_rotates_the_session_id(testapp, new_client):
     csrf = browser.get("/api/v1/auth/csrf").json["csrf_token"]
     before = cookie_of(browser)
     assert before
-    browser.post_json("/api/v1/auth/login",
-                      {"email": customer["email"], "password": STRONG_PASSWORD},
-                      headers={"X-CSRF-Token": csrf})
+    browser.post_json(
+        "/api/v1/auth/login",
+        {"email": customer["email"], "password": STRONG_PASSWORD},
+        headers={"X-CSRF-Token": csrf},
+    )
     after = cookie_of(browser)
     assert after and after != before
     # The pre-login key is dead: a planted session id is worth nothing.
@@ -126,12 +171,16 @@ def test_login_rotates_the_session_id(testapp, new_client):
 def test_wrong_password_and_unknown_email_get_the_same_answer(testapp, new_client):
     customer = register_customer(testapp)
     client = new_client()
-    wrong = client.post_json("/api/v1/auth/login",
-                             {"email": customer["email"], "password": "Wrong-Password-1"},
-                             status=401)
-    unknown = client.post_json("/api/v1/auth/login",
-                               {"email": "nobody@example.com", "password": "Wrong-Password-1"},
-                               status=401)
+    wrong = client.post_json(
+        "/api/v1/auth/login",
+        {"email": customer["email"], "password": "Wrong-Password-1"},
+        status=401,
+    )
+    unknown = client.post_json(
+        "/api/v1/auth/login",
+        {"email": "nobody@example.com", "password": "Wrong-Password-1"},
+        status=401,
+    )
     assert wrong.json == unknown.json
     assert error_of(wrong)["description"] == "Email or password is wrong."
 
@@ -149,9 +198,9 @@ def test_an_unknown_email_still_costs_an_argon2_verification(testapp, monkeypatc
             return getattr(real, name)
 
     monkeypatch.setattr(passwords, "_hasher", Spy())
-    new_client().post_json("/api/v1/auth/login",
-                           {"email": "ghost@example.com", "password": "Whatever-123"},
-                           status=401)
+    new_client().post_json(
+        "/api/v1/auth/login", {"email": "ghost@example.com", "password": "Whatever-123"}, status=401
+    )
     assert calls == [passwords._DUMMY_HASH]
 
 
@@ -168,14 +217,22 @@ def test_rehash_on_login_when_parameters_changed(testapp, new_client):
     weak = PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1)
 
     def downgrade(ctx):
-        ctx.dbsession.execute(update(Customer).where(Customer.email == customer["email"])
-                              .values(password_hash=weak.hash(STRONG_PASSWORD)))
+        ctx.dbsession.execute(
+            update(Customer)
+            .where(Customer.email == customer["email"])
+            .values(password_hash=weak.hash(STRONG_PASSWORD))
+        )
 
     in_transaction(testapp.app.registry, downgrade)
-    new_client().post_json("/api/v1/auth/login",
-                           {"email": customer["email"], "password": STRONG_PASSWORD})
-    stored = in_transaction(testapp.app.registry, lambda ctx: ctx.dbsession.scalar(
-        select(Customer.password_hash).where(Customer.email == customer["email"])))
+    new_client().post_json(
+        "/api/v1/auth/login", {"email": customer["email"], "password": STRONG_PASSWORD}
+    )
+    stored = in_transaction(
+        testapp.app.registry,
+        lambda ctx: ctx.dbsession.scalar(
+            select(Customer.password_hash).where(Customer.email == customer["email"])
+        ),
+    )
     assert "m=1024" not in stored
     assert not passwords._hasher.check_needs_rehash(stored)
 
@@ -187,12 +244,14 @@ def test_cookie_writes_need_the_csrf_token(testapp):
     customer = register_customer(testapp)
     refused = testapp.patch_json("/api/v1/me", {"first_name": "Nope"}, status=403)
     assert error_of(refused)["name"] == "X-CSRF-Token"
-    wrong = testapp.patch_json("/api/v1/me", {"first_name": "Nope"},
-                               headers={"X-CSRF-Token": "forged"}, status=403)
+    wrong = testapp.patch_json(
+        "/api/v1/me", {"first_name": "Nope"}, headers={"X-CSRF-Token": "forged"}, status=403
+    )
     assert error_of(wrong)["name"] == "X-CSRF-Token"
     assert testapp.get("/api/v1/me").json["first_name"] == "Casey"
-    ok = testapp.patch_json("/api/v1/me", {"first_name": "Yes"},
-                            headers={"X-CSRF-Token": customer["csrf"]})
+    ok = testapp.patch_json(
+        "/api/v1/me", {"first_name": "Yes"}, headers={"X-CSRF-Token": customer["csrf"]}
+    )
     assert ok.json["first_name"] == "Yes"
 
 
@@ -213,8 +272,12 @@ def test_tokens_expire(testapp, new_client):
     api = new_client()
     headers = bearer(api, customer["email"])
     api.get("/api/v1/me", headers=headers, status=200)
-    in_transaction(testapp.app.registry, lambda ctx: ctx.dbsession.execute(
-        update(ApiToken).values(expires_at=dt.datetime.now(dt.UTC) - dt.timedelta(seconds=1))))
+    in_transaction(
+        testapp.app.registry,
+        lambda ctx: ctx.dbsession.execute(
+            update(ApiToken).values(expires_at=dt.datetime.now(dt.UTC) - dt.timedelta(seconds=1))
+        ),
+    )
     api.get("/api/v1/me", headers=headers, status=401)
 
 
@@ -223,8 +286,9 @@ def test_tokens_are_stored_hashed_and_revoked_by_logout(testapp, new_client):
     api = new_client()
     headers = bearer(api, customer["email"])
     raw = headers["Authorization"].split()[1]
-    hashes = in_transaction(testapp.app.registry, lambda ctx: list(ctx.dbsession.scalars(
-        select(ApiToken.token_hash))))
+    hashes = in_transaction(
+        testapp.app.registry, lambda ctx: list(ctx.dbsession.scalars(select(ApiToken.token_hash)))
+    )
     assert raw not in hashes and len(hashes) == 1 and len(hashes[0]) == 64
     api.post("/api/v1/auth/logout", headers=headers, status=204)
     api.get("/api/v1/me", headers=headers, status=401)
@@ -242,28 +306,33 @@ def test_garbage_bearer_tokens_are_401(testapp):
 def test_password_change_ends_other_sessions_and_tokens(testapp, new_client):
     customer = register_customer(testapp)
     other = new_client()
-    other.post_json("/api/v1/auth/login",
-                    {"email": customer["email"], "password": STRONG_PASSWORD})
+    other.post_json("/api/v1/auth/login", {"email": customer["email"], "password": STRONG_PASSWORD})
     api = new_client()
     headers = bearer(api, customer["email"])
     new_password = "Another-Strong-Pass-42"
-    answer = testapp.post_json("/api/v1/me/password",
-                               {"current_password": STRONG_PASSWORD,
-                                "new_password": new_password},
-                               headers={"X-CSRF-Token": customer["csrf"]}, status=204)
+    answer = testapp.post_json(
+        "/api/v1/me/password",
+        {"current_password": STRONG_PASSWORD, "new_password": new_password},
+        headers={"X-CSRF-Token": customer["csrf"]},
+        status=204,
+    )
     assert answer.headers["X-CSRF-Token"] != customer["csrf"]  # this session was renewed
     testapp.get("/api/v1/me", status=200)
     other.get("/api/v1/me", status=401)
     api.get("/api/v1/me", headers=headers, status=401)
-    new_client().post_json("/api/v1/auth/login",
-                           {"email": customer["email"], "password": new_password}, status=200)
+    new_client().post_json(
+        "/api/v1/auth/login", {"email": customer["email"], "password": new_password}, status=200
+    )
 
 
 def test_password_change_needs_the_current_password(testapp):
     customer = register_customer(testapp)
-    answer = testapp.post_json("/api/v1/me/password",
-                               {"current_password": "wrong-one-123", "new_password": "X" * 12},
-                               headers={"X-CSRF-Token": customer["csrf"]}, status=400)
+    answer = testapp.post_json(
+        "/api/v1/me/password",
+        {"current_password": "wrong-one-123", "new_password": "X" * 12},
+        headers={"X-CSRF-Token": customer["csrf"]},
+        status=400,
+    )
     assert error_of(answer)["name"] == "current_password"
 
 
@@ -288,10 +357,12 @@ def reset_links(testapp):
 def test_reset_answers_the_same_for_unknown_emails(testapp, new_client, reset_links):
     customer = register_customer(testapp)
     client = new_client()
-    known = client.post_json("/api/v1/auth/password-reset", {"email": customer["email"]},
-                             status=202)
-    unknown = client.post_json("/api/v1/auth/password-reset", {"email": "x@example.com"},
-                               status=202)
+    known = client.post_json(
+        "/api/v1/auth/password-reset", {"email": customer["email"]}, status=202
+    )
+    unknown = client.post_json(
+        "/api/v1/auth/password-reset", {"email": "x@example.com"}, status=202
+    )
     assert known.json == unknown.json
     assert len(reset_links) == 1
     assert reset_links[0].startswith("http://127.0.0.1:6543/reset-password?token=")
@@ -303,28 +374,44 @@ def test_reset_token_is_single_use_and_ends_every_session(testapp, new_client, r
     token = reset_links[0].split("token=")[1]
     new_password = "Reset-Password-Works-7"
     client = new_client()
-    client.post_json("/api/v1/auth/password-reset/confirm",
-                     {"token": token, "password": new_password}, status=204)
+    client.post_json(
+        "/api/v1/auth/password-reset/confirm",
+        {"token": token, "password": new_password},
+        status=204,
+    )
     testapp.get("/api/v1/me", status=401)  # the registration session ended
-    again = client.post_json("/api/v1/auth/password-reset/confirm",
-                             {"token": token, "password": "Yet-Another-Pass-8"}, status=400)
+    again = client.post_json(
+        "/api/v1/auth/password-reset/confirm",
+        {"token": token, "password": "Yet-Another-Pass-8"},
+        status=400,
+    )
     assert error_of(again)["name"] == "token"
-    client.post_json("/api/v1/auth/login", {"email": customer["email"],
-                                            "password": new_password}, status=200)
+    client.post_json(
+        "/api/v1/auth/login", {"email": customer["email"], "password": new_password}, status=200
+    )
 
 
 def test_reset_tokens_expire_after_an_hour(testapp, new_client, reset_links):
     customer = register_customer(testapp)
     new_client().post_json("/api/v1/auth/password-reset", {"email": customer["email"]})
-    rows = in_transaction(testapp.app.registry, lambda ctx: list(ctx.dbsession.scalars(
-        select(PasswordResetToken))))
+    rows = in_transaction(
+        testapp.app.registry, lambda ctx: list(ctx.dbsession.scalars(select(PasswordResetToken)))
+    )
     assert rows[0].expires_at - rows[0].created_at == dt.timedelta(hours=1)
-    in_transaction(testapp.app.registry, lambda ctx: ctx.dbsession.execute(
-        update(PasswordResetToken).values(
-            expires_at=dt.datetime.now(dt.UTC) - dt.timedelta(seconds=1))))
+    in_transaction(
+        testapp.app.registry,
+        lambda ctx: ctx.dbsession.execute(
+            update(PasswordResetToken).values(
+                expires_at=dt.datetime.now(dt.UTC) - dt.timedelta(seconds=1)
+            )
+        ),
+    )
     token = reset_links[0].split("token=")[1]
-    new_client().post_json("/api/v1/auth/password-reset/confirm",
-                           {"token": token, "password": "Reset-Password-Works-7"}, status=400)
+    new_client().post_json(
+        "/api/v1/auth/password-reset/confirm",
+        {"token": token, "password": "Reset-Password-Works-7"},
+        status=400,
+    )
 
 
 def test_without_a_mailer_development_logs_the_link(testapp, new_client, caplog):
@@ -343,42 +430,50 @@ def test_login_is_throttled_per_account(make_testapp):
     customer = register_customer(app)
     client = TestApp(app.app, extra_environ={"REMOTE_ADDR": "10.9.9.9"})
     for _ in range(3):
-        client.post_json("/api/v1/auth/login",
-                         {"email": customer["email"], "password": "Wrong-Password-1"},
-                         status=401)
-    refused = client.post_json("/api/v1/auth/login",
-                               {"email": customer["email"], "password": STRONG_PASSWORD},
-                               status=429)
+        client.post_json(
+            "/api/v1/auth/login",
+            {"email": customer["email"], "password": "Wrong-Password-1"},
+            status=401,
+        )
+    refused = client.post_json(
+        "/api/v1/auth/login", {"email": customer["email"], "password": STRONG_PASSWORD}, status=429
+    )
     assert 1 <= int(refused.headers["Retry-After"]) <= 900
     assert error_of(refused)["name"] == "throttled"
     # Another account from the same address is not locked by this one.
     other = register_customer(TestApp(app.app))
-    client.post_json("/api/v1/auth/login", {"email": other["email"],
-                                            "password": STRONG_PASSWORD}, status=200)
+    client.post_json(
+        "/api/v1/auth/login", {"email": other["email"], "password": STRONG_PASSWORD}, status=200
+    )
 
 
 def test_login_is_throttled_per_client_address(make_testapp):
     app = make_testapp(**{"totetaxi.login_limit_per_address": 4})
     client = TestApp(app.app, extra_environ={"REMOTE_ADDR": "10.1.2.3"})
     for n in range(4):
-        client.post_json("/api/v1/auth/login",
-                         {"email": f"guess{n}@example.com", "password": "Wrong-Password-1"},
-                         status=401)
-    client.post_json("/api/v1/auth/login",
-                     {"email": "guess9@example.com", "password": "Wrong-Password-1"},
-                     status=429)
+        client.post_json(
+            "/api/v1/auth/login",
+            {"email": f"guess{n}@example.com", "password": "Wrong-Password-1"},
+            status=401,
+        )
+    client.post_json(
+        "/api/v1/auth/login",
+        {"email": "guess9@example.com", "password": "Wrong-Password-1"},
+        status=429,
+    )
     elsewhere = TestApp(app.app, extra_environ={"REMOTE_ADDR": "10.1.2.4"})
-    elsewhere.post_json("/api/v1/auth/login",
-                        {"email": "guess9@example.com", "password": "Wrong-Password-1"},
-                        status=401)
+    elsewhere.post_json(
+        "/api/v1/auth/login",
+        {"email": "guess9@example.com", "password": "Wrong-Password-1"},
+        status=401,
+    )
 
 
 def test_password_reset_is_throttled(make_testapp):
     app = make_testapp(**{"totetaxi.reset_limit_per_account": 2})
     for _ in range(2):
         app.post_json("/api/v1/auth/password-reset", {"email": "r@example.com"}, status=202)
-    refused = app.post_json("/api/v1/auth/password-reset", {"email": "r@example.com"},
-                            status=429)
+    refused = app.post_json("/api/v1/auth/password-reset", {"email": "r@example.com"}, status=429)
     assert int(refused.headers["Retry-After"]) > 0
 
 
@@ -388,25 +483,30 @@ def test_password_reset_is_throttled(make_testapp):
 def test_staff_credentials_are_not_a_customer_login(testapp, new_client):
     staff = make_staff(testapp.app.registry, "admin")
     client = new_client()
-    client.post_json("/api/v1/auth/login", {"email": staff.email, "password": STRONG_PASSWORD},
-                     status=401)
+    client.post_json(
+        "/api/v1/auth/login", {"email": staff.email, "password": STRONG_PASSWORD}, status=401
+    )
     headers = bearer(client, staff.email, staff=True)
     answer = client.get("/api/v1/me", headers=headers, status=403)
     assert error_of(answer)["name"] == "permission"
-    token = client.post_json("/api/v1/staff/auth/token",
-                             {"email": staff.email, "password": STRONG_PASSWORD}).json
+    token = client.post_json(
+        "/api/v1/staff/auth/token", {"email": staff.email, "password": STRONG_PASSWORD}
+    ).json
     assert token["role"] == "admin"
 
 
 def test_customer_credentials_are_not_a_staff_login(testapp, new_client):
     customer = register_customer(testapp)
-    new_client().post_json("/api/v1/staff/auth/token",
-                           {"email": customer["email"], "password": STRONG_PASSWORD},
-                           status=401)
+    new_client().post_json(
+        "/api/v1/staff/auth/token",
+        {"email": customer["email"], "password": STRONG_PASSWORD},
+        status=401,
+    )
 
 
 def test_sessions_are_stored_by_digest(testapp):
     register_customer(testapp)
-    keys = in_transaction(testapp.app.registry, lambda ctx: list(ctx.dbsession.scalars(
-        select(AuthSession.key_hash))))
+    keys = in_transaction(
+        testapp.app.registry, lambda ctx: list(ctx.dbsession.scalars(select(AuthSession.key_hash)))
+    )
     assert cookie_of(testapp) not in keys

@@ -60,15 +60,24 @@ def test_parallel_guesses_cannot_exceed_the_limit(pg_backend, monkeypatch):
     from totetaxi_core import make_app
 
     url = pg_backend.new_url()
-    app = make_app(prepare(base_settings(url, **{"totetaxi.login_limit_per_account": 3,
-                                                 "totetaxi.login_limit_per_address": 1000}),
-                           environ={}))
+    app = make_app(
+        prepare(
+            base_settings(
+                url,
+                **{"totetaxi.login_limit_per_account": 3, "totetaxi.login_limit_per_address": 1000},
+            ),
+            environ={},
+        )
+    )
     try:
         customer = register_customer(TestApp(app))
         clients = [TestApp(app) for _ in range(12)]
-        statuses = race(*[
-            (lambda c=client: login(c, customer["email"], WRONG, expect_errors=True).status_int)
-            for client in clients])
+        statuses = race(
+            *[
+                (lambda c=client: login(c, customer["email"], WRONG, expect_errors=True).status_int)
+                for client in clients
+            ]
+        )
         assert sorted(statuses) == [401] * 3 + [429] * 9
     finally:
         app.registry["dbengine"].dispose()
@@ -80,13 +89,16 @@ def test_a_stale_session_cookie_does_not_break_the_throttle(make_testapp):
     customer = register_customer(app)
     browser = TestApp(app.app)
     browser.get("/api/v1/auth/csrf")
-    in_transaction(app.app.registry, lambda ctx: ctx.dbsession.execute(
-        update(AuthSession).values(last_seen_at=dt.datetime.now(dt.UTC) - dt.timedelta(hours=1))))
+    in_transaction(
+        app.app.registry,
+        lambda ctx: ctx.dbsession.execute(
+            update(AuthSession).values(last_seen_at=dt.datetime.now(dt.UTC) - dt.timedelta(hours=1))
+        ),
+    )
     csrf = browser.get("/api/v1/auth/csrf").json["csrf_token"]
     for _ in range(2):
         login(browser, customer["email"], WRONG, headers={"X-CSRF-Token": csrf}, status=401)
-    login(browser, customer["email"], STRONG_PASSWORD, headers={"X-CSRF-Token": csrf},
-          status=429)
+    login(browser, customer["email"], STRONG_PASSWORD, headers={"X-CSRF-Token": csrf}, status=429)
 
 
 def test_cross_site_writes_are_refused(make_testapp):
@@ -94,16 +106,32 @@ def test_cross_site_writes_are_refused(make_testapp):
     customer = register_customer(TestApp(app.app))
     client = TestApp(app.app)
     # A hostile page's form: not JSON.
-    client.post("/api/v1/auth/login", {"email": customer["email"],
-                                       "password": STRONG_PASSWORD}, status=415)
+    client.post(
+        "/api/v1/auth/login", {"email": customer["email"], "password": STRONG_PASSWORD}, status=415
+    )
     # A hostile page's fetch: another origin.
-    answer = login(client, customer["email"], STRONG_PASSWORD,
-                   headers={"Origin": "https://evil.example"}, status=403)
+    answer = login(
+        client,
+        customer["email"],
+        STRONG_PASSWORD,
+        headers={"Origin": "https://evil.example"},
+        status=403,
+    )
     assert answer.json["errors"][0]["name"] == "X-CSRF-Token"
-    login(client, customer["email"], STRONG_PASSWORD,
-          headers={"Origin": "https://www.totetaxi.com"}, status=200)
-    login(TestApp(app.app), customer["email"], STRONG_PASSWORD,
-          headers={"Origin": "http://localhost"}, status=200)  # this site itself
+    login(
+        client,
+        customer["email"],
+        STRONG_PASSWORD,
+        headers={"Origin": "https://www.totetaxi.com"},
+        status=200,
+    )
+    login(
+        TestApp(app.app),
+        customer["email"],
+        STRONG_PASSWORD,
+        headers={"Origin": "http://localhost"},
+        status=200,
+    )  # this site itself
 
 
 def test_a_junk_bearer_header_cannot_end_the_cookie_session(testapp):
@@ -118,8 +146,9 @@ def test_a_junk_bearer_header_cannot_end_the_cookie_session(testapp):
 def test_logout_kills_the_session_on_the_server(testapp):
     customer = register_customer(testapp)
     old = testapp.cookies["tt_session"]
-    keys = in_transaction(testapp.app.registry, lambda ctx: list(ctx.dbsession.scalars(
-        select(AuthSession.key_hash))))
+    keys = in_transaction(
+        testapp.app.registry, lambda ctx: list(ctx.dbsession.scalars(select(AuthSession.key_hash)))
+    )
     assert digest(old) in keys
     testapp.post("/api/v1/auth/logout", headers={"X-CSRF-Token": customer["csrf"]}, status=204)
     replay = TestApp(testapp.app)
@@ -144,10 +173,16 @@ def test_using_one_reset_link_kills_the_others(testapp):
     for _ in range(2):
         client.post_json("/api/v1/auth/password-reset", {"email": customer["email"]})
     first, second = (url.split("token=")[1] for url in links.urls)
-    client.post_json("/api/v1/auth/password-reset/confirm",
-                     {"token": second, "password": "Fresh-Password-Here-3"}, status=204)
-    client.post_json("/api/v1/auth/password-reset/confirm",
-                     {"token": first, "password": "Other-Password-Here-4"}, status=400)
+    client.post_json(
+        "/api/v1/auth/password-reset/confirm",
+        {"token": second, "password": "Fresh-Password-Here-3"},
+        status=204,
+    )
+    client.post_json(
+        "/api/v1/auth/password-reset/confirm",
+        {"token": first, "password": "Other-Password-Here-4"},
+        status=400,
+    )
 
 
 def test_password_change_is_throttled(make_testapp):
@@ -155,12 +190,18 @@ def test_password_change_is_throttled(make_testapp):
     customer = register_customer(app)
     headers = {"X-CSRF-Token": customer["csrf"]}
     for _ in range(2):
-        app.post_json("/api/v1/me/password", {"current_password": WRONG,
-                                              "new_password": "Brand-New-Pass-77"},
-                      headers=headers, status=400)
-    app.post_json("/api/v1/me/password", {"current_password": STRONG_PASSWORD,
-                                          "new_password": "Brand-New-Pass-77"},
-                  headers=headers, status=429)
+        app.post_json(
+            "/api/v1/me/password",
+            {"current_password": WRONG, "new_password": "Brand-New-Pass-77"},
+            headers=headers,
+            status=400,
+        )
+    app.post_json(
+        "/api/v1/me/password",
+        {"current_password": STRONG_PASSWORD, "new_password": "Brand-New-Pass-77"},
+        headers=headers,
+        status=429,
+    )
 
 
 def test_disabling_staff_revokes_their_tokens(testapp):
@@ -170,19 +211,28 @@ def test_disabling_staff_revokes_their_tokens(testapp):
     client = TestApp(testapp.app)
     headers = bearer(client, member.email, staff=True)
     client.get("/api/v1/openapi.json", headers=headers, status=200)
-    in_transaction(registry, lambda ctx: set_active(ctx, ctx.dbsession.get(StaffUser, member.id),
-                                                    False))
+    in_transaction(
+        registry, lambda ctx: set_active(ctx, ctx.dbsession.get(StaffUser, member.id), False)
+    )
     answer = client.get("/console/", headers=headers, status=302)
     assert "/console/login" in answer.location
 
 
 def test_production_cookies_are_secure_by_default(tmp_path):
-    settings = base_settings(f"sqlite:///{tmp_path / 'p.sqlite'}",
-                             **{"totetaxi.environment": "production",
-                                "totetaxi.secret": "Kq3!vB9#zL0@mN7$pR2%tY5^wE8&uI1*oP4("})
+    settings = base_settings(
+        f"sqlite:///{tmp_path / 'p.sqlite'}",
+        **{
+            "totetaxi.environment": "production",
+            "totetaxi.secret": "Kq3!vB9#zL0@mN7$pR2%tY5^wE8&uI1*oP4(",
+        },
+    )
     assert prepare(settings, environ={}).settings["totetaxi.cookie_secure"] is True
-    assert prepare(base_settings(f"sqlite:///{tmp_path / 'd.sqlite'}"),
-                   environ={}).settings["totetaxi.cookie_secure"] is False
+    assert (
+        prepare(base_settings(f"sqlite:///{tmp_path / 'd.sqlite'}"), environ={}).settings[
+            "totetaxi.cookie_secure"
+        ]
+        is False
+    )
 
 
 def test_plugins_cannot_grant_core_permissions():
@@ -194,8 +244,7 @@ def test_plugins_cannot_grant_core_permissions():
     def config_with(permissions):
         manifest = Manifest(name="sneaky", version="1", permissions=permissions)
         plugin = SimpleNamespace(name="sneaky", manifest=manifest)
-        return SimpleNamespace(registry=SimpleNamespace(platform=SimpleNamespace(
-            enabled=[plugin])))
+        return SimpleNamespace(registry=SimpleNamespace(platform=SimpleNamespace(enabled=[plugin])))
 
     with pytest.raises(PluginError, match="core permissions cannot be granted"):
         _plugin_grants(config_with({"admin": "customer"}))

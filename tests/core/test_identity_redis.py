@@ -33,13 +33,14 @@ def test_sessions_live_in_redis_with_a_ttl(redis_app, redis_url):
 def test_logout_and_password_change_end_redis_sessions(redis_app, redis_url):
     customer = register_customer(redis_app)
     other = TestApp(redis_app.app)
-    other.post_json("/api/v1/auth/login", {"email": customer["email"],
-                                           "password": STRONG_PASSWORD})
+    other.post_json("/api/v1/auth/login", {"email": customer["email"], "password": STRONG_PASSWORD})
     assert len(_keys(redis_url, redis_app, "session:*")) == 2
-    redis_app.post_json("/api/v1/me/password",
-                        {"current_password": STRONG_PASSWORD,
-                         "new_password": "Brand-New-Password-5"},
-                        headers={"X-CSRF-Token": customer["csrf"]}, status=204)
+    redis_app.post_json(
+        "/api/v1/me/password",
+        {"current_password": STRONG_PASSWORD, "new_password": "Brand-New-Password-5"},
+        headers={"X-CSRF-Token": customer["csrf"]},
+        status=204,
+    )
     other.get("/api/v1/me", status=401)
     redis_app.get("/api/v1/me", status=200)
     csrf = redis_app.get("/api/v1/auth/csrf").json["csrf_token"]
@@ -52,9 +53,12 @@ def test_throttle_counters_live_in_redis(redis_app, redis_url):
     customer = register_customer(redis_app)
     client = TestApp(redis_app.app, extra_environ={"REMOTE_ADDR": "10.7.7.7"})
     for _ in range(2):
-        client.post_json("/api/v1/auth/login",
-                         {"email": customer["email"], "password": "Wrong-Password-1"},
-                         status=401)
-    client.post_json("/api/v1/auth/login",
-                     {"email": customer["email"], "password": STRONG_PASSWORD}, status=429)
+        client.post_json(
+            "/api/v1/auth/login",
+            {"email": customer["email"], "password": "Wrong-Password-1"},
+            status=401,
+        )
+    client.post_json(
+        "/api/v1/auth/login", {"email": customer["email"], "password": STRONG_PASSWORD}, status=429
+    )
     assert _keys(redis_url, redis_app, "throttle:login-account:*")

@@ -24,8 +24,12 @@ from typing import Any
 ROOT = Path(__file__).resolve().parents[2]
 MISFITS = ROOT / "tests" / "misfits" / "lint"
 LINT_IMPORTS = Path(sys.executable).with_name("lint-imports")
-PLUGIN_PACKAGES = {"totetaxi_pricing", "totetaxi_payments", "totetaxi_notifications",
-                   "totetaxi_example"}
+PLUGIN_PACKAGES = {
+    "totetaxi_pricing",
+    "totetaxi_payments",
+    "totetaxi_notifications",
+    "totetaxi_example",
+}
 #: What a migration may import of the core.
 MIGRATION_ALLOWED = ("totetaxi_core.db.types", "totetaxi_core.db.append_only")
 
@@ -37,8 +41,14 @@ def contracts_config() -> dict[str, Any]:
 def lint_imports(*args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess:
     # From the repository root: lint-imports puts the current directory on sys.path, which is
     # how it finds the custom contract type in tools/.
-    return subprocess.run([str(LINT_IMPORTS), "--no-logo", "--no-cache", *args], cwd=ROOT,
-                          capture_output=True, text=True, env=env, timeout=120)
+    return subprocess.run(
+        [str(LINT_IMPORTS), "--no-logo", "--no-cache", *args],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=120,
+    )
 
 
 def toml_value(value: Any) -> str:
@@ -48,8 +58,7 @@ def toml_value(value: Any) -> str:
 
 def write_toml(path: Path, config: dict[str, Any]) -> None:
     lines = ["[tool.importlinter]"]
-    lines += [f"{key} = {toml_value(value)}" for key, value in config.items()
-              if key != "contracts"]
+    lines += [f"{key} = {toml_value(value)}" for key, value in config.items() if key != "contracts"]
     for contract in config["contracts"]:
         lines.append("[[tool.importlinter.contracts]]")
         lines += [f"{key} = {toml_value(value)}" for key, value in contract.items()]
@@ -68,8 +77,12 @@ def test_the_contracts_are_the_ones_the_design_asks_for():
     assert set(independent["modules"]) == PLUGIN_PACKAGES
     public = by_id["plugins-use-public-api"]
     assert public["type"] == "public_api" and set(public["source_modules"]) == PLUGIN_PACKAGES
-    assert public["allowed_modules"] == ["totetaxi_core.plugin_api", "totetaxi_core.db.types",
-                                         "totetaxi_core.db.append_only", "totetaxi_core.testing"]
+    assert public["allowed_modules"] == [
+        "totetaxi_core.plugin_api",
+        "totetaxi_core.db.types",
+        "totetaxi_core.db.append_only",
+        "totetaxi_core.testing",
+    ]
 
 
 def test_the_tree_keeps_every_contract():
@@ -87,8 +100,12 @@ def test_a_plugin_importing_a_core_internal_and_another_plugin_breaks_the_contra
                 contract[key] = [*contract[key], "totetaxi_misfit"]
     path = tmp_path / "contracts.toml"
     write_toml(path, config)
-    env = {**os.environ, "PYTHONPATH": os.pathsep.join(
-        [str(MISFITS), *filter(None, [os.environ.get("PYTHONPATH")])])}
+    env = {
+        **os.environ,
+        "PYTHONPATH": os.pathsep.join(
+            [str(MISFITS), *filter(None, [os.environ.get("PYTHONPATH")])]
+        ),
+    }
 
     result = lint_imports(str(path), env=env)
     out = " ".join(result.stdout.split())  # the report wraps long lines
@@ -100,13 +117,18 @@ def test_a_plugin_importing_a_core_internal_and_another_plugin_breaks_the_contra
     # Each broken contract names the offending import (and its line).
     assert "totetaxi_misfit -> totetaxi_pricing.catalog (l.7)" in out
     assert "totetaxi_misfit -> totetaxi_core.bookings.lifecycle (l.9)" in out
-    assert "totetaxi_core.plugin_api" not in out.split("other than its public API:")[1].split(
-        "Import it from")[0]  # the allowed import is not reported
+    assert (
+        "totetaxi_core.plugin_api"
+        not in out.split("other than its public API:")[1].split("Import it from")[0]
+    )  # the allowed import is not reported
 
 
 def migration_files() -> list[Path]:
-    found = [path for path in ROOT.glob("plugins/*/totetaxi_*/**/*.py")
-             if "versions" in path.parts or path.parent.name.endswith("_migrations")]
+    found = [
+        path
+        for path in ROOT.glob("plugins/*/totetaxi_*/**/*.py")
+        if "versions" in path.parts or path.parent.name.endswith("_migrations")
+    ]
     found += ROOT.glob("tests/example_plugin/totetaxi_*/migrations/versions/*.py")
     return sorted(found)
 

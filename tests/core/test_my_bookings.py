@@ -25,9 +25,22 @@ def signed_in(app) -> dict[str, str]:
 
 def book(app, headers, days_ahead: int) -> dict:
     day = (dt.datetime.now(dt.UTC).date() + dt.timedelta(days=days_ahead)).isoformat()
-    return TestApp(app.app).post_json("/api/v1/bookings", {
-        "service_type": "standard_delivery", "item_count": 2, "date": day,
-        "pickup_address": PLACE, "delivery_address": PLACE}, headers=headers, status=201).json
+    return (
+        TestApp(app.app)
+        .post_json(
+            "/api/v1/bookings",
+            {
+                "service_type": "standard_delivery",
+                "item_count": 2,
+                "date": day,
+                "pickup_address": PLACE,
+                "delivery_address": PLACE,
+            },
+            headers=headers,
+            status=201,
+        )
+        .json
+    )
 
 
 @pytest.mark.both_databases
@@ -38,8 +51,9 @@ def test_my_bookings_are_mine_newest_first_and_paginated(app):
     client = TestApp(app.app)
     first = client.get("/api/v1/me/bookings?limit=2", headers=alice).json
     assert [b["number"] for b in first["items"]] == [numbers[2], numbers[1]]
-    rest = client.get(f"/api/v1/me/bookings?limit=2&cursor={first['next_cursor']}",
-                      headers=alice).json
+    rest = client.get(
+        f"/api/v1/me/bookings?limit=2&cursor={first['next_cursor']}", headers=alice
+    ).json
     assert [b["number"] for b in rest["items"]] == [numbers[0]]
     assert rest["next_cursor"] is None
     assert len(client.get("/api/v1/me/bookings", headers=bob).json["items"]) == 1
@@ -110,17 +124,30 @@ def test_journey_register_save_address_book_and_see_it(app):
     browser = TestApp(app.app)
     customer = register_customer(browser)
     csrf = {"X-CSRF-Token": customer["csrf"]}
-    home = browser.post_json("/api/v1/me/addresses", {"label": "Home", **PLACE}, headers=csrf,
-                             status=201).json
-    beach = browser.post_json("/api/v1/me/addresses", {
-        "label": "Hamptons", "line1": "12 Dune Rd", "city": "Southampton", "state": "NY",
-        "postal_code": "11968"}, headers=csrf, status=201).json
+    home = browser.post_json(
+        "/api/v1/me/addresses", {"label": "Home", **PLACE}, headers=csrf, status=201
+    ).json
+    beach = browser.post_json(
+        "/api/v1/me/addresses",
+        {
+            "label": "Hamptons",
+            "line1": "12 Dune Rd",
+            "city": "Southampton",
+            "state": "NY",
+            "postal_code": "11968",
+        },
+        headers=csrf,
+        status=201,
+    ).json
     day = (dt.datetime.now(dt.UTC).date() + dt.timedelta(days=14)).isoformat()
     draft = {"service_type": "mini_move", "package": "petite", "date": day}
     quote = browser.post_json("/api/v1/quotes", draft, headers=csrf).json
-    booked = browser.post_json("/api/v1/bookings", {
-        **draft, "pickup_address_id": home["id"], "delivery_address_id": beach["id"]},
-        headers=csrf, status=201).json
+    booked = browser.post_json(
+        "/api/v1/bookings",
+        {**draft, "pickup_address_id": home["id"], "delivery_address_id": beach["id"]},
+        headers=csrf,
+        status=201,
+    ).json
     assert booked["total_cents"] == quote["total_cents"]
     assert "tracking_token" not in booked
     assert booked["delivery_address"]["city"] == "Southampton"

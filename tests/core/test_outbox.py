@@ -119,8 +119,11 @@ def test_the_sweep_leaves_fresh_pending_rows_to_the_relay(testapp):
 
 
 def _ctx(registry, tm):
-    return Context(registry=registry, dbsession=get_tm_session(registry["dbsession_factory"], tm),
-                   transaction_manager=tm)
+    return Context(
+        registry=registry,
+        dbsession=get_tm_session(registry["dbsession_factory"], tm),
+        transaction_manager=tm,
+    )
 
 
 def test_enqueue_refuses_unknown_tasks_and_unserialisable_arguments(testapp):
@@ -166,8 +169,15 @@ def test_the_sweep_task_hands_on_stuck_messages(testapp):
         session = get_tm_session(registry["dbsession_factory"], tm)
         note_id = session.scalars(select(ExampleNote.id)).one()
         old = dt.datetime.now(dt.UTC) - dt.timedelta(minutes=5)
-        session.add(OutboxMessage(task="example.record_note", args=[str(note_id)], kwargs={},
-                                  created_at=old, updated_at=old))
+        session.add(
+            OutboxMessage(
+                task="example.record_note",
+                args=[str(note_id)],
+                kwargs={},
+                created_at=old,
+                updated_at=old,
+            )
+        )
     # Written without the after-commit relay, as if the process died right after commit.
     assert registry.celery.tasks[SWEEP_TASK]() == 1
     assert _runs(testapp) == 1
@@ -198,10 +208,14 @@ def test_eager_mode_runs_beat_periodic_tasks_once_per_period(make_testapp):
     app = make_testapp()
     registry = app.app.registry
     calls = []
-    registry.tasks["test.tick"] = TaskSpec(name="test.tick",
-                                           func=lambda ctx, label: calls.append(label))
+    registry.tasks["test.tick"] = TaskSpec(
+        name="test.tick", func=lambda ctx, label: calls.append(label)
+    )
     registry.celery.conf.beat_schedule["test-tick"] = {
-        "task": "test.tick", "schedule": 60.0, "args": ("tick",)}
+        "task": "test.tick",
+        "schedule": 60.0,
+        "args": ("tick",),
+    }
     assert run_due_periodic(registry, 1000.0) == []  # the first call starts the clock
     assert run_due_periodic(registry, 1030.0) == []
     assert run_due_periodic(registry, 1060.0) == ["test-tick"]

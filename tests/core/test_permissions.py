@@ -23,8 +23,13 @@ from totetaxi_core.testing import (
 )
 from totetaxi_core.testing.permissions import CALLERS, permission_matrix
 
-ADDRESS = {"label": "Home", "line1": "1 Main St", "city": "New York", "state": "NY",
-           "postal_code": "10001"}
+ADDRESS = {
+    "label": "Home",
+    "line1": "1 Main St",
+    "city": "New York",
+    "state": "NY",
+    "postal_code": "10001",
+}
 #: Every installed plugin the test databases hold (the mock and console variants of a slot),
 #: enabled: the matrix covers all of their endpoints.
 PLUGINS = migrated_plugins()
@@ -36,8 +41,10 @@ MATRIX = permission_matrix(PLUGINS)
 def endpoints(registry) -> set[tuple[str, str]]:
     """Every (method, route pattern) the app serves, from Pyramid's introspector."""
     introspector = registry.introspector
-    patterns = {i["introspectable"]["name"]: i["introspectable"]["pattern"]
-                for i in introspector.get_category("routes")}
+    patterns = {
+        i["introspectable"]["name"]: i["introspectable"]["pattern"]
+        for i in introspector.get_category("routes")
+    }
     found = set()
     for item in introspector.get_category("views"):
         view = item["introspectable"]
@@ -55,8 +62,9 @@ def endpoints(registry) -> set[tuple[str, str]]:
 def testapp(make_testapp, tmp_path):
     """Every plugin the suite installs, enabled: the matrix covers all of their endpoints.
     (The console mailer writes the emails of the set-up to the test's own folder.)"""
-    return make_testapp(**{"totetaxi.plugins": " ".join(PLUGINS),
-                           "mail_console.folder": str(tmp_path / "mail")})
+    return make_testapp(
+        **{"totetaxi.plugins": " ".join(PLUGINS), "mail_console.folder": str(tmp_path / "mail")}
+    )
 
 
 def test_every_endpoint_is_in_the_matrix(testapp):
@@ -74,26 +82,47 @@ def callers(testapp):
     headers: dict[str, dict[str, str]] = {"anonymous": {}}
     customers = {}
     for name in ("customer_a", "customer_b"):
-        customer = register_customer(TestApp(testapp.app),
-                                     f"{name}-{uuid.uuid4().hex[:6]}@example.com")
+        customer = register_customer(
+            TestApp(testapp.app), f"{name}-{uuid.uuid4().hex[:6]}@example.com"
+        )
         customers[name] = customer["id"]
         headers[name] = bearer(TestApp(testapp.app), customer["email"])
     for role in ("viewer", "staff", "admin"):
         member = make_staff(registry, role)
         headers[role] = bearer(TestApp(testapp.app), member.email, STRONG_PASSWORD, staff=True)
-    address = TestApp(testapp.app).post_json("/api/v1/me/addresses", ADDRESS,
-                                headers=headers["customer_a"]).json["id"]
+    address = (
+        TestApp(testapp.app)
+        .post_json("/api/v1/me/addresses", ADDRESS, headers=headers["customer_a"])
+        .json["id"]
+    )
     import datetime as dt
 
     day = (dt.datetime.now(dt.UTC).date() + dt.timedelta(days=12)).isoformat()
     place = {"line1": "1 Main St", "city": "New York", "state": "NY", "postal_code": "10001"}
-    booked = TestApp(testapp.app).post_json("/api/v1/bookings", {
-        "service_type": "mini_move", "package": "petite", "date": day,
-        "pickup_address": place, "delivery_address": place}, headers=headers["customer_a"]).json
+    booked = (
+        TestApp(testapp.app)
+        .post_json(
+            "/api/v1/bookings",
+            {
+                "service_type": "mini_move",
+                "package": "petite",
+                "date": day,
+                "pickup_address": place,
+                "delivery_address": place,
+            },
+            headers=headers["customer_a"],
+        )
+        .json
+    )
     target = make_staff(registry, "viewer")
     make_staff(registry, "admin")  # so that no change below touches the last admin
-    return headers, {"address": address, "staff": str(target.id), "booking": booked["id"],
-                     "number": booked["number"], "customer": customers["customer_a"]}
+    return headers, {
+        "address": address,
+        "staff": str(target.id),
+        "booking": booked["id"],
+        "number": booked["number"],
+        "customer": customers["customer_a"],
+    }
 
 
 @pytest.mark.parametrize("caller", CALLERS)

@@ -81,10 +81,7 @@ def test_soft_deleted_rows_are_hidden_unless_asked_for(session):
     visible = {n.text for n in session.scalars(select(ExampleNote))}
     assert "gone" not in visible and "keep" in visible
     everything = {
-        n.text
-        for n in session.scalars(
-            select(ExampleNote).execution_options(include_deleted=True)
-        )
+        n.text for n in session.scalars(select(ExampleNote).execution_options(include_deleted=True))
     }
     assert {"keep", "gone"} <= everything
     # The row is still there for reports and audit.
@@ -96,7 +93,8 @@ def test_soft_deleted_rows_are_hidden_unless_asked_for(session):
 
 def test_request_session_commits_with_the_request_and_rolls_back_on_error(testapp, session):
     testapp.post_json("/api/v1/example/notes", {"text": "kept"}, status=201)
-    testapp.post_json("/api/v1/example/notes", {"text": "lost", "fail_after_enqueue": True},
-                      status=500)
+    testapp.post_json(
+        "/api/v1/example/notes", {"text": "lost", "fail_after_enqueue": True}, status=500
+    )
     texts = set(session.scalars(select(ExampleNote.text)))
     assert "kept" in texts and "lost" not in texts

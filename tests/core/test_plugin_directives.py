@@ -91,8 +91,9 @@ def test_a_periodic_task_must_be_a_registered_task():
         config.add_periodic_task("test.nowhere", 60)
 
 
-@pytest.mark.parametrize("every", [0, -1, 0.0, dt.timedelta(0), math.nan, math.inf, "60", True,
-                                   None])
+@pytest.mark.parametrize(
+    "every", [0, -1, 0.0, dt.timedelta(0), math.nan, math.inf, "60", True, None]
+)
 def test_a_period_must_be_a_positive_number_of_seconds(every: Any):
     config = bare_config()
     config.add_task(nothing, name="test.tick")
@@ -117,8 +118,10 @@ def test_an_entry_is_declared_once_and_a_task_registered_once():
 def test_plugins_write_nothing_into_celery_nor_attributes_onto_the_registry():
     """Periodic tasks go through add_periodic_task, plugin state through services."""
     offenders = []
-    for path in [*ROOT.glob("plugins/*/totetaxi_*/**/*.py"),
-                 *ROOT.glob("tests/example_plugin/totetaxi_*/**/*.py")]:
+    for path in [
+        *ROOT.glob("plugins/*/totetaxi_*/**/*.py"),
+        *ROOT.glob("tests/example_plugin/totetaxi_*/**/*.py"),
+    ]:
         text = path.read_text()
         if "beat_schedule" in text or re.search(r"\bregistry\.\w+\s*=[^=]", text):
             offenders.append(str(path.relative_to(ROOT)))
@@ -133,8 +136,9 @@ def test_a_service_is_found_by_name_from_a_registry_or_a_context_without_request
     catalog = object()
     made: list[Any] = []
     config.register_service(catalog, name="test.catalog")
-    config.register_service_factory(lambda context, request: made.append(request) or len(made),
-                                    name="test.counter")
+    config.register_service_factory(
+        lambda context, request: made.append(request) or len(made), name="test.counter"
+    )
     config.commit()
     registry = config.registry
     ctx = Context(registry=registry, dbsession=None, transaction_manager=None)  # type: ignore[arg-type]
@@ -178,8 +182,11 @@ def test_plugin_state_is_in_named_services_of_the_running_app(app: TestApp):
     assert find_service(request, "pricing.catalog") is cache
     # And pricing's quotes use it.
     cache.clear()
-    app.post_json("/api/v1/quotes", {"service_type": "mini_move", "package": "petite",
-                                     "date": "2026-12-03"}, status=200)
+    app.post_json(
+        "/api/v1/quotes",
+        {"service_type": "mini_move", "package": "petite", "date": "2026-12-03"},
+        status=200,
+    )
     assert cache._catalog is not None
 
 
@@ -282,22 +289,35 @@ class StatefulPanel:
     def totetaxi_booking_panels(self, request, booking, panel_state):
         self.states.append(panel_state)
         shown = panel_state.get("test", {}).get("problem", "none")
-        return [{"title": "Stateful", "template": FACTS, "order": 10,
-                 "context": {"facts": {"Problem": shown}}}]
+        return [
+            {
+                "title": "Stateful",
+                "template": FACTS,
+                "order": 10,
+                "context": {"facts": {"Problem": shown}},
+            }
+        ]
 
 
 class PlainPanel:
     @hookimpl
     def totetaxi_booking_panels(self, request, booking):
-        return [{"title": "Plain", "template": FACTS, "order": 20,
-                 "context": {"facts": {"Number": booking.number}}}]
+        return [
+            {
+                "title": "Plain",
+                "template": FACTS,
+                "order": 20,
+                "context": {"facts": {"Number": booking.number}},
+            }
+        ]
 
 
 def refusing_view(request: Request) -> Any:
     """A plugin's view refusing its panel's form: the page again, the problem in the panel."""
     booking = request.dbsession.get(Booking, uuid.UUID(request.matchdict["id"]))
-    return render_booking_page(request, booking, status=409,
-                               panel_state={"test": {"problem": "Too late <b>now</b>"}})
+    return render_booking_page(
+        request, booking, status=409, panel_state={"test": {"problem": "Too late <b>now</b>"}}
+    )
 
 
 def panel_texts(page: Any) -> list[str]:
@@ -321,7 +341,9 @@ def test_a_plugin_re_renders_the_booking_page_with_state_for_its_panel(app: Test
     page = page_of(browser, created["id"])
     assert dict(stateful.states[-1]) == {}
     assert [t for t in panel_texts(page) if t.startswith(("Stateful", "Plain"))] == [
-        "Stateful Problem none", f"Plain Number {created['number']}"]
+        "Stateful Problem none",
+        f"Plain Number {created['number']}",
+    ]
 
     refused = browser.get(f"/console/test/bookings/{created['id']}/refuse", status=409)
     assert text_of(refused, "booking-number") == created["number"]
@@ -335,8 +357,11 @@ def test_a_plugin_re_renders_the_booking_page_with_state_for_its_panel(app: Test
 # --- typed hookspecs and the facade ---------------------------------------------------------------
 
 
-CORE_HOOKSPECS = sorted(name for name, obj in vars(specs).items()
-                        if name.startswith("totetaxi_") and inspect.isfunction(obj))
+CORE_HOOKSPECS = sorted(
+    name
+    for name, obj in vars(specs).items()
+    if name.startswith("totetaxi_") and inspect.isfunction(obj)
+)
 #: Parameters whose type the core owns and must name.
 TYPED = {"ctx": Context, "request": Request, "booking": Booking}
 
@@ -354,6 +379,7 @@ def test_every_core_hookspec_has_real_type_hints(name: str):
 
 def test_the_plugin_api_exports_the_directives_helpers():
     assert {"RegistrationError", "find_service", "hookspec", "render_booking_page"} <= set(
-        plugin_api.__all__)
+        plugin_api.__all__
+    )
     assert all(hasattr(plugin_api, name) for name in plugin_api.__all__)
     assert plugin_api.render_booking_page.__doc__ and plugin_api.find_service.__doc__

@@ -32,8 +32,9 @@ def server(pg_backend):
 
 
 def _post(url: str) -> tuple[int, dict]:
-    request = urllib.request.Request(url, data=b"{}", method="POST",
-                                     headers={"Content-Type": "application/json"})
+    request = urllib.request.Request(
+        url, data=b"{}", method="POST", headers={"Content-Type": "application/json"}
+    )
     try:
         with urllib.request.urlopen(request, timeout=60) as response:
             return response.status, json.load(response)

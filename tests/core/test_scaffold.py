@@ -36,9 +36,22 @@ def generated(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
     source = new_plugin("parcels", slot="tracker", path=base)
     site = base / "site"
     subprocess.run(
-        [sys.executable, "-m", "pip", "install", "--quiet", "--no-deps", "--no-build-isolation",
-         "--target", str(site), str(source)],
-        check=True, capture_output=True, text=True, timeout=120,
+        [
+            sys.executable,
+            "-m",
+            "pip",
+            "install",
+            "--quiet",
+            "--no-deps",
+            "--no-build-isolation",
+            "--target",
+            str(site),
+            str(source),
+        ],
+        check=True,
+        capture_output=True,
+        text=True,
+        timeout=120,
     )
     return {"base": base, "source": source, "site": site}
 
@@ -47,47 +60,71 @@ def generated(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
 def run(generated: dict[str, Path]) -> Run:
     """Run a command with the generated plugin importable (and no TOTETAXI_ overrides)."""
 
-    def runner(*command: str, cwd: Path = ROOT, timeout: int = 180
-               ) -> subprocess.CompletedProcess[str]:
+    def runner(
+        *command: str, cwd: Path = ROOT, timeout: int = 180
+    ) -> subprocess.CompletedProcess[str]:
         env = {k: v for k, v in os.environ.items() if not k.startswith("TOTETAXI_")}
         env["PYTHONPATH"] = os.pathsep.join(
-            filter(None, [str(generated["site"]), env.get("PYTHONPATH", "")]))
-        return subprocess.run(list(command), capture_output=True, text=True, env=env, cwd=cwd,
-                              timeout=timeout)
+            filter(None, [str(generated["site"]), env.get("PYTHONPATH", "")])
+        )
+        return subprocess.run(
+            list(command), capture_output=True, text=True, env=env, cwd=cwd, timeout=timeout
+        )
 
     return runner
 
 
 def test_generated_files(generated: dict[str, Path]) -> None:
     package = generated["source"] / "totetaxi_parcels"
-    for room in ("__init__.py", "models.py", "hooks.py", "hookspecs.py", "api.py", "console.py",
-                 "permissions.py", "tasks.py", "seed.py", "interfaces.py", "adapters/mock.py",
-                 "adapters/real.py", "templates/items.jinja2",
-                 "migrations/versions/parcels0001_parcels.py"):
+    for room in (
+        "__init__.py",
+        "models.py",
+        "hooks.py",
+        "hookspecs.py",
+        "api.py",
+        "console.py",
+        "permissions.py",
+        "tasks.py",
+        "seed.py",
+        "interfaces.py",
+        "adapters/mock.py",
+        "adapters/real.py",
+        "templates/items.jinja2",
+        "migrations/versions/parcels0001_parcels.py",
+    ):
         assert (package / room).is_file(), room
     first = (package / "migrations/versions/parcels0001_parcels.py").read_text()
     assert 'branch_labels = ("parcels",)' in first
     assert f'depends_on = "{plan("parcels").core_revision}"' in first
-    entry_points = (generated["site"] / "totetaxi_parcels-0.1.0.dist-info/entry_points.txt")
+    entry_points = generated["site"] / "totetaxi_parcels-0.1.0.dist-info/entry_points.txt"
     assert entry_points.read_text().split("[totetaxi.plugins]")[1].split() == [
-        "parcels", "=", "totetaxi_parcels",
-        "parcels_mock", "=", "totetaxi_parcels.adapters.mock",
-        "parcels_real", "=", "totetaxi_parcels.adapters.real",
+        "parcels",
+        "=",
+        "totetaxi_parcels",
+        "parcels_mock",
+        "=",
+        "totetaxi_parcels.adapters.mock",
+        "parcels_real",
+        "=",
+        "totetaxi_parcels.adapters.real",
     ]
     # The wheel ships the folders setuptools does not see as packages.
     assert (generated["site"] / "totetaxi_parcels/templates/items.jinja2").is_file()
-    assert (generated["site"] / "totetaxi_parcels/migrations/versions/parcels0001_parcels.py"
-            ).is_file()
+    assert (
+        generated["site"] / "totetaxi_parcels/migrations/versions/parcels0001_parcels.py"
+    ).is_file()
 
 
-def test_generated_code_passes_its_lint(generated: dict[str, Path], run: Run,
-                                        tmp_path: Path) -> None:
+def test_generated_code_passes_its_lint(
+    generated: dict[str, Path], run: Run, tmp_path: Path
+) -> None:
     """Clean under the project's ruff rules, which the generated pyproject.toml carries (its
     own package first-party, the core third-party), with a slot and without."""
     plain = new_plugin("memos", path=tmp_path)
     for source in (generated["source"], plain):
-        linted = run(str(Path(sys.executable).parent / "ruff"), "check", "--no-cache", ".",
-                     cwd=source)
+        linted = run(
+            str(Path(sys.executable).parent / "ruff"), "check", "--no-cache", ".", cwd=source
+        )
         assert linted.returncode == 0, linted.stdout + linted.stderr
 
 
@@ -106,19 +143,37 @@ def test_generated_code_imports_only_the_public_api(generated: dict[str, Path]) 
     """The import contracts of ``make lint``, which cannot see a distribution outside the tree:
     the package imports only the plugin API, its migrations also the column types, its tests
     also the test kit."""
-    allowed = {"package": {"totetaxi_core.plugin_api"},
-               "migrations": {"totetaxi_core.plugin_api", "totetaxi_core.db.types"},
-               "tests": {"totetaxi_core.plugin_api", "totetaxi_core.testing",
-                         "totetaxi_core.testing.permissions"}}
+    allowed = {
+        "package": {"totetaxi_core.plugin_api"},
+        "migrations": {"totetaxi_core.plugin_api", "totetaxi_core.db.types"},
+        "tests": {
+            "totetaxi_core.plugin_api",
+            "totetaxi_core.testing",
+            "totetaxi_core.testing.permissions",
+        },
+    }
     for path in generated["source"].rglob("*.py"):
-        part = ("tests" if "tests" in path.parts else
-                "migrations" if "versions" in path.parts else "package")
+        part = (
+            "tests"
+            if "tests" in path.parts
+            else "migrations"
+            if "versions" in path.parts
+            else "package"
+        )
         assert _core_imports(path) <= allowed[part], path
 
 
 def test_generated_tests_pass(generated: dict[str, Path], run: Run) -> None:
-    tests = run(sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider",
-                str(generated["source"] / "tests"), cwd=generated["source"])
+    tests = run(
+        sys.executable,
+        "-m",
+        "pytest",
+        "-q",
+        "-p",
+        "no:cacheprovider",
+        str(generated["source"] / "tests"),
+        cwd=generated["source"],
+    )
     assert tests.returncode == 0, tests.stdout[-4000:] + tests.stderr[-2000:]
     # Every generated test ran and passed: none skipped, none deselected.
     summary = tests.stdout.strip().splitlines()[-1]
@@ -162,8 +217,10 @@ def test_app_starts_with_the_plugin_enabled(tmp_path: Path, run: Run) -> None:
     assert checked.returncode == 0, checked.stderr[-4000:]
     assert "installed parcels 0.1.0" in checked.stdout
     assert "loaded seed data of parcels" in checked.stdout
-    assert ("items: [('From the check', 'processed'), ('Welcome to Parcels', 'processed')]"
-            in checked.stdout)
+    assert (
+        "items: [('From the check', 'processed'), ('Welcome to Parcels', 'processed')]"
+        in checked.stdout
+    )
     assert "console: True True" in checked.stdout
 
 
@@ -171,19 +228,24 @@ def test_revision_writes_the_next_migration_on_the_plugins_branch(
     generated: dict[str, Path], run: Run
 ) -> None:
     versions = generated["site"] / "totetaxi_parcels/migrations/versions"
-    unchanged = run(sys.executable, "-m", "totetaxi_core.cli", "revision", "parcels",
-                    "-m", "nothing")
+    unchanged = run(
+        sys.executable, "-m", "totetaxi_core.cli", "revision", "parcels", "-m", "nothing"
+    )
     assert unchanged.returncode == 1
     assert "No change found between the models of 'parcels'" in unchanged.stderr
     assert sorted(p.name for p in versions.glob("*.py")) == ["parcels0001_parcels.py"]
 
     models = generated["site"] / "totetaxi_parcels/models.py"
-    models.write_text(models.read_text().replace(
-        '    status: Mapped[str] = mapped_column(String(20), default="new")\n',
-        '    status: Mapped[str] = mapped_column(String(20), default="new")\n'
-        '    note: Mapped[str | None] = mapped_column(String(500))\n'))
-    written = run(sys.executable, "-m", "totetaxi_core.cli", "revision", "parcels",
-                  "-m", "item notes")
+    models.write_text(
+        models.read_text().replace(
+            '    status: Mapped[str] = mapped_column(String(20), default="new")\n',
+            '    status: Mapped[str] = mapped_column(String(20), default="new")\n'
+            "    note: Mapped[str | None] = mapped_column(String(500))\n",
+        )
+    )
+    written = run(
+        sys.executable, "-m", "totetaxi_core.cli", "revision", "parcels", "-m", "item notes"
+    )
     assert written.returncode == 0, written.stderr[-4000:]
     revision = versions / "parcels0002_item_notes.py"
     assert f"wrote {revision}" in written.stdout
@@ -208,19 +270,28 @@ def test_revision_of_an_unknown_plugin_is_refused() -> None:
         autogenerate("nope", "anything")
 
 
-@pytest.mark.parametrize(("name", "slot", "says"), [
-    ("Parcels", None, "is not usable"),
-    ("9lives", None, "is not usable"),
-    ("two__underscores", None, "is not usable"),
-    ("class", None, "is not usable"),
-    ("core", None, "is reserved"),
-    ("example", None, "A plugin named 'example' is already installed (distribution "
-                      "totetaxi-example)"),
-    ("fresh", "mailer", "Slot 'mailer' is already declared by the core"),
-    ("fresh", "example_slot", "Slot 'example_slot' is already in use by the installed plugin "
-                              "'example'"),
-    ("fresh", "bad-slot", "Slot name 'bad-slot' is not usable"),
-])
+@pytest.mark.parametrize(
+    ("name", "slot", "says"),
+    [
+        ("Parcels", None, "is not usable"),
+        ("9lives", None, "is not usable"),
+        ("two__underscores", None, "is not usable"),
+        ("class", None, "is not usable"),
+        ("core", None, "is reserved"),
+        (
+            "example",
+            None,
+            "A plugin named 'example' is already installed (distribution totetaxi-example)",
+        ),
+        ("fresh", "mailer", "Slot 'mailer' is already declared by the core"),
+        (
+            "fresh",
+            "example_slot",
+            "Slot 'example_slot' is already in use by the installed plugin 'example'",
+        ),
+        ("fresh", "bad-slot", "Slot name 'bad-slot' is not usable"),
+    ],
+)
 def test_bad_names_are_refused(tmp_path: Path, name: str, slot: str | None, says: str) -> None:
     with pytest.raises(ScaffoldError, match=says.replace("(", r"\(").replace(")", r"\)")):
         new_plugin(name, slot=slot, path=tmp_path)
@@ -228,15 +299,18 @@ def test_bad_names_are_refused(tmp_path: Path, name: str, slot: str | None, says
 
 
 def test_cli_refuses_with_a_sentence_and_never_overwrites(tmp_path: Path, run: Run) -> None:
-    first = run(sys.executable, "-m", "totetaxi_core.cli", "plugin", "new", "memos",
-                "--path", str(tmp_path))
+    first = run(
+        sys.executable, "-m", "totetaxi_core.cli", "plugin", "new", "memos", "--path", str(tmp_path)
+    )
     assert first.returncode == 0, first.stderr
     assert f"created {tmp_path / 'totetaxi-memos'}" in first.stdout
-    again = run(sys.executable, "-m", "totetaxi_core.cli", "plugin", "new", "memos",
-                "--path", str(tmp_path))
+    again = run(
+        sys.executable, "-m", "totetaxi_core.cli", "plugin", "new", "memos", "--path", str(tmp_path)
+    )
     assert again.returncode == 1
     assert again.stderr.strip() == (
-        f"{tmp_path / 'totetaxi-memos'} already exists; nothing was written.")
+        f"{tmp_path / 'totetaxi-memos'} already exists; nothing was written."
+    )
 
 
 def test_readme_walks_through_both_commands() -> None:
@@ -249,11 +323,14 @@ def test_readme_walks_through_both_commands() -> None:
     assert "## Hook reference" not in readme
 
 
-@pytest.mark.parametrize("argv", [
-    ["revision", "parcels", "-m", "item notes", "site.ini"],
-    ["revision", "parcels", "site.ini", "-m", "item notes"],
-    ["revision", "-m", "item notes", "parcels", "site.ini"],
-])
+@pytest.mark.parametrize(
+    "argv",
+    [
+        ["revision", "parcels", "-m", "item notes", "site.ini"],
+        ["revision", "parcels", "site.ini", "-m", "item notes"],
+        ["revision", "-m", "item notes", "parcels", "site.ini"],
+    ],
+)
 def test_revision_takes_its_config_before_or_after_the_message(argv: list[str]) -> None:
     from totetaxi_core.cli import _parse
 

@@ -486,16 +486,20 @@ def test_production_hashes_with_the_full_argon2_parameters(url):
 
     settings = prepare(production(url), environ={"TOTETAXI_SECRET": STRONG}).settings
     assert settings["totetaxi.password_hash_profile"] == "production"
-    assert passwords.current_parameters() == {"time_cost": 3, "memory_cost": 65536,
-                                              "parallelism": 4}
+    assert passwords.current_parameters() == {
+        "time_cost": 3,
+        "memory_cost": 65536,
+        "parallelism": 4,
+    }
     assert passwords.hash_password(STRONG).startswith("$argon2id$v=19$m=65536,t=3,p=4$")
 
 
 def test_the_fast_profile_is_what_the_test_kit_asks_for(url):
     from totetaxi_core.identity import passwords
 
-    assert prepare(base_settings(url), environ={}).settings[
-        "totetaxi.password_hash_profile"] == "fast"
+    assert (
+        prepare(base_settings(url), environ={}).settings["totetaxi.password_hash_profile"] == "fast"
+    )
     assert passwords.current_parameters()["time_cost"] == 1
     stored = passwords.hash_password(STRONG)
     assert passwords.verify_password(stored, STRONG) == (True, None)

@@ -21,9 +21,16 @@ from totetaxi_core.db.append_only import AppendOnly, CreateAppendOnlyTriggers
 # --- money ---------------------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize(("cents", "shown"), [
-    (123450, "$1,234.50"), (5, "$0.05"), (0, "$0.00"), (-2550, "-$25.50"), (None, "—"),
-])
+@pytest.mark.parametrize(
+    ("cents", "shown"),
+    [
+        (123450, "$1,234.50"),
+        (5, "$0.05"),
+        (0, "$0.00"),
+        (-2550, "-$25.50"),
+        (None, "—"),
+    ],
+)
 def test_money_is_shown_one_way(cents, shown):
     assert plugin_api.format_money(cents) == shown
 
@@ -35,21 +42,31 @@ def test_whole_dollars_may_leave_out_the_cents_and_other_currencies_are_named():
     assert plugin_api.money_input(2550) == "25.50"
 
 
-@pytest.mark.parametrize(("typed", "cents"), [
-    ("25", 2500), ("$1,250.5", 125050), (" 0.29 ", 29), ("7.", 700), ("100000", 10_000_000),
-])
+@pytest.mark.parametrize(
+    ("typed", "cents"),
+    [
+        ("25", 2500),
+        ("$1,250.5", 125050),
+        (" 0.29 ", 29),
+        ("7.", 700),
+        ("100000", 10_000_000),
+    ],
+)
 def test_typed_dollars_become_exact_cents(typed, cents):
     assert plugin_api.parse_money(typed) == cents
 
 
-@pytest.mark.parametrize(("typed", "message"), [
-    ("", "Amount: enter the amount in dollars, like 25.00."),
-    ("-1", "Amount must not be negative."),
-    ("1.999", "Amount: at most 2 decimals (whole cents)."),
-    ("\u0661\u0662", "Amount: enter the amount in dollars, like 25.00."),
-    ("0", "Amount must be at least $0.01."),
-    ("100000.01", "Amount must be at most $100,000.00."),
-])
+@pytest.mark.parametrize(
+    ("typed", "message"),
+    [
+        ("", "Amount: enter the amount in dollars, like 25.00."),
+        ("-1", "Amount must not be negative."),
+        ("1.999", "Amount: at most 2 decimals (whole cents)."),
+        ("\u0661\u0662", "Amount: enter the amount in dollars, like 25.00."),
+        ("0", "Amount must be at least $0.01."),
+        ("100000.01", "Amount must be at most $100,000.00."),
+    ],
+)
 def test_amounts_that_are_not_money_are_refused_naming_the_field(typed, message):
     with pytest.raises(plugin_api.MoneyInputError) as refused:
         plugin_api.parse_money(typed, minimum=1)
@@ -140,8 +157,11 @@ def test_the_migration_operation_makes_the_database_refuse_it_too(backend):
     try:
         with engine.begin() as conn:
             op = Operations(MigrationContext.configure(conn))
-            op.create_table("ledger_lines", sa.Column("id", sa.Integer, primary_key=True),
-                            sa.Column("note", sa.String(40)))
+            op.create_table(
+                "ledger_lines",
+                sa.Column("id", sa.Integer, primary_key=True),
+                sa.Column("note", sa.String(40)),
+            )
             op.create_append_only_triggers("ledger_lines", "ledger lines are append-only")
             conn.execute(sa.text("INSERT INTO ledger_lines (id, note) VALUES (1, 'first')"))
         for statement in ("UPDATE ledger_lines SET note = 'x'", "DELETE FROM ledger_lines"):
@@ -175,25 +195,36 @@ def test_the_control_character_check_keeps_line_breaks_only_where_asked():
 
 
 def test_read_form_gives_values_errors_and_what_was_typed():
-    fields = {"name": ("name", plugin_api.text_field(10), "Name"),
-              "price": ("price_cents", plugin_api.money_field(), "Price"),
-              "vans": ("vans", plugin_api.optional(plugin_api.integer_field(0, 9)), "Vans"),
-              "active": ("active", plugin_api.parse_flag, "Active"),
-              "day": ("day", plugin_api.parse_date, "Day")}
+    fields = {
+        "name": ("name", plugin_api.text_field(10), "Name"),
+        "price": ("price_cents", plugin_api.money_field(), "Price"),
+        "vans": ("vans", plugin_api.optional(plugin_api.integer_field(0, 9)), "Vans"),
+        "active": ("active", plugin_api.parse_flag, "Active"),
+        "day": ("day", plugin_api.parse_date, "Day"),
+    }
     values, errors, typed = plugin_api.read_form(
         {"name": " Petite ", "price": "995", "vans": "", "active": "on", "day": "2026-12-03"},
-        fields)
-    assert values == {"name": "Petite", "price_cents": 99500, "vans": None, "active": True,
-                      "day": dt.date(2026, 12, 3)}
+        fields,
+    )
+    assert values == {
+        "name": "Petite",
+        "price_cents": 99500,
+        "vans": None,
+        "active": True,
+        "day": dt.date(2026, 12, 3),
+    }
     assert errors == {} and typed["name"] == " Petite "
     values, errors, _ = plugin_api.read_form(
         {"name": "x\x01", "price": "-1", "vans": "12", "active": "maybe", "day": "12/03/2026"},
-        fields)
-    assert errors == {"name": "Name: control characters are not allowed.",
-                      "price": "Price must not be negative.",
-                      "vans": "Vans: enter a whole number from 0 to 9.",
-                      "active": "Active: choose yes or no.",
-                      "day": "Day: enter a date as YYYY-MM-DD."}
+        fields,
+    )
+    assert errors == {
+        "name": "Name: control characters are not allowed.",
+        "price": "Price must not be negative.",
+        "vans": "Vans: enter a whole number from 0 to 9.",
+        "active": "Active: choose yes or no.",
+        "day": "Day: enter a date as YYYY-MM-DD.",
+    }
     _, _, typed = plugin_api.read_form({"price": "1"}, fields, partial=True)
     assert typed == {"price": "1"}
     assert plugin_api.field_of(fields, "price_cents") == "price"
@@ -202,15 +233,36 @@ def test_read_form_gives_values_errors_and_what_was_typed():
 def test_colander_errors_are_shown_at_the_form_fields_in_the_consoles_words():
     schema = StaffBookingPatch()
     with pytest.raises(colander.Invalid) as refused:
-        schema.deserialize({"notes": "x" * 1001, "item_count": 600, "time_window": "evening",
-                            "pickup_address": {"line1": "", "city": "NYC", "state": "ny",
-                                               "postal_code": "10012"}})
+        schema.deserialize(
+            {
+                "notes": "x" * 1001,
+                "item_count": 600,
+                "time_window": "evening",
+                "pickup_address": {
+                    "line1": "",
+                    "city": "NYC",
+                    "state": "ny",
+                    "postal_code": "10012",
+                },
+            }
+        )
     errors = plugin_api.colander_errors(
         refused.value,
-        {"notes": "notes", "item_count": "item_count", "time_window": "time_window",
-         "pickup_address.line1": "pickup_line1", "pickup_address.state": "pickup_state"},
-        {"notes": "Notes", "item_count": "Items", "time_window": "Time window",
-         "pickup_line1": "Street", "pickup_state": "State"})
+        {
+            "notes": "notes",
+            "item_count": "item_count",
+            "time_window": "time_window",
+            "pickup_address.line1": "pickup_line1",
+            "pickup_address.state": "pickup_state",
+        },
+        {
+            "notes": "Notes",
+            "item_count": "Items",
+            "time_window": "Time window",
+            "pickup_line1": "Street",
+            "pickup_state": "State",
+        },
+    )
     assert errors == {
         "notes": "Notes: at most 1000 characters.",
         "item_count": "Items: at most 500.",
@@ -221,10 +273,32 @@ def test_colander_errors_are_shown_at_the_form_fields_in_the_consoles_words():
 
 
 def test_every_helper_is_in_the_facade():
-    for name in ("format_money", "parse_money", "money_input", "MAX_CENTS", "MoneyInputError",
-                 "BUSINESS_TZ", "local_today", "local_datetime", "local_midnight",
-                 "format_local", "get_or_404", "AppendOnly", "FieldError", "Fields",
-                 "read_form", "text_field", "integer_field", "money_field", "optional",
-                 "parse_flag", "parse_date", "field_of", "control_characters",
-                 "colander_errors", "service_label", "service_labels"):
+    for name in (
+        "format_money",
+        "parse_money",
+        "money_input",
+        "MAX_CENTS",
+        "MoneyInputError",
+        "BUSINESS_TZ",
+        "local_today",
+        "local_datetime",
+        "local_midnight",
+        "format_local",
+        "get_or_404",
+        "AppendOnly",
+        "FieldError",
+        "Fields",
+        "read_form",
+        "text_field",
+        "integer_field",
+        "money_field",
+        "optional",
+        "parse_flag",
+        "parse_date",
+        "field_of",
+        "control_characters",
+        "colander_errors",
+        "service_label",
+        "service_labels",
+    ):
         assert name in plugin_api.__all__, name

@@ -85,11 +85,16 @@ PATH_TO = {
 def app(make_testapp, monkeypatch) -> TestApp:
     # These tests sign many people in; a cheap argon2 keeps them quick (passwords are not
     # what they test: test_identity_api does the same).
-    monkeypatch.setattr(passwords, "_hasher",
-                        PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1))
-    testapp = make_testapp(**{"totetaxi.plugins": "pricing",
-                              "totetaxi.login_limit_per_address": 10000,
-                              "totetaxi.reset_limit_per_address": 10000})
+    monkeypatch.setattr(
+        passwords, "_hasher", PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1)
+    )
+    testapp = make_testapp(
+        **{
+            "totetaxi.plugins": "pricing",
+            "totetaxi.login_limit_per_address": 10000,
+            "totetaxi.reset_limit_per_address": 10000,
+        }
+    )
     set_clock(testapp, NOW)
     return testapp
 
@@ -100,18 +105,35 @@ def app(make_testapp, monkeypatch) -> TestApp:
 def staff(app: TestApp, role: str = "staff") -> SimpleNamespace:
     """A staff member (``id``, ``email``) and their bearer ``headers``."""
     member = make_staff(app.app.registry, role)
-    return SimpleNamespace(id=member.id, email=member.email,
-                           headers=bearer(client(app), member.email, staff=True))
+    return SimpleNamespace(
+        id=member.id, email=member.email, headers=bearer(client(app), member.email, staff=True)
+    )
 
 
-def new_customer(app: TestApp, first: str = "Casey", last: str = "Client",
-                 phone: str = "+1 212 555 0100", email: str | None = None
-                 ) -> tuple[dict[str, Any], dict[str, str]]:
+def new_customer(
+    app: TestApp,
+    first: str = "Casey",
+    last: str = "Client",
+    phone: str = "+1 212 555 0100",
+    email: str | None = None,
+) -> tuple[dict[str, Any], dict[str, str]]:
     """A registered customer (as the API answers it) and its bearer headers."""
     email = email or f"{first.lower()}-{uuid.uuid4().hex[:6]}@example.com"
-    me = client(app).post_json("/api/v1/auth/register", {
-        "email": email, "password": STRONG_PASSWORD, "first_name": first, "last_name": last,
-        "phone": phone}, status=201).json["customer"]
+    me = (
+        client(app)
+        .post_json(
+            "/api/v1/auth/register",
+            {
+                "email": email,
+                "password": STRONG_PASSWORD,
+                "first_name": first,
+                "last_name": last,
+                "phone": phone,
+            },
+            status=201,
+        )
+        .json["customer"]
+    )
     return me, bearer(client(app), email)
 
 
@@ -132,33 +154,45 @@ def numbers(answer: dict[str, Any]) -> list[str]:
 
 
 def read(app: TestApp, headers: dict[str, str], booking_id: str, status: int = 200) -> Any:
-    return client(app).get(f"{STAFF_BOOKINGS}/{booking_id}", headers=headers,
-                           status=status).json
+    return client(app).get(f"{STAFF_BOOKINGS}/{booking_id}", headers=headers, status=status).json
 
 
-def patch(app: TestApp, headers: dict[str, str], booking_id: str, body: Any,
-          status: int = 200) -> Any:
-    return client(app).patch_json(f"{STAFF_BOOKINGS}/{booking_id}", body, headers=headers,
-                                  status=status).json
+def patch(
+    app: TestApp, headers: dict[str, str], booking_id: str, body: Any, status: int = 200
+) -> Any:
+    return (
+        client(app)
+        .patch_json(f"{STAFF_BOOKINGS}/{booking_id}", body, headers=headers, status=status)
+        .json
+    )
 
 
-def set_status(app: TestApp, headers: dict[str, str], booking_id: str, new: str,
-               reason: str | None = None, status: int = 200) -> Any:
+def set_status(
+    app: TestApp,
+    headers: dict[str, str],
+    booking_id: str,
+    new: str,
+    reason: str | None = None,
+    status: int = 200,
+) -> Any:
     body: dict[str, Any] = {"status": new}
     if reason is not None:
         body["reason"] = reason
-    return client(app).post_json(f"{STAFF_BOOKINGS}/{booking_id}/status", body,
-                                 headers=headers, status=status).json
+    return (
+        client(app)
+        .post_json(f"{STAFF_BOOKINGS}/{booking_id}/status", body, headers=headers, status=status)
+        .json
+    )
 
 
 def customers(app: TestApp, headers: dict[str, str], expect: int = 200, **params: Any) -> Any:
     return client(app).get(STAFF_CUSTOMERS, params=params, headers=headers, status=expect).json
 
 
-def customer_detail(app: TestApp, headers: dict[str, str], customer_id: str,
-                    status: int = 200) -> Any:
-    return client(app).get(f"{STAFF_CUSTOMERS}/{customer_id}", headers=headers,
-                           status=status).json
+def customer_detail(
+    app: TestApp, headers: dict[str, str], customer_id: str, status: int = 200
+) -> Any:
+    return client(app).get(f"{STAFF_CUSTOMERS}/{customer_id}", headers=headers, status=status).json
 
 
 def query_error(answer: dict[str, Any], name: str) -> dict[str, Any]:
@@ -170,9 +204,14 @@ def query_error(answer: dict[str, Any], name: str) -> dict[str, Any]:
     return error
 
 
-def booking_in(app: TestApp, headers: dict[str, str], status: str, day: dt.date = DAY,
-               body: dict[str, Any] | None = None,
-               owner: dict[str, str] | None = None) -> dict[str, Any]:
+def booking_in(
+    app: TestApp,
+    headers: dict[str, str],
+    status: str,
+    day: dt.date = DAY,
+    body: dict[str, Any] | None = None,
+    owner: dict[str, str] | None = None,
+) -> dict[str, Any]:
     """A new booking brought to ``status`` through the staff API."""
     created = book(app, body or guest_body(day), owner)
     for step in PATH_TO[status]:
@@ -187,16 +226,38 @@ def run(app: TestApp, work: Any) -> Any:
     return in_transaction(app.app.registry, work)
 
 
-COLUMNS = ("status", "service_type", "package", "item_count", "specialty_items", "pickup_date",
-           "same_day", "coi_handling", "time_window", "notes", "total_cents", "subtotal_cents",
-           "high_value", "version", "guest_first_name", "guest_last_name", "guest_email",
-           "guest_phone", "pickup_address_id", "delivery_address_id", "cancel_reason",
-           "cancelled_at", "customer_id", "updated_at")
+COLUMNS = (
+    "status",
+    "service_type",
+    "package",
+    "item_count",
+    "specialty_items",
+    "pickup_date",
+    "same_day",
+    "coi_handling",
+    "time_window",
+    "notes",
+    "total_cents",
+    "subtotal_cents",
+    "high_value",
+    "version",
+    "guest_first_name",
+    "guest_last_name",
+    "guest_email",
+    "guest_phone",
+    "pickup_address_id",
+    "delivery_address_id",
+    "cancel_reason",
+    "cancelled_at",
+    "customer_id",
+    "updated_at",
+)
 
 
 def address_of(address: Address) -> dict[str, str]:
-    return {name: getattr(address, name)
-            for name in ("line1", "line2", "city", "state", "postal_code")}
+    return {
+        name: getattr(address, name) for name in ("line1", "line2", "city", "state", "postal_code")
+    }
 
 
 def stored(app: TestApp, booking_id: str) -> dict[str, Any]:
@@ -218,8 +279,9 @@ def booked(app: TestApp, day: dt.date) -> tuple[int, int]:
     """(vans, specialty vans) reserved on ``day``."""
 
     def work(ctx: Any) -> tuple[int, int]:
-        row = ctx.dbsession.execute(select(CapacityDay.booked, CapacityDay.specialty_booked)
-                                    .where(CapacityDay.day == day)).first()
+        row = ctx.dbsession.execute(
+            select(CapacityDay.booked, CapacityDay.specialty_booked).where(CapacityDay.day == day)
+        ).first()
         return (row[0], row[1]) if row else (0, 0)
 
     return run(app, work)
@@ -230,21 +292,37 @@ def audits(app: TestApp, target_id: str, action: str | None = None) -> list[dict
         statement = select(AuditRecord).where(AuditRecord.target_id == str(target_id))
         if action is not None:
             statement = statement.where(AuditRecord.action == action)
-        return [{"action": r.action, "actor_kind": r.actor_kind, "actor_id": r.actor_id,
-                 "actor_email": r.actor_email, "target_type": r.target_type,
-                 "changes": r.changes}
-                for r in ctx.dbsession.scalars(statement.order_by(AuditRecord.at))]
+        return [
+            {
+                "action": r.action,
+                "actor_kind": r.actor_kind,
+                "actor_id": r.actor_id,
+                "actor_email": r.actor_email,
+                "target_type": r.target_type,
+                "changes": r.changes,
+            }
+            for r in ctx.dbsession.scalars(statement.order_by(AuditRecord.at))
+        ]
 
     return run(app, work)
 
 
 def events(app: TestApp, booking_id: str) -> list[dict[str, Any]]:
     def work(ctx: Any) -> list[dict[str, Any]]:
-        return [{"status": e.status, "message": e.message, "note": e.note,
-                 "actor_kind": e.actor_kind, "actor_id": e.actor_id}
-                for e in ctx.dbsession.scalars(
-                    select(BookingEvent).where(BookingEvent.booking_id == uuid.UUID(booking_id))
-                    .order_by(BookingEvent.at))]
+        return [
+            {
+                "status": e.status,
+                "message": e.message,
+                "note": e.note,
+                "actor_kind": e.actor_kind,
+                "actor_id": e.actor_id,
+            }
+            for e in ctx.dbsession.scalars(
+                select(BookingEvent)
+                .where(BookingEvent.booking_id == uuid.UUID(booking_id))
+                .order_by(BookingEvent.at)
+            )
+        ]
 
     return run(app, work)
 
@@ -254,9 +332,12 @@ def profile(app: TestApp, customer_id: str) -> tuple[int, int, int]:
 
     def work(ctx: Any) -> tuple[int, int, int]:
         row = ctx.dbsession.execute(
-            select(CustomerProfile.total_bookings, CustomerProfile.completed_bookings,
-                   CustomerProfile.total_spent_cents)
-            .where(CustomerProfile.customer_id == uuid.UUID(customer_id))).one()
+            select(
+                CustomerProfile.total_bookings,
+                CustomerProfile.completed_bookings,
+                CustomerProfile.total_spent_cents,
+            ).where(CustomerProfile.customer_id == uuid.UUID(customer_id))
+        ).one()
         return (row[0], row[1], row[2])
 
     return run(app, work)
@@ -264,8 +345,12 @@ def profile(app: TestApp, customer_id: str) -> tuple[int, int, int]:
 
 def state(app: TestApp, booking_id: str, *days: dt.date) -> dict[str, Any]:
     """Everything a refused request must leave as it was."""
-    return {"row": stored(app, booking_id), "days": [booked(app, day) for day in days],
-            "events": events(app, booking_id), "audits": audits(app, booking_id)}
+    return {
+        "row": stored(app, booking_id),
+        "days": [booked(app, day) for day in days],
+        "events": events(app, booking_id),
+        "audits": audits(app, booking_id),
+    }
 
 
 # --- helpers: plugins ----------------------------------------------------------------------------
@@ -280,12 +365,21 @@ class ChangeSpy:
 
     @hookimpl
     def totetaxi_booking_changed(self, ctx, booking, changes):
-        vans = {day: ctx.dbsession.execute(select(CapacityDay.booked)
-                                           .where(CapacityDay.day == day)).scalar()
-                for day in self.watch}
-        self.calls.append({"id": str(booking.id), "changes": copy.deepcopy(changes),
-                           "total_cents": booking.total_cents, "vans": vans,
-                           "actor": getattr(ctx.actor, "id", None)})
+        vans = {
+            day: ctx.dbsession.execute(
+                select(CapacityDay.booked).where(CapacityDay.day == day)
+            ).scalar()
+            for day in self.watch
+        }
+        self.calls.append(
+            {
+                "id": str(booking.id),
+                "changes": copy.deepcopy(changes),
+                "total_cents": booking.total_cents,
+                "vans": vans,
+                "actor": getattr(ctx.actor, "id", None),
+            }
+        )
 
 
 class Details:
@@ -293,9 +387,11 @@ class Details:
 
     @hookimpl
     def totetaxi_booking_details(self, request, booking):
-        return {"payments": [{"amount_cents": booking.total_cents, "state": "succeeded"}],
-                "delivery": {"status": "assigned", "number": booking.number},
-                "loyalty": {"points": 7}}
+        return {
+            "payments": [{"amount_cents": booking.total_cents, "state": "succeeded"}],
+            "delivery": {"status": "assigned", "number": booking.number},
+            "loyalty": {"points": 7},
+        }
 
 
 class NoDetails:
@@ -345,18 +441,33 @@ def seeded(app: TestApp) -> SimpleNamespace:
     casey, casey_headers = new_customer(app, "Casey", "Client")
     dana, dana_headers = new_customer(app, "Dana", "Driver", email="dana@example.com")
     made = SimpleNamespace(staff=member, casey=casey, dana_account=dana)
-    made.gale = booking_in(app, member.headers, "pending_payment", body=guest_body(
-        DAY, guest=guest("Gale", "Guest", "gale@example.com")))
-    made.harper = booking_in(app, member.headers, "confirmed", body=guest_body(
-        FRIDAY, guest=guest("Harper", "Lee", "harper@example.com")))
-    made.casey_a = booking_in(app, member.headers, "cancelled", body=customer_body(OTHER_DAY),
-                              owner=casey_headers)
-    made.dana = booking_in(app, member.headers, "in_progress", body=customer_body(FRIDAY),
-                           owner=dana_headers)
-    made.casey_b = booking_in(app, member.headers, "pending_payment", body=customer_body(DAY),
-                              owner=casey_headers)
-    made.percy = booking_in(app, member.headers, "completed", body=guest_body(
-        SATURDAY, guest=guest("Percy", "100%_off", "percy@example.com")))
+    made.gale = booking_in(
+        app,
+        member.headers,
+        "pending_payment",
+        body=guest_body(DAY, guest=guest("Gale", "Guest", "gale@example.com")),
+    )
+    made.harper = booking_in(
+        app,
+        member.headers,
+        "confirmed",
+        body=guest_body(FRIDAY, guest=guest("Harper", "Lee", "harper@example.com")),
+    )
+    made.casey_a = booking_in(
+        app, member.headers, "cancelled", body=customer_body(OTHER_DAY), owner=casey_headers
+    )
+    made.dana = booking_in(
+        app, member.headers, "in_progress", body=customer_body(FRIDAY), owner=dana_headers
+    )
+    made.casey_b = booking_in(
+        app, member.headers, "pending_payment", body=customer_body(DAY), owner=casey_headers
+    )
+    made.percy = booking_in(
+        app,
+        member.headers,
+        "completed",
+        body=guest_body(SATURDAY, guest=guest("Percy", "100%_off", "percy@example.com")),
+    )
     assert [made.gale["number"], made.percy["number"]] == ["TT-000001", "TT-000006"]
     return made
 
@@ -374,8 +485,9 @@ def test_the_list_is_newest_first_with_every_booking(app, seeded):
     assert casey_b["total_cents"] == PETITE and casey_b["pickup_date"] == DAY.isoformat()
 
 
-def expect_numbers(app: TestApp, headers: dict[str, str],
-                   cases: list[tuple[dict[str, Any], list[int]]]) -> None:
+def expect_numbers(
+    app: TestApp, headers: dict[str, str], cases: list[tuple[dict[str, Any], list[int]]]
+) -> None:
     """Each query of ``cases`` lists exactly the bookings numbered ``expected``, newest first."""
     for params, expected in cases:
         got = numbers(listing(app, headers, **params))
@@ -383,36 +495,50 @@ def expect_numbers(app: TestApp, headers: dict[str, str],
 
 
 def test_status_filter(app, seeded):
-    expect_numbers(app, seeded.staff.headers, [
-        ({"status": "pending_payment"}, [5, 1]),
-        ({"status": "completed"}, [6]),
-        ({"status": "pending_payment,confirmed"}, [5, 2, 1]),
-        ({"status": " cancelled , in_progress ,"}, [4, 3]),  # spaces and a trailing comma
-        ({"status": ",".join(STATUSES)}, [6, 5, 4, 3, 2, 1]),
-        ({"status": ""}, [6, 5, 4, 3, 2, 1]),
-    ])
+    expect_numbers(
+        app,
+        seeded.staff.headers,
+        [
+            ({"status": "pending_payment"}, [5, 1]),
+            ({"status": "completed"}, [6]),
+            ({"status": "pending_payment,confirmed"}, [5, 2, 1]),
+            ({"status": " cancelled , in_progress ,"}, [4, 3]),  # spaces and a trailing comma
+            ({"status": ",".join(STATUSES)}, [6, 5, 4, 3, 2, 1]),
+            ({"status": ""}, [6, 5, 4, 3, 2, 1]),
+        ],
+    )
 
 
 def test_date_range_is_inclusive_on_the_pickup_date(app, seeded):
-    expect_numbers(app, seeded.staff.headers, [
-        ({"date_from": DAY.isoformat(), "date_to": DAY.isoformat()}, [5, 1]),
-        ({"date_from": FRIDAY.isoformat()}, [6, 4, 3, 2]),
-        ({"date_to": FRIDAY.isoformat()}, [5, 4, 2, 1]),
-        ({"date_from": FRIDAY.isoformat(), "date_to": SATURDAY.isoformat()}, [6, 4, 2]),
-        ({"date_from": OTHER_DAY.isoformat(), "date_to": OTHER_DAY.isoformat()}, [3]),
-        ({"date_from": "2026-12-06", "date_to": "2026-12-07"}, []),
-        ({"date_to": "2026-12-02"}, []),
-        ({"date_from": "2026-12-09"}, []),
-    ])
+    expect_numbers(
+        app,
+        seeded.staff.headers,
+        [
+            ({"date_from": DAY.isoformat(), "date_to": DAY.isoformat()}, [5, 1]),
+            ({"date_from": FRIDAY.isoformat()}, [6, 4, 3, 2]),
+            ({"date_to": FRIDAY.isoformat()}, [5, 4, 2, 1]),
+            ({"date_from": FRIDAY.isoformat(), "date_to": SATURDAY.isoformat()}, [6, 4, 2]),
+            ({"date_from": OTHER_DAY.isoformat(), "date_to": OTHER_DAY.isoformat()}, [3]),
+            ({"date_from": "2026-12-06", "date_to": "2026-12-07"}, []),
+            ({"date_to": "2026-12-02"}, []),
+            ({"date_from": "2026-12-09"}, []),
+        ],
+    )
 
 
 @pytest.mark.both_databases
 def test_q_finds_a_booking_by_number(app, seeded):
-    expect_numbers(app, seeded.staff.headers, [
-        *(({"q": q}, [3]) for q in ("TT-000003", "tt-000003", "TT3", "tt3", "3", "000003",
-                                    "  TT-000003  ")),
-        *(({"q": q}, []) for q in ("TT-999999", "99", "0")),
-    ])
+    expect_numbers(
+        app,
+        seeded.staff.headers,
+        [
+            *(
+                ({"q": q}, [3])
+                for q in ("TT-000003", "tt-000003", "TT3", "tt3", "3", "000003", "  TT-000003  ")
+            ),
+            *(({"q": q}, []) for q in ("TT-999999", "99", "0")),
+        ],
+    )
 
 
 @pytest.mark.both_databases
@@ -427,10 +553,11 @@ def test_q_by_guest_name_and_email(app, seeded):
 @pytest.mark.both_databases
 def test_q_by_customer_name_and_email(app, seeded):
     headers = seeded.staff.headers
-    assert numbers(listing(app, headers, q=seeded.casey["email"])) == ["TT-000005",
-                                                                        "TT-000003"]
+    assert numbers(listing(app, headers, q=seeded.casey["email"])) == ["TT-000005", "TT-000003"]
     assert numbers(listing(app, headers, q=seeded.casey["email"].upper())) == [
-        "TT-000005", "TT-000003"]
+        "TT-000005",
+        "TT-000003",
+    ]
     assert numbers(listing(app, headers, q="dana@example.com")) == ["TT-000004"]
     assert numbers(listing(app, headers, q="driver")) == ["TT-000004"]
     # Every booking's contact has an example.com address (guests and customers alike).
@@ -450,38 +577,60 @@ def test_q_words_must_each_match(app, seeded):
 
 @pytest.mark.both_databases
 def test_q_percent_and_underscore_are_literal(app, seeded):
-    expect_numbers(app, seeded.staff.headers, [
-        ({"q": "%"}, [6]),  # only the guest whose name holds a real "%"
-        ({"q": "_"}, [6]),
-        ({"q": "100%_off"}, [6]),
-        ({"q": "a_e"}, []),  # as a wildcard "_" would match Gale and Casey
-        ({"q": "g%e"}, []),  # as a wildcard "%" would match Gale and Guest
-        ({"q": "%%"}, []),
-        ({"q": "\\"}, []),
-    ])
+    expect_numbers(
+        app,
+        seeded.staff.headers,
+        [
+            ({"q": "%"}, [6]),  # only the guest whose name holds a real "%"
+            ({"q": "_"}, [6]),
+            ({"q": "100%_off"}, [6]),
+            ({"q": "a_e"}, []),  # as a wildcard "_" would match Gale and Casey
+            ({"q": "g%e"}, []),  # as a wildcard "%" would match Gale and Guest
+            ({"q": "%%"}, []),
+            ({"q": "\\"}, []),
+        ],
+    )
 
 
 def test_customer_id_filter(app, seeded):
     headers = seeded.staff.headers
     assert numbers(listing(app, headers, customer_id=seeded.casey["id"])) == [
-        "TT-000005", "TT-000003"]
+        "TT-000005",
+        "TT-000003",
+    ]
     assert numbers(listing(app, headers, customer_id=seeded.dana_account["id"])) == ["TT-000004"]
     assert listing(app, headers, customer_id=MISSING_ID)["items"] == []
 
 
 def test_filters_combine(app, seeded):
     casey = seeded.casey["id"]
-    expect_numbers(app, seeded.staff.headers, [
-        ({"status": "pending_payment", "q": "casey"}, [5]),
-        ({"status": "pending_payment,cancelled", "customer_id": casey,
-          "date_from": OTHER_DAY.isoformat()}, [3]),
-        ({"status": "confirmed,in_progress", "date_from": FRIDAY.isoformat(),
-          "date_to": FRIDAY.isoformat()}, [4, 2]),
-        ({"q": "TT-000003", "status": "pending_payment"}, []),
-        ({"q": "TT-000003", "customer_id": casey}, [3]),
-        ({"q": "example.com", "date_to": DAY.isoformat(), "status": "pending_payment"}, [5, 1]),
-        ({"q": "gale", "customer_id": casey}, []),
-    ])
+    expect_numbers(
+        app,
+        seeded.staff.headers,
+        [
+            ({"status": "pending_payment", "q": "casey"}, [5]),
+            (
+                {
+                    "status": "pending_payment,cancelled",
+                    "customer_id": casey,
+                    "date_from": OTHER_DAY.isoformat(),
+                },
+                [3],
+            ),
+            (
+                {
+                    "status": "confirmed,in_progress",
+                    "date_from": FRIDAY.isoformat(),
+                    "date_to": FRIDAY.isoformat(),
+                },
+                [4, 2],
+            ),
+            ({"q": "TT-000003", "status": "pending_payment"}, []),
+            ({"q": "TT-000003", "customer_id": casey}, [3]),
+            ({"q": "example.com", "date_to": DAY.isoformat(), "status": "pending_payment"}, [5, 1]),
+            ({"q": "gale", "customer_id": casey}, []),
+        ],
+    )
 
 
 @pytest.mark.both_databases
@@ -512,11 +661,13 @@ def test_paging_keeps_the_filters(app, seeded):
     headers = seeded.staff.headers
     first = listing(app, headers, limit=1, status="pending_payment,completed")
     assert numbers(first) == ["TT-000006"]
-    second = listing(app, headers, limit=1, status="pending_payment,completed",
-                     cursor=first["next_cursor"])
+    second = listing(
+        app, headers, limit=1, status="pending_payment,completed", cursor=first["next_cursor"]
+    )
     assert numbers(second) == ["TT-000005"]
-    third = listing(app, headers, limit=1, status="pending_payment,completed",
-                    cursor=second["next_cursor"])
+    third = listing(
+        app, headers, limit=1, status="pending_payment,completed", cursor=second["next_cursor"]
+    )
     assert numbers(third) == ["TT-000001"] and third["next_cursor"] is None
 
 
@@ -643,14 +794,20 @@ def test_a_customers_booking_as_staff_see_it(app):
     assert answer["total_cents"] == PETITE and answer["quote"]["total_cents"] == PETITE
     assert answer["guest"] is None
     assert answer["customer_id"] == me["id"]
-    assert answer["customer"] == {"id": me["id"], "email": me["email"], "first_name": "Casey",
-                                  "last_name": "Client", "phone": "+1 212 555 0177"}
+    assert answer["customer"] == {
+        "id": me["id"],
+        "email": me["email"],
+        "first_name": "Casey",
+        "last_name": "Client",
+        "phone": "+1 212 555 0177",
+    }
     # A staff reason is an internal note; tracking shows the customer the standard message.
-    assert [(h["status"], h["message"], h["note"], h["actor_kind"], h["actor_id"])
-            for h in answer["history"]] == [
+    assert [
+        (h["status"], h["message"], h["note"], h["actor_kind"], h["actor_id"])
+        for h in answer["history"]
+    ] == [
         ("pending_payment", MESSAGES[BookingStatus.PENDING_PAYMENT], "", "customer", me["id"]),
-        ("confirmed", MESSAGES[BookingStatus.CONFIRMED], "Paid by phone", "staff",
-         str(member.id)),
+        ("confirmed", MESSAGES[BookingStatus.CONFIRMED], "Paid by phone", "staff", str(member.id)),
     ]
     assert all(dt.datetime.fromisoformat(h["at"]).tzinfo for h in answer["history"])
     assert answer["payments"] == [] and answer["documents"] == []
@@ -667,10 +824,15 @@ def test_a_guests_booking_as_staff_see_it(app):
     assert answer["guest"] == GUEST
     assert answer["version"] == 1
     assert [(h["status"], h["actor_kind"], h["actor_id"]) for h in answer["history"]] == [
-        ("pending_payment", "system", None)]
+        ("pending_payment", "system", None)
+    ]
     assert "tracking_token" not in answer
-    assert (answer["payments"], answer["documents"], answer["notifications"],
-            answer["delivery"]) == ([], [], [], None)
+    assert (
+        answer["payments"],
+        answer["documents"],
+        answer["notifications"],
+        answer["delivery"],
+    ) == ([], [], [], None)
 
 
 @pytest.mark.both_databases
@@ -709,8 +871,7 @@ def test_moving_the_date_reprices_moves_capacity_and_is_audited(app):
     spy = register(app, ChangeSpy(watch=(DAY, SATURDAY)), "spy")
     assert booked(app, DAY) == (1, 0) and booked(app, SATURDAY) == (0, 0)
     assert read(app, member.headers, created["id"])["version"] == 1
-    answer = patch(app, member.headers, created["id"],
-                   {"date": SATURDAY.isoformat(), "version": 1})
+    answer = patch(app, member.headers, created["id"], {"date": SATURDAY.isoformat(), "version": 1})
     assert answer["pickup_date"] == SATURDAY.isoformat()
     assert answer["total_cents"] == PETITE_ON_SATURDAY and answer["subtotal_cents"] == PETITE
     assert [s["code"] for s in answer["quote"]["surcharges"]] == ["weekend"]
@@ -729,19 +890,26 @@ def test_moving_the_date_reprices_moves_capacity_and_is_audited(app):
     assert record["actor_email"] == member.email
     assert record["changes"] == {
         "before": {"date": DAY.isoformat(), "total_cents": PETITE},
-        "after": {"date": SATURDAY.isoformat(), "total_cents": PETITE_ON_SATURDAY}}
+        "after": {"date": SATURDAY.isoformat(), "total_cents": PETITE_ON_SATURDAY},
+    }
     history = events(app, created["id"])
     assert len(history) == 2
-    assert history[-1] == {"status": "pending_payment",
-                           "message": "Pickup moved to Saturday December 5, morning.",
-                           "note": "", "actor_kind": "staff", "actor_id": member.id}
+    assert history[-1] == {
+        "status": "pending_payment",
+        "message": "Pickup moved to Saturday December 5, morning.",
+        "note": "",
+        "actor_kind": "staff",
+        "actor_id": member.id,
+    }
     assert read(app, member.headers, created["id"])["history"][-1]["message"] == (
-        "Pickup moved to Saturday December 5, morning.")
+        "Pickup moved to Saturday December 5, morning."
+    )
     [call] = spy.calls
     assert call["id"] == created["id"] and call["actor"] == member.id
     assert call["changes"] == {
         "date": {"before": DAY.isoformat(), "after": SATURDAY.isoformat()},
-        "total_cents": {"before": PETITE, "after": PETITE_ON_SATURDAY}}
+        "total_cents": {"before": PETITE, "after": PETITE_ON_SATURDAY},
+    }
     assert call["total_cents"] == PETITE_ON_SATURDAY
     assert call["vans"] == {DAY: 0, SATURDAY: 1}  # capacity already moved when it fires
 
@@ -752,8 +920,7 @@ def test_a_date_move_at_the_same_price_has_no_total_in_the_diff(app):
     spy = register(app, ChangeSpy(), "spy")
     patch(app, member.headers, created["id"], {"date": OTHER_DAY.isoformat()})
     [call] = spy.calls
-    assert call["changes"] == {"date": {"before": DAY.isoformat(),
-                                        "after": OTHER_DAY.isoformat()}}
+    assert call["changes"] == {"date": {"before": DAY.isoformat(), "after": OTHER_DAY.isoformat()}}
     assert stored(app, created["id"])["total_cents"] == PETITE
     assert booked(app, DAY) == (0, 0) and booked(app, OTHER_DAY) == (1, 0)
 
@@ -771,8 +938,10 @@ def test_a_package_change_reprices_and_keeps_the_slot_on_a_full_day(app):
     assert (row["package"], row["total_cents"], row["pickup_date"]) == ("standard", STANDARD, DAY)
     assert booked(app, DAY) == (4, 0)  # given back and taken again on the same day
     [call] = spy.calls
-    assert call["changes"] == {"package": {"before": "petite", "after": "standard"},
-                               "total_cents": {"before": PETITE, "after": STANDARD}}
+    assert call["changes"] == {
+        "package": {"before": "petite", "after": "standard"},
+        "total_cents": {"before": PETITE, "after": STANDARD},
+    }
     [record] = audits(app, created["id"], "booking.updated")
     assert record["changes"]["after"] == {"package": "standard", "total_cents": STANDARD}
     assert len(events(app, created["id"])) == 1  # no "moved" event: the date stayed
@@ -802,9 +971,13 @@ def test_moving_into_a_full_day_is_409_and_changes_nothing(app):
     spy = register(app, ChangeSpy(), "spy")
     before = state(app, created["id"], DAY, OTHER_DAY)
     assert before["days"] == [(1, 0), (4, 0)]
-    answer = patch(app, member.headers, created["id"],
-                   {"date": OTHER_DAY.isoformat(), "notes": "Move it", "version": 1},
-                   status=409)
+    answer = patch(
+        app,
+        member.headers,
+        created["id"],
+        {"date": OTHER_DAY.isoformat(), "notes": "Move it", "version": 1},
+        status=409,
+    )
     error_named(answer, "date")
     assert state(app, created["id"], DAY, OTHER_DAY) == before
     assert spy.calls == []
@@ -816,8 +989,10 @@ def test_moving_into_a_closed_day_is_409_and_changes_nothing(app):
     created = book(app, guest_body())
     run(app, lambda ctx: pricing.set_capacity(ctx, OTHER_DAY, 0, None, "Closed"))
     before = state(app, created["id"], DAY, OTHER_DAY)
-    error_named(patch(app, member.headers, created["id"], {"date": OTHER_DAY.isoformat()},
-                      status=409), "date")
+    error_named(
+        patch(app, member.headers, created["id"], {"date": OTHER_DAY.isoformat()}, status=409),
+        "date",
+    )
     assert state(app, created["id"], DAY, OTHER_DAY) == before
 
 
@@ -833,8 +1008,9 @@ def test_a_specialty_van_moves_with_the_booking(app):
 def test_adding_and_removing_specialty_items_takes_and_gives_the_specialty_van(app):
     member = staff(app)
     created = book(app, guest_body())
-    answer = patch(app, member.headers, created["id"],
-                   {"specialty_items": [{"code": "crib", "qty": 2}]})
+    answer = patch(
+        app, member.headers, created["id"], {"specialty_items": [{"code": "crib", "qty": 2}]}
+    )
     assert answer["total_cents"] == PETITE + 2 * CRIB
     assert booked(app, DAY) == (1, 1)
     row = stored(app, created["id"])
@@ -851,9 +1027,13 @@ def test_no_specialty_van_left_is_409_and_changes_nothing(app):
         book(app, guest_body(OTHER_DAY, specialty_items=[{"code": "crib", "qty": 1}]))
     assert booked(app, OTHER_DAY) == (2, 2)
     before = state(app, created["id"], DAY, OTHER_DAY)
-    answer = patch(app, member.headers, created["id"],
-                   {"date": OTHER_DAY.isoformat(),
-                    "specialty_items": [{"code": "surfboard", "qty": 1}]}, status=409)
+    answer = patch(
+        app,
+        member.headers,
+        created["id"],
+        {"date": OTHER_DAY.isoformat(), "specialty_items": [{"code": "surfboard", "qty": 1}]},
+        status=409,
+    )
     error_named(answer, "date")
     assert state(app, created["id"], DAY, OTHER_DAY) == before
 
@@ -882,14 +1062,23 @@ def test_dates_and_items_the_pricing_rules_refuse_change_nothing(app):
 def test_moving_to_today_after_the_same_day_cutoff_is_refused(app):
     set_clock(app, ny(2026, 11, 23, 13))
     member = staff(app)
-    body = {"service_type": "standard_delivery", "item_count": 2, "date": TODAY.isoformat(),
-            "pickup_address": PICKUP, "delivery_address": DELIVERY, "guest": GUEST}
+    body = {
+        "service_type": "standard_delivery",
+        "item_count": 2,
+        "date": TODAY.isoformat(),
+        "pickup_address": PICKUP,
+        "delivery_address": DELIVERY,
+        "guest": GUEST,
+    }
     error_named(book(app, body, status=409), "date")  # what a new booking gets
     created = book(app, {**body, "date": DAY.isoformat()})
     before = state(app, created["id"], DAY, TODAY)
-    answer = client(app).patch_json(f"{STAFF_BOOKINGS}/{created['id']}",
-                                    {"date": TODAY.isoformat()}, headers=member.headers,
-                                    expect_errors=True)
+    answer = client(app).patch_json(
+        f"{STAFF_BOOKINGS}/{created['id']}",
+        {"date": TODAY.isoformat()},
+        headers=member.headers,
+        expect_errors=True,
+    )
     assert answer.status_int in (409, 422), answer.status_int
     error_named(answer.json, "date")
     assert state(app, created["id"], DAY, TODAY) == before
@@ -901,8 +1090,7 @@ def test_rule_problems_are_422_with_all_of_them_and_change_nothing(app):
     register(app, Objector(), "objector")
     spy = register(app, ChangeSpy(), "spy")
     before = state(app, created["id"], DAY, OTHER_DAY)
-    answer = patch(app, member.headers, created["id"], {"date": OTHER_DAY.isoformat()},
-                   status=422)
+    answer = patch(app, member.headers, created["id"], {"date": OTHER_DAY.isoformat()}, status=422)
     error_named(answer, "notes")
     error_named(answer, "time_window")
     assert state(app, created["id"], DAY, OTHER_DAY) == before
@@ -916,20 +1104,28 @@ def test_a_standard_delivery_drops_the_package(app):
     member = staff(app)
     created = book(app, guest_body())
     spy = register(app, ChangeSpy(), "spy")
-    answer = patch(app, member.headers, created["id"],
-                   {"service_type": "standard_delivery", "item_count": 5})
+    answer = patch(
+        app, member.headers, created["id"], {"service_type": "standard_delivery", "item_count": 5}
+    )
     assert (answer["service_type"], answer["package"], answer["item_count"]) == (
-        "standard_delivery", None, 5)
+        "standard_delivery",
+        None,
+        5,
+    )
     row = stored(app, created["id"])
     assert (row["service_type"], row["package"], row["item_count"]) == (
-        "standard_delivery", None, 5)
+        "standard_delivery",
+        None,
+        5,
+    )
     assert row["total_cents"] == 5 * PER_ITEM
     [call] = spy.calls
     assert call["changes"] == {
         "service_type": {"before": "mini_move", "after": "standard_delivery"},
         "package": {"before": "petite", "after": None},
         "item_count": {"before": None, "after": 5},
-        "total_cents": {"before": PETITE, "after": 5 * PER_ITEM}}
+        "total_cents": {"before": PETITE, "after": 5 * PER_ITEM},
+    }
     assert booked(app, DAY) == (1, 0)
 
 
@@ -944,8 +1140,12 @@ def test_a_standard_delivery_keeps_the_item_count(app):
 def test_a_specialty_booking_drops_package_and_item_count_and_takes_the_van(app):
     member = staff(app)
     created = book(app, guest_body(item_count=10))
-    answer = patch(app, member.headers, created["id"], {
-        "service_type": "specialty", "specialty_items": [{"code": "peloton", "qty": 1}]})
+    answer = patch(
+        app,
+        member.headers,
+        created["id"],
+        {"service_type": "specialty", "specialty_items": [{"code": "peloton", "qty": 1}]},
+    )
     assert (answer["package"], answer["item_count"]) == (None, None)
     row = stored(app, created["id"])
     assert (row["service_type"], row["package"], row["item_count"]) == ("specialty", None, None)
@@ -979,23 +1179,33 @@ def test_notes_and_time_window_do_not_reprice(app):
     # The catalog moved since the booking was made: an edit of plain fields keeps its price.
     run(app, lambda ctx: pricing.edit_package(ctx, "petite", price_cents=120000))
     spy = register(app, ChangeSpy(), "spy")
-    answer = patch(app, member.headers, created["id"],
-                   {"notes": "Doorman: Sam", "time_window": "afternoon", "version": 1})
+    answer = patch(
+        app,
+        member.headers,
+        created["id"],
+        {"notes": "Doorman: Sam", "time_window": "afternoon", "version": 1},
+    )
     assert answer["total_cents"] == PETITE and answer["version"] == 2
     row = stored(app, created["id"])
     assert (row["notes"], row["time_window"], row["total_cents"]) == (
-        "Doorman: Sam", "afternoon", PETITE)
+        "Doorman: Sam",
+        "afternoon",
+        PETITE,
+    )
     assert row["quote"]["total_cents"] == PETITE
     assert booked(app, DAY) == (1, 0)
     [record] = audits(app, created["id"])
     assert record["action"] == "booking.updated"
-    assert record["changes"] == {"before": {"notes": "", "time_window": "morning"},
-                                 "after": {"notes": "Doorman: Sam", "time_window": "afternoon"}}
+    assert record["changes"] == {
+        "before": {"notes": "", "time_window": "morning"},
+        "after": {"notes": "Doorman: Sam", "time_window": "afternoon"},
+    }
     [call] = spy.calls
     assert "total_cents" not in call["changes"]
     # A new time window is a move the customer hears of.
     assert events(app, created["id"])[-1]["message"] == (
-        "Pickup moved to Thursday December 3, afternoon.")
+        "Pickup moved to Thursday December 3, afternoon."
+    )
     # Notes alone: audited, no history event.
     patch(app, member.headers, created["id"], {"notes": "Doorman: Kim"})
     assert len(audits(app, created["id"], "booking.updated")) == 2
@@ -1009,13 +1219,24 @@ def test_a_patch_that_changes_nothing_writes_nothing(app):
     created = book(app, guest_body(notes="Ring twice.", time_window="afternoon"))
     spy = register(app, ChangeSpy(), "spy")
     before = state(app, created["id"], DAY)
-    for body in ({}, {"version": 1},
-                 {"notes": "Ring twice.", "time_window": "afternoon", "date": DAY.isoformat(),
-                  "package": "petite", "service_type": "mini_move", "same_day": False,
-                  "coi_handling": False, "specialty_items": [], "version": 1},
-                 {"pickup_address": PICKUP, "delivery_address": DELIVERY},
-                 {"notes": "  Ring twice.  "},
-                 {"guest": {"email": "GALE@example.com", "first_name": "Gale"}}):
+    for body in (
+        {},
+        {"version": 1},
+        {
+            "notes": "Ring twice.",
+            "time_window": "afternoon",
+            "date": DAY.isoformat(),
+            "package": "petite",
+            "service_type": "mini_move",
+            "same_day": False,
+            "coi_handling": False,
+            "specialty_items": [],
+            "version": 1,
+        },
+        {"pickup_address": PICKUP, "delivery_address": DELIVERY},
+        {"notes": "  Ring twice.  "},
+        {"guest": {"email": "GALE@example.com", "first_name": "Gale"}},
+    ):
         answer = patch(app, member.headers, created["id"], body)
         assert answer["version"] == 1
     assert state(app, created["id"], DAY) == before
@@ -1041,8 +1262,10 @@ def test_new_addresses_are_new_rows(app):
 
     assert run(app, old_address) == {**DELIVERY, "line2": ""}  # history stays as it was
     [record] = audits(app, created["id"])
-    assert record["changes"] == {"before": {"delivery_address": {**DELIVERY, "line2": ""}},
-                                 "after": {"delivery_address": {**moved, "line2": ""}}}
+    assert record["changes"] == {
+        "before": {"delivery_address": {**DELIVERY, "line2": ""}},
+        "after": {"delivery_address": {**moved, "line2": ""}},
+    }
     assert len(events(app, created["id"])) == 1
 
 
@@ -1050,19 +1273,22 @@ def test_a_guests_contact_can_be_corrected(app):
     member = staff(app)
     created = book(app, guest_body())
     spy = register(app, ChangeSpy(), "spy")
-    answer = patch(app, member.headers, created["id"],
-                   {"guest": {"email": "G.Guest@Example.NET", "phone": "+1 917 555 0123"}})
-    assert answer["guest"] == {**GUEST, "email": "g.guest@example.net",
-                               "phone": "+1 917 555 0123"}
+    answer = patch(
+        app,
+        member.headers,
+        created["id"],
+        {"guest": {"email": "G.Guest@Example.NET", "phone": "+1 917 555 0123"}},
+    )
+    assert answer["guest"] == {**GUEST, "email": "g.guest@example.net", "phone": "+1 917 555 0123"}
     row = stored(app, created["id"])
     assert (row["guest_first_name"], row["guest_last_name"]) == ("Gale", "Guest")
-    assert (row["guest_email"], row["guest_phone"]) == ("g.guest@example.net",
-                                                       "+1 917 555 0123")
+    assert (row["guest_email"], row["guest_phone"]) == ("g.guest@example.net", "+1 917 555 0123")
     assert row["total_cents"] == PETITE
     [record] = audits(app, created["id"])
     assert record["changes"] == {
         "before": {"guest.email": "gale@example.com", "guest.phone": GUEST["phone"]},
-        "after": {"guest.email": "g.guest@example.net", "guest.phone": "+1 917 555 0123"}}
+        "after": {"guest.email": "g.guest@example.net", "guest.phone": "+1 917 555 0123"},
+    }
     assert set(spy.calls[0]["changes"]) == {"guest.email", "guest.phone"}
     assert numbers(listing(app, member.headers, q="g.guest@example.NET")) == [created["number"]]
     assert listing(app, member.headers, q="gale@example.com")["items"] == []
@@ -1073,8 +1299,11 @@ def test_a_customers_booking_takes_no_guest_contact(app):
     _, headers = new_customer(app)
     created = book(app, customer_body(), headers)
     before = state(app, created["id"], DAY)
-    for body in ({"guest": {"first_name": "Mallory"}}, {"guest": {**GUEST}, "notes": "x"},
-                 {"guest": {"email": "mallory@example.com"}, "date": OTHER_DAY.isoformat()}):
+    for body in (
+        {"guest": {"first_name": "Mallory"}},
+        {"guest": {**GUEST}, "notes": "x"},
+        {"guest": {"email": "mallory@example.com"}, "date": OTHER_DAY.isoformat()},
+    ):
         error_named(patch(app, member.headers, created["id"], body, status=400), "guest")
         assert state(app, created["id"], DAY) == before, body
 
@@ -1088,9 +1317,13 @@ def test_a_stale_version_is_409_and_changes_nothing(app):
     loaded = read(app, member.headers, created["id"])["version"]
     patch(app, other.headers, created["id"], {"notes": "First", "version": loaded})
     before = state(app, created["id"], DAY, OTHER_DAY)
-    answer = patch(app, member.headers, created["id"],
-                   {"notes": "Second", "date": OTHER_DAY.isoformat(), "version": loaded},
-                   status=409)
+    answer = patch(
+        app,
+        member.headers,
+        created["id"],
+        {"notes": "Second", "date": OTHER_DAY.isoformat(), "version": loaded},
+        status=409,
+    )
     error = error_named(answer, "version")
     assert "2" in error["description"]  # the current version
     assert state(app, created["id"], DAY, OTHER_DAY) == before
@@ -1098,8 +1331,9 @@ def test_a_stale_version_is_409_and_changes_nothing(app):
     # A version from the future is stale as well.
     patch(app, member.headers, created["id"], {"notes": "Third", "version": 3}, status=409)
     # With the current version the edit goes through.
-    assert patch(app, member.headers, created["id"],
-                 {"notes": "Second", "version": 2})["version"] == 3
+    assert (
+        patch(app, member.headers, created["id"], {"notes": "Second", "version": 2})["version"] == 3
+    )
 
 
 class ConcurrentEditor:
@@ -1124,14 +1358,21 @@ class ConcurrentEditor:
 @pytest.mark.both_databases
 def test_a_concurrent_save_is_409_naming_version_and_keeps_the_other_change(app):
     if app.app.registry["dbengine"].dialect.name == "sqlite":
-        pytest.skip("SQLite has one writer: the request holds the write lock, so another "
-                    "transaction cannot commit in the middle of it")
+        pytest.skip(
+            "SQLite has one writer: the request holds the write lock, so another "
+            "transaction cannot commit in the middle of it"
+        )
     member = staff(app)
     created = book(app, guest_body())
     editor = register(app, ConcurrentEditor(app, created["id"]), "editor")
     spy = register(app, ChangeSpy(), "spy")
-    answer = patch(app, member.headers, created["id"],
-                   {"date": OTHER_DAY.isoformat(), "notes": "Mine", "version": 1}, status=409)
+    answer = patch(
+        app,
+        member.headers,
+        created["id"],
+        {"date": OTHER_DAY.isoformat(), "notes": "Mine", "version": 1},
+        status=409,
+    )
     error_named(answer, "version")
     assert editor.done
     row = stored(app, created["id"])
@@ -1142,9 +1383,16 @@ def test_a_concurrent_save_is_409_naming_version_and_keeps_the_other_change(app)
     assert spy.calls == []
 
 
-@pytest.mark.parametrize(("status", "editable"), [
-    ("pending_payment", True), ("confirmed", True), ("in_progress", False),
-    ("completed", False), ("cancelled", False)])
+@pytest.mark.parametrize(
+    ("status", "editable"),
+    [
+        ("pending_payment", True),
+        ("confirmed", True),
+        ("in_progress", False),
+        ("completed", False),
+        ("cancelled", False),
+    ],
+)
 def test_only_pending_and_confirmed_bookings_are_editable(app, status, editable):
     member = staff(app)
     created = booking_in(app, member.headers, status)
@@ -1154,12 +1402,10 @@ def test_only_pending_and_confirmed_bookings_are_editable(app, status, editable)
         answer = patch(app, member.headers, created["id"], body)
         assert answer["status"] == status
         row = stored(app, created["id"])
-        assert (row["notes"], row["pickup_date"], row["status"]) == ("Late edit", OTHER_DAY,
-                                                                     status)
+        assert (row["notes"], row["pickup_date"], row["status"]) == ("Late edit", OTHER_DAY, status)
         assert booked(app, DAY) == (0, 0) and booked(app, OTHER_DAY) == (1, 0)
     else:
-        error = error_named(patch(app, member.headers, created["id"], body, status=409),
-                            "status")
+        error = error_named(patch(app, member.headers, created["id"], body, status=409), "status")
         assert status in error["description"]
         assert state(app, created["id"], DAY, OTHER_DAY) == before
 
@@ -1180,8 +1426,10 @@ def test_unknown_fields_are_400_and_change_nothing(app):
     ]:
         answer = patch(app, member.headers, created["id"], {**body, "notes": "x"}, status=400)
         assert answer["status"] == "error"
-        assert any(field in e["description"] or field in e["name"]
-                   for e in answer["errors"]), (body, answer["errors"])
+        assert any(field in e["description"] or field in e["name"] for e in answer["errors"]), (
+            body,
+            answer["errors"],
+        )
         assert state(app, created["id"], DAY) == before, body
 
 
@@ -1210,10 +1458,12 @@ def test_a_body_that_is_not_an_object_is_400(app):
     member = staff(app)
     created = book(app, guest_body())
     path = f"{STAFF_BOOKINGS}/{created['id']}"
-    client(app).patch(path, "[1, 2]", content_type="application/json",
-                      headers=member.headers, status=400)
-    client(app).patch(path, "{not json", content_type="application/json",
-                      headers=member.headers, status=400)
+    client(app).patch(
+        path, "[1, 2]", content_type="application/json", headers=member.headers, status=400
+    )
+    client(app).patch(
+        path, "{not json", content_type="application/json", headers=member.headers, status=400
+    )
     assert stored(app, created["id"])["version"] == 1
 
 
@@ -1253,8 +1503,14 @@ def test_every_transition_through_the_api(app, old):
         created = booking_in(app, member.headers, old, day)
         before = state(app, created["id"], day)
         allowed = BookingStatus(new) in TRANSITIONS[BookingStatus(old)]
-        answer = set_status(app, member.headers, created["id"], new, reason=f"Step {index}",
-                            status=200 if allowed else 409)
+        answer = set_status(
+            app,
+            member.headers,
+            created["id"],
+            new,
+            reason=f"Step {index}",
+            status=200 if allowed else 409,
+        )
         if not allowed:
             error = error_named(answer, "status")
             assert old in error["description"] and new in error["description"], error
@@ -1265,13 +1521,19 @@ def test_every_transition_through_the_api(app, old):
         assert row["status"] == new and row["version"] == before["row"]["version"] + 1
         history = events(app, created["id"])
         assert len(history) == len(before["events"]) + 1
-        assert history[-1] == {"status": new, "message": MESSAGES[BookingStatus(new)],
-                               "note": f"Step {index}", "actor_kind": "staff",
-                               "actor_id": member.id}
+        assert history[-1] == {
+            "status": new,
+            "message": MESSAGES[BookingStatus(new)],
+            "note": f"Step {index}",
+            "actor_kind": "staff",
+            "actor_id": member.id,
+        }
         record = audits(app, created["id"], "booking.status_changed")[-1]
         assert (record["actor_kind"], record["actor_id"]) == ("staff", member.id)
-        assert record["changes"] == {"before": {"status": old},
-                                     "after": {"status": new, "reason": f"Step {index}"}}
+        assert record["changes"] == {
+            "before": {"status": old},
+            "after": {"status": new, "reason": f"Step {index}"},
+        }
         if new == "cancelled":
             assert booked(app, day) == (before["days"][0][0] - 1, 0)
             assert row["cancel_reason"] == f"Step {index}" and row["cancelled_at"] is not None
@@ -1302,8 +1564,9 @@ def test_staff_cancel_inside_48_hours_and_the_van_comes_back(app):
     created = book(app, customer_body(), headers)
     set_clock(app, ny(2026, 12, 2, 18))  # the day before pickup
     member = staff(app)
-    client(app).post_json(f"/api/v1/bookings/{created['id']}/cancel", {}, headers=headers,
-                          status=409)
+    client(app).post_json(
+        f"/api/v1/bookings/{created['id']}/cancel", {}, headers=headers, status=409
+    )
     assert booked(app, DAY) == (1, 0)
     answer = set_status(app, member.headers, created["id"], "cancelled", reason="Van broke")
     assert answer["status"] == "cancelled" and answer["cancel_reason"] == "Van broke"
@@ -1327,21 +1590,25 @@ def test_a_status_change_without_a_reason_uses_the_standard_message(app):
     set_status(app, member.headers, created["id"], "confirmed")
     set_status(app, member.headers, created["id"], "cancelled", reason="")
     history = events(app, created["id"])
-    assert [e["message"] for e in history[1:]] == [MESSAGES[BookingStatus.CONFIRMED],
-                                                   MESSAGES[BookingStatus.CANCELLED]]
+    assert [e["message"] for e in history[1:]] == [
+        MESSAGES[BookingStatus.CONFIRMED],
+        MESSAGES[BookingStatus.CANCELLED],
+    ]
     assert stored(app, created["id"])["cancel_reason"] == ""
-    assert [r["changes"]["after"]["reason"]
-            for r in audits(app, created["id"], "booking.status_changed")] == ["", ""]
+    assert [
+        r["changes"]["after"]["reason"]
+        for r in audits(app, created["id"], "booking.status_changed")
+    ] == ["", ""]
 
 
 def test_completing_a_customers_booking_counts_it_on_the_profile(app):
     member = staff(app)
     viewer = staff(app, "viewer")
     me, headers = new_customer(app)
-    weekday = booking_in(app, member.headers, "in_progress", owner=headers,
-                         body=customer_body(DAY))
-    weekend = booking_in(app, member.headers, "in_progress", owner=headers,
-                         body=customer_body(SATURDAY))
+    weekday = booking_in(app, member.headers, "in_progress", owner=headers, body=customer_body(DAY))
+    weekend = booking_in(
+        app, member.headers, "in_progress", owner=headers, body=customer_body(SATURDAY)
+    )
     guests = booking_in(app, member.headers, "in_progress")
     assert profile(app, me["id"]) == (2, 0, 0)
     set_status(app, member.headers, weekday["id"], "completed")
@@ -1352,7 +1619,8 @@ def test_completing_a_customers_booking_counts_it_on_the_profile(app):
     set_status(app, member.headers, guests["id"], "completed")  # a guest has no profile
     assert profile(app, me["id"]) == (2, 2, PETITE + PETITE_ON_SATURDAY)
     assert customer_detail(app, viewer.headers, me["id"])["counts"]["total_spent_cents"] == (
-        PETITE + PETITE_ON_SATURDAY)
+        PETITE + PETITE_ON_SATURDAY
+    )
     # A refused completion counts nothing.
     set_status(app, member.headers, weekday["id"], "completed", status=409)
     assert profile(app, me["id"]) == (2, 2, PETITE + PETITE_ON_SATURDAY)
@@ -1371,11 +1639,18 @@ def test_invalid_status_bodies_are_400_and_change_nothing(app):
         ({"status": "confirmed", "reason": "x" * 501}, "reason"),
         ({"status": "confirmed", "colour": "red"}, "colour"),
     ]:
-        answer = client(app).post_json(f"{STAFF_BOOKINGS}/{created['id']}/status", body,
-                                       headers=member.headers, status=400).json
+        answer = (
+            client(app)
+            .post_json(
+                f"{STAFF_BOOKINGS}/{created['id']}/status", body, headers=member.headers, status=400
+            )
+            .json
+        )
         assert answer["status"] == "error"
-        assert any(field in e["name"] or field in e["description"]
-                   for e in answer["errors"]), (body, answer["errors"])
+        assert any(field in e["name"] or field in e["description"] for e in answer["errors"]), (
+            body,
+            answer["errors"],
+        )
         assert state(app, created["id"], DAY) == before, body
 
 
@@ -1386,12 +1661,15 @@ def test_invalid_status_bodies_are_400_and_change_nothing(app):
 def people(app: TestApp) -> SimpleNamespace:
     """Three customers, registered in this order: Ada, Grace, Alan."""
     made = SimpleNamespace(viewer=staff(app, "viewer"))
-    made.ada, made.ada_headers = new_customer(app, "Ada", "Lovelace", "+1 212 555 0101",
-                                              "ada@example.com")
-    made.grace, made.grace_headers = new_customer(app, "Grace", "Hopper", "+1 646 555 0102",
-                                                  "grace@navy.example")
-    made.alan, made.alan_headers = new_customer(app, "Alan", "Turing", "+1 718 555 0103",
-                                                "alan@example.org")
+    made.ada, made.ada_headers = new_customer(
+        app, "Ada", "Lovelace", "+1 212 555 0101", "ada@example.com"
+    )
+    made.grace, made.grace_headers = new_customer(
+        app, "Grace", "Hopper", "+1 646 555 0102", "grace@navy.example"
+    )
+    made.alan, made.alan_headers = new_customer(
+        app, "Alan", "Turing", "+1 718 555 0103", "alan@example.org"
+    )
     return made
 
 
@@ -1407,10 +1685,12 @@ def test_customers_are_listed_newest_first(app, people):
     grace = answer["items"][1]
     assert grace["id"] == people.grace["id"]
     assert (grace["first_name"], grace["last_name"], grace["phone"]) == (
-        "Grace", "Hopper", "+1 646 555 0102")
+        "Grace",
+        "Hopper",
+        "+1 646 555 0102",
+    )
     assert grace["is_active"] is True and grace["last_booking_at"] is None
-    assert grace["counts"] == {"total_bookings": 0, "completed_bookings": 0,
-                               "total_spent_cents": 0}
+    assert grace["counts"] == {"total_bookings": 0, "completed_bookings": 0, "total_spent_cents": 0}
     book(app, customer_body(), people.grace_headers)
     grace = customers(app, people.viewer.headers, q="grace")["items"][0]
     assert grace["counts"]["total_bookings"] == 1
@@ -1453,9 +1733,13 @@ def test_customers_page_through_everyone_once(app, people):
 
 @pytest.mark.both_databases
 def test_bad_customer_queries_are_400_naming_them(app, people):
-    for params, name in [({"limit": "0"}, "limit"), ({"limit": "101"}, "limit"),
-                         ({"cursor": "nope"}, "cursor"), ({"cursor": naive_cursor()}, "cursor"),
-                         ({"q": "x" * 201}, "q")]:
+    for params, name in [
+        ({"limit": "0"}, "limit"),
+        ({"limit": "101"}, "limit"),
+        ({"cursor": "nope"}, "cursor"),
+        ({"cursor": naive_cursor()}, "cursor"),
+        ({"q": "x" * 201}, "q"),
+    ]:
         query_error(customers(app, people.viewer.headers, expect=400, **params), name)
 
 
@@ -1504,10 +1788,19 @@ def test_the_detail_shows_the_last_20_bookings_and_says_there_are_more(app, peop
         ada = ctx.dbsession.get(Customer, uuid.UUID(people.ada["id"]))
         made = []
         for day in day_of:
-            body = {"service_type": "mini_move", "package": "petite", "item_count": None,
-                    "specialty_items": [], "date": day, "same_day": False,
-                    "coi_handling": False, "pickup_address": PICKUP,
-                    "delivery_address": DELIVERY, "time_window": "morning", "notes": ""}
+            body = {
+                "service_type": "mini_move",
+                "package": "petite",
+                "item_count": None,
+                "specialty_items": [],
+                "date": day,
+                "same_day": False,
+                "coi_handling": False,
+                "pickup_address": PICKUP,
+                "delivery_address": DELIVERY,
+                "time_window": "morning",
+                "notes": "",
+            }
             booking, _ = booking_services.create(ctx, body, ada)
             ctx.dbsession.flush()
             made.append(str(booking.id))
@@ -1522,8 +1815,10 @@ def test_the_detail_shows_the_last_20_bookings_and_says_there_are_more(app, peop
     assert len(answer["bookings"]) == 20 and answer["more_bookings"] is True
     assert [b["id"] for b in answer["bookings"]] == [latest["id"], *made[::-1][:19]]
     # The full history pages through the bookings list.
-    assert len(listing(app, people.viewer.headers, customer_id=people.ada["id"],
-                       limit=100)["items"]) == 21
+    assert (
+        len(listing(app, people.viewer.headers, customer_id=people.ada["id"], limit=100)["items"])
+        == 21
+    )
 
 
 def test_more_bookings_with_a_smaller_history(app, people, monkeypatch):
@@ -1554,9 +1849,13 @@ def test_unknown_or_malformed_customer_ids_are_404(app, people):
 
 def test_customers_and_anonymous_reach_none_of_the_staff_api(app, people):
     created = book(app, customer_body(), people.ada_headers)
-    reads = [STAFF_BOOKINGS, f"{STAFF_BOOKINGS}/{created['id']}", STAFF_CUSTOMERS,
-             f"{STAFF_CUSTOMERS}/{people.ada['id']}",
-             f"{STAFF_BOOKINGS}?customer_id={people.ada['id']}"]
+    reads = [
+        STAFF_BOOKINGS,
+        f"{STAFF_BOOKINGS}/{created['id']}",
+        STAFF_CUSTOMERS,
+        f"{STAFF_CUSTOMERS}/{people.ada['id']}",
+        f"{STAFF_BOOKINGS}?customer_id={people.ada['id']}",
+    ]
     for headers, status in ((people.ada_headers, 403), ({}, 401)):
         for path in reads:
             client(app).get(path, headers=headers, status=status)
@@ -1601,8 +1900,11 @@ def test_a_staff_reason_never_reaches_the_customers_tracking(app):
     created = book(app, guest_body())
     member = staff(app)
     set_status(app, member.headers, created["id"], "cancelled", reason="Customer was rude")
-    tracked = client(app).get(f"/api/v1/track/{created['number']}",
-                              params={"token": created["tracking_token"]}).json
+    tracked = (
+        client(app)
+        .get(f"/api/v1/track/{created['number']}", params={"token": created["tracking_token"]})
+        .json
+    )
     assert "rude" not in json.dumps(tracked)
     assert tracked["updates"][-1]["message"] == MESSAGES[BookingStatus.CANCELLED]
     # Staff still read it, as a note.

@@ -14,16 +14,22 @@ from totetaxi_core.testing.permissions import ENTRY_POINT_GROUP, permission_matr
 
 
 def test_importing_the_core_imports_neither_pytest_nor_webtest():
-    code = ("import sys, totetaxi_core, totetaxi_core.platform, totetaxi_core.cli; "
-            "print(sorted({'pytest', 'webtest'} & set(sys.modules)))")
-    answer = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
-                            check=True)
+    code = (
+        "import sys, totetaxi_core, totetaxi_core.platform, totetaxi_core.cli; "
+        "print(sorted({'pytest', 'webtest'} & set(sys.modules)))"
+    )
+    answer = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True
+    )
     assert answer.stdout.strip() == "[]"
 
 
 def test_the_kit_is_registered_as_a_pytest_plugin(pytestconfig):
-    [entry_point] = [ep for ep in metadata.entry_points(group="pytest11")
-                     if ep.value == "totetaxi_core.testing.plugin"]
+    [entry_point] = [
+        ep
+        for ep in metadata.entry_points(group="pytest11")
+        if ep.value == "totetaxi_core.testing.plugin"
+    ]
     assert entry_point.name == "totetaxi"
     assert pytestconfig.pluginmanager.has_plugin("totetaxi")
 
@@ -62,8 +68,15 @@ def test_race_raises_the_first_error_or_returns_it():
 
 def test_every_plugin_contributes_its_permission_rows():
     names = {ep.name for ep in metadata.entry_points(group=ENTRY_POINT_GROUP)}
-    assert {"core", "pricing", "payments", "payments_mock", "notifications", "mail_console",
-            "example"} <= names
+    assert {
+        "core",
+        "pricing",
+        "payments",
+        "payments_mock",
+        "notifications",
+        "mail_console",
+        "example",
+    } <= names
     core_only = permission_matrix([])
     assert ("GET", "/healthz") in core_only
     assert ("GET", "/api/v1/services") not in core_only  # pricing's row, pricing not enabled

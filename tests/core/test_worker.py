@@ -41,7 +41,9 @@ class Process:
         env = {k: v for k, v in os.environ.items() if not k.startswith("TOTETAXI_")}
         self.process = subprocess.Popen(
             [sys.executable, "-m", "totetaxi_core.cli", *args],
-            stdout=log.open("w"), stderr=subprocess.STDOUT, env=env,
+            stdout=log.open("w"),
+            stderr=subprocess.STDOUT,
+            env=env,
         )
         deadline = time.monotonic() + WAIT_SECONDS
         while ready_marker not in log.read_text():
@@ -65,8 +67,14 @@ class Worker(Process):
 
     def __init__(self, ini: Path, log: Path) -> None:
         super().__init__(
-            ["worker", str(ini), "--pool=solo", "--without-gossip", "--without-mingle",
-             "--without-heartbeat"],
+            [
+                "worker",
+                str(ini),
+                "--pool=solo",
+                "--without-gossip",
+                "--without-mingle",
+                "--without-heartbeat",
+            ],
             log,
             "ready.",
         )
@@ -109,8 +117,12 @@ def queue(redis_url):
 def _settings(db_url: str, broker_url: str, queue: str) -> dict[str, str]:
     return base_settings(
         db_url,
-        **{"totetaxi.tasks_mode": "broker", "totetaxi.broker_url": broker_url,
-           "totetaxi.task_queue": queue, "totetaxi.outbox_grace_seconds": 0},
+        **{
+            "totetaxi.tasks_mode": "broker",
+            "totetaxi.broker_url": broker_url,
+            "totetaxi.task_queue": queue,
+            "totetaxi.outbox_grace_seconds": 0,
+        },
     )
 
 
@@ -136,8 +148,9 @@ def test_worker_runs_committed_tasks_and_never_rolled_back_ones(pg_url, redis_ur
     worker = Worker(_write_ini(tmp_path / "worker.ini", settings), tmp_path / "worker.log")
     try:
         app = _app(settings)
-        app.post_json("/api/v1/example/notes", {"text": "doomed", "fail_after_enqueue": True},
-                      status=500)
+        app.post_json(
+            "/api/v1/example/notes", {"text": "doomed", "fail_after_enqueue": True}, status=500
+        )
         note = app.post_json("/api/v1/example/notes", {"text": "kept"}, status=201).json
         [message] = _messages(app)
         assert message.args == [note["id"]]
@@ -187,9 +200,21 @@ def private_redis(tmp_path):
 
         def start(self):
             self.process = subprocess.Popen(
-                [binary, "--bind", "127.0.0.1", "--port", str(port), "--save", "",
-                 "--appendonly", "no", "--dir", str(tmp_path)],
-                stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+                [
+                    binary,
+                    "--bind",
+                    "127.0.0.1",
+                    "--port",
+                    str(port),
+                    "--save",
+                    "",
+                    "--appendonly",
+                    "no",
+                    "--dir",
+                    str(tmp_path),
+                ],
+                stdout=subprocess.DEVNULL,
+                stderr=subprocess.DEVNULL,
             )
             client = redis.Redis(host="127.0.0.1", port=port)
             deadline = time.monotonic() + 10
@@ -238,9 +263,7 @@ def test_task_committed_while_the_broker_is_down_runs_once_it_is_back(
         worker.stop()
 
 
-def test_beat_sweeps_what_was_committed_while_the_broker_was_down(
-    pg_url, private_redis, tmp_path
-):
+def test_beat_sweeps_what_was_committed_while_the_broker_was_down(pg_url, private_redis, tmp_path):
     settings = _settings(pg_url, private_redis.url, "tt-beat")
     settings["totetaxi.outbox_sweep_seconds"] = "1"
     app = _app(settings)

@@ -39,11 +39,20 @@ DAY = dt.date(2026, 12, 3)  # Thursday, ten days ahead
 OTHER_DAY = dt.date(2026, 12, 8)  # Tuesday
 CANCEL_LIMIT = ny(2026, 12, 1, 0)  # 48 hours before DAY starts in New York
 
-PICKUP = {"line1": "200 E 62nd St", "line2": "Apt 5B", "city": "New York", "state": "NY",
-          "postal_code": "10065"}
+PICKUP = {
+    "line1": "200 E 62nd St",
+    "line2": "Apt 5B",
+    "city": "New York",
+    "state": "NY",
+    "postal_code": "10065",
+}
 DELIVERY = {"line1": "12 Dune Rd", "city": "Southampton", "state": "NY", "postal_code": "11968"}
-GUEST = {"first_name": "Gale", "last_name": "Guest", "email": "gale@example.com",
-         "phone": "+1 646 555 0199"}
+GUEST = {
+    "first_name": "Gale",
+    "last_name": "Guest",
+    "email": "gale@example.com",
+    "phone": "+1 646 555 0199",
+}
 NUMBER = re.compile(r"^TT-\d{6}$")
 MISSING_ID = "00000000-0000-4000-8000-000000000000"
 
@@ -98,17 +107,22 @@ def quote_fields(day: dt.date = DAY, **extra: Any) -> dict[str, Any]:
 
 
 def guest_body(day: dt.date = DAY, **extra: Any) -> dict[str, Any]:
-    return {**quote_fields(day), "pickup_address": PICKUP, "delivery_address": DELIVERY,
-            "guest": GUEST, **extra}
+    return {
+        **quote_fields(day),
+        "pickup_address": PICKUP,
+        "delivery_address": DELIVERY,
+        "guest": GUEST,
+        **extra,
+    }
 
 
 def customer_body(day: dt.date = DAY, **extra: Any) -> dict[str, Any]:
-    return {**quote_fields(day), "pickup_address": PICKUP, "delivery_address": DELIVERY,
-            **extra}
+    return {**quote_fields(day), "pickup_address": PICKUP, "delivery_address": DELIVERY, **extra}
 
 
-def book(app: TestApp, body: dict[str, Any], headers: dict[str, str] | None = None,
-         status: int = 201) -> dict[str, Any]:
+def book(
+    app: TestApp, body: dict[str, Any], headers: dict[str, str] | None = None, status: int = 201
+) -> dict[str, Any]:
     return client(app).post_json(BOOKINGS, body, headers=headers or {}, status=status).json
 
 
@@ -119,15 +133,19 @@ def book_as_guest(app: TestApp, day: dt.date = DAY, **extra: Any) -> dict[str, A
 def error_named(answer: dict[str, Any], field: str) -> dict[str, Any]:
     """The error of the API error body that names ``field`` (or a part of it: ``field.x``)."""
     assert answer["status"] == "error"
-    named = [e for e in answer["errors"]
-             if e["name"] == field or e["name"].startswith(field + ".")]
+    named = [e for e in answer["errors"] if e["name"] == field or e["name"].startswith(field + ".")]
     assert named, f"no error names {field!r}: {answer['errors']}"
     assert named[0]["description"]
     return named[0]
 
 
-def refused(app: TestApp, body: dict[str, Any], field: str, status: int = 400,
-            headers: dict[str, str] | None = None) -> dict[str, Any]:
+def refused(
+    app: TestApp,
+    body: dict[str, Any],
+    field: str,
+    status: int = 400,
+    headers: dict[str, str] | None = None,
+) -> dict[str, Any]:
     return error_named(book(app, body, headers, status=status), field)
 
 
@@ -137,15 +155,26 @@ def remaining(app: TestApp, day: dt.date = DAY) -> int:
     return info["remaining"]
 
 
-def get_booking(app: TestApp, booking_id: str, headers: dict[str, str] | None = None,
-                params: dict[str, str] | None = None, status: int = 200) -> Any:
-    return client(app).get(f"{BOOKINGS}/{booking_id}", params=params or {},
-                           headers=headers or {}, status=status)
+def get_booking(
+    app: TestApp,
+    booking_id: str,
+    headers: dict[str, str] | None = None,
+    params: dict[str, str] | None = None,
+    status: int = 200,
+) -> Any:
+    return client(app).get(
+        f"{BOOKINGS}/{booking_id}", params=params or {}, headers=headers or {}, status=status
+    )
 
 
-def cancel(app: TestApp, booking_id: str, headers: dict[str, str] | None = None,
-           params: dict[str, str] | None = None, body: dict[str, Any] | None = None,
-           status: int = 200) -> Any:
+def cancel(
+    app: TestApp,
+    booking_id: str,
+    headers: dict[str, str] | None = None,
+    params: dict[str, str] | None = None,
+    body: dict[str, Any] | None = None,
+    status: int = 200,
+) -> Any:
     path = f"{BOOKINGS}/{booking_id}/cancel"
     if params:
         path += "?" + urlencode(params)
@@ -154,10 +183,16 @@ def cancel(app: TestApp, booking_id: str, headers: dict[str, str] | None = None,
     return client(app).post_json(path, body, headers=headers or {}, status=status)
 
 
-def track(app: TestApp, number: str, headers: dict[str, str] | None = None,
-          params: dict[str, str] | None = None, status: int = 200) -> Any:
-    return client(app).get(f"/api/v1/track/{number}", params=params or {},
-                           headers=headers or {}, status=status)
+def track(
+    app: TestApp,
+    number: str,
+    headers: dict[str, str] | None = None,
+    params: dict[str, str] | None = None,
+    status: int = 200,
+) -> Any:
+    return client(app).get(
+        f"/api/v1/track/{number}", params=params or {}, headers=headers or {}, status=status
+    )
 
 
 def token_of(booking: dict[str, Any]) -> dict[str, str]:
@@ -178,5 +213,7 @@ class Objector:
 
     @hookimpl
     def totetaxi_validate_booking(self, ctx, draft, quote, customer):
-        return [{"name": "notes", "description": "Notes must mention the doorman."},
-                {"name": "time_window", "description": "Mornings only for this building."}]
+        return [
+            {"name": "notes", "description": "Notes must mention the doorman."},
+            {"name": "time_window", "description": "Mornings only for this building."},
+        ]

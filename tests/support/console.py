@@ -33,8 +33,13 @@ def client(app: TestApp) -> TestApp:
 token_in = csrf_token_in  # the CSRF token of a console page
 
 
-def login(app: TestApp, email: str, password: str = STRONG_PASSWORD, next_path: str = "",
-          status: int | str = 303):
+def login(
+    app: TestApp,
+    email: str,
+    password: str = STRONG_PASSWORD,
+    next_path: str = "",
+    status: int | str = 303,
+):
     page = app.get("/console/login" + (f"?next={next_path}" if next_path else ""))
     form = page.forms[0]
     form["email"] = email
@@ -56,15 +61,24 @@ def audit_rows(app: TestApp, action: str | None = None) -> list[dict[str, Any]]:
         statement = select(AuditRecord).order_by(AuditRecord.at)
         if action:
             statement = statement.where(AuditRecord.action == action)
-        return [{"action": r.action, "actor_id": r.actor_id, "target_id": r.target_id,
-                 "changes": r.changes} for r in ctx.dbsession.scalars(statement)]
+        return [
+            {
+                "action": r.action,
+                "actor_id": r.actor_id,
+                "target_id": r.target_id,
+                "changes": r.changes,
+            }
+            for r in ctx.dbsession.scalars(statement)
+        ]
 
     return in_transaction(app.app.registry, work)
 
 
 def staff_by_email(app: TestApp, email: str) -> StaffUser:
-    return in_transaction(app.app.registry, lambda ctx: ctx.dbsession.scalars(
-        select(StaffUser).where(StaffUser.email == email)).one())
+    return in_transaction(
+        app.app.registry,
+        lambda ctx: ctx.dbsession.scalars(select(StaffUser).where(StaffUser.email == email)).one(),
+    )
 
 
 def nav_titles(response) -> list[str]:
@@ -86,7 +100,8 @@ def page_of(browser: TestApp, booking_id: str, status: int = 200) -> Any:
 
 def text_of(page: Any, name: str) -> str:
     """The text of the element with ``data-testid=name`` (tags removed, spaces collapsed)."""
-    match = re.search(rf'<(\w+)[^>]*data-testid="{re.escape(name)}"[^>]*>(.*?)</\1>', page.text,
-                      re.S)
+    match = re.search(
+        rf'<(\w+)[^>]*data-testid="{re.escape(name)}"[^>]*>(.*?)</\1>', page.text, re.S
+    )
     assert match, f"no data-testid={name!r} on the page"
     return html.unescape(" ".join(re.sub(r"<[^>]+>", " ", match.group(2)).split()))

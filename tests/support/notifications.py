@@ -62,8 +62,12 @@ MY_NOTIFICATIONS = "/api/v1/me/notifications"
 
 def app_settings(folder: Path, **overrides: Any) -> dict[str, Any]:
     """The settings of the notifications tests' app: payments' plus the console mailer."""
-    return {**APP_SETTINGS, "totetaxi.plugins": PLUGINS, "mail_console.folder": str(folder),
-            **overrides}
+    return {
+        **APP_SETTINGS,
+        "totetaxi.plugins": PLUGINS,
+        "mail_console.folder": str(folder),
+        **overrides,
+    }
 
 
 @pytest.fixture
@@ -81,8 +85,9 @@ def pg_app(pg_backend: Any, monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> 
     """The same app on a fresh PostgreSQL database only, with a connection for every racer."""
     cheap_passwords(monkeypatch)
     url = pg_backend.new_url()
-    settings = base_settings(url, **app_settings(tmp_path / "mail"),
-                             **{"sqlalchemy.pool_size": "10"})
+    settings = base_settings(
+        url, **app_settings(tmp_path / "mail"), **{"sqlalchemy.pool_size": "10"}
+    )
     application = make_app(prepare(settings, environ={}))
     testapp = TestApp(application, extra_environ={"REMOTE_ADDR": "127.0.0.1"})
     set_clock(testapp, NOW)
@@ -115,9 +120,15 @@ def _parse(path: Path) -> Email:
     mime = BytesParser(policy=email.policy.default).parsebytes(path.read_bytes())
     text = mime.get_body(preferencelist=("plain",))
     html = mime.get_body(preferencelist=("html",))
-    return Email(id=path.stem, to=str(mime["To"]), from_address=str(mime["From"]),
-                 subject=str(mime["Subject"]), text=_lines(text), html=_lines(html),
-                 notification=str(mime["X-Totetaxi-Notification"] or ""))
+    return Email(
+        id=path.stem,
+        to=str(mime["To"]),
+        from_address=str(mime["From"]),
+        subject=str(mime["Subject"]),
+        text=_lines(text),
+        html=_lines(html),
+        notification=str(mime["X-Totetaxi-Notification"] or ""),
+    )
 
 
 def _lines(part: Any) -> str:
@@ -153,8 +164,12 @@ def email_for(app: TestApp, template_key: str) -> Email:
 
 def notifications(app: TestApp, *where: Any) -> list[Notification]:
     """Notifications (matching ``where``), detached, oldest first (template key breaks ties)."""
-    return fetch(app, select(Notification).where(*where)
-                 .order_by(Notification.created_at, Notification.template_key))
+    return fetch(
+        app,
+        select(Notification)
+        .where(*where)
+        .order_by(Notification.created_at, Notification.template_key),
+    )
 
 
 def notification(app: TestApp, notification_id: Any) -> Notification:
@@ -231,9 +246,13 @@ class FlakyMailer:
     :class:`MailerError` for the first ``failures`` calls (``permanent`` as told), then hands the
     message to the real mailer. Every call's message is kept in ``calls``."""
 
-    def __init__(self, real: Callable[[Message], str], failures: int,
-                 permanent: bool = False, error: str = "Throttling: maximum send rate exceeded"
-                 ) -> None:
+    def __init__(
+        self,
+        real: Callable[[Message], str],
+        failures: int,
+        permanent: bool = False,
+        error: str = "Throttling: maximum send rate exceeded",
+    ) -> None:
         self.real = real
         self.failures = failures
         self.permanent = permanent
@@ -247,8 +266,9 @@ class FlakyMailer:
         return self.real(message)
 
 
-def flaky(app: TestApp, monkeypatch: pytest.MonkeyPatch, failures: int,
-          permanent: bool = False) -> FlakyMailer:
+def flaky(
+    app: TestApp, monkeypatch: pytest.MonkeyPatch, failures: int, permanent: bool = False
+) -> FlakyMailer:
     """Make the console mailer fail ``failures`` times (for this test only)."""
     console = mailer(app)
     wrapper = FlakyMailer(console.send, failures, permanent)

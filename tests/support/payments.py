@@ -98,8 +98,11 @@ METHODS = "/api/v1/me/payment-methods"
 REFUNDS = "/api/v1/staff/refunds"
 STAFF_BOOKINGS = "/api/v1/staff/bookings"
 #: High login limits: the tests take many bearer tokens from 127.0.0.1.
-APP_SETTINGS = {"totetaxi.plugins": PLUGINS, "totetaxi.login_limit_per_address": 10000,
-                "totetaxi.reset_limit_per_address": 10000}
+APP_SETTINGS = {
+    "totetaxi.plugins": PLUGINS,
+    "totetaxi.login_limit_per_address": 10000,
+    "totetaxi.reset_limit_per_address": 10000,
+}
 
 
 def cheap_passwords(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -109,8 +112,9 @@ def cheap_passwords(monkeypatch: pytest.MonkeyPatch) -> None:
 
     from totetaxi_core.identity import passwords
 
-    monkeypatch.setattr(passwords, "_hasher",
-                        PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1))
+    monkeypatch.setattr(
+        passwords, "_hasher", PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1)
+    )
 
 
 @pytest.fixture
@@ -142,8 +146,9 @@ def fetch(app: TestApp, statement: Any) -> list[Any]:
 
 
 def count(app: TestApp, model: Any, *where: Any) -> int:
-    return run(app, lambda ctx: ctx.dbsession.scalar(
-        select(func.count()).select_from(model).where(*where)))
+    return run(
+        app, lambda ctx: ctx.dbsession.scalar(select(func.count()).select_from(model).where(*where))
+    )
 
 
 def payments(app: TestApp, booking_id: str | None = None) -> list[Payment]:
@@ -203,8 +208,10 @@ def booking_status(app: TestApp, booking_id: str) -> str:
 
 
 def vans_booked(app: TestApp, day: Any = DAY) -> int:
-    value = run(app, lambda ctx: ctx.dbsession.scalar(
-        select(CapacityDay.booked).where(CapacityDay.day == day)))
+    value = run(
+        app,
+        lambda ctx: ctx.dbsession.scalar(select(CapacityDay.booked).where(CapacityDay.day == day)),
+    )
     return value or 0
 
 
@@ -216,17 +223,28 @@ def snapshot(app: TestApp) -> dict[str, Any]:
         db = ctx.dbsession
 
         def plain_rows(model: Any, *names: str) -> list[tuple[Any, ...]]:
-            return sorted(tuple(str(getattr(row, n)) for n in names)
-                           for row in db.scalars(select(model)))
+            return sorted(
+                tuple(str(getattr(row, n)) for n in names) for row in db.scalars(select(model))
+            )
 
         return {
-            "payments": plain_rows(Payment, "id", "status", "attempts", "amount_received_cents",
-                                   "refund_held_cents", "refunded_cents", "last_event_at"),
+            "payments": plain_rows(
+                Payment,
+                "id",
+                "status",
+                "attempts",
+                "amount_received_cents",
+                "refund_held_cents",
+                "refunded_cents",
+                "last_event_at",
+            ),
             "refunds": plain_rows(Refund, "id", "status", "amount_cents"),
             "audit": db.scalar(select(func.count()).select_from(PaymentAudit)),
             "events": plain_rows(WebhookEventRecord, "event_id", "outcome"),
-            "mock": sorted((row.id, json.dumps(row.data, sort_keys=True))
-                           for row in db.scalars(select(MockObject))),
+            "mock": sorted(
+                (row.id, json.dumps(row.data, sort_keys=True))
+                for row in db.scalars(select(MockObject))
+            ),
             "outbox": db.scalar(select(func.count()).select_from(OutboxMessage)),
             "saved": plain_rows(SavedMethod, "id", "deleted_at"),
         }
@@ -237,38 +255,75 @@ def snapshot(app: TestApp) -> dict[str, Any]:
 # --- the API -------------------------------------------------------------------------------------
 
 
-def pay(app: TestApp, booking: dict[str, Any], headers: dict[str, str] | None = None,
-        body: dict[str, Any] | None = None, status: int = 201, guest: bool | None = None,
-        **extra: Any) -> Any:
+def pay(
+    app: TestApp,
+    booking: dict[str, Any],
+    headers: dict[str, str] | None = None,
+    body: dict[str, Any] | None = None,
+    status: int = 201,
+    guest: bool | None = None,
+    **extra: Any,
+) -> Any:
     """``POST /bookings/{id}/payments``; a guest booking sends its token unless ``guest`` is
     False. Answers the response's JSON."""
     path = f"{BOOKINGS}/{booking['id']}/payments"
     use_token = booking.get("tracking_token") and (guest is None or guest)
     if use_token:
         path += f"?token={booking['tracking_token']}"
-    return client(app).post_json(path, body if body is not None else {},
-                                 headers=headers or {}, status=status, **extra).json
+    return (
+        client(app)
+        .post_json(
+            path, body if body is not None else {}, headers=headers or {}, status=status, **extra
+        )
+        .json
+    )
 
 
-def mock_confirm(app: TestApp, payment_id: str, card: str = CARD_OK,
-                 booking: dict[str, Any] | None = None, headers: dict[str, str] | None = None,
-                 status: int = 200) -> Any:
+def mock_confirm(
+    app: TestApp,
+    payment_id: str,
+    card: str = CARD_OK,
+    booking: dict[str, Any] | None = None,
+    headers: dict[str, str] | None = None,
+    status: int = 200,
+) -> Any:
     """Pay with a test card through the mock (a guest passes its booking for the token)."""
     path = MOCK_CONFIRM
     if booking is not None and booking.get("tracking_token"):
         path += f"?token={booking['tracking_token']}"
-    return client(app).post_json(path, {"payment_id": payment_id, "card_number": card},
-                                 headers=headers or {}, status=status).json
+    return (
+        client(app)
+        .post_json(
+            path,
+            {"payment_id": payment_id, "card_number": card},
+            headers=headers or {},
+            status=status,
+        )
+        .json
+    )
 
 
-def mock_authenticate(app: TestApp, payment_id: str, succeed: bool,
-                      booking: dict[str, Any] | None = None,
-                      headers: dict[str, str] | None = None, status: int = 200) -> Any:
+def mock_authenticate(
+    app: TestApp,
+    payment_id: str,
+    succeed: bool,
+    booking: dict[str, Any] | None = None,
+    headers: dict[str, str] | None = None,
+    status: int = 200,
+) -> Any:
     path = MOCK_AUTHENTICATE
     if booking is not None and booking.get("tracking_token"):
         path += f"?token={booking['tracking_token']}"
-    return client(app).post_json(path, {"payment_id": payment_id, "succeed": succeed},
-                                 headers=headers or {}, status=status).json
+    return (
+        client(app)
+        .post_json(
+            path,
+            {"payment_id": payment_id, "succeed": succeed},
+            headers=headers or {},
+            status=status,
+        )
+        .json
+    )
 
 
 def paid_booking(app: TestApp, headers: dict[str, str] | None = None) -> tuple[dict, dict]:
@@ -277,7 +332,8 @@ def paid_booking(app: TestApp, headers: dict[str, str] | None = None) -> tuple[d
     created = book(app, customer_body() if headers else guest_body(), headers)
     started = pay(app, created, headers)
     assert mock_confirm(app, started["payment_id"], CARD_OK, created, headers)["status"] == (
-        "succeeded")
+        "succeeded"
+    )
     assert booking_status(app, created["id"]) == "confirmed"
     return created, started
 
@@ -291,16 +347,24 @@ def secret(app: TestApp) -> str:
     return webhook_secret(app.app.registry.settings)
 
 
-def event_payload(event_type: str, obj: dict[str, Any], event_id: str | None = None,
-                  created: int | None = None) -> bytes:
+def event_payload(
+    event_type: str, obj: dict[str, Any], event_id: str | None = None, created: int | None = None
+) -> bytes:
     """A Stripe-shaped event as raw bytes."""
-    return json.dumps({"id": event_id or f"evt_test_{uuid.uuid4().hex[:16]}", "object": "event",
-                       "type": event_type, "created": created or int(time.time()),
-                       "data": {"object": obj}}).encode()
+    return json.dumps(
+        {
+            "id": event_id or f"evt_test_{uuid.uuid4().hex[:16]}",
+            "object": "event",
+            "type": event_type,
+            "created": created or int(time.time()),
+            "data": {"object": obj},
+        }
+    ).encode()
 
 
-def post_webhook(app: TestApp, payload: bytes, signature: str | None = None,
-                 status: int = 200, sign: bool = True) -> Any:
+def post_webhook(
+    app: TestApp, payload: bytes, signature: str | None = None, status: int = 200, sign: bool = True
+) -> Any:
     """POST raw bytes to the webhook, signed with the mock's secret unless told otherwise."""
     headers = {"Content-Type": "application/json"}
     if signature is None and sign:
@@ -321,26 +385,43 @@ class PaymentSpy:
 
     @hookimpl
     def totetaxi_payment_succeeded(self, ctx, payment, booking):
-        self.succeeded.append({"payment": str(payment.id), "booking": str(booking.id),
-                               "payment_status": plain(payment.status),
-                               "booking_status": plain(booking.status),
-                               "amount_received": payment.amount_received_cents,
-                               "is_payment": isinstance(payment, Payment)})
+        self.succeeded.append(
+            {
+                "payment": str(payment.id),
+                "booking": str(booking.id),
+                "payment_status": plain(payment.status),
+                "booking_status": plain(booking.status),
+                "amount_received": payment.amount_received_cents,
+                "is_payment": isinstance(payment, Payment),
+            }
+        )
 
     @hookimpl
     def totetaxi_payment_failed(self, ctx, payment, booking, reason, attempts_left):
-        self.failed.append({"payment": str(payment.id), "booking": str(booking.id),
-                            "attempts": payment.attempts, "reason": reason,
-                            "attempts_left": attempts_left,
-                            "booking_status": plain(booking.status)})
+        self.failed.append(
+            {
+                "payment": str(payment.id),
+                "booking": str(booking.id),
+                "attempts": payment.attempts,
+                "reason": reason,
+                "attempts_left": attempts_left,
+                "booking_status": plain(booking.status),
+            }
+        )
 
     @hookimpl
     def totetaxi_refund_completed(self, ctx, refund, payment, booking):
-        self.refunded.append({"refund": str(refund.id), "payment": str(payment.id),
-                              "booking": str(booking.id), "amount": refund.amount_cents,
-                              "status": plain(refund.status),
-                              "refunded_cents": payment.refunded_cents,
-                              "is_refund": isinstance(refund, Refund)})
+        self.refunded.append(
+            {
+                "refund": str(refund.id),
+                "payment": str(payment.id),
+                "booking": str(booking.id),
+                "amount": refund.amount_cents,
+                "status": plain(refund.status),
+                "refunded_cents": payment.refunded_cents,
+                "is_refund": isinstance(refund, Refund),
+            }
+        )
 
 
 def spy_on(app: TestApp) -> PaymentSpy:

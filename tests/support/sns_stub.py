@@ -49,17 +49,32 @@ OTHER_TOPIC_ARN = f"arn:aws:sns:{REGION}:{ACCOUNT}:somebody-elses-topic"
 #: The fields AWS signs, in its order, per message type (its documentation, not our module).
 _SIGNED = {
     "Notification": ("Message", "MessageId", "Subject", "Timestamp", "TopicArn", "Type"),
-    "SubscriptionConfirmation": ("Message", "MessageId", "SubscribeURL", "Timestamp", "Token",
-                                 "TopicArn", "Type"),
-    "UnsubscribeConfirmation": ("Message", "MessageId", "SubscribeURL", "Timestamp", "Token",
-                                "TopicArn", "Type"),
+    "SubscriptionConfirmation": (
+        "Message",
+        "MessageId",
+        "SubscribeURL",
+        "Timestamp",
+        "Token",
+        "TopicArn",
+        "Type",
+    ),
+    "UnsubscribeConfirmation": (
+        "Message",
+        "MessageId",
+        "SubscribeURL",
+        "Timestamp",
+        "Token",
+        "TopicArn",
+        "Type",
+    ),
 }
 
 
 def sns_timestamp(when: dt.datetime) -> str:
     """``when`` as SNS writes it: UTC, milliseconds, ``Z``."""
     return when.astimezone(dt.UTC).strftime("%Y-%m-%dT%H:%M:%S.") + (
-        f"{when.microsecond // 1000:03d}Z")
+        f"{when.microsecond // 1000:03d}Z"
+    )
 
 
 class SnsStub:
@@ -70,12 +85,16 @@ class SnsStub:
         name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "sns.amazonaws.com")])
         now = dt.datetime.now(dt.UTC)
         self.certificate = (
-            x509.CertificateBuilder().subject_name(name).issuer_name(name)
-            .public_key(self.key.public_key()).serial_number(x509.random_serial_number())
+            x509.CertificateBuilder()
+            .subject_name(name)
+            .issuer_name(name)
+            .public_key(self.key.public_key())
+            .serial_number(x509.random_serial_number())
             # Valid well around both the wall clock and the tests' fixed clock.
             .not_valid_before(now - dt.timedelta(days=400))
             .not_valid_after(now + dt.timedelta(days=400))
-            .sign(self.key, hashes.SHA256()))
+            .sign(self.key, hashes.SHA256())
+        )
         self.pem = self.certificate.public_bytes(serialization.Encoding.PEM)
         #: Every GET received, as a path with its query (``/x.pem``, ``/?Action=...``).
         self.gets: list[str] = []
@@ -93,10 +112,13 @@ class SnsStub:
                 if self.path.endswith(".pem"):
                     self._answer(200, stub.pem, "application/x-pem-file")
                 elif self.path.startswith("/?Action=ConfirmSubscription"):
-                    self._answer(200, b"<ConfirmSubscriptionResponse><ConfirmSubscriptionResult>"
-                                 b"<SubscriptionArn>arn</SubscriptionArn>"
-                                 b"</ConfirmSubscriptionResult></ConfirmSubscriptionResponse>",
-                                 "text/xml")
+                    self._answer(
+                        200,
+                        b"<ConfirmSubscriptionResponse><ConfirmSubscriptionResult>"
+                        b"<SubscriptionArn>arn</SubscriptionArn>"
+                        b"</ConfirmSubscriptionResult></ConfirmSubscriptionResponse>",
+                        "text/xml",
+                    )
                 else:
                     self._answer(404, b"not found", "text/plain")
 
@@ -118,8 +140,9 @@ class SnsStub:
         #: The ``mail_ses.certificate_url_pattern`` that admits this stub's certificates.
         self.pattern = re.escape(self.base_url) + r"/[A-Za-z0-9._-]+\.pem"
         # A short poll interval: shutdown() waits for it, once per test.
-        self._thread = threading.Thread(target=self._server.serve_forever, args=(0.05,),
-                                        daemon=True)
+        self._thread = threading.Thread(
+            target=self._server.serve_forever, args=(0.05,), daemon=True
+        )
         self._thread.start()
 
     # --- messages ---------------------------------------------------------------------------
@@ -129,17 +152,25 @@ class SnsStub:
         signed = dict(message)
         signed.setdefault("SigningCertURL", self.cert_url)
         signed["SignatureVersion"] = version
-        text = "".join(f"{name}\n{signed[name]}\n" for name in _SIGNED[signed["Type"]]
-                       if name in signed)
+        text = "".join(
+            f"{name}\n{signed[name]}\n" for name in _SIGNED[signed["Type"]] if name in signed
+        )
         algorithm = hashes.SHA1() if version == "1" else hashes.SHA256()
         signature = self.key.sign(text.encode("utf-8"), padding.PKCS1v15(), algorithm)
         signed["Signature"] = base64.b64encode(signature).decode("ascii")
         return signed
 
-    def notification(self, message: str | dict[str, Any], *, when: dt.datetime,
-                     topic_arn: str = TOPIC_ARN, subject: str | None = None,
-                     message_id: str | None = None, version: str = "1",
-                     cert_url: str | None = None) -> dict[str, Any]:
+    def notification(
+        self,
+        message: str | dict[str, Any],
+        *,
+        when: dt.datetime,
+        topic_arn: str = TOPIC_ARN,
+        subject: str | None = None,
+        message_id: str | None = None,
+        version: str = "1",
+        cert_url: str | None = None,
+    ) -> dict[str, Any]:
         """A signed ``Notification`` (a dict ``message`` is sent as its JSON, as SES does)."""
         body: dict[str, Any] = {
             "Type": "Notification",
@@ -155,9 +186,16 @@ class SnsStub:
             body["SigningCertURL"] = cert_url
         return self.sign(body, version)
 
-    def confirmation(self, *, when: dt.datetime, kind: str = "SubscriptionConfirmation",
-                     topic_arn: str = TOPIC_ARN, subscribe_url: str | None = None,
-                     version: str = "1", message_id: str | None = None) -> dict[str, Any]:
+    def confirmation(
+        self,
+        *,
+        when: dt.datetime,
+        kind: str = "SubscriptionConfirmation",
+        topic_arn: str = TOPIC_ARN,
+        subscribe_url: str | None = None,
+        version: str = "1",
+        message_id: str | None = None,
+    ) -> dict[str, Any]:
         """A signed ``SubscriptionConfirmation`` (or ``UnsubscribeConfirmation``)."""
         token = uuid.uuid4().hex * 2
         body = {
@@ -166,10 +204,12 @@ class SnsStub:
             "Token": token,
             "TopicArn": topic_arn,
             "Message": f"You have chosen to subscribe to the topic {topic_arn}.\nTo confirm the "
-                       "subscription, visit the SubscribeURL included in this message.",
-            "SubscribeURL": subscribe_url or (
+            "subscription, visit the SubscribeURL included in this message.",
+            "SubscribeURL": subscribe_url
+            or (
                 f"{self.base_url}/?Action=ConfirmSubscription&TopicArn={quote(topic_arn)}"
-                f"&Token={token}"),
+                f"&Token={token}"
+            ),
             "Timestamp": sns_timestamp(when),
         }
         return self.sign(body, version)
@@ -194,9 +234,15 @@ class SnsStub:
         self.close()
 
 
-def ses_event(kind: str, mail_id: str, recipients: list[str], *, bounce_type: str = "Permanent",
-              publishing: bool = False, source: str = "bookings@totetaxi.example"
-              ) -> dict[str, Any]:
+def ses_event(
+    kind: str,
+    mail_id: str,
+    recipients: list[str],
+    *,
+    bounce_type: str = "Permanent",
+    publishing: bool = False,
+    source: str = "bookings@totetaxi.example",
+) -> dict[str, Any]:
     """An SES event as SES publishes it to SNS.
 
     ``kind`` is ``Bounce``, ``Complaint`` or ``Delivery`` (or any other event type, e.g.
@@ -206,26 +252,45 @@ def ses_event(kind: str, mail_id: str, recipients: list[str], *, bounce_type: st
     at = "2026-11-23T15:00:00.000Z"
     event: dict[str, Any] = {
         "eventType" if publishing else "notificationType": kind,
-        "mail": {"timestamp": at, "messageId": mail_id, "source": source,
-                 "sourceArn": f"arn:aws:ses:{REGION}:{ACCOUNT}:identity/totetaxi.example",
-                 "destination": recipients, "sendingAccountId": ACCOUNT},
+        "mail": {
+            "timestamp": at,
+            "messageId": mail_id,
+            "source": source,
+            "sourceArn": f"arn:aws:ses:{REGION}:{ACCOUNT}:identity/totetaxi.example",
+            "destination": recipients,
+            "sendingAccountId": ACCOUNT,
+        },
     }
     if kind == "Bounce":
         event["bounce"] = {
             "bounceType": bounce_type,
             "bounceSubType": "General",
-            "bouncedRecipients": [{"emailAddress": r, "action": "failed", "status": "5.1.1",
-                                   "diagnosticCode": "smtp; 550 5.1.1 user unknown"}
-                                  for r in recipients],
-            "timestamp": at, "feedbackId": uuid.uuid4().hex,
+            "bouncedRecipients": [
+                {
+                    "emailAddress": r,
+                    "action": "failed",
+                    "status": "5.1.1",
+                    "diagnosticCode": "smtp; 550 5.1.1 user unknown",
+                }
+                for r in recipients
+            ],
+            "timestamp": at,
+            "feedbackId": uuid.uuid4().hex,
         }
     elif kind == "Complaint":
-        event["complaint"] = {"complainedRecipients": [{"emailAddress": r} for r in recipients],
-                              "complaintFeedbackType": "abuse", "timestamp": at,
-                              "feedbackId": uuid.uuid4().hex}
+        event["complaint"] = {
+            "complainedRecipients": [{"emailAddress": r} for r in recipients],
+            "complaintFeedbackType": "abuse",
+            "timestamp": at,
+            "feedbackId": uuid.uuid4().hex,
+        }
     elif kind == "Delivery":
-        event["delivery"] = {"timestamp": at, "recipients": recipients,
-                             "processingTimeMillis": 500, "smtpResponse": "250 ok"}
+        event["delivery"] = {
+            "timestamp": at,
+            "recipients": recipients,
+            "processingTimeMillis": 500,
+            "smtpResponse": "250 ok",
+        }
     else:
         event[kind[:1].lower() + kind[1:]] = {"timestamp": at}
     return event
@@ -270,8 +335,12 @@ class MotoSes:
         host, port = self._server.get_host_and_port()
         self.url = f"http://{host}:{port}"
         self.client = boto3.session.Session().client(
-            "sesv2", region_name=REGION, endpoint_url=self.url, aws_access_key_id="testing",
-            aws_secret_access_key="testing")  # moto takes any credentials
+            "sesv2",
+            region_name=REGION,
+            endpoint_url=self.url,
+            aws_access_key_id="testing",
+            aws_secret_access_key="testing",
+        )  # moto takes any credentials
         self._recording = recording
         self._recorder_location: str | None = None
         if recording is not None:
@@ -322,8 +391,11 @@ class MotoSes:
             simple = request["Content"]["Simple"]
             # moto keeps the HTML part when there is one, else the text part.
             kept = simple["Body"].get("Html", simple["Body"]["Text"])["Data"]
-            return (request.get("FromEmailAddress") == message.source
-                    and simple["Subject"]["Data"] == message.subject and kept == message.body)
+            return (
+                request.get("FromEmailAddress") == message.source
+                and simple["Subject"]["Data"] == message.subject
+                and kept == message.body
+            )
 
         matching = [r for r in self.requests() if same(r)]
         assert matching, f"no SendEmail request recorded for {message_id}"

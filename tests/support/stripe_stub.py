@@ -80,23 +80,52 @@ DEVIATIONS = """
 
 #: The test PaymentMethods: card facts and what happens when they are charged.
 TEST_CARDS: dict[str, dict[str, Any]] = {
-    "pm_card_visa": {"brand": "visa", "last4": "4242", "outcome": "succeeded",
-                     "fingerprint": "Xt5EWLLDS7FJjR1c"},
-    "pm_card_mastercard": {"brand": "mastercard", "last4": "4444", "outcome": "succeeded",
-                           "fingerprint": "lmRP0NMBm8ACmr1D"},
-    "pm_card_chargeDeclined": {"brand": "visa", "last4": "0002", "outcome": "declined",
-                               "fingerprint": "cBKGw5RkZ8L6JrjC"},
-    "pm_card_authenticationRequired": {"brand": "visa", "last4": "3155",
-                                       "outcome": "authentication_required",
-                                       "fingerprint": "pdMMGNZRMuSzQfAM"},
+    "pm_card_visa": {
+        "brand": "visa",
+        "last4": "4242",
+        "outcome": "succeeded",
+        "fingerprint": "Xt5EWLLDS7FJjR1c",
+    },
+    "pm_card_mastercard": {
+        "brand": "mastercard",
+        "last4": "4444",
+        "outcome": "succeeded",
+        "fingerprint": "lmRP0NMBm8ACmr1D",
+    },
+    "pm_card_chargeDeclined": {
+        "brand": "visa",
+        "last4": "0002",
+        "outcome": "declined",
+        "fingerprint": "cBKGw5RkZ8L6JrjC",
+    },
+    "pm_card_authenticationRequired": {
+        "brand": "visa",
+        "last4": "3155",
+        "outcome": "authentication_required",
+        "fingerprint": "pdMMGNZRMuSzQfAM",
+    },
 }
 
-STATUS_TEXT = {200: "OK", 400: "Bad Request", 401: "Unauthorized", 402: "Request Failed",
-               404: "Not Found", 409: "Conflict", 429: "Too Many Requests",
-               500: "Internal Server Error", 502: "Bad Gateway", 503: "Service Unavailable"}
+STATUS_TEXT = {
+    200: "OK",
+    400: "Bad Request",
+    401: "Unauthorized",
+    402: "Request Failed",
+    404: "Not Found",
+    409: "Conflict",
+    429: "Too Many Requests",
+    500: "Internal Server Error",
+    502: "Bad Gateway",
+    503: "Service Unavailable",
+}
 
-CANCELABLE = ("requires_payment_method", "requires_capture", "requires_confirmation",
-              "requires_action", "processing")
+CANCELABLE = (
+    "requires_payment_method",
+    "requires_capture",
+    "requires_confirmation",
+    "requires_action",
+    "processing",
+)
 CONFIRMABLE = ("requires_payment_method", "requires_confirmation", "requires_action")
 REFUND_REASONS = ("duplicate", "fraudulent", "requested_by_customer")
 
@@ -114,8 +143,11 @@ def parse_form(pairs: list[tuple[str, str]]) -> dict[str, Any]:
     for key, value in pairs:
         match = re.fullmatch(r"([^\[\]]+)((?:\[[^\[\]]*\])*)", key)
         if not match:
-            raise StripeFailure(400, invalid(f"Invalid parameter name: {key}", key,
-                                             code="parameter_unknown"), store=False)
+            raise StripeFailure(
+                400,
+                invalid(f"Invalid parameter name: {key}", key, code="parameter_unknown"),
+                store=False,
+            )
         parts = [match.group(1), *re.findall(r"\[([^\[\]]*)\]", match.group(2))]
         node: Any = root
         for index, part in enumerate(parts):
@@ -152,8 +184,9 @@ def _lists(node: Any, name: str = "") -> Any:
     return node
 
 
-def invalid(message: str, param: str | None = None, *, code: str | None = None,
-            **extra: Any) -> dict[str, Any]:
+def invalid(
+    message: str, param: str | None = None, *, code: str | None = None, **extra: Any
+) -> dict[str, Any]:
     """An ``invalid_request_error`` body."""
     error: dict[str, Any] = {"type": "invalid_request_error", "message": message}
     if code:
@@ -175,8 +208,9 @@ class StripeFailure(Exception):
 
 def missing(kind: str, object_id: str, param: str = "id", status: int = 404) -> StripeFailure:
     """Stripe's ``resource_missing``: 404 for the path's object, 400 for a parameter's."""
-    return StripeFailure(status, invalid(f"No such {kind}: '{object_id}'", param,
-                                         code="resource_missing"))
+    return StripeFailure(
+        status, invalid(f"No such {kind}: '{object_id}'", param, code="resource_missing")
+    )
 
 
 @dataclass
@@ -217,8 +251,11 @@ class _Stored:
 class StripeStub:
     """The stub server and its state (see the module docstring)."""
 
-    def __init__(self, api_key: str = "sk_test_stub_4eC39HqLyjWDarjtT1zdp7dc",
-                 webhook_secret: str = "whsec_stub_5WbX5kEWLBiSCRqy0j5DcBHgKPoEzdMW") -> None:
+    def __init__(
+        self,
+        api_key: str = "sk_test_stub_4eC39HqLyjWDarjtT1zdp7dc",
+        webhook_secret: str = "whsec_stub_5WbX5kEWLBiSCRqy0j5DcBHgKPoEzdMW",
+    ) -> None:
         self.api_key = api_key
         self.webhook_secret = webhook_secret
         self.requests: list[RecordedRequest] = []
@@ -236,8 +273,10 @@ class StripeStub:
         self._server = ThreadingHTTPServer(("127.0.0.1", 0), _handler_for(self))
         self._server.daemon_threads = True
         self._thread = threading.Thread(
-            target=self._server.serve_forever, kwargs={"poll_interval": 0.05},
-            name="stripe-stub", daemon=True,
+            target=self._server.serve_forever,
+            kwargs={"poll_interval": 0.05},
+            name="stripe-stub",
+            daemon=True,
         )
         self._thread.start()
 
@@ -264,9 +303,16 @@ class StripeStub:
 
     # --- test helpers -------------------------------------------------------------------
 
-    def fail_next(self, count: int = 1, status: int = 500, *, error_type: str = "api_error",
-                  message: str = "An unknown error occurred", code: str | None = None,
-                  headers: dict[str, str] | None = None) -> None:
+    def fail_next(
+        self,
+        count: int = 1,
+        status: int = 500,
+        *,
+        error_type: str = "api_error",
+        message: str = "An unknown error occurred",
+        code: str | None = None,
+        headers: dict[str, str] | None = None,
+    ) -> None:
         """Answer the next ``count`` requests with ``status`` before they reach an endpoint."""
         error: dict[str, Any] = {"type": error_type, "message": message}
         if code:
@@ -290,26 +336,38 @@ class StripeStub:
                 self._charge_succeeded(intent, method)
             else:
                 self._charge_failed(
-                    intent, method, "payment_intent_authentication_failure",
+                    intent,
+                    method,
+                    "payment_intent_authentication_failure",
                     "The provided PaymentMethod has failed authentication. You can provide "
                     "payment_method_data or a new PaymentMethod to attempt to fulfill this "
-                    "PaymentIntent again.", None, charge=False,
+                    "PaymentIntent again.",
+                    None,
+                    charge=False,
                 )
             return copy.deepcopy(intent)
 
-    def event(self, type: str, obj: dict[str, Any], *, secret: str | None = None,
-              timestamp: int | None = None) -> tuple[bytes, str]:
+    def event(
+        self,
+        type: str,
+        obj: dict[str, Any],
+        *,
+        secret: str | None = None,
+        timestamp: int | None = None,
+    ) -> tuple[bytes, str]:
         """A new event of ``type`` about ``obj``, as a signed webhook (payload, header)."""
         return self.signed(self._make_event(type, obj), secret=secret, timestamp=timestamp)
 
-    def signed(self, event: dict[str, Any], *, secret: str | None = None,
-               timestamp: int | None = None) -> tuple[bytes, str]:
+    def signed(
+        self, event: dict[str, Any], *, secret: str | None = None, timestamp: int | None = None
+    ) -> tuple[bytes, str]:
         """``event`` as the raw webhook body and its ``Stripe-Signature`` header."""
         payload = json.dumps(event, indent=2).encode()
         return payload, self.sign(payload, secret=secret, timestamp=timestamp)
 
-    def sign(self, payload: bytes, *, secret: str | None = None,
-             timestamp: int | None = None) -> str:
+    def sign(
+        self, payload: bytes, *, secret: str | None = None, timestamp: int | None = None
+    ) -> str:
         """The ``Stripe-Signature`` header for ``payload`` (the stub's secret by default)."""
         return stripe.WebhookSignature.generate_signature_header(
             payload.decode(), secret or self.webhook_secret, timestamp
@@ -317,8 +375,9 @@ class StripeStub:
 
     # --- the HTTP side ------------------------------------------------------------------
 
-    def handle(self, method: str, target: str, headers: Message, body: bytes
-               ) -> tuple[int, dict[str, Any], dict[str, str]]:
+    def handle(
+        self, method: str, target: str, headers: Message, body: bytes
+    ) -> tuple[int, dict[str, Any], dict[str, str]]:
         """Answer one request: ``(status, json body, extra headers)``."""
         parts = urlsplit(target)
         text = body.decode("utf-8", "replace")
@@ -333,21 +392,41 @@ class StripeStub:
         extra.setdefault("Request-Id", new_id("req"))
         return status, answer, extra
 
-    def _answer(self, method: str, path: str, headers: Message, form: list[tuple[str, str]],
-                record: RecordedRequest) -> tuple[int, dict[str, Any], dict[str, str]]:
+    def _answer(
+        self,
+        method: str,
+        path: str,
+        headers: Message,
+        form: list[tuple[str, str]],
+        record: RecordedRequest,
+    ) -> tuple[int, dict[str, Any], dict[str, str]]:
         auth = headers.get("Authorization") or ""
         if not auth.startswith("Bearer ") or not auth[7:].strip():
-            return 401, {"error": {
-                "type": "invalid_request_error",
-                "message": "You did not provide an API key. You need to provide your API key "
-                           "in the Authorization header, using Bearer auth (e.g. "
-                           "'Authorization: Bearer YOUR_SECRET_KEY').",
-            }}, {}
+            return (
+                401,
+                {
+                    "error": {
+                        "type": "invalid_request_error",
+                        "message": "You did not provide an API key. You need to provide your API key "  # noqa: E501
+                        "in the Authorization header, using Bearer auth (e.g. "
+                        "'Authorization: Bearer YOUR_SECRET_KEY').",
+                    }
+                },
+                {},
+            )
         key = auth[7:].strip()
         if not secrets.compare_digest(key.encode(), self.api_key.encode()):
             shown = key[:8] + "*" * max(0, len(key) - 12) + key[-4:]
-            return 401, {"error": {"type": "invalid_request_error",
-                                   "message": f"Invalid API Key provided: {shown}"}}, {}
+            return (
+                401,
+                {
+                    "error": {
+                        "type": "invalid_request_error",
+                        "message": f"Invalid API Key provided: {shown}",
+                    }
+                },
+                {},
+            )
         if self._faults:
             status, answer, extra = self._faults.pop(0)
             return status, copy.deepcopy(answer), dict(extra)
@@ -363,14 +442,23 @@ class StripeStub:
             stored = self._idempotency.get((key, idem))
             if stored is not None:
                 if stored.fingerprint != fingerprint:
-                    return 400, {"error": {
-                        "type": "idempotency_error",
-                        "message": "Keys for idempotent requests can only be used with the same "
-                                   "parameters they were first used with. Try using a key other "
-                                   f"than '{idem}' if you meant to execute a different request.",
-                    }}, {}
-                return stored.status, copy.deepcopy(stored.body), {
-                    "Idempotent-Replayed": "true", "Idempotency-Key": idem}
+                    return (
+                        400,
+                        {
+                            "error": {
+                                "type": "idempotency_error",
+                                "message": "Keys for idempotent requests can only be used with the same "  # noqa: E501
+                                "parameters they were first used with. Try using a key other "
+                                f"than '{idem}' if you meant to execute a different request.",
+                            }
+                        },
+                        {},
+                    )
+                return (
+                    stored.status,
+                    copy.deepcopy(stored.body),
+                    {"Idempotent-Replayed": "true", "Idempotency-Key": idem},
+                )
         try:
             status, answer = 200, self._route(method, path, params)
             store = True
@@ -405,33 +493,68 @@ class StripeStub:
     )
 
     _ALLOWED: dict[str, frozenset[str]] = {
-        "create_payment_intent": frozenset({
-            "amount", "currency", "customer", "payment_method", "payment_method_types",
-            "confirm", "setup_future_usage", "metadata", "description", "receipt_email",
-            "automatic_payment_methods", "off_session", "return_url", "statement_descriptor",
-            "capture_method", "expand"}),
+        "create_payment_intent": frozenset(
+            {
+                "amount",
+                "currency",
+                "customer",
+                "payment_method",
+                "payment_method_types",
+                "confirm",
+                "setup_future_usage",
+                "metadata",
+                "description",
+                "receipt_email",
+                "automatic_payment_methods",
+                "off_session",
+                "return_url",
+                "statement_descriptor",
+                "capture_method",
+                "expand",
+            }
+        ),
         "list_payment_intents": frozenset({"customer", "limit", "starting_after", "expand"}),
         "retrieve_payment_intent": frozenset({"client_secret", "expand"}),
-        "confirm_payment_intent": frozenset({
-            "payment_method", "setup_future_usage", "off_session", "return_url",
-            "receipt_email", "expand"}),
+        "confirm_payment_intent": frozenset(
+            {
+                "payment_method",
+                "setup_future_usage",
+                "off_session",
+                "return_url",
+                "receipt_email",
+                "expand",
+            }
+        ),
         "cancel_payment_intent": frozenset({"cancellation_reason", "expand"}),
-        "create_refund": frozenset({
-            "payment_intent", "charge", "amount", "reason", "metadata", "expand"}),
+        "create_refund": frozenset(
+            {"payment_intent", "charge", "amount", "reason", "metadata", "expand"}
+        ),
         "retrieve_refund": frozenset({"expand"}),
         "retrieve_charge": frozenset({"expand"}),
-        "create_customer": frozenset({
-            "email", "name", "description", "phone", "metadata", "expand"}),
+        "create_customer": frozenset(
+            {"email", "name", "description", "phone", "metadata", "expand"}
+        ),
         "retrieve_customer": frozenset({"expand"}),
-        "list_customer_payment_methods": frozenset({
-            "type", "limit", "starting_after", "expand"}),
-        "create_setup_intent": frozenset({
-            "customer", "payment_method_types", "usage", "metadata", "payment_method",
-            "confirm", "description", "automatic_payment_methods", "return_url", "expand"}),
+        "list_customer_payment_methods": frozenset({"type", "limit", "starting_after", "expand"}),
+        "create_setup_intent": frozenset(
+            {
+                "customer",
+                "payment_method_types",
+                "usage",
+                "metadata",
+                "payment_method",
+                "confirm",
+                "description",
+                "automatic_payment_methods",
+                "return_url",
+                "expand",
+            }
+        ),
         "retrieve_setup_intent": frozenset({"client_secret", "expand"}),
         "confirm_setup_intent": frozenset({"payment_method", "return_url", "expand"}),
-        "list_payment_methods": frozenset({
-            "customer", "type", "limit", "starting_after", "expand"}),
+        "list_payment_methods": frozenset(
+            {"customer", "type", "limit", "starting_after", "expand"}
+        ),
         "retrieve_payment_method": frozenset({"expand"}),
         "attach_payment_method": frozenset({"customer", "expand"}),
         "detach_payment_method": frozenset({"expand"}),
@@ -443,27 +566,46 @@ class StripeStub:
             if verb == method and match:
                 for param in params:
                     if param not in self._ALLOWED[name]:
-                        raise StripeFailure(400, invalid(
-                            f"Received unknown parameter: {param}", param,
-                            code="parameter_unknown"), store=False)
+                        raise StripeFailure(
+                            400,
+                            invalid(
+                                f"Received unknown parameter: {param}",
+                                param,
+                                code="parameter_unknown",
+                            ),
+                            store=False,
+                        )
                 answer = getattr(self, "_" + name)(*match.groups(), params)
                 return self._expand(copy.deepcopy(answer), params.get("expand") or [])
-        raise StripeFailure(404, {"error": {
-            "type": "invalid_request_error",
-            "message": f"Unrecognized request URL ({method}: {path}). Please see "
-                       "https://stripe.com/docs or we can help at https://support.stripe.com/.",
-        }}, store=False)
+        raise StripeFailure(
+            404,
+            {
+                "error": {
+                    "type": "invalid_request_error",
+                    "message": f"Unrecognized request URL ({method}: {path}). Please see "
+                    "https://stripe.com/docs or we can help at https://support.stripe.com/.",
+                }
+            },
+            store=False,
+        )
 
     def _expand(self, obj: dict[str, Any], paths: list[str]) -> dict[str, Any]:
-        stores = {"payment_method": self.payment_methods, "customer": self.customers,
-                  "latest_charge": self.charges, "payment_intent": self.payment_intents,
-                  "charge": self.charges}
+        stores = {
+            "payment_method": self.payment_methods,
+            "customer": self.customers,
+            "latest_charge": self.charges,
+            "payment_intent": self.payment_intents,
+            "charge": self.charges,
+        }
         if not isinstance(paths, list):
             raise StripeFailure(400, invalid("Invalid array", "expand"), store=False)
         for name in paths:
             if name not in stores:
-                raise StripeFailure(400, invalid(
-                    f"This property cannot be expanded ({name}).", "expand"), store=False)
+                raise StripeFailure(
+                    400,
+                    invalid(f"This property cannot be expanded ({name}).", "expand"),
+                    store=False,
+                )
             value = obj.get(name)
             if isinstance(value, str) and value in stores[name]:
                 obj[name] = self._public(copy.deepcopy(stores[name][value]))
@@ -480,12 +622,18 @@ class StripeStub:
         raw = params.get(name)
         if raw is None:
             if required:
-                raise StripeFailure(400, invalid(f"Missing required param: {name}.", name,
-                                                 code="parameter_missing"), store=False)
+                raise StripeFailure(
+                    400,
+                    invalid(f"Missing required param: {name}.", name, code="parameter_missing"),
+                    store=False,
+                )
             return None
         if not isinstance(raw, str) or not raw.isdigit():
-            raise StripeFailure(400, invalid(f"Invalid integer: {raw}", name,
-                                             code="parameter_invalid_integer"), store=False)
+            raise StripeFailure(
+                400,
+                invalid(f"Invalid integer: {raw}", name, code="parameter_invalid_integer"),
+                store=False,
+            )
         return int(raw)
 
     @staticmethod
@@ -493,8 +641,7 @@ class StripeStub:
         metadata = params.get("metadata") or {}
         if metadata == "":
             return {}
-        if not isinstance(metadata, dict) or any(not isinstance(v, str)
-                                                 for v in metadata.values()):
+        if not isinstance(metadata, dict) or any(not isinstance(v, str) for v in metadata.values()):
             raise StripeFailure(400, invalid("Invalid hash", "metadata"), store=False)
         return dict(metadata)
 
@@ -508,9 +655,11 @@ class StripeStub:
     def _method_types(self, params: dict[str, Any]) -> list[str]:
         types = params.get("payment_method_types", ["card"])
         if not isinstance(types, list) or any(t != "card" for t in types):
-            raise StripeFailure(400, invalid(
-                "The stub supports only card payment methods.", "payment_method_types"),
-                store=False)
+            raise StripeFailure(
+                400,
+                invalid("The stub supports only card payment methods.", "payment_method_types"),
+                store=False,
+            )
         return types
 
     def _record_event(self, type: str, obj: dict[str, Any]) -> None:
@@ -538,14 +687,26 @@ class StripeStub:
             "object": "payment_method",
             "allow_redisplay": "unspecified",
             "billing_details": {
-                "address": {"city": None, "country": None, "line1": None, "line2": None,
-                            "postal_code": None, "state": None},
-                "email": None, "name": None, "phone": None, "tax_id": None,
+                "address": {
+                    "city": None,
+                    "country": None,
+                    "line1": None,
+                    "line2": None,
+                    "postal_code": None,
+                    "state": None,
+                },
+                "email": None,
+                "name": None,
+                "phone": None,
+                "tax_id": None,
             },
             "card": {
                 "brand": card["brand"],
-                "checks": {"address_line1_check": None, "address_postal_code_check": None,
-                           "cvc_check": None},
+                "checks": {
+                    "address_line1_check": None,
+                    "address_postal_code_check": None,
+                    "cvc_check": None,
+                },
                 "country": "US",
                 "display_brand": card["brand"],
                 "exp_month": 8,
@@ -567,12 +728,12 @@ class StripeStub:
         }
         return method
 
-    def _use_method(self, method_id: Any, param: str = "payment_method",
-                    customer: str | None = None) -> dict[str, Any]:
+    def _use_method(
+        self, method_id: Any, param: str = "payment_method", customer: str | None = None
+    ) -> dict[str, Any]:
         """The PaymentMethod a payment or setup uses (a test id makes a fresh one)."""
         if not isinstance(method_id, str) or not method_id:
-            raise StripeFailure(400, invalid(f"Invalid string: {method_id!r}", param),
-                                store=False)
+            raise StripeFailure(400, invalid(f"Invalid string: {method_id!r}", param), store=False)
         if method_id in TEST_CARDS:
             method = self._new_card_method(method_id, created=self._now())
             self.payment_methods[method["id"]] = method
@@ -582,16 +743,25 @@ class StripeStub:
         if method is None:
             raise missing("PaymentMethod", method_id, param, status=400)
         if method.get("_detached"):
-            raise StripeFailure(400, invalid(
-                "The provided PaymentMethod was previously used with a PaymentIntent without "
-                "Customer attachment, shared with a connected account without Customer "
-                "attachment, or was detached from a Customer. It may not be used again. To use "
-                "a PaymentMethod multiple times, you must attach it to a Customer first.",
-                param))
+            raise StripeFailure(
+                400,
+                invalid(
+                    "The provided PaymentMethod was previously used with a PaymentIntent without "
+                    "Customer attachment, shared with a connected account without Customer "
+                    "attachment, or was detached from a Customer. It may not be used again. To use "
+                    "a PaymentMethod multiple times, you must attach it to a Customer first.",
+                    param,
+                ),
+            )
         if method["customer"] and method["customer"] != customer:
-            raise StripeFailure(400, invalid(
-                f"The provided PaymentMethod belongs to Customer {method['customer']}; pass "
-                "customer with it.", param))
+            raise StripeFailure(
+                400,
+                invalid(
+                    f"The provided PaymentMethod belongs to Customer {method['customer']}; pass "
+                    "customer with it.",
+                    param,
+                ),
+            )
         return method
 
     @staticmethod
@@ -611,22 +781,35 @@ class StripeStub:
         assert amount is not None
         currency = params.get("currency")
         if not currency:
-            raise StripeFailure(400, invalid("Missing required param: currency.", "currency",
-                                             code="parameter_missing"), store=False)
+            raise StripeFailure(
+                400,
+                invalid("Missing required param: currency.", "currency", code="parameter_missing"),
+                store=False,
+            )
         if not isinstance(currency, str) or not re.fullmatch(r"[A-Za-z]{3}", currency):
-            raise StripeFailure(400, invalid(f"Invalid currency: {currency}", "currency",
-                                             code="parameter_invalid_string"), store=False)
+            raise StripeFailure(
+                400,
+                invalid(
+                    f"Invalid currency: {currency}", "currency", code="parameter_invalid_string"
+                ),
+                store=False,
+            )
         if amount < 50:
-            raise StripeFailure(400, invalid(
-                "Amount must be at least $0.50 usd", "amount", code="amount_too_small"),
-                store=False)
+            raise StripeFailure(
+                400,
+                invalid("Amount must be at least $0.50 usd", "amount", code="amount_too_small"),
+                store=False,
+            )
         customer = params.get("customer")
         if customer is not None and customer not in self.customers:
             raise missing("customer", customer, "customer", status=400)
         future = params.get("setup_future_usage")
         if future not in (None, "off_session", "on_session"):
-            raise StripeFailure(400, invalid(f"Invalid setup_future_usage: {future}",
-                                             "setup_future_usage"), store=False)
+            raise StripeFailure(
+                400,
+                invalid(f"Invalid setup_future_usage: {future}", "setup_future_usage"),
+                store=False,
+            )
         confirm = self._bool(params, "confirm")
         intent_id = new_id("pi")
         intent = {
@@ -656,9 +839,14 @@ class StripeStub:
             "on_behalf_of": None,
             "payment_method": None,
             "payment_method_configuration_details": None,
-            "payment_method_options": {"card": {
-                "installments": None, "mandate_options": None, "network": None,
-                "request_three_d_secure": "automatic"}},
+            "payment_method_options": {
+                "card": {
+                    "installments": None,
+                    "mandate_options": None,
+                    "network": None,
+                    "request_three_d_secure": "automatic",
+                }
+            },
             "payment_method_types": self._method_types(params),
             "processing": None,
             "receipt_email": params.get("receipt_email"),
@@ -694,12 +882,10 @@ class StripeStub:
             raise missing("payment_intent", intent_id, "intent")
         return intent
 
-    def _retrieve_payment_intent(self, intent_id: str, params: dict[str, Any]
-                                 ) -> dict[str, Any]:
+    def _retrieve_payment_intent(self, intent_id: str, params: dict[str, Any]) -> dict[str, Any]:
         return self._intent(intent_id)
 
-    def _confirm_payment_intent(self, intent_id: str, params: dict[str, Any]
-                                ) -> dict[str, Any]:
+    def _confirm_payment_intent(self, intent_id: str, params: dict[str, Any]) -> dict[str, Any]:
         intent = self._intent(intent_id)
         if params.get("setup_future_usage") is not None:
             intent["setup_future_usage"] = params["setup_future_usage"]
@@ -707,29 +893,44 @@ class StripeStub:
 
     def _confirm(self, intent: dict[str, Any], params: dict[str, Any]) -> dict[str, Any]:
         if intent["status"] not in CONFIRMABLE:
-            state = ("it has already succeeded after being previously confirmed"
-                     if intent["status"] == "succeeded" else f"it has a status of "
-                     f"{intent['status']}")
-            raise StripeFailure(400, invalid(
-                f"You cannot confirm this PaymentIntent because {state}.", None,
-                code="payment_intent_unexpected_state", payment_intent=copy.deepcopy(intent)))
+            state = (
+                "it has already succeeded after being previously confirmed"
+                if intent["status"] == "succeeded"
+                else f"it has a status of {intent['status']}"
+            )
+            raise StripeFailure(
+                400,
+                invalid(
+                    f"You cannot confirm this PaymentIntent because {state}.",
+                    None,
+                    code="payment_intent_unexpected_state",
+                    payment_intent=copy.deepcopy(intent),
+                ),
+            )
         if params.get("payment_method") is not None and not (
             params.get("payment_method") == intent["payment_method"]
         ):
             method = self._use_method(params["payment_method"], customer=intent["customer"])
             intent["payment_method"] = method["id"]
         if intent["payment_method"] is None:
-            raise StripeFailure(400, invalid(
-                "You cannot confirm this PaymentIntent because it's missing a payment method. "
-                "To confirm the PaymentIntent with cus_..., provide the payment_method "
-                "parameter.", None, code="payment_intent_unexpected_state",
-                payment_intent=copy.deepcopy(intent)))
+            raise StripeFailure(
+                400,
+                invalid(
+                    "You cannot confirm this PaymentIntent because it's missing a payment method. "
+                    "To confirm the PaymentIntent with cus_..., provide the payment_method "
+                    "parameter.",
+                    None,
+                    code="payment_intent_unexpected_state",
+                    payment_intent=copy.deepcopy(intent),
+                ),
+            )
         method = self.payment_methods[intent["payment_method"]]
         outcome = self._outcomes.get(method["id"], "succeeded")
         intent["last_payment_error"] = None
         if outcome == "declined":
-            self._charge_failed(intent, method, "card_declined", "Your card was declined.",
-                                "generic_decline")
+            self._charge_failed(
+                intent, method, "card_declined", "Your card was declined.", "generic_decline"
+            )
             error = copy.deepcopy(intent["last_payment_error"])
             error["payment_intent"] = copy.deepcopy(intent)
             error["request_log_url"] = "https://dashboard.stripe.com/test/logs/" + new_id("req")
@@ -738,18 +939,24 @@ class StripeStub:
             intent["status"] = "requires_action"
             intent["next_action"] = {
                 "type": "use_stripe_sdk",
-                "use_stripe_sdk": {"type": "three_d_secure_redirect",
-                                   "stripe_js": "https://hooks.stripe.com/redirect/authenticate/"
-                                   + new_id("src"),
-                                   "source": new_id("src")},
+                "use_stripe_sdk": {
+                    "type": "three_d_secure_redirect",
+                    "stripe_js": "https://hooks.stripe.com/redirect/authenticate/" + new_id("src"),
+                    "source": new_id("src"),
+                },
             }
             self._record_event("payment_intent.requires_action", intent)
             return intent
         self._charge_succeeded(intent, method)
         return intent
 
-    def _new_charge(self, intent: dict[str, Any], method: dict[str, Any], paid: bool,
-                    failure: tuple[str, str] | None = None) -> dict[str, Any]:
+    def _new_charge(
+        self,
+        intent: dict[str, Any],
+        method: dict[str, Any],
+        paid: bool,
+        failure: tuple[str, str] | None = None,
+    ) -> dict[str, Any]:
         charge = {
             "id": new_id("ch"),
             "object": "charge",
@@ -764,9 +971,11 @@ class StripeStub:
             "failure_message": failure[1] if failure else None,
             "livemode": False,
             "metadata": dict(intent["metadata"]),
-            "outcome": {"type": "authorized" if paid else "issuer_declined",
-                        "network_status": "approved_by_network" if paid
-                        else "declined_by_network", "risk_level": "normal"},
+            "outcome": {
+                "type": "authorized" if paid else "issuer_declined",
+                "network_status": "approved_by_network" if paid else "declined_by_network",
+                "risk_level": "normal",
+            },
             "paid": paid,
             "payment_intent": intent["id"],
             "payment_method": method["id"],
@@ -779,15 +988,27 @@ class StripeStub:
 
     def _charge_succeeded(self, intent: dict[str, Any], method: dict[str, Any]) -> None:
         charge = self._new_charge(intent, method, paid=True)
-        intent.update(status="succeeded", amount_received=intent["amount"],
-                      latest_charge=charge["id"], next_action=None, last_payment_error=None)
+        intent.update(
+            status="succeeded",
+            amount_received=intent["amount"],
+            latest_charge=charge["id"],
+            next_action=None,
+            last_payment_error=None,
+        )
         if intent["setup_future_usage"] and intent["customer"]:
             self._attach(method, intent["customer"])
         self._record_event("charge.succeeded", charge)
         self._record_event("payment_intent.succeeded", intent)
 
-    def _charge_failed(self, intent: dict[str, Any], method: dict[str, Any], code: str,
-                       message: str, decline_code: str | None, charge: bool = True) -> None:
+    def _charge_failed(
+        self,
+        intent: dict[str, Any],
+        method: dict[str, Any],
+        code: str,
+        message: str,
+        decline_code: str | None,
+        charge: bool = True,
+    ) -> None:
         error: dict[str, Any] = {
             "code": code,
             "doc_url": f"https://stripe.com/docs/error-codes/{code.replace('_', '-')}",
@@ -803,25 +1024,38 @@ class StripeStub:
             intent["latest_charge"] = failed["id"]
             self._record_event("charge.failed", failed)
         # Stripe detaches the failed method from the intent: the customer must try another.
-        intent.update(status="requires_payment_method", payment_method=None, next_action=None,
-                      last_payment_error=error)
+        intent.update(
+            status="requires_payment_method",
+            payment_method=None,
+            next_action=None,
+            last_payment_error=error,
+        )
         self._record_event("payment_intent.payment_failed", intent)
 
     def _cancel_payment_intent(self, intent_id: str, params: dict[str, Any]) -> dict[str, Any]:
         intent = self._intent(intent_id)
         if intent["status"] not in CANCELABLE:
-            raise StripeFailure(400, invalid(
-                "You cannot cancel this PaymentIntent because it has a status of "
-                f"{intent['status']}. Only a PaymentIntent with one of the following statuses "
-                f"may be canceled: {', '.join(CANCELABLE)}.", None,
-                code="payment_intent_unexpected_state", payment_intent=copy.deepcopy(intent)))
+            raise StripeFailure(
+                400,
+                invalid(
+                    "You cannot cancel this PaymentIntent because it has a status of "
+                    f"{intent['status']}. Only a PaymentIntent with one of the following statuses "
+                    f"may be canceled: {', '.join(CANCELABLE)}.",
+                    None,
+                    code="payment_intent_unexpected_state",
+                    payment_intent=copy.deepcopy(intent),
+                ),
+            )
         reason = params.get("cancellation_reason")
-        if reason not in (None, "duplicate", "fraudulent", "requested_by_customer",
-                          "abandoned"):
-            raise StripeFailure(400, invalid(f"Invalid cancellation_reason: {reason}",
-                                             "cancellation_reason"), store=False)
-        intent.update(status="canceled", canceled_at=self._now(), cancellation_reason=reason,
-                      next_action=None)
+        if reason not in (None, "duplicate", "fraudulent", "requested_by_customer", "abandoned"):
+            raise StripeFailure(
+                400,
+                invalid(f"Invalid cancellation_reason: {reason}", "cancellation_reason"),
+                store=False,
+            )
+        intent.update(
+            status="canceled", canceled_at=self._now(), cancellation_reason=reason, next_action=None
+        )
         self._record_event("payment_intent.canceled", intent)
         return intent
 
@@ -831,40 +1065,67 @@ class StripeStub:
         amount = self._positive_int(params, "amount", required=False)
         reason = params.get("reason")
         if reason is not None and reason not in REFUND_REASONS:
-            raise StripeFailure(400, invalid(
-                f"Invalid reason: must be one of {', '.join(REFUND_REASONS)}", "reason"),
-                store=False)
+            raise StripeFailure(
+                400,
+                invalid(f"Invalid reason: must be one of {', '.join(REFUND_REASONS)}", "reason"),
+                store=False,
+            )
         if params.get("payment_intent"):
             intent = self.payment_intents.get(params["payment_intent"])
             if intent is None:
                 raise missing("payment_intent", params["payment_intent"], "payment_intent", 400)
             charge = self.charges.get(intent["latest_charge"] or "")
             if intent["status"] != "succeeded" or charge is None or not charge["paid"]:
-                raise StripeFailure(400, invalid(
-                    f"This PaymentIntent ({intent['id']}) does not have a successful charge "
-                    "to refund.", "payment_intent"))
+                raise StripeFailure(
+                    400,
+                    invalid(
+                        f"This PaymentIntent ({intent['id']}) does not have a successful charge "
+                        "to refund.",
+                        "payment_intent",
+                    ),
+                )
         elif params.get("charge"):
             charge = self.charges.get(params["charge"])
             if charge is None:
                 raise missing("charge", params["charge"], "charge", 400)
         else:
-            raise StripeFailure(400, invalid(
-                "One of the following params should be provided for this request: "
-                "payment_intent or charge.", None, code="parameter_missing"), store=False)
+            raise StripeFailure(
+                400,
+                invalid(
+                    "One of the following params should be provided for this request: "
+                    "payment_intent or charge.",
+                    None,
+                    code="parameter_missing",
+                ),
+                store=False,
+            )
         remaining = charge["amount_captured"] - charge["amount_refunded"]
         if remaining <= 0:
-            raise StripeFailure(400, invalid(
-                f"Charge {charge['id']} has already been refunded.", None,
-                code="charge_already_refunded"))
+            raise StripeFailure(
+                400,
+                invalid(
+                    f"Charge {charge['id']} has already been refunded.",
+                    None,
+                    code="charge_already_refunded",
+                ),
+            )
         amount = remaining if amount is None else amount
         if amount <= 0:
-            raise StripeFailure(400, invalid(
-                "Invalid positive integer", "amount", code="parameter_invalid_integer"),
-                store=False)
+            raise StripeFailure(
+                400,
+                invalid("Invalid positive integer", "amount", code="parameter_invalid_integer"),
+                store=False,
+            )
         if amount > remaining:
-            raise StripeFailure(400, invalid(
-                f"Refund amount (${amount / 100:.2f}) is greater than unrefunded amount on "
-                f"charge (${remaining / 100:.2f})", "amount", code="amount_too_large"))
+            raise StripeFailure(
+                400,
+                invalid(
+                    f"Refund amount (${amount / 100:.2f}) is greater than unrefunded amount on "
+                    f"charge (${remaining / 100:.2f})",
+                    "amount",
+                    code="amount_too_large",
+                ),
+            )
         refund = {
             "id": new_id("re"),
             "object": "refund",
@@ -873,9 +1134,14 @@ class StripeStub:
             "charge": charge["id"],
             "created": self._now(),
             "currency": charge["currency"],
-            "destination_details": {"card": {"reference_status": "pending",
-                                             "reference_type": "acquirer_reference_number",
-                                             "type": "refund"}, "type": "card"},
+            "destination_details": {
+                "card": {
+                    "reference_status": "pending",
+                    "reference_type": "acquirer_reference_number",
+                    "type": "refund",
+                },
+                "type": "card",
+            },
             "metadata": self._metadata(params),
             "payment_intent": charge["payment_intent"],
             "reason": reason,
@@ -916,8 +1182,12 @@ class StripeStub:
             "description": params.get("description"),
             "email": params.get("email"),
             "invoice_prefix": new_id("x")[2:10].upper(),
-            "invoice_settings": {"custom_fields": None, "default_payment_method": None,
-                                 "footer": None, "rendering_options": None},
+            "invoice_settings": {
+                "custom_fields": None,
+                "default_payment_method": None,
+                "footer": None,
+                "rendering_options": None,
+            },
             "livemode": False,
             "metadata": self._metadata(params),
             "name": params.get("name"),
@@ -966,8 +1236,13 @@ class StripeStub:
             "on_behalf_of": None,
             "payment_method": None,
             "payment_method_configuration_details": None,
-            "payment_method_options": {"card": {"mandate_options": None, "network": None,
-                                                "request_three_d_secure": "automatic"}},
+            "payment_method_options": {
+                "card": {
+                    "mandate_options": None,
+                    "network": None,
+                    "request_three_d_secure": "automatic",
+                }
+            },
             "payment_method_types": self._method_types(params),
             "single_use_mandate": None,
             "status": "requires_payment_method",
@@ -996,37 +1271,58 @@ class StripeStub:
 
     def _confirm_setup(self, setup: dict[str, Any], params: dict[str, Any]) -> dict[str, Any]:
         if setup["status"] not in CONFIRMABLE:
-            raise StripeFailure(400, invalid(
-                f"You cannot confirm this SetupIntent because it has a status of "
-                f"{setup['status']}.", None, code="setup_intent_unexpected_state",
-                setup_intent=copy.deepcopy(setup)))
+            raise StripeFailure(
+                400,
+                invalid(
+                    f"You cannot confirm this SetupIntent because it has a status of "
+                    f"{setup['status']}.",
+                    None,
+                    code="setup_intent_unexpected_state",
+                    setup_intent=copy.deepcopy(setup),
+                ),
+            )
         if params.get("payment_method") is not None and (
             params["payment_method"] != setup["payment_method"]
         ):
             setup["payment_method"] = self._use_method(
-                params["payment_method"], customer=setup["customer"])["id"]
+                params["payment_method"], customer=setup["customer"]
+            )["id"]
         if setup["payment_method"] is None:
-            raise StripeFailure(400, invalid(
-                "You cannot confirm this SetupIntent because it's missing a payment method.",
-                None, code="setup_intent_unexpected_state", setup_intent=copy.deepcopy(setup)))
+            raise StripeFailure(
+                400,
+                invalid(
+                    "You cannot confirm this SetupIntent because it's missing a payment method.",
+                    None,
+                    code="setup_intent_unexpected_state",
+                    setup_intent=copy.deepcopy(setup),
+                ),
+            )
         method = self.payment_methods[setup["payment_method"]]
         outcome = self._outcomes.get(method["id"], "succeeded")
         if outcome == "declined":
             error = {
-                "code": "card_declined", "decline_code": "generic_decline",
+                "code": "card_declined",
+                "decline_code": "generic_decline",
                 "doc_url": "https://stripe.com/docs/error-codes/card-declined",
                 "message": "Your card was declined.",
-                "payment_method": self._public(copy.deepcopy(method)), "type": "card_error",
+                "payment_method": self._public(copy.deepcopy(method)),
+                "type": "card_error",
             }
-            setup.update(status="requires_payment_method", payment_method=None,
-                         last_setup_error=error)
+            setup.update(
+                status="requires_payment_method", payment_method=None, last_setup_error=error
+            )
             self._record_event("setup_intent.setup_failed", setup)
-            raise StripeFailure(402, {"error": {**copy.deepcopy(error),
-                                                "setup_intent": copy.deepcopy(setup)}})
+            raise StripeFailure(
+                402, {"error": {**copy.deepcopy(error), "setup_intent": copy.deepcopy(setup)}}
+            )
         if outcome == "authentication_required":
-            setup.update(status="requires_action", next_action={
-                "type": "use_stripe_sdk",
-                "use_stripe_sdk": {"type": "three_d_secure_redirect", "source": new_id("src")}})
+            setup.update(
+                status="requires_action",
+                next_action={
+                    "type": "use_stripe_sdk",
+                    "use_stripe_sdk": {"type": "three_d_secure_redirect", "source": new_id("src")},
+                },
+            )
             self._record_event("setup_intent.requires_action", setup)
             return setup
         setup.update(status="succeeded", last_setup_error=None, next_action=None)
@@ -1037,58 +1333,73 @@ class StripeStub:
 
     # --- PaymentMethods -----------------------------------------------------------------
 
-    def _list(self, items: list[dict[str, Any]], params: dict[str, Any], url: str
-              ) -> dict[str, Any]:
+    def _list(
+        self, items: list[dict[str, Any]], params: dict[str, Any], url: str
+    ) -> dict[str, Any]:
         items = sorted(items, key=lambda item: item["created"], reverse=True)
         after = params.get("starting_after")
         if after:
             ids = [item["id"] for item in items]
-            items = items[ids.index(after) + 1:] if after in ids else []
+            items = items[ids.index(after) + 1 :] if after in ids else []
         limit = self._positive_int(params, "limit", required=False) or 10
         if not 1 <= limit <= 100:
-            raise StripeFailure(400, invalid(
-                "This value must be greater than or equal to 1 and less than or equal to 100.",
-                "limit"), store=False)
+            raise StripeFailure(
+                400,
+                invalid(
+                    "This value must be greater than or equal to 1 and less than or equal to 100.",
+                    "limit",
+                ),
+                store=False,
+            )
         page = [self._public(item) for item in items[:limit]]
         return {"object": "list", "data": page, "has_more": len(items) > limit, "url": url}
 
-    def _customer_methods(self, customer: Any, params: dict[str, Any], url: str
-                          ) -> dict[str, Any]:
+    def _customer_methods(self, customer: Any, params: dict[str, Any], url: str) -> dict[str, Any]:
         if customer not in self.customers:
             raise missing("customer", str(customer), "customer", status=400)
         kind = params.get("type")
-        items = [m for m in self.payment_methods.values()
-                 if m["customer"] == customer and (kind in (None, m["type"]))]
+        items = [
+            m
+            for m in self.payment_methods.values()
+            if m["customer"] == customer and (kind in (None, m["type"]))
+        ]
         return self._list(items, params, url)
 
     def _list_payment_methods(self, params: dict[str, Any]) -> dict[str, Any]:
         if not params.get("customer"):
-            raise StripeFailure(400, invalid(
-                "The stub lists PaymentMethods of a customer only: pass customer.", "customer",
-                code="parameter_missing"), store=False)
+            raise StripeFailure(
+                400,
+                invalid(
+                    "The stub lists PaymentMethods of a customer only: pass customer.",
+                    "customer",
+                    code="parameter_missing",
+                ),
+                store=False,
+            )
         return self._customer_methods(params["customer"], params, "/v1/payment_methods")
 
-    def _list_customer_payment_methods(self, customer: str, params: dict[str, Any]
-                                       ) -> dict[str, Any]:
+    def _list_customer_payment_methods(
+        self, customer: str, params: dict[str, Any]
+    ) -> dict[str, Any]:
         if customer not in self.customers:
             raise missing("customer", customer, "customer")
-        return self._customer_methods(customer, params,
-                                      f"/v1/customers/{customer}/payment_methods")
+        return self._customer_methods(customer, params, f"/v1/customers/{customer}/payment_methods")
 
-    def _retrieve_payment_method(self, method_id: str, params: dict[str, Any]
-                                 ) -> dict[str, Any]:
+    def _retrieve_payment_method(self, method_id: str, params: dict[str, Any]) -> dict[str, Any]:
         if method_id in TEST_CARDS:
             return self._new_card_method(method_id)
         if method_id not in self.payment_methods:
             raise missing("PaymentMethod", method_id, "payment_method")
         return self._public(self.payment_methods[method_id])
 
-    def _attach_payment_method(self, method_id: str, params: dict[str, Any]
-                               ) -> dict[str, Any]:
+    def _attach_payment_method(self, method_id: str, params: dict[str, Any]) -> dict[str, Any]:
         customer = params.get("customer")
         if not customer:
-            raise StripeFailure(400, invalid("Missing required param: customer.", "customer",
-                                             code="parameter_missing"), store=False)
+            raise StripeFailure(
+                400,
+                invalid("Missing required param: customer.", "customer", code="parameter_missing"),
+                store=False,
+            )
         if customer not in self.customers:
             raise missing("customer", customer, "customer", status=400)
         if method_id not in TEST_CARDS and method_id not in self.payment_methods:
@@ -1096,15 +1407,19 @@ class StripeStub:
         method = self._use_method(method_id, customer=customer)
         return self._public(self._attach(method, customer))
 
-    def _detach_payment_method(self, method_id: str, params: dict[str, Any]
-                               ) -> dict[str, Any]:
+    def _detach_payment_method(self, method_id: str, params: dict[str, Any]) -> dict[str, Any]:
         method = self.payment_methods.get(method_id)
         if method is None:
             raise missing("PaymentMethod", method_id, "payment_method")
         if method["customer"] is None:
-            raise StripeFailure(400, invalid(
-                "The payment method you provided is not attached to a customer so detachment "
-                "is impossible.", None))
+            raise StripeFailure(
+                400,
+                invalid(
+                    "The payment method you provided is not attached to a customer so detachment "
+                    "is impossible.",
+                    None,
+                ),
+            )
         method["customer"] = None
         method["_detached"] = True
         self._record_event("payment_method.detached", self._public(method))
@@ -1112,8 +1427,14 @@ class StripeStub:
 
     def iter_objects(self) -> Iterator[dict[str, Any]]:
         """Every stored object (for tests that search the stub's state)."""
-        for store in (self.payment_intents, self.payment_methods, self.customers,
-                      self.setup_intents, self.charges, self.refunds):
+        for store in (
+            self.payment_intents,
+            self.payment_methods,
+            self.customers,
+            self.setup_intents,
+            self.charges,
+            self.refunds,
+        ):
             yield from store.values()
 
 

@@ -24,5 +24,10 @@ def includeme(config: Configurator) -> None:
     config.include(".errors")
     config.include(".idempotency")
     config.add_route("openapi", API_PREFIX + "/openapi.json")
-    config.add_view(openapi_document, route_name="openapi", renderer="json", request_method="GET",
-                    permission=NO_PERMISSION_REQUIRED)
+    config.add_view(
+        openapi_document,
+        route_name="openapi",
+        renderer="json",
+        request_method="GET",
+        permission=NO_PERMISSION_REQUIRED,
+    )

@@ -60,8 +60,8 @@ def http_exception_view(exc: HTTPException, request: Request) -> Response:
     detail = exc.detail if isinstance(exc.detail, str) else None
     if code == 404:
         name, location = "path", "path"
-        description = detail if detail and detail != request.path else (
-            f"Nothing is at {request.path}."
+        description = (
+            detail if detail and detail != request.path else (f"Nothing is at {request.path}.")
         )
     elif code == 405:
         name, location = "method", "header"
@@ -90,8 +90,12 @@ def capacity_view(exc: CapacityExhausted, request: Request) -> Response:
 
 def stale_view(exc: StaleDataError, request: Request) -> Response:
     # The optimistic version (version_id_col) of a row moved under a concurrent save.
-    return json_error(request, 409, "version", "Someone else changed this record at the same "
-                      "time; reload it and apply your change again.")
+    return json_error(
+        request,
+        409,
+        "version",
+        "Someone else changed this record at the same time; reload it and apply your change again.",
+    )
 
 
 def undecodable_view(exc: UnicodeDecodeError, request: Request) -> Response:

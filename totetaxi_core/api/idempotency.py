@@ -125,9 +125,16 @@ def _replay(record: IdempotencyRecord, key: str) -> Response:
 
 
 def _mismatch(request: Request) -> Response:
-    return json_error(request, 409, HEADER, (
-        f"This {HEADER} was already used for a different request (another method, path or "
-        "body); use a new key for a new request."), "header")
+    return json_error(
+        request,
+        409,
+        HEADER,
+        (
+            f"This {HEADER} was already used for a different request (another method, path or "
+            "body); use a new key for a new request."
+        ),
+        "header",
+    )
 
 
 def idempotent_view(view: Callable[..., Response], info: Any) -> Callable[..., Response]:
@@ -141,18 +148,27 @@ def idempotent_view(view: Callable[..., Response], info: Any) -> Callable[..., R
             # request's; rendering the refusal must not look it up again.
             return view(context, request)
         key = request.headers.get(HEADER)
-        if key is None or request.method not in UNSAFE or not request.path.startswith(
-                API_PREFIX + "/"):
+        if (
+            key is None
+            or request.method not in UNSAFE
+            or not request.path.startswith(API_PREFIX + "/")
+        ):
             return view(context, request)
         if not KEY_PATTERN.fullmatch(key):
-            return json_error(request, 400, HEADER, (
-                f"{HEADER} must be 1 to 255 visible ASCII characters (a UUID is ideal)."),
-                "header")
+            return json_error(
+                request,
+                400,
+                HEADER,
+                (f"{HEADER} must be 1 to 255 visible ASCII characters (a UUID is ideal)."),
+                "header",
+            )
         db = request.dbsession
         scope, print_ = scope_of(request), fingerprint(request)
-        record = db.scalars(select(IdempotencyRecord).where(
-            IdempotencyRecord.scope == scope,
-            IdempotencyRecord.key == key_digest(key))).first()
+        record = db.scalars(
+            select(IdempotencyRecord).where(
+                IdempotencyRecord.scope == scope, IdempotencyRecord.key == key_digest(key)
+            )
+        ).first()
         now = utcnow()
         if record is not None and record.expires_at <= now:
             db.execute(delete(IdempotencyRecord).where(IdempotencyRecord.id == record.id))
@@ -161,9 +177,15 @@ def idempotent_view(view: Callable[..., Response], info: Any) -> Callable[..., R
             return _replay(record, key) if record.fingerprint == print_ else _mismatch(request)
         hours = int(request.registry.settings.get("totetaxi.idempotency_hours", 24))
         record = IdempotencyRecord(
-            id=uuid.uuid4(), scope=scope, key=key_digest(key), fingerprint=print_,
-            method=request.method, path=request.path[:500], created_at=now,
-            expires_at=now + dt.timedelta(hours=hours))
+            id=uuid.uuid4(),
+            scope=scope,
+            key=key_digest(key),
+            fingerprint=print_,
+            method=request.method,
+            path=request.path[:500],
+            created_at=now,
+            expires_at=now + dt.timedelta(hours=hours),
+        )
         db.add(record)
         try:
             # The twin's unique-index wait happens here, before any of the view's work. No
@@ -175,8 +197,9 @@ def idempotent_view(view: Callable[..., Response], info: Any) -> Callable[..., R
         if response.status_code < 400:
             record.status_code = response.status_code
             record.content_type = response.content_type or ""
-            record.headers = json.dumps({name: response.headers[name] for name in KEPT_HEADERS
-                                         if name in response.headers})
+            record.headers = json.dumps(
+                {name: response.headers[name] for name in KEPT_HEADERS if name in response.headers}
+            )
             record.body = seal(key, response.body or b"")
         return response
 
@@ -198,15 +221,30 @@ def claim_form_token(request: Request, token: str, purpose: str) -> bool:
     db = request.dbsession
     key = key_digest(f"form:{purpose}:{token}")
     scope = scope_of(request)
-    if db.scalars(select(IdempotencyRecord.id).where(
-            IdempotencyRecord.scope == scope, IdempotencyRecord.key == key)).first():
+    if db.scalars(
+        select(IdempotencyRecord.id).where(
+            IdempotencyRecord.scope == scope, IdempotencyRecord.key == key
+        )
+    ).first():
         return False
     now = utcnow()
     hours = int(request.registry.settings.get("totetaxi.idempotency_hours", 24))
-    db.add(IdempotencyRecord(
-        id=uuid.uuid4(), scope=scope, key=key, fingerprint=key, method=request.method,
-        path=request.path[:500], status_code=303, content_type="", headers="{}", body=b"",
-        created_at=now, expires_at=now + dt.timedelta(hours=hours)))
+    db.add(
+        IdempotencyRecord(
+            id=uuid.uuid4(),
+            scope=scope,
+            key=key,
+            fingerprint=key,
+            method=request.method,
+            path=request.path[:500],
+            status_code=303,
+            content_type="",
+            headers="{}",
+            body=b"",
+            created_at=now,
+            expires_at=now + dt.timedelta(hours=hours),
+        )
+    )
     try:
         db.flush()
     except IntegrityError as exc:
@@ -218,15 +256,23 @@ def purge_expired(ctx: Context) -> int:
     """Delete expired records; return how many went."""
     # Records are stamped with the wall clock (utcnow), not the app's clock: purge by it too.
     return ctx.dbsession.execute(
-        delete(IdempotencyRecord).where(IdempotencyRecord.expires_at <= utcnow())).rowcount
+        delete(IdempotencyRecord).where(IdempotencyRecord.expires_at <= utcnow())
+    ).rowcount
 
 
 def claimed_view(exc: KeyClaimedConcurrently, request: Request) -> Response:
     if not is_last_attempt(request):
         return Response(status=409)  # discarded: pyramid_retry runs the request again
-    response = json_error(request, 409, HEADER, (
-        f"A request with this {HEADER} is still being processed; retry in a moment to get "
-        "its answer."), "header")
+    response = json_error(
+        request,
+        409,
+        HEADER,
+        (
+            f"A request with this {HEADER} is still being processed; retry in a moment to get "
+            "its answer."
+        ),
+        "header",
+    )
     response.headers["Retry-After"] = "1"
     return response
 

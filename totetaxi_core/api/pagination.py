@@ -28,8 +28,9 @@ def parse_limit(request: Request) -> int:
     if raw is None:
         return DEFAULT_LIMIT
     if not raw.isdigit() or not 1 <= int(raw) <= MAX_LIMIT:
-        raise InvalidDraft("limit", f"limit must be a whole number from 1 to {MAX_LIMIT}.",
-                           "querystring")
+        raise InvalidDraft(
+            "limit", f"limit must be a whole number from 1 to {MAX_LIMIT}.", "querystring"
+        )
     return int(raw)
 
 
@@ -65,12 +66,16 @@ def keyset_page(
     if cursor:
         created_at, row_id = decode_cursor(cursor)
         statement = statement.where(
-            or_(model.created_at < created_at,
-                and_(model.created_at == created_at, model.id < row_id))
+            or_(
+                model.created_at < created_at,
+                and_(model.created_at == created_at, model.id < row_id),
+            )
         )
-    rows = list(dbsession.scalars(
-        statement.order_by(model.created_at.desc(), model.id.desc()).limit(limit + 1)
-    ))
+    rows = list(
+        dbsession.scalars(
+            statement.order_by(model.created_at.desc(), model.id.desc()).limit(limit + 1)
+        )
+    )
     more = len(rows) > limit
     rows = rows[:limit]
     return {

@@ -47,8 +47,11 @@ class BookingContext(OwnedContext):
     def __init__(self, request: Request) -> None:
         self.request = request
         self.obj = booking = self._load(request.matchdict.get("id", ""))
-        acl: list[Any] = [(Allow, "role:viewer", READ), (Allow, "role:staff", CANCEL),
-                          (Allow, "role:staff", ACT)]
+        acl: list[Any] = [
+            (Allow, "role:viewer", READ),
+            (Allow, "role:staff", CANCEL),
+            (Allow, "role:staff", ACT),
+        ]
         if booking.customer_id is not None:
             acl += [(Allow, f"customer:{booking.customer_id}", p) for p in (READ, CANCEL, ACT)]
         if services.token_matches(booking, request.GET.get("token")):
@@ -56,18 +59,25 @@ class BookingContext(OwnedContext):
         self.__acl__ = [*acl, DENY_ALL]
 
 
-bookings = Service(name="bookings", path=API_PREFIX + "/bookings",
-                   description="Book a quote (guest or customer)")
+bookings = Service(
+    name="bookings", path=API_PREFIX + "/bookings", description="Book a quote (guest or customer)"
+)
 booking = Service(name="booking", path=API_PREFIX + "/bookings/{id}", factory=BookingContext)
-booking_cancel = Service(name="booking_cancel", path=API_PREFIX + "/bookings/{id}/cancel",
-                         factory=BookingContext)
+booking_cancel = Service(
+    name="booking_cancel", path=API_PREFIX + "/bookings/{id}/cancel", factory=BookingContext
+)
 track = Service(name="track", path=API_PREFIX + "/track/{number}")
 
 
 def booking_json(item: Booking) -> dict[str, Any]:
     def address(a: Any) -> dict[str, str]:
-        return {"line1": a.line1, "line2": a.line2, "city": a.city, "state": a.state,
-                "postal_code": a.postal_code}
+        return {
+            "line1": a.line1,
+            "line2": a.line2,
+            "city": a.city,
+            "state": a.state,
+            "postal_code": a.postal_code,
+        }
 
     return {
         "id": str(item.id),
@@ -82,9 +92,14 @@ def booking_json(item: Booking) -> dict[str, Any]:
         "pickup_address": address(item.pickup_address),
         "delivery_address": address(item.delivery_address),
         "customer_id": str(item.customer_id) if item.customer_id else None,
-        "guest": None if item.customer_id else {
-            "first_name": item.guest_first_name, "last_name": item.guest_last_name,
-            "email": item.guest_email, "phone": item.guest_phone},
+        "guest": None
+        if item.customer_id
+        else {
+            "first_name": item.guest_first_name,
+            "last_name": item.guest_last_name,
+            "email": item.guest_email,
+            "phone": item.guest_phone,
+        },
         "total_cents": item.total_cents,
         "subtotal_cents": item.subtotal_cents,
         "currency": item.currency,
@@ -96,16 +111,22 @@ def booking_json(item: Booking) -> dict[str, Any]:
     }
 
 
-@bookings.post(schema=strict(BookingBody), validators=(colander_body_validator,),
-               permission=NO_PERMISSION_REQUIRED)
+@bookings.post(
+    schema=strict(BookingBody),
+    validators=(colander_body_validator,),
+    permission=NO_PERMISSION_REQUIRED,
+)
 def create_view(request: Request) -> dict[str, Any]:
     """Create a booking at the server's price; guests get a tracking token."""
     identity = request.identity
     if identity is not None and identity.is_staff:
         from ..identity.services import IdentityError
 
-        raise IdentityError(403, "authorization", "Staff accounts do not book; check out as a "
-                                                  "guest or as the customer.")
+        raise IdentityError(
+            403,
+            "authorization",
+            "Staff accounts do not book; check out as a guest or as the customer.",
+        )
     item, token = services.create(request.ctx, dict(request.validated), signed_in_customer(request))
     request.response.status_code = 201
     answer = booking_json(item)
@@ -120,13 +141,18 @@ def get_view(request: Request) -> dict[str, Any]:
     return booking_json(request.context.obj)
 
 
-@booking_cancel.post(schema=strict(CancelBody), validators=(colander_body_validator,),
-                     permission=CANCEL)
+@booking_cancel.post(
+    schema=strict(CancelBody), validators=(colander_body_validator,), permission=CANCEL
+)
 def cancel_view(request: Request) -> dict[str, Any]:
     """Cancel: customers and guests until 48 hours before pickup; staff any time."""
     identity = request.identity
-    services.cancel(request.ctx, request.context.obj, request.validated.get("reason", ""),
-                    by_staff=identity is not None and identity.is_staff)
+    services.cancel(
+        request.ctx,
+        request.context.obj,
+        request.validated.get("reason", ""),
+        by_staff=identity is not None and identity.is_staff,
+    )
     return booking_json(request.context.obj)
 
 
@@ -143,12 +169,18 @@ def track_view(request: Request) -> dict[str, Any]:
         raise HTTPNotFound(f"No booking numbered {request.matchdict['number']}.")
     events = request.dbsession.execute(
         select(BookingEvent.at, BookingEvent.status, BookingEvent.message)
-        .where(BookingEvent.booking_id == item.id).order_by(BookingEvent.at)
+        .where(BookingEvent.booking_id == item.id)
+        .order_by(BookingEvent.at)
     ).all()
-    return {"number": item.number, "status": str(item.status),
-            "pickup_date": item.pickup_date.isoformat(),
-            "updates": [{"at": at.isoformat(), "status": status, "message": message}
-                        for at, status, message in events]}
+    return {
+        "number": item.number,
+        "status": str(item.status),
+        "pickup_date": item.pickup_date.isoformat(),
+        "updates": [
+            {"at": at.isoformat(), "status": status, "message": message}
+            for at, status, message in events
+        ],
+    }
 
 
 def refused_view(exc: services.BookingRefused, request: Request) -> Response:
@@ -174,9 +206,11 @@ def includeme(config: Configurator) -> None:
     config.scan(".api")
 
 
-
-my_bookings = Service(name="me_bookings", path=API_PREFIX + "/me/bookings",
-                      description="The signed-in customer's bookings")
+my_bookings = Service(
+    name="me_bookings",
+    path=API_PREFIX + "/me/bookings",
+    description="The signed-in customer's bookings",
+)
 my_dashboard = Service(name="me_dashboard", path=API_PREFIX + "/me/dashboard")
 ACTIVE = (BookingStatus.PENDING_PAYMENT, BookingStatus.CONFIRMED, BookingStatus.IN_PROGRESS)
 
@@ -189,8 +223,11 @@ def my_bookings_view(request: Request) -> dict[str, Any]:
     status = request.GET.get("status")
     if status is not None:
         if status not in BookingStatus.__members__.values():
-            raise InvalidDraft("status", "status must be one of "
-                               + ", ".join(s.value for s in BookingStatus) + ".", "querystring")
+            raise InvalidDraft(
+                "status",
+                "status must be one of " + ", ".join(s.value for s in BookingStatus) + ".",
+                "querystring",
+            )
         statement = statement.where(Booking.status == status)
     return keyset_page(request, request.dbsession, statement, Booking, booking_json)
 
@@ -201,14 +238,25 @@ def my_dashboard_view(request: Request) -> dict[str, Any]:
     customer = signed_in_customer(request)
     db = request.dbsession
     mine = select(Booking).where(Booking.customer_id == customer.id)
-    active = db.scalars(mine.where(Booking.status.in_(ACTIVE))
-                        .order_by(Booking.pickup_date, Booking.created_at).limit(10))
+    active = db.scalars(
+        mine.where(Booking.status.in_(ACTIVE))
+        .order_by(Booking.pickup_date, Booking.created_at)
+        .limit(10)
+    )
     recent = db.scalars(mine.order_by(Booking.created_at.desc(), Booking.id.desc()).limit(5))
-    addresses = db.scalars(select(SavedAddress).where(SavedAddress.customer_id == customer.id)
-                           .order_by(SavedAddress.created_at.desc()).limit(10))
-    by_status = dict(db.execute(select(Booking.status, func.count())
-                                .where(Booking.customer_id == customer.id)
-                                .group_by(Booking.status)).all())
+    addresses = db.scalars(
+        select(SavedAddress)
+        .where(SavedAddress.customer_id == customer.id)
+        .order_by(SavedAddress.created_at.desc())
+        .limit(10)
+    )
+    by_status = dict(
+        db.execute(
+            select(Booking.status, func.count())
+            .where(Booking.customer_id == customer.id)
+            .group_by(Booking.status)
+        ).all()
+    )
     counts = {status.value: by_status.get(status, 0) for status in BookingStatus}
     counts["total"] = sum(by_status.values())
     answer = {
@@ -218,7 +266,8 @@ def my_dashboard_view(request: Request) -> dict[str, Any]:
         "payment_methods": [],  # a payments plugin fills this in
         "counts": counts,
     }
-    for sections in request.hooks.call("totetaxi_customer_dashboard", request=request,
-                                       customer=customer):
+    for sections in request.hooks.call(
+        "totetaxi_customer_dashboard", request=request, customer=customer
+    ):
         answer.update(sections or {})
     return answer

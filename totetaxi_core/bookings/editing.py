@@ -16,8 +16,15 @@ from .services import BookingRefused, quote_and_check
 
 EDITABLE_STATUSES = frozenset({BookingStatus.PENDING_PAYMENT, BookingStatus.CONFIRMED})
 #: Fields whose change prices the booking again.
-PRICED_FIELDS = ("service_type", "package", "item_count", "specialty_items", "date", "same_day",
-                 "coi_handling")
+PRICED_FIELDS = (
+    "service_type",
+    "package",
+    "item_count",
+    "specialty_items",
+    "date",
+    "same_day",
+    "coi_handling",
+)
 PLAIN_FIELDS = ("time_window", "notes")
 GUEST_FIELDS = ("first_name", "last_name", "email", "phone")
 
@@ -29,7 +36,8 @@ class BookingChanged(Exception):
         self.current = current
         super().__init__(
             f"The booking was changed by someone else (now version {current}); reload it and "
-            "apply your change again.")
+            "apply your change again."
+        )
 
 
 class NotEditable(Exception):
@@ -39,24 +47,30 @@ class NotEditable(Exception):
 
 def draft_of(booking: Booking) -> dict[str, Any]:
     """The booking's priced fields in the shape ``totetaxi_quote`` takes."""
-    return {"service_type": booking.service_type, "package": booking.package,
-            "item_count": booking.item_count,
-            "specialty_items": [dict(line) for line in booking.specialty_items or ()],
-            "date": booking.pickup_date, "same_day": booking.same_day,
-            "coi_handling": booking.coi_handling}
+    return {
+        "service_type": booking.service_type,
+        "package": booking.package,
+        "item_count": booking.item_count,
+        "specialty_items": [dict(line) for line in booking.specialty_items or ()],
+        "date": booking.pickup_date,
+        "same_day": booking.same_day,
+        "coi_handling": booking.coi_handling,
+    }
 
 
 def _address_json(address: Address) -> dict[str, str]:
-    return {name: getattr(address, name)
-            for name in ("line1", "line2", "city", "state", "postal_code")}
+    return {
+        name: getattr(address, name) for name in ("line1", "line2", "city", "state", "postal_code")
+    }
 
 
 def _jsonable(value: Any) -> Any:
     return value.isoformat() if isinstance(value, dt.date) else value
 
 
-def update(ctx: Context, booking: Booking, changes: dict[str, Any],
-           version: int | None = None) -> dict[str, Any]:
+def update(
+    ctx: Context, booking: Booking, changes: dict[str, Any], version: int | None = None
+) -> dict[str, Any]:
     """Apply a staff edit; return ``{field: {"before", "after"}}`` of what really changed.
 
     Changing a priced field quotes the booking again through ``totetaxi_quote`` (rule problems
@@ -68,15 +82,18 @@ def update(ctx: Context, booking: Booking, changes: dict[str, Any],
         return _update(ctx, booking, changes, version)
 
 
-def _update(ctx: Context, booking: Booking, changes: dict[str, Any],
-            version: int | None) -> dict[str, Any]:
+def _update(
+    ctx: Context, booking: Booking, changes: dict[str, Any], version: int | None
+) -> dict[str, Any]:
     if version is not None and version != booking.version:
         raise BookingChanged(booking.version)
     if booking.status not in EDITABLE_STATUSES:
         raise NotEditable(str(booking.status))
     if booking.customer_id is not None and changes.get("guest"):
-        raise InvalidDraft("guest", "This booking belongs to a customer account; its contact "
-                                    "is the customer's profile.")
+        raise InvalidDraft(
+            "guest",
+            "This booking belongs to a customer account; its contact is the customer's profile.",
+        )
     old_draft = draft_of(booking)
     draft = dict(old_draft)
     for name in PRICED_FIELDS:
@@ -92,13 +109,17 @@ def _update(ctx: Context, booking: Booking, changes: dict[str, Any],
     diff: dict[str, Any] = {}
     before = {name: old_draft[name] for name in PRICED_FIELDS}
     if draft != old_draft:
-        customer = (ctx.dbsession.get(Customer, booking.customer_id)
-                    if booking.customer_id else None)
+        customer = ctx.dbsession.get(Customer, booking.customer_id) if booking.customer_id else None
         quote = quote_and_check(ctx, draft, customer=customer, capacity_checked_by_reserve=True)
         # Give back the old reservation (as it was), then take the new one: a full day refuses.
-        ctx.call_hook("totetaxi_release_capacity", booking=SimpleNamespace(
-            pickup_date=booking.pickup_date, specialty_items=booking.specialty_items,
-            service_type=booking.service_type))
+        ctx.call_hook(
+            "totetaxi_release_capacity",
+            booking=SimpleNamespace(
+                pickup_date=booking.pickup_date,
+                specialty_items=booking.specialty_items,
+                service_type=booking.service_type,
+            ),
+        )
         booking.service_type, booking.package = draft["service_type"], draft["package"]
         booking.item_count, booking.specialty_items = draft["item_count"], draft["specialty_items"]
         booking.pickup_date, booking.same_day = draft["date"], bool(draft["same_day"])
@@ -120,9 +141,12 @@ def _update(ctx: Context, booking: Booking, changes: dict[str, Any],
         given = changes.get(f"{end}_address")
         current: Address = getattr(booking, f"{end}_address")
         if given is not None and {**given, "line2": given.get("line2", "")} != _address_json(
-                current):
-            diff[f"{end}_address"] = {"before": _address_json(current),
-                                      "after": {**given, "line2": given.get("line2", "")}}
+            current
+        ):
+            diff[f"{end}_address"] = {
+                "before": _address_json(current),
+                "after": {**given, "line2": given.get("line2", "")},
+            }
             # A new row: the old one may be shared history (audit, documents) and stays as is.
             setattr(booking, f"{end}_address", Address(**given))
     for name, value in (changes.get("guest") or {}).items():
@@ -134,12 +158,21 @@ def _update(ctx: Context, booking: Booking, changes: dict[str, Any],
     if not diff:
         return diff
     ctx.dbsession.flush()  # bumps the optimistic version; a concurrent save fails here
-    audit.record(ctx, "booking.updated", "booking", booking.id,
-                 before={k: v["before"] for k, v in diff.items()},
-                 after={k: v["after"] for k, v in diff.items()})
+    audit.record(
+        ctx,
+        "booking.updated",
+        "booking",
+        booking.id,
+        before={k: v["before"] for k, v in diff.items()},
+        after={k: v["after"] for k, v in diff.items()},
+    )
     if "date" in diff or "time_window" in diff:
-        record_event(ctx, booking, booking.status,
-                     f"Pickup moved to {booking.pickup_date:%A %B %-d}, {booking.time_window}.")
+        record_event(
+            ctx,
+            booking,
+            booking.status,
+            f"Pickup moved to {booking.pickup_date:%A %B %-d}, {booking.time_window}.",
+        )
     ctx.call_hook("totetaxi_booking_changed", booking=booking, changes=diff)
     return diff
 

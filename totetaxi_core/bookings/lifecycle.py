@@ -46,29 +46,39 @@ def can_transition(old: str, new: str) -> bool:
     return BookingStatus(new) in TRANSITIONS[BookingStatus(old)]
 
 
-def record_event(ctx: Context, booking: Booking, status: str, message: str,
-                 note: str = "") -> None:
+def record_event(ctx: Context, booking: Booking, status: str, message: str, note: str = "") -> None:
     """Add a step to the booking's history: ``message`` is what tracking shows the customer,
     ``note`` what only staff see."""
     actor = ctx.actor
-    ctx.dbsession.add(BookingEvent(
-        booking_id=booking.id, at=utcnow(), status=status, message=message[:500],
-        note=(note or "")[:500],
-        actor_kind=str(getattr(actor, "kind", "system")), actor_id=getattr(actor, "id", None),
-    ))
+    ctx.dbsession.add(
+        BookingEvent(
+            booking_id=booking.id,
+            at=utcnow(),
+            status=status,
+            message=message[:500],
+            note=(note or "")[:500],
+            actor_kind=str(getattr(actor, "kind", "system")),
+            actor_id=getattr(actor, "id", None),
+        )
+    )
 
 
 def _count_completed(ctx: Context, booking: Booking) -> None:
     # The profile's counters are denormalised for the dashboard and the console lists.
     ctx.dbsession.execute(
-        update(CustomerProfile).where(CustomerProfile.customer_id == booking.customer_id)
-        .values(completed_bookings=CustomerProfile.completed_bookings + 1,
-                total_spent_cents=CustomerProfile.total_spent_cents + booking.total_cents)
-        .execution_options(synchronize_session="fetch"))
+        update(CustomerProfile)
+        .where(CustomerProfile.customer_id == booking.customer_id)
+        .values(
+            completed_bookings=CustomerProfile.completed_bookings + 1,
+            total_spent_cents=CustomerProfile.total_spent_cents + booking.total_cents,
+        )
+        .execution_options(synchronize_session="fetch")
+    )
 
 
-def transition(ctx: Context, booking: Booking, new: BookingStatus | str,
-               reason: str | None = None) -> None:
+def transition(
+    ctx: Context, booking: Booking, new: BookingStatus | str, reason: str | None = None
+) -> None:
     """Move ``booking`` to ``new`` or raise :class:`TransitionRefused` naming both states."""
     old = BookingStatus(booking.status)
     new = BookingStatus(new)
@@ -89,10 +99,21 @@ def transition(ctx: Context, booking: Booking, new: BookingStatus | str,
     else:
         record_event(ctx, booking, new, reason or MESSAGES[new])
     if by_staff:
-        audit.record(ctx, "booking.status_changed", "booking", booking.id,
-                     before={"status": old}, after={"status": new, "reason": reason or ""})
-    ctx.call_hook("totetaxi_booking_status_changed", booking=booking, old_status=str(old),
-                  new_status=str(new), reason=reason)
+        audit.record(
+            ctx,
+            "booking.status_changed",
+            "booking",
+            booking.id,
+            before={"status": old},
+            after={"status": new, "reason": reason or ""},
+        )
+    ctx.call_hook(
+        "totetaxi_booking_status_changed",
+        booking=booking,
+        old_status=str(old),
+        new_status=str(new),
+        reason=reason,
+    )
 
 
 def describe(booking: Booking) -> dict[str, Any]:

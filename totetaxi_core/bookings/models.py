@@ -52,9 +52,14 @@ class Booking(UUIDPrimaryKey, Timestamps, SoftDelete, Base):
     seq: Mapped[int] = mapped_column(Integer, unique=True)
     number: Mapped[str] = mapped_column(String(20), unique=True)
     status: Mapped[BookingStatus] = mapped_column(
-        Enum(BookingStatus, native_enum=False, length=20,
-             values_callable=lambda e: [m.value for m in e]),
-        default=BookingStatus.PENDING_PAYMENT, index=True,
+        Enum(
+            BookingStatus,
+            native_enum=False,
+            length=20,
+            values_callable=lambda e: [m.value for m in e],
+        ),
+        default=BookingStatus.PENDING_PAYMENT,
+        index=True,
     )
     service_type: Mapped[str] = mapped_column(String(30))
     package: Mapped[str | None] = mapped_column(String(30), default=None)
@@ -88,10 +93,10 @@ class Booking(UUIDPrimaryKey, Timestamps, SoftDelete, Base):
     # Staff lists are newest first (keyset pagination on created_at, id).
     __table_args__ = (Index("ix_bookings_created_at", "created_at"),)
 
-    pickup_address: Mapped[Address] = relationship(foreign_keys=[pickup_address_id],
-                                                    lazy="joined")
-    delivery_address: Mapped[Address] = relationship(foreign_keys=[delivery_address_id],
-                                                      lazy="joined")
+    pickup_address: Mapped[Address] = relationship(foreign_keys=[pickup_address_id], lazy="joined")
+    delivery_address: Mapped[Address] = relationship(
+        foreign_keys=[delivery_address_id], lazy="joined"
+    )
 
 
 class BookingEvent(UUIDPrimaryKey, Base):

@@ -13,17 +13,22 @@ class AddressFields(colander.MappingSchema):
     line1 = colander.SchemaNode(CleanString(), validator=colander.Length(min=1, max=200))
     line2 = colander.SchemaNode(CleanString(), validator=colander.Length(max=200), missing="")
     city = colander.SchemaNode(CleanString(), validator=colander.Length(min=1, max=100))
-    state = colander.SchemaNode(CleanString(), validator=colander.Regex(
-        r"^[A-Z]{2}$", "Use the two-letter state code, e.g. NY."))
-    postal_code = colander.SchemaNode(CleanString(), validator=colander.Regex(
-        r"^\d{5}(-\d{4})?$", "Use a 5-digit ZIP code (or ZIP+4)."))
+    state = colander.SchemaNode(
+        CleanString(),
+        validator=colander.Regex(r"^[A-Z]{2}$", "Use the two-letter state code, e.g. NY."),
+    )
+    postal_code = colander.SchemaNode(
+        CleanString(),
+        validator=colander.Regex(r"^\d{5}(-\d{4})?$", "Use a 5-digit ZIP code (or ZIP+4)."),
+    )
 
 
 class GuestFields(colander.MappingSchema):
     first_name = colander.SchemaNode(CleanString(), validator=colander.Length(min=1, max=100))
     last_name = colander.SchemaNode(CleanString(), validator=colander.Length(min=1, max=100))
-    email = colander.SchemaNode(CleanString(), validator=colander.All(
-        colander.Length(max=254), colander.Email()))
+    email = colander.SchemaNode(
+        CleanString(), validator=colander.All(colander.Length(max=254), colander.Email())
+    )
     phone = colander.SchemaNode(CleanString(), validator=PHONE)
 
 
@@ -40,10 +45,12 @@ class BookingBody(colander.MappingSchema):
     """``POST /bookings``: the draft is priced by the server; no client total is accepted."""
 
     service_type = colander.SchemaNode(CleanString(), validator=colander.Length(min=1, max=30))
-    package = colander.SchemaNode(CleanString(), validator=colander.Length(min=1, max=30),
-                                  missing=None)
-    item_count = colander.SchemaNode(StrictInteger(), validator=colander.Range(1, 500),
-                                     missing=None)
+    package = colander.SchemaNode(
+        CleanString(), validator=colander.Length(min=1, max=30), missing=None
+    )
+    item_count = colander.SchemaNode(
+        StrictInteger(), validator=colander.Range(1, 500), missing=None
+    )
     specialty_items = SpecialtyLines(validator=colander.Length(max=10), missing=())
     date = colander.SchemaNode(IsoDate())
     same_day = colander.SchemaNode(StrictBoolean(), missing=False)
@@ -52,8 +59,9 @@ class BookingBody(colander.MappingSchema):
     pickup_address_id = colander.SchemaNode(CleanString(), missing=None)
     delivery_address = refuse_unknown(AddressFields(missing=None))
     delivery_address_id = colander.SchemaNode(CleanString(), missing=None)
-    time_window = colander.SchemaNode(CleanString(), validator=colander.OneOf(
-        ("morning", "afternoon")), missing="morning")
+    time_window = colander.SchemaNode(
+        CleanString(), validator=colander.OneOf(("morning", "afternoon")), missing="morning"
+    )
     notes = colander.SchemaNode(CleanString(), validator=colander.Length(max=1000), missing="")
     guest = refuse_unknown(GuestFields(missing=None))
 
@@ -62,8 +70,15 @@ class CancelBody(colander.MappingSchema):
     reason = colander.SchemaNode(CleanString(), validator=colander.Length(max=500), missing="")
 
 
-DRAFT_FIELDS = ("service_type", "package", "item_count", "specialty_items", "date", "same_day",
-                "coi_handling")
+DRAFT_FIELDS = (
+    "service_type",
+    "package",
+    "item_count",
+    "specialty_items",
+    "date",
+    "same_day",
+    "coi_handling",
+)
 
 
 def _optional(node: colander.SchemaNode) -> colander.SchemaNode:
@@ -81,30 +96,40 @@ class StaffBookingPatch(colander.MappingSchema):
     ``version`` (from the booking as read) makes the save refuse a concurrent change (409).
     """
 
-    version = colander.SchemaNode(StrictInteger(), validator=colander.Range(1),
-                                  missing=colander.drop)
-    service_type = colander.SchemaNode(CleanString(), validator=colander.Length(min=1, max=30),
-                                       missing=colander.drop)
-    package = colander.SchemaNode(CleanString(), validator=colander.Length(min=1, max=30),
-                                  missing=colander.drop)
-    item_count = colander.SchemaNode(StrictInteger(), validator=colander.Range(1, 500),
-                                     missing=colander.drop)
+    version = colander.SchemaNode(
+        StrictInteger(), validator=colander.Range(1), missing=colander.drop
+    )
+    service_type = colander.SchemaNode(
+        CleanString(), validator=colander.Length(min=1, max=30), missing=colander.drop
+    )
+    package = colander.SchemaNode(
+        CleanString(), validator=colander.Length(min=1, max=30), missing=colander.drop
+    )
+    item_count = colander.SchemaNode(
+        StrictInteger(), validator=colander.Range(1, 500), missing=colander.drop
+    )
     specialty_items = SpecialtyLines(validator=colander.Length(max=10), missing=colander.drop)
     date = colander.SchemaNode(IsoDate(), missing=colander.drop)
     same_day = colander.SchemaNode(StrictBoolean(), missing=colander.drop)
     coi_handling = colander.SchemaNode(StrictBoolean(), missing=colander.drop)
     pickup_address = refuse_unknown(AddressFields(missing=colander.drop))
     delivery_address = refuse_unknown(AddressFields(missing=colander.drop))
-    time_window = colander.SchemaNode(CleanString(), validator=colander.OneOf(
-        ("morning", "afternoon")), missing=colander.drop)
-    notes = colander.SchemaNode(CleanString(), validator=colander.Length(max=1000),
-                                missing=colander.drop)
+    time_window = colander.SchemaNode(
+        CleanString(), validator=colander.OneOf(("morning", "afternoon")), missing=colander.drop
+    )
+    notes = colander.SchemaNode(
+        CleanString(), validator=colander.Length(max=1000), missing=colander.drop
+    )
     guest = refuse_unknown(_optional(GuestFields()))
 
 
 class StatusBody(colander.MappingSchema):
     """``POST /staff/bookings/{id}/status``."""
 
-    status = colander.SchemaNode(CleanString(), validator=colander.OneOf(
-        ("pending_payment", "confirmed", "in_progress", "completed", "cancelled")))
+    status = colander.SchemaNode(
+        CleanString(),
+        validator=colander.OneOf(
+            ("pending_payment", "confirmed", "in_progress", "completed", "cancelled")
+        ),
+    )
     reason = colander.SchemaNode(CleanString(), validator=colander.Length(max=500), missing="")

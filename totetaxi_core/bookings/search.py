@@ -35,10 +35,13 @@ class BookingFilters:
 
     def query(self) -> dict[str, str]:
         """The filters as query-string values (for "next page" links)."""
-        values = {"status": ",".join(self.statuses), "q": self.q,
-                  "date_from": self.date_from.isoformat() if self.date_from else "",
-                  "date_to": self.date_to.isoformat() if self.date_to else "",
-                  "customer_id": str(self.customer_id) if self.customer_id else ""}
+        values = {
+            "status": ",".join(self.statuses),
+            "q": self.q,
+            "date_from": self.date_from.isoformat() if self.date_from else "",
+            "date_to": self.date_to.isoformat() if self.date_to else "",
+            "customer_id": str(self.customer_id) if self.customer_id else "",
+        }
         return {k: v for k, v in values.items() if v}
 
 
@@ -79,12 +82,21 @@ def booking_filters(params: Mapping[str, str]) -> BookingFilters:
         if not raw:
             continue
         if raw not in BookingStatus.__members__.values():
-            raise InvalidDraft("status", "status must be one or more (comma-separated) of "
-                               + ", ".join(s.value for s in BookingStatus) + ".", "querystring")
+            raise InvalidDraft(
+                "status",
+                "status must be one or more (comma-separated) of "
+                + ", ".join(s.value for s in BookingStatus)
+                + ".",
+                "querystring",
+            )
         statuses.append(BookingStatus(raw))
-    filters = BookingFilters(tuple(statuses), _date(params, "date_from"),
-                             _date(params, "date_to"), _q(params),
-                             _uuid(params, "customer_id"))
+    filters = BookingFilters(
+        tuple(statuses),
+        _date(params, "date_from"),
+        _date(params, "date_to"),
+        _q(params),
+        _uuid(params, "customer_id"),
+    )
     if filters.date_from and filters.date_to and filters.date_from > filters.date_to:
         raise InvalidDraft("date_to", "date_to must not be before date_from.", "querystring")
     return filters
@@ -120,11 +132,22 @@ def bookings(filters: BookingFilters) -> Select[Any]:
         if number:
             statement = statement.where(Booking.seq == int(number.group(1)))
         else:
-            statement = statement.where(and_(*(
-                _matches(term, Booking.guest_first_name, Booking.guest_last_name,
-                         Booking.guest_email, Customer.first_name, Customer.last_name,
-                         Customer.email)
-                for term in filters.q.split()[:MAX_TERMS])))
+            statement = statement.where(
+                and_(
+                    *(
+                        _matches(
+                            term,
+                            Booking.guest_first_name,
+                            Booking.guest_last_name,
+                            Booking.guest_email,
+                            Customer.first_name,
+                            Customer.last_name,
+                            Customer.email,
+                        )
+                        for term in filters.q.split()[:MAX_TERMS]
+                    )
+                )
+            )
     return statement
 
 
@@ -137,6 +160,7 @@ def customers(q: str) -> Select[Any]:
     """Customers whose name, email or phone contain every word of ``q``."""
     statement = select(Customer)
     for term in q.split()[:MAX_TERMS]:
-        statement = statement.where(_matches(term, Customer.first_name, Customer.last_name,
-                                             Customer.email, Customer.phone))
+        statement = statement.where(
+            _matches(term, Customer.first_name, Customer.last_name, Customer.email, Customer.phone)
+        )
     return statement

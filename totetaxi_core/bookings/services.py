@@ -33,8 +33,12 @@ class TooLateToCancel(Exception):
     pass
 
 
-def quote_and_check(ctx: Context, draft: dict[str, Any], customer: Customer | None,
-                    capacity_checked_by_reserve: bool = False) -> dict[str, Any]:
+def quote_and_check(
+    ctx: Context,
+    draft: dict[str, Any],
+    customer: Customer | None,
+    capacity_checked_by_reserve: bool = False,
+) -> dict[str, Any]:
     """Price ``draft`` through ``totetaxi_quote`` and collect every rule problem.
 
     Raises :class:`BookingRefused`: 409 when a problem is a full day, else 422 with all of them.
@@ -44,15 +48,20 @@ def quote_and_check(ctx: Context, draft: dict[str, Any], customer: Customer | No
     quote = ctx.call_hook("totetaxi_quote", draft=draft)
     if quote is None:
         raise InvalidDraft("service_type", "No pricing plugin is enabled.")
-    problems = [p for answer in ctx.call_hook("totetaxi_validate_booking", draft=draft,
-                                              quote=quote, customer=customer)
-                for p in (answer or [])]
+    problems = [
+        p
+        for answer in ctx.call_hook(
+            "totetaxi_validate_booking", draft=draft, quote=quote, customer=customer
+        )
+        for p in (answer or [])
+    ]
     if capacity_checked_by_reserve:
         problems = [p for p in problems if not p.get("capacity")]
     if problems:
         status = 409 if any(p.get("status") == 409 for p in problems) else 422
-        raise BookingRefused(status, [{"name": p["name"], "description": p["description"]}
-                                      for p in problems])
+        raise BookingRefused(
+            status, [{"name": p["name"], "description": p["description"]} for p in problems]
+        )
     return quote
 
 
@@ -72,27 +81,39 @@ def _address(ctx: Context, body: dict[str, Any], end: str, customer: Customer | 
             saved = None
     if saved is None or saved.customer_id != customer.id or saved.deleted_at is not None:
         raise InvalidDraft(f"{end}_address_id", "None of your saved addresses has this id.")
-    return Address(line1=saved.line1, line2=saved.line2, city=saved.city, state=saved.state,
-                   postal_code=saved.postal_code)
+    return Address(
+        line1=saved.line1,
+        line2=saved.line2,
+        city=saved.city,
+        state=saved.state,
+        postal_code=saved.postal_code,
+    )
 
 
 def _next_number(ctx: Context) -> int:
     # The counter row stays locked until this transaction ends; a rollback returns the number.
-    ctx.dbsession.execute(update(BookingCounter).where(BookingCounter.name == "booking")
-                          .values(value=BookingCounter.value + 1))
-    return ctx.dbsession.scalar(select(BookingCounter.value)
-                                .where(BookingCounter.name == "booking"))
+    ctx.dbsession.execute(
+        update(BookingCounter)
+        .where(BookingCounter.name == "booking")
+        .values(value=BookingCounter.value + 1)
+    )
+    return ctx.dbsession.scalar(
+        select(BookingCounter.value).where(BookingCounter.name == "booking")
+    )
 
 
-def create(ctx: Context, body: dict[str, Any], customer: Customer | None
-           ) -> tuple[Booking, str | None]:
+def create(
+    ctx: Context, body: dict[str, Any], customer: Customer | None
+) -> tuple[Booking, str | None]:
     """Price, check, number, reserve and store a booking; return it and the guest's token."""
     if customer is None and body.get("guest") is None:
-        raise InvalidDraft("guest", "Checking out as a guest needs guest: first_name, last_name, "
-                                    "email, phone.")
+        raise InvalidDraft(
+            "guest", "Checking out as a guest needs guest: first_name, last_name, email, phone."
+        )
     if customer is not None and body.get("guest") is not None:
-        raise InvalidDraft("guest", "You are signed in: your profile is the contact; leave "
-                                    "guest out.")
+        raise InvalidDraft(
+            "guest", "You are signed in: your profile is the contact; leave guest out."
+        )
     draft = {name: body.get(name) for name in DRAFT_FIELDS}
     draft["specialty_items"] = [dict(line) for line in draft["specialty_items"] or ()]
     quote = quote_and_check(ctx, draft, customer)
@@ -100,17 +121,28 @@ def create(ctx: Context, body: dict[str, Any], customer: Customer | None
     delivery = _address(ctx, body, "delivery", customer)
     guest = body.get("guest") or {}
     booking = Booking(
-        id=uuid.uuid4(), status=BookingStatus.PENDING_PAYMENT,
-        service_type=draft["service_type"], package=draft["package"],
-        item_count=draft["item_count"], specialty_items=draft["specialty_items"],
-        same_day=bool(draft["same_day"]), coi_handling=bool(draft["coi_handling"]),
-        pickup_date=draft["date"], time_window=body.get("time_window") or "morning",
-        pickup_address=pickup, delivery_address=delivery,
+        id=uuid.uuid4(),
+        status=BookingStatus.PENDING_PAYMENT,
+        service_type=draft["service_type"],
+        package=draft["package"],
+        item_count=draft["item_count"],
+        specialty_items=draft["specialty_items"],
+        same_day=bool(draft["same_day"]),
+        coi_handling=bool(draft["coi_handling"]),
+        pickup_date=draft["date"],
+        time_window=body.get("time_window") or "morning",
+        pickup_address=pickup,
+        delivery_address=delivery,
         customer_id=customer.id if customer else None,
-        guest_first_name=guest.get("first_name", ""), guest_last_name=guest.get("last_name", ""),
-        guest_email=guest.get("email", "").lower(), guest_phone=guest.get("phone", ""),
-        quote=quote, subtotal_cents=quote["subtotal_cents"], total_cents=quote["total_cents"],
-        currency=quote.get("currency", "USD"), high_value=bool(quote.get("high_value")),
+        guest_first_name=guest.get("first_name", ""),
+        guest_last_name=guest.get("last_name", ""),
+        guest_email=guest.get("email", "").lower(),
+        guest_phone=guest.get("phone", ""),
+        quote=quote,
+        subtotal_cents=quote["subtotal_cents"],
+        total_cents=quote["total_cents"],
+        currency=quote.get("currency", "USD"),
+        high_value=bool(quote.get("high_value")),
         notes=body.get("notes") or "",
     )
     ctx.call_hook("totetaxi_reserve_capacity", booking=booking)  # 409 when the day filled
@@ -131,8 +163,9 @@ def create(ctx: Context, body: dict[str, Any], customer: Customer | None
 
 
 def token_matches(booking: Booking, token: str | None) -> bool:
-    return bool(token and booking.tracking_token_hash
-                and same(booking.tracking_token_hash, digest(token)))
+    return bool(
+        token and booking.tracking_token_hash and same(booking.tracking_token_hash, digest(token))
+    )
 
 
 def find_by_number(ctx: Context, number: str) -> Booking | None:
@@ -148,5 +181,6 @@ def cancel(ctx: Context, booking: Booking, reason: str, by_staff: bool) -> None:
         if pickup - ctx.now() < CUSTOMER_CANCEL_NOTICE:
             raise TooLateToCancel(
                 "Cancelling online closes 48 hours before the pickup date; call us and our "
-                "team will help.")
+                "team will help."
+            )
     transition(ctx, booking, BookingStatus.CANCELLED, reason or None)

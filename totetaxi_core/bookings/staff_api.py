@@ -26,15 +26,23 @@ from .schemas import StaffBookingPatch, StatusBody
 
 #: Sections every staff booking answer has; plugins fill them through
 #: ``totetaxi_booking_details``.
-DETAIL_SECTIONS = {"payments": list, "delivery": lambda: None, "documents": list,
-                   "notifications": list}
+DETAIL_SECTIONS = {
+    "payments": list,
+    "delivery": lambda: None,
+    "documents": list,
+    "notifications": list,
+}
 HISTORY_LIMIT = 20
 
-staff_bookings = Service(name="staff_bookings", path=API_PREFIX + "/staff/bookings",
-                         description="Search bookings (staff)")
+staff_bookings = Service(
+    name="staff_bookings",
+    path=API_PREFIX + "/staff/bookings",
+    description="Search bookings (staff)",
+)
 staff_booking = Service(name="staff_booking", path=API_PREFIX + "/staff/bookings/{id}")
-staff_booking_status = Service(name="staff_booking_status",
-                               path=API_PREFIX + "/staff/bookings/{id}/status")
+staff_booking_status = Service(
+    name="staff_booking_status", path=API_PREFIX + "/staff/bookings/{id}/status"
+)
 staff_customers = Service(name="staff_customers", path=API_PREFIX + "/staff/customers")
 staff_customer = Service(name="staff_customer", path=API_PREFIX + "/staff/customers/{id}")
 
@@ -50,23 +58,37 @@ def staff_booking_json(request: Request, booking: Booking) -> dict[str, Any]:
     answer["version"] = booking.version
     answer["updated_at"] = booking.updated_at.isoformat()
     answer["cancel_reason"] = booking.cancel_reason
-    customer = (request.dbsession.get(Customer, booking.customer_id)
-                if booking.customer_id else None)
-    answer["customer"] = None if customer is None else {
-        "id": str(customer.id), "email": customer.email, "first_name": customer.first_name,
-        "last_name": customer.last_name, "phone": customer.phone}
+    customer = request.dbsession.get(Customer, booking.customer_id) if booking.customer_id else None
+    answer["customer"] = (
+        None
+        if customer is None
+        else {
+            "id": str(customer.id),
+            "email": customer.email,
+            "first_name": customer.first_name,
+            "last_name": customer.last_name,
+            "phone": customer.phone,
+        }
+    )
     events = request.dbsession.scalars(
-        select(BookingEvent).where(BookingEvent.booking_id == booking.id)
-        .order_by(BookingEvent.at))
-    answer["history"] = [{"at": e.at.isoformat(), "status": e.status, "message": e.message,
-                          "note": e.note,
-                          "actor_kind": e.actor_kind,
-                          "actor_id": str(e.actor_id) if e.actor_id else None}
-                         for e in events]
+        select(BookingEvent).where(BookingEvent.booking_id == booking.id).order_by(BookingEvent.at)
+    )
+    answer["history"] = [
+        {
+            "at": e.at.isoformat(),
+            "status": e.status,
+            "message": e.message,
+            "note": e.note,
+            "actor_kind": e.actor_kind,
+            "actor_id": str(e.actor_id) if e.actor_id else None,
+        }
+        for e in events
+    ]
     for name, empty in DETAIL_SECTIONS.items():
         answer[name] = empty()
-    for sections in request.hooks.call("totetaxi_booking_details", request=request,
-                                       booking=booking):
+    for sections in request.hooks.call(
+        "totetaxi_booking_details", request=request, booking=booking
+    ):
         answer.update(sections or {})
     return answer
 
@@ -75,8 +97,9 @@ def staff_customer_row(customer: Customer) -> dict[str, Any]:
     row = customer_json(customer)
     row["is_active"] = customer.is_active
     profile = customer.profile
-    row["last_booking_at"] = (profile.last_booking_at.isoformat()
-                              if profile and profile.last_booking_at else None)
+    row["last_booking_at"] = (
+        profile.last_booking_at.isoformat() if profile and profile.last_booking_at else None
+    )
     return row
 
 
@@ -94,8 +117,11 @@ def get_view(request: Request) -> dict[str, Any]:
     return staff_booking_json(request, _load(request, Booking, "booking"))
 
 
-@staff_booking.patch(schema=strict(StaffBookingPatch), validators=(colander_body_validator,),
-                     permission=Permission.STAFF_WRITE)
+@staff_booking.patch(
+    schema=strict(StaffBookingPatch),
+    validators=(colander_body_validator,),
+    permission=Permission.STAFF_WRITE,
+)
 def patch_view(request: Request) -> dict[str, Any]:
     """Edit; a new date or other items re-price the booking and move its capacity."""
     booking = _load(request, Booking, "booking")
@@ -105,8 +131,11 @@ def patch_view(request: Request) -> dict[str, Any]:
     return staff_booking_json(request, booking)
 
 
-@staff_booking_status.post(schema=strict(StatusBody), validators=(colander_body_validator,),
-                           permission=Permission.STAFF_WRITE)
+@staff_booking_status.post(
+    schema=strict(StatusBody),
+    validators=(colander_body_validator,),
+    permission=Permission.STAFF_WRITE,
+)
 def status_view(request: Request) -> dict[str, Any]:
     """Move the booking through the state machine (409 when the move is not allowed)."""
     booking = _load(request, Booking, "booking")
@@ -133,17 +162,28 @@ def customer_view(request: Request) -> dict[str, Any]:
     customer = _load(request, Customer, "customer")
     db = request.dbsession
     answer = staff_customer_row(customer)
-    answer["addresses"] = [address_json(a) for a in db.scalars(
-        select(SavedAddress).where(SavedAddress.customer_id == customer.id)
-        .order_by(SavedAddress.created_at.desc()))]
-    bookings = list(db.scalars(
-        select(Booking).where(Booking.customer_id == customer.id)
-        .order_by(Booking.created_at.desc(), Booking.id.desc()).limit(HISTORY_LIMIT + 1)))
+    answer["addresses"] = [
+        address_json(a)
+        for a in db.scalars(
+            select(SavedAddress)
+            .where(SavedAddress.customer_id == customer.id)
+            .order_by(SavedAddress.created_at.desc())
+        )
+    ]
+    bookings = list(
+        db.scalars(
+            select(Booking)
+            .where(Booking.customer_id == customer.id)
+            .order_by(Booking.created_at.desc(), Booking.id.desc())
+            .limit(HISTORY_LIMIT + 1)
+        )
+    )
     answer["bookings"] = [booking_json(b) for b in bookings[:HISTORY_LIMIT]]
     answer["more_bookings"] = len(bookings) > HISTORY_LIMIT
     summary: dict[str, Any] = {}
-    for facts in request.hooks.call("totetaxi_customer_summary", request=request,
-                                    customer=customer):
+    for facts in request.hooks.call(
+        "totetaxi_customer_summary", request=request, customer=customer
+    ):
         summary.update(facts or {})
     answer["summary"] = summary
     return answer

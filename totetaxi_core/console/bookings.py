@@ -74,16 +74,29 @@ TIME_WINDOWS = ("morning", "afternoon")
 ADDRESS_PARTS = ("line1", "line2", "city", "state", "postal_code")
 ENDS = ("pickup", "delivery")
 #: The edit form's fields (the address ones are ``pickup_line1`` ... ``delivery_postal_code``).
-EDIT_FIELDS = ("version", "date", "time_window", "package", "item_count", "notes",
-               *(f"{end}_{part}" for end in ENDS for part in ADDRESS_PARTS))
+EDIT_FIELDS = (
+    "version",
+    "date",
+    "time_window",
+    "package",
+    "item_count",
+    "notes",
+    *(f"{end}_{part}" for end in ENDS for part in ADDRESS_PARTS),
+)
 #: An address's fields and their labels (the rules are the API schema's).
-ADDRESS_LABELS = {"line1": "Street", "line2": "Apartment, floor", "city": "City",
-                  "state": "State", "postal_code": "ZIP code"}
+ADDRESS_LABELS = {
+    "line1": "Street",
+    "line2": "Apartment, floor",
+    "city": "City",
+    "state": "State",
+    "postal_code": "ZIP code",
+}
 HISTORY_EVENTS = 200
 
-STALE = ("Someone else changed this booking at the same time; the form now shows it as it is: "
-         "apply your change again.")
-
+STALE = (
+    "Someone else changed this booking at the same time; the form now shows it as it is: "
+    "apply your change again."
+)
 
 
 # --- loading --------------------------------------------------------------------------------------
@@ -111,12 +124,21 @@ def row_of(booking: Booking, customers: Mapping[uuid.UUID, Customer]) -> dict[st
     else:
         name = f"{booking.guest_first_name} {booking.guest_last_name}".strip()
         email = booking.guest_email
-    return {"id": str(booking.id), "number": booking.number, "status": str(booking.status),
-            "service_type": booking.service_type, "pickup_date": booking.pickup_date,
-            "time_window": booking.time_window, "name": name, "email": email,
-            "customer_id": str(booking.customer_id) if booking.customer_id else None,
-            "guest": booking.customer_id is None, "total_cents": booking.total_cents,
-            "currency": booking.currency, "created_at": booking.created_at}
+    return {
+        "id": str(booking.id),
+        "number": booking.number,
+        "status": str(booking.status),
+        "service_type": booking.service_type,
+        "pickup_date": booking.pickup_date,
+        "time_window": booking.time_window,
+        "name": name,
+        "email": email,
+        "customer_id": str(booking.customer_id) if booking.customer_id else None,
+        "guest": booking.customer_id is None,
+        "total_cents": booking.total_cents,
+        "currency": booking.currency,
+        "created_at": booking.created_at,
+    }
 
 
 # --- the list -------------------------------------------------------------------------------------
@@ -128,28 +150,40 @@ def filter_params(request: Request) -> dict[str, str]:
     The form sends one ``status`` per ticked box; a "next page" link sends them comma-separated
     in one: both are joined here (a ``MultiDict.get`` would keep only the last).
     """
-    params = {name: request.GET.get(name, "") for name in ("date_from", "date_to", "q",
-                                                             "customer_id")}
+    params = {
+        name: request.GET.get(name, "") for name in ("date_from", "date_to", "q", "customer_id")
+    }
     params["status"] = ",".join(v for v in request.GET.getall("status") if v.strip())
     return params
 
 
-@view_config(route_name="console_bookings", request_method="GET", renderer=LIST,
-             permission=Permission.STAFF_READ)
+@view_config(
+    route_name="console_bookings",
+    request_method="GET",
+    renderer=LIST,
+    permission=Permission.STAFF_READ,
+)
 def bookings_list(request: Request) -> dict[str, Any]:
     """Bookings newest first, filtered by status, pickup date and a search (number, name or
     email); keyset pages with the filters kept in the "next page" link."""
     params = filter_params(request)
     chosen = {s.strip() for s in params["status"].split(",") if s.strip()}
     answer: dict[str, Any] = {
-        "form": params, "chosen": chosen, "statuses": STATUS_LABELS, "errors": {},
-        "rows": None, "next_url": None, "first_url": None, "customer": None,
+        "form": params,
+        "chosen": chosen,
+        "statuses": STATUS_LABELS,
+        "errors": {},
+        "rows": None,
+        "next_url": None,
+        "first_url": None,
+        "customer": None,
         "paged": bool(request.GET.get("cursor")),
     }
     try:
         filters = search.booking_filters(params)
-        page = keyset_page(request, request.dbsession, search.bookings(filters), Booking,
-                           lambda booking: booking)
+        page = keyset_page(
+            request, request.dbsession, search.bookings(filters), Booking, lambda booking: booking
+        )
     except InvalidDraft as exc:
         request.response.status_int = 400
         answer["errors"] = {exc.field: exc.description}
@@ -157,14 +191,16 @@ def bookings_list(request: Request) -> dict[str, Any]:
     customers = contacts(request, page["items"])
     if filters.customer_id is not None:
         answer["customer"] = customers.get(filters.customer_id) or request.dbsession.get(
-            Customer, filters.customer_id)
+            Customer, filters.customer_id
+        )
     query = filters.query()
     if "limit" in request.GET:
         query["limit"] = request.GET["limit"]
     answer["rows"] = [row_of(b, customers) for b in page["items"]]
     if page["next_cursor"]:
-        answer["next_url"] = request.route_url("console_bookings",
-                                               _query={**query, "cursor": page["next_cursor"]})
+        answer["next_url"] = request.route_url(
+            "console_bookings", _query={**query, "cursor": page["next_cursor"]}
+        )
     if answer["paged"]:
         answer["first_url"] = request.route_url("console_bookings", _query=query)
     return answer
@@ -176,8 +212,10 @@ def bookings_list(request: Request) -> dict[str, Any]:
 def edit_values(booking: Booking) -> dict[str, str]:
     """The edit form's fields as the booking has them now."""
     values = {
-        "version": str(booking.version), "date": booking.pickup_date.isoformat(),
-        "time_window": booking.time_window, "package": booking.package or "",
+        "version": str(booking.version),
+        "date": booking.pickup_date.isoformat(),
+        "time_window": booking.time_window,
+        "package": booking.package or "",
         "item_count": "" if booking.item_count is None else str(booking.item_count),
         "notes": booking.notes or "",
     }
@@ -210,8 +248,9 @@ def next_statuses(booking: Booking) -> list[tuple[str, str]]:
 NO_PANEL_STATE: Mapping[str, Any] = MappingProxyType({})
 
 
-def panels(request: Request, booking: Booking,
-           panel_state: Mapping[str, Any] | None = None) -> list[dict[str, Any]]:
+def panels(
+    request: Request, booking: Booking, panel_state: Mapping[str, Any] | None = None
+) -> list[dict[str, Any]]:
     """The plugins' ``totetaxi_booking_panels``, rendered, sorted by order then title.
 
     ``panel_state`` goes to every implementation read-only (see :func:`render_booking_page`).
@@ -220,8 +259,12 @@ def panels(request: Request, booking: Booking,
     """
     state = NO_PANEL_STATE if not panel_state else MappingProxyType(dict(panel_state))
     gathered: list[dict[str, Any]] = []
-    for answer in request.hooks.call("totetaxi_booking_panels", request=request,
-                                     booking=booking, panel_state=state) or ():
+    for answer in (
+        request.hooks.call(
+            "totetaxi_booking_panels", request=request, booking=booking, panel_state=state
+        )
+        or ()
+    ):
         gathered.extend(answer or ())
     shown = []
     for panel in gathered:
@@ -245,51 +288,88 @@ def panels(request: Request, booking: Booking,
     return shown
 
 
-def snapshot(request: Request, booking: Booking,
-             panel_state: Mapping[str, Any] | None = None) -> dict[str, Any]:
+def snapshot(
+    request: Request, booking: Booking, panel_state: Mapping[str, Any] | None = None
+) -> dict[str, Any]:
     """Everything the detail page shows, as plain values read now (see the module docstring)."""
     db = request.dbsession
     customer = db.get(Customer, booking.customer_id) if booking.customer_id else None
-    events = list(db.scalars(select(BookingEvent).where(BookingEvent.booking_id == booking.id)
-                             .order_by(BookingEvent.at.desc(), BookingEvent.id.desc())
-                             .limit(HISTORY_EVENTS)))
+    events = list(
+        db.scalars(
+            select(BookingEvent)
+            .where(BookingEvent.booking_id == booking.id)
+            .order_by(BookingEvent.at.desc(), BookingEvent.id.desc())
+            .limit(HISTORY_EVENTS)
+        )
+    )
     staff_ids = {e.actor_id for e in events if e.actor_kind == "staff" and e.actor_id}
-    staff = ({s.id: s.display_name for s in db.scalars(
-        select(StaffUser).where(StaffUser.id.in_(staff_ids)))} if staff_ids else {})
+    staff = (
+        {
+            s.id: s.display_name
+            for s in db.scalars(select(StaffUser).where(StaffUser.id.in_(staff_ids)))
+        }
+        if staff_ids
+        else {}
+    )
     quote = booking.quote or {}
     status = BookingStatus(booking.status)
     facts = {
         **row_of(booking, {customer.id: customer} if customer else {}),
         "service": service_label(request.ctx, booking.service_type),
-        "package": booking.package, "item_count": booking.item_count,
+        "package": booking.package,
+        "item_count": booking.item_count,
         "specialty_items": [dict(line) for line in booking.specialty_items or ()],
-        "same_day": booking.same_day, "coi_handling": booking.coi_handling,
-        "high_value": booking.high_value, "notes": booking.notes,
-        "subtotal_cents": booking.subtotal_cents, "version": booking.version,
-        "updated_at": booking.updated_at, "cancelled_at": booking.cancelled_at,
+        "same_day": booking.same_day,
+        "coi_handling": booking.coi_handling,
+        "high_value": booking.high_value,
+        "notes": booking.notes,
+        "subtotal_cents": booking.subtotal_cents,
+        "version": booking.version,
+        "updated_at": booking.updated_at,
+        "cancelled_at": booking.cancelled_at,
         "cancel_reason": booking.cancel_reason,
-        "addresses": {end: {part: getattr(getattr(booking, f"{end}_address"), part)
-                            for part in ADDRESS_PARTS} for end in ENDS},
+        "addresses": {
+            end: {part: getattr(getattr(booking, f"{end}_address"), part) for part in ADDRESS_PARTS}
+            for end in ENDS
+        },
         "guest_phone": booking.guest_phone,
     }
     return {
         "booking": facts,
-        "customer": None if customer is None else {
-            "id": str(customer.id), "name": customer.display_name, "email": customer.email,
-            "phone": customer.phone},
-        "quote": {name: [dict(line) for line in quote.get(name) or ()]
-                  for name in ("lines", "surcharges", "fees")},
-        "events": [{"at": e.at, "status": e.status, "message": e.message, "note": e.note,
-                    "actor": staff.get(e.actor_id, "staff") if e.actor_kind == "staff"
-                    else e.actor_kind} for e in events],
+        "customer": None
+        if customer is None
+        else {
+            "id": str(customer.id),
+            "name": customer.display_name,
+            "email": customer.email,
+            "phone": customer.phone,
+        },
+        "quote": {
+            name: [dict(line) for line in quote.get(name) or ()]
+            for name in ("lines", "surcharges", "fees")
+        },
+        "events": [
+            {
+                "at": e.at,
+                "status": e.status,
+                "message": e.message,
+                "note": e.note,
+                "actor": staff.get(e.actor_id, "staff")
+                if e.actor_kind == "staff"
+                else e.actor_kind,
+            }
+            for e in events
+        ],
         "panels": panels(request, booking, panel_state),
         "editable": status in editing.EDITABLE_STATUSES,
         "next_statuses": next_statuses(booking),
         "can_cancel": BookingStatus.CANCELLED in TRANSITIONS[status],
         "shown": shown_fields(booking),
-        "defaults": {"edit": edit_values(booking),
-                     "status": {"status": "", "reason": ""},
-                     "cancel": {"reason": "", "confirm": ""}},
+        "defaults": {
+            "edit": edit_values(booking),
+            "status": {"status": "", "reason": ""},
+            "cancel": {"reason": "", "confirm": ""},
+        },
     }
 
 
@@ -297,13 +377,15 @@ class Failed:
     """A refused form: which one, what was typed, the message of each field at fault (``""``
     for the form as a whole), and the status to answer with."""
 
-    def __init__(self, form: str, submitted: Mapping[str, str], errors: dict[str, str],
-                 status: int) -> None:
+    def __init__(
+        self, form: str, submitted: Mapping[str, str], errors: dict[str, str], status: int
+    ) -> None:
         self.form, self.submitted, self.errors, self.status = form, submitted, errors, status
 
 
-def detail_page(request: Request, page: dict[str, Any],
-                failed: Failed | None = None) -> dict[str, Any]:
+def detail_page(
+    request: Request, page: dict[str, Any], failed: Failed | None = None
+) -> dict[str, Any]:
     """The template's values: the snapshot, the forms' values and errors, the flash."""
     values = {form: dict(fields) for form, fields in page["defaults"].items()}
     errors: dict[str, dict[str, str]] = {form: {} for form in values}
@@ -311,16 +393,26 @@ def detail_page(request: Request, page: dict[str, Any],
         values[failed.form].update(failed.submitted)
         errors[failed.form] = failed.errors
         request.response.status_int = failed.status
-    return {**page, "values": values, "errors": errors,
-            "failed": failed.form if failed else None,
-            "problem": failed.errors.get("") if failed else None,
-            "can_write": request.has_permission(Permission.STAFF_WRITE),
-            "statuses": STATUS_LABELS, "windows": TIME_WINDOWS, "message": flash(request)}
+    return {
+        **page,
+        "values": values,
+        "errors": errors,
+        "failed": failed.form if failed else None,
+        "problem": failed.errors.get("") if failed else None,
+        "can_write": request.has_permission(Permission.STAFF_WRITE),
+        "statuses": STATUS_LABELS,
+        "windows": TIME_WINDOWS,
+        "message": flash(request),
+    }
 
 
-def render_booking_page(request: Request, booking: Booking, *,
-                        panel_state: Mapping[str, Any] | None = None,
-                        status: int = 200) -> Response:
+def render_booking_page(
+    request: Request,
+    booking: Booking,
+    *,
+    panel_state: Mapping[str, Any] | None = None,
+    status: int = 200,
+) -> Response:
     """The console's booking page of ``booking``, rendered for a plugin's own view.
 
     A plugin whose booking panel holds a form (payments' refund request) answers a refused POST
@@ -340,12 +432,17 @@ def render_booking_page(request: Request, booking: Booking, *,
 
 
 def _done(request: Request, booking: Booking, code: str) -> HTTPSeeOther:
-    return HTTPSeeOther(location=request.route_url("console_booking", id=str(booking.id),
-                                                   _query={"done": code}))
+    return HTTPSeeOther(
+        location=request.route_url("console_booking", id=str(booking.id), _query={"done": code})
+    )
 
 
-@view_config(route_name="console_booking", request_method="GET", renderer=DETAIL,
-             permission=Permission.STAFF_READ)
+@view_config(
+    route_name="console_booking",
+    request_method="GET",
+    renderer=DETAIL,
+    permission=Permission.STAFF_READ,
+)
 def booking_detail(request: Request) -> dict[str, Any]:
     """All the booking's facts, its quote, contact, addresses, history and the plugins' panels;
     the forms for staff and admins."""
@@ -362,13 +459,19 @@ def booking_detail(request: Request) -> dict[str, Any]:
 
 #: The schema's paths shown by the edit form's fields.
 EDIT_PATHS: dict[str, str] = {
-    "date": "date", "time_window": "time_window", "package": "package",
-    "item_count": "item_count", "notes": "notes",
+    "date": "date",
+    "time_window": "time_window",
+    "package": "package",
+    "item_count": "item_count",
+    "notes": "notes",
     **{f"{end}_address.{part}": f"{end}_{part}" for end in ENDS for part in ADDRESS_PARTS},
 }
 EDIT_LABELS: dict[str, str] = {
-    "date": "Pickup date", "time_window": "Time window", "package": "Package",
-    "item_count": "Items", "notes": "Notes",
+    "date": "Pickup date",
+    "time_window": "Time window",
+    "package": "Package",
+    "item_count": "Items",
+    "notes": "Notes",
     **{f"{end}_{part}": label for end in ENDS for part, label in ADDRESS_LABELS.items()},
 }
 _EDIT_SCHEMA = strict(StaffBookingPatch)
@@ -376,8 +479,9 @@ _STATUS_SCHEMA = strict(StatusBody)
 _CANCEL_SCHEMA = strict(CancelBody)
 
 
-def read_edit(submitted: Mapping[str, str], booking: Booking
-              ) -> tuple[dict[str, Any], int | None, dict[str, str]]:
+def read_edit(
+    submitted: Mapping[str, str], booking: Booking
+) -> tuple[dict[str, Any], int | None, dict[str, str]]:
     """``(changes for editing.update, version, errors by field)`` from the form's text."""
     changes: dict[str, Any] = {}
     errors: dict[str, str] = {}
@@ -388,9 +492,11 @@ def read_edit(submitted: Mapping[str, str], booking: Booking
             version = int(raw)
         else:
             errors[""] = "The form is damaged (its version); reload the page."
-    body: dict[str, Any] = {"date": submitted["date"].strip(),
-                            "time_window": submitted["time_window"],
-                            "notes": submitted["notes"].replace("\r\n", "\n")}
+    body: dict[str, Any] = {
+        "date": submitted["date"].strip(),
+        "time_window": submitted["time_window"],
+        "notes": submitted["notes"].replace("\r\n", "\n"),
+    }
     if not body["date"]:
         errors["date"] = "Pickup date: enter a date as YYYY-MM-DD."
     shown = shown_fields(booking)
@@ -413,8 +519,7 @@ def read_edit(submitted: Mapping[str, str], booking: Booking
         address["state"] = address["state"].strip().upper()
         body[f"{end}_address"] = address
     for field in EDIT_PATHS.values():
-        if field in submitted and control_characters(submitted[field],
-                                                     multiline=field == "notes"):
+        if field in submitted and control_characters(submitted[field], multiline=field == "notes"):
             errors[field] = f"{EDIT_LABELS[field]}: control characters are not allowed."
     try:
         changes.update(_EDIT_SCHEMA.deserialize(body))
@@ -425,9 +530,16 @@ def read_edit(submitted: Mapping[str, str], booking: Booking
 
 
 #: Where a domain refusal naming a field shows on the edit form.
-EDIT_FIELD_OF = {"date": "date", "time_window": "time_window", "package": "package",
-                 "item_count": "item_count", "notes": "notes", "version": "",
-                 "pickup_address": "pickup_line1", "delivery_address": "delivery_line1"}
+EDIT_FIELD_OF = {
+    "date": "date",
+    "time_window": "time_window",
+    "package": "package",
+    "item_count": "item_count",
+    "notes": "notes",
+    "version": "",
+    "pickup_address": "pickup_line1",
+    "delivery_address": "delivery_line1",
+}
 
 
 def _edit_field(name: str, shown: set[str]) -> str:
@@ -444,8 +556,12 @@ def _add(errors: dict[str, str], field: str, message: str) -> None:
     errors[field] = f"{errors[field]} {message}" if field in errors else message
 
 
-@view_config(route_name="console_booking_edit", request_method="POST", renderer=DETAIL,
-             permission=Permission.STAFF_WRITE)
+@view_config(
+    route_name="console_booking_edit",
+    request_method="POST",
+    renderer=DETAIL,
+    permission=Permission.STAFF_WRITE,
+)
 def booking_edit(request: Request) -> Any:
     """Save the edit form; fields left out of the POST stay as they are (the page sends all)."""
     booking = load(request, Booking)
@@ -476,18 +592,26 @@ def booking_edit(request: Request) -> Any:
             _add(refused, _edit_field(problem["name"], shown), problem["description"])
         return detail_page(request, page, Failed("edit", submitted, refused, exc.status))
     except CapacityExhausted as exc:
-        return detail_page(request, page, Failed(
-            "edit", submitted, {_edit_field(exc.field, shown): exc.description}, 409))
+        return detail_page(
+            request,
+            page,
+            Failed("edit", submitted, {_edit_field(exc.field, shown): exc.description}, 409),
+        )
     except InvalidDraft as exc:
-        return detail_page(request, page, Failed(
-            "edit", submitted, {_edit_field(exc.field, shown): exc.description}, 400))
+        return detail_page(
+            request,
+            page,
+            Failed("edit", submitted, {_edit_field(exc.field, shown): exc.description}, 400),
+        )
     except Refused as exc:  # a plugin's hook said no (after the change was flushed)
-        return detail_page(request, page, Failed(
-            "edit", submitted, {_edit_field(exc.field, shown): exc.description}, exc.status))
+        return detail_page(
+            request,
+            page,
+            Failed("edit", submitted, {_edit_field(exc.field, shown): exc.description}, exc.status),
+        )
     if not diff:
         return _done(request, booking, "booking_unchanged")
-    return _done(request, booking, "booking_repriced" if "total_cents" in diff else
-                 "booking_saved")
+    return _done(request, booking, "booking_repriced" if "total_cents" in diff else "booking_saved")
 
 
 # --- status and cancel ----------------------------------------------------------------------------
@@ -501,19 +625,30 @@ def _reason_errors(schema: colander.SchemaNode, submitted: Mapping[str, str]) ->
     try:
         schema.deserialize(dict(submitted))  # errors of other fields are the view's to word
     except colander.Invalid as exc:
-        return {field: message for field, message in colander_errors(
-            exc, {"reason": "reason"}, {"reason": "Reason"}).items() if field}
+        return {
+            field: message
+            for field, message in colander_errors(
+                exc, {"reason": "reason"}, {"reason": "Reason"}
+            ).items()
+            if field
+        }
     return {}
 
 
-@view_config(route_name="console_booking_status", request_method="POST", renderer=DETAIL,
-             permission=Permission.STAFF_WRITE)
+@view_config(
+    route_name="console_booking_status",
+    request_method="POST",
+    renderer=DETAIL,
+    permission=Permission.STAFF_WRITE,
+)
 def booking_status(request: Request) -> Any:
     """Move the booking along the state machine (cancelling has its own, confirmed, form)."""
     booking = load(request, Booking)
     page = snapshot(request, booking)  # before a plugin's hook may refuse half-way
-    submitted = {"status": request.POST.get("status", "").strip(),
-                 "reason": request.POST.get("reason", "")}
+    submitted = {
+        "status": request.POST.get("status", "").strip(),
+        "reason": request.POST.get("reason", ""),
+    }
     errors = _reason_errors(_STATUS_SCHEMA, submitted)
     if submitted["status"] == BookingStatus.CANCELLED:
         errors["status"] = "Cancel the booking with the cancel form below."
@@ -525,23 +660,35 @@ def booking_status(request: Request) -> Any:
     try:
         transition(request.ctx, booking, submitted["status"], reason or None)
     except TransitionRefused as exc:
-        return detail_page(request, page,
-                           Failed("status", submitted, {"status": str(exc)}, 409))
+        return detail_page(request, page, Failed("status", submitted, {"status": str(exc)}, 409))
     except Refused as exc:
-        return detail_page(request, page, Failed(
-            "status", submitted, {_field_in(exc.field, ("status", "reason")): exc.description},
-            exc.status))
+        return detail_page(
+            request,
+            page,
+            Failed(
+                "status",
+                submitted,
+                {_field_in(exc.field, ("status", "reason")): exc.description},
+                exc.status,
+            ),
+        )
     return _done(request, booking, "status_changed")
 
 
-@view_config(route_name="console_booking_cancel", request_method="POST", renderer=DETAIL,
-             permission=Permission.STAFF_WRITE)
+@view_config(
+    route_name="console_booking_cancel",
+    request_method="POST",
+    renderer=DETAIL,
+    permission=Permission.STAFF_WRITE,
+)
 def booking_cancel(request: Request) -> Any:
     """Cancel (staff may, whatever the date); the box must be ticked."""
     booking = load(request, Booking)
     page = snapshot(request, booking)
-    submitted = {"reason": request.POST.get("reason", ""),
-                 "confirm": request.POST.get("confirm", "")}
+    submitted = {
+        "reason": request.POST.get("reason", ""),
+        "confirm": request.POST.get("confirm", ""),
+    }
     errors = _reason_errors(_CANCEL_SCHEMA, {"reason": submitted["reason"]})
     reason = submitted["reason"].strip()
     if submitted["confirm"] not in ("1", "on", "yes", "true"):
@@ -553,7 +700,14 @@ def booking_cancel(request: Request) -> Any:
     except TransitionRefused as exc:  # the form is gone once cancelled: said at the top
         return detail_page(request, page, Failed("cancel", submitted, {"": str(exc)}, 409))
     except Refused as exc:
-        return detail_page(request, page, Failed(
-            "cancel", submitted, {_field_in(exc.field, ("reason",)): exc.description},
-            exc.status))
+        return detail_page(
+            request,
+            page,
+            Failed(
+                "cancel",
+                submitted,
+                {_field_in(exc.field, ("reason",)): exc.description},
+                exc.status,
+            ),
+        )
     return _done(request, booking, "booking_cancelled")

@@ -69,8 +69,9 @@ def control_characters(value: str, *, multiline: bool = False) -> bool:
     return (_CONTROL_MULTILINE if multiline else _CONTROL).search(value) is not None
 
 
-def text_field(limit: int, required: bool = True, *, minimum: int = 0,
-         multiline: bool = False) -> Parser:
+def text_field(
+    limit: int, required: bool = True, *, minimum: int = 0, multiline: bool = False
+) -> Parser:
     """A parser of free text: trimmed, at most ``limit`` characters, no control characters."""
 
     def parse(value: str, label: str) -> str:
@@ -147,8 +148,9 @@ def parse_date(value: str, label: str) -> dt.date:
         raise FieldError(f"{label}: enter a date as YYYY-MM-DD.") from None
 
 
-def read_form(post: Mapping[str, str], fields: Fields, *, partial: bool = False
-              ) -> tuple[dict[str, Any], dict[str, str], dict[str, str]]:
+def read_form(
+    post: Mapping[str, str], fields: Fields, *, partial: bool = False
+) -> tuple[dict[str, Any], dict[str, str], dict[str, str]]:
     """``(values by attribute, errors by field, submitted text by field)``.
 
     With ``partial`` a field left out of the POST is left unchanged (a script may send only the
@@ -181,7 +183,8 @@ def field_of(fields: Fields, attribute: str) -> str:
 _PLAIN: dict[str, Callable[[Mapping[str, Any]], str]] = {
     "Required": lambda m: "this cannot be empty.",
     "Shorter than minimum length ${min}": lambda m: (
-        "this cannot be empty." if m.get("min") == 1 else f"at least {m.get('min')} characters."),
+        "this cannot be empty." if m.get("min") == 1 else f"at least {m.get('min')} characters."
+    ),
     "Longer than maximum length ${max}": lambda m: f"at most {m.get('max')} characters.",
     "${val} is less than minimum value ${min}": lambda m: f"at least {m.get('min')}.",
     "${val} is greater than maximum value ${max}": lambda m: f"at most {m.get('max')}.",
@@ -198,8 +201,9 @@ def _sentence(message: Any) -> str:
     return text_ if text_.endswith(".") else text_ + "."
 
 
-def colander_errors(invalid: colander.Invalid, fields: Mapping[str, str],
-                    labels: Mapping[str, str]) -> dict[str, str]:
+def colander_errors(
+    invalid: colander.Invalid, fields: Mapping[str, str], labels: Mapping[str, str]
+) -> dict[str, str]:
     """A schema's refusal as console messages by form field: ``{field: "Label: sentence."}``.
 
     ``fields`` maps the schema's dotted paths (``"pickup_address.line1"``) to form field names;

@@ -100,8 +100,15 @@ def console_nav(request: Request) -> list[dict[str, Any]]:
         if not _route_exists(request, route):
             log.warning("console navigation entry %r names unknown route %r", title, route)
             continue
-        entries.append({"title": title, "route": route, "url": request.route_url(route),
-                        "order": order, "active": route == current})
+        entries.append(
+            {
+                "title": title,
+                "route": route,
+                "url": request.route_url(route),
+                "order": order,
+                "active": route == current,
+            }
+        )
     entries.sort(key=lambda e: (e["order"], e["title"].lower()))
     request._totetaxi_console_nav = entries
     return entries

@@ -52,23 +52,30 @@ def _page(
 
 
 def _done(request: Request, code: str, staff: StaffUser) -> HTTPSeeOther:
-    return HTTPSeeOther(location=request.route_url(
-        "console_staff", _query={"done": code, "staff": str(staff.id)}, _anchor=f"s-{staff.id}"
-    ))
+    return HTTPSeeOther(
+        location=request.route_url(
+            "console_staff", _query={"done": code, "staff": str(staff.id)}, _anchor=f"s-{staff.id}"
+        )
+    )
 
 
 def _target(request: Request) -> StaffUser:
     return get_or_404(request.dbsession, StaffUser, request.matchdict["id"])
 
 
-@view_config(route_name="console_staff", request_method="GET", renderer=TEMPLATE,
-             permission=Permission.ADMIN)
+@view_config(
+    route_name="console_staff", request_method="GET", renderer=TEMPLATE, permission=Permission.ADMIN
+)
 def staff_list(request: Request) -> dict[str, Any]:
     return _page(request)
 
 
-@view_config(route_name="console_staff", request_method="POST", renderer=TEMPLATE,
-             permission=Permission.ADMIN)
+@view_config(
+    route_name="console_staff",
+    request_method="POST",
+    renderer=TEMPLATE,
+    permission=Permission.ADMIN,
+)
 def staff_create(request: Request) -> Any:
     form = {name: request.POST.get(name, "").strip() for name in FORM_FIELDS}
     password = request.POST.get("password", "")
@@ -83,25 +90,39 @@ def staff_create(request: Request) -> Any:
         errors["password"] = "Choose a password."  # noqa: S105 - a message, not a secret
     elif password != request.POST.get("password_confirm", ""):
         errors["password_confirm"] = "The two passwords differ."  # noqa: S105 - a message
-    for name, limit in (("first_name", 100), ("last_name", 100), ("phone", 40),
-                        ("department", 100)):
+    for name, limit in (
+        ("first_name", 100),
+        ("last_name", 100),
+        ("phone", 40),
+        ("department", 100),
+    ):
         if len(form[name]) > limit:
             errors[name] = f"At most {limit} characters."
     if errors:
         return _page(request, form=form, errors=errors, status=400)
     try:
         staff = services.create_staff(
-            request.ctx, email=form["email"], password=password, role=form["role"],
-            first_name=form["first_name"], last_name=form["last_name"], phone=form["phone"],
-            department=form["department"], hire_date=hire_date,
+            request.ctx,
+            email=form["email"],
+            password=password,
+            role=form["role"],
+            first_name=form["first_name"],
+            last_name=form["last_name"],
+            phone=form["phone"],
+            department=form["department"],
+            hire_date=hire_date,
         )
     except IdentityError as exc:
         return _page(request, form=form, errors={exc.field: exc.description}, status=exc.status)
     return _done(request, "created", staff)
 
 
-@view_config(route_name="console_staff_role", request_method="POST", renderer=TEMPLATE,
-             permission=Permission.ADMIN)
+@view_config(
+    route_name="console_staff_role",
+    request_method="POST",
+    renderer=TEMPLATE,
+    permission=Permission.ADMIN,
+)
 def staff_role(request: Request) -> Any:
     staff = _target(request)
     try:
@@ -114,18 +135,24 @@ def staff_role(request: Request) -> Any:
     return _done(request, "role_changed", staff)
 
 
-@view_config(route_name="console_staff_active", request_method="POST", renderer=TEMPLATE,
-             permission=Permission.ADMIN)
+@view_config(
+    route_name="console_staff_active",
+    request_method="POST",
+    renderer=TEMPLATE,
+    permission=Permission.ADMIN,
+)
 def staff_active(request: Request) -> Any:
     staff = _target(request)
     value = request.POST.get("active", "")
     if value not in ("0", "1"):
-        return _page(request, row_errors={str(staff.id): "Choose to disable or enable."},
-                     status=400)
+        return _page(
+            request, row_errors={str(staff.id): "Choose to disable or enable."}, status=400
+        )
     active = value == "1"
     if not active and staff.id == request.identity.principal.id:
-        return _page(request, row_errors={str(staff.id): "You cannot disable your own account."},
-                     status=409)
+        return _page(
+            request, row_errors={str(staff.id): "You cannot disable your own account."}, status=409
+        )
     try:
         services.set_active(request.ctx, staff, active)
     except IdentityError as exc:

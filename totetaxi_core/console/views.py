@@ -33,8 +33,13 @@ def _redirect(request: Request, next_path: str | None) -> HTTPSeeOther:
 
 
 def _login_page(
-    request: Request, *, email: str = "", next_path: str | None = None, error: str | None = None,
-    status: int = 200, fresh_token: bool = False,
+    request: Request,
+    *,
+    email: str = "",
+    next_path: str | None = None,
+    error: str | None = None,
+    status: int = 200,
+    fresh_token: bool = False,
 ) -> dict[str, Any]:
     """The login form's values.
 
@@ -48,43 +53,67 @@ def _login_page(
         data = session_of(request)
         token = data.csrf_token if data is not None else ""
     request.response.status_int = status
-    return {"email": email, "next": next_path or "", "error": error,
-            "csrf": token, "message": flash(request)}
+    return {
+        "email": email,
+        "next": next_path or "",
+        "error": error,
+        "csrf": token,
+        "message": flash(request),
+    }
 
 
-@view_config(route_name="console_login", request_method="GET",
-             renderer=TEMPLATES + "login.jinja2", permission=NO_PERMISSION_REQUIRED)
+@view_config(
+    route_name="console_login",
+    request_method="GET",
+    renderer=TEMPLATES + "login.jinja2",
+    permission=NO_PERMISSION_REQUIRED,
+)
 def login_form(request: Request) -> Any:
     """The form, for anyone (signing in again simply starts a new session)."""
     return _login_page(request, next_path=safe_next(request.GET.get("next")), fresh_token=True)
 
 
-@view_config(route_name="console_login", request_method="POST",
-             renderer=TEMPLATES + "login.jinja2", permission=NO_PERMISSION_REQUIRED)
+@view_config(
+    route_name="console_login",
+    request_method="POST",
+    renderer=TEMPLATES + "login.jinja2",
+    permission=NO_PERMISSION_REQUIRED,
+)
 def login_submit(request: Request) -> Any:
     """Sign a staff user in: the same throttles and keys as the API's staff login."""
     email = request.POST.get("email", "").strip()
     password = request.POST.get("password", "")
     next_path = safe_next(request.POST.get("next"))
     if not email or not password:  # refused like wrong credentials, but not counted
-        return _login_page(request, email=email, next_path=next_path, status=401,
-                           error=BAD_CREDENTIALS)
+        return _login_page(
+            request, email=email, next_path=next_path, status=401, error=BAD_CREDENTIALS
+        )
     kind = PrincipalKind.STAFF
     try:
         staff = authenticate_throttled(request, kind, email, password)
     except Throttled as exc:
         request.response.headers["Retry-After"] = str(exc.retry_after)
-        return _login_page(request, email=email, next_path=next_path, status=429,
-                           error=f"Too many attempts; try again in {exc.retry_after} seconds.")
+        return _login_page(
+            request,
+            email=email,
+            next_path=next_path,
+            status=429,
+            error=f"Too many attempts; try again in {exc.retry_after} seconds.",
+        )
     if staff is None:
-        return _login_page(request, email=email, next_path=next_path, status=401,
-                           error=BAD_CREDENTIALS)
+        return _login_page(
+            request, email=email, next_path=next_path, status=401, error=BAD_CREDENTIALS
+        )
     sessions.start(request, kind, staff.id)
     return _redirect(request, next_path)
 
 
-@view_config(route_name="console_logout", request_method="POST",
-             permission=NO_PERMISSION_REQUIRED, require_csrf=False)
+@view_config(
+    route_name="console_logout",
+    request_method="POST",
+    permission=NO_PERMISSION_REQUIRED,
+    require_csrf=False,
+)
 def logout(request: Request) -> Any:
     """End the session and go back to the login page.
 
@@ -95,8 +124,7 @@ def logout(request: Request) -> Any:
     if session_of(request) is not None:
         check_csrf_token(request, token="csrf_token", header="X-CSRF-Token")  # noqa: S106
     sessions.end(request)
-    return HTTPSeeOther(location=request.route_url("console_login",
-                                                   _query={"done": "signed_out"}))
+    return HTTPSeeOther(location=request.route_url("console_login", _query={"done": "signed_out"}))
 
 
 @view_config(route_name="console_bare", permission=NO_PERMISSION_REQUIRED)
@@ -104,21 +132,31 @@ def bare(request: Request) -> Any:
     return HTTPMovedPermanently(location=_home(request))
 
 
-@view_config(route_name="console_home", request_method="GET",
-             renderer=TEMPLATES + "dashboard.jinja2", permission=Permission.STAFF_READ)
+@view_config(
+    route_name="console_home",
+    request_method="GET",
+    renderer=TEMPLATES + "dashboard.jinja2",
+    permission=Permission.STAFF_READ,
+)
 def dashboard(request: Request) -> dict[str, Any]:
     """A welcome and the tiles plugins contribute for today."""
     tiles: list[dict[str, Any]] = []
-    for answer in request.hooks.call("totetaxi_dashboard_tiles", request=request,
-                                     period="day") or ():
+    for answer in (
+        request.hooks.call("totetaxi_dashboard_tiles", request=request, period="day") or ()
+    ):
         tiles.extend(t for t in answer or () if isinstance(t, dict) and "title" in t)
-    tiles.sort(key=lambda t: (t.get("order", 100) if isinstance(t.get("order"), int) else 100,
-                              str(t["title"]).lower()))
+    tiles.sort(
+        key=lambda t: (
+            t.get("order", 100) if isinstance(t.get("order"), int) else 100,
+            str(t["title"]).lower(),
+        )
+    )
     return {"tiles": tiles, "message": flash(request)}
 
 
 @notfound_view_config(path_info=r"^/console(/|$)")
 def console_not_found(exc: HTTPNotFound, request: Request) -> Response:
     """An HTML 404 for any unknown console path (the API keeps its JSON answers)."""
-    return render_to_response(TEMPLATES + "404.jinja2", {}, request=request,
-                              response=Response(status=404))
+    return render_to_response(
+        TEMPLATES + "404.jinja2", {}, request=request, response=Response(status=404)
+    )

@@ -78,8 +78,9 @@ class CreateAppendOnlyTriggers(MigrateOperation):
         self.table_name, self.message = _checked(table_name, message)
 
     @classmethod
-    def create_append_only_triggers(cls, operations: Operations, table_name: str,
-                                    message: str) -> Any:
+    def create_append_only_triggers(
+        cls, operations: Operations, table_name: str, message: str
+    ) -> Any:
         return operations.invoke(cls(table_name, message))
 
     def reverse(self) -> DropAppendOnlyTriggers:

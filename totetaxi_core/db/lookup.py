@@ -14,8 +14,15 @@ __all__ = ["get_or_404"]
 T = TypeVar("T")
 
 
-def get_or_404(session: Session, model: type[T], key: Any, *, lock: bool = False,
-               include_deleted: bool = False, detail: str | None = None) -> T:
+def get_or_404(
+    session: Session,
+    model: type[T],
+    key: Any,
+    *,
+    lock: bool = False,
+    include_deleted: bool = False,
+    detail: str | None = None,
+) -> T:
     """The ``model`` row whose primary key is ``key``, or :class:`HTTPNotFound`.
 
     ``key`` may be the text of a URL segment: for a model with a UUID key a malformed id is a 404

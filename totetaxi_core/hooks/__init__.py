@@ -51,17 +51,25 @@ class HookBus:
         """
         where = getattr(module_or_class, "__name__", repr(module_or_class))
         marker = f"{self.pm.project_name}_spec"
-        names = [name for name in dir(module_or_class)
-                 if getattr(getattr(module_or_class, name, None), marker, None) is not None]
+        names = [
+            name
+            for name in dir(module_or_class)
+            if getattr(getattr(module_or_class, name, None), marker, None) is not None
+        ]
         if not names:
             raise RegistrationError(
-                f"{where} declares no hookspec (mark them with totetaxi_core.plugin_api.hookspec).")
-        taken = [name for name in names
-                 if getattr(getattr(self.pm.hook, name, None), "spec", None) is not None]
+                f"{where} declares no hookspec (mark them with totetaxi_core.plugin_api.hookspec)."
+            )
+        taken = [
+            name
+            for name in names
+            if getattr(getattr(self.pm.hook, name, None), "spec", None) is not None
+        ]
         if taken:
             raise RegistrationError(
                 f"{where} declares hooks that already exist: {', '.join(sorted(taken))}; "
-                "name a plugin's hooks totetaxi_<plugin>_<event>.")
+                "name a plugin's hooks totetaxi_<plugin>_<event>."
+            )
         self.pm.add_hookspecs(module_or_class)
         return sorted(names)
 

@@ -113,12 +113,13 @@ def _client(request: Request) -> str:
 def login_pairs(request: Request, kind: PrincipalKind, email: str) -> tuple:
     """The throttles of a login attempt: the account (normalised email) and the address."""
     limits = request.registry.throttles
-    return ((limits.login_account, f"{kind}:{services.normalize_email(email)}"),
-            (limits.login_address, _client(request)))
+    return (
+        (limits.login_account, f"{kind}:{services.normalize_email(email)}"),
+        (limits.login_address, _client(request)),
+    )
 
 
-def authenticate_throttled(request: Request, kind: PrincipalKind, email: str,
-                           password: str) -> Any:
+def authenticate_throttled(request: Request, kind: PrincipalKind, email: str, password: str) -> Any:
     """Count the attempt, then check the credentials; ``Throttled`` when over the limit.
 
     Shared by the API and the console login, so both spend one budget per account.
@@ -150,8 +151,12 @@ def _csrf_header(request: Request, data: sessions.SessionData) -> None:
 # --- /auth -----------------------------------------------------------------------------------
 
 
-@register.post(idempotent=False, schema=strict(RegisterBody), validators=(colander_body_validator,),
-               permission=PUBLIC)
+@register.post(
+    idempotent=False,
+    schema=strict(RegisterBody),
+    validators=(colander_body_validator,),
+    permission=PUBLIC,
+)
 def register_view(request: Request) -> dict[str, Any]:
     """Create a customer account and sign it in (cookie)."""
     _admit((request.registry.throttles.signup_address, _client(request)))
@@ -161,8 +166,12 @@ def register_view(request: Request) -> dict[str, Any]:
     return {"customer": customer_json(customer)}
 
 
-@login.post(idempotent=False, schema=strict(CredentialsBody), validators=(colander_body_validator,),
-            permission=PUBLIC)
+@login.post(
+    idempotent=False,
+    schema=strict(CredentialsBody),
+    validators=(colander_body_validator,),
+    permission=PUBLIC,
+)
 def login_view(request: Request) -> dict[str, Any]:
     """Sign a customer in: a new session cookie (the session id always changes)."""
     customer = _authenticate(request, PrincipalKind.CUSTOMER)
@@ -170,23 +179,39 @@ def login_view(request: Request) -> dict[str, Any]:
     return {"customer": customer_json(customer)}
 
 
-@token.post(idempotent=False, schema=strict(CredentialsBody), validators=(colander_body_validator,),
-            permission=PUBLIC)
+@token.post(
+    idempotent=False,
+    schema=strict(CredentialsBody),
+    validators=(colander_body_validator,),
+    permission=PUBLIC,
+)
 def token_view(request: Request) -> dict[str, Any]:
     """A bearer token for a customer (API clients)."""
     customer = _authenticate(request, PrincipalKind.CUSTOMER)
-    value, row = tokens.issue(request.dbsession, PrincipalKind.CUSTOMER, customer.id,
-                              request.registry.settings["totetaxi.token_max_age_seconds"])
+    value, row = tokens.issue(
+        request.dbsession,
+        PrincipalKind.CUSTOMER,
+        customer.id,
+        request.registry.settings["totetaxi.token_max_age_seconds"],
+    )
     return {"token": value, "expires_at": row.expires_at.isoformat()}
 
 
-@staff_token.post(schema=strict(CredentialsBody), validators=(colander_body_validator,),
-                  permission=PUBLIC, idempotent=False)
+@staff_token.post(
+    schema=strict(CredentialsBody),
+    validators=(colander_body_validator,),
+    permission=PUBLIC,
+    idempotent=False,
+)
 def staff_token_view(request: Request) -> dict[str, Any]:
     """A bearer token for a staff user (staff API clients)."""
     staff = _authenticate(request, PrincipalKind.STAFF)
-    value, row = tokens.issue(request.dbsession, PrincipalKind.STAFF, staff.id,
-                              request.registry.settings["totetaxi.token_max_age_seconds"])
+    value, row = tokens.issue(
+        request.dbsession,
+        PrincipalKind.STAFF,
+        staff.id,
+        request.registry.settings["totetaxi.token_max_age_seconds"],
+    )
     return {"token": value, "expires_at": row.expires_at.isoformat(), "role": str(staff.role)}
 
 
@@ -212,22 +237,34 @@ def csrf_view(request: Request) -> dict[str, str]:
     return {"csrf_token": get_csrf_token(request)}
 
 
-@reset.post(schema=strict(ResetBody), validators=(colander_body_validator,), permission=PUBLIC,
-            idempotent=False)
+@reset.post(
+    schema=strict(ResetBody),
+    validators=(colander_body_validator,),
+    permission=PUBLIC,
+    idempotent=False,
+)
 def reset_view(request: Request) -> dict[str, str]:
     """Email a single-use reset link; the same answer whether or not the account exists."""
     limits = request.registry.throttles
     email = request.validated["email"].lower()
-    _admit((limits.reset_account, services.normalize_email(email)),
-           (limits.reset_address, _client(request)))
+    _admit(
+        (limits.reset_account, services.normalize_email(email)),
+        (limits.reset_address, _client(request)),
+    )
     services.request_password_reset(request.ctx, email)
     request.response.status_code = 202
-    return {"status": "accepted",
-            "detail": "If an account uses this email, a reset link is on its way."}
+    return {
+        "status": "accepted",
+        "detail": "If an account uses this email, a reset link is on its way.",
+    }
 
 
-@reset_confirm.post(schema=strict(ResetConfirmBody), validators=(colander_body_validator,),
-                    permission=PUBLIC, idempotent=False)
+@reset_confirm.post(
+    schema=strict(ResetConfirmBody),
+    validators=(colander_body_validator,),
+    permission=PUBLIC,
+    idempotent=False,
+)
 def reset_confirm_view(request: Request) -> Response:
     """Set a new password with a reset token; every session and token of the account ends."""
     customer = services.confirm_password_reset(
@@ -253,8 +290,11 @@ def me_view(request: Request) -> dict[str, Any]:
     return customer_json(_customer(request))
 
 
-@me.patch(schema=strict(MePatchBody), validators=(colander_body_validator,),
-          permission=Permission.CUSTOMER_SELF)
+@me.patch(
+    schema=strict(MePatchBody),
+    validators=(colander_body_validator,),
+    permission=Permission.CUSTOMER_SELF,
+)
 def me_patch_view(request: Request) -> dict[str, Any]:
     """Change name, phone or preferences."""
     customer = _customer(request)
@@ -267,15 +307,18 @@ def me_patch_view(request: Request) -> dict[str, Any]:
     return customer_json(customer)
 
 
-@me_password.post(schema=strict(PasswordChangeBody), validators=(colander_body_validator,),
-                  permission=Permission.CUSTOMER_SELF, idempotent=False)
+@me_password.post(
+    schema=strict(PasswordChangeBody),
+    validators=(colander_body_validator,),
+    permission=Permission.CUSTOMER_SELF,
+    idempotent=False,
+)
 def me_password_view(request: Request) -> Response:
     """Change the password: other sessions and every token end; this session gets a new id."""
     customer = _customer(request)
     pairs = login_pairs(request, PrincipalKind.CUSTOMER, customer.email)
     _admit(*pairs)  # a stolen session must not be a password oracle
-    ok, _ = services.verify_password(customer.password_hash,
-                                     request.validated["current_password"])
+    ok, _ = services.verify_password(customer.password_hash, request.validated["current_password"])
     if not ok:
         raise IdentityError(400, "current_password", "The current password is wrong.")
     pairs[0][0].reset(pairs[0][1])
@@ -296,8 +339,11 @@ def addresses_view(request: Request) -> dict[str, Any]:
     return keyset_page(request, request.dbsession, statement, SavedAddress, address_json)
 
 
-@addresses.post(schema=strict(AddressBody), validators=(colander_body_validator,),
-                permission=Permission.CUSTOMER_SELF)
+@addresses.post(
+    schema=strict(AddressBody),
+    validators=(colander_body_validator,),
+    permission=Permission.CUSTOMER_SELF,
+)
 def address_create_view(request: Request) -> dict[str, Any]:
     """Save an address."""
     customer = _customer(request)
@@ -314,8 +360,11 @@ def address_view(request: Request) -> dict[str, Any]:
     return address_json(request.context.obj)
 
 
-@address.patch(schema=strict(AddressPatchBody), validators=(colander_body_validator,),
-               permission=Permission.CUSTOMER_SELF)
+@address.patch(
+    schema=strict(AddressPatchBody),
+    validators=(colander_body_validator,),
+    permission=Permission.CUSTOMER_SELF,
+)
 def address_patch_view(request: Request) -> dict[str, Any]:
     """Change a saved address."""
     row = request.context.obj
@@ -340,8 +389,13 @@ def identity_error_view(exc: IdentityError, request: Request) -> Response:
 
 
 def throttled_view(exc: Throttled, request: Request) -> Response:
-    response = json_error(request, 429, "throttled",
-                          f"Too many attempts; try again in {exc.retry_after} seconds.", "header")
+    response = json_error(
+        request,
+        429,
+        "throttled",
+        f"Too many attempts; try again in {exc.retry_after} seconds.",
+        "header",
+    )
     response.headers["Retry-After"] = str(exc.retry_after)
     return response
 
@@ -353,35 +407,60 @@ def forbidden_view(exc: HTTPForbidden, request: Request) -> Response:
     identity = request.identity
     if isinstance(context, OwnedContext) and not (identity is not None and identity.is_staff):
         if console:
-            return render_to_response("totetaxi_core:console/templates/404.jinja2", {},
-                                      request=request, response=Response(status=404))
+            return render_to_response(
+                "totetaxi_core:console/templates/404.jinja2",
+                {},
+                request=request,
+                response=Response(status=404),
+            )
         from ..api.errors import http_exception_view
 
         return http_exception_view(context.not_found(), request)
     if request.identity is None:
         if console:
-            return HTTPFound(location=request.route_url("console_login",
-                                                        _query={"next": request.path_qs}))
-        response = json_error(request, 401, "authorization", "Sign in first (session cookie or "
-                                                             "Authorization: Bearer).", "header")
+            return HTTPFound(
+                location=request.route_url("console_login", _query={"next": request.path_qs})
+            )
+        response = json_error(
+            request,
+            401,
+            "authorization",
+            "Sign in first (session cookie or Authorization: Bearer).",
+            "header",
+        )
         response.headers["WWW-Authenticate"] = 'Bearer realm="totetaxi"'
         return response
     if console:
-        return render_to_response("totetaxi_core:console/templates/403.jinja2", {},
-                                  request=request, response=Response(status=403))
-    return json_error(request, 403, "permission", "You are signed in but not allowed to do this.",
-                      "header")
+        return render_to_response(
+            "totetaxi_core:console/templates/403.jinja2",
+            {},
+            request=request,
+            response=Response(status=403),
+        )
+    return json_error(
+        request, 403, "permission", "You are signed in but not allowed to do this.", "header"
+    )
 
 
 def bad_csrf_view(exc: Exception, request: Request) -> Response:
     if request.path.startswith("/console"):
-        return render_to_response("totetaxi_core:console/templates/403.jinja2",
-                                  {"reason": "Your form expired or did not come from this site; "
-                                             "reload the page and try again."},
-                                  request=request, response=Response(status=403))
-    return json_error(request, 403, "X-CSRF-Token",
-                      "Missing or wrong CSRF token: send the value of GET /api/v1/auth/csrf in "
-                      "the X-CSRF-Token header.", "header")
+        return render_to_response(
+            "totetaxi_core:console/templates/403.jinja2",
+            {
+                "reason": "Your form expired or did not come from this site; "
+                "reload the page and try again."
+            },
+            request=request,
+            response=Response(status=403),
+        )
+    return json_error(
+        request,
+        403,
+        "X-CSRF-Token",
+        "Missing or wrong CSRF token: send the value of GET /api/v1/auth/csrf in "
+        "the X-CSRF-Token header.",
+        "header",
+    )
 
 
 def includeme(config: Configurator) -> None:

@@ -23,12 +23,21 @@ def purge_expired(ctx: Context) -> dict[str, int]:
     db = ctx.dbsession
     counts = {
         "sessions": db.execute(delete(AuthSession).where(AuthSession.expires_at <= now)),
-        "tokens": db.execute(delete(ApiToken).where(or_(
-            ApiToken.expires_at <= now - KEEP_DEAD_TOKENS,
-            ApiToken.revoked_at <= now - KEEP_DEAD_TOKENS))),
-        "reset_tokens": db.execute(delete(PasswordResetToken).where(
-            PasswordResetToken.expires_at <= now - dt.timedelta(days=1))),
-        "throttle_counters": db.execute(delete(ThrottleCounter).where(
-            ThrottleCounter.window_start <= int(time.time()) - 86400)),
+        "tokens": db.execute(
+            delete(ApiToken).where(
+                or_(
+                    ApiToken.expires_at <= now - KEEP_DEAD_TOKENS,
+                    ApiToken.revoked_at <= now - KEEP_DEAD_TOKENS,
+                )
+            )
+        ),
+        "reset_tokens": db.execute(
+            delete(PasswordResetToken).where(
+                PasswordResetToken.expires_at <= now - dt.timedelta(days=1)
+            )
+        ),
+        "throttle_counters": db.execute(
+            delete(ThrottleCounter).where(ThrottleCounter.window_start <= int(time.time()) - 86400)
+        ),
     }
     return {name: result.rowcount for name, result in counts.items()}

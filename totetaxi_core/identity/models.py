@@ -142,9 +142,7 @@ class AuthSession(Base):
     __tablename__ = "auth_sessions"
 
     key_hash: Mapped[str] = mapped_column(String(64), primary_key=True)
-    principal_kind: Mapped[PrincipalKind | None] = mapped_column(
-        _enum(PrincipalKind), default=None
-    )
+    principal_kind: Mapped[PrincipalKind | None] = mapped_column(_enum(PrincipalKind), default=None)
     principal_id: Mapped[uuid.UUID | None] = mapped_column(Uuid, default=None, index=True)
     csrf_token: Mapped[str] = mapped_column(String(64))
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime)

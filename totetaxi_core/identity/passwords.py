@@ -52,15 +52,43 @@ def use_profile(name: str) -> None:
 
 def current_parameters() -> dict[str, int]:
     """The argon2 parameters new hashes are made with (time_cost, memory_cost, parallelism)."""
-    return {"time_cost": _hasher.time_cost, "memory_cost": _hasher.memory_cost,
-            "parallelism": _hasher.parallelism}
+    return {
+        "time_cost": _hasher.time_cost,
+        "memory_cost": _hasher.memory_cost,
+        "parallelism": _hasher.parallelism,
+    }
+
 
 COMMON = frozenset(
     {
-        "password", "password1", "password12", "password123", "passw0rd", "qwerty", "qwertyuiop",
-        "123456", "12345678", "123456789", "1234567890", "iloveyou", "letmein", "welcome",
-        "admin", "administrator", "totetaxi", "hamptons", "manhattan", "changeme", "secret",
-        "football", "baseball", "sunshine", "princess", "dragon", "monkey", "trustno1",
+        "password",
+        "password1",
+        "password12",
+        "password123",
+        "passw0rd",
+        "qwerty",
+        "qwertyuiop",
+        "123456",
+        "12345678",
+        "123456789",
+        "1234567890",
+        "iloveyou",
+        "letmein",
+        "welcome",
+        "admin",
+        "administrator",
+        "totetaxi",
+        "hamptons",
+        "manhattan",
+        "changeme",
+        "secret",
+        "football",
+        "baseball",
+        "sunshine",
+        "princess",
+        "dragon",
+        "monkey",
+        "trustno1",
     }
 )
 

@@ -50,10 +50,12 @@ class PasswordChangeBody(colander.MappingSchema):
 
 
 class MePatchBody(colander.MappingSchema):
-    first_name = colander.SchemaNode(CleanString(), validator=colander.Length(min=1, max=100),
-                                     missing=colander.drop)
-    last_name = colander.SchemaNode(CleanString(), validator=colander.Length(min=1, max=100),
-                                    missing=colander.drop)
+    first_name = colander.SchemaNode(
+        CleanString(), validator=colander.Length(min=1, max=100), missing=colander.drop
+    )
+    last_name = colander.SchemaNode(
+        CleanString(), validator=colander.Length(min=1, max=100), missing=colander.drop
+    )
     phone = colander.SchemaNode(CleanString(), validator=PHONE, missing=colander.drop)
     preferences = colander.SchemaNode(colander.Mapping(unknown="preserve"), missing=colander.drop)
 
@@ -68,14 +70,17 @@ class AddressBody(colander.MappingSchema):
 
 
 class AddressPatchBody(colander.MappingSchema):
-    label = colander.SchemaNode(CleanString(), validator=colander.Length(min=1, max=60),
-                                missing=colander.drop)
-    line1 = colander.SchemaNode(CleanString(), validator=colander.Length(min=1, max=200),
-                                missing=colander.drop)
-    line2 = colander.SchemaNode(CleanString(), validator=colander.Length(max=200),
-                                missing=colander.drop)
-    city = colander.SchemaNode(CleanString(), validator=colander.Length(min=1, max=100),
-                               missing=colander.drop)
+    label = colander.SchemaNode(
+        CleanString(), validator=colander.Length(min=1, max=60), missing=colander.drop
+    )
+    line1 = colander.SchemaNode(
+        CleanString(), validator=colander.Length(min=1, max=200), missing=colander.drop
+    )
+    line2 = colander.SchemaNode(
+        CleanString(), validator=colander.Length(max=200), missing=colander.drop
+    )
+    city = colander.SchemaNode(
+        CleanString(), validator=colander.Length(min=1, max=100), missing=colander.drop
+    )
     state = colander.SchemaNode(CleanString(), validator=US_STATE, missing=colander.drop)
     postal_code = colander.SchemaNode(CleanString(), validator=ZIP, missing=colander.drop)
-

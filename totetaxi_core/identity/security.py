@@ -85,9 +85,7 @@ def _load_principal(request: Request, kind: PrincipalKind, principal_id: uuid.UU
 def session_of(request: Request) -> SessionData | None:
     """The request's session, loaded once (``None`` for token requests and no cookie)."""
     if "totetaxi.session" not in request.environ:
-        request.environ["totetaxi.session"] = (
-            None if bearer_token(request) else current(request)
-        )
+        request.environ["totetaxi.session"] = None if bearer_token(request) else current(request)
     return request.environ["totetaxi.session"]
 
 
@@ -162,9 +160,12 @@ def guard_unsafe_requests(event: NewRequest) -> None:
         trusted.update(_origin_of(o) for o in settings["totetaxi.trusted_origins"])
         if origin.lower().rstrip("/") not in trusted:
             raise BadCSRFOrigin(f"Requests from {origin} are not accepted.")
-    if (request.path.startswith("/api/") and request.content_length
-            and request.content_type != "application/json"
-            and request.path not in getattr(request.registry, "any_body_paths", ())):
+    if (
+        request.path.startswith("/api/")
+        and request.content_length
+        and request.content_type != "application/json"
+        and request.path not in getattr(request.registry, "any_body_paths", ())
+    ):
         raise HTTPUnsupportedMediaType("Send JSON: Content-Type: application/json.")
 
 

@@ -75,11 +75,18 @@ def register_customer(
     email = normalize_email(email)
     check_password_strength(password, email=email, names=(first_name, last_name))
     if find_customer(ctx, email) is not None:
-        raise IdentityError(409, "email", "An account with this email already exists; sign in "
-                                          "or reset your password.")
+        raise IdentityError(
+            409,
+            "email",
+            "An account with this email already exists; sign in or reset your password.",
+        )
     customer = Customer(
-        email=email, password_hash=hash_password(password), first_name=first_name,
-        last_name=last_name, phone=phone, password_changed_at=utcnow(),
+        email=email,
+        password_hash=hash_password(password),
+        first_name=first_name,
+        last_name=last_name,
+        phone=phone,
+        password_changed_at=utcnow(),
     )
     customer.profile = CustomerProfile(preferences={})
     ctx.dbsession.add(customer)
@@ -117,9 +124,11 @@ def set_password(ctx: Context, principal: Any, password: str) -> None:
     # Any other reset link of this account dies with the old password.
     ctx.dbsession.execute(
         update(PasswordResetToken)
-        .where(PasswordResetToken.principal_kind == principal.kind,
-               PasswordResetToken.principal_id == principal.id,
-               PasswordResetToken.used_at.is_(None))
+        .where(
+            PasswordResetToken.principal_kind == principal.kind,
+            PasswordResetToken.principal_id == principal.id,
+            PasswordResetToken.used_at.is_(None),
+        )
         .values(used_at=utcnow())
         .execution_options(synchronize_session=False)
     )
@@ -136,10 +145,15 @@ def request_password_reset(ctx: Context, email: str) -> str | None:
         return None
     token = new_token()
     now = utcnow()
-    ctx.dbsession.add(PasswordResetToken(
-        token_hash=digest(token), principal_kind=PrincipalKind.CUSTOMER,
-        principal_id=customer.id, created_at=now, expires_at=now + RESET_TOKEN_LIFETIME,
-    ))
+    ctx.dbsession.add(
+        PasswordResetToken(
+            token_hash=digest(token),
+            principal_kind=PrincipalKind.CUSTOMER,
+            principal_id=customer.id,
+            created_at=now,
+            expires_at=now + RESET_TOKEN_LIFETIME,
+        )
+    )
     settings = ctx.settings
     url = settings["totetaxi.public_url"].rstrip("/") + settings[
         "totetaxi.password_reset_path"
@@ -158,16 +172,19 @@ def request_password_reset(ctx: Context, email: str) -> str | None:
 def confirm_password_reset(ctx: Context, token: str, password: str) -> Customer:
     """Use a reset token once: set the password; the caller ends the sessions."""
     row = ctx.dbsession.scalars(
-        select(PasswordResetToken).where(PasswordResetToken.token_hash == digest(token))
+        select(PasswordResetToken)
+        .where(PasswordResetToken.token_hash == digest(token))
         .with_for_update()
     ).first()
     if row is None or row.used_at is not None or row.expires_at <= utcnow():
-        raise IdentityError(400, "token", "This reset link is invalid, used or expired; ask for a "
-                                          "new one.")
+        raise IdentityError(
+            400, "token", "This reset link is invalid, used or expired; ask for a new one."
+        )
     customer = ctx.dbsession.get(Customer, row.principal_id)
     if customer is None or not customer.is_active:
-        raise IdentityError(400, "token", "This reset link is invalid, used or expired; ask for a "
-                                          "new one.")
+        raise IdentityError(
+            400, "token", "This reset link is invalid, used or expired; ask for a new one."
+        )
     set_password(ctx, customer, password)
     row.used_at = utcnow()
     return customer
@@ -205,16 +222,31 @@ def create_staff(
     if exists is not None:
         raise IdentityError(409, "email", "A staff user with this email already exists.")
     staff = StaffUser(
-        email=email, password_hash=hash_password(password), role=role, first_name=first_name,
-        last_name=last_name, password_changed_at=utcnow(),
+        email=email,
+        password_hash=hash_password(password),
+        role=role,
+        first_name=first_name,
+        last_name=last_name,
+        password_changed_at=utcnow(),
     )
     staff.profile = StaffProfile(phone=phone, department=department, hire_date=hire_date)
     ctx.dbsession.add(staff)
     ctx.dbsession.flush()
-    audit.record(ctx, "staff.created", "staff_user", staff.id,
-                 after={"email": email, "role": role, "first_name": first_name,
-                        "last_name": last_name, "phone": phone, "department": department,
-                        "hire_date": hire_date})
+    audit.record(
+        ctx,
+        "staff.created",
+        "staff_user",
+        staff.id,
+        after={
+            "email": email,
+            "role": role,
+            "first_name": first_name,
+            "last_name": last_name,
+            "phone": phone,
+            "department": department,
+            "hire_date": hire_date,
+        },
+    )
     return staff
 
 
@@ -227,12 +259,17 @@ def change_role(ctx: Context, staff: StaffUser, role: Role | str) -> None:
     if staff.role == role:
         return
     if staff.role == Role.ADMIN and _other_active_admins(ctx, staff) == 0:
-        raise IdentityError(409, "role", "This is the last active admin; make another admin "
-                                         "first.")
+        raise IdentityError(409, "role", "This is the last active admin; make another admin first.")
     before = staff.role
     staff.role = role
-    audit.record(ctx, "staff.role_changed", "staff_user", staff.id,
-                 before={"role": before}, after={"role": role})
+    audit.record(
+        ctx,
+        "staff.role_changed",
+        "staff_user",
+        staff.id,
+        before={"role": before},
+        after={"role": role},
+    )
 
 
 def set_active(ctx: Context, staff: StaffUser, active: bool) -> None:
@@ -240,24 +277,39 @@ def set_active(ctx: Context, staff: StaffUser, active: bool) -> None:
     if staff.is_active == active:
         return
     if not active and staff.role == Role.ADMIN and _other_active_admins(ctx, staff) == 0:
-        raise IdentityError(409, "active", "This is the last active admin; make another admin "
-                                           "first.")
+        raise IdentityError(
+            409, "active", "This is the last active admin; make another admin first."
+        )
     staff.is_active = active
     if not active:
         revoke_all(ctx.dbsession, PrincipalKind.STAFF, staff.id)
         ctx.registry.session_store.delete_for(ctx.dbsession, PrincipalKind.STAFF, staff.id)
-    audit.record(ctx, "staff.enabled" if active else "staff.disabled", "staff_user", staff.id,
-                 before={"is_active": not active}, after={"is_active": active})
+    audit.record(
+        ctx,
+        "staff.enabled" if active else "staff.disabled",
+        "staff_user",
+        staff.id,
+        before={"is_active": not active},
+        after={"is_active": active},
+    )
 
 
 def _other_active_admins(ctx: Context, staff: StaffUser) -> int:
     # Locks the admin rows (PostgreSQL): two admins demoting each other at the same moment
     # queue here, and the second sees the first's change.
-    return len(list(ctx.dbsession.scalars(
-        select(StaffUser.id).where(
-            StaffUser.role == Role.ADMIN, StaffUser.is_active.is_(True), StaffUser.id != staff.id
-        ).with_for_update()
-    )))
+    return len(
+        list(
+            ctx.dbsession.scalars(
+                select(StaffUser.id)
+                .where(
+                    StaffUser.role == Role.ADMIN,
+                    StaffUser.is_active.is_(True),
+                    StaffUser.id != staff.id,
+                )
+                .with_for_update()
+            )
+        )
+    )
 
 
 def get_staff(ctx: Context, staff_id: str | uuid.UUID) -> StaffUser | None:

@@ -54,7 +54,10 @@ class SessionStore(Protocol):
     def load(self, dbsession: Session, key_hash: str) -> SessionData | None: ...
     def delete(self, dbsession: Session, key_hash: str) -> None: ...
     def delete_for(
-        self, dbsession: Session, kind: PrincipalKind, principal_id: uuid.UUID,
+        self,
+        dbsession: Session,
+        kind: PrincipalKind,
+        principal_id: uuid.UUID,
         keep: str | None = None,
     ) -> None: ...
 
@@ -67,8 +70,16 @@ class DatabaseSessionStore:
         if row is None:
             row = AuthSession(key_hash=data.key_hash)
             dbsession.add(row)
-        for name in ("principal_kind", "principal_id", "csrf_token", "created_at",
-                     "last_seen_at", "expires_at", "client_addr", "user_agent"):
+        for name in (
+            "principal_kind",
+            "principal_id",
+            "csrf_token",
+            "created_at",
+            "last_seen_at",
+            "expires_at",
+            "client_addr",
+            "user_agent",
+        ):
             setattr(row, name, getattr(data, name))
 
     def load(self, dbsession: Session, key_hash: str) -> SessionData | None:
@@ -76,17 +87,25 @@ class DatabaseSessionStore:
         if row is None:
             return None
         return SessionData(
-            key_hash=row.key_hash, principal_kind=row.principal_kind,
-            principal_id=row.principal_id, csrf_token=row.csrf_token,
-            created_at=row.created_at, last_seen_at=row.last_seen_at,
-            expires_at=row.expires_at, client_addr=row.client_addr, user_agent=row.user_agent,
+            key_hash=row.key_hash,
+            principal_kind=row.principal_kind,
+            principal_id=row.principal_id,
+            csrf_token=row.csrf_token,
+            created_at=row.created_at,
+            last_seen_at=row.last_seen_at,
+            expires_at=row.expires_at,
+            client_addr=row.client_addr,
+            user_agent=row.user_agent,
         )
 
     def delete(self, dbsession: Session, key_hash: str) -> None:
         dbsession.execute(delete(AuthSession).where(AuthSession.key_hash == key_hash))
 
     def delete_for(
-        self, dbsession: Session, kind: PrincipalKind, principal_id: uuid.UUID,
+        self,
+        dbsession: Session,
+        kind: PrincipalKind,
+        principal_id: uuid.UUID,
         keep: str | None = None,
     ) -> None:
         statement = delete(AuthSession).where(
@@ -147,14 +166,18 @@ class RedisSessionStore:
             created_at=dt.datetime.fromisoformat(d["created_at"]),
             last_seen_at=dt.datetime.fromisoformat(d["last_seen_at"]),
             expires_at=dt.datetime.fromisoformat(d["expires_at"]),
-            client_addr=d.get("client_addr", ""), user_agent=d.get("user_agent", ""),
+            client_addr=d.get("client_addr", ""),
+            user_agent=d.get("user_agent", ""),
         )
 
     def delete(self, dbsession: Session, key_hash: str) -> None:
         self.redis.delete(self._key(key_hash))
 
     def delete_for(
-        self, dbsession: Session, kind: PrincipalKind, principal_id: uuid.UUID,
+        self,
+        dbsession: Session,
+        kind: PrincipalKind,
+        principal_id: uuid.UUID,
         keep: str | None = None,
     ) -> None:
         index = self._index(kind, principal_id)
@@ -220,8 +243,13 @@ def _set_cookie(request: Request, key: str | None) -> None:
             response.delete_cookie(COOKIE_NAME, path="/")
             return
         response.set_cookie(
-            COOKIE_NAME, key, max_age=settings["totetaxi.session_max_age_seconds"], path="/",
-            httponly=True, samesite="Lax", secure=settings["totetaxi.cookie_secure"],
+            COOKIE_NAME,
+            key,
+            max_age=settings["totetaxi.session_max_age_seconds"],
+            path="/",
+            httponly=True,
+            samesite="Lax",
+            secure=settings["totetaxi.cookie_secure"],
         )
 
     request.add_response_callback(callback)
@@ -242,11 +270,17 @@ def start(
     key = new_token()
     now = utcnow()
     data = SessionData(
-        key_hash=digest(key), principal_kind=kind, principal_id=principal_id,
-        csrf_token=new_token(), created_at=now, last_seen_at=now,
-        expires_at=now + (
+        key_hash=digest(key),
+        principal_kind=kind,
+        principal_id=principal_id,
+        csrf_token=new_token(),
+        created_at=now,
+        last_seen_at=now,
+        expires_at=now
+        + (
             dt.timedelta(seconds=request.registry.settings["totetaxi.session_max_age_seconds"])
-            if kind is not None else ANONYMOUS_MAX_AGE
+            if kind is not None
+            else ANONYMOUS_MAX_AGE
         ),
         client_addr=(request.client_addr or "")[:64],
         user_agent=request.user_agent[:255] if request.user_agent else "",

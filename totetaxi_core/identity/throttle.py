@@ -154,14 +154,19 @@ class Throttles:
     def from_settings(cls, settings: dict[str, Any], backend: Any) -> Throttles:
         window = settings["totetaxi.login_window_seconds"]
         return cls(
-            login_account=Throttle("login-account", settings["totetaxi.login_limit_per_account"],
-                                   window, backend),
-            login_address=Throttle("login-address", settings["totetaxi.login_limit_per_address"],
-                                   window, backend),
-            reset_account=Throttle("reset-account", settings["totetaxi.reset_limit_per_account"],
-                                   3600, backend),
-            reset_address=Throttle("reset-address", settings["totetaxi.reset_limit_per_address"],
-                                   3600, backend),
-            signup_address=Throttle("signup-address",
-                                    settings["totetaxi.reset_limit_per_address"], 3600, backend),
+            login_account=Throttle(
+                "login-account", settings["totetaxi.login_limit_per_account"], window, backend
+            ),
+            login_address=Throttle(
+                "login-address", settings["totetaxi.login_limit_per_address"], window, backend
+            ),
+            reset_account=Throttle(
+                "reset-account", settings["totetaxi.reset_limit_per_account"], 3600, backend
+            ),
+            reset_address=Throttle(
+                "reset-address", settings["totetaxi.reset_limit_per_address"], 3600, backend
+            ),
+            signup_address=Throttle(
+                "signup-address", settings["totetaxi.reset_limit_per_address"], 3600, backend
+            ),
         )

@@ -17,15 +17,22 @@ LAST_USED_EVERY = dt.timedelta(minutes=1)
 
 
 def issue(
-    dbsession: Session, kind: PrincipalKind, principal_id: uuid.UUID, max_age_seconds: int,
+    dbsession: Session,
+    kind: PrincipalKind,
+    principal_id: uuid.UUID,
+    max_age_seconds: int,
     name: str = "",
 ) -> tuple[str, ApiToken]:
     """A new token for a principal: returns the token (shown once) and its row."""
     token = new_token(TOKEN_PREFIX)
     now = utcnow()
     row = ApiToken(
-        token_hash=digest(token), principal_kind=kind, principal_id=principal_id, name=name,
-        created_at=now, expires_at=now + dt.timedelta(seconds=max_age_seconds),
+        token_hash=digest(token),
+        principal_kind=kind,
+        principal_id=principal_id,
+        name=name,
+        created_at=now,
+        expires_at=now + dt.timedelta(seconds=max_age_seconds),
     )
     dbsession.add(row)
     return token, row
@@ -52,8 +59,11 @@ def revoke_all(dbsession: Session, kind: PrincipalKind, principal_id: uuid.UUID)
     """Revoke every live token of a principal (password reset, account disabled)."""
     dbsession.execute(
         update(ApiToken)
-        .where(ApiToken.principal_kind == kind, ApiToken.principal_id == principal_id,
-               ApiToken.revoked_at.is_(None))
+        .where(
+            ApiToken.principal_kind == kind,
+            ApiToken.principal_id == principal_id,
+            ApiToken.revoked_at.is_(None),
+        )
         .values(revoked_at=utcnow())
         .execution_options(synchronize_session=False)
     )

@@ -18,7 +18,9 @@ def includeme(config: Configurator) -> None:
     config.add_route("healthz", "/healthz")
     config.add_route("readyz", "/readyz")
     public = NO_PERMISSION_REQUIRED
-    config.add_view(healthz, route_name="healthz", renderer="json", request_method="GET",
-                    permission=public)
-    config.add_view(readyz, route_name="readyz", renderer="json", request_method="GET",
-                    permission=public)
+    config.add_view(
+        healthz, route_name="healthz", renderer="json", request_method="GET", permission=public
+    )
+    config.add_view(
+        readyz, route_name="readyz", renderer="json", request_method="GET", permission=public
+    )

@@ -69,7 +69,8 @@ def seconds_of(every: float | dt.timedelta, what: str) -> float:
         seconds = float(every)
     else:
         raise RegistrationError(
-            f"{what}: the period must be a number of seconds or a timedelta, not {every!r}.")
+            f"{what}: the period must be a number of seconds or a timedelta, not {every!r}."
+        )
     if not math.isfinite(seconds) or seconds <= 0:
         raise RegistrationError(f"{what}: the period must be more than 0 seconds, not {every!r}.")
     return seconds
@@ -96,7 +97,8 @@ def _add_periodic_task(
     what = f"Periodic task {entry!r}"
     if name not in registry.tasks:
         raise RegistrationError(
-            f"{what}: no task {name!r} is registered; call config.add_task first.")
+            f"{what}: no task {name!r} is registered; call config.add_task first."
+        )
     seconds = seconds_of(every, what)
     schedule = registry.celery.conf.beat_schedule
     if entry in schedule:

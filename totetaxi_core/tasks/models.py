@@ -46,4 +46,3 @@ class OutboxMessage(UUIDPrimaryKey, Timestamps, Base):
 
     def __repr__(self) -> str:
         return f"<OutboxMessage {self.id} {self.task} {self.status}>"
-

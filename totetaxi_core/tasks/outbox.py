@@ -89,9 +89,10 @@ def maybe_sweep(registry: Registry) -> None:
 
 def _sweep_if_due(registry: Registry) -> None:
     now = time.monotonic()
-    if now - getattr(registry, "last_eager_sweep", 0.0) >= registry.settings[
-        "totetaxi.outbox_sweep_seconds"
-    ]:
+    if (
+        now - getattr(registry, "last_eager_sweep", 0.0)
+        >= registry.settings["totetaxi.outbox_sweep_seconds"]
+    ):
         registry.last_eager_sweep = now
         sweep(registry)
     run_due_periodic(registry, now)
@@ -116,8 +117,9 @@ def run_due_periodic(registry: Registry, now: float) -> list[str]:
             continue
         last_runs[entry] = now
         try:
-            execute(registry, registry.tasks[task], None, spec.get("args", ()),
-                    spec.get("kwargs", {}))
+            execute(
+                registry, registry.tasks[task], None, spec.get("args", ()), spec.get("kwargs", {})
+            )
             ran.append(entry)
         except Exception:
             log.exception("periodic task %s failed; it runs again next period", task)

@@ -8,8 +8,9 @@ from collections.abc import Callable
 from typing import Any
 
 
-def race(*callables: Callable[[], Any], timeout: float = 60.0,
-         return_exceptions: bool = False) -> list[Any]:
+def race(
+    *callables: Callable[[], Any], timeout: float = 60.0, return_exceptions: bool = False
+) -> list[Any]:
     """Call every callable in a thread of its own, all released together behind a barrier.
 
     Returns their results in the order given. An exception raised by a callable is re-raised
@@ -32,8 +33,9 @@ def race(*callables: Callable[[], Any], timeout: float = 60.0,
             outcomes[index] = exc
             failed[index] = True
 
-    threads = [threading.Thread(target=run, args=(i, c), daemon=True)
-               for i, c in enumerate(callables)]
+    threads = [
+        threading.Thread(target=run, args=(i, c), daemon=True) for i, c in enumerate(callables)
+    ]
     for thread in threads:
         thread.start()
     for thread in threads:

@@ -62,8 +62,10 @@ def base_settings(url: str, **overrides: Any) -> dict[str, Any]:
         "totetaxi.password_hash_profile": "fast",
     }
     settings.update({k: str(v) if not isinstance(v, str) else v for k, v in overrides.items()})
-    if (settings["totetaxi.environment"] == "production"
-            and "totetaxi.password_hash_profile" not in overrides):
+    if (
+        settings["totetaxi.environment"] == "production"
+        and "totetaxi.password_hash_profile" not in overrides
+    ):
         # Production refuses the cheap profile: a production-like test app gets the real cost.
         del settings["totetaxi.password_hash_profile"]
     return settings
@@ -89,8 +91,7 @@ def migrated_plugins(entry_points: Any = None) -> list[str]:
         if len(candidates) > 1:
             preferred = [p for p in candidates if p.manifest.development_only] or candidates[:1]
             skipped.update(p.name for p in candidates if p not in preferred[:1])
-    return sorted(p.name for p in found
-                  if p.name not in skipped and not p.manifest.auto_install)
+    return sorted(p.name for p in found if p.name not in skipped and not p.manifest.auto_install)
 
 
 def _pg_admin_engine() -> sa.Engine:
@@ -131,8 +132,9 @@ class Backend:
                 conn.execute(sa.text(f'CREATE DATABASE "{self.template_name}"'))
             self.created.append(self.template_name)
             url = pg_url(self.template_name)
-        platform = prepare(base_settings(url, **{"totetaxi.plugins": " ".join(self.plugins)}),
-                           environ={})
+        platform = prepare(
+            base_settings(url, **{"totetaxi.plugins": " ".join(self.plugins)}), environ={}
+        )
         engine = make_engine(platform.settings)
         migrate(platform, engine)
         engine.dispose()

@@ -31,36 +31,52 @@ def in_transaction(registry: Any, work: Callable[[Any], Any]) -> Any:
         return result
 
 
-def make_staff(registry: Any, role: str, email: str | None = None,
-               password: str = STRONG_PASSWORD) -> Any:
+def make_staff(
+    registry: Any, role: str, email: str | None = None, password: str = STRONG_PASSWORD
+) -> Any:
     """A staff user (``admin``, ``staff`` or ``viewer``) created through the service, audited as
     ``totetaxi staff create`` would; returns the detached :class:`StaffUser`."""
     from ..identity.services import create_staff
 
     email = email or f"{role}-{uuid.uuid4().hex[:6]}@totetaxi.test"
     return in_transaction(
-        registry, lambda ctx: create_staff(ctx, email=email, password=password, role=role,
-                                           first_name=role.title(), last_name="Tester")
+        registry,
+        lambda ctx: create_staff(
+            ctx,
+            email=email,
+            password=password,
+            role=role,
+            first_name=role.title(),
+            last_name="Tester",
+        ),
     )
 
 
-def register_customer(app: TestApp, email: str | None = None,
-                      password: str = STRONG_PASSWORD) -> dict[str, Any]:
+def register_customer(
+    app: TestApp, email: str | None = None, password: str = STRONG_PASSWORD
+) -> dict[str, Any]:
     """Register a customer through the API; ``app``'s cookie jar is then signed in as them.
 
     Returns the customer as the API shows it, plus ``password`` and the session's ``csrf`` token.
     """
     email = email or f"c-{uuid.uuid4().hex[:6]}@example.com"
-    answer = app.post_json("/api/v1/auth/register", {
-        "email": email, "password": password, "first_name": "Casey", "last_name": "Client",
-        "phone": "+1 212 555 0100",
-    }, status=201)
-    return {**answer.json["customer"], "password": password,
-            "csrf": answer.headers["X-CSRF-Token"]}
+    answer = app.post_json(
+        "/api/v1/auth/register",
+        {
+            "email": email,
+            "password": password,
+            "first_name": "Casey",
+            "last_name": "Client",
+            "phone": "+1 212 555 0100",
+        },
+        status=201,
+    )
+    return {**answer.json["customer"], "password": password, "csrf": answer.headers["X-CSRF-Token"]}
 
 
-def bearer(app: TestApp, email: str, password: str = STRONG_PASSWORD,
-           staff: bool = False) -> dict[str, str]:
+def bearer(
+    app: TestApp, email: str, password: str = STRONG_PASSWORD, staff: bool = False
+) -> dict[str, str]:
     """``Authorization`` headers carrying a fresh bearer token for a customer (or ``staff``)."""
     path = "/api/v1/staff/auth/token" if staff else "/api/v1/auth/token"
     token = app.post_json(path, {"email": email, "password": password}).json["token"]
@@ -70,8 +86,14 @@ def bearer(app: TestApp, email: str, password: str = STRONG_PASSWORD,
 _CSRF_FIELD = re.compile(r'name="csrf_token" value="([^"]+)"')
 
 
-def console_sign_in(app: TestApp, staff_or_role: Any, *, password: str = STRONG_PASSWORD,
-                    next_path: str = "", status: int | str = 303) -> Any:
+def console_sign_in(
+    app: TestApp,
+    staff_or_role: Any,
+    *,
+    password: str = STRONG_PASSWORD,
+    next_path: str = "",
+    status: int | str = 303,
+) -> Any:
     """Sign ``app`` (a WebTest app, its cookie jar) into the staff console through the login form.
 
     ``staff_or_role`` is a staff user (anything with an ``email``), an email address, or a role

@@ -46,9 +46,12 @@ MARKERS = {
 
 def pytest_addoption(parser: pytest.Parser) -> None:
     group = parser.getgroup("totetaxi")
-    group.addoption("--matrix", action="store_true", default=False,
-                    help="run every test using `backend` on SQLite and PostgreSQL "
-                         f"(also {MATRIX_ENV}=1)")
+    group.addoption(
+        "--matrix",
+        action="store_true",
+        default=False,
+        help=f"run every test using `backend` on SQLite and PostgreSQL (also {MATRIX_ENV}=1)",
+    )
 
 
 def pytest_configure(config: pytest.Config) -> None:
@@ -63,8 +66,11 @@ def full_matrix(config: pytest.Config) -> bool:
 
 def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
     cls = metafunc.cls
-    if (cls is not None and issubclass(cls, SlotContract)
-            and "slot_provider" in metafunc.fixturenames):
+    if (
+        cls is not None
+        and issubclass(cls, SlotContract)
+        and "slot_provider" in metafunc.fixturenames
+    ):
         metafunc.parametrize("slot_provider", list(cls.providers), indirect=True)
     # ``backend`` is parametrized here rather than by the fixture, so that the marker (or the
     # matrix switch) decides which databases a test runs on.
@@ -72,8 +78,9 @@ def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
         return
     for mark in metafunc.definition.iter_markers("parametrize"):
         names = mark.args[0] if mark.args else mark.kwargs.get("argnames", "")
-        if "backend" in ([n.strip() for n in names.split(",")] if isinstance(names, str)
-                         else list(names)):
+        if "backend" in (
+            [n.strip() for n in names.split(",")] if isinstance(names, str) else list(names)
+        ):
             return  # the test chose its database itself
     kinds: list[Any] = ["sqlite"]
     if full_matrix(metafunc.config) or metafunc.definition.get_closest_marker("both_databases"):
@@ -94,8 +101,7 @@ def backend(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFac
 
 
 @pytest.fixture
-def pg_backend(request: pytest.FixtureRequest,
-               tmp_path_factory: pytest.TempPathFactory) -> Backend:
+def pg_backend(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Backend:
     """PostgreSQL only (concurrency and worker tests); skips, or fails under CI, when down."""
     return get_backend("postgresql", tmp_path_factory, _worker(request.config))
 
@@ -135,8 +141,9 @@ class _ModuleApps:
 
 
 @pytest.fixture(scope="module")
-def _module_apps(request: pytest.FixtureRequest,
-                 tmp_path_factory: pytest.TempPathFactory) -> Iterator[_ModuleApps]:
+def _module_apps(
+    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[_ModuleApps]:
     backend = get_backend("sqlite", tmp_path_factory, _worker(request.config))
     apps = _ModuleApps(backend.new_url())
     yield apps
@@ -145,8 +152,9 @@ def _module_apps(request: pytest.FixtureRequest,
 
 
 @pytest.fixture
-def make_testapp(request: pytest.FixtureRequest, db_url: str,
-                 backend: Backend) -> Iterator[AppFactory]:
+def make_testapp(
+    request: pytest.FixtureRequest, db_url: str, backend: Backend
+) -> Iterator[AppFactory]:
     """``make_testapp(environ=None, **settings)``: a WebTest app on the test's database, with
     :func:`~totetaxi_core.testing.base_settings` plus the overrides given.
 
@@ -159,8 +167,9 @@ def make_testapp(request: pytest.FixtureRequest, db_url: str,
     from ..platform import prepare
 
     engines = []
-    shared = (request.node.get_closest_marker("validation_only") is not None
-              and backend.kind == "sqlite")
+    shared = (
+        request.node.get_closest_marker("validation_only") is not None and backend.kind == "sqlite"
+    )
 
     def factory(environ: dict[str, str] | None = None, **overrides: Any) -> TestApp:
         if shared:
@@ -210,8 +219,13 @@ def redis_app(make_testapp: AppFactory, redis_url: str) -> Iterator[TestApp]:
     (removed afterwards), and a login limit of 2 per account."""
     import redis
 
-    app = make_testapp(**{"totetaxi.state_backend": "redis", "totetaxi.redis_url": redis_url,
-                          "totetaxi.login_limit_per_account": 2})
+    app = make_testapp(
+        **{
+            "totetaxi.state_backend": "redis",
+            "totetaxi.redis_url": redis_url,
+            "totetaxi.login_limit_per_account": 2,
+        }
+    )
     prefix = f"tt-test-{uuid.uuid4().hex[:8]}:"
     app.app.registry.session_store.prefix = prefix
     for throttle in vars(app.app.registry.throttles).values():

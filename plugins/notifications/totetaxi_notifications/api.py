@@ -21,12 +21,16 @@ from . import services
 from .models import Notification
 from .schemas import MyNotificationsRequest
 
-mine = Service(name="my_notifications", path=API_PREFIX + "/me/notifications",
-               description="Emails sent to me")
+mine = Service(
+    name="my_notifications", path=API_PREFIX + "/me/notifications", description="Emails sent to me"
+)
 
 
-@mine.get(schema=MyNotificationsRequest(), validators=(colander_validator,),
-          permission=Permission.CUSTOMER_SELF)
+@mine.get(
+    schema=MyNotificationsRequest(),
+    validators=(colander_validator,),
+    permission=Permission.CUSTOMER_SELF,
+)
 def my_notifications_view(request: Request) -> dict[str, Any]:
     """The customer's emails, newest first, in keyset pages (``limit``, ``cursor``);
     ``?status=sent`` narrows them. Only the customer's own: nobody else's appear."""
@@ -35,8 +39,9 @@ def my_notifications_view(request: Request) -> dict[str, Any]:
     status = request.validated["querystring"]["status"]
     if status is not None:
         statement = statement.where(Notification.status == status)
-    return keyset_page(request, request.dbsession, statement, Notification,
-                       services.notification_json)
+    return keyset_page(
+        request, request.dbsession, statement, Notification, services.notification_json
+    )
 
 
 def includeme(config: Configurator) -> None:

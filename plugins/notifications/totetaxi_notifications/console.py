@@ -94,9 +94,11 @@ MESSAGES: dict[str, str] = {
     "template_unchanged": "Nothing changed: the template already had this text.",
 }
 
-STALE = ("Someone else saved this template while you were editing it (it is now version {v}). "
-         "Nothing was saved: your text is still in the form, and the template as saved now is "
-         "shown below. Apply your change to it and save again.")
+STALE = (
+    "Someone else saved this template while you were editing it (it is now version {v}). "
+    "Nothing was saved: your text is still in the form, and the template as saved now is "
+    "shown below. Apply your change to it and save again."
+)
 
 _TEMPLATE_KEY = re.compile(r"^[a-z0-9_]{1,60}$")
 
@@ -108,33 +110,50 @@ def _staff_names(request: Request, ids: set[uuid.UUID | None]) -> dict[uuid.UUID
     wanted = {i for i in ids if i is not None}
     if not wanted:
         return {}
-    return {s.id: s.display_name
-            for s in request.dbsession.scalars(select(StaffUser).where(StaffUser.id.in_(wanted)))}
+    return {
+        s.id: s.display_name
+        for s in request.dbsession.scalars(select(StaffUser).where(StaffUser.id.in_(wanted)))
+    }
 
 
 def _booking_numbers(request: Request, ids: set[uuid.UUID | None]) -> dict[uuid.UUID, str]:
     wanted = {i for i in ids if i is not None}
     if not wanted:
         return {}
-    return dict(request.dbsession.execute(
-        select(Booking.id, Booking.number).where(Booking.id.in_(wanted))).all())
+    return dict(
+        request.dbsession.execute(
+            select(Booking.id, Booking.number).where(Booking.id.in_(wanted))
+        ).all()
+    )
 
 
 def _template_names(request: Request) -> dict[str, str]:
-    return dict(request.dbsession.execute(
-        select(EmailTemplate.key, EmailTemplate.name).order_by(EmailTemplate.name)).all())
+    return dict(
+        request.dbsession.execute(
+            select(EmailTemplate.key, EmailTemplate.name).order_by(EmailTemplate.name)
+        ).all()
+    )
 
 
-def _row(n: Notification, numbers: Mapping[uuid.UUID, str],
-         names: Mapping[str, str]) -> dict[str, Any]:
+def _row(
+    n: Notification, numbers: Mapping[uuid.UUID, str], names: Mapping[str, str]
+) -> dict[str, Any]:
     """A notification as a line of the log (plain values; the template formats them)."""
     number = numbers.get(n.booking_id) if n.booking_id else None
-    return {"id": str(n.id), "created_at": n.created_at, "sent_at": n.sent_at,
-            "status": str(n.status), "recipient": n.recipient, "template_key": n.template_key,
-            "template_name": names.get(n.template_key, n.template_key),
-            "subject": n.subject, "attempts": n.attempts, "last_error": n.last_error,
-            "booking_id": str(n.booking_id) if n.booking_id else None,
-            "booking_number": number or (n.context.get("booking") or {}).get("number")}
+    return {
+        "id": str(n.id),
+        "created_at": n.created_at,
+        "sent_at": n.sent_at,
+        "status": str(n.status),
+        "recipient": n.recipient,
+        "template_key": n.template_key,
+        "template_name": names.get(n.template_key, n.template_key),
+        "subject": n.subject,
+        "attempts": n.attempts,
+        "last_error": n.last_error,
+        "booking_id": str(n.booking_id) if n.booking_id else None,
+        "booking_number": number or (n.context.get("booking") or {}).get("number"),
+    }
 
 
 # --- the log --------------------------------------------------------------------------------------
@@ -154,8 +173,10 @@ def log_filters(params: Mapping[str, str]) -> tuple[dict[str, str], list[Any]]:
     Raises :class:`FilterError` for a value no notification could match because it is not one
     (a malformed booking number, an unknown status): a 400 with the reason, never a blank page.
     """
-    typed = {name: (params.get(name) or "").strip()
-             for name in ("booking", "recipient", "status", "template")}
+    typed = {
+        name: (params.get(name) or "").strip()
+        for name in ("booking", "recipient", "status", "template")
+    }
     where: list[Any] = []
     for name, value in typed.items():
         if len(value) > 254 or control_characters(value):
@@ -164,18 +185,21 @@ def log_filters(params: Mapping[str, str]) -> tuple[dict[str, str], list[Any]]:
         raw = typed["booking"]
         number = NUMBER.match(raw)
         if number:
-            where.append(Notification.booking_id.in_(
-                select(Booking.id).where(Booking.seq == int(number.group(1)))))
+            where.append(
+                Notification.booking_id.in_(
+                    select(Booking.id).where(Booking.seq == int(number.group(1)))
+                )
+            )
         else:
             try:
                 where.append(Notification.booking_id == uuid.UUID(raw))
             except ValueError:
-                raise FilterError("booking", "Booking: a number like TT-000123, or a booking's "
-                                             "id.") from None
+                raise FilterError(
+                    "booking", "Booking: a number like TT-000123, or a booking's id."
+                ) from None
     if typed["recipient"]:
         # Addresses are stored lower-cased; a part of one (a domain, a name) matches too.
-        where.append(Notification.recipient.contains(typed["recipient"].lower(),
-                                                     autoescape=True))
+        where.append(Notification.recipient.contains(typed["recipient"].lower(), autoescape=True))
     if typed["status"]:
         if typed["status"] not in STATUS_LABELS:
             raise FilterError("status", "Status: one of " + ", ".join(STATUS_LABELS) + ".")
@@ -196,19 +220,31 @@ def _page_size(params: Mapping[str, str]) -> int:
     return int(raw)
 
 
-@view_config(route_name="notifications_log", request_method="GET", renderer=LOG,
-             permission=Permission.STAFF_READ)
+@view_config(
+    route_name="notifications_log",
+    request_method="GET",
+    renderer=LOG,
+    permission=Permission.STAFF_READ,
+)
 def log_page(request: Request) -> dict[str, Any]:
     """Every email, newest first, with the counts by status; filters keep to the page links."""
     counts = services.counts_by_status(request.ctx)
     names = _template_names(request)
     answer: dict[str, Any] = {
-        "counts": [(status, label, counts.get(status, 0)) for status, label in
-                   STATUS_LABELS.items()],
-        "total": sum(counts.values()), "statuses": STATUS_LABELS, "templates": names,
-        "form": {name: (request.GET.get(name) or "").strip()[:254]
-                 for name in ("booking", "recipient", "status", "template")},
-        "errors": {}, "rows": None, "next_url": None, "first_url": None,
+        "counts": [
+            (status, label, counts.get(status, 0)) for status, label in STATUS_LABELS.items()
+        ],
+        "total": sum(counts.values()),
+        "statuses": STATUS_LABELS,
+        "templates": names,
+        "form": {
+            name: (request.GET.get(name) or "").strip()[:254]
+            for name in ("booking", "recipient", "status", "template")
+        },
+        "errors": {},
+        "rows": None,
+        "next_url": None,
+        "first_url": None,
         "paged": bool(request.GET.get("cursor")),
     }
     try:
@@ -217,9 +253,12 @@ def log_page(request: Request) -> dict[str, Any]:
         cursor = request.GET.get("cursor")
         if cursor:
             created_at, row_id = decode_cursor(cursor)
-            where.append(or_(Notification.created_at < created_at,
-                             and_(Notification.created_at == created_at,
-                                  Notification.id < row_id)))
+            where.append(
+                or_(
+                    Notification.created_at < created_at,
+                    and_(Notification.created_at == created_at, Notification.id < row_id),
+                )
+            )
     except FilterError as exc:
         request.response.status_int = 400
         answer["errors"] = {exc.field: str(exc)}
@@ -228,9 +267,14 @@ def log_page(request: Request) -> dict[str, Any]:
         request.response.status_int = 400
         answer["errors"] = {exc.field: "This page link is damaged; start from the first page."}
         return answer
-    rows = list(request.dbsession.scalars(
-        select(Notification).where(*where)
-        .order_by(Notification.created_at.desc(), Notification.id.desc()).limit(limit + 1)))
+    rows = list(
+        request.dbsession.scalars(
+            select(Notification)
+            .where(*where)
+            .order_by(Notification.created_at.desc(), Notification.id.desc())
+            .limit(limit + 1)
+        )
+    )
     more = len(rows) > limit
     rows = rows[:limit]
     numbers = _booking_numbers(request, {n.booking_id for n in rows})
@@ -239,8 +283,10 @@ def log_page(request: Request) -> dict[str, Any]:
     if "limit" in request.GET:
         query["limit"] = str(limit)
     if more:
-        answer["next_url"] = request.route_url("notifications_log", _query={
-            **query, "cursor": encode_cursor(rows[-1].created_at, rows[-1].id)})
+        answer["next_url"] = request.route_url(
+            "notifications_log",
+            _query={**query, "cursor": encode_cursor(rows[-1].created_at, rows[-1].id)},
+        )
     if answer["paged"]:
         answer["first_url"] = request.route_url("notifications_log", _query=query)
     return answer
@@ -260,42 +306,74 @@ def _draft(request: Request, n: Notification) -> dict[str, Any] | None:
     if n.status == NotificationStatus.SENT:
         return None
     template = request.dbsession.scalars(
-        select(EmailTemplate).where(EmailTemplate.key == n.template_key)).first()
+        select(EmailTemplate).where(EmailTemplate.key == n.template_key)
+    ).first()
     if template is None:
         return {"error": f"There is no email template {n.template_key!r}."}
     shown = sealing.redacted(n.context)
     try:
-        return {"subject": " ".join(render_part("subject", template.subject, shown).split()),
-                "text": render_part("text_body", template.text_body, shown),
-                "html": (render_part("html_body", template.html_body, shown)
-                         if template.html_body.strip() else ""),
-                "error": None}
+        return {
+            "subject": " ".join(render_part("subject", template.subject, shown).split()),
+            "text": render_part("text_body", template.text_body, shown),
+            "html": (
+                render_part("html_body", template.html_body, shown)
+                if template.html_body.strip()
+                else ""
+            ),
+            "error": None,
+        }
     except RenderError as exc:
         return {"error": f"{LABELS.get(exc.part, exc.part)}: {exc.message}"}
 
 
-def _detail(request: Request, n: Notification, problem: str | None = None,
-            status: int = 200) -> dict[str, Any]:
+def _detail(
+    request: Request, n: Notification, problem: str | None = None, status: int = 200
+) -> dict[str, Any]:
     db = request.dbsession
-    entries = list(db.scalars(select(DeliveryLog).where(DeliveryLog.notification_id == n.id)
-                              .order_by(DeliveryLog.at, DeliveryLog.id).limit(LOG_ROWS)))
+    entries = list(
+        db.scalars(
+            select(DeliveryLog)
+            .where(DeliveryLog.notification_id == n.id)
+            .order_by(DeliveryLog.at, DeliveryLog.id)
+            .limit(LOG_ROWS)
+        )
+    )
     held = services.is_held(request.ctx, n.recipient)
     names = _template_names(request)
     numbers = _booking_numbers(request, {n.booking_id})
     request.response.status_int = status
     can_resend = request.has_permission(RESEND)
     return {
-        "n": {**_row(n, numbers, names), "next_attempt_at": n.next_attempt_at,
-              "provider": n.provider, "provider_message_id": n.provider_message_id,
-              "text_body": n.text_body, "html_body": n.html_body,
-              "updated_at": n.updated_at},
+        "n": {
+            **_row(n, numbers, names),
+            "next_attempt_at": n.next_attempt_at,
+            "provider": n.provider,
+            "provider_message_id": n.provider_message_id,
+            "text_body": n.text_body,
+            "html_body": n.html_body,
+            "updated_at": n.updated_at,
+        },
         "template_exists": n.template_key in names,
         "draft": _draft(request, n),
-        "log": [{"at": e.at, "kind": e.kind, "outcome": e.outcome, "provider": e.provider,
-                 "provider_message_id": e.provider_message_id, "detail": e.detail}
-                for e in entries],
-        "held": None if held is None else {"email": held.email, "reason": held.reason,
-                                           "detail": held.detail, "since": held.created_at},
+        "log": [
+            {
+                "at": e.at,
+                "kind": e.kind,
+                "outcome": e.outcome,
+                "provider": e.provider,
+                "provider_message_id": e.provider_message_id,
+                "detail": e.detail,
+            }
+            for e in entries
+        ],
+        "held": None
+        if held is None
+        else {
+            "email": held.email,
+            "reason": held.reason,
+            "detail": held.detail,
+            "since": held.created_at,
+        },
         "resendable": n.status in RESENDABLE,
         "can_resend": bool(can_resend),
         "form_token": uuid.uuid4().hex,  # a resubmission of the resend form resends nothing
@@ -305,20 +383,26 @@ def _detail(request: Request, n: Notification, problem: str | None = None,
     }
 
 
-@view_config(route_name="notifications_detail", request_method="GET", renderer=DETAIL,
-             permission=Permission.STAFF_READ)
+@view_config(
+    route_name="notifications_detail",
+    request_method="GET",
+    renderer=DETAIL,
+    permission=Permission.STAFF_READ,
+)
 def detail_page(request: Request) -> dict[str, Any]:
     """One email: its facts, what was sent, its delivery log, and the staff's forms."""
     return _detail(request, _notification(request))
 
 
 def _back(request: Request, n: Notification, code: str) -> HTTPSeeOther:
-    return HTTPSeeOther(location=request.route_url("notifications_detail", id=str(n.id),
-                                                   _query={"done": code}))
+    return HTTPSeeOther(
+        location=request.route_url("notifications_detail", id=str(n.id), _query={"done": code})
+    )
 
 
-@view_config(route_name="notifications_resend", request_method="POST", renderer=DETAIL,
-             permission=RESEND)
+@view_config(
+    route_name="notifications_resend", request_method="POST", renderer=DETAIL, permission=RESEND
+)
 def resend(request: Request) -> Any:
     """Queue a failed or held email again (audited by the service)."""
     n = _notification(request, lock=True)  # two resends at once: the second waits, then sees
@@ -330,14 +414,21 @@ def resend(request: Request) -> Any:
     except services.NotResendable:
         request.dbsession.rollback()  # the form token's claim goes with the refusal
         n = _notification(request)
-        return _detail(request, n, problem=(
-            f"This email is {STATUS_LABELS.get(n.status, n.status).lower()}: only a failed or "
-            "held email can be resent."), status=409)
+        return _detail(
+            request,
+            n,
+            problem=(
+                f"This email is {STATUS_LABELS.get(n.status, n.status).lower()}: only a failed or "
+                "held email can be resent."
+            ),
+            status=409,
+        )
     return _back(request, n, "resent")
 
 
-@view_config(route_name="notifications_release", request_method="POST", renderer=DETAIL,
-             permission=RESEND)
+@view_config(
+    route_name="notifications_release", request_method="POST", renderer=DETAIL, permission=RESEND
+)
 def release(request: Request) -> Any:
     """Send to this email's recipient again (the address had bounced or complained); audited
     by the service. Releasing an address that is not held changes nothing."""
@@ -354,23 +445,37 @@ def _template(request: Request) -> EmailTemplate:
     found = None
     if _TEMPLATE_KEY.match(key):
         found = request.dbsession.scalars(
-            select(EmailTemplate).where(EmailTemplate.key == key)).first()
+            select(EmailTemplate).where(EmailTemplate.key == key)
+        ).first()
     if found is None:
         raise HTTPNotFound()
     return found
 
 
-@view_config(route_name="notifications_templates", request_method="GET",
-             renderer=TEMPLATE_LIST, permission=Permission.STAFF_READ)
+@view_config(
+    route_name="notifications_templates",
+    request_method="GET",
+    renderer=TEMPLATE_LIST,
+    permission=Permission.STAFF_READ,
+)
 def templates_page(request: Request) -> dict[str, Any]:
     """Every email template: name, key, when it is sent, and its last edit."""
     rows = list(request.dbsession.scalars(select(EmailTemplate).order_by(EmailTemplate.name)))
     names = _staff_names(request, {t.updated_by for t in rows})
-    return {"templates": [{"key": t.key, "name": t.name, "description": t.description,
-                           "version": t.version, "updated_at": t.updated_at,
-                           "updated_by": names.get(t.updated_by) if t.updated_by else None}
-                          for t in rows],
-            "can_edit": request.has_permission(EDIT)}
+    return {
+        "templates": [
+            {
+                "key": t.key,
+                "name": t.name,
+                "description": t.description,
+                "version": t.version,
+                "updated_at": t.updated_at,
+                "updated_by": names.get(t.updated_by) if t.updated_by else None,
+            }
+            for t in rows
+        ],
+        "can_edit": request.has_permission(EDIT),
+    }
 
 
 def _lookup(values: Mapping[str, Any], dotted: str) -> tuple[bool, Any]:
@@ -411,8 +516,9 @@ def preview_variables(ctx: Context, template: EmailTemplate) -> dict[str, Any]:
     return narrowed
 
 
-def read_parts(post: Mapping[str, str], current: EmailTemplate
-               ) -> tuple[dict[str, str], dict[str, str]]:
+def read_parts(
+    post: Mapping[str, str], current: EmailTemplate
+) -> tuple[dict[str, str], dict[str, str]]:
     """``(the three parts as typed, errors by part)``; a part left out of the POST stays as it
     is. Browsers send textarea line ends as CRLF: they are kept as LF, as stored."""
     submitted: dict[str, str] = {}
@@ -423,8 +529,9 @@ def read_parts(post: Mapping[str, str], current: EmailTemplate
         submitted[part] = value
         label = LABELS[part]
         if len(value) > LIMITS[part]:
-            errors[part] = (f"{label}: at most {LIMITS[part]:,} characters "
-                            f"(this has {len(value):,}).")
+            errors[part] = (
+                f"{label}: at most {LIMITS[part]:,} characters (this has {len(value):,})."
+            )
         elif "\x00" in value:
             errors[part] = f"{label}: NUL characters are not allowed."
         elif part == "subject" and control_characters(value):
@@ -437,8 +544,9 @@ def read_parts(post: Mapping[str, str], current: EmailTemplate
     return submitted, errors
 
 
-def render_parts(parts: Mapping[str, str], values: dict[str, Any]
-                 ) -> tuple[dict[str, str], dict[str, str]]:
+def render_parts(
+    parts: Mapping[str, str], values: dict[str, Any]
+) -> tuple[dict[str, str], dict[str, str]]:
     """``({subject, text, html} rendered, errors by part)`` of the parts that render and fail."""
     out: dict[str, str] = {}
     errors: dict[str, str] = {}
@@ -456,16 +564,24 @@ def render_parts(parts: Mapping[str, str], values: dict[str, Any]
         if part == "subject":
             rendered = " ".join(rendered.split())
             if len(rendered) > LIMITS["subject"]:
-                errors[part] = (f"{LABELS[part]}: renders longer than {LIMITS['subject']} "
-                                "characters.")
+                errors[part] = (
+                    f"{LABELS[part]}: renders longer than {LIMITS['subject']} characters."
+                )
                 continue
         out[name] = rendered
     return out, errors
 
 
-def _editor(request: Request, template: EmailTemplate, *,
-            submitted: Mapping[str, str] | None = None, errors: Mapping[str, str] | None = None,
-            problem: str | None = None, stale: bool = False, status: int = 200) -> dict[str, Any]:
+def _editor(
+    request: Request,
+    template: EmailTemplate,
+    *,
+    submitted: Mapping[str, str] | None = None,
+    errors: Mapping[str, str] | None = None,
+    problem: str | None = None,
+    stale: bool = False,
+    status: int = 200,
+) -> dict[str, Any]:
     values = {part: getattr(template, part) for part in PARTS}
     if submitted is not None:
         values.update(submitted)
@@ -473,44 +589,70 @@ def _editor(request: Request, template: EmailTemplate, *,
     names = _staff_names(request, {template.updated_by})
     request.response.status_int = status
     return {
-        "t": {"key": template.key, "name": template.name, "description": template.description,
-              "version": template.version, "updated_at": template.updated_at,
-              "updated_by": names.get(template.updated_by) if template.updated_by else None},
+        "t": {
+            "key": template.key,
+            "name": template.name,
+            "description": template.description,
+            "version": template.version,
+            "updated_at": template.updated_at,
+            "updated_by": names.get(template.updated_by) if template.updated_by else None,
+        },
         "saved": {part: getattr(template, part) for part in PARTS} if stale else None,
         "variables": sorted((template.variables or {}).items()),
-        "values": values, "errors": dict(errors or {}), "problem": problem,
-        "preview": preview, "preview_errors": preview_errors,
-        "labels": LABELS, "limits": LIMITS,
+        "values": values,
+        "errors": dict(errors or {}),
+        "problem": problem,
+        "preview": preview,
+        "preview_errors": preview_errors,
+        "labels": LABELS,
+        "limits": LIMITS,
         "can_edit": request.has_permission(EDIT),
         "preview_url": request.route_url("notifications_template_preview", key=template.key),
         "message": MESSAGES.get(request.GET.get("done", "")),
     }
 
 
-@view_config(route_name="notifications_template", request_method="GET", renderer=EDITOR,
-             permission=Permission.STAFF_READ)
+@view_config(
+    route_name="notifications_template",
+    request_method="GET",
+    renderer=EDITOR,
+    permission=Permission.STAFF_READ,
+)
 def template_page(request: Request) -> dict[str, Any]:
     """The editor: the three parts, the variables they may use, and their preview."""
     return _editor(request, _template(request))
 
 
-@view_config(route_name="notifications_template", request_method="POST", renderer=EDITOR,
-             permission=EDIT)
+@view_config(
+    route_name="notifications_template", request_method="POST", renderer=EDITOR, permission=EDIT
+)
 def template_save(request: Request) -> Any:
     """Save the three parts once each renders with the preview's variables; audited."""
     template = _template(request)
     submitted, errors = read_parts(request.POST, template)
     raw = request.POST.get("version", "").strip()
     if not (raw.isdigit() and len(raw) < 10):
-        return _editor(request, template, submitted=submitted, errors=errors, status=400,
-                       problem="The form is damaged (its version); reload the page.")
+        return _editor(
+            request,
+            template,
+            submitted=submitted,
+            errors=errors,
+            status=400,
+            problem="The form is damaged (its version); reload the page.",
+        )
     if not errors:
         _, errors = render_parts(submitted, preview_variables(request.ctx, template))
     if errors:
         return _editor(request, template, submitted=submitted, errors=errors, status=400)
     if int(raw) != template.version:
-        return _editor(request, template, submitted=submitted, stale=True, status=409,
-                       problem=STALE.format(v=template.version))
+        return _editor(
+            request,
+            template,
+            submitted=submitted,
+            stale=True,
+            status=409,
+            problem=STALE.format(v=template.version),
+        )
     changed = [part for part in PARTS if getattr(template, part) != submitted[part]]
     if not changed:
         return _done(request, template, "template_unchanged")
@@ -526,22 +668,41 @@ def template_save(request: Request) -> Any:
         # vetoes the commit) and show the template as the other save left it.
         request.dbsession.rollback()
         template = _template(request)
-        return _editor(request, template, submitted=submitted, stale=True, status=409,
-                       problem=STALE.format(v=template.version))
+        return _editor(
+            request,
+            template,
+            submitted=submitted,
+            stale=True,
+            status=409,
+            problem=STALE.format(v=template.version),
+        )
     after: dict[str, Any] = {part: submitted[part] for part in changed}
     after["version"] = template.version
-    record_audit(request.ctx, "notification_template.updated", "email_template", template.key,
-                 before=before, after=after)
+    record_audit(
+        request.ctx,
+        "notification_template.updated",
+        "email_template",
+        template.key,
+        before=before,
+        after=after,
+    )
     return _done(request, template, "template_saved")
 
 
 def _done(request: Request, template: EmailTemplate, code: str) -> HTTPSeeOther:
-    return HTTPSeeOther(location=request.route_url("notifications_template", key=template.key,
-                                                   _query={"done": code}))
+    return HTTPSeeOther(
+        location=request.route_url(
+            "notifications_template", key=template.key, _query={"done": code}
+        )
+    )
 
 
-@view_config(route_name="notifications_template_preview", request_method="POST",
-             renderer="json", permission=Permission.STAFF_READ)
+@view_config(
+    route_name="notifications_template_preview",
+    request_method="POST",
+    renderer="json",
+    permission=Permission.STAFF_READ,
+)
 def template_preview(request: Request) -> dict[str, Any]:
     """The editor's live preview: ``{subject, text, html}``, or ``{errors: {part: message}}``.
 
@@ -567,8 +728,9 @@ def includeme(config: Configurator) -> None:
     config.add_route("notifications_log", "/console/notifications")
     config.add_route("notifications_templates", "/console/notifications/templates")
     config.add_route("notifications_template", "/console/notifications/templates/{key}")
-    config.add_route("notifications_template_preview",
-                     "/console/notifications/templates/{key}/preview")
+    config.add_route(
+        "notifications_template_preview", "/console/notifications/templates/{key}/preview"
+    )
     config.add_route("notifications_detail", "/console/notifications/{id}")
     config.add_route("notifications_resend", "/console/notifications/{id}/resend")
     config.add_route("notifications_release", "/console/notifications/{id}/release")

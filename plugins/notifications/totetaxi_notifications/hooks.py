@@ -27,12 +27,22 @@ from .models import GuestLink, Notification, NotificationStatus
 log = logging.getLogger("totetaxi.notifications")
 
 #: ``totetaxi_delivery_updated`` statuses that email the customer, and their template.
-DELIVERY_TEMPLATES = {"assigned": "delivery_assigned", "picked_up": "delivery_picked_up",
-                      "delivered": "delivery_delivered", "failed": "delivery_failed"}
+DELIVERY_TEMPLATES = {
+    "assigned": "delivery_assigned",
+    "picked_up": "delivery_picked_up",
+    "delivered": "delivery_delivered",
+    "failed": "delivery_failed",
+}
 
 
-def _about_booking(ctx: Any, booking: Any, template_key: str, unique_key: str,
-                   tracking_token: str | None = None, **extra: Any) -> None:
+def _about_booking(
+    ctx: Any,
+    booking: Any,
+    template_key: str,
+    unique_key: str,
+    tracking_token: str | None = None,
+    **extra: Any,
+) -> None:
     email, customer_id, first_name = variables.recipient(ctx, booking)
     the_booking = variables.booking(ctx, booking)
     secrets = None
@@ -42,23 +52,39 @@ def _about_booking(ctx: Any, booking: Any, template_key: str, unique_key: str,
         # A guest's link carries their token: sealed at rest, erased once sent.
         secrets = {"booking.url": variables.booking_url(ctx, booking, tracking_token)}
     services.queue(
-        ctx, unique_key=unique_key, template_key=template_key, recipient=email,
-        booking=booking, customer_id=customer_id, secrets=secrets,
-        variables={"company": variables.company(ctx),
-                   "recipient": {"first_name": first_name, "email": email},
-                   "booking": the_booking, **extra})
+        ctx,
+        unique_key=unique_key,
+        template_key=template_key,
+        recipient=email,
+        booking=booking,
+        customer_id=customer_id,
+        secrets=secrets,
+        variables={
+            "company": variables.company(ctx),
+            "recipient": {"first_name": first_name, "email": email},
+            "booking": the_booking,
+            **extra,
+        },
+    )
 
 
 def _keep_guest_token(ctx: Any, booking: Any, tracking_token: str | None) -> None:
     """Keep a guest's token, sealed, for the later emails' links (the plain token exists only
     now). Once per booking: the event fired again changes nothing."""
-    if (booking.customer_id is not None or not token_matches(booking, tracking_token)
-            or ctx.dbsession.get(GuestLink, booking.id) is not None):
+    if (
+        booking.customer_id is not None
+        or not token_matches(booking, tracking_token)
+        or ctx.dbsession.get(GuestLink, booking.id) is not None
+    ):
         return
     ctx.dbsession.flush()  # the booking row must exist before a row that points to it
-    ctx.dbsession.add(GuestLink(
-        booking_id=booking.id, created_at=ctx.now(),
-        sealed_token=sealing.seal(ctx.settings["totetaxi.secret"], tracking_token)))
+    ctx.dbsession.add(
+        GuestLink(
+            booking_id=booking.id,
+            created_at=ctx.now(),
+            sealed_token=sealing.seal(ctx.settings["totetaxi.secret"], tracking_token),
+        )
+    )
 
 
 def _guest_token(ctx: Any, booking: Any) -> str | None:
@@ -70,42 +96,69 @@ def _guest_token(ctx: Any, booking: Any) -> str | None:
     try:
         return sealing.unseal(ctx.settings["totetaxi.secret"], link.sealed_token)
     except (sealing.Unsealable, ValueError):  # ValueError: not even base64 (a damaged row)
-        log.warning("the guest link of booking %s cannot be unsealed (totetaxi.secret changed "
-                    "since it was created); its emails link without the token", booking.number)
+        log.warning(
+            "the guest link of booking %s cannot be unsealed (totetaxi.secret changed "
+            "since it was created); its emails link without the token",
+            booking.number,
+        )
         return None
 
 
 @hookimpl
 def totetaxi_booking_created(ctx: Any, booking: Any, tracking_token: str | None) -> None:
     _keep_guest_token(ctx, booking, tracking_token)
-    _about_booking(ctx, booking, "booking_received", f"booking_received:{booking.id}",
-                   tracking_token=tracking_token)
+    _about_booking(
+        ctx,
+        booking,
+        "booking_received",
+        f"booking_received:{booking.id}",
+        tracking_token=tracking_token,
+    )
 
 
 @hookimpl
 def totetaxi_payment_succeeded(ctx: Any, payment: Any, booking: Any) -> None:
     amount = payment.amount_received_cents or payment.amount_cents
-    _about_booking(ctx, booking, "payment_confirmed", f"payment_confirmed:{payment.id}",
-                   payment={"amount": format_money(amount, payment.currency),
-                            "amount_cents": amount})
+    _about_booking(
+        ctx,
+        booking,
+        "payment_confirmed",
+        f"payment_confirmed:{payment.id}",
+        payment={"amount": format_money(amount, payment.currency), "amount_cents": amount},
+    )
 
 
 @hookimpl
-def totetaxi_payment_failed(ctx: Any, payment: Any, booking: Any, reason: str,
-                            attempts_left: int) -> None:
+def totetaxi_payment_failed(
+    ctx: Any, payment: Any, booking: Any, reason: str, attempts_left: int
+) -> None:
     # One email per failed attempt: the attempt number is part of the event's identity.
-    _about_booking(ctx, booking, "payment_failed",
-                   f"payment_failed:{payment.id}:{payment.attempts}",
-                   payment={"amount": format_money(payment.amount_cents, payment.currency),
-                            "amount_cents": payment.amount_cents,
-                            "failure_reason": reason, "attempts_left": attempts_left})
+    _about_booking(
+        ctx,
+        booking,
+        "payment_failed",
+        f"payment_failed:{payment.id}:{payment.attempts}",
+        payment={
+            "amount": format_money(payment.amount_cents, payment.currency),
+            "amount_cents": payment.amount_cents,
+            "failure_reason": reason,
+            "attempts_left": attempts_left,
+        },
+    )
 
 
 @hookimpl
 def totetaxi_refund_completed(ctx: Any, refund: Any, payment: Any, booking: Any) -> None:
-    _about_booking(ctx, booking, "refund_issued", f"refund_issued:{refund.id}",
-                   refund={"amount": format_money(refund.amount_cents, payment.currency),
-                           "amount_cents": refund.amount_cents})
+    _about_booking(
+        ctx,
+        booking,
+        "refund_issued",
+        f"refund_issued:{refund.id}",
+        refund={
+            "amount": format_money(refund.amount_cents, payment.currency),
+            "amount_cents": refund.amount_cents,
+        },
+    )
 
 
 @hookimpl
@@ -113,10 +166,17 @@ def totetaxi_delivery_updated(ctx: Any, task: Any, booking: Any, status: str) ->
     template_key = DELIVERY_TEMPLATES.get(status)
     if template_key is None:
         return
-    _about_booking(ctx, booking, template_key, f"{template_key}:{getattr(task, 'id', booking.id)}",
-                   delivery={"status": status,
-                             "driver_name": getattr(task, "driver_name", "") or "",
-                             "eta": _eta(getattr(task, "eta", None))})
+    _about_booking(
+        ctx,
+        booking,
+        template_key,
+        f"{template_key}:{getattr(task, 'id', booking.id)}",
+        delivery={
+            "status": status,
+            "driver_name": getattr(task, "driver_name", "") or "",
+            "eta": _eta(getattr(task, "eta", None)),
+        },
+    )
 
 
 def _eta(eta: Any) -> str:
@@ -128,18 +188,22 @@ def _eta(eta: Any) -> str:
 
 def _document(document: Any) -> dict[str, str]:
     expires = getattr(document, "expires_on", None)
-    return {"filename": getattr(document, "filename", "") or "",
-            "expires_on": (f"{expires:%B} {expires.day}, {expires.year}"
-                           if hasattr(expires, "strftime") else ""),
-            "note": getattr(document, "review_note", "") or ""}
+    return {
+        "filename": getattr(document, "filename", "") or "",
+        "expires_on": (
+            f"{expires:%B} {expires.day}, {expires.year}" if hasattr(expires, "strftime") else ""
+        ),
+        "note": getattr(document, "review_note", "") or "",
+    }
 
 
 @hookimpl
 def totetaxi_document_reviewed(ctx: Any, document: Any, booking: Any, decision: str) -> None:
     if decision != "rejected" or getattr(document, "category", "") != "coi":
         return
-    _about_booking(ctx, booking, "coi_missing", f"coi_rejected:{document.id}",
-                   document=_document(document))
+    _about_booking(
+        ctx, booking, "coi_missing", f"coi_rejected:{document.id}", document=_document(document)
+    )
 
 
 @hookimpl
@@ -148,65 +212,112 @@ def totetaxi_coi_attention(ctx: Any, booking: Any, document: Any, reason: str) -
     if template_key is None:
         return
     document_id = getattr(document, "id", None) or "none"
-    _about_booking(ctx, booking, template_key, f"{template_key}:{booking.id}:{document_id}",
-                   document=_document(document) if document is not None
-                   else {"filename": "", "expires_on": "", "note": ""})
+    _about_booking(
+        ctx,
+        booking,
+        template_key,
+        f"{template_key}:{booking.id}:{document_id}",
+        document=_document(document)
+        if document is not None
+        else {"filename": "", "expires_on": "", "note": ""},
+    )
 
 
 @hookimpl
 def totetaxi_password_reset_requested(ctx: Any, principal: Any, reset_url: str) -> None:
     customer_id = principal.id if getattr(principal, "kind", "") == "customer" else None
     services.queue(
-        ctx, unique_key="password_reset:" + hashlib.sha256(reset_url.encode()).hexdigest(),
-        template_key="password_reset", recipient=principal.email, customer_id=customer_id,
+        ctx,
+        unique_key="password_reset:" + hashlib.sha256(reset_url.encode()).hexdigest(),
+        template_key="password_reset",
+        recipient=principal.email,
+        customer_id=customer_id,
         secrets={"reset_url": reset_url},
-        variables={"company": variables.company(ctx),
-                   "recipient": {"first_name": principal.first_name, "email": principal.email},
-                   "reset_minutes": int(RESET_TOKEN_LIFETIME.total_seconds() // 60)})
+        variables={
+            "company": variables.company(ctx),
+            "recipient": {"first_name": principal.first_name, "email": principal.email},
+            "reset_minutes": int(RESET_TOKEN_LIFETIME.total_seconds() // 60),
+        },
+    )
 
 
 # --- staff views ----------------------------------------------------------------------------
 
 
 def _of_booking(db: Any, booking_id: Any) -> list[Notification]:
-    return list(db.scalars(select(Notification).where(Notification.booking_id == booking_id)
-                           .order_by(Notification.created_at, Notification.id)))
+    return list(
+        db.scalars(
+            select(Notification)
+            .where(Notification.booking_id == booking_id)
+            .order_by(Notification.created_at, Notification.id)
+        )
+    )
 
 
 @hookimpl
 def totetaxi_booking_details(request: Any, booking: Any) -> dict[str, Any]:
-    return {"notifications": [services.notification_json(n, for_staff=True)
-                              for n in _of_booking(request.dbsession, booking.id)]}
+    return {
+        "notifications": [
+            services.notification_json(n, for_staff=True)
+            for n in _of_booking(request.dbsession, booking.id)
+        ]
+    }
 
 
 @hookimpl
 def totetaxi_booking_panels(request: Any, booking: Any) -> list[dict[str, Any]]:
-    return [{"title": "Emails", "template": "totetaxi_notifications:templates/_panel.jinja2",
-             "context": {"notifications": _of_booking(request.dbsession, booking.id)},
-             "order": 40}]
+    return [
+        {
+            "title": "Emails",
+            "template": "totetaxi_notifications:templates/_panel.jinja2",
+            "context": {"notifications": _of_booking(request.dbsession, booking.id)},
+            "order": 40,
+        }
+    ]
 
 
 @hookimpl
 def totetaxi_customer_summary(request: Any, customer: Any) -> dict[str, Any]:
-    sent = request.dbsession.scalar(select(func.count()).select_from(Notification).where(
-        Notification.customer_id == customer.id, Notification.status == NotificationStatus.SENT))
+    sent = request.dbsession.scalar(
+        select(func.count())
+        .select_from(Notification)
+        .where(
+            Notification.customer_id == customer.id, Notification.status == NotificationStatus.SENT
+        )
+    )
     return {"emails sent": sent}
 
 
 @hookimpl
 def totetaxi_console_nav(request: Any) -> list[dict[str, Any]]:
-    return [{"title": "Emails", "route": "notifications_log", "role": "viewer", "order": 40},
-            {"title": "Email templates", "route": "notifications_templates", "role": "viewer",
-             "order": 41}]
+    return [
+        {"title": "Emails", "route": "notifications_log", "role": "viewer", "order": 40},
+        {
+            "title": "Email templates",
+            "route": "notifications_templates",
+            "role": "viewer",
+            "order": 41,
+        },
+    ]
 
 
 @hookimpl
 def totetaxi_dashboard_tiles(request: Any, period: str) -> list[dict[str, Any]]:
     counts = services.counts_by_status(request.ctx)
-    return [{"title": "Emails failed", "value": counts.get(NotificationStatus.FAILED, 0),
-             "detail": "Gave up after every retry: fix the cause, then resend under Emails.",
-             "order": 40, "route": "notifications_log",
-             "alert": bool(counts.get(NotificationStatus.FAILED, 0))},
-            {"title": "Emails held", "value": counts.get(NotificationStatus.HELD, 0),
-             "detail": "Not sent: the address bounced or complained.", "order": 41,
-             "route": "notifications_log"}]
+    return [
+        {
+            "title": "Emails failed",
+            "value": counts.get(NotificationStatus.FAILED, 0),
+            "detail": "Gave up after every retry: fix the cause, then resend under Emails.",
+            "order": 40,
+            "route": "notifications_log",
+            "alert": bool(counts.get(NotificationStatus.FAILED, 0)),
+        },
+        {
+            "title": "Emails held",
+            "value": counts.get(NotificationStatus.HELD, 0),
+            "detail": "Not sent: the address bounced or complained.",
+            "order": 41,
+            "route": "notifications_log",
+        },
+    ]

@@ -15,8 +15,9 @@ from totetaxi_core.plugin_api import Base, Timestamps, UTCDateTime, UUIDPrimaryK
 
 
 def _enum(cls: type[enum.Enum], length: int = 20) -> Enum:
-    return Enum(cls, native_enum=False, length=length,
-                values_callable=lambda e: [m.value for m in e])
+    return Enum(
+        cls, native_enum=False, length=length, values_callable=lambda e: [m.value for m in e]
+    )
 
 
 class EmailTemplate(UUIDPrimaryKey, Timestamps, Base):
@@ -34,7 +35,8 @@ class EmailTemplate(UUIDPrimaryKey, Timestamps, Base):
     html_body: Mapped[str] = mapped_column(Text, default="")
     version: Mapped[int] = mapped_column(Integer, default=1)
     updated_by: Mapped[uuid.UUID | None] = mapped_column(
-        Uuid, ForeignKey("staff_users.id"), default=None)
+        Uuid, ForeignKey("staff_users.id"), default=None
+    )
 
     __mapper_args__ = {"version_id_col": version}
 
@@ -62,14 +64,17 @@ class Notification(UUIDPrimaryKey, Timestamps, Base):
     template_key: Mapped[str] = mapped_column(String(60), index=True)
     recipient: Mapped[str] = mapped_column(String(254), index=True)
     booking_id: Mapped[uuid.UUID | None] = mapped_column(
-        Uuid, ForeignKey("bookings.id"), default=None, index=True)
+        Uuid, ForeignKey("bookings.id"), default=None, index=True
+    )
     customer_id: Mapped[uuid.UUID | None] = mapped_column(
-        Uuid, ForeignKey("customers.id"), default=None, index=True)
+        Uuid, ForeignKey("customers.id"), default=None, index=True
+    )
     #: The template's variables as they were when the event happened (JSON only). Secret values
     #: (a password-reset link) are sealed, and erased once sent.
     context: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
     status: Mapped[NotificationStatus] = mapped_column(
-        _enum(NotificationStatus), default=NotificationStatus.QUEUED, index=True)
+        _enum(NotificationStatus), default=NotificationStatus.QUEUED, index=True
+    )
     attempts: Mapped[int] = mapped_column(Integer, default=0)
     next_attempt_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime, default=None)
     last_error: Mapped[str] = mapped_column(Text, default="")
@@ -93,7 +98,8 @@ class DeliveryLog(UUIDPrimaryKey, Base):
     __tablename__ = "notifications_delivery_log"
 
     notification_id: Mapped[uuid.UUID | None] = mapped_column(
-        Uuid, ForeignKey("notifications_notifications.id"), default=None, index=True)
+        Uuid, ForeignKey("notifications_notifications.id"), default=None, index=True
+    )
     at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
     kind: Mapped[str] = mapped_column(String(20))  # attempt, provider_event, held, resend
     outcome: Mapped[str] = mapped_column(String(30))  # sent, error, bounce, complaint, ...
@@ -126,7 +132,6 @@ class GuestLink(Base):
 
     __tablename__ = "notifications_guest_links"
 
-    booking_id: Mapped[uuid.UUID] = mapped_column(
-        Uuid, ForeignKey("bookings.id"), primary_key=True)
+    booking_id: Mapped[uuid.UUID] = mapped_column(Uuid, ForeignKey("bookings.id"), primary_key=True)
     sealed_token: Mapped[str] = mapped_column(Text)
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)

@@ -19,31 +19,50 @@ def rows(kit: Any) -> dict[tuple[str, str], tuple[str, Any, dict[str, int]]]:
     return {
         # The notifications plugin (with the console mailer). A customer's own emails: 401 before
         # sign-in, 403 for staff (as every /me endpoint).
-        ("GET", "/api/v1/me/notifications"): ("/api/v1/me/notifications", None,
-                                              row(401, 200, 200, 403, 403, 403)),
+        ("GET", "/api/v1/me/notifications"): (
+            "/api/v1/me/notifications",
+            None,
+            row(401, 200, 200, 403, 403, 403),
+        ),
         # Its console: every staff role reads the log, an email and the templates, and previews a
         # template (saving nothing); staff and admins resend, release and save. Unknown emails reach
         # the 404 past the permission check; an empty save form is a 400 (its version is missing).
         ("GET", "/console/notifications"): ("/console/notifications", None, STAFF_PAGE),
         ("GET", "/console/notifications/{id}"): (
-            "/console/notifications/00000000-0000-4000-8000-000000000000", None,
-            row(302, 403, 403, 404, 404, 404)),
+            "/console/notifications/00000000-0000-4000-8000-000000000000",
+            None,
+            row(302, 403, 403, 404, 404, 404),
+        ),
         ("POST", "/console/notifications/{id}/resend"): (
-            "/console/notifications/00000000-0000-4000-8000-000000000000/resend", {},
-            row(302, 403, 403, 403, 404, 404)),
+            "/console/notifications/00000000-0000-4000-8000-000000000000/resend",
+            {},
+            row(302, 403, 403, 403, 404, 404),
+        ),
         ("POST", "/console/notifications/{id}/release"): (
-            "/console/notifications/00000000-0000-4000-8000-000000000000/release", {},
-            row(302, 403, 403, 403, 404, 404)),
-        ("GET", "/console/notifications/templates"): ("/console/notifications/templates", None,
-                                                      STAFF_PAGE),
+            "/console/notifications/00000000-0000-4000-8000-000000000000/release",
+            {},
+            row(302, 403, 403, 403, 404, 404),
+        ),
+        ("GET", "/console/notifications/templates"): (
+            "/console/notifications/templates",
+            None,
+            STAFF_PAGE,
+        ),
         ("GET", "/console/notifications/templates/{key}"): (
-            "/console/notifications/templates/booking_received", None, STAFF_PAGE),
+            "/console/notifications/templates/booking_received",
+            None,
+            STAFF_PAGE,
+        ),
         ("POST", "/console/notifications/templates/{key}"): (
-            "/console/notifications/templates/booking_received", {},
-            row(302, 403, 403, 403, 400, 400)),
+            "/console/notifications/templates/booking_received",
+            {},
+            row(302, 403, 403, 403, 400, 400),
+        ),
         ("POST", "/console/notifications/templates/{key}/preview"): (
-            "/console/notifications/templates/booking_received/preview", {},
-            row(302, 403, 403, 200, 200, 200)),
+            "/console/notifications/templates/booking_received/preview",
+            {},
+            row(302, 403, 403, 200, 200, 200),
+        ),
     }
 
 
@@ -54,6 +73,9 @@ def mail_console_rows(kit: Any) -> dict[tuple[str, str], tuple[str, Any, dict[st
     return {
         # The console mailer's Mailbox (development only): every staff role reads it.
         ("GET", "/console/mailbox"): ("/console/mailbox", None, STAFF_PAGE),
-        ("GET", "/console/mailbox/{id}"): ("/console/mailbox/console-" + "0" * 32, None,
-                                           row(302, 403, 403, 404, 404, 404)),
+        ("GET", "/console/mailbox/{id}"): (
+            "/console/mailbox/console-" + "0" * 32,
+            None,
+            row(302, 403, 403, 404, 404, 404),
+        ),
     }

@@ -69,8 +69,14 @@ class _Sandbox(ImmutableSandboxedEnvironment):
         # keep a worker busy for minutes.
         tree = super()._parse(source, name, filename)
         for loop in tree.find_all(nodes.For):
-            loop.iter = nodes.Call(nodes.EnvironmentAttribute("budgeted"), [loop.iter], [],
-                                   None, None, lineno=loop.lineno)
+            loop.iter = nodes.Call(
+                nodes.EnvironmentAttribute("budgeted"),
+                [loop.iter],
+                [],
+                None,
+                None,
+                lineno=loop.lineno,
+            )
         return tree
 
     @staticmethod
@@ -110,12 +116,20 @@ class _Sandbox(ImmutableSandboxedEnvironment):
         if operator_name == "**":
             if isinstance(right, int | float) and abs(right) > MAX_POWER:
                 raise SecurityError("the exponent is too large")
-            if (isinstance(left, int) and isinstance(right, int) and right > 0 and abs(left) > 1
-                    and left.bit_length() * right > MAX_INT_BITS):
+            if (
+                isinstance(left, int)
+                and isinstance(right, int)
+                and right > 0
+                and abs(left) > 1
+                and left.bit_length() * right > MAX_INT_BITS
+            ):
                 raise SecurityError("the power is too large")
             return operator.pow(left, right)
-        if (isinstance(left, int) and isinstance(right, int)
-                and left.bit_length() + right.bit_length() > MAX_INT_BITS):
+        if (
+            isinstance(left, int)
+            and isinstance(right, int)
+            and left.bit_length() + right.bit_length() > MAX_INT_BITS
+        ):
             raise SecurityError("the product is too large")
         for seq, count in ((left, right), (right, left)):
             if isinstance(seq, str | list | tuple) and isinstance(count, int):
@@ -125,8 +139,13 @@ class _Sandbox(ImmutableSandboxedEnvironment):
 
 
 def _environment(autoescape: bool) -> _Sandbox:
-    env = _Sandbox(autoescape=autoescape, undefined=StrictUndefined, trim_blocks=True,
-                   lstrip_blocks=True, keep_trailing_newline=True)
+    env = _Sandbox(
+        autoescape=autoescape,
+        undefined=StrictUndefined,
+        trim_blocks=True,
+        lstrip_blocks=True,
+        keep_trailing_newline=True,
+    )
     for name in ("range", "lipsum", "cycler", "joiner", "dict", "namespace"):
         env.globals.pop(name, None)
     env.filters.pop("format", None)  # %-formatting: a width allocates before any cap
@@ -140,8 +159,9 @@ def _capped_filter(name: str, func: Callable[..., Any]) -> Callable[..., Any]:
     @functools.wraps(func)  # keeps Jinja's pass_context/pass_environment marks
     def capped(*args: Any, **kwargs: Any) -> Any:
         if name in SIZED_FILTERS and any(
-                isinstance(a, int) and not isinstance(a, bool) and a > MAX_WIDTH
-                for a in (*args[1:], *kwargs.values())):
+            isinstance(a, int) and not isinstance(a, bool) and a > MAX_WIDTH
+            for a in (*args[1:], *kwargs.values())
+        ):
             raise SecurityError(f"the {name} filter's size is over {MAX_WIDTH}")
         result = func(*args, **kwargs)
         if _too_long(result):
@@ -205,8 +225,11 @@ def _chain(node: nodes.Node) -> list[str] | None:
         if isinstance(node, nodes.Getattr):
             parts.append(node.attr)
             node = node.node
-        elif (isinstance(node, nodes.Getitem) and isinstance(node.arg, nodes.Const)
-              and isinstance(node.arg.value, str)):
+        elif (
+            isinstance(node, nodes.Getitem)
+            and isinstance(node.arg, nodes.Const)
+            and isinstance(node.arg.value, str)
+        ):
             parts.append(node.arg.value)
             node = node.node
         elif isinstance(node, nodes.Name):
@@ -248,5 +271,5 @@ def check_names(part: str, source: str, variables: dict[str, Any]) -> None:
             if not isinstance(value, dict):
                 break  # a plain value's methods (``.upper``) are the sandbox's business
             if key not in value:
-                raise RenderError(part, f"unknown variable '{'.'.join(chain[:depth + 1])}'")
+                raise RenderError(part, f"unknown variable '{'.'.join(chain[: depth + 1])}'")
             value = value[key]

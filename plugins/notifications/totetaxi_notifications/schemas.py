@@ -12,8 +12,10 @@ class MyNotificationsQuery(colander.MappingSchema):
     no lists); ``limit`` and ``cursor`` are read by the core's keyset pages."""
 
     status = colander.SchemaNode(
-        colander.String(), validator=colander.OneOf([s.value for s in NotificationStatus]),
-        missing=None)
+        colander.String(),
+        validator=colander.OneOf([s.value for s in NotificationStatus]),
+        missing=None,
+    )
     limit = colander.SchemaNode(colander.String(), missing=colander.drop)
     cursor = colander.SchemaNode(colander.String(), missing=colander.drop)
 

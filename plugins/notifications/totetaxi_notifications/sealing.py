@@ -30,8 +30,9 @@ def _cipher(secret: str) -> AESGCM:
 
 def seal(secret: str, value: str) -> str:
     nonce = os.urandom(12)
-    return base64.urlsafe_b64encode(nonce + _cipher(secret).encrypt(nonce, value.encode(), None)
-                                    ).decode()
+    return base64.urlsafe_b64encode(
+        nonce + _cipher(secret).encrypt(nonce, value.encode(), None)
+    ).decode()
 
 
 def unseal(secret: str, token: str) -> str:

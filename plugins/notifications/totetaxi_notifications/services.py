@@ -74,23 +74,38 @@ def queue(
     context = dict(variables)
     if secrets:
         secret = ctx.settings["totetaxi.secret"]
-        context[sealing.SEALED] = {name: sealing.seal(secret, value)
-                                   for name, value in secrets.items()}
+        context[sealing.SEALED] = {
+            name: sealing.seal(secret, value) for name, value in secrets.items()
+        }
     now = ctx.now()
     new_id = uuid.uuid4()
     values = dict(
-        id=new_id, unique_key=unique_key[:200], template_key=template_key, recipient=recipient,
-        booking_id=booking.id if booking is not None else None, customer_id=customer_id,
-        context=context, status=NotificationStatus.QUEUED, attempts=0, last_error="",
-        provider="", subject="", text_body="", html_body="", created_at=now, updated_at=now,
+        id=new_id,
+        unique_key=unique_key[:200],
+        template_key=template_key,
+        recipient=recipient,
+        booking_id=booking.id if booking is not None else None,
+        customer_id=customer_id,
+        context=context,
+        status=NotificationStatus.QUEUED,
+        attempts=0,
+        last_error="",
+        provider="",
+        subject="",
+        text_body="",
+        html_body="",
+        created_at=now,
+        updated_at=now,
     )
     ctx.dbsession.flush()  # the booking row must exist before a row that points to it
     dialect = postgresql if ctx.dbsession.get_bind().dialect.name == "postgresql" else sqlite
     # One statement that inserts or does nothing on the unique key: two transactions firing
     # the same event never fail, and only one of them inserts.
     inserted = ctx.dbsession.execute(
-        dialect.insert(Notification.__table__).values(**values)
-        .on_conflict_do_nothing(index_elements=["unique_key"])).rowcount
+        dialect.insert(Notification.__table__)
+        .values(**values)
+        .on_conflict_do_nothing(index_elements=["unique_key"])
+    ).rowcount
     if not inserted:
         log.info("notification %s exists already; nothing queued", unique_key)
         return None
@@ -105,9 +120,16 @@ def is_held(ctx: Context, email: str) -> HeldAddress | None:
     return ctx.dbsession.get(HeldAddress, email.strip().lower())
 
 
-def log_delivery(ctx: Context, notification: Notification | None, kind: str, outcome: str,
-                 detail: str = "", provider: str = "", provider_message_id: str | None = None,
-                 provider_event_id: str | None = None) -> DeliveryLog:
+def log_delivery(
+    ctx: Context,
+    notification: Notification | None,
+    kind: str,
+    outcome: str,
+    detail: str = "",
+    provider: str = "",
+    provider_message_id: str | None = None,
+    provider_event_id: str | None = None,
+) -> DeliveryLog:
     """Add one delivery log row: a send attempt, a provider event or a staff action.
 
     ``kind`` is ``attempt``, ``provider_event``, ``held`` or ``resend``; ``outcome`` says what
@@ -115,10 +137,16 @@ def log_delivery(ctx: Context, notification: Notification | None, kind: str, out
     event passes its own id as ``provider_event_id``: the column is unique, so the same event
     is recorded once (a second insert fails when the session flushes).
     """
-    row = DeliveryLog(notification_id=notification.id if notification else None, at=ctx.now(),
-                      kind=kind, outcome=outcome, provider=provider,
-                      provider_message_id=provider_message_id,
-                      provider_event_id=provider_event_id, detail=detail[:4000])
+    row = DeliveryLog(
+        notification_id=notification.id if notification else None,
+        at=ctx.now(),
+        kind=kind,
+        outcome=outcome,
+        provider=provider,
+        provider_message_id=provider_message_id,
+        provider_event_id=provider_event_id,
+        detail=detail[:4000],
+    )
     ctx.dbsession.add(row)
     return row
 
@@ -136,13 +164,15 @@ def send(ctx: Context, notification_id: str) -> str:
     Safe to run twice or concurrently: the row is locked, and only a ``queued`` or due
     ``retrying`` notification is sent.
     """
-    notification = ctx.dbsession.get(Notification, uuid.UUID(notification_id),
-                                     with_for_update=True)
+    notification = ctx.dbsession.get(Notification, uuid.UUID(notification_id), with_for_update=True)
     if notification is None or notification.status not in SENDABLE:
         return "nothing to send"
     now = ctx.now()
-    if (notification.status == NotificationStatus.RETRYING
-            and notification.next_attempt_at is not None and notification.next_attempt_at > now):
+    if (
+        notification.status == NotificationStatus.RETRYING
+        and notification.next_attempt_at is not None
+        and notification.next_attempt_at > now
+    ):
         return "not due yet"
     held = is_held(ctx, notification.recipient)
     if held is not None:
@@ -151,7 +181,8 @@ def send(ctx: Context, notification_id: str) -> str:
         log_delivery(ctx, notification, "held", "held", f"{held.reason}: {held.detail}"[:4000])
         return "held"
     template = ctx.dbsession.scalars(
-        select(EmailTemplate).where(EmailTemplate.key == notification.template_key)).first()
+        select(EmailTemplate).where(EmailTemplate.key == notification.template_key)
+    ).first()
     if template is None:
         _give_up(ctx, notification, f"no email template {notification.template_key!r}")
         log_delivery(ctx, notification, "attempt", "error", notification.last_error)
@@ -161,8 +192,12 @@ def send(ctx: Context, notification_id: str) -> str:
         secrets = sealing.secrets_of(notification.context, ctx.settings["totetaxi.secret"])
         variables = sealing.opened(notification.context, ctx.settings["totetaxi.secret"])
         content = render(template.subject, template.text_body, template.html_body, variables)
-        kept = render(template.subject, template.text_body, template.html_body,
-                      sealing.redacted(notification.context))
+        kept = render(
+            template.subject,
+            template.text_body,
+            template.html_body,
+            sealing.redacted(notification.context),
+        )
     except Exception as exc:
         # Trying again renders the same way: fail now and let staff fix the template and resend.
         # An error message may quote a variable's value: never keep or log a secret link.
@@ -177,10 +212,15 @@ def send(ctx: Context, notification_id: str) -> str:
         return "failed"
     provider = mailer(ctx)
     settings = ctx.settings
-    message = Message(to=notification.recipient,
-                      from_address=settings["notifications.from_address"],
-                      reply_to=settings["notifications.reply_to"], subject=content.subject,
-                      text=content.text, html=content.html, reference=str(notification.id))
+    message = Message(
+        to=notification.recipient,
+        from_address=settings["notifications.from_address"],
+        reply_to=settings["notifications.reply_to"],
+        subject=content.subject,
+        text=content.text,
+        html=content.html,
+        reference=str(notification.id),
+    )
     notification.attempts += 1
     notification.provider = provider.name
     try:
@@ -189,7 +229,7 @@ def send(ctx: Context, notification_id: str) -> str:
         # A provider's own bug counts as a failed attempt too: logged, retried, then failed.
         if not isinstance(exc, MailerError):
             log.exception("mailer %s raised an unexpected error", provider.name)
-        error = (str(exc) or type(exc).__name__)
+        error = str(exc) or type(exc).__name__
         if not isinstance(exc, MailerError):
             error = f"{type(exc).__name__}: {error}"
         log_delivery(ctx, notification, "attempt", "error", error, provider=provider.name)
@@ -200,7 +240,8 @@ def send(ctx: Context, notification_id: str) -> str:
         notification.status = NotificationStatus.RETRYING
         notification.last_error = error[:4000]
         notification.next_attempt_at = now + dt.timedelta(
-            seconds=settings["notifications.backoff_seconds"] * 2 ** (notification.attempts - 1))
+            seconds=settings["notifications.backoff_seconds"] * 2 ** (notification.attempts - 1)
+        )
         return "retrying"
     notification.status = NotificationStatus.SENT
     notification.sent_at = now
@@ -213,8 +254,14 @@ def send(ctx: Context, notification_id: str) -> str:
     notification.html_body = kept.html
     if sealing.SEALED in notification.context:
         notification.context = sealing.redacted(notification.context)  # the link is spent
-    log_delivery(ctx, notification, "attempt", "sent", provider=provider.name,
-         provider_message_id=provider_id)
+    log_delivery(
+        ctx,
+        notification,
+        "attempt",
+        "sent",
+        provider=provider.name,
+        provider_message_id=provider_id,
+    )
     return "sent"
 
 
@@ -227,14 +274,21 @@ def send_due(ctx: Context, limit: int = 200) -> int:
     """Queue a send for each notification whose retry is due, and for each one stuck
     ``queued`` (the periodic task's body). Sending twice is harmless: ``send`` locks the row."""
     now = ctx.now()
-    due = list(ctx.dbsession.scalars(
-        select(Notification.id)
-        .where(or_(
-            (Notification.status == NotificationStatus.RETRYING)
-            & (Notification.next_attempt_at <= now),
-            (Notification.status == NotificationStatus.QUEUED)
-            & (Notification.updated_at <= now - STUCK_AFTER)))
-        .order_by(Notification.created_at).limit(limit)))
+    due = list(
+        ctx.dbsession.scalars(
+            select(Notification.id)
+            .where(
+                or_(
+                    (Notification.status == NotificationStatus.RETRYING)
+                    & (Notification.next_attempt_at <= now),
+                    (Notification.status == NotificationStatus.QUEUED)
+                    & (Notification.updated_at <= now - STUCK_AFTER),
+                )
+            )
+            .order_by(Notification.created_at)
+            .limit(limit)
+        )
+    )
     for notification_id in due:
         ctx.enqueue(SEND_TASK, str(notification_id))
     return len(due)
@@ -258,15 +312,27 @@ def resend(ctx: Context, notification: Notification) -> None:
     notification.status = NotificationStatus.QUEUED
     notification.attempts = 0
     notification.next_attempt_at = None
-    log_delivery(ctx, notification, "resend", "queued",
-         f"resent by {getattr(ctx.actor, 'email', 'the system')}")
-    record_audit(ctx, "notification.resent", "notification", notification.id, before=before,
-                 after={"status": "queued", "attempts": 0})
+    log_delivery(
+        ctx,
+        notification,
+        "resend",
+        "queued",
+        f"resent by {getattr(ctx.actor, 'email', 'the system')}",
+    )
+    record_audit(
+        ctx,
+        "notification.resent",
+        "notification",
+        notification.id,
+        before=before,
+        after={"status": "queued", "attempts": 0},
+    )
     ctx.enqueue(SEND_TASK, str(notification.id))
 
 
-def hold_address(ctx: Context, email: str, reason: str, detail: str = "",
-                 source: str = "") -> HeldAddress:
+def hold_address(
+    ctx: Context, email: str, reason: str, detail: str = "", source: str = ""
+) -> HeldAddress:
     """Stop mail to ``email`` (a permanent bounce, a complaint, or staff's decision)."""
     email = email.strip().lower()
     row = ctx.dbsession.get(HeldAddress, email)
@@ -282,8 +348,14 @@ def release_address(ctx: Context, email: str) -> bool:
     row = ctx.dbsession.get(HeldAddress, email.strip().lower())
     if row is None:
         return False
-    record_audit(ctx, "notification.address_released", "held_address", row.email,
-                 before={"reason": row.reason, "detail": row.detail}, after={})
+    record_audit(
+        ctx,
+        "notification.address_released",
+        "held_address",
+        row.email,
+        before={"reason": row.reason, "detail": row.detail},
+        after={},
+    )
     ctx.dbsession.delete(row)
     return True
 
@@ -292,8 +364,11 @@ def release_address(ctx: Context, email: str) -> bool:
 
 
 def counts_by_status(ctx: Context) -> dict[str, int]:
-    return dict(ctx.dbsession.execute(
-        select(Notification.status, func.count()).group_by(Notification.status)).all())
+    return dict(
+        ctx.dbsession.execute(
+            select(Notification.status, func.count()).group_by(Notification.status)
+        ).all()
+    )
 
 
 def notification_json(row: Notification, *, for_staff: bool = False) -> dict[str, Any]:
@@ -311,8 +386,11 @@ def notification_json(row: Notification, *, for_staff: bool = False) -> dict[str
         "sent_at": row.sent_at.isoformat() if row.sent_at else None,
     }
     if for_staff:
-        data.update(attempts=row.attempts, last_error=row.last_error, provider=row.provider,
-                    provider_message_id=row.provider_message_id,
-                    next_attempt_at=row.next_attempt_at.isoformat()
-                    if row.next_attempt_at else None)
+        data.update(
+            attempts=row.attempts,
+            last_error=row.last_error,
+            provider=row.provider,
+            provider_message_id=row.provider_message_id,
+            next_attempt_at=row.next_attempt_at.isoformat() if row.next_attempt_at else None,
+        )
     return data

@@ -48,8 +48,15 @@ NOTIFICATION = "Notification"
 SUBSCRIPTION_CONFIRMATION = "SubscriptionConfirmation"
 UNSUBSCRIBE_CONFIRMATION = "UnsubscribeConfirmation"
 
-_CONFIRMATION_FIELDS = ("Message", "MessageId", "SubscribeURL", "Timestamp", "Token", "TopicArn",
-                        "Type")
+_CONFIRMATION_FIELDS = (
+    "Message",
+    "MessageId",
+    "SubscribeURL",
+    "Timestamp",
+    "Token",
+    "TopicArn",
+    "Type",
+)
 #: The fields of the string to sign, in AWS's order, per message type.
 SIGNED_FIELDS: dict[str, tuple[str, ...]] = {
     NOTIFICATION: ("Message", "MessageId", "Subject", "Timestamp", "TopicArn", "Type"),
@@ -79,7 +86,8 @@ MAX_BODY_BYTES = 512 * 1024
 DEFAULT_CERTIFICATE_URL_PATTERN = (
     # A region-shaped label: "sns.s3.amazonaws.com" is an S3 bucket anyone could own.
     r"https://sns\.[a-z]{2}(-gov|-iso[a-z]?)?-[a-z]+-\d\.amazonaws\.com(\.cn)?"
-    r"/SimpleNotificationService-[0-9a-f]+\.pem")
+    r"/SimpleNotificationService-[0-9a-f]+\.pem"
+)
 
 
 class SnsError(Exception):
@@ -120,11 +128,16 @@ def parse(body: bytes) -> dict[str, Any]:
         raise SnsError("body", "The body must be a JSON object (an Amazon SNS message).")
     kind = message.get("Type")
     if not isinstance(kind, str) or not kind:
-        raise SnsError("Type", "Type is missing: it must be one of "
-                       + ", ".join(SIGNED_FIELDS) + ".")
+        raise SnsError(
+            "Type", "Type is missing: it must be one of " + ", ".join(SIGNED_FIELDS) + "."
+        )
     if kind not in SIGNED_FIELDS:
-        raise SnsError("Type", f"Unknown message Type {_shown(kind)}; expected one of "
-                       + ", ".join(SIGNED_FIELDS) + ".")
+        raise SnsError(
+            "Type",
+            f"Unknown message Type {_shown(kind)}; expected one of "
+            + ", ".join(SIGNED_FIELDS)
+            + ".",
+        )
     for name in (*SIGNED_FIELDS[kind], *SIGNATURE_FIELDS):
         value = message.get(name)
         if name in OPTIONAL_FIELDS and value is None:
@@ -172,11 +185,19 @@ def check_url(url: str, pattern: str | re.Pattern[str], field: str = "SigningCer
     """
     compiled = re.compile(pattern) if isinstance(pattern, str) else pattern
     parts = urlsplit(url)
-    if (parts.scheme not in ("https", "http") or not parts.hostname or parts.username is not None
-            or parts.password is not None or parts.fragment
-            or compiled.fullmatch(url) is None):
-        raise SnsError(field, f"{field} {_shown(url)} is not an address Amazon SNS uses "
-                       "(setting mail_ses.certificate_url_pattern).")
+    if (
+        parts.scheme not in ("https", "http")
+        or not parts.hostname
+        or parts.username is not None
+        or parts.password is not None
+        or parts.fragment
+        or compiled.fullmatch(url) is None
+    ):
+        raise SnsError(
+            field,
+            f"{field} {_shown(url)} is not an address Amazon SNS uses "
+            "(setting mail_ses.certificate_url_pattern).",
+        )
 
 
 def origin(url: str) -> tuple[str, str]:
@@ -185,8 +206,9 @@ def origin(url: str) -> tuple[str, str]:
     return parts.scheme.lower(), parts.netloc.lower()
 
 
-def check_subscribe_url(subscribe_url: str, signing_cert_url: str,
-                        pattern: str | re.Pattern[str]) -> None:
+def check_subscribe_url(
+    subscribe_url: str, signing_cert_url: str, pattern: str | re.Pattern[str]
+) -> None:
     """Refuse a ``SubscribeURL`` that is not on the SNS host that signed the message.
 
     ``SubscribeURL`` is ``https://sns.<region>.amazonaws.com/?Action=ConfirmSubscription&...``:
@@ -195,18 +217,26 @@ def check_subscribe_url(subscribe_url: str, signing_cert_url: str,
     """
     check_url(signing_cert_url, pattern)
     parts = urlsplit(subscribe_url)
-    if (parts.scheme not in ("https", "http") or parts.username is not None
-            or parts.password is not None or parts.fragment
-            or origin(subscribe_url) != origin(signing_cert_url)):
-        raise SnsError("SubscribeURL", f"SubscribeURL {_shown(subscribe_url)} is not on the "
-                       "Amazon SNS host that signed the message.")
+    if (
+        parts.scheme not in ("https", "http")
+        or parts.username is not None
+        or parts.password is not None
+        or parts.fragment
+        or origin(subscribe_url) != origin(signing_cert_url)
+    ):
+        raise SnsError(
+            "SubscribeURL",
+            f"SubscribeURL {_shown(subscribe_url)} is not on the "
+            "Amazon SNS host that signed the message.",
+        )
 
 
 class _NoRedirects(urllib.request.HTTPRedirectHandler):
     # The URL was checked before fetching: a redirect would lead somewhere unchecked. Returning
     # None makes urllib raise HTTPError for the 3xx instead of following it.
-    def redirect_request(self, req: Any, fp: Any, code: int, msg: str, headers: Any,
-                         newurl: str) -> None:
+    def redirect_request(
+        self, req: Any, fp: Any, code: int, msg: str, headers: Any, newurl: str
+    ) -> None:
         return None
 
 
@@ -275,26 +305,35 @@ class CertificateStore:
         except urllib.error.HTTPError as exc:
             if exc.code >= 500 or exc.code == 429:
                 raise CertificateUnavailable(f"{url} answered HTTP {exc.code}") from None
-            raise SnsError("SigningCertURL", f"The signing certificate at {_shown(url)} could "
-                           f"not be fetched (HTTP {exc.code}).") from None
+            raise SnsError(
+                "SigningCertURL",
+                f"The signing certificate at {_shown(url)} could not be fetched (HTTP {exc.code}).",
+            ) from None
         except ValueError as exc:
-            raise SnsError("SigningCertURL", f"The signing certificate at {_shown(url)} was "
-                           f"refused: {exc}.") from None
+            raise SnsError(
+                "SigningCertURL", f"The signing certificate at {_shown(url)} was refused: {exc}."
+            ) from None
         except OSError as exc:  # URLError, timeouts, refused connections
             raise CertificateUnavailable(f"{url} could not be reached: {exc}") from None
         try:
             return x509.load_pem_x509_certificate(data)
         except ValueError:
-            raise SnsError("SigningCertURL", f"{_shown(url)} does not serve a PEM "
-                           "certificate.") from None
+            raise SnsError(
+                "SigningCertURL", f"{_shown(url)} does not serve a PEM certificate."
+            ) from None
 
 
 # --- verification -----------------------------------------------------------------------------
 
 
-def verify(message: Mapping[str, Any], *, certificate_url_pattern: str | re.Pattern[str],
-           certificates: CertificateStore, now: dt.datetime,
-           max_age: dt.timedelta = MAX_AGE) -> None:
+def verify(
+    message: Mapping[str, Any],
+    *,
+    certificate_url_pattern: str | re.Pattern[str],
+    certificates: CertificateStore,
+    now: dt.datetime,
+    max_age: dt.timedelta = MAX_AGE,
+) -> None:
     """Check that SNS signed ``message`` (as :func:`parse` returned it) recently.
 
     In order, so that nothing is fetched for a message refused on its face: the signature
@@ -307,26 +346,32 @@ def verify(message: Mapping[str, Any], *, certificate_url_pattern: str | re.Patt
     version = message["SignatureVersion"]
     algorithm = HASHES.get(version)
     if algorithm is None:
-        raise SnsError("SignatureVersion", f"SignatureVersion {_shown(version)} is not supported "
-                       "(1 or 2).")
+        raise SnsError(
+            "SignatureVersion", f"SignatureVersion {_shown(version)} is not supported (1 or 2)."
+        )
     url = message["SigningCertURL"]
     check_url(url, certificate_url_pattern)
     when = parse_timestamp(message["Timestamp"])
     if now - when > max_age + CLOCK_SKEW:
-        raise SnsError("Timestamp", f"The message is too old (sent {when.isoformat()}); a "
-                       "replayed message is refused.")
+        raise SnsError(
+            "Timestamp",
+            f"The message is too old (sent {when.isoformat()}); a replayed message is refused.",
+        )
     if when - now > CLOCK_SKEW:
-        raise SnsError("Timestamp", f"The message's Timestamp {when.isoformat()} is in the "
-                       "future.")
+        raise SnsError("Timestamp", f"The message's Timestamp {when.isoformat()} is in the future.")
     try:
         signature = base64.b64decode(message["Signature"], validate=True)
     except (binascii.Error, ValueError):
         raise SnsError("Signature", "Signature is not base64.") from None
     certificate = certificates.get(url)
-    if not (certificate.not_valid_before_utc - CLOCK_SKEW <= now
-            <= certificate.not_valid_after_utc + CLOCK_SKEW):
-        raise SnsError("SigningCertURL", "The signing certificate is not valid now (expired or "
-                       "not yet valid).")
+    if not (
+        certificate.not_valid_before_utc - CLOCK_SKEW
+        <= now
+        <= certificate.not_valid_after_utc + CLOCK_SKEW
+    ):
+        raise SnsError(
+            "SigningCertURL", "The signing certificate is not valid now (expired or not yet valid)."
+        )
     key = certificate.public_key()
     if not isinstance(key, rsa.RSAPublicKey):
         raise SnsError("SigningCertURL", "The signing certificate does not hold an RSA key.")

@@ -22,6 +22,8 @@ def send_task(ctx: Context, notification_id: str) -> None:
 def includeme(config: Configurator) -> None:
     config.add_task(send_task, name=SEND_TASK)
     config.add_task(send_due, name=SEND_DUE_TASK)
-    config.add_periodic_task(SEND_DUE_TASK,
-                             config.get_settings()["notifications.retry_sweep_seconds"],
-                             entry="notifications-retry")
+    config.add_periodic_task(
+        SEND_DUE_TASK,
+        config.get_settings()["notifications.retry_sweep_seconds"],
+        entry="notifications-retry",
+    )

@@ -59,15 +59,19 @@ def _long_day(value: dt.date) -> str:
 
 def company(ctx: Context) -> dict[str, str]:
     settings = ctx.settings
-    return {"name": "ToteTaxi", "support_email": settings["notifications.support_email"],
-            "url": settings["totetaxi.public_url"].rstrip("/")}
+    return {
+        "name": "ToteTaxi",
+        "support_email": settings["notifications.support_email"],
+        "url": settings["totetaxi.public_url"].rstrip("/"),
+    }
 
 
 def booking_url(ctx: Context, booking: Booking, tracking_token: str | None = None) -> str:
     """The customer's page of ``booking``; a guest's needs their token, else only the number."""
     base = ctx.settings["totetaxi.public_url"].rstrip("/")
     path = ctx.settings["notifications.booking_path"].replace(
-        "{number}", urllib.parse.quote(booking.number))
+        "{number}", urllib.parse.quote(booking.number)
+    )
     if tracking_token:
         path += ("&" if "?" in path else "?") + urllib.parse.urlencode({"token": tracking_token})
     return base + path
@@ -103,8 +107,11 @@ def recipient(ctx: Context, row: Booking) -> tuple[str, Any, str]:
 def sample(ctx: Context) -> dict[str, Any]:
     """Variables for the template editor's preview: the latest booking, or a made-up one."""
     latest = ctx.dbsession.scalars(
-        select(Booking).where(Booking.status != BookingStatus.CANCELLED)
-        .order_by(Booking.created_at.desc()).limit(1)).first()
+        select(Booking)
+        .where(Booking.status != BookingStatus.CANCELLED)
+        .order_by(Booking.created_at.desc())
+        .limit(1)
+    ).first()
     if latest is not None:
         email, _, first_name = recipient(ctx, latest)
         the_booking = booking(ctx, latest, tracking_token="sample-token")  # noqa: S106
@@ -112,11 +119,15 @@ def sample(ctx: Context) -> dict[str, Any]:
     else:
         email, first_name = "jane@example.com", "Jane"
         the_booking = {
-            "number": "TT-000123", "status": "confirmed", "service": "Mini Move",
-            "pickup_date": "Friday, December 4, 2026", "time_window": WINDOWS["morning"],
+            "number": "TT-000123",
+            "status": "confirmed",
+            "service": "Mini Move",
+            "pickup_date": "Friday, December 4, 2026",
+            "time_window": WINDOWS["morning"],
             "pickup_address": "12 W 4th St, Apt 5, New York, NY 10012",
             "delivery_address": "80 Main St, East Hampton, NY 11937",
-            "total": format_money(172500), "total_cents": 172500,
+            "total": format_money(172500),
+            "total_cents": 172500,
             "url": company(ctx)["url"] + "/bookings/TT-000123",
         }
         total_cents = 172500
@@ -124,12 +135,19 @@ def sample(ctx: Context) -> dict[str, Any]:
         "company": company(ctx),
         "recipient": {"first_name": first_name or "Jane", "email": email},
         "booking": the_booking,
-        "payment": {"amount": format_money(total_cents), "amount_cents": total_cents,
-                    "failure_reason": "Your card was declined.", "attempts_left": 2},
+        "payment": {
+            "amount": format_money(total_cents),
+            "amount_cents": total_cents,
+            "failure_reason": "Your card was declined.",
+            "attempts_left": 2,
+        },
         "refund": {"amount": format_money(5000), "amount_cents": 5000},
         "delivery": {"status": "picked_up", "driver_name": "Sam", "eta": "2:30 PM"},
-        "document": {"filename": "coi.pdf", "expires_on": "December 31, 2026",
-                     "note": "The certificate names the wrong building."},
+        "document": {
+            "filename": "coi.pdf",
+            "expires_on": "December 31, 2026",
+            "note": "The certificate names the wrong building.",
+        },
         "reset_url": company(ctx)["url"] + "/reset-password/sample-token",
         "reset_minutes": 60,
     }

@@ -43,29 +43,42 @@ class SavedMethodContext(OwnedContext):
     noun = "saved card"
 
 
-booking_payments = Service(name="booking_payments",
-                           path=API_PREFIX + "/bookings/{id}/payments",
-                           factory=BookingContext, description="Pay for a booking")
-webhook = Service(name="payments_webhook", path=API_PREFIX + "/payments/webhook",
-                  description="Gateway events (signed)")
+booking_payments = Service(
+    name="booking_payments",
+    path=API_PREFIX + "/bookings/{id}/payments",
+    factory=BookingContext,
+    description="Pay for a booking",
+)
+webhook = Service(
+    name="payments_webhook",
+    path=API_PREFIX + "/payments/webhook",
+    description="Gateway events (signed)",
+)
 methods = Service(name="payment_methods", path=API_PREFIX + "/me/payment-methods")
-method = Service(name="payment_method", path=API_PREFIX + "/me/payment-methods/{id}",
-                 factory=SavedMethodContext)
+method = Service(
+    name="payment_method", path=API_PREFIX + "/me/payment-methods/{id}", factory=SavedMethodContext
+)
 refunds = Service(name="staff_refunds", path=API_PREFIX + "/staff/refunds")
-refund_approve = Service(name="staff_refund_approve",
-                         path=API_PREFIX + "/staff/refunds/{id}/approve")
+refund_approve = Service(
+    name="staff_refund_approve", path=API_PREFIX + "/staff/refunds/{id}/approve"
+)
 refund_reject = Service(name="staff_refund_reject", path=API_PREFIX + "/staff/refunds/{id}/reject")
 
 
-@booking_payments.post(schema=strict(PayBody), validators=(colander_body_validator,),
-                       permission=ACT)
+@booking_payments.post(
+    schema=strict(PayBody), validators=(colander_body_validator,), permission=ACT
+)
 def pay_view(request: Request) -> dict[str, Any]:
     """Create (or reuse) the payment of a booking waiting for payment; 201 with the intent's
     ``client_secret`` for the site to confirm."""
     body = request.validated
     payment = services.start_payment(
-        request.ctx, request.context.obj, signed_in_customer(request),
-        saved_method_id=body["payment_method_id"], save_method=body["save_method"])
+        request.ctx,
+        request.context.obj,
+        signed_in_customer(request),
+        saved_method_id=body["payment_method_id"],
+        save_method=body["save_method"],
+    )
     request.response.status_code = 201
     return services.payment_json(payment)
 
@@ -73,16 +86,21 @@ def pay_view(request: Request) -> dict[str, Any]:
 @booking_payments.get(permission=READ)
 def payments_view(request: Request) -> dict[str, Any]:
     """The booking's payments, oldest first."""
-    return {"items": [services.payment_json(p)
-                      for p in services.payments_of(request.ctx, request.context.obj.id)]}
+    return {
+        "items": [
+            services.payment_json(p)
+            for p in services.payments_of(request.ctx, request.context.obj.id)
+        ]
+    }
 
 
 @webhook.post(permission=NO_PERMISSION_REQUIRED, idempotent=False)
 def webhook_view(request: Request) -> Any:
     """Verify the signature, record the event id, apply it. 400 on a bad signature."""
     try:
-        outcome = services.handle_webhook(request.ctx, request.body,
-                                          request.headers.get("Stripe-Signature"))
+        outcome = services.handle_webhook(
+            request.ctx, request.body, request.headers.get("Stripe-Signature")
+        )
     except SignatureError as exc:
         return json_error(request, 400, "Stripe-Signature", str(exc), "header")
     except services.NotYetKnown as exc:
@@ -96,8 +114,12 @@ def webhook_view(request: Request) -> Any:
 @methods.get(permission=Permission.CUSTOMER_SELF)
 def methods_view(request: Request) -> dict[str, Any]:
     """The customer's saved cards (brand, last4, expiry)."""
-    return {"items": [services.method_json(m)
-                      for m in services.methods_of(request.ctx, signed_in_customer(request).id)]}
+    return {
+        "items": [
+            services.method_json(m)
+            for m in services.methods_of(request.ctx, signed_in_customer(request).id)
+        ]
+    }
 
 
 @methods.post(permission=Permission.CUSTOMER_SELF)
@@ -125,14 +147,18 @@ def refunds_view(request: Request) -> dict[str, Any]:
     status = request.GET.get("status")
     if status:
         if status not in RefundStatus.__members__.values():
-            raise InvalidDraft("status", "status must be one of "
-                               + ", ".join(s.value for s in RefundStatus) + ".", "querystring")
+            raise InvalidDraft(
+                "status",
+                "status must be one of " + ", ".join(s.value for s in RefundStatus) + ".",
+                "querystring",
+            )
         statement = statement.where(Refund.status == status)
     return keyset_page(request, request.dbsession, statement, Refund, services.refund_json)
 
 
-@refunds.post(schema=strict(RefundBody), validators=(colander_body_validator,),
-              permission=REQUEST_REFUND)
+@refunds.post(
+    schema=strict(RefundBody), validators=(colander_body_validator,), permission=REQUEST_REFUND
+)
 def request_refund_view(request: Request) -> dict[str, Any]:
     """Staff request a refund (full or partial, with a reason): 201 ``requested``."""
     body = request.validated
@@ -148,24 +174,31 @@ def request_refund_view(request: Request) -> dict[str, Any]:
     return services.refund_json(refund)
 
 
-@refund_approve.post(schema=strict(DecisionBody), validators=(colander_body_validator,),
-                     permission=DECIDE_REFUND)
+@refund_approve.post(
+    schema=strict(DecisionBody), validators=(colander_body_validator,), permission=DECIDE_REFUND
+)
 def approve_view(request: Request) -> dict[str, Any]:
     """An admin approves: the gateway refunds; ``succeeded`` (or ``pending``/``failed``)."""
     refund = services.approve_refund(request.ctx, _refund(request), request.validated["note"])
     return services.refund_json(refund)
 
 
-@refund_reject.post(schema=strict(DecisionBody), validators=(colander_body_validator,),
-                    permission=DECIDE_REFUND)
+@refund_reject.post(
+    schema=strict(DecisionBody), validators=(colander_body_validator,), permission=DECIDE_REFUND
+)
 def reject_view(request: Request) -> dict[str, Any]:
     refund = services.reject_refund(request.ctx, _refund(request), request.validated["note"])
     return services.refund_json(refund)
 
 
 def unavailable_view(exc: services.GatewayUnavailable, request: Request) -> Response:
-    response = json_error(request, 503, "payment", "The payment gateway did not answer; try "
-                          f"again in a moment ({exc}). Nothing was charged twice.")
+    response = json_error(
+        request,
+        503,
+        "payment",
+        "The payment gateway did not answer; try "
+        f"again in a moment ({exc}). Nothing was charged twice.",
+    )
     response.headers["Retry-After"] = "5"
     return response
 

@@ -118,14 +118,18 @@ def _route_exists(request: Request, name: str) -> bool:
     return mapper is not None and mapper.get_route(name) is not None
 
 
-def booking_url(request: Request, booking_id: uuid.UUID | str, anchor: str = "",
-                **query: str) -> str:
+def booking_url(
+    request: Request, booking_id: uuid.UUID | str, anchor: str = "", **query: str
+) -> str:
     """The console page of a booking (a plain path while the core has no such route)."""
     if _route_exists(request, BOOKING_ROUTE):
-        return request.route_url(BOOKING_ROUTE, id=str(booking_id), _query=query,
-                                 _anchor=anchor)
-    return (request.application_url + f"/console/bookings/{booking_id}"
-            + (f"?{urlencode(query)}" if query else "") + (f"#{anchor}" if anchor else ""))
+        return request.route_url(BOOKING_ROUTE, id=str(booking_id), _query=query, _anchor=anchor)
+    return (
+        request.application_url
+        + f"/console/bookings/{booking_id}"
+        + (f"?{urlencode(query)}" if query else "")
+        + (f"#{anchor}" if anchor else "")
+    )
 
 
 def _names(request: Request, ids: Iterable[uuid.UUID | None]) -> dict[uuid.UUID, str]:
@@ -133,8 +137,10 @@ def _names(request: Request, ids: Iterable[uuid.UUID | None]) -> dict[uuid.UUID,
     wanted = {i for i in ids if i is not None}
     if not wanted:
         return {}
-    return {s.id: s.display_name
-            for s in request.dbsession.scalars(select(StaffUser).where(StaffUser.id.in_(wanted)))}
+    return {
+        s.id: s.display_name
+        for s in request.dbsession.scalars(select(StaffUser).where(StaffUser.id.in_(wanted)))
+    }
 
 
 def refund_rows(request: Request, refunds: list[Refund]) -> list[dict[str, Any]]:
@@ -142,28 +148,44 @@ def refund_rows(request: Request, refunds: list[Refund]) -> list[dict[str, Any]]
     db = request.dbsession
     booking_ids = {r.booking_id for r in refunds}
     payment_ids = {r.payment_id for r in refunds}
-    numbers = dict(db.execute(select(Booking.id, Booking.number)
-                              .where(Booking.id.in_(booking_ids))).all()) if refunds else {}
-    payments = ({p.id: p for p in db.scalars(select(Payment).where(Payment.id.in_(payment_ids)))}
-                if refunds else {})
+    numbers = (
+        dict(
+            db.execute(select(Booking.id, Booking.number).where(Booking.id.in_(booking_ids))).all()
+        )
+        if refunds
+        else {}
+    )
+    payments = (
+        {p.id: p for p in db.scalars(select(Payment).where(Payment.id.in_(payment_ids)))}
+        if refunds
+        else {}
+    )
     names = _names(request, [r.requested_by for r in refunds] + [r.decided_by for r in refunds])
     rows = []
     for r in refunds:
         payment = payments.get(r.payment_id)
-        rows.append({
-            "id": str(r.id), "booking_id": str(r.booking_id),
-            "booking_number": numbers.get(r.booking_id, "?"),
-            "booking_url": booking_url(request, r.booking_id, "payments"),
-            "payment_id": str(r.payment_id), "amount_cents": r.amount_cents,
-            "currency": payment.currency if payment else "USD",
-            "received_cents": payment.amount_received_cents if payment else None,
-            "refunded_cents": payment.refunded_cents if payment else None,
-            "reason": r.reason, "status": str(r.status),
-            "requested_by": names.get(r.requested_by, "staff"), "requested_at": r.created_at,
-            "decided_by": names.get(r.decided_by, "staff") if r.decided_by else None,
-            "decided_at": r.decided_at, "note": r.decision_note,
-            "failure_reason": r.failure_reason, "completed_at": r.completed_at,
-        })
+        rows.append(
+            {
+                "id": str(r.id),
+                "booking_id": str(r.booking_id),
+                "booking_number": numbers.get(r.booking_id, "?"),
+                "booking_url": booking_url(request, r.booking_id, "payments"),
+                "payment_id": str(r.payment_id),
+                "amount_cents": r.amount_cents,
+                "currency": payment.currency if payment else "USD",
+                "received_cents": payment.amount_received_cents if payment else None,
+                "refunded_cents": payment.refunded_cents if payment else None,
+                "reason": r.reason,
+                "status": str(r.status),
+                "requested_by": names.get(r.requested_by, "staff"),
+                "requested_at": r.created_at,
+                "decided_by": names.get(r.decided_by, "staff") if r.decided_by else None,
+                "decided_at": r.decided_at,
+                "note": r.decision_note,
+                "failure_reason": r.failure_reason,
+                "completed_at": r.completed_at,
+            }
+        )
     return rows
 
 
@@ -177,22 +199,43 @@ def _refused_now(request: Request) -> None:
 # --- the refunds queue ----------------------------------------------------------------------------
 
 
-def _queue(request: Request, *, row_errors: Mapping[str, str] | None = None,
-           notes: Mapping[str, Mapping[str, str]] | None = None,
-           note_errors: Mapping[str, Mapping[str, str]] | None = None,
-           status: int = 200) -> dict[str, Any]:
+def _queue(
+    request: Request,
+    *,
+    row_errors: Mapping[str, str] | None = None,
+    notes: Mapping[str, Mapping[str, str]] | None = None,
+    note_errors: Mapping[str, Mapping[str, str]] | None = None,
+    status: int = 200,
+) -> dict[str, Any]:
     db = request.dbsession
-    waiting = db.scalar(select(func.count()).select_from(Refund)
-                        .where(Refund.status == RefundStatus.REQUESTED)) or 0
-    requested = list(db.scalars(select(Refund).where(Refund.status == RefundStatus.REQUESTED)
-                                .order_by(Refund.created_at, Refund.id).limit(QUEUE_LIMIT)))
-    decided = list(db.scalars(select(Refund).where(Refund.status != RefundStatus.REQUESTED)
-                              .order_by(Refund.decided_at.desc(), Refund.created_at.desc(),
-                                        Refund.id).limit(DECIDED_LIMIT)))
+    waiting = (
+        db.scalar(
+            select(func.count()).select_from(Refund).where(Refund.status == RefundStatus.REQUESTED)
+        )
+        or 0
+    )
+    requested = list(
+        db.scalars(
+            select(Refund)
+            .where(Refund.status == RefundStatus.REQUESTED)
+            .order_by(Refund.created_at, Refund.id)
+            .limit(QUEUE_LIMIT)
+        )
+    )
+    decided = list(
+        db.scalars(
+            select(Refund)
+            .where(Refund.status != RefundStatus.REQUESTED)
+            .order_by(Refund.decided_at.desc(), Refund.created_at.desc(), Refund.id)
+            .limit(DECIDED_LIMIT)
+        )
+    )
     request.response.status_int = status
     return {
-        "requested": refund_rows(request, requested), "waiting": waiting,
-        "decided": refund_rows(request, decided), "decided_limit": DECIDED_LIMIT,
+        "requested": refund_rows(request, requested),
+        "waiting": waiting,
+        "decided": refund_rows(request, decided),
+        "decided_limit": DECIDED_LIMIT,
         "can_decide": request.has_permission(DECIDE_REFUND),
         "message": MESSAGES.get(request.GET.get("done", "")),
         "highlight": request.GET.get("refund", ""),
@@ -200,12 +243,17 @@ def _queue(request: Request, *, row_errors: Mapping[str, str] | None = None,
         "notes": {key: dict(typed) for key, typed in (notes or {}).items()},
         "note_errors": {key: dict(errors) for key, errors in (note_errors or {}).items()},
         "refused": bool(row_errors or note_errors),
-        "dollars": dollars, "when": when,
+        "dollars": dollars,
+        "when": when,
     }
 
 
-@view_config(route_name="payments_refunds", request_method="GET", renderer=QUEUE,
-             permission=Permission.STAFF_READ)
+@view_config(
+    route_name="payments_refunds",
+    request_method="GET",
+    renderer=QUEUE,
+    permission=Permission.STAFF_READ,
+)
 def refunds_page(request: Request) -> dict[str, Any]:
     """Refunds waiting for an admin (oldest first), then the most recent decided ones."""
     return _queue(request)
@@ -222,8 +270,12 @@ def _decide(request: Request, decision: str) -> Any:
     try:
         note = parse_text(submitted, "Note", NOTE_MAX)
     except FieldError as exc:
-        return _queue(request, notes={key: {decision: submitted}},
-                      note_errors={key: {decision: str(exc)}}, status=400)
+        return _queue(
+            request,
+            notes={key: {decision: submitted}},
+            note_errors={key: {decision: str(exc)}},
+            status=400,
+        )
     try:
         if decision == "approve":
             services.approve_refund(request.ctx, refund, note)
@@ -231,24 +283,43 @@ def _decide(request: Request, decision: str) -> Any:
             services.reject_refund(request.ctx, refund, note)
     except Refused as exc:
         _refused_now(request)
-        return _queue(request, row_errors={key: exc.description},
-                      notes={key: {decision: submitted}}, status=exc.status)
-    code = ("refund_rejected" if decision == "reject"
-            else f"refund_{refund.status}" if f"refund_{refund.status}" in MESSAGES
-            else "refund_approved")
-    return HTTPSeeOther(location=request.route_url(
-        "payments_refunds", _query={"done": code, "refund": key}, _anchor=f"refund-{key}"))
+        return _queue(
+            request,
+            row_errors={key: exc.description},
+            notes={key: {decision: submitted}},
+            status=exc.status,
+        )
+    code = (
+        "refund_rejected"
+        if decision == "reject"
+        else f"refund_{refund.status}"
+        if f"refund_{refund.status}" in MESSAGES
+        else "refund_approved"
+    )
+    return HTTPSeeOther(
+        location=request.route_url(
+            "payments_refunds", _query={"done": code, "refund": key}, _anchor=f"refund-{key}"
+        )
+    )
 
 
-@view_config(route_name="payments_refund_approve", request_method="POST", renderer=QUEUE,
-             permission=DECIDE_REFUND)
+@view_config(
+    route_name="payments_refund_approve",
+    request_method="POST",
+    renderer=QUEUE,
+    permission=DECIDE_REFUND,
+)
 def approve(request: Request) -> Any:
     """An admin approves: the gateway refunds (``succeeded``, or ``pending``/``failed``)."""
     return _decide(request, "approve")
 
 
-@view_config(route_name="payments_refund_reject", request_method="POST", renderer=QUEUE,
-             permission=DECIDE_REFUND)
+@view_config(
+    route_name="payments_refund_reject",
+    request_method="POST",
+    renderer=QUEUE,
+    permission=DECIDE_REFUND,
+)
 def reject(request: Request) -> Any:
     """An admin rejects: the held amount is released."""
     return _decide(request, "reject")
@@ -261,8 +332,9 @@ class RequestFailed:
     """A refused refund request: the payment, what was typed, the message of each field at fault
     (``""`` for the form as a whole), and the status to answer with."""
 
-    def __init__(self, payment_id: str, submitted: Mapping[str, str], errors: dict[str, str],
-                 status: int) -> None:
+    def __init__(
+        self, payment_id: str, submitted: Mapping[str, str], errors: dict[str, str], status: int
+    ) -> None:
         self.payment_id, self.submitted = payment_id, dict(submitted)
         self.errors, self.status = errors, status
 
@@ -273,19 +345,18 @@ PANEL_STATE_KEY = "payments"
 
 def _booking_page(request: Request, booking: Booking, failed: RequestFailed) -> Response:
     """The booking page again, its payments panel showing the refused form."""
-    return render_booking_page(request, booking, panel_state={PANEL_STATE_KEY: failed},
-                               status=failed.status)
+    return render_booking_page(
+        request, booking, panel_state={PANEL_STATE_KEY: failed}, status=failed.status
+    )
 
 
-@view_config(route_name="payments_refund_request", request_method="POST",
-             permission=REQUEST_REFUND)
+@view_config(route_name="payments_refund_request", request_method="POST", permission=REQUEST_REFUND)
 def request_refund(request: Request) -> Any:
     """Staff ask for a refund of a payment (full or partial, with a reason)."""
     payment = get_or_404(request.dbsession, Payment, request.matchdict["id"])
     booking = request.dbsession.get(Booking, payment.booking_id)
     key = str(payment.id)
-    submitted = {"amount": request.POST.get("amount", ""),
-                 "reason": request.POST.get("reason", "")}
+    submitted = {"amount": request.POST.get("amount", ""), "reason": request.POST.get("reason", "")}
     errors: dict[str, str] = {}
     cents = reason = None
     try:
@@ -300,8 +371,9 @@ def request_refund(request: Request) -> Any:
         return _booking_page(request, booking, RequestFailed(key, submitted, errors, 400))
     if not claim_form_token(request, request.POST.get("form_token", ""), "refund-request"):
         # The same form sent twice (a double click): the first one made the request.
-        return HTTPSeeOther(location=booking_url(request, booking.id, "payments",
-                                                 done="refund_requested"))
+        return HTTPSeeOther(
+            location=booking_url(request, booking.id, "payments", done="refund_requested")
+        )
     try:
         services.request_refund(request.ctx, payment, cents, reason)
     except Refused as exc:
@@ -309,20 +381,25 @@ def request_refund(request: Request) -> Any:
         field = REQUEST_FIELD_OF.get(exc.field, "")
         message = exc.description
         if field == "amount":  # the service counts in cents; staff type dollars
-            message = (f"Amount: at most {dollars(payment.refundable_cents, payment.currency)} "
-                       "of this payment can still be refunded.")
+            message = (
+                f"Amount: at most {dollars(payment.refundable_cents, payment.currency)} "
+                "of this payment can still be refunded."
+            )
         booking = request.dbsession.get(Booking, payment.booking_id)
-        return _booking_page(request, booking, RequestFailed(
-            key, submitted, {field: message}, exc.status))
-    return HTTPSeeOther(location=booking_url(request, booking.id, "payments",
-                                             done="refund_requested"))
+        return _booking_page(
+            request, booking, RequestFailed(key, submitted, {field: message}, exc.status)
+        )
+    return HTTPSeeOther(
+        location=booking_url(request, booking.id, "payments", done="refund_requested")
+    )
 
 
 # --- the payments panel ---------------------------------------------------------------------------
 
 
-def panel_context(request: Request, booking: Booking,
-                  failed: RequestFailed | None = None) -> dict[str, Any]:
+def panel_context(
+    request: Request, booking: Booking, failed: RequestFailed | None = None
+) -> dict[str, Any]:
     """What ``_panel.jinja2`` shows of ``booking``'s payments and refunds (with ``failed``, the
     refused request form as typed)."""
     payments = services.payments_of(request.ctx, booking.id)
@@ -338,39 +415,63 @@ def panel_context(request: Request, booking: Booking,
         if failed is not None and failed.payment_id == key:
             values.update(failed.submitted)
             errors = failed.errors
-        shown.append({
-            "id": key, "status": str(p.status), "amount_cents": p.amount_cents,
-            "currency": p.currency, "attempts": p.attempts,
-            "failure_code": p.failure_code, "failure_reason": p.failure_reason,
-            "received_cents": p.amount_received_cents, "refunded_cents": p.refunded_cents,
-            "held_cents": p.refund_held_cents - p.refunded_cents,
-            "refundable_cents": p.refundable_cents if p.status == PaymentStatus.SUCCEEDED else 0,
-            "created_at": p.created_at, "succeeded_at": p.succeeded_at, "gateway": p.gateway,
-            "refunds": [r for r in rows if r["payment_id"] == key],
-            "can_refund": can_request and refundable,
-            "entered": values, "errors": errors,
-            "action": request.route_url("payments_refund_request", id=key),
-            "form_token": uuid.uuid4().hex,  # a resubmission of this form is not a new request
-        })
+        shown.append(
+            {
+                "id": key,
+                "status": str(p.status),
+                "amount_cents": p.amount_cents,
+                "currency": p.currency,
+                "attempts": p.attempts,
+                "failure_code": p.failure_code,
+                "failure_reason": p.failure_reason,
+                "received_cents": p.amount_received_cents,
+                "refunded_cents": p.refunded_cents,
+                "held_cents": p.refund_held_cents - p.refunded_cents,
+                "refundable_cents": p.refundable_cents
+                if p.status == PaymentStatus.SUCCEEDED
+                else 0,
+                "created_at": p.created_at,
+                "succeeded_at": p.succeeded_at,
+                "gateway": p.gateway,
+                "refunds": [r for r in rows if r["payment_id"] == key],
+                "can_refund": can_request and refundable,
+                "entered": values,
+                "errors": errors,
+                "action": request.route_url("payments_refund_request", id=key),
+                "form_token": uuid.uuid4().hex,  # a resubmission of this form is not a new request
+            }
+        )
     return {
-        "payments": shown, "booking_id": str(booking.id),
+        "payments": shown,
+        "booking_id": str(booking.id),
         "waiting": sum(1 for r in rows if r["status"] == RefundStatus.REQUESTED),
         "message": MESSAGES.get(request.GET.get("done", "")),
         "failed": failed.payment_id if failed is not None else None,
         "problem": failed.errors.get("") if failed is not None else None,
-        "can_request": can_request, "can_decide": request.has_permission(DECIDE_REFUND),
+        "can_request": can_request,
+        "can_decide": request.has_permission(DECIDE_REFUND),
         "queue_url": request.route_url("payments_refunds"),
-        "amount": amount, "dollars": dollars, "when": when,
+        "amount": amount,
+        "dollars": dollars,
+        "when": when,
     }
 
 
-def booking_panels(request: Request, booking: Booking,
-                   panel_state: Mapping[str, Any]) -> list[dict[str, Any]]:
+def booking_panels(
+    request: Request, booking: Booking, panel_state: Mapping[str, Any]
+) -> list[dict[str, Any]]:
     """The booking page's "Payments" panel (hook ``totetaxi_booking_panels``, in hooks.py)."""
     failed = panel_state.get(PANEL_STATE_KEY)
-    return [{"title": "Payments", "template": PANEL, "order": 20,
-             "context": panel_context(request, booking,
-                                      failed if isinstance(failed, RequestFailed) else None)}]
+    return [
+        {
+            "title": "Payments",
+            "template": PANEL,
+            "order": 20,
+            "context": panel_context(
+                request, booking, failed if isinstance(failed, RequestFailed) else None
+            ),
+        }
+    ]
 
 
 def includeme(config: Configurator) -> None:

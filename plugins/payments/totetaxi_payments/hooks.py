@@ -14,15 +14,17 @@ from .models import OPEN_STATUSES, Payment, PaymentStatus, Refund, RefundStatus,
 
 
 @hookimpl
-def totetaxi_booking_status_changed(ctx: Any, booking: Any, old_status: str, new_status: str,
-                                    reason: str | None) -> None:
+def totetaxi_booking_status_changed(
+    ctx: Any, booking: Any, old_status: str, new_status: str, reason: str | None
+) -> None:
     staff_confirmed = new_status == "confirmed" and getattr(ctx.actor, "kind", None) == "staff"
     if new_status != "cancelled" and not staff_confirmed:
         return
     # A cancelled booking must not be charged later, nor one staff confirmed by hand (paid by
     # phone): cancel its open intents (after commit). One paid meanwhile needs attention.
-    for payment in ctx.dbsession.scalars(select(Payment).where(
-            Payment.booking_id == booking.id, Payment.status.in_(OPEN_STATUSES))):
+    for payment in ctx.dbsession.scalars(
+        select(Payment).where(Payment.booking_id == booking.id, Payment.status.in_(OPEN_STATUSES))
+    ):
         services.cancel_payment(ctx, payment, "The booking was cancelled.")
 
 
@@ -31,41 +33,61 @@ def totetaxi_booking_changed(ctx: Any, booking: Any, changes: dict[str, Any]) ->
     if "total_cents" not in changes:
         return
     # An open intent charges the old total: cancel it; the next payment asks for the new one.
-    for payment in ctx.dbsession.scalars(select(Payment).where(
-            Payment.booking_id == booking.id, Payment.status.in_(OPEN_STATUSES))):
+    for payment in ctx.dbsession.scalars(
+        select(Payment).where(Payment.booking_id == booking.id, Payment.status.in_(OPEN_STATUSES))
+    ):
         services.cancel_payment(ctx, payment, "The booking's total changed.")
     # Already paid: the difference is to collect or to refund. Staff see it on the dashboard.
     before, after = changes["total_cents"]["before"], changes["total_cents"]["after"]
-    for payment in ctx.dbsession.scalars(select(Payment).where(
-            Payment.booking_id == booking.id, Payment.status == PaymentStatus.SUCCEEDED)):
+    for payment in ctx.dbsession.scalars(
+        select(Payment).where(
+            Payment.booking_id == booking.id, Payment.status == PaymentStatus.SUCCEEDED
+        )
+    ):
         payment.needs_attention = True
-        services.record(ctx, "payment.total_changed", payment=payment,
-                        amount_cents=after - before,
-                        note=f"The booking's total moved from {before} to {after} cents after "
-                             "payment: collect or refund the difference.")
+        services.record(
+            ctx,
+            "payment.total_changed",
+            payment=payment,
+            amount_cents=after - before,
+            note=f"The booking's total moved from {before} to {after} cents after "
+            "payment: collect or refund the difference.",
+        )
 
 
 @hookimpl
 def totetaxi_booking_details(request: Any, booking: Any) -> dict[str, Any]:
     ctx = request.ctx
-    return {"payments": [services.payment_json(p, for_payer=False)
-                         for p in services.payments_of(ctx, booking.id)],
-            "refunds": [services.refund_json(r) for r in services.refunds_of(ctx, booking.id)]}
+    return {
+        "payments": [
+            services.payment_json(p, for_payer=False) for p in services.payments_of(ctx, booking.id)
+        ],
+        "refunds": [services.refund_json(r) for r in services.refunds_of(ctx, booking.id)],
+    }
 
 
 @hookimpl
 def totetaxi_customer_dashboard(request: Any, customer: Any) -> dict[str, Any]:
-    return {"payment_methods": [services.method_json(m)
-                                for m in services.methods_of(request.ctx, customer.id)]}
+    return {
+        "payment_methods": [
+            services.method_json(m) for m in services.methods_of(request.ctx, customer.id)
+        ]
+    }
 
 
 @hookimpl
 def totetaxi_customer_summary(request: Any, customer: Any) -> dict[str, Any]:
     db = request.dbsession
-    cards = db.scalar(select(func.count()).select_from(SavedMethod).where(
-        SavedMethod.customer_id == customer.id, SavedMethod.deleted_at.is_(None)))
-    paid = db.scalar(select(func.coalesce(func.sum(Payment.amount_received_cents), 0)).where(
-        Payment.customer_id == customer.id, Payment.status == PaymentStatus.SUCCEEDED))
+    cards = db.scalar(
+        select(func.count())
+        .select_from(SavedMethod)
+        .where(SavedMethod.customer_id == customer.id, SavedMethod.deleted_at.is_(None))
+    )
+    paid = db.scalar(
+        select(func.coalesce(func.sum(Payment.amount_received_cents), 0)).where(
+            Payment.customer_id == customer.id, Payment.status == PaymentStatus.SUCCEEDED
+        )
+    )
     return {"saved cards": cards, "paid (cents)": paid}
 
 
@@ -76,18 +98,30 @@ def totetaxi_console_nav(request: Any) -> list[dict[str, Any]]:
 
 @hookimpl
 def totetaxi_dashboard_tiles(request: Any, period: str) -> list[dict[str, Any]]:
-    waiting = request.dbsession.scalar(select(func.count()).select_from(Refund).where(
-        Refund.status == RefundStatus.REQUESTED))
-    attention = request.dbsession.scalar(select(func.count()).select_from(Payment).where(
-        Payment.needs_attention.is_(True)))
-    return [{"title": "Refunds waiting for approval", "value": waiting,
-             "detail": "An admin approves them under Refunds.", "order": 30},
-            {"title": "Payments needing attention", "value": attention,
-             "detail": "Money taken that confirmed no booking: refund or settle it.",
-             "order": 31}]
+    waiting = request.dbsession.scalar(
+        select(func.count()).select_from(Refund).where(Refund.status == RefundStatus.REQUESTED)
+    )
+    attention = request.dbsession.scalar(
+        select(func.count()).select_from(Payment).where(Payment.needs_attention.is_(True))
+    )
+    return [
+        {
+            "title": "Refunds waiting for approval",
+            "value": waiting,
+            "detail": "An admin approves them under Refunds.",
+            "order": 30,
+        },
+        {
+            "title": "Payments needing attention",
+            "value": attention,
+            "detail": "Money taken that confirmed no booking: refund or settle it.",
+            "order": 31,
+        },
+    ]
 
 
 @hookimpl
-def totetaxi_booking_panels(request: Any, booking: Any,
-                            panel_state: Mapping[str, Any]) -> list[dict[str, Any]]:
+def totetaxi_booking_panels(
+    request: Any, booking: Any, panel_state: Mapping[str, Any]
+) -> list[dict[str, Any]]:
     return console.booking_panels(request, booking, panel_state)

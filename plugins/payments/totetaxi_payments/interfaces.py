@@ -31,8 +31,14 @@ REQUIRES_ACTION = "requires_action"
 PROCESSING = "processing"
 SUCCEEDED = "succeeded"
 CANCELED = "canceled"
-INTENT_STATUSES = (REQUIRES_PAYMENT_METHOD, REQUIRES_CONFIRMATION, REQUIRES_ACTION, PROCESSING,
-                   SUCCEEDED, CANCELED)
+INTENT_STATUSES = (
+    REQUIRES_PAYMENT_METHOD,
+    REQUIRES_CONFIRMATION,
+    REQUIRES_ACTION,
+    PROCESSING,
+    SUCCEEDED,
+    CANCELED,
+)
 
 #: Stripe's test PaymentMethods, and the card numbers they stand for (BUSINESS_RULES.md).
 TEST_METHODS = {
@@ -107,8 +113,9 @@ class WebhookEvent:
 class GatewayError(Exception):
     """The gateway refused or failed a call."""
 
-    def __init__(self, code: str, message: str, *, retryable: bool = False,
-                 http_status: int | None = None) -> None:
+    def __init__(
+        self, code: str, message: str, *, retryable: bool = False, http_status: int | None = None
+    ) -> None:
         super().__init__(message)
         self.code, self.message = code, message
         self.retryable, self.http_status = retryable, http_status
@@ -124,10 +131,18 @@ class PaymentGateway(Protocol):
 
     name: str
 
-    def create_intent(self, amount_cents: int, currency: str, *, idempotency_key: str,
-                      customer_id: str | None = None, payment_method_id: str | None = None,
-                      confirm: bool = False, save_method: bool = False,
-                      metadata: dict[str, str] | None = None) -> Intent:
+    def create_intent(
+        self,
+        amount_cents: int,
+        currency: str,
+        *,
+        idempotency_key: str,
+        customer_id: str | None = None,
+        payment_method_id: str | None = None,
+        confirm: bool = False,
+        save_method: bool = False,
+        metadata: dict[str, str] | None = None,
+    ) -> Intent:
         """Create a PaymentIntent; with ``confirm`` and a method, try to charge at once.
 
         ``save_method`` asks the gateway to keep the method for ``customer_id``
@@ -138,8 +153,9 @@ class PaymentGateway(Protocol):
         """The intent as it is now (``GatewayError`` ``resource_missing`` when unknown)."""
         ...
 
-    def confirm_intent(self, intent_id: str, *, payment_method_id: str,
-                       idempotency_key: str) -> Intent:
+    def confirm_intent(
+        self, intent_id: str, *, payment_method_id: str, idempotency_key: str
+    ) -> Intent:
         """Charge ``payment_method_id``; a decline answers ``requires_payment_method``."""
         ...
 
@@ -147,9 +163,15 @@ class PaymentGateway(Protocol):
         """Cancel an intent that has not succeeded."""
         ...
 
-    def refund(self, intent_id: str, amount_cents: int, *, idempotency_key: str,
-               reason: str | None = None,
-               metadata: dict[str, str] | None = None) -> RefundResult:
+    def refund(
+        self,
+        intent_id: str,
+        amount_cents: int,
+        *,
+        idempotency_key: str,
+        reason: str | None = None,
+        metadata: dict[str, str] | None = None,
+    ) -> RefundResult:
         """Refund part or all of a succeeded intent (never more than it received).
 
         ``metadata`` travels with the refund and comes back in its events (our refund id, so a
@@ -164,8 +186,9 @@ class PaymentGateway(Protocol):
         """Start saving a card for ``customer_id`` without charging it."""
         ...
 
-    def confirm_setup_intent(self, setup_intent_id: str, *, payment_method_id: str,
-                             idempotency_key: str) -> SetupIntent:
+    def confirm_setup_intent(
+        self, setup_intent_id: str, *, payment_method_id: str, idempotency_key: str
+    ) -> SetupIntent:
         """Finish saving: attaches ``payment_method_id`` to the setup intent's customer."""
         ...
 

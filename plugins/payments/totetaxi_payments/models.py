@@ -22,8 +22,9 @@ from totetaxi_core.plugin_api import (
 
 
 def _enum(cls: type[enum.Enum], length: int = 30) -> Enum:
-    return Enum(cls, native_enum=False, length=length,
-                values_callable=lambda e: [m.value for m in e])
+    return Enum(
+        cls, native_enum=False, length=length, values_callable=lambda e: [m.value for m in e]
+    )
 
 
 class PaymentStatus(enum.StrEnum):
@@ -37,8 +38,12 @@ class PaymentStatus(enum.StrEnum):
     CANCELED = "canceled"
 
 
-OPEN_STATUSES = (PaymentStatus.REQUIRES_PAYMENT_METHOD, PaymentStatus.REQUIRES_CONFIRMATION,
-                 PaymentStatus.REQUIRES_ACTION, PaymentStatus.PROCESSING)
+OPEN_STATUSES = (
+    PaymentStatus.REQUIRES_PAYMENT_METHOD,
+    PaymentStatus.REQUIRES_CONFIRMATION,
+    PaymentStatus.REQUIRES_ACTION,
+    PaymentStatus.PROCESSING,
+)
 
 
 class RefundStatus(enum.StrEnum):
@@ -60,11 +65,13 @@ class Payment(UUIDPrimaryKey, Timestamps, Base):
 
     booking_id: Mapped[uuid.UUID] = mapped_column(Uuid, ForeignKey("bookings.id"), index=True)
     customer_id: Mapped[uuid.UUID | None] = mapped_column(
-        Uuid, ForeignKey("customers.id"), default=None, index=True)
+        Uuid, ForeignKey("customers.id"), default=None, index=True
+    )
     amount_cents: Mapped[int] = mapped_column(Integer)
     currency: Mapped[str] = mapped_column(String(3), default="USD")
     status: Mapped[PaymentStatus] = mapped_column(
-        _enum(PaymentStatus), default=PaymentStatus.REQUIRES_PAYMENT_METHOD, index=True)
+        _enum(PaymentStatus), default=PaymentStatus.REQUIRES_PAYMENT_METHOD, index=True
+    )
     gateway: Mapped[str] = mapped_column(String(30))
     gateway_intent_id: Mapped[str] = mapped_column(String(100), unique=True)
     gateway_method_id: Mapped[str | None] = mapped_column(String(100), default=None)
@@ -93,15 +100,18 @@ class Refund(UUIDPrimaryKey, Timestamps, Base):
     __tablename__ = "payments_refunds"
 
     payment_id: Mapped[uuid.UUID] = mapped_column(
-        Uuid, ForeignKey("payments_payments.id"), index=True)
+        Uuid, ForeignKey("payments_payments.id"), index=True
+    )
     booking_id: Mapped[uuid.UUID] = mapped_column(Uuid, ForeignKey("bookings.id"), index=True)
     amount_cents: Mapped[int] = mapped_column(Integer)
     reason: Mapped[str] = mapped_column(String(500))
-    status: Mapped[RefundStatus] = mapped_column(_enum(RefundStatus),
-                                                 default=RefundStatus.REQUESTED, index=True)
+    status: Mapped[RefundStatus] = mapped_column(
+        _enum(RefundStatus), default=RefundStatus.REQUESTED, index=True
+    )
     requested_by: Mapped[uuid.UUID] = mapped_column(Uuid, ForeignKey("staff_users.id"))
     decided_by: Mapped[uuid.UUID | None] = mapped_column(
-        Uuid, ForeignKey("staff_users.id"), default=None)
+        Uuid, ForeignKey("staff_users.id"), default=None
+    )
     decided_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime, default=None)
     decision_note: Mapped[str] = mapped_column(String(500), default="")
     gateway_refund_id: Mapped[str | None] = mapped_column(String(100), default=None, unique=True)

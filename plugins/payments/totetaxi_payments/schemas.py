@@ -16,8 +16,10 @@ class PayBody(colander.MappingSchema):
 
 class RefundBody(colander.MappingSchema):
     payment_id = colander.SchemaNode(CleanString())
-    amount_cents = colander.SchemaNode(StrictInteger(), validator=colander.Range(
-        1, 10_000_000, min_err="amount_cents must be at least 1 cent."))
+    amount_cents = colander.SchemaNode(
+        StrictInteger(),
+        validator=colander.Range(1, 10_000_000, min_err="amount_cents must be at least 1 cent."),
+    )
     reason = colander.SchemaNode(CleanString(), validator=colander.Length(min=3, max=500))
 
 

@@ -27,8 +27,13 @@ def sign(payload: bytes, secret: str, timestamp: int | None = None) -> str:
     return f"t={timestamp},v1={_digest(secret, timestamp, payload)}"
 
 
-def verify(payload: bytes, header: str | None, secret: str,
-           tolerance: int = TOLERANCE_SECONDS, now: int | None = None) -> None:
+def verify(
+    payload: bytes,
+    header: str | None,
+    secret: str,
+    tolerance: int = TOLERANCE_SECONDS,
+    now: int | None = None,
+) -> None:
     """Raise :class:`SignatureError` unless ``header`` signs ``payload`` recently enough."""
     if not header:
         raise SignatureError("The Stripe-Signature header is missing.")

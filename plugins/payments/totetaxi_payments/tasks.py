@@ -20,8 +20,9 @@ def cancel_intent_task(ctx: Context, payment_id: str) -> str:
     if payment is None:
         return "gone"
     try:
-        gateway(ctx).cancel_intent(payment.gateway_intent_id,
-                                   idempotency_key=f"payment:{payment.id}:cancel")
+        gateway(ctx).cancel_intent(
+            payment.gateway_intent_id, idempotency_key=f"payment:{payment.id}:cancel"
+        )
     except GatewayError as exc:
         if exc.retryable:
             raise

@@ -178,8 +178,13 @@ def capacity_problems(ctx: Context, draft: dict[str, Any]) -> list[dict[str, str
     [info] = availability(ctx, day, day, "specialty" if specialty else None)
     if not info["open"]:
         # Past the same-day cut-off, beyond the horizon, or a service not offered today.
-        return [{"name": "date", "status": 409,
-                 "description": f"{day.isoformat()} cannot be booked now for this service."}]
+        return [
+            {
+                "name": "date",
+                "status": 409,
+                "description": f"{day.isoformat()} cannot be booked now for this service.",
+            }
+        ]
     if not info["available"]:
         # status 409: a full day conflicts with other bookings; it is not a refused rule.
         # "capacity": a booking that already holds a van and moves lets the reservation decide.

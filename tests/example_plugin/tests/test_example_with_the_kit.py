@@ -33,8 +33,10 @@ def test_the_plugin_is_in_the_test_databases(testapp):
 
 def test_a_note_is_written_and_read_back(testapp):
     def notes() -> int:
-        return in_transaction(testapp.app.registry, lambda ctx: ctx.dbsession.scalar(
-            select(func.count()).select_from(ExampleNote)))
+        return in_transaction(
+            testapp.app.registry,
+            lambda ctx: ctx.dbsession.scalar(select(func.count()).select_from(ExampleNote)),
+        )
 
     seeded = notes()  # the plugin's seed data
     testapp.post_json("/api/v1/example/notes", {"text": "from the kit"}, status=201)

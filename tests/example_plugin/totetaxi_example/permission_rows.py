@@ -21,5 +21,5 @@ def rows(kit: Any) -> dict[tuple[str, str], tuple[str, Any, dict[str, int]]]:
         ("GET", "/api/v1/example/hello"): ("/api/v1/example/hello", None, PUBLIC),
         ("GET", "/api/v1/example/notes"): ("/api/v1/example/notes", None, PUBLIC),
         ("POST", "/api/v1/example/notes"): ("/api/v1/example/notes", {}, row(*[400] * 6)),
-        ("POST", "/api/v1/example/counters/{name}"): ("/api/v1/example/counters/x", {},
-                                                      PUBLIC),    }
+        ("POST", "/api/v1/example/counters/{name}"): ("/api/v1/example/counters/x", {}, PUBLIC),
+    }

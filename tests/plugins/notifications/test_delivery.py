@@ -104,7 +104,10 @@ def test_a_provider_failing_twice_then_succeeding_sends_exactly_one_email(app, m
     assert send_due(app) == 1
     row = notification(app, row.id)
     assert (row.status, row.attempts, row.next_attempt_at) == (
-        "retrying", 2, at(BACKOFF + 2 * BACKOFF))
+        "retrying",
+        2,
+        at(BACKOFF + 2 * BACKOFF),
+    )
     assert row.last_error == f"{ERROR} (2)" and len(wrapper.calls) == 2
 
     set_clock(app, at(3 * BACKOFF - 1))
@@ -113,15 +116,17 @@ def test_a_provider_failing_twice_then_succeeding_sends_exactly_one_email(app, m
     set_clock(app, at(3 * BACKOFF))
     assert send_due(app) == 1
     row = notification(app, row.id)
-    assert (row.status, row.attempts, row.next_attempt_at, row.last_error) == (
-        "sent", 3, None, "")
+    assert (row.status, row.attempts, row.next_attempt_at, row.last_error) == ("sent", 3, None, "")
     assert row.sent_at == at(3 * BACKOFF)
     [mail] = emails(app)
     assert mail.to == GUEST["email"] and created["number"] in mail.subject
     assert mail.notification == str(row.id) and row.provider_message_id == mail.id
     assert len(wrapper.calls) == 3
-    assert trail(app, row) == [("attempt", "error", NOW), ("attempt", "error", at(BACKOFF)),
-                               ("attempt", "sent", at(3 * BACKOFF))]
+    assert trail(app, row) == [
+        ("attempt", "error", NOW),
+        ("attempt", "error", at(BACKOFF)),
+        ("attempt", "sent", at(3 * BACKOFF)),
+    ]
     assert [log.detail for log in logs(app, row.id)] == [f"{ERROR} (1)", f"{ERROR} (2)", ""]
     # Nothing is due any more: the sweep and the task find nothing to send.
     set_clock(app, at(86400))
@@ -140,7 +145,10 @@ def test_five_failures_fail_the_notification_and_alert_staff(app, monkeypatch):
         row = notification(app, row.id)
         wait = BACKOFF * 2 ** (attempt - 1)  # 60, 120, 240, 480
         assert (row.status, row.attempts, row.next_attempt_at) == (
-            "retrying", attempt, at(when + wait))
+            "retrying",
+            attempt,
+            at(when + wait),
+        )
         when += wait
         set_clock(app, at(when))
         assert send_due(app) == 1
@@ -165,8 +173,12 @@ def dashboard_tile(app: TestApp, title: str) -> str:
     """The value the console's dashboard shows under ``title``."""
     _, headers = staff_member(app, "viewer")
     page = client(app).get("/console/", headers=headers, status=200).text
-    found = re.search(r'<div class="t">(?:<a [^>]*>)?' + re.escape(title)
-                      + r'(?:</a>)?</div>\s*<div class="v">([^<]*)</div>', page)
+    found = re.search(
+        r'<div class="t">(?:<a [^>]*>)?'
+        + re.escape(title)
+        + r'(?:</a>)?</div>\s*<div class="v">([^<]*)</div>',
+        page,
+    )
     assert found, f"no {title!r} tile on the dashboard"
     return found.group(1)
 
@@ -183,8 +195,12 @@ def test_the_dashboard_shows_no_failure_when_all_went_well(app):
 @pytest.mark.both_databases
 def test_the_attempts_and_backoff_follow_the_settings(make_testapp, monkeypatch, tmp_path):
     cheap_passwords(monkeypatch)
-    other = make_testapp(**app_settings(tmp_path / "mail", **{
-        "notifications.max_attempts": 2, "notifications.backoff_seconds": 10}))
+    other = make_testapp(
+        **app_settings(
+            tmp_path / "mail",
+            **{"notifications.max_attempts": 2, "notifications.backoff_seconds": 10},
+        )
+    )
     set_clock(other, NOW)
     wrapper = flaky(other, monkeypatch, failures=99)
     book_as_guest(other)
@@ -224,25 +240,28 @@ def test_an_error_that_is_not_a_mailer_error_counts_as_a_failed_attempt(app, mon
     assert (row.status, row.attempts) == ("retrying", 1)
     assert row.last_error == "RuntimeError: provider bug" and len(calls) == 1
     assert [(r.kind, r.outcome) for r in logs(app, row.id)] == [("attempt", "error")]
-    [message] = fetch(app, select(OutboxMessage).where(
-        OutboxMessage.task == services.SEND_TASK))
+    [message] = fetch(app, select(OutboxMessage).where(OutboxMessage.task == services.SEND_TASK))
     assert message.status == "done"  # the retry is the notification's own, not the outbox's
 
 
 # --- what is never sent ---------------------------------------------------------------------
 
 
-@pytest.mark.parametrize(("part", "source", "why"), [
-    ("text_body", "Hello {{ booking.nmuber }}", "no attribute 'nmuber'"),
-    ("subject", "{{ ''.__class__.__mro__ }}", "not allowed"),
-    ("html_body", "<p>{{ booking.total_cents / 0 }}</p>", "ZeroDivisionError"),
-    ("text_body", "{% if booking.number %}unclosed", "end of template"),
-    # Errors Jinja does not report as its own must fail the email too, never leave it queued.
-    ("text_body", "{{ 'abc'|truncate(-1) }}", "AssertionError"),
-    ("text_body", "{% macro f() %}{{ f() }}{% endmacro %}{{ f() }}", "calls itself"),
-])
+@pytest.mark.parametrize(
+    ("part", "source", "why"),
+    [
+        ("text_body", "Hello {{ booking.nmuber }}", "no attribute 'nmuber'"),
+        ("subject", "{{ ''.__class__.__mro__ }}", "not allowed"),
+        ("html_body", "<p>{{ booking.total_cents / 0 }}</p>", "ZeroDivisionError"),
+        ("text_body", "{% if booking.number %}unclosed", "end of template"),
+        # Errors Jinja does not report as its own must fail the email too, never leave it queued.
+        ("text_body", "{{ 'abc'|truncate(-1) }}", "AssertionError"),
+        ("text_body", "{% macro f() %}{{ f() }}{% endmacro %}{{ f() }}", "calls itself"),
+    ],
+)
 def test_a_template_that_cannot_render_fails_without_calling_the_provider(
-        app, monkeypatch, part, source, why):
+    app, monkeypatch, part, source, why
+):
     edit_template(app, "booking_received", **{part: source})
     wrapper = flaky(app, monkeypatch, failures=0)
     book_as_guest(app)
@@ -255,10 +274,13 @@ def test_a_template_that_cannot_render_fails_without_calling_the_provider(
     assert logs(app, row.id)[0].detail == row.last_error
 
 
-def test_a_notification_whose_template_is_gone_fails_without_calling_the_provider(
-        app, monkeypatch):
-    run(app, lambda ctx: ctx.dbsession.execute(
-        delete(EmailTemplate).where(EmailTemplate.key == "booking_received")))
+def test_a_notification_whose_template_is_gone_fails_without_calling_the_provider(app, monkeypatch):
+    run(
+        app,
+        lambda ctx: ctx.dbsession.execute(
+            delete(EmailTemplate).where(EmailTemplate.key == "booking_received")
+        ),
+    )
     wrapper = flaky(app, monkeypatch, failures=0)
     book_as_guest(app)
     row = only(app)
@@ -267,8 +289,7 @@ def test_a_notification_whose_template_is_gone_fails_without_calling_the_provide
 
 
 @pytest.mark.both_databases
-def test_a_sealed_link_that_no_longer_opens_fails_without_calling_the_provider(
-        app, monkeypatch):
+def test_a_sealed_link_that_no_longer_opens_fails_without_calling_the_provider(app, monkeypatch):
     """The secret changed between the first attempt and the retry: the link cannot be opened,
     and an email without it (or with a wrong one) is never sent."""
     wrapper = flaky(app, monkeypatch, failures=1)
@@ -294,7 +315,8 @@ def test_a_held_address_is_not_sent_to(app, monkeypatch):
     assert row.last_error == "address held after a complaint"
     assert wrapper.calls == [] and emails(app) == []
     assert [(log.kind, log.outcome, log.detail) for log in logs(app, row.id)] == [
-        ("held", "held", "complaint: test")]
+        ("held", "held", "complaint: test")
+    ]
     assert dashboard_tile(app, "Emails held") == "1"
     assert send_now(app, row.id) == "nothing to send" and wrapper.calls == []
 
@@ -324,14 +346,19 @@ def test_a_failed_notification_resent_by_staff_is_sent(app, monkeypatch):
     assert (row.status, row.attempts, row.last_error) == ("sent", 1, "")
     assert row.sent_at == at(3600)
     assert len(wrapper.calls) == 2 and len(emails(app)) == 1
-    assert sorted(trail(app, row)) == [("attempt", "error", NOW), ("attempt", "sent", at(3600)),
-                                       ("resend", "queued", at(3600))]
+    assert sorted(trail(app, row)) == [
+        ("attempt", "error", NOW),
+        ("attempt", "sent", at(3600)),
+        ("resend", "queued", at(3600)),
+    ]
     [resent] = [log for log in logs(app, row.id) if log.kind == "resend"]
     assert resent.detail == f"resent by {staff.email}"
-    [record] = fetch(app, select(AuditRecord).where(
-        AuditRecord.action == "notification.resent"))
+    [record] = fetch(app, select(AuditRecord).where(AuditRecord.action == "notification.resent"))
     assert (record.actor_kind, record.actor_id, record.target_id) == (
-        "staff", staff.id, str(row.id))
+        "staff",
+        staff.id,
+        str(row.id),
+    )
     assert record.changes["before"] == {"status": "failed", "attempts": 1}
     assert sends(app) == 2
     # A sent notification cannot be resent (nor queued again by anything).
@@ -358,11 +385,11 @@ def test_a_held_notification_is_held_again_until_the_address_is_released(app, mo
 
 def test_the_retry_sweep_is_in_beats_schedule_with_its_period(app, make_testapp, tmp_path):
     schedule = app.app.registry.celery.conf.beat_schedule
-    assert schedule["notifications-retry"] == {"task": services.SEND_DUE_TASK,
-                                               "schedule": 30.0}
+    assert schedule["notifications-retry"] == {"task": services.SEND_DUE_TASK, "schedule": 30.0}
     assert services.SEND_DUE_TASK in app.app.registry.tasks
-    other = make_testapp(**app_settings(tmp_path / "other",
-                                        **{"notifications.retry_sweep_seconds": 45}))
+    other = make_testapp(
+        **app_settings(tmp_path / "other", **{"notifications.retry_sweep_seconds": 45})
+    )
     assert other.app.registry.celery.conf.beat_schedule["notifications-retry"]["schedule"] == 45.0
 
 
@@ -388,9 +415,14 @@ def test_eager_modes_beat_runs_due_retries(app, monkeypatch):
 def _waiting_on_a_lock(app: TestApp) -> bool:
     engine = app.app.registry["dbengine"]
     with engine.connect() as conn:
-        return bool(conn.scalar(text(
-            "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() "
-            "AND wait_event_type = 'Lock'")))
+        return bool(
+            conn.scalar(
+                text(
+                    "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() "
+                    "AND wait_event_type = 'Lock'"
+                )
+            )
+        )
 
 
 def race_with_a_lock(app: TestApp, first: Any, second: Any) -> tuple[Any, Any]:
@@ -420,6 +452,7 @@ def race_with_a_lock(app: TestApp, first: Any, second: Any) -> tuple[Any, Any]:
             except BaseException as exc:
                 crashes.append(exc)
                 release.set()
+
         return threading.Thread(target=body)
 
     threads = [thread("first", one), thread("second", two)]
@@ -443,13 +476,21 @@ def race_with_a_lock(app: TestApp, first: Any, second: Any) -> tuple[Any, Any]:
 def test_the_same_event_fired_concurrently_queues_one_email(pg_app):
     def queue(ctx: Any) -> Any:
         return services.queue(
-            ctx, unique_key="payment_confirmed:race", template_key="password_reset",
+            ctx,
+            unique_key="payment_confirmed:race",
+            template_key="password_reset",
             recipient="racer@example.com",
-            variables={"company": {"name": "ToteTaxi", "support_email": "s@example.com",
-                                   "url": "http://x"},
-                       "recipient": {"first_name": "Ray", "email": "racer@example.com"},
-                       "reset_minutes": 60},
-            secrets={"reset_url": "http://x/reset?token=abc"})
+            variables={
+                "company": {
+                    "name": "ToteTaxi",
+                    "support_email": "s@example.com",
+                    "url": "http://x",
+                },
+                "recipient": {"first_name": "Ray", "email": "racer@example.com"},
+                "reset_minutes": 60,
+            },
+            secrets={"reset_url": "http://x/reset?token=abc"},
+        )
 
     first, second = race_with_a_lock(pg_app, queue, queue)
     assert isinstance(first, uuid.UUID) and second is None
@@ -476,7 +517,9 @@ def test_two_send_tasks_for_the_same_notification_send_one_email(pg_app, monkeyp
     row = notification(pg_app, row.id)
     assert (row.status, row.attempts) == ("sent", 2)
     assert [(kind, outcome) for kind, outcome, _ in trail(pg_app, row)] == [
-        ("attempt", "error"), ("attempt", "sent")]
+        ("attempt", "error"),
+        ("attempt", "sent"),
+    ]
 
 
 def test_flaky_mailer_counts_and_delegates():

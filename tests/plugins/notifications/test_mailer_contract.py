@@ -73,10 +73,13 @@ def _console_harness(tmp_path: Path) -> Iterator[Harness]:
             return None
         html = found.get_body(("html",))
         return Received(
-            to=str(found["To"]), from_address=str(found["From"]), subject=str(found["Subject"]),
+            to=str(found["To"]),
+            from_address=str(found["From"]),
+            subject=str(found["Subject"]),
             text=found.get_body(("plain",)).get_content(),
             html=html.get_content() if html is not None else "",
-            reply_to=str(found["Reply-To"] or ""))
+            reply_to=str(found["Reply-To"] or ""),
+        )
 
     blocker = tmp_path / "a-file"
     blocker.write_text("not a folder")
@@ -93,12 +96,23 @@ def _ses_harness(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Ha
             found = moto.sent(provider_id)
             if found is None:
                 return None
-            return Received(to=found.to, from_address=found.from_address,
-                            subject=found.subject, text=found.text, html=found.html,
-                            reply_to=found.reply_to)
+            return Received(
+                to=found.to,
+                from_address=found.from_address,
+                subject=found.subject,
+                text=found.text,
+                html=found.html,
+                reply_to=found.reply_to,
+            )
 
-        harness = Harness("ses", mailer, read, broken=lambda: SesMailer(
-            endpoint_url=f"http://127.0.0.1:{closed_port()}", timeout_seconds=2))
+        harness = Harness(
+            "ses",
+            mailer,
+            read,
+            broken=lambda: SesMailer(
+                endpoint_url=f"http://127.0.0.1:{closed_port()}", timeout_seconds=2
+            ),
+        )
         harness.moto = moto  # type: ignore[attr-defined]  # for the SES-only tests
         yield harness
 
@@ -110,11 +124,15 @@ def ses(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Harness]:
 
 def message(**changes: str) -> Message:
     reference = str(uuid.uuid4())
-    fields = dict(to="jane@example.com", from_address=SENDER,
-                  subject=f"Your booking TT-000123 ({reference[:8]})",
-                  text=f"Hello Jane,\nyour booking is confirmed.\n{reference}\n",
-                  html=f"<p>Hello Jane,</p><p>your booking is confirmed.</p><p>{reference}</p>",
-                  reply_to="", reference=reference)
+    fields = dict(
+        to="jane@example.com",
+        from_address=SENDER,
+        subject=f"Your booking TT-000123 ({reference[:8]})",
+        text=f"Hello Jane,\nyour booking is confirmed.\n{reference}\n",
+        html=f"<p>Hello Jane,</p><p>your booking is confirmed.</p><p>{reference}</p>",
+        reply_to="",
+        reference=reference,
+    )
     fields.update(changes)
     return Message(**fields)
 
@@ -170,26 +188,34 @@ def test_ses_refuses_a_malformed_address_without_calling_ses(ses: Harness) -> No
 
 
 def _client_error(code: str, status: int) -> ClientError:
-    return ClientError({"Error": {"Code": code, "Message": f"{code} happened"},
-                        "ResponseMetadata": {"HTTPStatusCode": status}}, "SendEmail")
+    return ClientError(
+        {
+            "Error": {"Code": code, "Message": f"{code} happened"},
+            "ResponseMetadata": {"HTTPStatusCode": status},
+        },
+        "SendEmail",
+    )
 
 
-@pytest.mark.parametrize(("code", "status", "permanent"), [
-    ("MessageRejected", 400, True),
-    ("MailFromDomainNotVerifiedException", 400, True),
-    ("AccountSuspendedException", 400, True),
-    ("SendingPausedException", 400, True),
-    ("BadRequestException", 400, True),
-    ("NotFoundException", 404, True),
-    ("TooManyRequestsException", 429, False),
-    ("LimitExceededException", 400, False),
-    ("Throttling", 400, False),
-    ("InternalFailure", 500, False),
-    ("ServiceUnavailable", 503, False),
-    ("ExpiredTokenException", 403, False),
-    ("SomethingNew", 502, False),
-    ("SomethingNew", 400, True),
-])
+@pytest.mark.parametrize(
+    ("code", "status", "permanent"),
+    [
+        ("MessageRejected", 400, True),
+        ("MailFromDomainNotVerifiedException", 400, True),
+        ("AccountSuspendedException", 400, True),
+        ("SendingPausedException", 400, True),
+        ("BadRequestException", 400, True),
+        ("NotFoundException", 404, True),
+        ("TooManyRequestsException", 429, False),
+        ("LimitExceededException", 400, False),
+        ("Throttling", 400, False),
+        ("InternalFailure", 500, False),
+        ("ServiceUnavailable", 503, False),
+        ("ExpiredTokenException", 403, False),
+        ("SomethingNew", 502, False),
+        ("SomethingNew", 400, True),
+    ],
+)
 def test_ses_error_mapping(code: str, status: int, permanent: bool) -> None:
     error = mailer_error(_client_error(code, status))
     assert error.permanent is permanent
@@ -248,11 +274,13 @@ class TestMailerContract(SlotContract):
         assert received.reply_to == ""
 
     def test_unicode_survives(self, harness: Harness) -> None:
-        sent = message(from_address="Tötë Taxi ✓ <bookings@totetaxi.example>",
-                       subject="Déménagement confirmé ✓ — 東京 🚚",
-                       text="Bonjour Zoë,\nvotre réservation est confirmée ✓ 🚚\n",
-                       html="<p>Bonjour Zoë, réservation confirmée ✓ 🚚</p>",
-                       reply_to="Équipe Support <help@totetaxi.example>")
+        sent = message(
+            from_address="Tötë Taxi ✓ <bookings@totetaxi.example>",
+            subject="Déménagement confirmé ✓ — 東京 🚚",
+            text="Bonjour Zoë,\nvotre réservation est confirmée ✓ 🚚\n",
+            html="<p>Bonjour Zoë, réservation confirmée ✓ 🚚</p>",
+            reply_to="Équipe Support <help@totetaxi.example>",
+        )
         received = harness.read(harness.mailer.send(sent))
         assert received is not None
         assert received.subject == sent.subject

@@ -35,8 +35,18 @@ from webtest import TestApp
 
 app = notifications_support.app  # the fixture: pricing, payments_mock, mail_console
 
-CUSTOMER_FIELDS = {"id", "template", "recipient", "status", "subject", "text_body", "booking_id",
-                   "booking_number", "created_at", "sent_at"}
+CUSTOMER_FIELDS = {
+    "id",
+    "template",
+    "recipient",
+    "status",
+    "subject",
+    "text_body",
+    "booking_id",
+    "booking_number",
+    "created_at",
+    "sent_at",
+}
 STAFF_ONLY = {"attempts", "last_error", "provider", "provider_message_id", "next_attempt_at"}
 
 
@@ -58,37 +68,62 @@ def emails_of_two(app, monkeypatch) -> dict[str, Any]:
     set_clock(app, at(0))
     booked = book(app, customer_body(), alice_headers)
     set_clock(app, at(1))
-    as_guest = book(app, guest_body(guest={"first_name": "Al", "last_name": "Ice",
-                                           "email": alice["email"],
-                                           "phone": "+1 646 555 0100"}))
+    as_guest = book(
+        app,
+        guest_body(
+            guest={
+                "first_name": "Al",
+                "last_name": "Ice",
+                "email": alice["email"],
+                "phone": "+1 646 555 0100",
+            }
+        ),
+    )
     set_clock(app, at(2))
     bobs = book(app, customer_body(), bob_headers)
     set_clock(app, at(3))
     client(app).post_json("/api/v1/auth/password-reset", {"email": alice["email"]}, status=202)
     set_clock(app, at(4))
     flaky(app, monkeypatch, failures=1, permanent=True)
-    fire(app, "totetaxi_delivery_updated", booked["id"], status="assigned",
-         task=SimpleNamespace(id=uuid.uuid4(), driver_name="Sam", eta=None))
-    return {"alice": alice, "alice_headers": alice_headers, "bob": bob,
-            "bob_headers": bob_headers, "booked": booked, "as_guest": as_guest, "bobs": bobs}
+    fire(
+        app,
+        "totetaxi_delivery_updated",
+        booked["id"],
+        status="assigned",
+        task=SimpleNamespace(id=uuid.uuid4(), driver_name="Sam", eta=None),
+    )
+    return {
+        "alice": alice,
+        "alice_headers": alice_headers,
+        "bob": bob,
+        "bob_headers": bob_headers,
+        "booked": booked,
+        "as_guest": as_guest,
+        "bobs": bobs,
+    }
 
 
 @pytest.mark.both_databases
 def test_a_customer_sees_their_own_emails_only_newest_first(app, emails_of_two):
     seen = mine(app, emails_of_two["alice_headers"])
     assert [(n["template"], n["status"]) for n in seen["items"]] == [
-        ("delivery_assigned", "failed"), ("password_reset", "sent"), ("booking_received", "sent")]
+        ("delivery_assigned", "failed"),
+        ("password_reset", "sent"),
+        ("booking_received", "sent"),
+    ]
     assert seen["next_cursor"] is None
     # Nothing of Bob's, and nothing of the guest booking made with Alice's address.
     ids = {n["id"] for n in seen["items"]}
     others = notifications(app, Notification.customer_id.is_(None)) + notifications(
-        app, Notification.customer_id == uuid.UUID(emails_of_two["bob"]["id"]))
+        app, Notification.customer_id == uuid.UUID(emails_of_two["bob"]["id"])
+    )
     assert len(others) == 2 and ids.isdisjoint(str(r.id) for r in others)
     assert {n["recipient"] for n in seen["items"]} == {emails_of_two["alice"]["email"]}
     assert {n["booking_id"] for n in seen["items"]} == {emails_of_two["booked"]["id"], None}
     bobs = mine(app, emails_of_two["bob_headers"])["items"]
     assert [(n["template"], n["booking_number"]) for n in bobs] == [
-        ("booking_received", emails_of_two["bobs"]["number"])]
+        ("booking_received", emails_of_two["bobs"]["number"])
+    ]
 
 
 def test_the_fields_of_an_email(app, emails_of_two):
@@ -102,7 +137,9 @@ def test_the_fields_of_an_email(app, emails_of_two):
     assert received["text_body"].startswith("Hello Casey,\n\nThank you for booking")
     assert f"Booking: {number}\n" in received["text_body"]
     assert (received["booking_number"], received["booking_id"]) == (
-        number, emails_of_two["booked"]["id"])
+        number,
+        emails_of_two["booked"]["id"],
+    )
     assert received["sent_at"] == at(0).isoformat()
     assert received["created_at"] == at(0).isoformat()
     # The password reset shows with its link erased.
@@ -128,11 +165,16 @@ def test_pages_by_keyset(app, emails_of_two):
     error_named(mine(app, headers, expect=400, cursor="not-a-cursor"), "cursor")
 
 
-@pytest.mark.parametrize(("status", "expected"), [
-    ("sent", ["password_reset", "booking_received"]),
-    ("failed", ["delivery_assigned"]),
-    ("queued", []), ("retrying", []), ("held", []),
-])
+@pytest.mark.parametrize(
+    ("status", "expected"),
+    [
+        ("sent", ["password_reset", "booking_received"]),
+        ("failed", ["delivery_assigned"]),
+        ("queued", []),
+        ("retrying", []),
+        ("held", []),
+    ],
+)
 def test_the_status_filter(app, emails_of_two, status, expected):
     items = mine(app, emails_of_two["alice_headers"], status=status)["items"]
     assert [n["template"] for n in items] == expected
@@ -141,8 +183,7 @@ def test_the_status_filter(app, emails_of_two, status, expected):
 
 @pytest.mark.parametrize("bad", ["lost", "SENT", "sent ", "failed,sent"])
 def test_a_bad_status_is_400_naming_it(app, emails_of_two, bad):
-    error = error_named(mine(app, emails_of_two["alice_headers"], expect=400, status=bad),
-                        "status")
+    error = error_named(mine(app, emails_of_two["alice_headers"], expect=400, status=bad), "status")
     assert error["location"] == "querystring"
     assert "queued, retrying, sent, failed, held" in error["description"]
 
@@ -160,11 +201,11 @@ def test_a_customer_signed_in_by_cookie_sees_theirs_too(app):
 
     browser = TestApp(app.app, extra_environ={"REMOTE_ADDR": "127.0.0.1"})
     me = register_customer(browser)
-    browser.post_json("/api/v1/bookings", customer_body(),
-                      headers={"X-CSRF-Token": me["csrf"]}, status=201)
+    browser.post_json(
+        "/api/v1/bookings", customer_body(), headers={"X-CSRF-Token": me["csrf"]}, status=201
+    )
     items = browser.get(MY_NOTIFICATIONS).json["items"]
-    assert [(n["template"], n["recipient"]) for n in items] == [
-        ("booking_received", me["email"])]
+    assert [(n["template"], n["recipient"]) for n in items] == [("booking_received", me["email"])]
 
 
 def test_the_staff_api_shows_a_bookings_notifications(app, emails_of_two):
@@ -174,19 +215,28 @@ def test_the_staff_api_shows_a_bookings_notifications(app, emails_of_two):
     listed = detail["notifications"]
     assert [(n["template"], n["status"], n["recipient"]) for n in listed] == [
         ("booking_received", "sent", emails_of_two["alice"]["email"]),
-        ("delivery_assigned", "failed", emails_of_two["alice"]["email"])]
+        ("delivery_assigned", "failed", emails_of_two["alice"]["email"]),
+    ]
     assert all(set(n) == CUSTOMER_FIELDS | STAFF_ONLY for n in listed)
     sent, failed = listed
     assert (sent["attempts"], sent["provider"], sent["last_error"]) == (1, "console", "")
     assert sent["provider_message_id"].startswith("console-")
     assert (failed["attempts"], failed["provider"], failed["next_attempt_at"]) == (
-        1, "console", None)
+        1,
+        "console",
+        None,
+    )
     assert failed["last_error"] == "Throttling: maximum send rate exceeded (1)"
     # The guest booking made with Alice's address lists its own email only.
-    other = client(app).get(f"{STAFF_BOOKINGS}/{emails_of_two['as_guest']['id']}",
-                            headers=viewer).json["notifications"]
+    other = (
+        client(app)
+        .get(f"{STAFF_BOOKINGS}/{emails_of_two['as_guest']['id']}", headers=viewer)
+        .json["notifications"]
+    )
     assert [(n["template"], n["booking_id"]) for n in other] == [
-        ("booking_received", emails_of_two["as_guest"]["id"])]
+        ("booking_received", emails_of_two["as_guest"]["id"])
+    ]
     # Customers do not reach the staff API.
-    client(app).get(f"{STAFF_BOOKINGS}/{booked['id']}",
-                    headers=emails_of_two["alice_headers"], status=403)
+    client(app).get(
+        f"{STAFF_BOOKINGS}/{booked['id']}", headers=emails_of_two["alice_headers"], status=403
+    )

@@ -62,9 +62,13 @@ GUEST_EMAIL = "gale@example.com"  # test_bookings' guest
 @pytest.fixture
 def app(make_testapp, monkeypatch, tmp_path) -> TestApp:
     cheap_passwords(monkeypatch)
-    testapp = make_testapp(**{"totetaxi.plugins": "pricing payments_mock mail_console",
-                              "mail_console.folder": str(tmp_path / "mail"),
-                              "totetaxi.login_limit_per_address": 10000})
+    testapp = make_testapp(
+        **{
+            "totetaxi.plugins": "pricing payments_mock mail_console",
+            "mail_console.folder": str(tmp_path / "mail"),
+            "totetaxi.login_limit_per_address": 10000,
+        }
+    )
     set_clock(testapp, NOW)
     return testapp
 
@@ -105,17 +109,29 @@ def listed(page: Any) -> list[str]:
 
 def emails(app: TestApp) -> list[dict[str, Any]]:
     """Every notification as plain values, oldest first."""
-    return [{"id": str(n.id), "template": n.template_key, "status": str(n.status),
-             "recipient": n.recipient, "attempts": n.attempts, "subject": n.subject,
-             "booking_id": str(n.booking_id) if n.booking_id else None,
-             "last_error": n.last_error}
-            for n in fetch(app, select(Notification).order_by(Notification.created_at,
-                                                              Notification.template_key))]
+    return [
+        {
+            "id": str(n.id),
+            "template": n.template_key,
+            "status": str(n.status),
+            "recipient": n.recipient,
+            "attempts": n.attempts,
+            "subject": n.subject,
+            "booking_id": str(n.booking_id) if n.booking_id else None,
+            "last_error": n.last_error,
+        }
+        for n in fetch(
+            app, select(Notification).order_by(Notification.created_at, Notification.template_key)
+        )
+    ]
 
 
 def email_of(app: TestApp, template: str, booking: dict[str, Any] | None = None) -> dict:
-    [found] = [e for e in emails(app) if e["template"] == template
-               and (booking is None or e["booking_id"] == booking["id"])]
+    [found] = [
+        e
+        for e in emails(app)
+        if e["template"] == template and (booking is None or e["booking_id"] == booking["id"])
+    ]
     return found
 
 
@@ -125,8 +141,15 @@ def template_row(app: TestApp, key: str) -> EmailTemplate:
 
 
 def delivery_kinds(app: TestApp, notification_id: str) -> list[tuple[str, str]]:
-    return [(d.kind, d.outcome) for d in fetch(app, select(DeliveryLog).where(
-        DeliveryLog.notification_id == uuid.UUID(notification_id)).order_by(DeliveryLog.at))]
+    return [
+        (d.kind, d.outcome)
+        for d in fetch(
+            app,
+            select(DeliveryLog)
+            .where(DeliveryLog.notification_id == uuid.UUID(notification_id))
+            .order_by(DeliveryLog.at),
+        )
+    ]
 
 
 @contextlib.contextmanager
@@ -175,10 +198,13 @@ def save(browser: TestApp, key: str, status: int | str = 303, **parts: str) -> A
     return form.submit(status=status)
 
 
-def preview(browser: TestApp, key: str, status: int = 200, token: str | None = None,
-            **parts: str) -> Any:
-    headers = {"X-CSRF-Token": csrf(browser) if token is None else token,
-               "Accept": "application/json"}
+def preview(
+    browser: TestApp, key: str, status: int = 200, token: str | None = None, **parts: str
+) -> Any:
+    headers = {
+        "X-CSRF-Token": csrf(browser) if token is None else token,
+        "Accept": "application/json",
+    }
     return browser.post(f"{TEMPLATES}/{key}/preview", parts, headers=headers, status=status)
 
 
@@ -229,8 +255,9 @@ def test_each_filter_narrows_the_log(app):
     assert ids(booking=MISSING_ID) == set()
     assert ids(booking="TT-999999") == set()
     assert ids(recipient=GUEST_EMAIL) == of_first  # exact
-    assert ids(recipient="ROBIN.other") == {e["id"] for e in everything
-                                            if e["booking_id"] == second["id"]}  # partial
+    assert ids(recipient="ROBIN.other") == {
+        e["id"] for e in everything if e["booking_id"] == second["id"]
+    }  # partial
     assert ids(recipient="example") == {e["id"] for e in everything}
     assert ids(recipient="%") == set()  # a wildcard is a character like any other
     assert ids(status="sent") == {e["id"] for e in everything}
@@ -238,19 +265,23 @@ def test_each_filter_narrows_the_log(app):
     confirmed = {e["id"] for e in everything if e["template"] == "payment_confirmed"}
     assert ids(template="payment_confirmed") == confirmed
     assert ids(template="payment_confirmed", booking=second["number"]) == {
-        email_of(app, "payment_confirmed", second)["id"]}
+        email_of(app, "payment_confirmed", second)["id"]
+    }
     page = browser.get(LOG, params={"status": "failed"})
     assert has(page, "no-notifications")
 
 
-@pytest.mark.parametrize(("query", "field", "message"), [
-    ({"status": "bogus"}, "status", "Status: one of queued, retrying, sent, failed, held."),
-    ({"booking": "not a booking"}, "booking", "Booking: a number like TT-000123"),
-    ({"template": "../etc"}, "template", "Template: choose one from the list."),
-    ({"recipient": "a\x00b"}, "recipient", "control characters"),
-    ({"cursor": "garbage"}, "cursor", "This page link is damaged"),
-    ({"limit": "500"}, "limit", "limit must be a whole number from 1 to 50."),
-])
+@pytest.mark.parametrize(
+    ("query", "field", "message"),
+    [
+        ({"status": "bogus"}, "status", "Status: one of queued, retrying, sent, failed, held."),
+        ({"booking": "not a booking"}, "booking", "Booking: a number like TT-000123"),
+        ({"template": "../etc"}, "template", "Template: choose one from the list."),
+        ({"recipient": "a\x00b"}, "recipient", "control characters"),
+        ({"cursor": "garbage"}, "cursor", "This page link is damaged"),
+        ({"limit": "500"}, "limit", "limit must be a whole number from 1 to 50."),
+    ],
+)
 def test_a_bad_filter_is_a_400_with_the_reason(app, query, field, message):
     paid_booking(app)
     page = staff_browser(app, "viewer").get(LOG, params=query, status=400)
@@ -291,13 +322,16 @@ def test_the_booking_page_lists_its_emails_with_links(app):
     assert "Booking received" in panel and "Payment confirmed" in panel
     for email in emails(app):
         assert f'href="{LOG}/{email["id"]}"' in page.text
-    assert f'{LOG}?booking={booking["id"]}' in page.text
+    assert f"{LOG}?booking={booking['id']}" in page.text
 
 
 def test_the_navigation_has_emails_templates_and_the_mailbox_for_a_viewer(app):
     titles = nav_titles(staff_browser(app, "viewer").get("/console/"))
     assert [t for t in titles if t in ("Emails", "Email templates", "Mailbox")] == [
-        "Emails", "Email templates", "Mailbox"]
+        "Emails",
+        "Email templates",
+        "Mailbox",
+    ]
 
 
 # --- an email's page -----------------------------------------------------------------------------
@@ -318,8 +352,9 @@ def test_the_page_of_an_email_shows_what_was_sent(app):
     frame = page.html.find("iframe", attrs={"data-testid": "html-body"})
     assert sandboxed(frame)
     assert "We received your payment of <strong>$995.00</strong>" in frame["srcdoc"]
-    assert [row["data-kind"] for row in page.html.select("[data-testid=delivery-log] tbody tr")
-            ] == ["attempt"]
+    assert [
+        row["data-kind"] for row in page.html.select("[data-testid=delivery-log] tbody tr")
+    ] == ["attempt"]
     assert has(page, "no-actions") and not has(page, "resend-form")
 
 
@@ -360,8 +395,11 @@ def test_staff_resend_a_failed_email_and_it_is_sent(app):
     assert text_of(page, "status") == "Sent"
     again = email_of(app, "payment_confirmed")
     assert again["status"] == "sent" and again["attempts"] == 1
-    assert delivery_kinds(app, email["id"]) == [("attempt", "error"), ("resend", "queued"),
-                                                ("attempt", "sent")]
+    assert delivery_kinds(app, email["id"]) == [
+        ("attempt", "error"),
+        ("resend", "queued"),
+        ("attempt", "sent"),
+    ]
     [audit] = audit_rows(app, "notification.resent")
     assert audit["actor_id"] == browser.member.id and audit["target_id"] == email["id"]
     assert audit["changes"]["before"]["status"] == "failed"
@@ -374,8 +412,11 @@ def test_a_viewer_sees_no_resend_form_and_may_not_resend(app):
     browser = staff_browser(app, "viewer")
     page = browser.get(f"{LOG}/{email['id']}")
     assert not has(page, "resend-form") and has(page, "read-only")
-    browser.post(f"{LOG}/{email['id']}/resend",
-                 {"csrf_token": csrf(browser), "form_token": uuid.uuid4().hex}, status=403)
+    browser.post(
+        f"{LOG}/{email['id']}/resend",
+        {"csrf_token": csrf(browser), "form_token": uuid.uuid4().hex},
+        status=403,
+    )
     assert email_of(app, "payment_confirmed")["status"] == "failed"
     assert audit_rows(app, "notification.resent") == []
 
@@ -415,8 +456,11 @@ def test_a_sent_email_cannot_be_resent(app):
     paid_booking(app)
     email = email_of(app, "payment_confirmed")
     browser = staff_browser(app, "staff")
-    page = browser.post(f"{LOG}/{email['id']}/resend",
-                        {"csrf_token": csrf(browser), "form_token": uuid.uuid4().hex}, status=409)
+    page = browser.post(
+        f"{LOG}/{email['id']}/resend",
+        {"csrf_token": csrf(browser), "form_token": uuid.uuid4().hex},
+        status=409,
+    )
     assert "only a failed or held email can be resent" in text_of(page, "form-refused")
     assert audit_rows(app, "notification.resent") == []
 
@@ -442,8 +486,7 @@ def test_a_held_address_is_shown_released_and_the_email_resent(app):
     [audit] = audit_rows(app, "notification.address_released")
     assert audit["target_id"] == GUEST_EMAIL and audit["actor_id"] == browser.member.id
     # Releasing again changes nothing and says so.
-    answer = browser.post(f"{LOG}/{email['id']}/release", {"csrf_token": csrf(browser)},
-                          status=303)
+    answer = browser.post(f"{LOG}/{email['id']}/release", {"csrf_token": csrf(browser)}, status=303)
     assert answer.location.endswith("?done=not_held")
     page.forms["resend-form"].submit(status=303)
     assert email_of(app, "payment_confirmed")["status"] == "sent"
@@ -463,10 +506,17 @@ def test_the_templates_page_lists_every_template(app):
 @pytest.mark.parametrize("default", DEFAULTS, ids=lambda d: d.key)
 def test_every_default_template_renders_with_its_declared_variables(app, default):
     """The editor checks a template against the variables it declares: each default passes."""
-    rendered, errors = run(app, lambda ctx: console.render_parts(
-        {"subject": default.subject, "text_body": default.text_body,
-         "html_body": default.html_body},
-        console.preview_variables(ctx, template_row(app, default.key))))
+    rendered, errors = run(
+        app,
+        lambda ctx: console.render_parts(
+            {
+                "subject": default.subject,
+                "text_body": default.text_body,
+                "html_body": default.html_body,
+            },
+            console.preview_variables(ctx, template_row(app, default.key)),
+        ),
+    )
     assert errors == {}
     assert rendered["subject"] and rendered["text"] and rendered["html"]
 
@@ -492,8 +542,11 @@ def test_the_editor_shows_the_parts_the_variables_and_a_preview(app):
 def test_staff_save_a_valid_edit_and_the_next_email_uses_it(app):
     browser = staff_browser(app, "staff")
     before = template_row(app, "payment_confirmed")
-    answer = save(browser, "payment_confirmed",
-                  subject="Paid in full: {{ booking.number }} ({{ payment.amount }})")
+    answer = save(
+        browser,
+        "payment_confirmed",
+        subject="Paid in full: {{ booking.number }} ({{ payment.amount }})",
+    )
     assert answer.location == f"http://localhost{TEMPLATES}/payment_confirmed?done=template_saved"
     page = answer.follow()
     assert text_of(page, "flash") == "Template saved; the next emails use it."
@@ -506,13 +559,15 @@ def test_staff_save_a_valid_edit_and_the_next_email_uses_it(app):
     assert audit["actor_id"] == browser.member.id and audit["target_id"] == "payment_confirmed"
     assert audit["changes"] == {
         "before": {"subject": before.subject, "version": before.version},
-        "after": {"subject": after.subject, "version": after.version}}
+        "after": {"subject": after.subject, "version": after.version},
+    }
     listing = browser.get(TEMPLATES)
     assert "by Staff Tester · version 2" in " ".join(listing.text.split())
 
     booking, _ = paid_booking(app)
     assert email_of(app, "payment_confirmed", booking)["subject"] == (
-        f"Paid in full: {booking['number']} ($995.00)")
+        f"Paid in full: {booking['number']} ($995.00)"
+    )
 
 
 def test_saving_the_same_text_changes_nothing(app):
@@ -522,23 +577,31 @@ def test_saving_the_same_text_changes_nothing(app):
     assert audit_rows(app, "notification_template.updated") == []
 
 
-@pytest.mark.parametrize(("part", "source", "message"), [
-    ("subject", "{{ ''.__class__.__mro__ }}", "Subject: not allowed in a template"),
-    ("text_body", "Hello {{ ''.__class__.__mro__[1].__subclasses__() }}",
-     "Text body: not allowed in a template"),
-    ("text_body", "Booking {{ booking.nope }}", "unknown variable 'booking.nope'"),
-    ("html_body", "<p>{% if %}</p>", "HTML body:"),
-    ("subject", "{{ booking.number ", "Subject:"),
-    # Not a variable of this email: "Booking received" has no payment yet.
-    ("text_body", "You paid {{ payment.amount }}", "unknown variable 'payment'"),
-    ("text_body", "{{ 'x' * 100000 }}", "too long"),
-    # In a branch the sample does not take: refused all the same.
-    ("text_body", "{% if booking.status == 'nope' %}{{ booking.nmuber }}{% endif %}",
-     "unknown variable 'booking.nmuber'"),
-    ("html_body", "{% if false %}{{ refund.amount }}{% endif %}", "unknown variable 'refund'"),
-])
-def test_a_template_that_does_not_render_is_refused_next_to_its_field(app, part, source,
-                                                                      message):
+@pytest.mark.parametrize(
+    ("part", "source", "message"),
+    [
+        ("subject", "{{ ''.__class__.__mro__ }}", "Subject: not allowed in a template"),
+        (
+            "text_body",
+            "Hello {{ ''.__class__.__mro__[1].__subclasses__() }}",
+            "Text body: not allowed in a template",
+        ),
+        ("text_body", "Booking {{ booking.nope }}", "unknown variable 'booking.nope'"),
+        ("html_body", "<p>{% if %}</p>", "HTML body:"),
+        ("subject", "{{ booking.number ", "Subject:"),
+        # Not a variable of this email: "Booking received" has no payment yet.
+        ("text_body", "You paid {{ payment.amount }}", "unknown variable 'payment'"),
+        ("text_body", "{{ 'x' * 100000 }}", "too long"),
+        # In a branch the sample does not take: refused all the same.
+        (
+            "text_body",
+            "{% if booking.status == 'nope' %}{{ booking.nmuber }}{% endif %}",
+            "unknown variable 'booking.nmuber'",
+        ),
+        ("html_body", "{% if false %}{{ refund.amount }}{% endif %}", "unknown variable 'refund'"),
+    ],
+)
+def test_a_template_that_does_not_render_is_refused_next_to_its_field(app, part, source, message):
     browser = staff_browser(app, "staff")
     before = template_row(app, "booking_received")
     page = save(browser, "booking_received", status=400, **{part: source})
@@ -550,21 +613,25 @@ def test_a_template_that_does_not_render_is_refused_next_to_its_field(app, part,
     assert audit_rows(app, "notification_template.updated") == []
 
 
-@pytest.mark.parametrize(("part", "value", "message"), [
-    ("subject", "x" * 301, "Subject: at most 300 characters"),
-    ("subject", "Two\nlines", "Subject: one line"),
-    ("subject", "  ", "Subject: this cannot be empty."),
-    ("text_body", "x" * 100_001, "Text body: at most 100,000 characters"),
-    ("text_body", "nul\x00here", "Text body: NUL characters are not allowed."),
-    ("text_body", "", "Text body: this cannot be empty."),
-    ("html_body", "<p>\x00</p>", "HTML body: NUL characters are not allowed."),
-    ("subject", "{{ company.name * 40 }}", "renders longer than 300 characters"),
-])
+@pytest.mark.parametrize(
+    ("part", "value", "message"),
+    [
+        ("subject", "x" * 301, "Subject: at most 300 characters"),
+        ("subject", "Two\nlines", "Subject: one line"),
+        ("subject", "  ", "Subject: this cannot be empty."),
+        ("text_body", "x" * 100_001, "Text body: at most 100,000 characters"),
+        ("text_body", "nul\x00here", "Text body: NUL characters are not allowed."),
+        ("text_body", "", "Text body: this cannot be empty."),
+        ("html_body", "<p>\x00</p>", "HTML body: NUL characters are not allowed."),
+        ("subject", "{{ company.name * 40 }}", "renders longer than 300 characters"),
+    ],
+)
 def test_sizes_and_characters_are_bounded(app, part, value, message):
     browser = staff_browser(app, "staff")
     form = editor(browser, "booking_received").forms["template-form"]
-    fields = {f: form[f].value for f in ("csrf_token", "version", "subject", "text_body",
-                                         "html_body")}
+    fields = {
+        f: form[f].value for f in ("csrf_token", "version", "subject", "text_body", "html_body")
+    }
     fields[part] = value
     page = browser.post(f"{TEMPLATES}/booking_received", fields, status=400)
     assert message in text_of(page, f"error-{part}")
@@ -601,9 +668,17 @@ def test_a_viewer_may_read_the_editor_but_not_save(app):
     browser = staff_browser(app, "viewer")
     page = editor(browser, "booking_received")
     assert has(page, "read-only")
-    browser.post(f"{TEMPLATES}/booking_received",
-                 {"csrf_token": csrf(browser), "version": "1", "subject": "Changed",
-                  "text_body": "Changed", "html_body": ""}, status=403)
+    browser.post(
+        f"{TEMPLATES}/booking_received",
+        {
+            "csrf_token": csrf(browser),
+            "version": "1",
+            "subject": "Changed",
+            "text_body": "Changed",
+            "html_body": "",
+        },
+        status=403,
+    )
     assert template_row(app, "booking_received").version == 1
 
 
@@ -619,47 +694,74 @@ def test_an_unknown_template_is_404(app):
 
 def test_the_preview_renders_good_parts(app):
     paid_booking(app)
-    answer = preview(staff_browser(app, "staff"), "payment_confirmed",
-                     subject="  Paid:   {{ booking.number }}  ", text_body="{{ payment.amount }}",
-                     html_body="<b>{{ recipient.first_name }}</b>")
+    answer = preview(
+        staff_browser(app, "staff"),
+        "payment_confirmed",
+        subject="  Paid:   {{ booking.number }}  ",
+        text_body="{{ payment.amount }}",
+        html_body="<b>{{ recipient.first_name }}</b>",
+    )
     assert answer.content_type == "application/json"
     assert answer.json == {"subject": "Paid: TT-000001", "text": "$995.00", "html": "<b>Gale</b>"}
 
 
 def test_the_preview_of_a_booking_free_database_uses_a_made_up_booking(app):
-    answer = preview(staff_browser(app, "viewer"), "booking_received",
-                     subject="{{ booking.number }}", text_body="x", html_body="")
+    answer = preview(
+        staff_browser(app, "viewer"),
+        "booking_received",
+        subject="{{ booking.number }}",
+        text_body="x",
+        html_body="",
+    )
     assert answer.json == {"subject": "TT-000123", "text": "x", "html": ""}
 
 
 def test_the_preview_escapes_variables_in_html_only(app):
     guest_paid_booking(app, first_name=XSS)
-    answer = preview(staff_browser(app, "staff"), "booking_received",
-                     subject="Hi {{ recipient.first_name }}",
-                     text_body="{{ recipient.first_name }}",
-                     html_body="<p>{{ recipient.first_name }}</p>")
+    answer = preview(
+        staff_browser(app, "staff"),
+        "booking_received",
+        subject="Hi {{ recipient.first_name }}",
+        text_body="{{ recipient.first_name }}",
+        html_body="<p>{{ recipient.first_name }}</p>",
+    )
     assert answer.json["text"] == XSS
     assert answer.json["html"] == "<p>&lt;script&gt;alert(1)&lt;/script&gt;</p>"
 
 
 def test_the_preview_reports_each_broken_part(app):
-    answer = preview(staff_browser(app, "staff"), "booking_received",
-                     subject="{{ ''.__class__ }}", text_body="{{ booking.nope }}",
-                     html_body="{% if %}")
+    answer = preview(
+        staff_browser(app, "staff"),
+        "booking_received",
+        subject="{{ ''.__class__ }}",
+        text_body="{{ booking.nope }}",
+        html_body="{% if %}",
+    )
     errors = answer.json["errors"]
     assert set(errors) == {"subject", "text_body", "html_body"}
     assert errors["subject"].startswith("Subject: not allowed in a template")
     assert "nope" in errors["text_body"]
     assert errors["html_body"].startswith("HTML body:")
-    answer = preview(staff_browser(app, "staff"), "booking_received",
-                     subject="Fine", text_body="{{ booking.nope }}", html_body="")
+    answer = preview(
+        staff_browser(app, "staff"),
+        "booking_received",
+        subject="Fine",
+        text_body="{{ booking.nope }}",
+        html_body="",
+    )
     assert answer.json["subject"] == "Fine" and set(answer.json["errors"]) == {"text_body"}
 
 
 @pytest.mark.both_databases
 def test_the_preview_refuses_input_out_of_bounds(app):
-    answer = preview(staff_browser(app, "staff"), "booking_received", status=400,
-                     subject="x" * 301, text_body="y\x00", html_body="")
+    answer = preview(
+        staff_browser(app, "staff"),
+        "booking_received",
+        status=400,
+        subject="x" * 301,
+        text_body="y\x00",
+        html_body="",
+    )
     assert set(answer.json["errors"]) == {"subject", "text_body"}
 
 
@@ -684,11 +786,16 @@ def test_the_mailbox_lists_and_shows_what_the_console_mailer_wrote(app):
     rows = page.html.select("[data-testid=mailbox] tbody tr")
     assert len(rows) == 2
     subjects = {a.text for a in page.html.select("[data-testid=message-link]")}
-    assert subjects == {f"We received your booking {booking['number']}",
-                        f"Booking {booking['number']} is confirmed"}
+    assert subjects == {
+        f"We received your booking {booking['number']}",
+        f"Booking {booking['number']} is confirmed",
+    }
     email = email_of(app, "payment_confirmed")
-    [link] = [a for a in page.html.select("[data-testid=message-link]")
-              if a.text == f"Booking {booking['number']} is confirmed"]
+    [link] = [
+        a
+        for a in page.html.select("[data-testid=message-link]")
+        if a.text == f"Booking {booking['number']} is confirmed"
+    ]
     message = browser.get(link["href"])
     assert text_of(message, "subject") == f"Booking {booking['number']} is confirmed"
     headers = text_of(message, "headers")
@@ -697,7 +804,8 @@ def test_the_mailbox_lists_and_shows_what_the_console_mailer_wrote(app):
     frame = message.html.find("iframe", attrs={"data-testid": "html-body"})
     assert sandboxed(frame) and "$995.00" in frame["srcdoc"]
     assert message.html.find(attrs={"data-testid": "notification-link"})["href"].endswith(
-        f"{LOG}/{email['id']}")
+        f"{LOG}/{email['id']}"
+    )
 
 
 def test_an_unknown_mailbox_message_is_404(app):
@@ -711,4 +819,3 @@ def test_an_unknown_mailbox_message_is_404(app):
 def test_the_mailbox_needs_a_staff_sign_in(app):
     answer = TestApp(app.app).get(MAILBOX, status=302)
     assert "/console/login" in answer.location
-

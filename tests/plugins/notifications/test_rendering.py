@@ -31,23 +31,43 @@ app = notifications_support.app  # the fixture: pricing, payments_mock, mail_con
 #: BUSINESS_RULES "Notifications": booking received, payment confirmed, payment failed, delivery
 #: assigned, picked up, delivered, delivery failed, refund issued, password reset, COI
 #: missing/expiring.
-EVENT_KEYS = ("booking_received", "payment_confirmed", "payment_failed", "delivery_assigned",
-              "delivery_picked_up", "delivery_delivered", "delivery_failed", "refund_issued",
-              "password_reset", "coi_missing", "coi_expiring")
+EVENT_KEYS = (
+    "booking_received",
+    "payment_confirmed",
+    "payment_failed",
+    "delivery_assigned",
+    "delivery_picked_up",
+    "delivery_delivered",
+    "delivery_failed",
+    "refund_issued",
+    "password_reset",
+    "coi_missing",
+    "coi_expiring",
+)
 
 VARIABLES = {
     "booking": {"number": "TT-000042", "total": "$995.00", "total_cents": 99500},
     "recipient": {"first_name": "<script>alert(1)</script>", "email": "a&b@example.com"},
     "items": ["one", "two"],
 }
-LEAKS = ("<class", "subclasses", "function", "method", "globals", "object at 0x", "module",
-         "builtins", "TemplateReference")
+LEAKS = (
+    "<class",
+    "subclasses",
+    "function",
+    "method",
+    "globals",
+    "object at 0x",
+    "module",
+    "builtins",
+    "TemplateReference",
+)
 
 PARTS = ("subject", "text_body", "html_body")
 
 
-def refused(source: str, part: str = "text_body", values: dict[str, Any] | None = None
-            ) -> RenderError:
+def refused(
+    source: str, part: str = "text_body", values: dict[str, Any] | None = None
+) -> RenderError:
     with pytest.raises(RenderError) as caught:
         render_part(part, source, VARIABLES if values is None else values)
     assert caught.value.part == part
@@ -59,56 +79,71 @@ def refused(source: str, part: str = "text_body", values: dict[str, Any] | None 
 # --- the sandbox ---------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize(("source", "why"), [
-    ("{{ ''.__class__ }}", "access to attribute '__class__' of 'str' object is unsafe"),
-    ("{{ ''.__class__.__mro__[1].__subclasses__() }}",
-     "access to attribute '__class__' of 'str' object is unsafe"),
-    ("{{ booking.__class__ }}", "access to attribute '__class__' of 'dict' object is unsafe"),
-    ("{{ booking|attr('__class__') }}",
-     "access to attribute '__class__' of 'dict' object is unsafe"),
-    ("{{ booking.number.__class__.__base__.__subclasses__() }}", "'__class__' of 'str'"),
-    ("{{ self.__init__ }}", "access to attribute '__init__'"),
-    ("{{ self.__init__.__globals__ }}", "access to attribute '__init__'"),
-    ("{{ '{0.__class__}'.format(booking) }}", "str.format is not available"),
-    ("{{ items.__len__ }}", "access to attribute '__len__'"),
-])
+@pytest.mark.parametrize(
+    ("source", "why"),
+    [
+        ("{{ ''.__class__ }}", "access to attribute '__class__' of 'str' object is unsafe"),
+        (
+            "{{ ''.__class__.__mro__[1].__subclasses__() }}",
+            "access to attribute '__class__' of 'str' object is unsafe",
+        ),
+        ("{{ booking.__class__ }}", "access to attribute '__class__' of 'dict' object is unsafe"),
+        (
+            "{{ booking|attr('__class__') }}",
+            "access to attribute '__class__' of 'dict' object is unsafe",
+        ),
+        ("{{ booking.number.__class__.__base__.__subclasses__() }}", "'__class__' of 'str'"),
+        ("{{ self.__init__ }}", "access to attribute '__init__'"),
+        ("{{ self.__init__.__globals__ }}", "access to attribute '__init__'"),
+        ("{{ '{0.__class__}'.format(booking) }}", "str.format is not available"),
+        ("{{ items.__len__ }}", "access to attribute '__len__'"),
+    ],
+)
 def test_a_way_to_python_internals_is_refused(source, why):
     error = refused(source)
     assert error.message.startswith("not allowed in a template: ")
     assert why in error.message
 
 
-@pytest.mark.parametrize(("source", "name"), [
-    ("{{ cycler }}", "cycler"),
-    ("{{ joiner() }}", "joiner"),
-    ("{{ lipsum }}", "lipsum"),
-    ("{{ lipsum(1000) }}", "lipsum"),
-    ("{% for i in range(10) %}{{ i }}{% endfor %}", "range"),
-    ("{{ dict }}", "dict"),
-    ("{{ dict(a=1) }}", "dict"),
-    ("{{ namespace }}", "namespace"),
-    ("{{ config }}", "config"),
-    ("{{ request }}", "request"),
-    ("{{ settings }}", "settings"),
-    ("{{ __builtins__ }}", "__builtins__"),
-])
+@pytest.mark.parametrize(
+    ("source", "name"),
+    [
+        ("{{ cycler }}", "cycler"),
+        ("{{ joiner() }}", "joiner"),
+        ("{{ lipsum }}", "lipsum"),
+        ("{{ lipsum(1000) }}", "lipsum"),
+        ("{% for i in range(10) %}{{ i }}{% endfor %}", "range"),
+        ("{{ dict }}", "dict"),
+        ("{{ dict(a=1) }}", "dict"),
+        ("{{ namespace }}", "namespace"),
+        ("{{ config }}", "config"),
+        ("{{ request }}", "request"),
+        ("{{ settings }}", "settings"),
+        ("{{ __builtins__ }}", "__builtins__"),
+    ],
+)
 def test_a_template_sees_no_global_but_its_variables(source, name):
     assert refused(source).message == f"'{name}' is undefined"
 
 
 def test_an_undefined_global_leads_nowhere_either():
     error = refused("{{ cycler.__init__.__globals__ }}")
-    assert error.message == ("not allowed in a template: access to attribute '__init__' of "
-                             "'StrictUndefined' object is unsafe.")
+    assert error.message == (
+        "not allowed in a template: access to attribute '__init__' of "
+        "'StrictUndefined' object is unsafe."
+    )
 
 
-@pytest.mark.parametrize(("source", "why"), [
-    ("{% set x = booking.update({}) %}", "access to attribute 'update' of 'dict' object"),
-    ("{% set x = booking.pop('number') %}{{ booking.number }}", "attribute 'pop' of 'dict'"),
-    ("{% set x = items.append('three') %}", "access to attribute 'append' of 'list' object"),
-    ("{% set x = items.clear() %}", "access to attribute 'clear' of 'list' object"),
-    ("{{ booking.setdefault('x', 1) }}", "attribute 'setdefault' of 'dict'"),
-])
+@pytest.mark.parametrize(
+    ("source", "why"),
+    [
+        ("{% set x = booking.update({}) %}", "access to attribute 'update' of 'dict' object"),
+        ("{% set x = booking.pop('number') %}{{ booking.number }}", "attribute 'pop' of 'dict'"),
+        ("{% set x = items.append('three') %}", "access to attribute 'append' of 'list' object"),
+        ("{% set x = items.clear() %}", "access to attribute 'clear' of 'list' object"),
+        ("{{ booking.setdefault('x', 1) }}", "attribute 'setdefault' of 'dict'"),
+    ],
+)
 def test_a_template_changes_nothing(source, why):
     values = {"booking": {"number": "TT-000042"}, "items": ["one", "two"]}
     error = refused(source, values=values)
@@ -116,61 +151,104 @@ def test_a_template_changes_nothing(source, why):
     assert values == {"booking": {"number": "TT-000042"}, "items": ["one", "two"]}
 
 
-@pytest.mark.parametrize(("source", "why"), [
-    ("{{ 'a' * 1000000 }}", "not allowed in a template: the repeated value is too long"),
-    ("{{ 1000000 * 'a' }}", "not allowed in a template: the repeated value is too long"),
-    ("{{ items * 100000 }}", "not allowed in a template: the repeated value is too long"),
-    ("{{ 2 ** 100000 }}", "not allowed in a template: the exponent is too large"),
-    ("{{ 2.5 ** 5000 }}", "not allowed in a template: the exponent is too large"),
-    ("{{ (9 ** 999) ** 999 }}", "not allowed in a template: the power is too large"),
-    ("{% set a = 9 ** 999 %}{% set b = a * a %}{% set c = b * b %}{% set d = c * c %}{{ d }}",
-     "not allowed in a template: the product is too large"),
-    ("{{ 'a'|center(1000000) }}", "the center filter's size is over 1000"),
-    ("{{ 'a'|indent(width=10 ** 9) }}", "the indent filter's size is over 1000"),
-    # Doubling a value is refused once it passes the output cap, before it exhausts memory.
-    ("{% set s = 'abcdefghij' %}" + "{% set s = s ~ s ~ s ~ s ~ s ~ s ~ s ~ s ~ s ~ s %}" * 6
-     + "{{ s|length }}", "the joined text is too long"),
-    ("{% set s = 'abcdefghij' %}" + "{% set s = s + s + s + s + s + s + s + s + s + s %}" * 6
-     + "{{ s|length }}", "the sum is too long"),
-    ("{{ 'abc'|replace('b', 'b' * 1000)|replace('b', 'b' * 1000) }}",
-     "the replace filter makes too long a value"),
-    # A width in a format allocates before any cap could look at the result.
-    ("{{ '{:>{w}}'.format(1, w=2000000000) }}", "str.format is not available"),
-    ("{{ '%(a)s'.format_map({}) }}", "str.format is not available"),
-    ("{{ ('%0' ~ 50000000 ~ 'd') % 1 }}", "string formatting with % is not available"),
-    # Nested loops over modest values share one budget of iterations.
-    ("{% set s = 'x' * 10000 %}{% for a in s %}{% for b in s %}{% for c in s %}.{% endfor %}"
-     "{% endfor %}{% endfor %}", "the template loops more than 20000 times"),
-    ("{% macro f() %}{{ f() }}{% endmacro %}{{ f() }}", "a macro calls itself without end"),
-    ("{% set s = 'abcdefghij' %}{% for a in s %}{% for b in s %}{% for c in s %}{% for d in s %}"
-     "{% for e in s %}{% for f in s %}x{% endfor %}{% endfor %}{% endfor %}{% endfor %}"
-     "{% endfor %}{% endfor %}", "the template loops more than 20000 times"),
-])
+@pytest.mark.parametrize(
+    ("source", "why"),
+    [
+        ("{{ 'a' * 1000000 }}", "not allowed in a template: the repeated value is too long"),
+        ("{{ 1000000 * 'a' }}", "not allowed in a template: the repeated value is too long"),
+        ("{{ items * 100000 }}", "not allowed in a template: the repeated value is too long"),
+        ("{{ 2 ** 100000 }}", "not allowed in a template: the exponent is too large"),
+        ("{{ 2.5 ** 5000 }}", "not allowed in a template: the exponent is too large"),
+        ("{{ (9 ** 999) ** 999 }}", "not allowed in a template: the power is too large"),
+        (
+            "{% set a = 9 ** 999 %}{% set b = a * a %}{% set c = b * b %}{% set d = c * c %}{{ d }}",  # noqa: E501
+            "not allowed in a template: the product is too large",
+        ),
+        ("{{ 'a'|center(1000000) }}", "the center filter's size is over 1000"),
+        ("{{ 'a'|indent(width=10 ** 9) }}", "the indent filter's size is over 1000"),
+        # Doubling a value is refused once it passes the output cap, before it exhausts memory.
+        (
+            "{% set s = 'abcdefghij' %}"
+            + "{% set s = s ~ s ~ s ~ s ~ s ~ s ~ s ~ s ~ s ~ s %}" * 6
+            + "{{ s|length }}",
+            "the joined text is too long",
+        ),
+        (
+            "{% set s = 'abcdefghij' %}"
+            + "{% set s = s + s + s + s + s + s + s + s + s + s %}" * 6
+            + "{{ s|length }}",
+            "the sum is too long",
+        ),
+        (
+            "{{ 'abc'|replace('b', 'b' * 1000)|replace('b', 'b' * 1000) }}",
+            "the replace filter makes too long a value",
+        ),
+        # A width in a format allocates before any cap could look at the result.
+        ("{{ '{:>{w}}'.format(1, w=2000000000) }}", "str.format is not available"),
+        ("{{ '%(a)s'.format_map({}) }}", "str.format is not available"),
+        ("{{ ('%0' ~ 50000000 ~ 'd') % 1 }}", "string formatting with % is not available"),
+        # Nested loops over modest values share one budget of iterations.
+        (
+            "{% set s = 'x' * 10000 %}{% for a in s %}{% for b in s %}{% for c in s %}.{% endfor %}"
+            "{% endfor %}{% endfor %}",
+            "the template loops more than 20000 times",
+        ),
+        ("{% macro f() %}{{ f() }}{% endmacro %}{{ f() }}", "a macro calls itself without end"),
+        (
+            "{% set s = 'abcdefghij' %}{% for a in s %}{% for b in s %}{% for c in s %}{% for d in s %}"  # noqa: E501
+            "{% for e in s %}{% for f in s %}x{% endfor %}{% endfor %}{% endfor %}{% endfor %}"
+            "{% endfor %}{% endfor %}",
+            "the template loops more than 20000 times",
+        ),
+    ],
+)
 def test_nothing_grows_without_bound(source, why):
     assert why in refused(source).message
 
 
-@pytest.mark.parametrize("source", ["{{ 'a' * 10000 }}", "{{ 10 ** 1000 }}", "{{ 2 ** 10 }}",
-                                    "{{ (9 ** 999) * 2 }}", "{{ items * 2 }}", "{{ 'a' + 'b' }}"])
+@pytest.mark.parametrize(
+    "source",
+    [
+        "{{ 'a' * 10000 }}",
+        "{{ 10 ** 1000 }}",
+        "{{ 2 ** 10 }}",
+        "{{ (9 ** 999) * 2 }}",
+        "{{ items * 2 }}",
+        "{{ 'a' + 'b' }}",
+    ],
+)
 def test_small_arithmetic_still_works(source):
     out = render_part("text_body", source, VARIABLES)
     assert out == str(eval(source.strip("{} "), {}, {"items": VARIABLES["items"]}))
 
 
-@pytest.mark.parametrize(("source", "expected"), [
-    ("{{ 'a'|center(5) }}|", "  a  |"), ("{{ 'a' ~ 'b' ~ 'c' }}", "abc"),
-    ("{{ [1, 2, 3]|batch(2)|list }}", "[[1, 2], [3]]"), ("{{ 'abc'|replace('b', 'x') }}", "axc"),
-    ("{{ 7 % 3 }}", "1"),
-    ("{% for a in 'ab' %}{% for b in 'cd' %}{{ a ~ b }}/{{ loop.length }} {% endfor %}{% endfor %}",
-     "ac/2 ad/2 bc/2 bd/2 "),
-])
+@pytest.mark.parametrize(
+    ("source", "expected"),
+    [
+        ("{{ 'a'|center(5) }}|", "  a  |"),
+        ("{{ 'a' ~ 'b' ~ 'c' }}", "abc"),
+        ("{{ [1, 2, 3]|batch(2)|list }}", "[[1, 2], [3]]"),
+        ("{{ 'abc'|replace('b', 'x') }}", "axc"),
+        ("{{ 7 % 3 }}", "1"),
+        (
+            "{% for a in 'ab' %}{% for b in 'cd' %}{{ a ~ b }}/{{ loop.length }} {% endfor %}{% endfor %}",  # noqa: E501
+            "ac/2 ad/2 bc/2 bd/2 ",
+        ),
+    ],
+)
 def test_small_filters_and_joins_still_work(source, expected):
     assert render_part("text_body", source, VARIABLES) == expected
 
 
-@pytest.mark.parametrize("source", [
-    "{{ self }}", "{{ booking.items }}", "{{ booking.number.upper }}", "{{ booking }}",
-])
+@pytest.mark.parametrize(
+    "source",
+    [
+        "{{ self }}",
+        "{{ booking.items }}",
+        "{{ booking.number.upper }}",
+        "{{ booking }}",
+    ],
+)
 def test_what_a_template_may_print_reveals_no_internals_worth_having(source):
     """Printing an allowed object shows its repr, never a class, module or globals."""
     out = render_part("text_body", source, VARIABLES)
@@ -184,8 +262,7 @@ def test_the_html_body_escapes_every_value_and_the_text_body_keeps_it():
     source = "Hi {{ recipient.first_name }} <{{ recipient.email }}>"
     done = render("Hi {{ recipient.first_name }}", source, "<p>" + source + "</p>", VARIABLES)
     assert isinstance(done, Rendered)
-    assert done.html == ("<p>Hi &lt;script&gt;alert(1)&lt;/script&gt; "
-                         "<a&amp;b@example.com></p>")
+    assert done.html == ("<p>Hi &lt;script&gt;alert(1)&lt;/script&gt; <a&amp;b@example.com></p>")
     assert "<script>" not in done.html
     assert done.text == "Hi <script>alert(1)</script> <a&b@example.com>"
     assert done.subject == "Hi <script>alert(1)</script>"
@@ -210,15 +287,18 @@ def test_an_undefined_variable_is_an_error_naming_the_part(part):
     assert str(caught.value) == f"{part}: 'nickname' is undefined"
 
 
-@pytest.mark.parametrize(("source", "why"), [
-    ("{% if booking.number %}never closed", "Unexpected end of template"),
-    ("{{ booking.number", "unexpected end of template"),
-    ("{{ booking.total_cents / 0 }}", "ZeroDivisionError: division by zero"),
-    ("{{ booking.number + 1 }}", "TypeError: can only concatenate str"),
-    ("{{ booking.number|nosuchfilter }}", "No filter named 'nosuchfilter'"),
-    ("{{ 'abc'|truncate(-1) }}", "AssertionError"),
-    ("{{ booking.number|format }}", "No filter named 'format'"),
-])
+@pytest.mark.parametrize(
+    ("source", "why"),
+    [
+        ("{% if booking.number %}never closed", "Unexpected end of template"),
+        ("{{ booking.number", "unexpected end of template"),
+        ("{{ booking.total_cents / 0 }}", "ZeroDivisionError: division by zero"),
+        ("{{ booking.number + 1 }}", "TypeError: can only concatenate str"),
+        ("{{ booking.number|nosuchfilter }}", "No filter named 'nosuchfilter'"),
+        ("{{ 'abc'|truncate(-1) }}", "AssertionError"),
+        ("{{ booking.number|format }}", "No filter named 'format'"),
+    ],
+)
 def test_a_broken_template_is_a_render_error(source, why):
     error = refused(source)
     assert why.lower() in error.message.lower()
@@ -244,17 +324,27 @@ def test_the_defaults_are_seeded_into_the_database(app):
     for row in rows:
         default = next(d for d in defaults.DEFAULTS if d.key == row.key)
         assert (row.subject, row.text_body, row.html_body, row.variables, row.version) == (
-            default.subject, default.text_body, default.html_body, default.variables, 1)
+            default.subject,
+            default.text_body,
+            default.html_body,
+            default.variables,
+            1,
+        )
 
 
 def test_seeding_again_adds_what_is_missing_and_never_overwrites_an_edit(app):
     edit_template(app, "payment_failed", subject="Edited {{ booking.number }}")
-    run(app, lambda ctx: ctx.dbsession.execute(
-        delete(EmailTemplate).where(EmailTemplate.key == "refund_issued")))
+    run(
+        app,
+        lambda ctx: ctx.dbsession.execute(
+            delete(EmailTemplate).where(EmailTemplate.key == "refund_issued")
+        ),
+    )
     run(app, lambda ctx: seed_templates(ctx.dbsession, ctx.settings))
     assert template(app, "payment_failed").subject == "Edited {{ booking.number }}"
     assert template(app, "refund_issued").subject == next(
-        d.subject for d in defaults.DEFAULTS if d.key == "refund_issued")
+        d.subject for d in defaults.DEFAULTS if d.key == "refund_issued"
+    )
     assert len(fetch(app, select(EmailTemplate))) == 11
 
 
@@ -318,16 +408,20 @@ def test_every_default_renders_with_the_editors_sample(app, with_booking):
 def test_a_default_reads_well_without_optional_values(default):
     """Variables that "may be empty" (first name, driver, ETA, note) leave no dangling text."""
     values = {
-        "company": {"name": "ToteTaxi", "support_email": "help@example.com",
-                    "url": "http://x"},
+        "company": {"name": "ToteTaxi", "support_email": "help@example.com", "url": "http://x"},
         "recipient": {"first_name": "", "email": "a@example.com"},
         "booking": {name.split(".")[1]: "" for name in variables.BOOKING_VARIABLES},
-        "payment": {"amount": "$1.00", "amount_cents": 100, "failure_reason": "No.",
-                    "attempts_left": 0},
+        "payment": {
+            "amount": "$1.00",
+            "amount_cents": 100,
+            "failure_reason": "No.",
+            "attempts_left": 0,
+        },
         "refund": {"amount": "$1.00", "amount_cents": 100},
         "delivery": {"status": "", "driver_name": "", "eta": ""},
         "document": {"filename": "", "expires_on": "", "note": ""},
-        "reset_url": "http://x/r", "reset_minutes": 60,
+        "reset_url": "http://x/r",
+        "reset_minutes": 60,
     }
     done = render(default.subject, default.text_body, default.html_body, values)
     assert done.text.startswith("Hello,\n")
@@ -335,11 +429,14 @@ def test_a_default_reads_well_without_optional_values(default):
     assert "None" not in done.text
 
 
-@pytest.mark.parametrize(("source", "unknown"), [
-    ("{% if payment.attempts_left == 0 %}{{ refund.amount }}{% endif %}", "refund"),
-    ("{% if false %}{{ booking.nope }}{% endif %}", "booking.nope"),
-    ("{% if false %}{{ booking['nope'] }}{% endif %}", "booking.nope"),
-])
+@pytest.mark.parametrize(
+    ("source", "unknown"),
+    [
+        ("{% if payment.attempts_left == 0 %}{{ refund.amount }}{% endif %}", "refund"),
+        ("{% if false %}{{ booking.nope }}{% endif %}", "booking.nope"),
+        ("{% if false %}{{ booking['nope'] }}{% endif %}", "booking.nope"),
+    ],
+)
 def test_check_names_finds_unknown_variables_in_branches_not_taken(source, unknown):
     values = {"booking": {"number": "TT-000001"}, "payment": {"attempts_left": 2}}
     with pytest.raises(RenderError) as refused:
@@ -347,9 +444,15 @@ def test_check_names_finds_unknown_variables_in_branches_not_taken(source, unkno
     assert refused.value.message == f"unknown variable '{unknown}'"
 
 
-@pytest.mark.parametrize("source", [
-    "{{ booking.number.upper() }}", "{% for x in [1] %}{{ x.y }}{% endfor %}",
-    "{% set b = booking %}{{ b.anything }}", "{{ booking.number|upper }}", "{{ broken",
-])
+@pytest.mark.parametrize(
+    "source",
+    [
+        "{{ booking.number.upper() }}",
+        "{% for x in [1] %}{{ x.y }}{% endfor %}",
+        "{% set b = booking %}{{ b.anything }}",
+        "{{ booking.number|upper }}",
+        "{{ broken",
+    ],
+)
 def test_check_names_leaves_locals_methods_and_syntax_to_rendering(source):
     check_names("text_body", source, {"booking": {"number": "TT-000001"}})

@@ -96,17 +96,22 @@ def install(db_url: str, settings: dict[str, Any]) -> None:
 
 
 @pytest.fixture
-def build(make_testapp: Any, db_url: str, monkeypatch: pytest.MonkeyPatch, stub: SnsStub,
-          moto: MotoSes) -> Callable[..., TestApp]:
+def build(
+    make_testapp: Any, db_url: str, monkeypatch: pytest.MonkeyPatch, stub: SnsStub, moto: MotoSes
+) -> Callable[..., TestApp]:
     """``build(**settings)``: the app with pricing, the mock gateway and mail_ses, on NOW."""
     cheap_passwords(monkeypatch)
 
     def factory(**overrides: Any) -> TestApp:
-        settings = {**APP_SETTINGS, "totetaxi.plugins": "pricing payments_mock mail_ses",
-                    "mail_ses.topic_arns": TOPIC_ARN,
-                    "mail_ses.certificate_url_pattern": stub.pattern,
-                    "mail_ses.endpoint_url": moto.url, "mail_ses.timeout_seconds": 5,
-                    **overrides}
+        settings = {
+            **APP_SETTINGS,
+            "totetaxi.plugins": "pricing payments_mock mail_ses",
+            "mail_ses.topic_arns": TOPIC_ARN,
+            "mail_ses.certificate_url_pattern": stub.pattern,
+            "mail_ses.endpoint_url": moto.url,
+            "mail_ses.timeout_seconds": 5,
+            **overrides,
+        }
         install(db_url, settings)
         app = make_testapp(**settings)
         set_clock(app, NOW)
@@ -123,8 +128,12 @@ def app(build: Callable[..., TestApp]) -> TestApp:
 # --- helpers ----------------------------------------------------------------------------------
 
 
-def post(app: TestApp, message: dict[str, Any] | bytes, status: int = 200,
-         content_type: str = "text/plain; charset=UTF-8") -> Any:
+def post(
+    app: TestApp,
+    message: dict[str, Any] | bytes,
+    status: int = 200,
+    content_type: str = "text/plain; charset=UTF-8",
+) -> Any:
     """POST as SNS does: JSON labelled ``text/plain``."""
     body = message if isinstance(message, bytes) else json.dumps(message).encode()
     headers = {"Content-Type": content_type}
@@ -135,8 +144,12 @@ def post(app: TestApp, message: dict[str, Any] | bytes, status: int = 200,
 
 
 def events_logged(app: TestApp) -> list[DeliveryLog]:
-    return fetch(app, select(DeliveryLog).where(DeliveryLog.kind == "provider_event")
-                 .order_by(DeliveryLog.at, DeliveryLog.id))
+    return fetch(
+        app,
+        select(DeliveryLog)
+        .where(DeliveryLog.kind == "provider_event")
+        .order_by(DeliveryLog.at, DeliveryLog.id),
+    )
 
 
 def held(app: TestApp) -> dict[str, HeldAddress]:
@@ -144,8 +157,12 @@ def held(app: TestApp) -> dict[str, HeldAddress]:
 
 
 def notifications_to(app: TestApp, email: str) -> list[Notification]:
-    return fetch(app, select(Notification).where(Notification.recipient == email)
-                 .order_by(Notification.created_at, Notification.id))
+    return fetch(
+        app,
+        select(Notification)
+        .where(Notification.recipient == email)
+        .order_by(Notification.created_at, Notification.id),
+    )
 
 
 def sent_notification(app: TestApp) -> Notification:
@@ -166,20 +183,32 @@ def nothing_recorded(app: TestApp) -> None:
 
 @pytest.mark.parametrize("version", ["1", "2"])
 def test_valid_signature_is_accepted(app: TestApp, stub: SnsStub, version: str) -> None:
-    message = stub.notification(ses_event("Delivery", "ses-id-unknown", ["a@example.com"]),
-                                when=NOW, version=version, subject="Amazon SES Email Event")
+    message = stub.notification(
+        ses_event("Delivery", "ses-id-unknown", ["a@example.com"]),
+        when=NOW,
+        version=version,
+        subject="Amazon SES Email Event",
+    )
     answer = post(app, message).json
     assert answer == {"received": True, "outcome": "delivery"}
     [row] = events_logged(app)
-    assert (row.outcome, row.provider, row.provider_event_id, row.provider_message_id,
-            row.notification_id) == ("delivery", "ses", message["MessageId"], "ses-id-unknown",
-                                     None)
+    assert (
+        row.outcome,
+        row.provider,
+        row.provider_event_id,
+        row.provider_message_id,
+        row.notification_id,
+    ) == ("delivery", "ses", message["MessageId"], "ses-id-unknown", None)
 
 
 def test_certificate_is_fetched_once_for_both_versions(app: TestApp, stub: SnsStub) -> None:
     for version in ("1", "2", "1"):
-        post(app, stub.notification(ses_event("Delivery", "x", ["a@example.com"]), when=NOW,
-                                    version=version))
+        post(
+            app,
+            stub.notification(
+                ses_event("Delivery", "x", ["a@example.com"]), when=NOW, version=version
+            ),
+        )
     assert len(stub.certificate_gets()) == 1
     assert len(events_logged(app)) == 3
 
@@ -191,8 +220,12 @@ def test_json_content_type_is_accepted_too(app: TestApp, stub: SnsStub) -> None:
 
 def test_only_the_webhook_is_let_through_the_json_only_rule(app: TestApp) -> None:
     """``accept_any_body`` opens one path: other API writes in text/plain stay refused (415)."""
-    refused = client(app).post("/api/v1/auth/login", b'{"email": "a@b.c"}',
-                               headers={"Content-Type": "text/plain"}, status=415)
+    refused = client(app).post(
+        "/api/v1/auth/login",
+        b'{"email": "a@b.c"}',
+        headers={"Content-Type": "text/plain"},
+        status=415,
+    )
     assert "application/json" in refused.text
 
 
@@ -206,20 +239,25 @@ def test_tampered_message_is_refused_and_nothing_recorded(app: TestApp, stub: Sn
 
 def test_signature_by_another_key_is_refused(app: TestApp, stub: SnsStub) -> None:
     with SnsStub() as forger:
-        message = forger.notification(ses_event("Complaint", "x", ["victim@example.com"]),
-                                      when=NOW, cert_url=stub.cert_url)
+        message = forger.notification(
+            ses_event("Complaint", "x", ["victim@example.com"]), when=NOW, cert_url=stub.cert_url
+        )
     assert error_named(post(app, message, status=400).json, "Signature")
     nothing_recorded(app)
 
 
 @pytest.mark.parametrize("where", ["localhost", "other-path", "https"])
-def test_certificate_url_outside_the_pattern_is_never_fetched(app: TestApp, stub: SnsStub,
-                                                              where: str) -> None:
-    url = {"localhost": f"http://localhost:{stub.port}/SimpleNotificationService-1.pem",
-           "other-path": f"{stub.base_url}/nested/SimpleNotificationService-1.pem",
-           "https": f"https://127.0.0.1:{stub.port}/SimpleNotificationService-1.pem"}[where]
-    message = stub.notification(ses_event("Complaint", "x", ["victim@example.com"]), when=NOW,
-                                cert_url=url)
+def test_certificate_url_outside_the_pattern_is_never_fetched(
+    app: TestApp, stub: SnsStub, where: str
+) -> None:
+    url = {
+        "localhost": f"http://localhost:{stub.port}/SimpleNotificationService-1.pem",
+        "other-path": f"{stub.base_url}/nested/SimpleNotificationService-1.pem",
+        "https": f"https://127.0.0.1:{stub.port}/SimpleNotificationService-1.pem",
+    }[where]
+    message = stub.notification(
+        ses_event("Complaint", "x", ["victim@example.com"]), when=NOW, cert_url=url
+    )
     answer = post(app, message, status=400).json
     assert "certificate_url_pattern" in error_named(answer, "SigningCertURL")["description"]
     assert stub.gets == []
@@ -227,16 +265,18 @@ def test_certificate_url_outside_the_pattern_is_never_fetched(app: TestApp, stub
 
 
 def test_topic_not_listed_is_forbidden(app: TestApp, stub: SnsStub) -> None:
-    message = stub.notification(ses_event("Complaint", "x", ["victim@example.com"]), when=NOW,
-                                topic_arn=OTHER_TOPIC_ARN)
+    message = stub.notification(
+        ses_event("Complaint", "x", ["victim@example.com"]), when=NOW, topic_arn=OTHER_TOPIC_ARN
+    )
     answer = post(app, message, status=403).json
     assert "mail_ses.topic_arns" in error_named(answer, "TopicArn")["description"]
     assert stub.gets == []
     nothing_recorded(app)
 
 
-def test_without_topics_every_message_is_forbidden(build: Callable[..., TestApp],
-                                                   stub: SnsStub) -> None:
+def test_without_topics_every_message_is_forbidden(
+    build: Callable[..., TestApp], stub: SnsStub
+) -> None:
     app = build(**{"mail_ses.topic_arns": ""})
     message = stub.notification(ses_event("Complaint", "x", ["victim@example.com"]), when=NOW)
     answer = post(app, message, status=403).json
@@ -246,10 +286,13 @@ def test_without_topics_every_message_is_forbidden(build: Callable[..., TestApp]
     nothing_recorded(app)
 
 
-@pytest.mark.parametrize(("when", "word"), [(NOW - dt.timedelta(hours=2), "too old"),
-                                            (NOW + dt.timedelta(hours=1), "future")])
-def test_stale_or_future_timestamp_is_refused(app: TestApp, stub: SnsStub, when: dt.datetime,
-                                              word: str) -> None:
+@pytest.mark.parametrize(
+    ("when", "word"),
+    [(NOW - dt.timedelta(hours=2), "too old"), (NOW + dt.timedelta(hours=1), "future")],
+)
+def test_stale_or_future_timestamp_is_refused(
+    app: TestApp, stub: SnsStub, when: dt.datetime, word: str
+) -> None:
     message = stub.notification(ses_event("Complaint", "x", ["victim@example.com"]), when=when)
     answer = post(app, message, status=400).json
     assert word in error_named(answer, "Timestamp")["description"]
@@ -259,30 +302,43 @@ def test_stale_or_future_timestamp_is_refused(app: TestApp, stub: SnsStub, when:
 @pytest.mark.both_databases
 def test_recent_message_by_the_app_clock_is_accepted(app: TestApp, stub: SnsStub) -> None:
     # Signed 50 minutes before the app's NOW (two days before the wall clock): accepted.
-    message = stub.notification(ses_event("Delivery", "x", ["a@example.com"]),
-                                when=NOW - dt.timedelta(minutes=50))
+    message = stub.notification(
+        ses_event("Delivery", "x", ["a@example.com"]), when=NOW - dt.timedelta(minutes=50)
+    )
     assert post(app, message).json["outcome"] == "delivery"
 
 
 # --- malformed messages -----------------------------------------------------------------------
 
 
-@pytest.mark.parametrize(("body", "field"), [
-    (b"{not json", "body"),
-    (b"[1, 2]", "body"),
-    (b"\xff\xfe", "body"),
-    (json.dumps({"MessageId": "x"}).encode(), "Type"),
-    (json.dumps({"Type": "Gossip"}).encode(), "Type"),
-])
+@pytest.mark.parametrize(
+    ("body", "field"),
+    [
+        (b"{not json", "body"),
+        (b"[1, 2]", "body"),
+        (b"\xff\xfe", "body"),
+        (json.dumps({"MessageId": "x"}).encode(), "Type"),
+        (json.dumps({"Type": "Gossip"}).encode(), "Type"),
+    ],
+)
 def test_malformed_body_is_400_naming_the_field(app: TestApp, body: bytes, field: str) -> None:
     assert error_named(post(app, body, status=400).json, field)
     nothing_recorded(app)
 
 
-@pytest.mark.parametrize("field", ["MessageId", "Message", "Timestamp", "TopicArn", "Signature",
-                                   "SigningCertURL", "SignatureVersion"])
-def test_missing_or_wrong_field_is_400_naming_it(app: TestApp, stub: SnsStub,
-                                                 field: str) -> None:
+@pytest.mark.parametrize(
+    "field",
+    [
+        "MessageId",
+        "Message",
+        "Timestamp",
+        "TopicArn",
+        "Signature",
+        "SigningCertURL",
+        "SignatureVersion",
+    ],
+)
+def test_missing_or_wrong_field_is_400_naming_it(app: TestApp, stub: SnsStub, field: str) -> None:
     message = stub.notification(ses_event("Delivery", "x", ["a@example.com"]), when=NOW)
     del message[field]
     assert error_named(post(app, message, status=400).json, field)
@@ -297,11 +353,18 @@ def test_unknown_signature_version_is_refused(app: TestApp, stub: SnsStub) -> No
     assert error_named(post(app, message, status=400).json, "SignatureVersion")
 
 
-@pytest.mark.parametrize("content", ["not json", "[]", json.dumps({"mail": {"messageId": "x"}}),
-                                     json.dumps({"notificationType": "Bounce",
-                                                 "bounce": {"bounceType": "Permanent"}})])
-def test_signed_message_that_is_no_ses_event_is_400(app: TestApp, stub: SnsStub,
-                                                    content: str) -> None:
+@pytest.mark.parametrize(
+    "content",
+    [
+        "not json",
+        "[]",
+        json.dumps({"mail": {"messageId": "x"}}),
+        json.dumps({"notificationType": "Bounce", "bounce": {"bounceType": "Permanent"}}),
+    ],
+)
+def test_signed_message_that_is_no_ses_event_is_400(
+    app: TestApp, stub: SnsStub, content: str
+) -> None:
     message = stub.notification(content, when=NOW)
     assert error_named(post(app, message, status=400).json, "Message")
     nothing_recorded(app)
@@ -312,19 +375,27 @@ def test_signed_message_that_is_no_ses_event_is_400(app: TestApp, stub: SnsStub,
 
 @pytest.mark.parametrize("publishing", [False, True], ids=["identity", "configuration_set"])
 def test_permanent_bounce_holds_the_address_and_later_mail_is_held(
-        app: TestApp, stub: SnsStub, moto: MotoSes, publishing: bool) -> None:
+    app: TestApp, stub: SnsStub, moto: MotoSes, publishing: bool
+) -> None:
     notification = sent_notification(app)
     assert notification.provider == "ses"
     assert notification.provider_message_id in moto.sent_ids()
-    message = stub.notification(ses_event("Bounce", notification.provider_message_id,
-                                          [GUEST["email"]], publishing=publishing), when=NOW)
+    message = stub.notification(
+        ses_event(
+            "Bounce", notification.provider_message_id, [GUEST["email"]], publishing=publishing
+        ),
+        when=NOW,
+    )
     answer = post(app, message).json
     assert answer == {"received": True, "outcome": "bounce permanent: 1 address held"}
     [row] = events_logged(app)
-    assert (row.notification_id, row.outcome, row.provider, row.provider_event_id,
-            row.provider_message_id) == (notification.id, "bounce", "ses",
-                                         message["MessageId"],
-                                         notification.provider_message_id)
+    assert (
+        row.notification_id,
+        row.outcome,
+        row.provider,
+        row.provider_event_id,
+        row.provider_message_id,
+    ) == (notification.id, "bounce", "ses", message["MessageId"], notification.provider_message_id)
     assert "Permanent/General" in row.detail
     hold = held(app)[GUEST_EMAIL]
     assert (hold.reason, hold.source) == ("bounce", message["MessageId"])
@@ -342,19 +413,23 @@ def test_permanent_bounce_holds_the_address_and_later_mail_is_held(
 
 def test_complaint_holds_the_address(app: TestApp, stub: SnsStub) -> None:
     notification = sent_notification(app)
-    message = stub.notification(ses_event("Complaint", notification.provider_message_id,
-                                          [f"Gale Guest <{GUEST['email']}>"]), when=NOW)
+    message = stub.notification(
+        ses_event(
+            "Complaint", notification.provider_message_id, [f"Gale Guest <{GUEST['email']}>"]
+        ),
+        when=NOW,
+    )
     assert post(app, message).json["outcome"] == "complaint: 1 address held"
     [row] = events_logged(app)
     assert (row.notification_id, row.outcome) == (notification.id, "complaint")
     assert held(app)[GUEST_EMAIL].reason == "complaint"
 
 
-def test_complaint_from_event_publishing_holds_every_recipient(app: TestApp,
-                                                               stub: SnsStub) -> None:
-    message = stub.notification(ses_event("Complaint", "not-ours", ["A@Example.com",
-                                                                    "b@example.com"],
-                                          publishing=True), when=NOW)
+def test_complaint_from_event_publishing_holds_every_recipient(app: TestApp, stub: SnsStub) -> None:
+    message = stub.notification(
+        ses_event("Complaint", "not-ours", ["A@Example.com", "b@example.com"], publishing=True),
+        when=NOW,
+    )
     assert post(app, message).json["outcome"] == "complaint: 2 addresses held"
     assert set(held(app)) == {"a@example.com", "b@example.com"}
     assert events_logged(app)[0].notification_id is None
@@ -363,8 +438,12 @@ def test_complaint_from_event_publishing_holds_every_recipient(app: TestApp,
 @pytest.mark.parametrize("bounce_type", ["Transient", "Undetermined"])
 def test_transient_bounce_does_not_hold(app: TestApp, stub: SnsStub, bounce_type: str) -> None:
     notification = sent_notification(app)
-    message = stub.notification(ses_event("Bounce", notification.provider_message_id,
-                                          [GUEST["email"]], bounce_type=bounce_type), when=NOW)
+    message = stub.notification(
+        ses_event(
+            "Bounce", notification.provider_message_id, [GUEST["email"]], bounce_type=bounce_type
+        ),
+        when=NOW,
+    )
     assert post(app, message).json["outcome"] == f"bounce {bounce_type.lower()}"
     [row] = events_logged(app)
     assert (row.notification_id, row.outcome) == (notification.id, "bounce")
@@ -374,8 +453,9 @@ def test_transient_bounce_does_not_hold(app: TestApp, stub: SnsStub, bounce_type
 @pytest.mark.both_databases
 def test_same_sns_message_twice_is_recorded_once(app: TestApp, stub: SnsStub) -> None:
     notification = sent_notification(app)
-    message = stub.notification(ses_event("Bounce", notification.provider_message_id,
-                                          [GUEST["email"]]), when=NOW)
+    message = stub.notification(
+        ses_event("Bounce", notification.provider_message_id, [GUEST["email"]]), when=NOW
+    )
     assert post(app, message).json["outcome"] == "bounce permanent: 1 address held"
     first_hold = held(app)[GUEST_EMAIL]
     assert post(app, message).json == {"received": True, "outcome": "duplicate"}
@@ -386,8 +466,9 @@ def test_same_sns_message_twice_is_recorded_once(app: TestApp, stub: SnsStub) ->
 
 
 def test_other_ses_events_are_recorded_only(app: TestApp, stub: SnsStub) -> None:
-    message = stub.notification(ses_event("DeliveryDelay", "x", ["a@example.com"],
-                                          publishing=True), when=NOW)
+    message = stub.notification(
+        ses_event("DeliveryDelay", "x", ["a@example.com"], publishing=True), when=NOW
+    )
     assert post(app, message).json["outcome"] == "recorded delivery_delay"
     [row] = events_logged(app)
     assert row.outcome == "delivery_delay"
@@ -399,15 +480,23 @@ def test_other_ses_events_are_recorded_only(app: TestApp, stub: SnsStub) -> None
 
 @pytest.mark.both_databases
 def test_subscription_confirmation_gets_subscribe_url_once_after_commit(
-        app: TestApp, stub: SnsStub) -> None:
+    app: TestApp, stub: SnsStub
+) -> None:
     committed_at_get: list[int] = []
 
     def on_get(path: str) -> None:
         if "Action=ConfirmSubscription" in path:
             # Read from another connection: the request's writes must be committed by now.
-            committed_at_get.append(run(app, lambda ctx: ctx.dbsession.scalar(
-                select(func.count()).select_from(DeliveryLog)
-                .where(DeliveryLog.outcome == "subscription"))))
+            committed_at_get.append(
+                run(
+                    app,
+                    lambda ctx: ctx.dbsession.scalar(
+                        select(func.count())
+                        .select_from(DeliveryLog)
+                        .where(DeliveryLog.outcome == "subscription")
+                    ),
+                )
+            )
 
     stub.on_get = on_get
     message = stub.confirmation(when=NOW)
@@ -420,8 +509,10 @@ def test_subscription_confirmation_gets_subscribe_url_once_after_commit(
 
 
 def test_subscribe_url_on_another_host_is_refused(app: TestApp, stub: SnsStub) -> None:
-    message = stub.confirmation(when=NOW, subscribe_url=(
-        f"http://localhost:{stub.port}/?Action=ConfirmSubscription&Token=abc"))
+    message = stub.confirmation(
+        when=NOW,
+        subscribe_url=(f"http://localhost:{stub.port}/?Action=ConfirmSubscription&Token=abc"),
+    )
     assert error_named(post(app, message, status=400).json, "SubscribeURL")
     assert stub.subscribe_gets() == []
     nothing_recorded(app)
@@ -455,7 +546,6 @@ def test_app_sends_through_one_ses_client(app: TestApp, moto: MotoSes) -> None:
     assert len(moto.sent_ids()) >= 3
 
 
-
 def test_webhook_is_in_the_api_document(app: TestApp) -> None:
     document = client(app).get("/api/v1/openapi.json").json
     assert "post" in document["paths"][PATH]
@@ -463,11 +553,11 @@ def test_webhook_is_in_the_api_document(app: TestApp) -> None:
 
 @pytest.mark.both_databases
 def test_nul_character_is_refused_not_a_500(app: TestApp, stub: SnsStub) -> None:
-    message = stub.notification(ses_event("Delivery", "x", ["a@example.com"]), when=NOW,
-                                message_id="id-with-\x00-nul")
+    message = stub.notification(
+        ses_event("Delivery", "x", ["a@example.com"]), when=NOW, message_id="id-with-\x00-nul"
+    )
     assert error_named(post(app, message, status=400).json, "MessageId")
-    inner = stub.notification(ses_event("Bounce", "ses-\x00-id", ["nul\x00@example.com"]),
-                              when=NOW)
+    inner = stub.notification(ses_event("Bounce", "ses-\x00-id", ["nul\x00@example.com"]), when=NOW)
     assert post(app, inner).json["outcome"] == "bounce permanent: 1 address held"
     assert list(held(app)) == ["nul@example.com"]
     assert events_logged(app)[0].provider_message_id == "ses--id"
@@ -476,23 +566,35 @@ def test_nul_character_is_refused_not_a_500(app: TestApp, stub: SnsStub) -> None
 # --- the default certificate pattern (no app) -------------------------------------------------
 
 
-@pytest.mark.parametrize(("url", "allowed"), [
-    ("https://sns.us-east-1.amazonaws.com/SimpleNotificationService-9c6465fa7f48f5cacd23014631ec1136.pem", True),  # noqa: E501
-    ("https://sns.cn-north-1.amazonaws.com.cn/SimpleNotificationService-abc.pem", True),
-    ("http://sns.us-east-1.amazonaws.com/SimpleNotificationService-abc.pem", False),
-    ("https://sns.us-east-1.amazonaws.com.evil.example/SimpleNotificationService-abc.pem", False),
-    ("https://sns.us-east-1.amazonaws.com@evil.example/SimpleNotificationService-abc.pem", False),
-    ("https://evil.example/sns.us-east-1.amazonaws.com/x.pem", False),
-    ("https://sns.us-east-1.amazonaws.com/SimpleNotificationService-abc.pem#x", False),
-    ("https://sns.us-east-1.amazonaws.com/?Action=ConfirmSubscription&x=.pem", False),
-    ("https://s3.amazonaws.com/SimpleNotificationService-abc.pem", False),
-    # S3 buckets named "sns" (anyone can own one) and other files on SNS's host.
-    ("https://sns.s3.amazonaws.com/SimpleNotificationService-abc.pem", False),
-    ("https://sns.s3-accelerate.amazonaws.com/SimpleNotificationService-abc.pem", False),
-    ("https://sns.s3-website-us-east-1.amazonaws.com/SimpleNotificationService-abc.pem", False),
-    ("https://sns.us-east-1.amazonaws.com/evil.pem", False),
-    ("https://sns.us-gov-west-1.amazonaws.com/SimpleNotificationService-abc.pem", True),
-])
+@pytest.mark.parametrize(
+    ("url", "allowed"),
+    [
+        (
+            "https://sns.us-east-1.amazonaws.com/SimpleNotificationService-9c6465fa7f48f5cacd23014631ec1136.pem",
+            True,
+        ),
+        ("https://sns.cn-north-1.amazonaws.com.cn/SimpleNotificationService-abc.pem", True),
+        ("http://sns.us-east-1.amazonaws.com/SimpleNotificationService-abc.pem", False),
+        (
+            "https://sns.us-east-1.amazonaws.com.evil.example/SimpleNotificationService-abc.pem",
+            False,
+        ),
+        (
+            "https://sns.us-east-1.amazonaws.com@evil.example/SimpleNotificationService-abc.pem",
+            False,
+        ),
+        ("https://evil.example/sns.us-east-1.amazonaws.com/x.pem", False),
+        ("https://sns.us-east-1.amazonaws.com/SimpleNotificationService-abc.pem#x", False),
+        ("https://sns.us-east-1.amazonaws.com/?Action=ConfirmSubscription&x=.pem", False),
+        ("https://s3.amazonaws.com/SimpleNotificationService-abc.pem", False),
+        # S3 buckets named "sns" (anyone can own one) and other files on SNS's host.
+        ("https://sns.s3.amazonaws.com/SimpleNotificationService-abc.pem", False),
+        ("https://sns.s3-accelerate.amazonaws.com/SimpleNotificationService-abc.pem", False),
+        ("https://sns.s3-website-us-east-1.amazonaws.com/SimpleNotificationService-abc.pem", False),
+        ("https://sns.us-east-1.amazonaws.com/evil.pem", False),
+        ("https://sns.us-gov-west-1.amazonaws.com/SimpleNotificationService-abc.pem", True),
+    ],
+)
 def test_default_certificate_pattern(url: str, allowed: bool) -> None:
     if allowed:
         sns.check_url(url, sns.DEFAULT_CERTIFICATE_URL_PATTERN)
@@ -508,7 +610,11 @@ def test_a_certificate_pattern_must_pin_a_literal_host(pattern: str) -> None:
     from totetaxi_core.platform import prepare
 
     with pytest.raises(SettingsError) as refused:
-        prepare(base_settings("sqlite://", **{"totetaxi.plugins": "mail_ses",
-                                              "mail_ses.certificate_url_pattern": pattern}),
-                environ={})
+        prepare(
+            base_settings(
+                "sqlite://",
+                **{"totetaxi.plugins": "mail_ses", "mail_ses.certificate_url_pattern": pattern},
+            ),
+            environ={},
+        )
     assert "mail_ses.certificate_url_pattern" in str(refused.value)

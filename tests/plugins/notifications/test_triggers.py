@@ -89,19 +89,33 @@ def sends(app: TestApp) -> int:
 
 
 def set_booking(app: TestApp, created: dict[str, Any], **values: Any) -> None:
-    run(app, lambda ctx: ctx.dbsession.execute(
-        update(Booking).where(Booking.id == booking_id(created)).values(**values)))
+    run(
+        app,
+        lambda ctx: ctx.dbsession.execute(
+            update(Booking).where(Booking.id == booking_id(created)).values(**values)
+        ),
+    )
 
 
 def request_refund(app: TestApp, headers: dict[str, str], payment_id: str, amount: int) -> Any:
-    return client(app).post_json(REFUNDS, {"payment_id": payment_id, "amount_cents": amount,
-                                           "reason": "Van arrived late"},
-                                 headers=headers, status=201).json
+    return (
+        client(app)
+        .post_json(
+            REFUNDS,
+            {"payment_id": payment_id, "amount_cents": amount, "reason": "Van arrived late"},
+            headers=headers,
+            status=201,
+        )
+        .json
+    )
 
 
 def approve(app: TestApp, headers: dict[str, str], refund_id: str) -> Any:
-    return client(app).post_json(f"{REFUNDS}/{refund_id}/approve", {}, headers=headers,
-                                 status=200).json
+    return (
+        client(app)
+        .post_json(f"{REFUNDS}/{refund_id}/approve", {}, headers=headers, status=200)
+        .json
+    )
 
 
 # --- the journey ---------------------------------------------------------------------------
@@ -114,7 +128,10 @@ def test_a_paid_guest_booking_emails_booking_received_then_payment_confirmed_to_
     # Booking received: queued with the booking, sent as soon as the request committed.
     [received] = notifications(app)
     assert (received.template_key, received.recipient, received.status) == (
-        "booking_received", GUEST["email"], "sent")
+        "booking_received",
+        GUEST["email"],
+        "sent",
+    )
     assert received.booking_id == booking_id(created) and received.customer_id is None
     assert received.unique_key == f"booking_received:{created['id']}"
     assert [e.to for e in emails(app)] == [GUEST["email"]]
@@ -125,11 +142,11 @@ def test_a_paid_guest_booking_emails_booking_received_then_payment_confirmed_to_
     rows = notifications(app)
     assert [(r.template_key, r.recipient, r.status, r.attempts) for r in rows] == [
         ("booking_received", GUEST["email"], "sent", 1),
-        ("payment_confirmed", GUEST["email"], "sent", 1)]
+        ("payment_confirmed", GUEST["email"], "sent", 1),
+    ]
     assert all(r.booking_id == booking_id(created) and r.customer_id is None for r in rows)
     assert rows[1].unique_key == f"payment_confirmed:{started['payment_id']}"
-    assert all(r.provider == "console" and r.sent_at == NOW and r.last_error == ""
-               for r in rows)
+    assert all(r.provider == "console" and r.sent_at == NOW and r.last_error == "" for r in rows)
 
     sent = emails(app)
     assert len(sent) == 2
@@ -156,9 +173,10 @@ def test_a_paid_guest_booking_emails_booking_received_then_payment_confirmed_to_
     for row in rows:
         stored = notifications_support.mailer(app).read(row.provider_message_id)
         assert stored["To"] == GUEST["email"] and number in str(stored["Subject"])
-        assert [(log.kind, log.outcome, log.provider, log.provider_message_id)
-                for log in logs(app, row.id)] == [
-            ("attempt", "sent", "console", row.provider_message_id)]
+        assert [
+            (log.kind, log.outcome, log.provider, log.provider_message_id)
+            for log in logs(app, row.id)
+        ] == [("attempt", "sent", "console", row.provider_message_id)]
 
 
 def test_a_customers_booking_goes_to_the_account_email_whatever_else_is_typed(app):
@@ -171,11 +189,13 @@ def test_a_customers_booking_goes_to_the_account_email_whatever_else_is_typed(ap
     set_booking(app, created, guest_email="typed@example.com", guest_first_name="Typo")
     started = pay(app, created, headers)
     assert mock_confirm(app, started["payment_id"], CARD_OK, headers=headers)["status"] == (
-        "succeeded")
+        "succeeded"
+    )
     rows = notifications(app)
     assert [(r.template_key, r.recipient, r.customer_id) for r in rows] == [
         ("booking_received", me["email"], uuid.UUID(me["id"])),
-        ("payment_confirmed", me["email"], uuid.UUID(me["id"]))]
+        ("payment_confirmed", me["email"], uuid.UUID(me["id"])),
+    ]
     sent = emails(app)
     assert [e.to for e in sent] == [me["email"], me["email"]]
     assert all(e.text.startswith("Hello Casey,\n") for e in sent)
@@ -269,8 +289,13 @@ def test_a_guests_later_emails_carry_their_token_kept_sealed_and_erased_once_sen
     _, staff = staff_member(app, "staff")
     _, admin = staff_member(app, "admin")
     approve(app, admin, request_refund(app, staff, started["payment_id"], 20000)["id"])
-    later = ["payment_failed", "payment_confirmed", "delivery_assigned", "coi_missing",
-             "refund_issued"]
+    later = [
+        "payment_failed",
+        "payment_confirmed",
+        "delivery_assigned",
+        "coi_missing",
+        "refund_issued",
+    ]
     assert templates_of(app) == sorted(["booking_received", *later])
     for key in later[:-1]:  # a refund's email has no link (its context still had it, sealed)
         assert link_tokens(created, email_for(app, key)) == {token}, key
@@ -307,11 +332,16 @@ def test_a_customers_booking_keeps_no_guest_link_and_its_emails_no_token(app):
     started = pay(app, created, headers)
     mock_confirm(app, started["payment_id"], CARD_DECLINED, headers=headers)
     assert mock_confirm(app, started["payment_id"], CARD_OK, headers=headers)["status"] == (
-        "succeeded")
+        "succeeded"
+    )
     fire(app, "totetaxi_delivery_updated", created["id"], task=task(), status="assigned")
     assert guest_links(app) == []
-    assert templates_of(app) == ["booking_received", "delivery_assigned", "payment_confirmed",
-                                 "payment_failed"]
+    assert templates_of(app) == [
+        "booking_received",
+        "delivery_assigned",
+        "payment_confirmed",
+        "payment_failed",
+    ]
     for mail in emails(app):
         assert link_tokens(created, mail) == set()
         assert "token=" not in mail.text + mail.html
@@ -319,18 +349,26 @@ def test_a_customers_booking_keeps_no_guest_link_and_its_emails_no_token(app):
 
 
 @pytest.mark.parametrize("damage", ["another secret", "not base64", "no link"])
-def test_a_guest_link_that_cannot_be_opened_sends_the_email_without_the_token(
-        app, damage, caplog):
+def test_a_guest_link_that_cannot_be_opened_sends_the_email_without_the_token(app, damage, caplog):
     created = book_as_guest(app)
     token = created["tracking_token"]
     if damage == "no link":  # a booking made before the links were kept
-        run(app, lambda ctx: ctx.dbsession.execute(
-            delete(GuestLink).where(GuestLink.booking_id == booking_id(created))))
+        run(
+            app,
+            lambda ctx: ctx.dbsession.execute(
+                delete(GuestLink).where(GuestLink.booking_id == booking_id(created))
+            ),
+        )
     else:  # the secret changed since (a development restart), or the row is damaged
         sealed = sealing.seal("another-secret", token) if damage == "another secret" else "abc"
-        run(app, lambda ctx: ctx.dbsession.execute(
-            update(GuestLink).where(GuestLink.booking_id == booking_id(created))
-            .values(sealed_token=sealed)))
+        run(
+            app,
+            lambda ctx: ctx.dbsession.execute(
+                update(GuestLink)
+                .where(GuestLink.booking_id == booking_id(created))
+                .values(sealed_token=sealed)
+            ),
+        )
     caplog.set_level("WARNING", logger="totetaxi.notifications")
     started = pay(app, created)
     mock_confirm(app, started["payment_id"], CARD_DECLINED, created)
@@ -371,8 +409,9 @@ def test_the_same_event_fired_again_queues_nothing(app):
         row = ctx.dbsession.get(Payment, uuid.UUID(started["payment_id"]))
         booking = ctx.dbsession.get(Booking, row.booking_id)
         ctx.call_hook("totetaxi_payment_succeeded", payment=row, booking=booking)
-        ctx.call_hook("totetaxi_booking_created", booking=booking,
-                      tracking_token=created["tracking_token"])
+        ctx.call_hook(
+            "totetaxi_booking_created", booking=booking, tracking_token=created["tracking_token"]
+        )
 
     run(app, succeeded_again)
     run(app, succeeded_again)
@@ -391,7 +430,8 @@ def test_the_send_task_run_again_sends_nothing(app):
         assert run_now(registry, message.id) is False  # its done mark stops a second run
     assert len(emails(app)) == 2
     assert [(r.id, r.attempts, r.provider_message_id) for r in notifications(app)] == [
-        (r.id, 1, r.provider_message_id) for r in rows]
+        (r.id, 1, r.provider_message_id) for r in rows
+    ]
     assert [len(logs(app, r.id)) for r in rows] == [1, 1]
 
 
@@ -404,19 +444,26 @@ def test_a_declined_payment_emails_payment_failed_with_the_reason_each_attempt(a
     started = pay(app, created)
     for _ in range(3):
         mock_confirm(app, started["payment_id"], CARD_DECLINED, created)
-    failed = sorted(notifications(app, Notification.template_key == "payment_failed"),
-                    key=lambda r: r.unique_key)  # ends with the attempt number
+    failed = sorted(
+        notifications(app, Notification.template_key == "payment_failed"),
+        key=lambda r: r.unique_key,
+    )  # ends with the attempt number
     assert [(r.unique_key, r.recipient, r.status) for r in failed] == [
-        (f"payment_failed:{started['payment_id']}:{n}", GUEST["email"], "sent")
-        for n in (1, 2, 3)]
+        (f"payment_failed:{started['payment_id']}:{n}", GUEST["email"], "sent") for n in (1, 2, 3)
+    ]
     by_notification = {e.notification: e for e in emails(app)}
     assert len(by_notification) == 4
     texts = [by_notification[str(r.id)].text for r in failed]
-    assert all(by_notification[str(r.id)].subject == (
-        f"Your payment for booking {created['number']} did not go through") for r in failed)
+    assert all(
+        by_notification[str(r.id)].subject
+        == (f"Your payment for booking {created['number']} did not go through")
+        for r in failed
+    )
     for text in texts:
-        assert (f"Your payment of {TOTE} for booking {created['number']} did not go through: "
-                "Your card was declined.") in text
+        assert (
+            f"Your payment of {TOTE} for booking {created['number']} did not go through: "
+            "Your card was declined."
+        ) in text
     assert "Please try again with another card (2 attempt(s) left)" in texts[0]
     assert "Please try again with another card (1 attempt(s) left)" in texts[1]
     assert "The booking has been cancelled." in texts[2] and "try again" not in texts[2]
@@ -433,7 +480,10 @@ def test_an_approved_refund_emails_refund_issued_with_the_amount(app):
     approve(app, admin, requested["id"])
     [row] = notifications(app, Notification.template_key == "refund_issued")
     assert (row.recipient, row.status, row.unique_key) == (
-        GUEST["email"], "sent", f"refund_issued:{requested['id']}")
+        GUEST["email"],
+        "sent",
+        f"refund_issued:{requested['id']}",
+    )
     assert row.context["refund"] == {"amount": "$200.00", "amount_cents": 20000}
     mail = email_for(app, "refund_issued")
     assert mail.to == GUEST["email"]
@@ -446,21 +496,39 @@ def test_an_approved_refund_emails_refund_issued_with_the_amount(app):
 
 
 def task(**extra: Any) -> SimpleNamespace:
-    return SimpleNamespace(id=uuid.uuid4(), driver_name="Sam", eta=ny(2026, 12, 3, 14, 30),
-                           **extra)
+    return SimpleNamespace(id=uuid.uuid4(), driver_name="Sam", eta=ny(2026, 12, 3, 14, 30), **extra)
 
 
-@pytest.mark.parametrize(("status", "template_key", "subject", "line"), [
-    ("assigned", "delivery_assigned", "A driver is assigned to booking {number}",
-     "Sam will pick up your items on Thursday, December 3, 2026, Morning (8 AM – 12 PM)."),
-    ("picked_up", "delivery_picked_up", "Your items are on their way ({number})",
-     "We picked up your items and they are on their way to 12 Dune Rd, Southampton, NY 11968."
-     " Expected arrival: 2:30 PM."),
-    ("delivered", "delivery_delivered", "Delivered: booking {number}",
-     "Your items were delivered to 12 Dune Rd, Southampton, NY 11968."),
-    ("failed", "delivery_failed", "We could not complete booking {number}",
-     "We could not complete the delivery of booking {number} today."),
-])
+@pytest.mark.parametrize(
+    ("status", "template_key", "subject", "line"),
+    [
+        (
+            "assigned",
+            "delivery_assigned",
+            "A driver is assigned to booking {number}",
+            "Sam will pick up your items on Thursday, December 3, 2026, Morning (8 AM – 12 PM).",
+        ),
+        (
+            "picked_up",
+            "delivery_picked_up",
+            "Your items are on their way ({number})",
+            "We picked up your items and they are on their way to 12 Dune Rd, Southampton, NY 11968."  # noqa: E501
+            " Expected arrival: 2:30 PM.",
+        ),
+        (
+            "delivered",
+            "delivery_delivered",
+            "Delivered: booking {number}",
+            "Your items were delivered to 12 Dune Rd, Southampton, NY 11968.",
+        ),
+        (
+            "failed",
+            "delivery_failed",
+            "We could not complete booking {number}",
+            "We could not complete the delivery of booking {number} today.",
+        ),
+    ],
+)
 def test_a_delivery_update_emails_its_template(app, status, template_key, subject, line):
     created = book_as_guest(app)
     number = created["number"]
@@ -468,7 +536,11 @@ def test_a_delivery_update_emails_its_template(app, status, template_key, subjec
     fire(app, "totetaxi_delivery_updated", created["id"], task=the_task, status=status)
     [row] = notifications(app, Notification.template_key != "booking_received")
     assert (row.template_key, row.recipient, row.status, row.unique_key) == (
-        template_key, GUEST["email"], "sent", f"{template_key}:{the_task.id}")
+        template_key,
+        GUEST["email"],
+        "sent",
+        f"{template_key}:{the_task.id}",
+    )
     assert row.context["delivery"] == {"status": status, "driver_name": "Sam", "eta": "2:30 PM"}
     mail = email_for(app, template_key)
     assert mail.to == GUEST["email"] and mail.subject == subject.format(number=number)
@@ -480,10 +552,20 @@ def test_a_delivery_update_emails_its_template(app, status, template_key, subjec
 
 def test_a_delivery_update_without_an_eta_or_driver_reads_well(app):
     created = book_as_guest(app)
-    fire(app, "totetaxi_delivery_updated", created["id"],
-         task=SimpleNamespace(id=uuid.uuid4(), driver_name=None, eta=None), status="assigned")
-    fire(app, "totetaxi_delivery_updated", created["id"],
-         task=SimpleNamespace(id=uuid.uuid4(), driver_name="", eta=None), status="picked_up")
+    fire(
+        app,
+        "totetaxi_delivery_updated",
+        created["id"],
+        task=SimpleNamespace(id=uuid.uuid4(), driver_name=None, eta=None),
+        status="assigned",
+    )
+    fire(
+        app,
+        "totetaxi_delivery_updated",
+        created["id"],
+        task=SimpleNamespace(id=uuid.uuid4(), driver_name="", eta=None),
+        status="picked_up",
+    )
     assert "Our driver will pick up your items on" in email_for(app, "delivery_assigned").text
     assert "Expected arrival" not in email_for(app, "delivery_picked_up").text
 
@@ -497,8 +579,13 @@ def test_a_delivery_status_without_a_template_emails_nobody(app, status):
 
 
 def coi(**extra: Any) -> SimpleNamespace:
-    fields = {"id": uuid.uuid4(), "category": "coi", "filename": "coi-lobby.pdf",
-              "expires_on": dt.date(2026, 12, 1), "review_note": "It names the wrong building."}
+    fields = {
+        "id": uuid.uuid4(),
+        "category": "coi",
+        "filename": "coi-lobby.pdf",
+        "expires_on": dt.date(2026, 12, 1),
+        "review_note": "It names the wrong building.",
+    }
     return SimpleNamespace(**{**fields, **extra})
 
 
@@ -506,23 +593,24 @@ def coi(**extra: Any) -> SimpleNamespace:
 def test_a_rejected_certificate_asks_for_one(app):
     created = book_as_guest(app)
     document = coi()
-    fire(app, "totetaxi_document_reviewed", created["id"], document=document,
-         decision="rejected")
+    fire(app, "totetaxi_document_reviewed", created["id"], document=document, decision="rejected")
     [row] = notifications(app, Notification.template_key == "coi_missing")
     assert (row.recipient, row.unique_key) == (GUEST["email"], f"coi_rejected:{document.id}")
     mail = email_for(app, "coi_missing")
     assert mail.subject == f"Certificate of insurance needed for booking {created['number']}"
     assert "About the one you sent: It names the wrong building." in mail.text
-    fire(app, "totetaxi_document_reviewed", created["id"], document=document,
-         decision="rejected")
+    fire(app, "totetaxi_document_reviewed", created["id"], document=document, decision="rejected")
     assert len(emails(app)) == 2
 
 
-@pytest.mark.parametrize(("document", "decision"), [
-    (coi(), "approved"),
-    (coi(category="id"), "rejected"),
-    (SimpleNamespace(id=uuid.uuid4(), filename="x.pdf"), "rejected"),  # no category at all
-])
+@pytest.mark.parametrize(
+    ("document", "decision"),
+    [
+        (coi(), "approved"),
+        (coi(category="id"), "rejected"),
+        (SimpleNamespace(id=uuid.uuid4(), filename="x.pdf"), "rejected"),  # no category at all
+    ],
+)
 def test_an_approved_certificate_or_another_document_emails_nobody(app, document, decision):
     created = book_as_guest(app)
     fire(app, "totetaxi_document_reviewed", created["id"], document=document, decision=decision)
@@ -538,8 +626,10 @@ def test_a_certificate_expiring_before_the_move(app):
     assert row.unique_key == f"coi_expiring:{created['id']}:{document.id}"
     mail = email_for(app, "coi_expiring")
     assert mail.to == GUEST["email"]
-    assert (f"The certificate of insurance we have for booking {created['number']} expires on "
-            "December 1, 2026, before your move on Thursday, December 3, 2026.") in mail.text
+    assert (
+        f"The certificate of insurance we have for booking {created['number']} expires on "
+        "December 1, 2026, before your move on Thursday, December 3, 2026."
+    ) in mail.text
     fire(app, "totetaxi_coi_attention", created["id"], document=document, reason="expiring")
     assert len(emails(app)) == 2
 
@@ -552,7 +642,10 @@ def test_a_missing_certificate_without_any_document(app):
         fire(app, "totetaxi_coi_attention", created["id"], document=None, reason="missing")
     [row] = notifications(app, Notification.template_key == "coi_missing")
     assert (row.recipient, row.customer_id, row.unique_key) == (
-        me["email"], uuid.UUID(me["id"]), f"coi_missing:{created['id']}:none")
+        me["email"],
+        uuid.UUID(me["id"]),
+        f"coi_missing:{created['id']}:none",
+    )
     mail = email_for(app, "coi_missing")
     assert "we do not have an accepted one yet." in mail.text
     assert "About the one you sent" not in mail.text
@@ -566,15 +659,20 @@ def test_a_missing_certificate_without_any_document(app):
 def test_a_password_reset_emails_a_working_link_that_the_database_does_not_keep(app):
     browser = TestApp(app.app, extra_environ={"REMOTE_ADDR": "127.0.0.1"})
     me, _ = customer(app)
-    client(app).post_json("/api/v1/auth/password-reset", {"email": me["email"].upper()},
-                          status=202)
+    client(app).post_json("/api/v1/auth/password-reset", {"email": me["email"].upper()}, status=202)
     [row] = notifications(app)
     assert (row.template_key, row.recipient, row.customer_id, row.booking_id, row.status) == (
-        "password_reset", me["email"], uuid.UUID(me["id"]), None, "sent")
+        "password_reset",
+        me["email"],
+        uuid.UUID(me["id"]),
+        None,
+        "sent",
+    )
     [mail] = emails(app)
     assert mail.to == me["email"] and mail.subject == "Reset your ToteTaxi password"
-    found = re.findall(re.escape(PUBLIC_URL) + r"/reset-password\?token=([A-Za-z0-9_\-]+)",
-                       mail.text)
+    found = re.findall(
+        re.escape(PUBLIC_URL) + r"/reset-password\?token=([A-Za-z0-9_\-]+)", mail.text
+    )
     assert len(found) == 1
     token = found[0]
     assert f'href="{PUBLIC_URL}/reset-password?token={token}"' in mail.html
@@ -584,22 +682,29 @@ def test_a_password_reset_emails_a_working_link_that_the_database_does_not_keep(
     assert token not in stored and SEALED not in row.context
     assert row.context["reset_url"] == REDACTED and REDACTED in row.text_body
     # The link works (once).
-    browser.post_json("/api/v1/auth/password-reset/confirm",
-                      {"token": token, "password": NEW_PASSWORD}, status=204)
-    browser.post_json("/api/v1/auth/token", {"email": me["email"], "password": NEW_PASSWORD},
-                      status=200)
-    browser.post_json("/api/v1/auth/password-reset/confirm",
-                      {"token": token, "password": NEW_PASSWORD + "x"}, status=400)
+    browser.post_json(
+        "/api/v1/auth/password-reset/confirm",
+        {"token": token, "password": NEW_PASSWORD},
+        status=204,
+    )
+    browser.post_json(
+        "/api/v1/auth/token", {"email": me["email"], "password": NEW_PASSWORD}, status=200
+    )
+    browser.post_json(
+        "/api/v1/auth/password-reset/confirm",
+        {"token": token, "password": NEW_PASSWORD + "x"},
+        status=400,
+    )
 
 
 @pytest.mark.both_databases
 def test_each_reset_request_is_its_own_email_and_an_unknown_address_gets_none(app):
     me, _ = customer(app)
     for _ in range(2):
-        client(app).post_json("/api/v1/auth/password-reset", {"email": me["email"]},
-                              status=202)
-    client(app).post_json("/api/v1/auth/password-reset", {"email": "nobody@example.com"},
-                          status=202)
+        client(app).post_json("/api/v1/auth/password-reset", {"email": me["email"]}, status=202)
+    client(app).post_json(
+        "/api/v1/auth/password-reset", {"email": "nobody@example.com"}, status=202
+    )
     rows = notifications(app)
     assert [r.template_key for r in rows] == ["password_reset", "password_reset"]
     assert len({r.unique_key for r in rows}) == 2
@@ -621,13 +726,15 @@ def test_an_event_in_a_transaction_that_rolls_back_queues_and_sends_nothing(app)
 
     def fails_after_the_event(ctx: Any) -> None:
         booking = ctx.dbsession.get(Booking, booking_id(created))
-        ctx.call_hook("totetaxi_delivery_updated", task=task(), booking=booking,
-                      status="delivered")
-        ctx.call_hook("totetaxi_coi_attention", booking=booking, document=None,
-                      reason="missing")
+        ctx.call_hook("totetaxi_delivery_updated", task=task(), booking=booking, status="delivered")
+        ctx.call_hook("totetaxi_coi_attention", booking=booking, document=None, reason="missing")
         ctx.dbsession.flush()
-        assert ctx.dbsession.scalar(select(Notification.id).where(
-            Notification.template_key == "delivery_delivered")) is not None  # it was queued
+        assert (
+            ctx.dbsession.scalar(
+                select(Notification.id).where(Notification.template_key == "delivery_delivered")
+            )
+            is not None
+        )  # it was queued
         raise Boom("the event's transaction fails after the hooks ran")
 
     with pytest.raises(Boom):
@@ -655,8 +762,9 @@ def test_a_guest_booking_whose_address_is_only_spaces_queues_nothing(app):
 @pytest.mark.both_databases
 def test_services_queue_lowercases_and_refuses_an_empty_recipient(app):
     def queue(ctx: Any, recipient: str, key: str) -> Any:
-        return services.queue(ctx, unique_key=key, template_key="password_reset",
-                              recipient=recipient, variables={})
+        return services.queue(
+            ctx, unique_key=key, template_key="password_reset", recipient=recipient, variables={}
+        )
 
     assert run(app, lambda ctx: queue(ctx, "", "k-empty")) is None
     assert run(app, lambda ctx: queue(ctx, " \t", "k-blank")) is None

@@ -60,8 +60,9 @@ class Harness:
 
 def _stripe_harness(request: pytest.FixtureRequest) -> Iterator[Harness]:
     stub = StripeStub()
-    gateway = StripeGateway(stub.api_key, stub.webhook_secret, api_base=stub.url,
-                            max_network_retries=0)
+    gateway = StripeGateway(
+        stub.api_key, stub.webhook_secret, api_base=stub.url, max_network_retries=0
+    )
     try:
         yield Harness(
             name="stripe",
@@ -87,8 +88,9 @@ def _mock_harness(request: pytest.FixtureRequest) -> Iterator[Harness]:
     # SQLite is enough for the contract: the mock's storage is the ORM either way (the journeys
     # under tests/plugins/payments run it on PostgreSQL too).
     url = get_backend("sqlite", request.getfixturevalue("tmp_path_factory")).new_url()
-    registry = make_app(prepare(base_settings(url, **{"totetaxi.plugins": "payments_mock"}),
-                                environ={})).registry
+    registry = make_app(
+        prepare(base_settings(url, **{"totetaxi.plugins": "payments_mock"}), environ={})
+    ).registry
     secret = webhook_secret(registry.settings)
     # One transaction for the whole test, as the mock works inside its caller's.
     with unit_of_work(registry["dbsession_factory"]) as (dbsession, tm):
@@ -98,8 +100,10 @@ def _mock_harness(request: pytest.FixtureRequest) -> Iterator[Harness]:
             gateway=MockGateway(ctx, secret),
             sign=lambda payload, timestamp=None: signatures.sign(payload, secret, timestamp),
             intents_created=lambda: dbsession.scalar(
-                select(func.count()).select_from(MockObject)
-                .where(MockObject.kind == "payment_intent")),
+                select(func.count())
+                .select_from(MockObject)
+                .where(MockObject.kind == "payment_intent")
+            ),
         )
     registry["dbengine"].dispose()
 
@@ -108,6 +112,8 @@ HARNESSES: dict[str, Callable[[pytest.FixtureRequest], Iterator[Harness]]] = {
     "stripe": _stripe_harness,
     "mock": _mock_harness,
 }
+
+
 def key(label: str = "k") -> str:
     """A fresh idempotency key (as the domain derives them: purpose + unique id)."""
     return f"test-{label}-{uuid.uuid4().hex}"
@@ -115,8 +121,7 @@ def key(label: str = "k") -> str:
 
 def paid_intent(gateway: PaymentGateway, amount: int = 1500) -> Intent:
     intent = gateway.create_intent(amount, "usd", idempotency_key=key("create"))
-    paid = gateway.confirm_intent(intent.id, payment_method_id=VISA,
-                                  idempotency_key=key("confirm"))
+    paid = gateway.confirm_intent(intent.id, payment_method_id=VISA, idempotency_key=key("confirm"))
     assert paid.status == SUCCEEDED
     return paid
 
@@ -147,14 +152,27 @@ def _no_card_number(value: Any) -> None:
 
 
 def _event_payload(created: int | None = None) -> tuple[bytes, dict[str, Any]]:
-    obj = {"id": "pi_3Pexample0000000000000000", "object": "payment_intent",
-           "amount": 1500, "amount_received": 1500, "currency": "usd", "status": "succeeded",
-           "metadata": {"booking": "TT-1001"}, "last_payment_error": None}
-    event = {"id": "evt_3Pexample0000000000000000", "object": "event",
-             "api_version": "2026-01-28.clover", "created": created or int(time.time()),
-             "data": {"object": obj}, "livemode": False, "pending_webhooks": 1,
-             "request": {"id": None, "idempotency_key": None},
-             "type": "payment_intent.succeeded"}
+    obj = {
+        "id": "pi_3Pexample0000000000000000",
+        "object": "payment_intent",
+        "amount": 1500,
+        "amount_received": 1500,
+        "currency": "usd",
+        "status": "succeeded",
+        "metadata": {"booking": "TT-1001"},
+        "last_payment_error": None,
+    }
+    event = {
+        "id": "evt_3Pexample0000000000000000",
+        "object": "event",
+        "api_version": "2026-01-28.clover",
+        "created": created or int(time.time()),
+        "data": {"object": obj},
+        "livemode": False,
+        "pending_webhooks": 1,
+        "request": {"id": None, "idempotency_key": None},
+        "type": "payment_intent.succeeded",
+    }
     return json.dumps(event).encode(), event
 
 
@@ -181,8 +199,9 @@ class TestPaymentGatewayContract(SlotContract):
         assert isinstance(gateway.name, str) and gateway.name
 
     def test_create_intent(self, gateway: PaymentGateway) -> None:
-        intent = gateway.create_intent(1500, "usd", idempotency_key=key(),
-                                       metadata={"booking": "TT-1001"})
+        intent = gateway.create_intent(
+            1500, "usd", idempotency_key=key(), metadata={"booking": "TT-1001"}
+        )
         assert isinstance(intent, Intent)
         assert intent.id
         assert intent.amount_cents == 1500
@@ -196,7 +215,8 @@ class TestPaymentGatewayContract(SlotContract):
         assert gateway.retrieve_intent(intent.id) == intent
 
     def test_create_intent_with_method_waits_for_confirmation(
-            self, gateway: PaymentGateway) -> None:
+        self, gateway: PaymentGateway
+    ) -> None:
         intent = gateway.create_intent(1500, "usd", idempotency_key=key(), payment_method_id=VISA)
         assert intent.status == REQUIRES_CONFIRMATION
         assert intent.amount_received_cents == 0
@@ -213,8 +233,9 @@ class TestPaymentGatewayContract(SlotContract):
 
     def test_a_declined_card_is_not_an_exception(self, gateway: PaymentGateway) -> None:
         intent = gateway.create_intent(1500, "usd", idempotency_key=key())
-        declined = gateway.confirm_intent(intent.id, payment_method_id=DECLINED,
-                                          idempotency_key=key())
+        declined = gateway.confirm_intent(
+            intent.id, payment_method_id=DECLINED, idempotency_key=key()
+        )
         assert declined.id == intent.id
         assert declined.status == REQUIRES_PAYMENT_METHOD
         assert declined.failure_code == "card_declined"
@@ -232,21 +253,29 @@ class TestPaymentGatewayContract(SlotContract):
 
     def test_a_card_needing_authentication_requires_action(self, gateway: PaymentGateway) -> None:
         intent = gateway.create_intent(1500, "usd", idempotency_key=key())
-        pending = gateway.confirm_intent(intent.id, payment_method_id=AUTH_REQUIRED,
-                                         idempotency_key=key())
+        pending = gateway.confirm_intent(
+            intent.id, payment_method_id=AUTH_REQUIRED, idempotency_key=key()
+        )
         assert pending.status == REQUIRES_ACTION
         assert pending.amount_received_cents == 0
         assert pending.client_secret  # the browser finishes 3-D Secure with it
 
     def test_create_and_confirm_at_once(self, gateway: PaymentGateway) -> None:
-        paid = gateway.create_intent(4200, "usd", idempotency_key=key(), payment_method_id=VISA,
-                                     confirm=True, metadata={"booking": "TT-7"})
+        paid = gateway.create_intent(
+            4200,
+            "usd",
+            idempotency_key=key(),
+            payment_method_id=VISA,
+            confirm=True,
+            metadata={"booking": "TT-7"},
+        )
         assert paid.status == SUCCEEDED
         assert paid.amount_received_cents == 4200
         assert paid.metadata == {"booking": "TT-7"}
 
-        declined = gateway.create_intent(4200, "usd", idempotency_key=key(),
-                                         payment_method_id=DECLINED, confirm=True)
+        declined = gateway.create_intent(
+            4200, "usd", idempotency_key=key(), payment_method_id=DECLINED, confirm=True
+        )
         assert declined.id and declined.id != paid.id
         assert declined.status == REQUIRES_PAYMENT_METHOD
         assert declined.failure_code == "card_declined"
@@ -308,8 +337,9 @@ class TestPaymentGatewayContract(SlotContract):
 
     def test_refund_in_parts_and_never_more(self, gateway: PaymentGateway) -> None:
         paid = paid_intent(gateway, 1500)
-        first = gateway.refund(paid.id, 500, idempotency_key=key("refund"),
-                               reason="requested_by_customer")
+        first = gateway.refund(
+            paid.id, 500, idempotency_key=key("refund"), reason="requested_by_customer"
+        )
         assert isinstance(first, RefundResult)
         assert first.id
         assert first.amount_cents == 500
@@ -353,8 +383,9 @@ class TestPaymentGatewayContract(SlotContract):
         assert not caught.value.retryable
 
     def test_save_a_card_with_a_setup_intent(self, gateway: PaymentGateway) -> None:
-        customer = gateway.create_customer(email="ada@example.com", name="Ada Lovelace",
-                                           idempotency_key=key("customer"))
+        customer = gateway.create_customer(
+            email="ada@example.com", name="Ada Lovelace", idempotency_key=key("customer")
+        )
         assert customer
         assert gateway.list_methods(customer) == []
 
@@ -363,8 +394,9 @@ class TestPaymentGatewayContract(SlotContract):
         assert setup.customer_id == customer
         assert setup.status == REQUIRES_PAYMENT_METHOD
 
-        done = gateway.confirm_setup_intent(setup.id, payment_method_id=VISA,
-                                            idempotency_key=key("setup-confirm"))
+        done = gateway.confirm_setup_intent(
+            setup.id, payment_method_id=VISA, idempotency_key=key("setup-confirm")
+        )
         assert done.id == setup.id
         assert done.status == SUCCEEDED
         assert done.customer_id == customer
@@ -385,11 +417,11 @@ class TestPaymentGatewayContract(SlotContract):
         assert gateway.retrieve_method(card.id) == card
 
     def test_detach_a_saved_card(self, gateway: PaymentGateway) -> None:
-        customer = gateway.create_customer(email="bo@example.com", name="Bo",
-                                           idempotency_key=key("customer"))
+        customer = gateway.create_customer(
+            email="bo@example.com", name="Bo", idempotency_key=key("customer")
+        )
         setup = gateway.create_setup_intent(customer, idempotency_key=key())
-        done = gateway.confirm_setup_intent(setup.id, payment_method_id=VISA,
-                                            idempotency_key=key())
+        done = gateway.confirm_setup_intent(setup.id, payment_method_id=VISA, idempotency_key=key())
         assert [c.id for c in gateway.list_methods(customer)] == [done.payment_method_id]
         assert done.payment_method_id is not None
         gateway.detach_method(done.payment_method_id)
@@ -403,10 +435,18 @@ class TestPaymentGatewayContract(SlotContract):
         assert again == first
 
     def test_pay_and_save_the_card(self, gateway: PaymentGateway) -> None:
-        customer = gateway.create_customer(email="di@example.com", name="Di",
-                                           idempotency_key=key("customer"))
-        paid = gateway.create_intent(3000, "usd", idempotency_key=key(), customer_id=customer,
-                                     payment_method_id=VISA, confirm=True, save_method=True)
+        customer = gateway.create_customer(
+            email="di@example.com", name="Di", idempotency_key=key("customer")
+        )
+        paid = gateway.create_intent(
+            3000,
+            "usd",
+            idempotency_key=key(),
+            customer_id=customer,
+            payment_method_id=VISA,
+            confirm=True,
+            save_method=True,
+        )
         assert paid.status == SUCCEEDED
         assert paid.customer_id == customer
         cards = gateway.list_methods(customer)
@@ -414,16 +454,29 @@ class TestPaymentGatewayContract(SlotContract):
         assert cards[0].last4 == "4242"
 
         # The saved card pays again for the same customer.
-        again = gateway.create_intent(1200, "usd", idempotency_key=key(), customer_id=customer,
-                                      payment_method_id=cards[0].id, confirm=True)
+        again = gateway.create_intent(
+            1200,
+            "usd",
+            idempotency_key=key(),
+            customer_id=customer,
+            payment_method_id=cards[0].id,
+            confirm=True,
+        )
         assert again.status == SUCCEEDED
         assert again.payment_method_id == cards[0].id
 
     def test_paying_without_saving_keeps_nothing(self, gateway: PaymentGateway) -> None:
-        customer = gateway.create_customer(email="ed@example.com", name="Ed",
-                                           idempotency_key=key("customer"))
-        paid = gateway.create_intent(3000, "usd", idempotency_key=key(), customer_id=customer,
-                                     payment_method_id=VISA, confirm=True)
+        customer = gateway.create_customer(
+            email="ed@example.com", name="Ed", idempotency_key=key("customer")
+        )
+        paid = gateway.create_intent(
+            3000,
+            "usd",
+            idempotency_key=key(),
+            customer_id=customer,
+            payment_method_id=VISA,
+            confirm=True,
+        )
         assert paid.status == SUCCEEDED
         assert gateway.list_methods(customer) == []
 
@@ -455,8 +508,9 @@ class TestPaymentGatewayContract(SlotContract):
             harness.gateway.parse_webhook(payload, f"{timestamp},v1={'0' * 64}")
 
     @pytest.mark.parametrize("header", [None, "", "v1=abc", "t=notanumber,v1=abc", "garbage"])
-    def test_a_missing_or_malformed_header_is_refused(self, harness: Harness,
-                                                      header: str | None) -> None:
+    def test_a_missing_or_malformed_header_is_refused(
+        self, harness: Harness, header: str | None
+    ) -> None:
         payload, _ = _event_payload()
         with pytest.raises(SignatureError):
             harness.gateway.parse_webhook(payload, header)

@@ -31,8 +31,10 @@ app = payments_support.app  # the fixture: pricing + payments_mock, clock on NOW
 
 def recorded(app: TestApp) -> list[tuple[Any, ...]]:
     """Every audit row as plain values, to compare before and after."""
-    return [(str(r.id), r.action, r.old_status, r.new_status, r.note, r.amount_cents,
-             str(r.payment_id)) for r in audit_rows(app)]
+    return [
+        (str(r.id), r.action, r.old_status, r.new_status, r.note, r.amount_cents, str(r.payment_id))
+        for r in audit_rows(app)
+    ]
 
 
 @pytest.fixture
@@ -42,8 +44,11 @@ def audited(app) -> list[tuple[Any, ...]]:
     started = pay(app, created)
     mock_confirm(app, started["payment_id"], CARD_OK, created)
     rows = recorded(app)
-    assert [row[1] for row in rows] == ["payment.created", "payment.status_changed",
-                                        "payment.captured"]
+    assert [row[1] for row in rows] == [
+        "payment.created",
+        "payment.status_changed",
+        "payment.captured",
+    ]
     return rows
 
 
@@ -82,12 +87,15 @@ def test_loading_and_adding_rows_is_fine(app, audited):
     assert recorded(app)[:3] == audited
 
 
-@pytest.mark.parametrize("statement", [
-    "UPDATE payments_audit SET note = 'rewritten'",
-    "UPDATE payments_audit SET amount_cents = 0 WHERE action = 'payment.captured'",
-    "DELETE FROM payments_audit",
-    "DELETE FROM payments_audit WHERE action = 'payment.created'",
-])
+@pytest.mark.parametrize(
+    "statement",
+    [
+        "UPDATE payments_audit SET note = 'rewritten'",
+        "UPDATE payments_audit SET amount_cents = 0 WHERE action = 'payment.captured'",
+        "DELETE FROM payments_audit",
+        "DELETE FROM payments_audit WHERE action = 'payment.created'",
+    ],
+)
 def test_raw_sql_cannot_change_or_delete_rows(app, audited, statement):
     engine = app.app.registry["dbengine"]
     with pytest.raises(sa.exc.DBAPIError, match="append-only"), engine.begin() as conn:
@@ -97,12 +105,17 @@ def test_raw_sql_cannot_change_or_delete_rows(app, audited, statement):
 
 @pytest.mark.parametrize("kind", ["update", "delete"])
 def test_bulk_orm_statements_are_stopped_by_the_database(app, audited, kind):
-    statement = (update(PaymentAudit).values(note="bulk") if kind == "update"
-                 else delete(PaymentAudit))
+    statement = (
+        update(PaymentAudit).values(note="bulk") if kind == "update" else delete(PaymentAudit)
+    )
 
     with pytest.raises(sa.exc.DBAPIError, match="append-only"):
-        run(app, lambda ctx: ctx.dbsession.execute(
-            statement.execution_options(synchronize_session=False)))
+        run(
+            app,
+            lambda ctx: ctx.dbsession.execute(
+                statement.execution_options(synchronize_session=False)
+            ),
+        )
     assert recorded(app) == audited
 
 
@@ -114,5 +127,6 @@ def test_truncate_is_refused_on_postgresql(app, audited):
     with pytest.raises(sa.exc.DBAPIError, match="append-only"), engine.begin() as conn:
         conn.execute(sa.text("TRUNCATE payments_audit"))
     assert recorded(app) == audited
-    assert run(app, lambda ctx: ctx.dbsession.scalar(
-        select(sa.func.count()).select_from(PaymentAudit))) == len(audited)
+    assert run(
+        app, lambda ctx: ctx.dbsession.scalar(select(sa.func.count()).select_from(PaymentAudit))
+    ) == len(audited)

@@ -46,14 +46,23 @@ def paid_booking(app: TestApp, card: str | None = "4242424242424242") -> dict[st
     """A guest's booking paid through the API (``card=None``: the payment is only started)."""
     booking = client(app).post_json(BOOKINGS, guest_body(), status=201).json
     token = booking["tracking_token"]
-    payment = client(app).post_json(f"{BOOKINGS}/{booking['id']}/payments?token={token}", {},
-                                    status=201).json
+    payment = (
+        client(app)
+        .post_json(f"{BOOKINGS}/{booking['id']}/payments?token={token}", {}, status=201)
+        .json
+    )
     if card is not None:
-        client(app).post_json(f"/api/v1/payments/mock/confirm?token={token}",
-                              {"payment_id": payment["payment_id"], "card_number": card},
-                              status=200)
-    return {"id": booking["id"], "number": booking["number"], "token": token,
-            "payment_id": payment["payment_id"]}
+        client(app).post_json(
+            f"/api/v1/payments/mock/confirm?token={token}",
+            {"payment_id": payment["payment_id"], "card_number": card},
+            status=200,
+        )
+    return {
+        "id": booking["id"],
+        "number": booking["number"],
+        "token": token,
+        "payment_id": payment["payment_id"],
+    }
 
 
 def staff_browser(app: TestApp, role: str = "staff") -> TestApp:
@@ -75,8 +84,9 @@ def booking_page(browser: TestApp, booking: dict[str, Any], status: int = 200) -
 
 def text_of(page: Any, name: str) -> str:
     """The text of the first element with ``data-testid=name`` (tags removed, spaces collapsed)."""
-    match = re.search(rf'<(\w+)[^>]*data-testid="{re.escape(name)}"[^>]*>(.*?)</\1>', page.text,
-                      re.S)
+    match = re.search(
+        rf'<(\w+)[^>]*data-testid="{re.escape(name)}"[^>]*>(.*?)</\1>', page.text, re.S
+    )
     assert match, f"no data-testid={name!r} on the page"
     return " ".join(re.sub(r"<[^>]+>", " ", match.group(2)).split())
 
@@ -91,8 +101,13 @@ def row_of(page: Any, refund_id: str) -> str:
     return " ".join(re.sub(r"<[^>]+>", " ", match.group(0)).split())
 
 
-def ask(browser: TestApp, booking: dict[str, Any], amount: str, reason: str = "Crew was late",
-        status: int | str = 303) -> Any:
+def ask(
+    browser: TestApp,
+    booking: dict[str, Any],
+    amount: str,
+    reason: str = "Crew was late",
+    status: int | str = 303,
+) -> Any:
     """Fill and post the panel's refund form of the booking's payment."""
     page = booking_page(browser, booking)
     form = page.forms[f"refund-{booking['payment_id']}"]
@@ -101,33 +116,59 @@ def ask(browser: TestApp, booking: dict[str, Any], amount: str, reason: str = "C
     return form.submit(status=status)
 
 
-def decide(browser: TestApp, refund_id: str, decision: str, note: str = "",
-           status: int | str = 303) -> Any:
-    return browser.post(f"{QUEUE}/{refund_id}/{decision}",
-                        {"csrf_token": csrf(browser), "note": note}, status=status)
+def decide(
+    browser: TestApp, refund_id: str, decision: str, note: str = "", status: int | str = 303
+) -> Any:
+    return browser.post(
+        f"{QUEUE}/{refund_id}/{decision}",
+        {"csrf_token": csrf(browser), "note": note},
+        status=status,
+    )
 
 
 def refunds(app: TestApp) -> list[dict[str, Any]]:
-    return in_transaction(app.app.registry, lambda ctx: [
-        {"id": str(r.id), "amount": r.amount_cents, "status": str(r.status), "reason": r.reason,
-         "note": r.decision_note, "requested_by": r.requested_by, "decided_by": r.decided_by}
-        for r in ctx.dbsession.scalars(select(Refund).order_by(Refund.created_at))])
+    return in_transaction(
+        app.app.registry,
+        lambda ctx: [
+            {
+                "id": str(r.id),
+                "amount": r.amount_cents,
+                "status": str(r.status),
+                "reason": r.reason,
+                "note": r.decision_note,
+                "requested_by": r.requested_by,
+                "decided_by": r.decided_by,
+            }
+            for r in ctx.dbsession.scalars(select(Refund).order_by(Refund.created_at))
+        ],
+    )
 
 
 def payment(app: TestApp, payment_id: str) -> dict[str, int]:
     def work(ctx):
         p = ctx.dbsession.get(Payment, uuid.UUID(payment_id))
-        return {"received": p.amount_received_cents, "held": p.refund_held_cents,
-                "refunded": p.refunded_cents, "refundable": p.refundable_cents}
+        return {
+            "received": p.amount_received_cents,
+            "held": p.refund_held_cents,
+            "refunded": p.refunded_cents,
+            "refundable": p.refundable_cents,
+        }
 
     return in_transaction(app.app.registry, work)
 
 
 def payment_audit(app: TestApp) -> list[tuple[str, int | None, str]]:
-    return in_transaction(app.app.registry, lambda ctx: [
-        (a.action, a.amount_cents, a.actor_kind) for a in ctx.dbsession.scalars(
-            select(PaymentAudit).where(PaymentAudit.action.like("refund.%"))
-            .order_by(PaymentAudit.at))])
+    return in_transaction(
+        app.app.registry,
+        lambda ctx: [
+            (a.action, a.amount_cents, a.actor_kind)
+            for a in ctx.dbsession.scalars(
+                select(PaymentAudit)
+                .where(PaymentAudit.action.like("refund.%"))
+                .order_by(PaymentAudit.at)
+            )
+        ],
+    )
 
 
 def refund_audit(app: TestApp) -> list[str]:
@@ -143,30 +184,44 @@ def request_as(app: TestApp, booking: dict[str, Any], amount: str = "100.00") ->
 # --- amounts -------------------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize(("typed", "cents"), [
-    ("25", 2500), ("25.5", 2550), ("25.50", 2550), ("0.29", 29), ("19.99", 1999),
-    ("$1,234.56", 123456), (" 995.00 ", 99500), ("0.01", 1), ("100000", 10_000_000), ("7.", 700),
-])
+@pytest.mark.parametrize(
+    ("typed", "cents"),
+    [
+        ("25", 2500),
+        ("25.5", 2550),
+        ("25.50", 2550),
+        ("0.29", 29),
+        ("19.99", 1999),
+        ("$1,234.56", 123456),
+        (" 995.00 ", 99500),
+        ("0.01", 1),
+        ("100000", 10_000_000),
+        ("7.", 700),
+    ],
+)
 def test_amounts_are_read_exactly_into_cents(typed, cents):
     assert console.parse_amount(typed) == cents
 
 
-@pytest.mark.parametrize(("typed", "message"), [
-    ("", "enter the amount in dollars"),
-    ("12.345", "at most 2 decimals"),
-    ("0.001", "at most 2 decimals"),
-    ("-5", "must not be negative"),
-    ("$-5.00", "must not be negative"),
-    ("abc", "enter the amount in dollars"),
-    ("1e3", "enter the amount in dollars"),
-    ("NaN", "enter the amount in dollars"),
-    ("12,34", "enter the amount in dollars"),
-    ("\u0661\u0662", "enter the amount in dollars"),  # Arabic-Indic digits are not dollars
-    ("0", "at least $0.01"),
-    ("0.00", "at least $0.01"),
-    ("100000.01", "at most $100,000.00"),
-    ("9" * 41, "enter the amount in dollars"),
-])
+@pytest.mark.parametrize(
+    ("typed", "message"),
+    [
+        ("", "enter the amount in dollars"),
+        ("12.345", "at most 2 decimals"),
+        ("0.001", "at most 2 decimals"),
+        ("-5", "must not be negative"),
+        ("$-5.00", "must not be negative"),
+        ("abc", "enter the amount in dollars"),
+        ("1e3", "enter the amount in dollars"),
+        ("NaN", "enter the amount in dollars"),
+        ("12,34", "enter the amount in dollars"),
+        ("\u0661\u0662", "enter the amount in dollars"),  # Arabic-Indic digits are not dollars
+        ("0", "at least $0.01"),
+        ("0.00", "at least $0.01"),
+        ("100000.01", "at most $100,000.00"),
+        ("9" * 41, "enter the amount in dollars"),
+    ],
+)
 def test_amounts_that_are_not_whole_cents_are_refused(typed, message):
     with pytest.raises(console.FieldError, match=re.escape(message)):
         console.parse_amount(typed)
@@ -186,8 +241,9 @@ def test_the_panel_shows_the_payment_and_the_request_form_to_staff(app):
     assert text_of(page, "refundable") == "$995.00"
     assert text_of(page, "attempts") == "0"
     form = page.forms[f"refund-{booking['payment_id']}"]
-    assert form.action.endswith(f"/console/payments/payments/{booking['payment_id']}/refunds"
-                                "#payments")
+    assert form.action.endswith(
+        f"/console/payments/payments/{booking['payment_id']}/refunds#payments"
+    )
     assert form["csrf_token"].value
     assert "up to $995.00" in page.text
 
@@ -213,8 +269,9 @@ def test_staff_request_a_partial_refund_from_the_panel(app):
     booking = paid_booking(app)
     browser = staff_browser(app, "staff")
     answer = ask(browser, booking, "120.50", "Crew arrived two hours late")
-    assert answer.location == (f"http://localhost/console/bookings/{booking['id']}"
-                               "?done=refund_requested#payments")
+    assert answer.location == (
+        f"http://localhost/console/bookings/{booking['id']}?done=refund_requested#payments"
+    )
     page = answer.follow()
     assert text_of(page, "payments-flash").startswith("Refund requested")
     [refund] = refunds(app)
@@ -225,19 +282,26 @@ def test_staff_request_a_partial_refund_from_the_panel(app):
     assert "$120.50" in row and "requested" in row and "Staff Tester" in row
     assert text_of(page, "refundable") == "$874.50"  # the amount is held at once
     assert "refunds-waiting" in page.text
-    assert payment(app, booking["payment_id"]) == {"received": PETITE, "held": 12050,
-                                                   "refunded": 0, "refundable": 87450}
+    assert payment(app, booking["payment_id"]) == {
+        "received": PETITE,
+        "held": 12050,
+        "refunded": 0,
+        "refundable": 87450,
+    }
     assert refund_audit(app) == ["payments.refund_requested"]
     assert payment_audit(app) == [("refund.requested", 12050, "staff")]
 
 
-@pytest.mark.parametrize(("amount", "message"), [
-    ("12.345", "Amount: at most 2 decimals (whole cents)."),
-    ("-5", "Amount must not be negative."),
-    ("ten dollars", "Amount: enter the amount in dollars, like 25.00."),
-    ("", "Amount: enter the amount in dollars, like 25.00."),
-    ("0", "Amount must be at least $0.01."),
-])
+@pytest.mark.parametrize(
+    ("amount", "message"),
+    [
+        ("12.345", "Amount: at most 2 decimals (whole cents)."),
+        ("-5", "Amount must not be negative."),
+        ("ten dollars", "Amount: enter the amount in dollars, like 25.00."),
+        ("", "Amount: enter the amount in dollars, like 25.00."),
+        ("0", "Amount must be at least $0.01."),
+    ],
+)
 def test_a_malformed_amount_is_refused_next_to_the_field(app, amount, message):
     booking = paid_booking(app)
     page = ask(staff_browser(app, "staff"), booking, amount, status=400)
@@ -262,14 +326,16 @@ def test_more_than_the_payment_has_left_is_409_and_nothing_is_written(app):
     browser = staff_browser(app, "staff")
     page = ask(browser, booking, "995.01", status=409)
     assert text_of(page, "error-amount") == (
-        "Amount: at most $995.00 of this payment can still be refunded.")
+        "Amount: at most $995.00 of this payment can still be refunded."
+    )
     assert refunds(app) == [] and refund_audit(app) == [] and payment_audit(app) == []
     assert payment(app, booking["payment_id"])["held"] == 0
 
     ask(browser, booking, "900")
     page = ask(browser, booking, "95.01", status=409)  # 95.00 is left
     assert text_of(page, "error-amount") == (
-        "Amount: at most $95.00 of this payment can still be refunded.")
+        "Amount: at most $95.00 of this payment can still be refunded."
+    )
     assert text_of(page, "refundable") == "$95.00"
     assert [r["amount"] for r in refunds(app)] == [90000]
     assert payment(app, booking["payment_id"])["held"] == 90000
@@ -283,9 +349,11 @@ def test_a_payment_not_yet_succeeded_cannot_be_refunded(app):
     browser = staff_browser(app, "staff")
     page = booking_page(browser, booking)
     assert not has(page, "refund-form")
-    page = browser.post(f"/console/payments/payments/{booking['payment_id']}/refunds",
-                        {"csrf_token": csrf(browser), "amount": "10", "reason": "Changed mind"},
-                        status=409)
+    page = browser.post(
+        f"/console/payments/payments/{booking['payment_id']}/refunds",
+        {"csrf_token": csrf(browser), "amount": "10", "reason": "Changed mind"},
+        status=409,
+    )
     assert "Only a succeeded payment can be refunded" in text_of(page, "refund-refused")
     assert refunds(app) == []
 
@@ -324,8 +392,9 @@ def test_an_admin_approves_and_the_gateway_refunds(app):
     assert form.action == f"http://localhost{QUEUE}/{refund_id}/approve"
     form["note"] = "Goodwill"
     answer = form.submit(status=303)
-    assert answer.location == (f"http://localhost{QUEUE}?done=refund_succeeded&refund={refund_id}"
-                               f"#refund-{refund_id}")
+    assert answer.location == (
+        f"http://localhost{QUEUE}?done=refund_succeeded&refund={refund_id}#refund-{refund_id}"
+    )
     page = answer.follow()
     assert text_of(page, "flash") == "Refund approved: the gateway has refunded the money."
     assert text_of(page, "none-waiting") == "No refund is waiting for approval."
@@ -333,11 +402,18 @@ def test_an_admin_approves_and_the_gateway_refunds(app):
     assert "succeeded" in row and "Admin Tester" in row and "Goodwill" in row
     [refund] = refunds(app)
     assert refund["status"] == "succeeded" and refund["decided_by"] == admin.member.id
-    assert payment(app, booking["payment_id"]) == {"received": PETITE, "held": 12050,
-                                                   "refunded": 12050, "refundable": 87450}
+    assert payment(app, booking["payment_id"]) == {
+        "received": PETITE,
+        "held": 12050,
+        "refunded": 12050,
+        "refundable": 87450,
+    }
     assert refund_audit(app) == ["payments.refund_requested", "payments.refund_approved"]
     assert [a for a, _, _ in payment_audit(app)] == [
-        "refund.requested", "refund.approved", "refund.succeeded"]
+        "refund.requested",
+        "refund.approved",
+        "refund.succeeded",
+    ]
 
     panel = booking_page(admin, booking)
     assert "succeeded" in row_of(panel, refund_id)
@@ -355,8 +431,12 @@ def test_an_admin_rejects_and_the_amount_is_free_again(app):
     assert "rejected" in row_of(page, refund_id) and "Already compensated" in page.text
     [refund] = refunds(app)
     assert refund["status"] == "rejected" and refund["note"] == "Already compensated"
-    assert payment(app, booking["payment_id"]) == {"received": PETITE, "held": 0,
-                                                   "refunded": 0, "refundable": PETITE}
+    assert payment(app, booking["payment_id"]) == {
+        "received": PETITE,
+        "held": 0,
+        "refunded": 0,
+        "refundable": PETITE,
+    }
     assert refund_audit(app) == ["payments.refund_requested", "payments.refund_rejected"]
     assert has(booking_page(admin, booking), "refund-form")  # refundable again
 
@@ -395,8 +475,9 @@ def test_a_gateway_that_does_not_answer_keeps_the_approval_and_retries(app, monk
     assert "retrying" in row_of(page, refund_id)
 
     monkeypatch.undo()
-    outcome = in_transaction(app.app.registry,
-                             lambda ctx: payment_tasks.refund_task(ctx, refund_id))
+    outcome = in_transaction(
+        app.app.registry, lambda ctx: payment_tasks.refund_task(ctx, refund_id)
+    )
     assert outcome == "succeeded"
     assert [r["status"] for r in refunds(app)] == ["succeeded"]
 
@@ -442,9 +523,11 @@ def test_a_viewer_sees_the_pages_but_no_form(app):
     page = booking_page(viewer, booking)
     assert has(page, "payments-panel") and not has(page, "refund-form")
     assert has(page, "payments-read-only")
-    viewer.post(f"/console/payments/payments/{booking['payment_id']}/refunds",
-                {"csrf_token": csrf(viewer), "amount": "1", "reason": "Just because"},
-                status=403)
+    viewer.post(
+        f"/console/payments/payments/{booking['payment_id']}/refunds",
+        {"csrf_token": csrf(viewer), "amount": "1", "reason": "Just because"},
+        status=403,
+    )
     decide(viewer, refund_id, "approve", status=403)
     assert len(refunds(app)) == 1
 
@@ -471,8 +554,11 @@ def test_posts_without_the_right_csrf_token_are_refused(app, token):
     assert "did not come from this site" in page.text
     admin.post(f"{QUEUE}/{refund_id}/reject", body, status=403)
     staff = staff_browser(app, "staff")
-    staff.post(f"/console/payments/payments/{booking['payment_id']}/refunds",
-               {**body, "amount": "5", "reason": "Forged request"}, status=403)
+    staff.post(
+        f"/console/payments/payments/{booking['payment_id']}/refunds",
+        {**body, "amount": "5", "reason": "Forged request"},
+        status=403,
+    )
     assert [r["status"] for r in refunds(app)] == ["requested"]
     assert refund_audit(app) == ["payments.refund_requested"]
 

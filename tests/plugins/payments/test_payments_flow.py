@@ -81,8 +81,12 @@ PETITE_ON_SATURDAY = 99500 + 14925
 
 
 def history(app: TestApp, booking_id: str) -> list[tuple[str, str]]:
-    rows = fetch(app, select(BookingEvent).where(BookingEvent.booking_id == uuid.UUID(booking_id))
-                 .order_by(BookingEvent.at))
+    rows = fetch(
+        app,
+        select(BookingEvent)
+        .where(BookingEvent.booking_id == uuid.UUID(booking_id))
+        .order_by(BookingEvent.at),
+    )
     return [(str(row.status), row.message) for row in rows]
 
 
@@ -112,9 +116,11 @@ def test_a_guest_books_and_pays_with_4242_and_the_booking_is_confirmed(app):
     assert row.status == "requires_payment_method" and row.gateway == "mock"
     intent = mock_object(app, row.gateway_intent_id)
     assert (intent["amount"], intent["currency"], intent["status"]) == (
-        PETITE, "usd", "requires_payment_method")
-    assert intent["metadata"] == {"booking_id": created["id"],
-                                  "booking_number": created["number"]}
+        PETITE,
+        "usd",
+        "requires_payment_method",
+    )
+    assert intent["metadata"] == {"booking_id": created["id"], "booking_number": created["number"]}
     assert spy.succeeded == []
 
     answer = mock_confirm(app, started["payment_id"], "4242424242424242", created)
@@ -133,20 +139,34 @@ def test_a_guest_books_and_pays_with_4242_and_the_booking_is_confirmed(app):
     [delivery] = outbox(app, DELIVER_TASK)
     assert delivery.status == OutboxStatus.DONE
     assert payment_actions(app, started["payment_id"]) == [
-        "payment.created", "payment.status_changed", "payment.captured"]
+        "payment.created",
+        "payment.status_changed",
+        "payment.captured",
+    ]
     changed = next(r for r in audit_rows(app) if r.action == "payment.status_changed")
     assert (changed.old_status, changed.new_status) == ("requires_payment_method", "succeeded")
     assert changed.source == event.event_id and changed.actor_kind == "system"
     assert str(changed.booking_id) == created["id"]
-    assert spy.succeeded == [{"payment": started["payment_id"], "booking": created["id"],
-                              "payment_status": "succeeded", "booking_status": "confirmed",
-                              "amount_received": PETITE, "is_payment": True}]
+    assert spy.succeeded == [
+        {
+            "payment": started["payment_id"],
+            "booking": created["id"],
+            "payment_status": "succeeded",
+            "booking_status": "confirmed",
+            "amount_received": PETITE,
+            "is_payment": True,
+        }
+    ]
     assert spy.failed == [] and spy.refunded == []
     # The guest reads the payment through the booking.
-    listed = client(app).get(f"{BOOKINGS}/{created['id']}/payments",
-                             params=token_of(created)).json["items"]
+    listed = (
+        client(app)
+        .get(f"{BOOKINGS}/{created['id']}/payments", params=token_of(created))
+        .json["items"]
+    )
     assert [(p["payment_id"], p["status"], p["amount_received_cents"]) for p in listed] == [
-        (started["payment_id"], "succeeded", PETITE)]
+        (started["payment_id"], "succeeded", PETITE)
+    ]
     assert listed[0]["refundable_cents"] == PETITE
 
 
@@ -156,7 +176,8 @@ def test_a_customer_books_and_pays(app):
     created = book(app, customer_body(), headers)
     started = pay(app, created, headers)
     assert mock_confirm(app, started["payment_id"], CARD_OK, headers=headers)["status"] == (
-        "succeeded")
+        "succeeded"
+    )
     row = payment(app, started["payment_id"])
     assert str(row.customer_id) == me["id"] and row.status == "succeeded"
     assert row.save_method is False
@@ -166,8 +187,7 @@ def test_a_customer_books_and_pays(app):
     # Staff see it in the booking's payments panel.
     _, staff = staff_member(app, "viewer")
     panel = client(app).get(f"{STAFF_BOOKINGS}/{created['id']}", headers=staff).json["payments"]
-    assert [(p["payment_id"], p["status"]) for p in panel] == [(started["payment_id"],
-                                                                 "succeeded")]
+    assert [(p["payment_id"], p["status"]) for p in panel] == [(started["payment_id"], "succeeded")]
 
 
 # --- the amount and who may pay ------------------------------------------------------------------
@@ -186,16 +206,22 @@ def test_a_client_sent_amount_or_status_is_400_and_writes_nothing(app, field):
 
 
 def test_the_amount_follows_the_booking_total_of_another_service(app):
-    body = {"service_type": "standard_delivery", "item_count": 5,
-            "specialty_items": [{"code": "crib", "qty": 1}], "date": DAY.isoformat(),
-            "pickup_address": guest_body()["pickup_address"],
-            "delivery_address": guest_body()["delivery_address"], "guest": guest_body()["guest"]}
+    body = {
+        "service_type": "standard_delivery",
+        "item_count": 5,
+        "specialty_items": [{"code": "crib", "qty": 1}],
+        "date": DAY.isoformat(),
+        "pickup_address": guest_body()["pickup_address"],
+        "delivery_address": guest_body()["delivery_address"],
+        "guest": guest_body()["guest"],
+    }
     created = book(app, body)
     assert created["total_cents"] != PETITE
     started = pay(app, created)
     assert started["amount_cents"] == created["total_cents"]
-    assert mock_object(app, payments(app)[0].gateway_intent_id)["amount"] == (
-        created["total_cents"])
+    assert (
+        mock_object(app, payments(app)[0].gateway_intent_id)["amount"] == (created["total_cents"])
+    )
 
 
 def test_paying_a_confirmed_booking_is_409(app):
@@ -210,8 +236,11 @@ def test_paying_a_confirmed_booking_is_409(app):
 
 def test_paying_a_cancelled_booking_is_409(app):
     created = book_as_guest(app)
-    client(app).post_json(f"{BOOKINGS}/{created['id']}/cancel?token={created['tracking_token']}",
-                          {"reason": "Plans changed"}, status=200)
+    client(app).post_json(
+        f"{BOOKINGS}/{created['id']}/cancel?token={created['tracking_token']}",
+        {"reason": "Plans changed"},
+        status=200,
+    )
     before = snapshot(app)
     error = error_named(pay(app, created, status=409), "status")
     assert "cancelled" in error["description"]
@@ -227,8 +256,7 @@ def test_another_customer_or_a_guest_without_the_token_gets_404(app):
     pay(app, theirs, intruder, status=404)
     pay(app, theirs, status=404)  # anonymous
     pay(app, guest_booking, guest=False, status=404)  # no token
-    client(app).post_json(f"{BOOKINGS}/{guest_booking['id']}/payments?token=wrong", {},
-                          status=404)
+    client(app).post_json(f"{BOOKINGS}/{guest_booking['id']}/payments?token=wrong", {}, status=404)
     pay(app, guest_booking, intruder, guest=False, status=404)
     client(app).post_json(f"{BOOKINGS}/{uuid.uuid4()}/payments", {}, status=404)
     assert snapshot(app) == before and payments(app) == []
@@ -266,8 +294,13 @@ def test_a_staff_reprice_cancels_the_open_intent_and_the_next_post_charges_the_n
     old = pay(app, created)
     old_row = payments(app)[0]
     _, staff = staff_member(app)
-    answer = client(app).patch_json(f"{STAFF_BOOKINGS}/{created['id']}",
-                                    {"date": SATURDAY.isoformat()}, headers=staff).json
+    answer = (
+        client(app)
+        .patch_json(
+            f"{STAFF_BOOKINGS}/{created['id']}", {"date": SATURDAY.isoformat()}, headers=staff
+        )
+        .json
+    )
     assert answer["total_cents"] == PETITE_ON_SATURDAY
     # The open payment is cancelled here, and at the gateway by the outbox task.
     cancelled = payment(app, old["payment_id"])
@@ -288,15 +321,15 @@ def test_a_staff_reprice_cancels_the_open_intent_and_the_next_post_charges_the_n
     assert new["amount_cents"] == PETITE_ON_SATURDAY
     assert len(payments(app)) == 2 and intents_at_gateway(app) == 2
     assert mock_object(app, payment(app, new["payment_id"]).gateway_intent_id)["amount"] == (
-        PETITE_ON_SATURDAY)
+        PETITE_ON_SATURDAY
+    )
     mock_confirm(app, new["payment_id"], CARD_OK, created)
     assert payment(app, new["payment_id"]).amount_received_cents == PETITE_ON_SATURDAY
     assert booking_status(app, created["id"]) == "confirmed"
     assert vans_booked(app, DAY) == 0 and vans_booked(app, SATURDAY) == 1
 
 
-def test_the_success_of_an_intent_cancelled_by_a_reprice_does_not_confirm_an_underpaid_booking(
-        app):
+def test_the_success_of_an_intent_cancelled_by_a_reprice_does_not_confirm_an_underpaid_booking(app):
     """The guest pays the old intent at the very moment staff re-price the booking: the
     gateway took 99 500 cents, the booking now costs 114 425."""
     created = book_as_guest(app)
@@ -304,8 +337,9 @@ def test_the_success_of_an_intent_cancelled_by_a_reprice_does_not_confirm_an_und
     _, staff = staff_member(app)
     with held_events(app) as held:
         mock_confirm(app, old["payment_id"], CARD_OK, created)
-        client(app).patch_json(f"{STAFF_BOOKINGS}/{created['id']}",
-                               {"date": SATURDAY.isoformat()}, headers=staff)
+        client(app).patch_json(
+            f"{STAFF_BOOKINGS}/{created['id']}", {"date": SATURDAY.isoformat()}, headers=staff
+        )
     assert payment(app, old["payment_id"]).status == "canceled"
     [success] = held
     post_webhook(app, *success)
@@ -326,8 +360,8 @@ def test_a_gateway_outage_when_paying_is_503_and_writes_nothing(app, monkeypatch
     monkeypatch.setattr(MockGateway, "create_intent", unreachable)
     before = snapshot(app)
     answer = client(app).post_json(
-        f"{BOOKINGS}/{created['id']}/payments?token={created['tracking_token']}", {},
-        status=503)
+        f"{BOOKINGS}/{created['id']}/payments?token={created['tracking_token']}", {}, status=503
+    )
     error_named(answer.json, "payment")
     assert answer.headers["Retry-After"]
     assert snapshot(app) == before
@@ -360,10 +394,15 @@ def test_three_declines_cancel_the_booking_and_release_the_van(app):
     for attempt in (1, 2):
         answer = mock_confirm(app, started["payment_id"], CARD_DECLINED, created)
         assert (answer["status"], answer["failure_code"]) == (
-            "requires_payment_method", "card_declined")
+            "requires_payment_method",
+            "card_declined",
+        )
         row = payment(app, started["payment_id"])
         assert (row.status, row.attempts, row.failure_code) == (
-            "requires_payment_method", attempt, "card_declined")
+            "requires_payment_method",
+            attempt,
+            "card_declined",
+        )
         assert row.failure_reason == "Your card was declined."
         assert booking_status(app, created["id"]) == "pending_payment"
         assert vans_booked(app) == 1
@@ -374,15 +413,17 @@ def test_three_declines_cancel_the_booking_and_release_the_van(app):
     assert booking.status == "cancelled" and booking.cancelled_at is not None
     assert "3" in booking.cancel_reason
     assert vans_booked(app) == 0 and remaining(app) == 4
-    assert [(c["payment"], c["attempts"], c["reason"], c["attempts_left"])
-            for c in spy.failed] == [
-        (started["payment_id"], n, "Your card was declined.", 3 - n) for n in (1, 2, 3)]
+    assert [(c["payment"], c["attempts"], c["reason"], c["attempts_left"]) for c in spy.failed] == [
+        (started["payment_id"], n, "Your card was declined.", 3 - n) for n in (1, 2, 3)
+    ]
     assert spy.failed[-1]["booking_status"] == "pending_payment"  # fired before the cancel
     assert spy.succeeded == []
     assert payment_actions(app, started["payment_id"]).count("payment.failed") == 3
     assert [e.outcome for e in events_seen(app)][:3] == [
-        "payment failed (1 of 3)", "payment failed (2 of 3)",
-        "payment failed (3); booking cancelled"]
+        "payment failed (1 of 3)",
+        "payment failed (2 of 3)",
+        "payment failed (3); booking cancelled",
+    ]
     # The intent is cancelled at the gateway too (after commit), and nothing can be paid.
     [task] = outbox(app, CANCEL_INTENT_TASK)
     assert task.status == OutboxStatus.DONE
@@ -422,8 +463,10 @@ def test_3155_asks_for_authentication_and_passing_it_confirms(app):
     assert row.gateway_method_id == "pm_card_authenticationRequired"
     assert booking_status(app, created["id"]) == "confirmed"
     assert len(spy.succeeded) == 1 and spy.failed == []
-    assert [e.type for e in events_seen(app)] == ["payment_intent.requires_action",
-                                                  "payment_intent.succeeded"]
+    assert [e.type for e in events_seen(app)] == [
+        "payment_intent.requires_action",
+        "payment_intent.succeeded",
+    ]
     # Authenticating again is refused by the gateway (409), and changes nothing.
     before = snapshot(app)
     mock_authenticate(app, started["payment_id"], True, created, status=409)
@@ -468,8 +511,7 @@ def test_a_double_submitted_payment_with_one_key_is_one_payment(app):
     assert actions(app).count("payment.created") == 1
     # The same key with another body is refused and writes nothing.
     before = snapshot(app)
-    refused = client(app).post_json(path, {"save_method": False}, headers={HEADER: key},
-                                    status=409)
+    refused = client(app).post_json(path, {"save_method": False}, headers={HEADER: key}, status=409)
     error_named(refused.json, HEADER)
     assert snapshot(app) == before
 
@@ -485,11 +527,23 @@ def test_the_mock_refuses_unknown_cards_and_ambiguous_bodies(app):
         answer = mock_confirm(app, started["payment_id"], card, created, status=400)
         error_named(answer, "card_number")
     path = f"{MOCK_CONFIRM}?token={created['tracking_token']}"
-    error_named(client(app).post_json(path, {"card_number": CARD_OK}, status=400).json,
-                "payment_id")
-    error_named(client(app).post_json(path, {"card_number": CARD_OK, "payment_id":
-                                             started["payment_id"], "setup_intent_id": "seti_x"},
-                                      status=400).json, "payment_id")
+    error_named(
+        client(app).post_json(path, {"card_number": CARD_OK}, status=400).json, "payment_id"
+    )
+    error_named(
+        client(app)
+        .post_json(
+            path,
+            {
+                "card_number": CARD_OK,
+                "payment_id": started["payment_id"],
+                "setup_intent_id": "seti_x",
+            },
+            status=400,
+        )
+        .json,
+        "payment_id",
+    )
     mock_confirm(app, str(uuid.uuid4()), CARD_OK, created, status=404)
     mock_confirm(app, "not-a-uuid", CARD_OK, created, status=404)
     # Authenticating an intent that asked for nothing is a 409 from the gateway.
@@ -501,7 +555,8 @@ def test_spaces_and_dashes_in_the_card_number_are_fine(app):
     created = book_as_guest(app)
     started = pay(app, created)
     assert mock_confirm(app, started["payment_id"], "4242-4242-4242-4242", created)["status"] == (
-        "succeeded")
+        "succeeded"
+    )
     assert booking_status(app, created["id"]) == "confirmed"
 
 
@@ -510,7 +565,8 @@ def test_staff_may_confirm_with_a_test_card(app):
     started = pay(app, created)
     _, staff = staff_member(app)
     assert mock_confirm(app, started["payment_id"], CARD_OK, headers=staff)["status"] == (
-        "succeeded")
+        "succeeded"
+    )
     assert booking_status(app, created["id"]) == "confirmed"
 
 
@@ -519,9 +575,11 @@ def test_the_mock_routes_are_404_when_payments_are_not_enabled(make_testapp):
     app = make_testapp(**{"totetaxi.plugins": "pricing"})
     set_clock(app, NOW)
     created = book_as_guest(app)
-    for path, body in ((MOCK_CONFIRM, {"payment_id": str(uuid.uuid4()), "card_number": CARD_OK}),
-                       (MOCK_AUTHENTICATE, {"payment_id": str(uuid.uuid4()), "succeed": True}),
-                       (f"{BOOKINGS}/{created['id']}/payments", {})):
+    for path, body in (
+        (MOCK_CONFIRM, {"payment_id": str(uuid.uuid4()), "card_number": CARD_OK}),
+        (MOCK_AUTHENTICATE, {"payment_id": str(uuid.uuid4()), "succeed": True}),
+        (f"{BOOKINGS}/{created['id']}/payments", {}),
+    ):
         answer = client(app).post_json(path, body, status=404)
         assert answer.content_type == "application/json"
         assert answer.json["status"] == "error"
@@ -554,9 +612,12 @@ def test_nothing_is_left_running(app):
     mock_confirm(app, started["payment_id"], CARD_OK, created)
     statuses = {message.status for message in outbox(app)}
     assert statuses == {OutboxStatus.DONE}
-    assert run(app, lambda ctx: ctx.dbsession.scalar(
-        select(Payment.status).where(Payment.id == uuid.UUID(started["payment_id"])))) == (
-        "succeeded")
+    assert run(
+        app,
+        lambda ctx: ctx.dbsession.scalar(
+            select(Payment.status).where(Payment.id == uuid.UUID(started["payment_id"]))
+        ),
+    ) == ("succeeded")
 
 
 def test_re_pricing_a_paid_booking_flags_the_difference_for_staff(app):
@@ -564,8 +625,9 @@ def test_re_pricing_a_paid_booking_flags_the_difference_for_staff(app):
     started = pay(app, created)
     mock_confirm(app, started["payment_id"], CARD_OK, created)
     _, staff = staff_member(app)
-    client(app).patch_json(f"{STAFF_BOOKINGS}/{created['id']}", {"date": "2026-12-05"},
-                           headers=staff)  # a Saturday: +15%
+    client(app).patch_json(
+        f"{STAFF_BOOKINGS}/{created['id']}", {"date": "2026-12-05"}, headers=staff
+    )  # a Saturday: +15%
     row = payment(app, started["payment_id"])
     assert (row.status, row.needs_attention) == ("succeeded", True)
     [flag] = audit_rows(app, PaymentAudit.action == "payment.total_changed")

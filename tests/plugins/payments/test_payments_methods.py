@@ -55,11 +55,23 @@ def start_setup(app: TestApp, headers: dict[str, str]) -> dict[str, Any]:
     return client(app).post_json(METHODS, {}, headers=headers, status=201).json
 
 
-def confirm_setup(app: TestApp, headers: dict[str, str], setup_intent_id: str,
-                  card: str = CARD_OK, status: int = 200) -> Any:
-    return client(app).post_json(MOCK_CONFIRM, {"setup_intent_id": setup_intent_id,
-                                                "card_number": card},
-                                 headers=headers, status=status).json
+def confirm_setup(
+    app: TestApp,
+    headers: dict[str, str],
+    setup_intent_id: str,
+    card: str = CARD_OK,
+    status: int = 200,
+) -> Any:
+    return (
+        client(app)
+        .post_json(
+            MOCK_CONFIRM,
+            {"setup_intent_id": setup_intent_id, "card_number": card},
+            headers=headers,
+            status=status,
+        )
+        .json
+    )
 
 
 def save_card(app: TestApp, headers: dict[str, str]) -> dict[str, Any]:
@@ -75,8 +87,12 @@ def listed(app: TestApp, headers: dict[str, str]) -> list[dict[str, Any]]:
 
 def all_saved(app: TestApp) -> list[SavedMethod]:
     """Every saved card, soft-deleted ones too."""
-    return fetch(app, select(SavedMethod).order_by(SavedMethod.created_at)
-                 .execution_options(include_deleted=True))
+    return fetch(
+        app,
+        select(SavedMethod)
+        .order_by(SavedMethod.created_at)
+        .execution_options(include_deleted=True),
+    )
 
 
 def no_card_number(answer: Any) -> None:
@@ -96,8 +112,10 @@ def test_a_customer_saves_a_card_and_sees_only_brand_last4_and_expiry(app):
     assert setup["client_secret"].startswith(setup["setup_intent_id"] + "_secret_")
     assert setup["status"] == "requires_payment_method"
     [attempt] = fetch(app, select(SetupAttempt))
-    assert str(attempt.customer_id) == me["id"] and attempt.gateway_setup_id == (
-        setup["setup_intent_id"])
+    assert (
+        str(attempt.customer_id) == me["id"]
+        and attempt.gateway_setup_id == (setup["setup_intent_id"])
+    )
     [gateway_customer] = fetch(app, select(GatewayCustomer))
     assert str(gateway_customer.customer_id) == me["id"] and gateway_customer.gateway == "mock"
     assert mock_object(app, gateway_customer.gateway_customer_id)["email"] == me["email"]
@@ -129,8 +147,10 @@ def test_a_declined_card_is_not_saved(app):
     _, headers = customer(app)
     setup = start_setup(app, headers)
     before = snapshot(app)
-    error_named(confirm_setup(app, headers, setup["setup_intent_id"], CARD_DECLINED,
-                              status=409), "payment_id")
+    error_named(
+        confirm_setup(app, headers, setup["setup_intent_id"], CARD_DECLINED, status=409),
+        "payment_id",
+    )
     assert snapshot(app) == before and listed(app, headers) == []
 
 
@@ -140,8 +160,11 @@ def test_nobody_else_confirms_a_customers_setup_intent(app):
     setup = start_setup(app, owner)
     before = snapshot(app)
     confirm_setup(app, intruder, setup["setup_intent_id"], status=404)
-    client(app).post_json(MOCK_CONFIRM, {"setup_intent_id": setup["setup_intent_id"],
-                                         "card_number": CARD_OK}, status=404)
+    client(app).post_json(
+        MOCK_CONFIRM,
+        {"setup_intent_id": setup["setup_intent_id"], "card_number": CARD_OK},
+        status=404,
+    )
     confirm_setup(app, owner, "seti_unknown", status=404)
     assert snapshot(app) == before and listed(app, owner) == []
 
@@ -186,9 +209,12 @@ def test_a_customer_saves_a_card_and_pays_with_it(app):
     assert (row.status, row.amount_received_cents) == ("succeeded", PETITE)
     assert str(row.customer_id) == me["id"]
     assert [call["booking"] for call in spy.succeeded] == [created["id"]]
-    changes = [(a.old_status, a.new_status) for a in audit_rows(app)
-               if a.action in ("payment.created", "payment.status_changed")
-               and str(a.payment_id) == started["payment_id"]]
+    changes = [
+        (a.old_status, a.new_status)
+        for a in audit_rows(app)
+        if a.action in ("payment.created", "payment.status_changed")
+        and str(a.payment_id) == started["payment_id"]
+    ]
     assert changes == [("", "processing"), ("processing", "succeeded")]
 
 
@@ -212,13 +238,15 @@ def test_a_double_submitted_saved_card_payment_charges_once(app):
     created = book(app, customer_body(), headers)
     with held_events(app) as held:
         first = pay(app, created, headers, body={"payment_method_id": card["id"]})
-        second = pay(app, created, headers, body={"payment_method_id": card["id"]},
-                     status="*")
+        second = pay(app, created, headers, body={"payment_method_id": card["id"]}, status="*")
     for payload, signature in held:
         post_webhook(app, payload, signature)
     assert booking_status(app, created["id"]) == "confirmed"
-    charged = [row for row in fetch(app, select(MockObject).where(
-        MockObject.kind == "payment_intent")) if row.data["amount_received"]]
+    charged = [
+        row
+        for row in fetch(app, select(MockObject).where(MockObject.kind == "payment_intent"))
+        if row.data["amount_received"]
+    ]
     assert len(charged) == 1, "the customer was charged more than once"
     assert sum(p.amount_received_cents for p in payments(app)) == PETITE
     assert second.get("payment_id") in (None, first["payment_id"])
@@ -231,8 +259,11 @@ def test_paying_with_a_card_that_is_not_yours_is_400_and_writes_nothing(app, kin
     card = save_card(app, owner)
     _, headers = customer(app)
     created = book(app, customer_body(), headers)
-    method_id = {"another customer's": card["id"], "unknown": str(uuid.uuid4()),
-                 "malformed": "pm_card_visa"}[kind]
+    method_id = {
+        "another customer's": card["id"],
+        "unknown": str(uuid.uuid4()),
+        "malformed": "pm_card_visa",
+    }[kind]
     before = snapshot(app)
     answer = pay(app, created, headers, body={"payment_method_id": method_id}, status=400)
     error_named(answer, "payment_method_id")
@@ -245,8 +276,9 @@ def test_a_guest_cannot_pay_with_a_saved_card_id(app):
     card = save_card(app, owner)
     created = book_as_guest(app)
     before = snapshot(app)
-    error_named(pay(app, created, body={"payment_method_id": card["id"]}, status=400),
-                "payment_method_id")
+    error_named(
+        pay(app, created, body={"payment_method_id": card["id"]}, status=400), "payment_method_id"
+    )
     assert snapshot(app) == before
 
 
@@ -272,7 +304,8 @@ def test_save_method_keeps_the_card_after_a_successful_payment(app):
     assert str(saved.customer_id) == me["id"]
     assert saved.gateway_customer_id == gateway_customer.gateway_customer_id
     assert mock_object(app, saved.gateway_method_id)["customer"] == (
-        gateway_customer.gateway_customer_id)
+        gateway_customer.gateway_customer_id
+    )
 
 
 def test_a_card_saved_with_a_payment_pays_the_next_booking(app):
@@ -332,8 +365,7 @@ def test_deleting_a_card_detaches_it_and_it_is_gone(app):
     [saved] = all_saved(app)
     client(app).delete(f"{METHODS}/{card['id']}", headers=headers, status=204)
     assert listed(app, headers) == []
-    assert client(app).get("/api/v1/me/dashboard", headers=headers).json[
-        "payment_methods"] == []
+    assert client(app).get("/api/v1/me/dashboard", headers=headers).json["payment_methods"] == []
     [row] = all_saved(app)
     assert row.deleted_at is not None  # kept for history, hidden everywhere
     assert mock_object(app, saved.gateway_method_id)["customer"] is None
@@ -341,8 +373,10 @@ def test_deleting_a_card_detaches_it_and_it_is_gone(app):
     # Gone for good: deleting again is 404, paying with it is 400.
     client(app).delete(f"{METHODS}/{card['id']}", headers=headers, status=404)
     created = book(app, customer_body(), headers)
-    error_named(pay(app, created, headers, body={"payment_method_id": card["id"]}, status=400),
-                "payment_method_id")
+    error_named(
+        pay(app, created, headers, body={"payment_method_id": card["id"]}, status=400),
+        "payment_method_id",
+    )
 
 
 def test_nobody_else_deletes_a_customers_card(app):

@@ -58,23 +58,51 @@ pg_app = payments_support.pg_app_fixture  # PostgreSQL, a connection per racer
 REASON = "Van arrived two hours late"
 
 
-def request_refund(app: TestApp, headers: dict[str, str], payment_id: str, amount: int,
-                   reason: str = REASON, status: int = 201, **extra: Any) -> Any:
-    return client(app).post_json(REFUNDS, {"payment_id": payment_id, "amount_cents": amount,
-                                           "reason": reason},
-                                 headers=headers, status=status, **extra).json
+def request_refund(
+    app: TestApp,
+    headers: dict[str, str],
+    payment_id: str,
+    amount: int,
+    reason: str = REASON,
+    status: int = 201,
+    **extra: Any,
+) -> Any:
+    return (
+        client(app)
+        .post_json(
+            REFUNDS,
+            {"payment_id": payment_id, "amount_cents": amount, "reason": reason},
+            headers=headers,
+            status=status,
+            **extra,
+        )
+        .json
+    )
 
 
-def decide(app: TestApp, headers: dict[str, str], refund_id: str, verb: str = "approve",
-           note: str | None = None, status: int = 200) -> Any:
+def decide(
+    app: TestApp,
+    headers: dict[str, str],
+    refund_id: str,
+    verb: str = "approve",
+    note: str | None = None,
+    status: int = 200,
+) -> Any:
     body = {} if note is None else {"note": note}
-    return client(app).post_json(f"{REFUNDS}/{refund_id}/{verb}", body, headers=headers,
-                                 status=status).json
+    return (
+        client(app)
+        .post_json(f"{REFUNDS}/{refund_id}/{verb}", body, headers=headers, status=status)
+        .json
+    )
 
 
 def core_audit(app: TestApp, action_prefix: str = "payments.") -> list[AuditRecord]:
-    return fetch(app, select(AuditRecord).where(AuditRecord.action.startswith(action_prefix))
-                 .order_by(AuditRecord.at))
+    return fetch(
+        app,
+        select(AuditRecord)
+        .where(AuditRecord.action.startswith(action_prefix))
+        .order_by(AuditRecord.at),
+    )
 
 
 def refund_actions(app: TestApp, refund_id: str) -> list[str]:
@@ -82,8 +110,15 @@ def refund_actions(app: TestApp, refund_id: str) -> list[str]:
 
 
 def booking_messages(app: TestApp, booking_id: str) -> list[str]:
-    return [row.message for row in fetch(app, select(BookingEvent).where(
-        BookingEvent.booking_id == uuid.UUID(booking_id)).order_by(BookingEvent.at))]
+    return [
+        row.message
+        for row in fetch(
+            app,
+            select(BookingEvent)
+            .where(BookingEvent.booking_id == uuid.UUID(booking_id))
+            .order_by(BookingEvent.at),
+        )
+    ]
 
 
 @pytest.fixture
@@ -92,8 +127,14 @@ def paid(app) -> dict[str, Any]:
     created, started = paid_booking(app)
     staff, staff_headers = staff_member(app, "staff")
     admin, admin_headers = staff_member(app, "admin")
-    return {"booking": created, "payment_id": started["payment_id"], "staff": staff,
-            "staff_headers": staff_headers, "admin": admin, "admin_headers": admin_headers}
+    return {
+        "booking": created,
+        "payment_id": started["payment_id"],
+        "staff": staff,
+        "staff_headers": staff_headers,
+        "admin": admin,
+        "admin_headers": admin_headers,
+    }
 
 
 # --- the whole way -------------------------------------------------------------------------------
@@ -109,7 +150,10 @@ def test_staff_request_a_partial_refund_and_an_admin_approves_it(app, paid):
     assert requested["decided_by"] is None and requested["completed_at"] is None
     row = payment(app, payment_id)
     assert (row.refund_held_cents, row.refunded_cents, row.refundable_cents) == (
-        20000, 0, PETITE - 20000)
+        20000,
+        0,
+        PETITE - 20000,
+    )
     [stored] = refunds(app)
     assert str(stored.id) == requested["id"] and stored.status == "requested"
     assert str(stored.booking_id) == paid["booking"]["id"]
@@ -134,22 +178,36 @@ def test_staff_request_a_partial_refund_and_an_admin_approves_it(app, paid):
     assert mock_object(app, stored.gateway_refund_id)["amount"] == 20000
     assert booking_messages(app, paid["booking"]["id"])[-1] == "Refund of $200.00 issued."
     assert booking_status(app, paid["booking"]["id"]) == "confirmed"
-    assert spy.refunded == [{"refund": requested["id"], "payment": payment_id,
-                             "booking": paid["booking"]["id"], "amount": 20000,
-                             "status": "succeeded", "refunded_cents": 20000,
-                             "is_refund": True}]
+    assert spy.refunded == [
+        {
+            "refund": requested["id"],
+            "payment": payment_id,
+            "booking": paid["booking"]["id"],
+            "amount": 20000,
+            "status": "succeeded",
+            "refunded_cents": 20000,
+            "is_refund": True,
+        }
+    ]
     # Audited: the core log names who did what ...
     records = core_audit(app)
-    assert [r.action for r in records] == ["payments.refund_requested",
-                                           "payments.refund_approved"]
+    assert [r.action for r in records] == ["payments.refund_requested", "payments.refund_approved"]
     assert [(r.actor_kind, r.actor_id) for r in records] == [
-        ("staff", paid["staff"].id), ("staff", paid["admin"].id)]
+        ("staff", paid["staff"].id),
+        ("staff", paid["admin"].id),
+    ]
     assert all(r.target_type == "refund" and r.target_id == requested["id"] for r in records)
-    assert records[0].changes["after"] == {"payment_id": payment_id, "amount_cents": 20000,
-                                           "reason": REASON}
+    assert records[0].changes["after"] == {
+        "payment_id": payment_id,
+        "amount_cents": 20000,
+        "reason": REASON,
+    }
     # ... and the payment audit every money movement.
     assert refund_actions(app, requested["id"]) == [
-        "refund.requested", "refund.approved", "refund.succeeded"]
+        "refund.requested",
+        "refund.approved",
+        "refund.succeeded",
+    ]
     rows = audit_rows(app, PaymentAudit.refund_id == uuid.UUID(requested["id"]))
     assert all(r.amount_cents == 20000 and str(r.payment_id) == payment_id for r in rows)
     assert [r.actor_id for r in rows] == [paid["staff"].id, paid["admin"].id, paid["admin"].id]
@@ -163,17 +221,19 @@ def test_a_full_refund_of_the_remainder_and_then_nothing_more(app, paid):
     spy = spy_on(app)
     first = request_refund(app, paid["staff_headers"], paid["payment_id"], 20000)
     decide(app, paid["admin_headers"], first["id"])
-    rest = request_refund(app, paid["admin_headers"], paid["payment_id"], PETITE - 20000,
-                          reason="Customer cancelled")
+    rest = request_refund(
+        app, paid["admin_headers"], paid["payment_id"], PETITE - 20000, reason="Customer cancelled"
+    )
     assert decide(app, paid["admin_headers"], rest["id"])["status"] == "succeeded"
     row = payment(app, paid["payment_id"])
-    assert (row.refunded_cents, row.refund_held_cents, row.refundable_cents) == (PETITE, PETITE,
-                                                                                 0)
+    assert (row.refunded_cents, row.refund_held_cents, row.refundable_cents) == (PETITE, PETITE, 0)
     assert mock_object(app, row.gateway_intent_id)["amount_refunded"] == PETITE
     assert [call["refunded_cents"] for call in spy.refunded] == [20000, PETITE]
     before = snapshot(app)
-    error = error_named(request_refund(app, paid["staff_headers"], paid["payment_id"], 1,
-                                       status=409), "amount_cents")
+    error = error_named(
+        request_refund(app, paid["staff_headers"], paid["payment_id"], 1, status=409),
+        "amount_cents",
+    )
     assert "0" in error["description"]
     assert snapshot(app) == before
 
@@ -181,15 +241,21 @@ def test_a_full_refund_of_the_remainder_and_then_nothing_more(app, paid):
 def test_a_refund_over_the_remainder_is_409_and_writes_nothing(app, paid):
     before = snapshot(app)
     records = len(core_audit(app, ""))
-    error = error_named(request_refund(app, paid["staff_headers"], paid["payment_id"],
-                                       PETITE + 1, status=409), "amount_cents")
+    error = error_named(
+        request_refund(app, paid["staff_headers"], paid["payment_id"], PETITE + 1, status=409),
+        "amount_cents",
+    )
     assert str(PETITE) in error["description"]
     assert snapshot(app) == before and len(core_audit(app, "")) == records
     # A held (not yet approved) request counts against the remainder too.
     request_refund(app, paid["staff_headers"], paid["payment_id"], 60000)
     before = snapshot(app)
-    error = error_named(request_refund(app, paid["staff_headers"], paid["payment_id"],
-                                       PETITE - 60000 + 1, status=409), "amount_cents")
+    error = error_named(
+        request_refund(
+            app, paid["staff_headers"], paid["payment_id"], PETITE - 60000 + 1, status=409
+        ),
+        "amount_cents",
+    )
     assert str(PETITE - 60000) in error["description"]
     assert snapshot(app) == before
     assert payment(app, paid["payment_id"]).refund_held_cents == 60000
@@ -201,23 +267,26 @@ def test_rejecting_releases_the_hold(app, paid):
     spy = spy_on(app)
     requested = request_refund(app, paid["staff_headers"], paid["payment_id"], PETITE)
     assert payment(app, paid["payment_id"]).refundable_cents == 0
-    rejected = decide(app, paid["admin_headers"], requested["id"], "reject",
-                      note="Delivery was on time")
+    rejected = decide(
+        app, paid["admin_headers"], requested["id"], "reject", note="Delivery was on time"
+    )
     assert rejected["status"] == "rejected" and rejected["decision_note"] == (
-        "Delivery was on time")
+        "Delivery was on time"
+    )
     row = payment(app, paid["payment_id"])
     assert (row.refund_held_cents, row.refunded_cents, row.refundable_cents) == (0, 0, PETITE)
     assert mock_object(app, row.gateway_intent_id).get("amount_refunded", 0) == 0
     assert count(app, MockObject, MockObject.kind == "refund") == 0
     assert spy.refunded == []
     assert refund_actions(app, requested["id"]) == ["refund.requested", "refund.rejected"]
-    assert [r.action for r in core_audit(app)] == ["payments.refund_requested",
-                                                   "payments.refund_rejected"]
+    assert [r.action for r in core_audit(app)] == [
+        "payments.refund_requested",
+        "payments.refund_rejected",
+    ]
     # Decided once: neither approving nor rejecting it again changes anything.
     before = snapshot(app)
     error_named(decide(app, paid["admin_headers"], requested["id"], status=409), "status")
-    error_named(decide(app, paid["admin_headers"], requested["id"], "reject", status=409),
-                "status")
+    error_named(decide(app, paid["admin_headers"], requested["id"], "reject", status=409), "status")
     assert snapshot(app) == before
     # The whole amount can be requested again.
     request_refund(app, paid["staff_headers"], paid["payment_id"], PETITE)
@@ -229,11 +298,9 @@ def test_approving_twice_is_409_and_refunds_once(app, paid):
     requested = request_refund(app, paid["staff_headers"], paid["payment_id"], 5000)
     decide(app, paid["admin_headers"], requested["id"])
     before = snapshot(app)
-    error = error_named(decide(app, paid["admin_headers"], requested["id"], status=409),
-                        "status")
+    error = error_named(decide(app, paid["admin_headers"], requested["id"], status=409), "status")
     assert "succeeded" in error["description"]
-    error_named(decide(app, paid["admin_headers"], requested["id"], "reject", status=409),
-                "status")
+    error_named(decide(app, paid["admin_headers"], requested["id"], "reject", status=409), "status")
     assert snapshot(app) == before
     assert payment(app, paid["payment_id"]).refunded_cents == 5000
     assert count(app, MockObject, MockObject.kind == "refund") == 1 and len(spy.refunded) == 1
@@ -257,14 +324,16 @@ def test_a_refund_the_gateway_refuses_fails_and_releases_the_hold(app, paid):
     assert (row.refund_held_cents, row.refunded_cents) == (0, 0)
     assert spy.refunded == []
     assert refund_actions(app, requested["id"]) == [
-        "refund.requested", "refund.approved", "refund.failed"]
+        "refund.requested",
+        "refund.approved",
+        "refund.failed",
+    ]
     assert count(app, MockObject, MockObject.kind == "refund") == 0
     error_named(decide(app, paid["admin_headers"], requested["id"], status=409), "status")
 
 
 @pytest.mark.both_databases
-def test_a_gateway_outage_at_approval_keeps_the_approval_and_a_task_retries(app, paid,
-                                                                           monkeypatch):
+def test_a_gateway_outage_at_approval_keeps_the_approval_and_a_task_retries(app, paid, monkeypatch):
     """The gateway may have refunded before the connection broke: the approval is kept
     (``pending``) and a task asks again with the same key, which can never refund twice."""
     from totetaxi_payments import tasks as payment_tasks
@@ -308,8 +377,9 @@ def test_a_pending_refund_is_finished_by_the_gateways_event(app, paid):
     spy = spy_on(app)
     requested = request_refund(app, paid["staff_headers"], paid["payment_id"], 7000)
     pending_at_gateway(app, requested["id"], "re_pending_1")
-    payload = event_payload("refund.updated", {"id": "re_pending_1", "status": "succeeded",
-                                               "amount": 7000})
+    payload = event_payload(
+        "refund.updated", {"id": "re_pending_1", "status": "succeeded", "amount": 7000}
+    )
     assert post_webhook(app, payload).json["outcome"] == "refund succeeded"
     [stored] = refunds(app)
     assert stored.status == "succeeded" and stored.completed_at is not None
@@ -323,7 +393,8 @@ def test_a_pending_refund_is_finished_by_the_gateways_event(app, paid):
     late = event_payload("refund.updated", {"id": "re_pending_1", "status": "pending"})
     assert post_webhook(app, late).json["outcome"] == "refund already succeeded"
     assert {k: v for k, v in snapshot(app).items() if k != "events"} == {
-        k: v for k, v in before.items() if k != "events"}
+        k: v for k, v in before.items() if k != "events"
+    }
     assert payment(app, paid["payment_id"]).refunded_cents == 7000 and len(spy.refunded) == 1
 
 
@@ -331,8 +402,10 @@ def test_a_pending_refund_that_fails_at_the_gateway_releases_the_hold(app, paid)
     spy = spy_on(app)
     requested = request_refund(app, paid["staff_headers"], paid["payment_id"], 7000)
     pending_at_gateway(app, requested["id"], "re_pending_2")
-    payload = event_payload("refund.updated", {"id": "re_pending_2", "status": "failed",
-                                               "failure_reason": "expired_or_canceled_card"})
+    payload = event_payload(
+        "refund.updated",
+        {"id": "re_pending_2", "status": "failed", "failure_reason": "expired_or_canceled_card"},
+    )
     assert post_webhook(app, payload).json["outcome"] == "refund failed"
     [stored] = refunds(app)
     assert (stored.status, stored.failure_reason) == ("failed", "expired_or_canceled_card")
@@ -360,14 +433,20 @@ def test_only_an_admin_decides(app, paid, verb):
     _, viewer = staff_member(app, "viewer")
     _, customer_headers = customer(app)
     before = snapshot(app)
-    for headers, status in ((paid["staff_headers"], 403), (viewer, 403),
-                            (customer_headers, 403), ({}, 401)):
+    for headers, status in (
+        (paid["staff_headers"], 403),
+        (viewer, 403),
+        (customer_headers, 403),
+        ({}, 401),
+    ):
         decide(app, headers, requested["id"], verb, status=status)
     assert snapshot(app) == before
     assert [r.status for r in refunds(app)] == ["requested"]
     assert payment(app, paid["payment_id"]).refund_held_cents == 1000
     assert decide(app, paid["admin_headers"], requested["id"], verb)["status"] in (
-        "succeeded", "rejected")
+        "succeeded",
+        "rejected",
+    )
 
 
 def test_deciding_an_unknown_refund_is_404(app, paid):
@@ -389,25 +468,29 @@ def test_only_a_succeeded_payment_can_be_refunded(app):
         mock_confirm(app, failed_payment["payment_id"], CARD_DECLINED, failed_booking)
     assert payment(app, failed_payment["payment_id"]).status == "canceled"
     before = snapshot(app)
-    for payment_id, state in ((open_payment["payment_id"], "requires_payment_method"),
-                              (failed_payment["payment_id"], "canceled")):
-        error = error_named(request_refund(app, staff, payment_id, 1000, status=409),
-                            "payment_id")
+    for payment_id, state in (
+        (open_payment["payment_id"], "requires_payment_method"),
+        (failed_payment["payment_id"], "canceled"),
+    ):
+        error = error_named(request_refund(app, staff, payment_id, 1000, status=409), "payment_id")
         assert state in error["description"]
     for payment_id in (str(uuid.uuid4()), "not-a-uuid"):
         error_named(request_refund(app, staff, payment_id, 1000, status=400), "payment_id")
     assert snapshot(app) == before and core_audit(app) == []
 
 
-@pytest.mark.parametrize(("change", "field"), [
-    ({"amount_cents": 0}, "amount_cents"),
-    ({"amount_cents": -100}, "amount_cents"),
-    ({"amount_cents": "100"}, "amount_cents"),
-    ({"amount_cents": 10.5}, "amount_cents"),
-    ({"reason": "no"}, "reason"),
-    ({"reason": ""}, "reason"),
-    ({"reason": "x" * 501}, "reason"),
-])
+@pytest.mark.parametrize(
+    ("change", "field"),
+    [
+        ({"amount_cents": 0}, "amount_cents"),
+        ({"amount_cents": -100}, "amount_cents"),
+        ({"amount_cents": "100"}, "amount_cents"),
+        ({"amount_cents": 10.5}, "amount_cents"),
+        ({"reason": "no"}, "reason"),
+        ({"reason": ""}, "reason"),
+        ({"reason": "x" * 501}, "reason"),
+    ],
+)
 def test_malformed_refund_requests_are_400_naming_the_field(app, paid, change, field):
     body = {"payment_id": paid["payment_id"], "amount_cents": 1000, "reason": REASON, **change}
     before = snapshot(app)
@@ -417,8 +500,12 @@ def test_malformed_refund_requests_are_400_naming_the_field(app, paid, change, f
 
 
 def test_a_refund_request_with_unknown_keys_is_400(app, paid):
-    body = {"payment_id": paid["payment_id"], "amount_cents": 1000, "reason": REASON,
-            "status": "succeeded"}
+    body = {
+        "payment_id": paid["payment_id"],
+        "amount_cents": 1000,
+        "reason": REASON,
+        "status": "succeeded",
+    }
     answer = client(app).post_json(REFUNDS, body, headers=paid["staff_headers"], status=400)
     assert any("status" in e["description"] for e in answer.json["errors"])
     assert refunds(app) == []
@@ -429,12 +516,22 @@ def test_the_refund_list_filters_by_status(app, paid):
     second = request_refund(app, paid["staff_headers"], paid["payment_id"], 2000)
     decide(app, paid["admin_headers"], first["id"])
     headers = paid["staff_headers"]
-    assert [i["id"] for i in client(app).get(REFUNDS, params={"status": "requested"},
-                                             headers=headers).json["items"]] == [second["id"]]
-    assert [i["id"] for i in client(app).get(REFUNDS, params={"status": "succeeded"},
-                                             headers=headers).json["items"]] == [first["id"]]
-    error_named(client(app).get(REFUNDS, params={"status": "lost"}, headers=headers,
-                                status=400).json, "status")
+    assert [
+        i["id"]
+        for i in client(app)
+        .get(REFUNDS, params={"status": "requested"}, headers=headers)
+        .json["items"]
+    ] == [second["id"]]
+    assert [
+        i["id"]
+        for i in client(app)
+        .get(REFUNDS, params={"status": "succeeded"}, headers=headers)
+        .json["items"]
+    ] == [first["id"]]
+    error_named(
+        client(app).get(REFUNDS, params={"status": "lost"}, headers=headers, status=400).json,
+        "status",
+    )
 
 
 # --- Idempotency-Key -----------------------------------------------------------------------------
@@ -443,12 +540,18 @@ def test_the_refund_list_filters_by_status(app, paid):
 @pytest.mark.both_databases
 def test_a_double_submitted_refund_request_with_one_key_is_one_refund(app, paid):
     key = str(uuid.uuid4())
-    first = client(app).post_json(REFUNDS, {"payment_id": paid["payment_id"],
-                                            "amount_cents": 30000, "reason": REASON},
-                                  headers={**paid["staff_headers"], HEADER: key}, status=201)
-    again = client(app).post_json(REFUNDS, {"payment_id": paid["payment_id"],
-                                            "amount_cents": 30000, "reason": REASON},
-                                  headers={**paid["staff_headers"], HEADER: key}, status=201)
+    first = client(app).post_json(
+        REFUNDS,
+        {"payment_id": paid["payment_id"], "amount_cents": 30000, "reason": REASON},
+        headers={**paid["staff_headers"], HEADER: key},
+        status=201,
+    )
+    again = client(app).post_json(
+        REFUNDS,
+        {"payment_id": paid["payment_id"], "amount_cents": 30000, "reason": REASON},
+        headers={**paid["staff_headers"], HEADER: key},
+        status=201,
+    )
     assert again.headers[REPLAYED_HEADER] == "true" and again.body == first.body
     assert len(refunds(app)) == 1
     assert payment(app, paid["payment_id"]).refund_held_cents == 30000
@@ -484,9 +587,12 @@ def test_two_concurrent_refund_requests_over_the_remainder_give_one_201_and_one_
     amount = 60000  # each fits, both together exceed 99 500
 
     def asker(headers: dict[str, str]) -> Any:
-        return lambda own: own.post_json(REFUNDS, {"payment_id": started["payment_id"],
-                                                   "amount_cents": amount, "reason": REASON},
-                                         headers=headers, expect_errors=True)
+        return lambda own: own.post_json(
+            REFUNDS,
+            {"payment_id": started["payment_id"], "amount_cents": amount, "reason": REASON},
+            headers=headers,
+            expect_errors=True,
+        )
 
     with lingering_after(pg_app, "UPDATE payments_payments"):
         answers = race(pg_app, [asker(first), asker(second)])
@@ -508,9 +614,13 @@ def test_many_concurrent_small_refund_requests_never_exceed_the_payment(pg_app):
     amount, racers = 30000, 6  # three fit in 99 500
 
     def request(own):
-        return (own.post_json(REFUNDS, {"payment_id": started["payment_id"],
-                                                       "amount_cents": amount, "reason": REASON},
-                                             headers=staff, expect_errors=True))
+        return own.post_json(
+            REFUNDS,
+            {"payment_id": started["payment_id"], "amount_cents": amount, "reason": REASON},
+            headers=staff,
+            expect_errors=True,
+        )
+
     answers = race(pg_app, [request] * racers)
     assert sorted(status for status, _ in answers) == [201] * 3 + [409] * 3, answers
     assert payment(pg_app, started["payment_id"]).refund_held_cents == 3 * amount
@@ -527,8 +637,9 @@ def test_two_concurrent_approvals_refund_once(pg_app):
     requested = request_refund(pg_app, staff, started["payment_id"], 25000)
 
     def approver(headers: dict[str, str]) -> Any:
-        return lambda own: own.post_json(f"{REFUNDS}/{requested['id']}/approve", {},
-                                         headers=headers, expect_errors=True)
+        return lambda own: own.post_json(
+            f"{REFUNDS}/{requested['id']}/approve", {}, headers=headers, expect_errors=True
+        )
 
     with lingering_after(pg_app, "UPDATE payments_refunds"):
         answers = race(pg_app, [approver(admin_one), approver(admin_two)])
@@ -542,24 +653,34 @@ def test_two_concurrent_approvals_refund_once(pg_app):
     assert mock_object(pg_app, row.gateway_intent_id)["amount_refunded"] == 25000
     assert count(pg_app, MockObject, MockObject.kind == "refund") == 1
     assert len(spy.refunded) == 1
-    assert [r.action for r in core_audit(pg_app)] == ["payments.refund_requested",
-                                                      "payments.refund_approved"]
+    assert [r.action for r in core_audit(pg_app)] == [
+        "payments.refund_requested",
+        "payments.refund_approved",
+    ]
     assert refund_actions(pg_app, requested["id"]) == [
-        "refund.requested", "refund.approved", "refund.succeeded"]
+        "refund.requested",
+        "refund.approved",
+        "refund.succeeded",
+    ]
 
 
 def test_refunds_leave_the_payment_rows_consistent(app, paid):
     """After a mix of decisions: held = requested + pending + succeeded, refunded = succeeded."""
     amounts = {"a": 10000, "b": 20000, "c": 30000}
-    ids = {name: request_refund(app, paid["staff_headers"], paid["payment_id"], cents)["id"]
-           for name, cents in amounts.items()}
+    ids = {
+        name: request_refund(app, paid["staff_headers"], paid["payment_id"], cents)["id"]
+        for name, cents in amounts.items()
+    }
     decide(app, paid["admin_headers"], ids["a"])
     decide(app, paid["admin_headers"], ids["b"], "reject")
     row = payment(app, paid["payment_id"])
     assert row.refunded_cents == 10000
     assert row.refund_held_cents == 10000 + 30000
-    assert run(app, lambda ctx: sorted((r.status.value, r.amount_cents) for r in ctx.dbsession
-                                       .scalars(select(Refund)))) == [
-        ("rejected", 20000), ("requested", 30000), ("succeeded", 10000)]
+    assert run(
+        app,
+        lambda ctx: sorted(
+            (r.status.value, r.amount_cents) for r in ctx.dbsession.scalars(select(Refund))
+        ),
+    ) == [("rejected", 20000), ("requested", 30000), ("succeeded", 10000)]
     # The refundable remainder is what the payment still allows.
     assert row.refundable_cents == PETITE - 40000

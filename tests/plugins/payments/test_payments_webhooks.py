@@ -83,14 +83,26 @@ def open_payment(app: TestApp) -> tuple[dict[str, Any], dict[str, Any], dict[str
 
 
 def succeeded(intent: dict[str, Any]) -> dict[str, Any]:
-    return {**intent, "status": "succeeded", "amount_received": intent["amount"],
-            "payment_method": "pm_card_visa", "last_payment_error": None}
+    return {
+        **intent,
+        "status": "succeeded",
+        "amount_received": intent["amount"],
+        "payment_method": "pm_card_visa",
+        "last_payment_error": None,
+    }
 
 
 def declined(intent: dict[str, Any]) -> dict[str, Any]:
-    return {**intent, "status": "requires_payment_method", "payment_method": None,
-            "last_payment_error": {"code": "card_declined", "decline_code": "generic_decline",
-                                   "message": "Your card was declined."}}
+    return {
+        **intent,
+        "status": "requires_payment_method",
+        "payment_method": None,
+        "last_payment_error": {
+            "code": "card_declined",
+            "decline_code": "generic_decline",
+            "message": "Your card was declined.",
+        },
+    }
 
 
 def outcome(answer: Any) -> str:
@@ -114,7 +126,10 @@ def test_a_replayed_event_changes_nothing(app):
     assert snapshot(app) == before
     [record] = events_seen(app)
     assert (record.event_id, record.type, record.gateway) == (
-        "evt_once", "payment_intent.succeeded", "mock")
+        "evt_once",
+        "payment_intent.succeeded",
+        "mock",
+    )
     assert len(spy.succeeded) == 1
     assert payment(app, started["payment_id"]).amount_received_cents == PETITE
 
@@ -188,10 +203,23 @@ def _empty(payload: bytes, app: TestApp) -> str:
     return ""
 
 
-@pytest.mark.parametrize("make_header", [
-    None, _empty, _forged, _other_secret, _stale, _very_stale, _other_payload, _v0_only,
-    _no_timestamp, _bad_timestamp, _garbage,
-], ids=lambda f: "missing" if f is None else f.__name__.strip("_"))
+@pytest.mark.parametrize(
+    "make_header",
+    [
+        None,
+        _empty,
+        _forged,
+        _other_secret,
+        _stale,
+        _very_stale,
+        _other_payload,
+        _v0_only,
+        _no_timestamp,
+        _bad_timestamp,
+        _garbage,
+    ],
+    ids=lambda f: "missing" if f is None else f.__name__.strip("_"),
+)
 def test_a_bad_signature_is_400_naming_the_header_and_writes_nothing(app, make_header):
     spy = spy_on(app)
     created, started, intent = open_payment(app)
@@ -244,8 +272,7 @@ def test_a_failure_created_before_an_applied_success_changes_nothing(app):
     spy = spy_on(app)
     created, started, intent = open_payment(app)
     now = int(time.time())
-    post_webhook(app, event_payload("payment_intent.succeeded", succeeded(intent),
-                                    created=now))
+    post_webhook(app, event_payload("payment_intent.succeeded", succeeded(intent), created=now))
     before = {k: v for k, v in snapshot(app).items() if k != "events"}
     late = event_payload("payment_intent.payment_failed", declined(intent), created=now - 10)
     assert outcome(post_webhook(app, late)).startswith("stale")
@@ -279,12 +306,17 @@ def test_an_older_event_does_not_undo_a_newer_open_state(app):
     _created, started, intent = open_payment(app)
     now = int(time.time())
     action = {**intent, "status": "requires_action", "next_action": {"type": "use_stripe_sdk"}}
-    assert outcome(post_webhook(app, event_payload("payment_intent.requires_action", action,
-                                                   created=now))) == "payment requires_action"
+    assert (
+        outcome(
+            post_webhook(app, event_payload("payment_intent.requires_action", action, created=now))
+        )
+        == "payment requires_action"
+    )
     older = event_payload("payment_intent.payment_failed", declined(intent), created=now - 30)
     # The failure happened (it counts towards the 3 attempts) but does not undo the newer state.
     assert outcome(post_webhook(app, older)) == (
-        "stale: older than the state applied; payment failed (1 of 3)")
+        "stale: older than the state applied; payment failed (1 of 3)"
+    )
     row = payment(app, started["payment_id"])
     assert (row.status, row.attempts, row.last_event_at) == ("requires_action", 1, now)
     assert row.failure_code == ""
@@ -315,13 +347,15 @@ def test_an_event_for_an_unknown_intent_is_recorded_and_changes_nothing_else(app
     before = snapshot(app)
     # Another system's intent on the same account: no booking of ours in its metadata.
     stranger = succeeded({**intent, "id": "pi_somebody_else", "metadata": {}})
-    answer = post_webhook(app, event_payload("payment_intent.succeeded", stranger,
-                                             event_id="evt_stranger"))
+    answer = post_webhook(
+        app, event_payload("payment_intent.succeeded", stranger, event_id="evt_stranger")
+    )
     assert answer.status_int == 200 and outcome(answer) == "unknown intent"
     after = snapshot(app)
     assert after["events"] == [("evt_stranger", "unknown intent")]
     assert {k: v for k, v in after.items() if k != "events"} == {
-        k: v for k, v in before.items() if k != "events"}
+        k: v for k, v in before.items() if k != "events"
+    }
 
 
 def test_an_event_for_our_intent_not_yet_recorded_is_503_and_not_recorded(app):
@@ -331,14 +365,16 @@ def test_an_event_for_our_intent_not_yet_recorded_is_503_and_not_recorded(app):
     before = snapshot(app)
     early = succeeded({**intent, "id": "pi_not_committed_yet"})
     assert intent["metadata"]["booking_id"]  # ours
-    answer = post_webhook(app, event_payload("payment_intent.succeeded", early,
-                                             event_id="evt_early"), status=503)
+    answer = post_webhook(
+        app, event_payload("payment_intent.succeeded", early, event_id="evt_early"), status=503
+    )
     assert answer.headers["Retry-After"]
     assert snapshot(app) == before  # not even the event id: it must be applied when it returns
 
 
-@pytest.mark.parametrize("event_type", ["charge.dispute.created", "customer.created",
-                                        "setup_intent.setup_failed"])
+@pytest.mark.parametrize(
+    "event_type", ["charge.dispute.created", "customer.created", "setup_intent.setup_failed"]
+)
 def test_an_event_of_an_unhandled_type_is_ignored(app, event_type):
     open_payment(app)
     before = snapshot(app)
@@ -347,23 +383,31 @@ def test_an_event_of_an_unhandled_type_is_ignored(app, event_type):
     after = snapshot(app)
     assert after["events"] == [("evt_other", "ignored")]
     assert {k: v for k, v in after.items() if k != "events"} == {
-        k: v for k, v in before.items() if k != "events"}
+        k: v for k, v in before.items() if k != "events"
+    }
     [record] = events_seen(app)
     assert record.type == event_type
 
 
-@pytest.mark.parametrize(("event_type", "obj", "expected"), [
-    ("setup_intent.succeeded", {"id": "seti_nobody", "payment_method": "pm_x"},
-     "unknown setup intent"),
-    ("refund.updated", {"id": "re_nobody", "status": "succeeded"}, "unknown refund"),
-])
+@pytest.mark.parametrize(
+    ("event_type", "obj", "expected"),
+    [
+        (
+            "setup_intent.succeeded",
+            {"id": "seti_nobody", "payment_method": "pm_x"},
+            "unknown setup intent",
+        ),
+        ("refund.updated", {"id": "re_nobody", "status": "succeeded"}, "unknown refund"),
+    ],
+)
 def test_events_for_unknown_setups_and_refunds_change_nothing(app, event_type, obj, expected):
     open_payment(app)
     before = snapshot(app)
     assert outcome(post_webhook(app, event_payload(event_type, obj))) == expected
     after = snapshot(app)
     assert {k: v for k, v in after.items() if k != "events"} == {
-        k: v for k, v in before.items() if k != "events"}
+        k: v for k, v in before.items() if k != "events"
+    }
 
 
 # --- money taken for a booking cancelled meanwhile -----------------------------------------------
@@ -378,13 +422,17 @@ def test_a_success_for_a_booking_cancelled_meanwhile_needs_attention(app):
         mock_confirm(app, started["payment_id"], CARD_OK, created)
         client(app).post_json(
             f"{BOOKINGS}/{created['id']}/cancel?token={created['tracking_token']}",
-            {"reason": "Plans changed"}, status=200)
+            {"reason": "Plans changed"},
+            status=200,
+        )
     assert booking_status(app, created["id"]) == "cancelled"
     assert vans_booked(app) == 0 and remaining(app) == 4
     assert payment(app, started["payment_id"]).status == "canceled"
     [success] = held  # the gateway refused to cancel a succeeded intent: no canceled event
-    assert mock_object(app, payment(app, started["payment_id"]).gateway_intent_id)[
-        "status"] == "succeeded"
+    assert (
+        mock_object(app, payment(app, started["payment_id"]).gateway_intent_id)["status"]
+        == "succeeded"
+    )
 
     answer = post_webhook(app, *success)
     assert "needs attention: the booking was cancelled" in outcome(answer)
@@ -399,16 +447,24 @@ def test_a_success_for_a_booking_cancelled_meanwhile_needs_attention(app):
     assert spy.succeeded == []  # nothing was confirmed: nobody is told "payment confirmed"
     # Staff can give the money back.
     _, staff = staff_member(app)
-    refund = client(app).post_json(REFUNDS, {"payment_id": started["payment_id"],
-                                             "amount_cents": PETITE, "reason": "Cancelled"},
-                                   headers=staff, status=201).json
+    refund = (
+        client(app)
+        .post_json(
+            REFUNDS,
+            {"payment_id": started["payment_id"], "amount_cents": PETITE, "reason": "Cancelled"},
+            headers=staff,
+            status=201,
+        )
+        .json
+    )
     assert refund["status"] == "requested"
 
 
 def test_a_forged_success_for_a_cancelled_booking_is_still_refused_without_a_signature(app):
     created, started, intent = open_payment(app)
-    client(app).post_json(f"{BOOKINGS}/{created['id']}/cancel?token={created['tracking_token']}",
-                          {}, status=200)
+    client(app).post_json(
+        f"{BOOKINGS}/{created['id']}/cancel?token={created['tracking_token']}", {}, status=200
+    )
     before = snapshot(app)
     payload = event_payload("payment_intent.succeeded", succeeded(intent))
     post_webhook(app, payload, _other_secret(payload, app), status=400)
@@ -441,9 +497,12 @@ def test_the_same_event_delivered_concurrently_is_applied_once(pg_app):
 
     def racer() -> tuple[int, Any]:
         own = TestApp(pg_app.app, extra_environ={"REMOTE_ADDR": "127.0.0.1"})
-        answer = own.post(WEBHOOK, payload, headers={"Content-Type": "application/json",
-                                                     SIGNATURE: header},
-                          expect_errors=True)
+        answer = own.post(
+            WEBHOOK,
+            payload,
+            headers={"Content-Type": "application/json", SIGNATURE: header},
+            expect_errors=True,
+        )
         return answer.status_int, answer.json
 
     answers = kit_race(*[racer] * racers)
@@ -454,7 +513,8 @@ def test_the_same_event_delivered_concurrently_is_applied_once(pg_app):
     assert len(spy.succeeded) == 1
     assert booking_status(pg_app, created["id"]) == "confirmed"
     assert [r.action for r in audit_rows(pg_app, PaymentAudit.action == "payment.captured")] == [
-        "payment.captured"]
+        "payment.captured"
+    ]
     assert payment(pg_app, started["payment_id"]).status == "succeeded"
 
 
@@ -478,8 +538,12 @@ def test_replacing_a_payment_paid_meanwhile_settles_it_instead_of_charging_twice
 
 def test_a_success_that_confirms_nothing_is_flagged_for_staff(app):
     created, started, intent = open_payment(app)
-    run(app, lambda ctx: setattr(ctx.dbsession.get(Booking, uuid.UUID(created["id"])),
-                                 "total_cents", PETITE + 100))  # re-priced meanwhile: short
+    run(
+        app,
+        lambda ctx: setattr(
+            ctx.dbsession.get(Booking, uuid.UUID(created["id"])), "total_cents", PETITE + 100
+        ),
+    )  # re-priced meanwhile: short
     post_webhook(app, event_payload("payment_intent.succeeded", succeeded(intent)))
     row = payment(app, started["payment_id"])
     assert (row.status, row.needs_attention) == ("succeeded", True)
@@ -488,10 +552,15 @@ def test_a_success_that_confirms_nothing_is_flagged_for_staff(app):
 
     from totetaxi_payments import hooks as payment_hooks
 
-    tiles = run(app, lambda ctx: payment_hooks.totetaxi_dashboard_tiles(
-        SimpleNamespace(dbsession=ctx.dbsession), "day"))
+    tiles = run(
+        app,
+        lambda ctx: payment_hooks.totetaxi_dashboard_tiles(
+            SimpleNamespace(dbsession=ctx.dbsession), "day"
+        ),
+    )
     assert {"title": "Payments needing attention", "value": 1} in [
-        {"title": t["title"], "value": t["value"]} for t in tiles]
+        {"title": t["title"], "value": t["value"]} for t in tiles
+    ]
 
 
 def test_an_old_event_for_an_intent_of_ours_never_recorded_is_adopted(app):
@@ -499,13 +568,19 @@ def test_an_old_event_for_an_intent_of_ours_never_recorded_is_adopted(app):
     on, its event is no longer refused but taken in, so the money is never lost from sight."""
     created, _, intent = open_payment(app)
     orphan = succeeded({**intent, "id": "pi_orphan"})
-    late = event_payload("payment_intent.succeeded", orphan, event_id="evt_orphan",
-                         created=int(time.time()) - 700)
+    late = event_payload(
+        "payment_intent.succeeded", orphan, event_id="evt_orphan", created=int(time.time()) - 700
+    )
     assert outcome(post_webhook(app, late)) == "payment succeeded; booking confirmed"
-    adopted = run(app, lambda ctx: ctx.dbsession.scalars(
-        select(Payment).where(Payment.gateway_intent_id == "pi_orphan")).one())
+    adopted = run(
+        app,
+        lambda ctx: ctx.dbsession.scalars(
+            select(Payment).where(Payment.gateway_intent_id == "pi_orphan")
+        ).one(),
+    )
     assert (adopted.status, adopted.amount_received_cents) == ("succeeded", PETITE)
     assert adopted.needs_attention is False  # it covered the total
     assert booking_status(app, created["id"]) == "confirmed"
     assert [a.action for a in audit_rows(app, PaymentAudit.action == "payment.adopted")] == [
-        "payment.adopted"]
+        "payment.adopted"
+    ]

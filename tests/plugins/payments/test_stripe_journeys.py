@@ -74,9 +74,12 @@ def stub() -> Iterator[StripeStub]:
 
 
 def stripe_settings(stub: StripeStub, **extra: Any) -> dict[str, Any]:
-    return {"payments_stripe.secret_key": stub.api_key,
-            "payments_stripe.webhook_secret": stub.webhook_secret,
-            "payments_stripe.api_base": stub.url, **extra}
+    return {
+        "payments_stripe.secret_key": stub.api_key,
+        "payments_stripe.webhook_secret": stub.webhook_secret,
+        "payments_stripe.api_base": stub.url,
+        **extra,
+    }
 
 
 def install(db_url: str, environ: dict[str, str] | None = None, **settings: Any) -> list[str]:
@@ -118,41 +121,60 @@ def browser(stub: StripeStub) -> StripeGateway:
 
     Stripe.js would send the publishable key and the ``client_secret``; the stub knows only the
     secret key, so the browser uses it (the intent id still comes from the client secret)."""
-    return StripeGateway(stub.api_key, stub.webhook_secret, api_base=stub.url,
-                         max_network_retries=0)
+    return StripeGateway(
+        stub.api_key, stub.webhook_secret, api_base=stub.url, max_network_retries=0
+    )
 
 
 def confirm_at_stripe(stub: StripeStub, client_secret: str, method: str = "pm_card_visa") -> Any:
-    return browser(stub).confirm_intent(intent_id_of(client_secret), payment_method_id=method,
-                                        idempotency_key=f"browser:{uuid.uuid4()}")
+    return browser(stub).confirm_intent(
+        intent_id_of(client_secret),
+        payment_method_id=method,
+        idempotency_key=f"browser:{uuid.uuid4()}",
+    )
 
 
-def confirm_setup_at_stripe(stub: StripeStub, client_secret: str,
-                            method: str = "pm_card_visa") -> Any:
-    return browser(stub).confirm_setup_intent(intent_id_of(client_secret),
-                                              payment_method_id=method,
-                                              idempotency_key=f"browser:{uuid.uuid4()}")
+def confirm_setup_at_stripe(
+    stub: StripeStub, client_secret: str, method: str = "pm_card_visa"
+) -> Any:
+    return browser(stub).confirm_setup_intent(
+        intent_id_of(client_secret),
+        payment_method_id=method,
+        idempotency_key=f"browser:{uuid.uuid4()}",
+    )
 
 
 def stripe_event(stub: StripeStub, event_type: str, object_id: str) -> dict[str, Any]:
     """The newest event of ``event_type`` the stub recorded about ``object_id``."""
-    found = [e for e in stub.events
-             if e["type"] == event_type and e["data"]["object"]["id"] == object_id]
+    found = [
+        e for e in stub.events if e["type"] == event_type and e["data"]["object"]["id"] == object_id
+    ]
     assert found, f"the stub sent no {event_type} for {object_id}: " + ", ".join(
-        e["type"] for e in stub.events)
+        e["type"] for e in stub.events
+    )
     return found[-1]
 
 
-def post_event(app: TestApp, stub: StripeStub, event: dict[str, Any], status: int = 200,
-               **signing: Any) -> Any:
+def post_event(
+    app: TestApp, stub: StripeStub, event: dict[str, Any], status: int = 200, **signing: Any
+) -> Any:
     """Deliver ``event`` to the webhook, signed as Stripe signs (``secret``/``timestamp``)."""
     payload, header = stub.signed(event, **signing)
-    return client(app).post(WEBHOOK, payload, status=status, headers={
-        "Content-Type": "application/json", "Stripe-Signature": header}).json
+    return (
+        client(app)
+        .post(
+            WEBHOOK,
+            payload,
+            status=status,
+            headers={"Content-Type": "application/json", "Stripe-Signature": header},
+        )
+        .json
+    )
 
 
-def deliver(app: TestApp, stub: StripeStub, event_type: str, object_id: str,
-            status: int = 200) -> Any:
+def deliver(
+    app: TestApp, stub: StripeStub, event_type: str, object_id: str, status: int = 200
+) -> Any:
     return post_event(app, stub, stripe_event(stub, event_type, object_id), status=status)
 
 
@@ -166,8 +188,9 @@ def payment_row(app: TestApp, payment_id: str) -> Payment:
     return row
 
 
-def paid_by_stripe(app: TestApp, stub: StripeStub,
-                   headers: dict[str, str] | None = None) -> tuple[dict, dict]:
+def paid_by_stripe(
+    app: TestApp, stub: StripeStub, headers: dict[str, str] | None = None
+) -> tuple[dict, dict]:
     """A booking paid with ``pm_card_visa`` and settled by the stub's signed webhook."""
     booking = book(app, customer_body() if headers else guest_body(), headers)
     started = pay(app, booking, headers)
@@ -182,8 +205,9 @@ def paid_by_stripe(app: TestApp, stub: StripeStub,
 
 
 @pytest.mark.both_databases
-def test_guest_pays_and_the_signed_webhook_confirms_the_booking(app: TestApp,
-                                                                stub: StripeStub) -> None:
+def test_guest_pays_and_the_signed_webhook_confirms_the_booking(
+    app: TestApp, stub: StripeStub
+) -> None:
     booking = book(app, guest_body())
     assert booking["status"] == "pending_payment"
     started = pay(app, booking)
@@ -219,19 +243,22 @@ def test_guest_pays_and_the_signed_webhook_confirms_the_booking(app: TestApp,
     assert row.gateway_method_id == stub.payment_intents[intent_id]["payment_method"]
     seen = events_seen(app)
     assert [(e.event_id, e.outcome) for e in seen] == [
-        (event["id"], "payment succeeded; booking confirmed")]
+        (event["id"], "payment succeeded; booking confirmed")
+    ]
 
     # Stripe delivers at least once: the same event again changes nothing.
     assert post_event(app, stub, event) == {"received": True, "outcome": "duplicate"}
     assert len(events_seen(app)) == 1
     again = payment_row(app, started["payment_id"])
     assert (again.status, again.amount_received_cents, again.attempts) == (
-        "succeeded", booking["total_cents"], 0)
+        "succeeded",
+        booking["total_cents"],
+        0,
+    )
     assert booking_status(app, booking["id"]) == "confirmed"
 
     # Signed with another secret, or too old (Stripe's 5 minutes): refused, naming the header.
-    forged = post_event(app, stub, event, status=400,
-                        secret="whsec_someone_else_0123456789abcdef")
+    forged = post_event(app, stub, event, status=400, secret="whsec_someone_else_0123456789abcdef")
     assert [e["name"] for e in forged["errors"]] == ["Stripe-Signature"]
     assert forged["errors"][0]["location"] == "header"
     stale = post_event(app, stub, event, status=400, timestamp=int(time.time()) - 301)
@@ -240,8 +267,9 @@ def test_guest_pays_and_the_signed_webhook_confirms_the_booking(app: TestApp,
 
 
 @pytest.mark.both_databases
-def test_a_replayed_pay_request_asks_stripe_for_the_same_intent(app: TestApp,
-                                                                stub: StripeStub) -> None:
+def test_a_replayed_pay_request_asks_stripe_for_the_same_intent(
+    app: TestApp, stub: StripeStub
+) -> None:
     booking = book(app, guest_body())
     first = pay(app, booking)
     second = pay(app, booking)
@@ -255,8 +283,9 @@ def test_a_replayed_pay_request_asks_stripe_for_the_same_intent(app: TestApp,
 
 
 @pytest.mark.both_databases
-def test_three_declines_cancel_the_booking_and_the_intent_at_stripe(app: TestApp,
-                                                                    stub: StripeStub) -> None:
+def test_three_declines_cancel_the_booking_and_the_intent_at_stripe(
+    app: TestApp, stub: StripeStub
+) -> None:
     before = remaining(app)
     booking = book(app, guest_body())
     assert remaining(app) == before - 1
@@ -271,8 +300,11 @@ def test_three_declines_cancel_the_booking_and_the_intent_at_stripe(app: TestApp
         assert len(failed) == attempt
         outcomes.append(post_event(app, stub, failed[-1])["outcome"])
         assert payment_row(app, started["payment_id"]).attempts == attempt
-    assert outcomes == ["payment failed (1 of 3)", "payment failed (2 of 3)",
-                        "payment failed (3); booking cancelled"]
+    assert outcomes == [
+        "payment failed (1 of 3)",
+        "payment failed (2 of 3)",
+        "payment failed (3); booking cancelled",
+    ]
 
     assert booking_status(app, booking["id"]) == "cancelled"
     assert remaining(app) == before
@@ -306,8 +338,9 @@ def save_card(app: TestApp, stub: StripeStub, headers: dict[str, str]) -> dict[s
 
 
 @pytest.mark.both_databases
-def test_a_customer_saves_a_card_through_a_stripe_setup_intent(app: TestApp,
-                                                               stub: StripeStub) -> None:
+def test_a_customer_saves_a_card_through_a_stripe_setup_intent(
+    app: TestApp, stub: StripeStub
+) -> None:
     me, headers = customer(app)
     card = save_card(app, stub, headers)
 
@@ -324,21 +357,28 @@ def test_a_customer_saves_a_card_through_a_stripe_setup_intent(app: TestApp,
     assert stub.payment_methods[method_id]["customer"] == stripe_customer
     year = stub.payment_methods[method_id]["card"]["exp_year"]
     assert (card["brand"], card["last4"], card["exp_month"], card["exp_year"]) == (
-        "visa", "4242", 8, year)
+        "visa",
+        "4242",
+        8,
+        year,
+    )
     [saved] = saved_methods(app)
     assert (saved.gateway, saved.gateway_method_id, saved.gateway_customer_id) == (
-        "stripe", method_id, stripe_customer)
+        "stripe",
+        method_id,
+        stripe_customer,
+    )
 
     # A second card reuses the customer at Stripe (our row remembers it).
     client(app).post_json(METHODS, {}, headers=headers, status=201)
     assert len(stub.requests_to("POST", "/v1/customers")) == 1
     assert stub.requests_to("POST", "/v1/setup_intents")[-1].idempotency_key == (
-        f"customer:{me['id']}:setup:2")
+        f"customer:{me['id']}:setup:2"
+    )
 
 
 @pytest.mark.both_databases
-def test_a_card_saved_while_paying_is_attached_and_listed(app: TestApp,
-                                                         stub: StripeStub) -> None:
+def test_a_card_saved_while_paying_is_attached_and_listed(app: TestApp, stub: StripeStub) -> None:
     me, headers = customer(app)
     booking = book(app, customer_body(), headers)
     started = pay(app, booking, headers, body={"save_method": True})
@@ -391,21 +431,33 @@ def test_paying_with_the_saved_card_confirms_the_booking(app: TestApp, stub: Str
 
 
 @pytest.mark.both_databases
-def test_an_approved_partial_refund_is_made_at_stripe_once(app: TestApp,
-                                                           stub: StripeStub) -> None:
+def test_an_approved_partial_refund_is_made_at_stripe_once(app: TestApp, stub: StripeStub) -> None:
     booking, started = paid_by_stripe(app, stub)
     intent_id = intent_id_of(started["client_secret"])
     _, staff = staff_member(app, "staff")
     _, admin = staff_member(app, "admin")
-    asked = client(app).post_json(REFUNDS, {"payment_id": started["payment_id"],
-                                            "amount_cents": 20000,
-                                            "reason": "One box stayed behind."},
-                                  headers=staff, status=201).json
+    asked = (
+        client(app)
+        .post_json(
+            REFUNDS,
+            {
+                "payment_id": started["payment_id"],
+                "amount_cents": 20000,
+                "reason": "One box stayed behind.",
+            },
+            headers=staff,
+            status=201,
+        )
+        .json
+    )
     assert asked["status"] == "requested"
     assert stub.requests_to("POST", "/v1/refunds") == []
 
-    approved = client(app).post_json(f"{REFUNDS}/{asked['id']}/approve", {"note": "ok"},
-                                     headers=admin).json
+    approved = (
+        client(app)
+        .post_json(f"{REFUNDS}/{asked['id']}/approve", {"note": "ok"}, headers=admin)
+        .json
+    )
     assert approved["status"] == "succeeded"
     sent = only(stub.requests_to("POST", "/v1/refunds"))
     assert sent.idempotency_key == f"refund:{asked['id']}"
@@ -421,10 +473,20 @@ def test_an_approved_partial_refund_is_made_at_stripe_once(app: TestApp,
     # Decided once: a second approval is a conflict and asks Stripe nothing.
     client(app).post_json(f"{REFUNDS}/{asked['id']}/approve", {}, headers=admin, status=409)
     # More than what is left: refused before Stripe is asked.
-    too_much = client(app).post_json(REFUNDS, {"payment_id": started["payment_id"],
-                                               "amount_cents": PETITE - 20000 + 1,
-                                               "reason": "Everything back."},
-                                     headers=staff, status=409).json
+    too_much = (
+        client(app)
+        .post_json(
+            REFUNDS,
+            {
+                "payment_id": started["payment_id"],
+                "amount_cents": PETITE - 20000 + 1,
+                "reason": "Everything back.",
+            },
+            headers=staff,
+            status=409,
+        )
+        .json
+    )
     assert too_much["errors"][0]["name"] == "amount_cents"
     assert len(stub.requests_to("POST", "/v1/refunds")) == 1
     assert len(refunds(app)) == 1
@@ -448,16 +510,20 @@ def development_settings() -> dict[str, str]:
 
 @pytest.mark.both_databases
 def test_development_ini_with_payments_stripe_serves_the_journey(
-        db_url: str, make_testapp: Any, stub: StripeStub, tmp_path: Path) -> None:
+    db_url: str, make_testapp: Any, stub: StripeStub, tmp_path: Path
+) -> None:
     settings = development_settings()
     settings["mail_console.folder"] = str(tmp_path / "mail")  # not the checkout's var/
     assert "payments_mock" in settings["totetaxi.plugins"].split()
     settings["totetaxi.plugins"] = settings["totetaxi.plugins"].replace(
-        "payments_mock", "payments_stripe")
+        "payments_mock", "payments_stripe"
+    )
     settings["sqlalchemy.url"] = db_url  # the test's database instead of var/totetaxi.sqlite
-    environ = {"TOTETAXI_PAYMENTS_STRIPE__SECRET_KEY": stub.api_key,
-               "TOTETAXI_PAYMENTS_STRIPE__WEBHOOK_SECRET": stub.webhook_secret,
-               "TOTETAXI_PAYMENTS_STRIPE__API_BASE": stub.url}
+    environ = {
+        "TOTETAXI_PAYMENTS_STRIPE__SECRET_KEY": stub.api_key,
+        "TOTETAXI_PAYMENTS_STRIPE__WEBHOOK_SECRET": stub.webhook_secret,
+        "TOTETAXI_PAYMENTS_STRIPE__API_BASE": stub.url,
+    }
     # base_settings only adds what every test app has (test environment, eager tasks); the
     # .ini's own values win.
     assert "installed payments_stripe 1.0.0" in install(db_url, environ=environ, **settings)
@@ -471,17 +537,20 @@ def test_development_ini_with_payments_stripe_serves_the_journey(
     assert booking_status(app, booking["id"]) == "confirmed"
 
     # The mock's routes are gone with it: a JSON 404, not a mock payment.
-    gone = client(app).post_json(MOCK_CONFIRM + f"?token={booking['tracking_token']}",
-                                 {"payment_id": started["payment_id"],
-                                  "card_number": "4242424242424242"}, status=404)
+    gone = client(app).post_json(
+        MOCK_CONFIRM + f"?token={booking['tracking_token']}",
+        {"payment_id": started["payment_id"], "card_number": "4242424242424242"},
+        status=404,
+    )
     assert gone.content_type == "application/json"
     assert gone.json["status"] == "error"
 
 
 def test_mock_routes_answer_404_json_while_stripe_is_the_gateway(app: TestApp) -> None:
     for path in (MOCK_CONFIRM, "/api/v1/payments/mock/authenticate"):
-        gone = client(app).post_json(path, {"payment_id": str(uuid.uuid4()),
-                                            "card_number": "4242424242424242"}, status=404)
+        gone = client(app).post_json(
+            path, {"payment_id": str(uuid.uuid4()), "card_number": "4242424242424242"}, status=404
+        )
         assert gone.content_type == "application/json"
         assert gone.json["status"] == "error"
         assert client(app).get(path, status=404).content_type == "application/json"
@@ -491,13 +560,17 @@ def test_mock_routes_answer_404_json_while_stripe_is_the_gateway(app: TestApp) -
 
 
 def nothing_written(app: TestApp) -> dict[str, int]:
-    return {"payments": count(app, Payment), "audit": count(app, PaymentAudit),
-            "customers": count(app, GatewayCustomer)}
+    return {
+        "payments": count(app, Payment),
+        "audit": count(app, PaymentAudit),
+        "customers": count(app, GatewayCustomer),
+    }
 
 
 @pytest.mark.parametrize("trouble", ["500", "unreachable"])
 def test_stripe_down_answers_a_clear_error_and_writes_nothing(
-        db_url: str, make_testapp: Any, stub: StripeStub, trouble: str) -> None:
+    db_url: str, make_testapp: Any, stub: StripeStub, trouble: str
+) -> None:
     app = stripe_app(db_url, make_testapp, stub, **{"payments_stripe.max_network_retries": 0})
     booking = book(app, guest_body())
     before = nothing_written(app)
@@ -505,8 +578,11 @@ def test_stripe_down_answers_a_clear_error_and_writes_nothing(
         stub.fail_next(1, 500)
     else:
         stub.close()  # nobody listens on the port any more: a connection error
-    answer = client(app).post_json(f"{BOOKINGS}/{booking['id']}/payments?token="
-                                   f"{booking['tracking_token']}", {}, expect_errors=True)
+    answer = client(app).post_json(
+        f"{BOOKINGS}/{booking['id']}/payments?token={booking['tracking_token']}",
+        {},
+        expect_errors=True,
+    )
     assert answer.status_int == 503 and answer.headers["Retry-After"]  # try again, not refused
     assert answer.content_type == "application/json"
     assert answer.json["status"] == "error"

@@ -78,11 +78,20 @@ def test_the_answer_has_the_shape_of_api_md(app):
     answer = app.get(URL, params={"start": "2026-11-27", "end": "2026-11-30"}, status=200).json
     assert list(answer) == ["days"]
     assert [d["date"] for d in answer["days"]] == [
-        "2026-11-27", "2026-11-28", "2026-11-29", "2026-11-30",
+        "2026-11-27",
+        "2026-11-28",
+        "2026-11-29",
+        "2026-11-30",
     ]
     for entry in answer["days"]:
-        assert set(entry) == {"date", "available", "open", "remaining", "specialty_remaining",
-                              "surcharges"}
+        assert set(entry) == {
+            "date",
+            "available",
+            "open",
+            "remaining",
+            "specialty_remaining",
+            "surcharges",
+        }
         assert entry["available"] is True and entry["open"] is True
         assert entry["remaining"] == 4 and entry["specialty_remaining"] == 2
         assert isinstance(entry["surcharges"], list)
@@ -91,8 +100,12 @@ def test_the_answer_has_the_shape_of_api_md(app):
 
 def test_the_hook_answers_like_the_api(app):
     api = days(app, FRIDAY, MONDAY, "mini_move")
-    hook = run(app, lambda ctx: ctx.call_hook(
-        "totetaxi_availability", start=FRIDAY, end=MONDAY, service_type="mini_move"))
+    hook = run(
+        app,
+        lambda ctx: ctx.call_hook(
+            "totetaxi_availability", start=FRIDAY, end=MONDAY, service_type="mini_move"
+        ),
+    )
     assert hook == api
 
 
@@ -100,8 +113,9 @@ def test_at_most_93_days(app):
     answer = days(app, TODAY, TODAY + dt.timedelta(days=92))
     assert len(answer) == 93
     assert answer[-1]["date"] == (TODAY + dt.timedelta(days=92)).isoformat()
-    error = refused(app, {"start": TODAY.isoformat(),
-                          "end": (TODAY + dt.timedelta(days=93)).isoformat()}, "end")
+    error = refused(
+        app, {"start": TODAY.isoformat(), "end": (TODAY + dt.timedelta(days=93)).isoformat()}, "end"
+    )
     assert "93" in error["description"]
     refused(app, {"start": TODAY.isoformat(), "end": "2027-11-23"}, "end")
 
@@ -165,7 +179,11 @@ def test_overrides_change_the_days_capacity(app):
     assert day(app, MONDAY)["remaining"] == 2
     run(app, lambda ctx: services.set_capacity(ctx, MONDAY, 7, 5))
     assert day(app, MONDAY) | {"date": None} == {
-        "date": None, "available": True, "open": True, "remaining": 7, "specialty_remaining": 5,
+        "date": None,
+        "available": True,
+        "open": True,
+        "remaining": 7,
+        "specialty_remaining": 5,
         "surcharges": [],
     }
     run(app, lambda ctx: services.set_capacity(ctx, MONDAY, None, None))
@@ -205,7 +223,10 @@ def test_specialty_capacity_is_separate(app):
     assert (day(app, MONDAY)["remaining"], day(app, MONDAY)["specialty_remaining"]) == (3, 1)
     run(app, lambda ctx: services.reserve(ctx, MONDAY, specialty=True))
     for service_type, available in (
-        ("specialty", False), ("mini_move", True), ("standard_delivery", True), (None, True),
+        ("specialty", False),
+        ("mini_move", True),
+        ("standard_delivery", True),
+        (None, True),
     ):
         entry = day(app, MONDAY, service_type)
         assert entry["specialty_remaining"] == 0
@@ -230,8 +251,12 @@ def test_specialty_needs_a_van_too(app):
 
 
 def test_surcharge_codes_are_listed(app):
-    run(app, lambda ctx: services.add_peak(ctx, "Holiday rush", dt.date(2026, 12, 5),
-                                           dt.date(2026, 12, 6)))
+    run(
+        app,
+        lambda ctx: services.add_peak(
+            ctx, "Holiday rush", dt.date(2026, 12, 5), dt.date(2026, 12, 6)
+        ),
+    )
     listed = {d["date"]: d["surcharges"] for d in days(app, TODAY, dt.date(2027, 1, 2))}
     assert listed["2026-11-23"] == []
     assert listed["2026-11-26"] == ["holiday"]  # Thanksgiving
@@ -253,11 +278,16 @@ def test_a_holiday_on_a_weekend_lists_the_larger_surcharge(app):
 
 
 def test_days_past_the_horizon_are_not_available(app):
-    answer = {d["date"]: d["available"] for d in days(app, dt.date(2027, 5, 20),
-                                                      dt.date(2027, 5, 25))}
+    answer = {
+        d["date"]: d["available"] for d in days(app, dt.date(2027, 5, 20), dt.date(2027, 5, 25))
+    }
     assert answer == {
-        "2027-05-20": True, "2027-05-21": True, LAST_BOOKABLE.isoformat(): True,
-        "2027-05-23": False, "2027-05-24": False, "2027-05-25": False,
+        "2027-05-20": True,
+        "2027-05-21": True,
+        LAST_BOOKABLE.isoformat(): True,
+        "2027-05-23": False,
+        "2027-05-24": False,
+        "2027-05-25": False,
     }
 
 
@@ -301,8 +331,11 @@ def test_one_database_round_trip_for_93_days(app):
     try:
         for service_type in (None, "specialty"):
             statements.clear()
-            answer = app.get(URL, params={**params, **({"service_type": service_type}
-                                                       if service_type else {})}, status=200)
+            answer = app.get(
+                URL,
+                params={**params, **({"service_type": service_type} if service_type else {})},
+                status=200,
+            )
             assert len(statements) == 1, statements
             assert len(answer.json["days"]) == 93
     finally:

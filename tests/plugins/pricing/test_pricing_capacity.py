@@ -191,10 +191,16 @@ def hook(registry: Any, name: str, **kwargs: Any) -> Any:
 
 
 def test_the_pricing_plugin_implements_the_capacity_hooks(registry):
-    for name in ("totetaxi_reserve_capacity", "totetaxi_release_capacity",
-                 "totetaxi_validate_booking", "totetaxi_availability", "totetaxi_quote"):
-        assert any(impl.startswith("totetaxi_pricing") for impl in
-                   registry.hooks.implementers(name)), name
+    for name in (
+        "totetaxi_reserve_capacity",
+        "totetaxi_release_capacity",
+        "totetaxi_validate_booking",
+        "totetaxi_availability",
+        "totetaxi_quote",
+    ):
+        assert any(
+            impl.startswith("totetaxi_pricing") for impl in registry.hooks.implementers(name)
+        ), name
 
 
 def test_reserve_and_release_hooks(registry):
@@ -212,8 +218,11 @@ def test_reserve_and_release_hooks(registry):
 def test_hooks_take_a_specialty_van_for_specialty_items(registry):
     crib = [{"code": "crib", "qty": 1}]
     hook(registry, "totetaxi_reserve_capacity", booking=booking(specialty_items=crib))
-    hook(registry, "totetaxi_reserve_capacity",
-         booking=booking(specialty_items=[], service_type="specialty"))
+    hook(
+        registry,
+        "totetaxi_reserve_capacity",
+        booking=booking(specialty_items=[], service_type="specialty"),
+    )
     assert stored(registry) == (2, 2)
     with pytest.raises(CapacityExhausted):
         hook(registry, "totetaxi_reserve_capacity", booking=booking(specialty_items=crib))
@@ -244,8 +253,9 @@ def test_validate_hook_reports_a_full_day(registry):
 
 def test_validate_hook_reports_a_blackout(registry):
     run(registry, lambda ctx: services.set_capacity(ctx, DAY, 0, None))
-    [problem] = problems(registry, {"service_type": "standard_delivery", "item_count": 2,
-                                    "date": DAY})
+    [problem] = problems(
+        registry, {"service_type": "standard_delivery", "item_count": 2, "date": DAY}
+    )
     assert problem["name"] == "date"
 
 
@@ -256,8 +266,11 @@ def test_validate_hook_reports_no_specialty_van(registry):
     assert problems(registry, ordinary) == []
     for draft in (
         {**ordinary, "specialty_items": [{"code": "crib", "qty": 1}]},
-        {"service_type": "specialty", "specialty_items": [{"code": "peloton", "qty": 1}],
-         "date": DAY},
+        {
+            "service_type": "specialty",
+            "specialty_items": [{"code": "peloton", "qty": 1}],
+            "date": DAY,
+        },
     ):
         [problem] = problems(registry, draft)
         assert problem["name"] == "date" and "specialty" in problem["description"]
@@ -267,8 +280,7 @@ def test_validate_hook_reports_no_specialty_van(registry):
     "date", [dt.date(2026, 11, 22), dt.date(2027, 5, 23)], ids=["past", "beyond-horizon"]
 )
 def test_validate_hook_reports_dates_out_of_range(registry, date):
-    [problem] = problems(registry, {"service_type": "mini_move", "package": "petite",
-                                    "date": date})
+    [problem] = problems(registry, {"service_type": "mini_move", "package": "petite", "date": date})
     assert problem["name"] == "date"
 
 

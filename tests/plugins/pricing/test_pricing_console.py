@@ -95,8 +95,15 @@ def audits(app: TestApp, action: str | None = None) -> list[dict[str, Any]]:
         statement = sa.select(AuditRecord).order_by(AuditRecord.at)
         if action:
             statement = statement.where(AuditRecord.action == action)
-        return [{"action": r.action, "actor_id": r.actor_id, "target_id": r.target_id,
-                 "changes": r.changes} for r in ctx.dbsession.scalars(statement)]
+        return [
+            {
+                "action": r.action,
+                "actor_id": r.actor_id,
+                "target_id": r.target_id,
+                "changes": r.changes,
+            }
+            for r in ctx.dbsession.scalars(statement)
+        ]
 
     return run(app, work)
 
@@ -111,12 +118,19 @@ def snapshot(app: TestApp) -> dict[str, Any]:
     def work(ctx):
         session = ctx.dbsession
         rows = {}
-        for model in (MiniMovePackage, SpecialtyItem, SurchargeRule, PricingPolicy, PeakRange,
-                      CapacityDay):
+        for model in (
+            MiniMovePackage,
+            SpecialtyItem,
+            SurchargeRule,
+            PricingPolicy,
+            PeakRange,
+            CapacityDay,
+        ):
             table = model.__table__
             columns = [c for c in table.columns if c.name not in ("created_at", "updated_at")]
-            rows[table.name] = sorted(map(tuple, session.execute(sa.select(*columns)).all()),
-                                      key=repr)
+            rows[table.name] = sorted(
+                map(tuple, session.execute(sa.select(*columns)).all()), key=repr
+            )
         return rows
 
     return run(app, work)
@@ -125,8 +139,12 @@ def snapshot(app: TestApp) -> dict[str, Any]:
 def package(app: TestApp, code: str) -> dict[str, Any]:
     def work(ctx):
         row = ctx.dbsession.get(MiniMovePackage, code)
-        return {"name": row.name, "price_cents": row.price_cents, "max_items": row.max_items,
-                "active": row.active}
+        return {
+            "name": row.name,
+            "price_cents": row.price_cents,
+            "max_items": row.max_items,
+            "active": row.active,
+        }
 
     return run(app, work)
 
@@ -143,8 +161,11 @@ def classes_of(cell: str) -> list[str]:
 
 def post_forms(page: Any) -> list[Any]:
     """The page's POST forms other than the header's sign-out."""
-    return [f for f in page.forms.values()
-            if f.method.lower() == "post" and not f.action.endswith("/console/logout")]
+    return [
+        f
+        for f in page.forms.values()
+        if f.method.lower() == "post" and not f.action.endswith("/console/logout")
+    ]
 
 
 def peak_ids(app: TestApp) -> list[str]:
@@ -158,41 +179,65 @@ def add_peak(app: TestApp, name: str, start: dt.date, end: dt.date) -> str:
 # --- unit: the form's number parsing -------------------------------------------------------------
 
 
-@pytest.mark.parametrize(("typed", "cents"), [
-    ("995", 99500), ("995.00", 99500), ("995.5", 99550), ("0.01", 1), ("0", 0), ("$1,725", 172500),
-    (" 1,725.50 ", 172550), ("995.", 99500), ("100000", 10_000_000), ("100000.00", 10_000_000),
-    ("0.29", 29), ("1.10", 110), ("4.35", 435),  # values where a float would round wrongly
-])
+@pytest.mark.parametrize(
+    ("typed", "cents"),
+    [
+        ("995", 99500),
+        ("995.00", 99500),
+        ("995.5", 99550),
+        ("0.01", 1),
+        ("0", 0),
+        ("$1,725", 172500),
+        (" 1,725.50 ", 172550),
+        ("995.", 99500),
+        ("100000", 10_000_000),
+        ("100000.00", 10_000_000),
+        ("0.29", 29),
+        ("1.10", 110),
+        ("4.35", 435),  # values where a float would round wrongly
+    ],
+)
 def test_dollars_become_exact_cents(typed, cents):
     assert console.parse_money(typed, "Price") == cents
 
 
-@pytest.mark.parametrize(("typed", "message"), [
-    ("-5", "Price must not be negative."),
-    ("-0.01", "Price must not be negative."),
-    ("$-5", "Price must not be negative."),
-    ("abc", "Price: enter the amount in dollars, like 25.00."),
-    ("", "Price: enter the amount in dollars, like 25.00."),
-    ("1e3", "Price: enter the amount in dollars, like 25.00."),
-    ("NaN", "Price: enter the amount in dollars, like 25.00."),
-    ("Infinity", "Price: enter the amount in dollars, like 25.00."),
-    ("1,72", "Price: enter the amount in dollars, like 25.00."),
-    ("1.2.3", "Price: enter the amount in dollars, like 25.00."),
-    ("9" * 60, "Price: enter the amount in dollars, like 25.00."),
-    ("1.999", "Price: at most 2 decimals (whole cents)."),
-    ("100000.01", "Price must be at most $100,000.00."),
-    ("250000", "Price must be at most $100,000.00."),
-])
+@pytest.mark.parametrize(
+    ("typed", "message"),
+    [
+        ("-5", "Price must not be negative."),
+        ("-0.01", "Price must not be negative."),
+        ("$-5", "Price must not be negative."),
+        ("abc", "Price: enter the amount in dollars, like 25.00."),
+        ("", "Price: enter the amount in dollars, like 25.00."),
+        ("1e3", "Price: enter the amount in dollars, like 25.00."),
+        ("NaN", "Price: enter the amount in dollars, like 25.00."),
+        ("Infinity", "Price: enter the amount in dollars, like 25.00."),
+        ("1,72", "Price: enter the amount in dollars, like 25.00."),
+        ("1.2.3", "Price: enter the amount in dollars, like 25.00."),
+        ("9" * 60, "Price: enter the amount in dollars, like 25.00."),
+        ("1.999", "Price: at most 2 decimals (whole cents)."),
+        ("100000.01", "Price must be at most $100,000.00."),
+        ("250000", "Price must be at most $100,000.00."),
+    ],
+)
 def test_bad_dollars_are_refused_with_the_label(typed, message):
     with pytest.raises(console.FieldError) as refused:
         console.parse_money(typed, "Price")
     assert str(refused.value) == message
 
 
-@pytest.mark.parametrize(("typed", "basis_points"), [
-    ("15", 1500), ("12.5", 1250), ("12.50", 1250), ("0.25", 25), ("0", 0), ("100", 10_000),
-    ("20%", 2000),
-])
+@pytest.mark.parametrize(
+    ("typed", "basis_points"),
+    [
+        ("15", 1500),
+        ("12.5", 1250),
+        ("12.50", 1250),
+        ("0.25", 25),
+        ("0", 0),
+        ("100", 10_000),
+        ("20%", 2000),
+    ],
+)
 def test_percentages_become_basis_points(typed, basis_points):
     assert console.parse_percent(typed, "Percent") == basis_points
     assert console.parse_percent(console.percent(basis_points), "Percent") == basis_points
@@ -206,7 +251,11 @@ def test_bad_percentages_are_refused(typed):
 
 def test_amounts_are_shown_as_typed():
     assert [console.amount(c) for c in (99500, 144425, 5, 0)] == [
-        "995.00", "1444.25", "0.05", "0.00"]
+        "995.00",
+        "1444.25",
+        "0.05",
+        "0.00",
+    ]
     assert [console.percent(b) for b in (1500, 1250, 25, 10_000)] == ["15", "12.5", "0.25", "100"]
 
 
@@ -233,12 +282,23 @@ def test_viewer_and_staff_read_every_page_without_edit_forms(app, role):
 def test_an_admin_gets_a_form_for_every_row(app):
     signed_in(app, "admin")
     catalog = app.get(CATALOG)
-    assert {"package-petite", "package-standard", "package-full", "rates-form",
-            "specialty-peloton", "specialty-surfboard", "specialty-crib",
-            "specialty-wardrobe_box"} <= set(catalog.forms)
+    assert {
+        "package-petite",
+        "package-standard",
+        "package-full",
+        "rates-form",
+        "specialty-peloton",
+        "specialty-surfboard",
+        "specialty-crib",
+        "specialty-wardrobe_box",
+    } <= set(catalog.forms)
     form = catalog.forms["package-petite"]
-    assert (form["name"].value, form["price"].value, form["max_items"].value,
-            form["active"].value) == ("Petite", "995.00", "15", "1")
+    assert (
+        form["name"].value,
+        form["price"].value,
+        form["max_items"].value,
+        form["active"].value,
+    ) == ("Petite", "995.00", "15", "1")
     assert catalog.forms["rates-form"]["same_day_flat"].value == "360.00"
     surcharges = app.get(SURCHARGES)
     assert surcharges.forms["rule-weekend"]["percent"].value == "15"
@@ -262,22 +322,40 @@ def every_change(app: TestApp) -> list[tuple[str, dict[str, str]]]:
     """One valid request to each change endpoint (the body an admin's browser would send)."""
     peak = add_peak(app, "Labor Day", dt.date(2027, 9, 3), dt.date(2027, 9, 6))
     return [
-        ("/console/pricing/catalog/packages/petite",
-         {"name": "Petite", "price": "1.00", "max_items": "15", "active": "1"}),
-        ("/console/pricing/catalog/rates",
-         {"per_item": "1.00", "minimum": "1.00", "same_day_flat": "1.00",
-          "same_day_included_items": "3", "same_day_cutoff_hour": "12", "coi_fee": "0",
-          "high_value": "1"}),
-        ("/console/pricing/catalog/specialty/peloton",
-         {"name": "Peloton", "price": "1.00", "active": "0"}),
+        (
+            "/console/pricing/catalog/packages/petite",
+            {"name": "Petite", "price": "1.00", "max_items": "15", "active": "1"},
+        ),
+        (
+            "/console/pricing/catalog/rates",
+            {
+                "per_item": "1.00",
+                "minimum": "1.00",
+                "same_day_flat": "1.00",
+                "same_day_included_items": "3",
+                "same_day_cutoff_hour": "12",
+                "coi_fee": "0",
+                "high_value": "1",
+            },
+        ),
+        (
+            "/console/pricing/catalog/specialty/peloton",
+            {"name": "Peloton", "price": "1.00", "active": "0"},
+        ),
         ("/console/pricing/surcharges/rules/weekend", {"percent": "90", "active": "1"}),
-        ("/console/pricing/surcharges/peaks",
-         {"name": "Forged", "start_date": "2026-12-01", "end_date": "2026-12-02"}),
+        (
+            "/console/pricing/surcharges/peaks",
+            {"name": "Forged", "start_date": "2026-12-01", "end_date": "2026-12-02"},
+        ),
         (f"/console/pricing/surcharges/peaks/{peak}/remove", {}),
-        ("/console/pricing/capacity/days",
-         {"date": "2026-11-30", "van_capacity": "0", "specialty_capacity": "", "note": "x"}),
-        ("/console/pricing/capacity/defaults",
-         {"van_capacity": "0", "specialty_capacity": "0", "max_days_ahead": "1"}),
+        (
+            "/console/pricing/capacity/days",
+            {"date": "2026-11-30", "van_capacity": "0", "specialty_capacity": "", "note": "x"},
+        ),
+        (
+            "/console/pricing/capacity/defaults",
+            {"van_capacity": "0", "specialty_capacity": "0", "max_days_ahead": "1"},
+        ),
     ]
 
 
@@ -300,7 +378,8 @@ def test_every_change_is_403_for_viewer_and_staff_and_changes_nothing(app, role)
 def test_staff_bearer_tokens_cannot_change_prices_either(app):
     staff = make_staff(app.app.registry, "staff")
     answer = TestApp(app.app).post_json(
-        "/api/v1/staff/auth/token", {"email": staff.email, "password": STRONG_PASSWORD})
+        "/api/v1/staff/auth/token", {"email": staff.email, "password": STRONG_PASSWORD}
+    )
     headers = {"Authorization": f"Bearer {answer.json['token']}"}
     changes = every_change(app)
     before = snapshot(app)
@@ -326,15 +405,19 @@ def test_an_admin_post_without_the_right_csrf_token_is_403(app, csrf):
 def test_unknown_rows_are_404(app):
     signed_in(app, "admin")
     csrf = token(app)
-    app.post("/console/pricing/catalog/packages/huge", {"csrf_token": csrf, "price": "1"},
-             status=404)
-    app.post("/console/pricing/catalog/specialty/piano", {"csrf_token": csrf, "price": "1"},
-             status=404)
-    app.post("/console/pricing/surcharges/rules/rainy", {"csrf_token": csrf, "percent": "1"},
-             status=404)
+    app.post(
+        "/console/pricing/catalog/packages/huge", {"csrf_token": csrf, "price": "1"}, status=404
+    )
+    app.post(
+        "/console/pricing/catalog/specialty/piano", {"csrf_token": csrf, "price": "1"}, status=404
+    )
+    app.post(
+        "/console/pricing/surcharges/rules/rainy", {"csrf_token": csrf, "percent": "1"}, status=404
+    )
     for ident in (uuid.uuid4(), "not-a-uuid"):
-        page = app.post(f"/console/pricing/surcharges/peaks/{ident}/remove",
-                        {"csrf_token": csrf}, status=404)
+        page = app.post(
+            f"/console/pricing/surcharges/peaks/{ident}/remove", {"csrf_token": csrf}, status=404
+        )
         assert "Not found" in page.text
 
 
@@ -355,11 +438,14 @@ def test_an_admin_changes_the_petite_price_and_the_next_quote_uses_it(app):
     assert petite(app)["total_cents"] == 105000
     assert petite(app, SATURDAY)["total_cents"] == 120750  # + 15% weekend
     assert TestApp(app.app).get("/api/v1/services").json["mini_move_packages"][0] == {
-        "code": "petite", "name": "Petite", "price_cents": 105000, "max_items": 15}
+        "code": "petite",
+        "name": "Petite",
+        "price_cents": 105000,
+        "max_items": 15,
+    }
     [record] = audits(app, "pricing.package_changed")
     assert record["actor_id"] == admin.id and record["target_id"] == "petite"
-    assert record["changes"] == {"before": {"price_cents": 99500},
-                                 "after": {"price_cents": 105000}}
+    assert record["changes"] == {"before": {"price_cents": 99500}, "after": {"price_cents": 105000}}
 
 
 def test_saving_the_same_values_changes_and_audits_nothing(app):
@@ -392,8 +478,9 @@ def test_every_admin_change_writes_an_audit_record_with_before_and_after(app):
     form["name"], form["start_date"], form["end_date"] = "Memorial Day", "2027-05-28", "2027-05-31"
     form.submit(status=303)
     [peak] = peak_ids(app)
-    app.post(f"/console/pricing/surcharges/peaks/{peak}/remove", {"csrf_token": token(app)},
-             status=303)
+    app.post(
+        f"/console/pricing/surcharges/peaks/{peak}/remove", {"csrf_token": token(app)}, status=303
+    )
     form = app.get(CAPACITY).forms["override-form"]
     form["date"], form["van_capacity"], form["note"] = "2026-12-24", "2", "Christmas Eve"
     form.submit(status=303)
@@ -404,40 +491,99 @@ def test_every_admin_change_writes_an_audit_record_with_before_and_after(app):
     records = [r for r in audits(app) if r["action"].startswith("pricing.")]
     assert all(r["actor_id"] == admin.id for r in records)
     assert [(r["action"], r["target_id"], r["changes"]) for r in records] == [
-        ("pricing.package_changed", "standard", {
-            "before": {"name": "Standard", "max_items": 35, "active": True},
-            "after": {"name": "Standard+", "max_items": 40, "active": False}}),
-        ("pricing.policy_changed", "1", {
-            "before": {"per_item_cents": 9500, "minimum_cents": 28500, "same_day_cutoff_hour": 12},
-            "after": {"per_item_cents": 9950, "minimum_cents": 30000,
-                      "same_day_cutoff_hour": 11}}),
-        ("pricing.specialty_changed", "crib", {
-            "before": {"price_cents": 35000}, "after": {"price_cents": 37525}}),
-        ("pricing.surcharge_changed", "holiday", {
-            "before": {"percent_bp": 2000}, "after": {"percent_bp": 2250}}),
-        ("pricing.peak_added", peak, {
-            "before": {},
-            "after": {"name": "Memorial Day", "start_date": "2027-05-28",
-                      "end_date": "2027-05-31"}}),
-        ("pricing.peak_removed", peak, {
-            "before": {"name": "Memorial Day", "start_date": "2027-05-28",
-                       "end_date": "2027-05-31"},
-            "after": {}}),
-        ("pricing.capacity_changed", "2026-12-24", {
-            "before": {"van_capacity": None, "note": ""},
-            "after": {"van_capacity": 2, "note": "Christmas Eve"}}),
-        ("pricing.policy_changed", "1", {
-            "before": {"van_capacity": 4}, "after": {"van_capacity": 5}}),
+        (
+            "pricing.package_changed",
+            "standard",
+            {
+                "before": {"name": "Standard", "max_items": 35, "active": True},
+                "after": {"name": "Standard+", "max_items": 40, "active": False},
+            },
+        ),
+        (
+            "pricing.policy_changed",
+            "1",
+            {
+                "before": {
+                    "per_item_cents": 9500,
+                    "minimum_cents": 28500,
+                    "same_day_cutoff_hour": 12,
+                },
+                "after": {
+                    "per_item_cents": 9950,
+                    "minimum_cents": 30000,
+                    "same_day_cutoff_hour": 11,
+                },
+            },
+        ),
+        (
+            "pricing.specialty_changed",
+            "crib",
+            {"before": {"price_cents": 35000}, "after": {"price_cents": 37525}},
+        ),
+        (
+            "pricing.surcharge_changed",
+            "holiday",
+            {"before": {"percent_bp": 2000}, "after": {"percent_bp": 2250}},
+        ),
+        (
+            "pricing.peak_added",
+            peak,
+            {
+                "before": {},
+                "after": {
+                    "name": "Memorial Day",
+                    "start_date": "2027-05-28",
+                    "end_date": "2027-05-31",
+                },
+            },
+        ),
+        (
+            "pricing.peak_removed",
+            peak,
+            {
+                "before": {
+                    "name": "Memorial Day",
+                    "start_date": "2027-05-28",
+                    "end_date": "2027-05-31",
+                },
+                "after": {},
+            },
+        ),
+        (
+            "pricing.capacity_changed",
+            "2026-12-24",
+            {
+                "before": {"van_capacity": None, "note": ""},
+                "after": {"van_capacity": 2, "note": "Christmas Eve"},
+            },
+        ),
+        (
+            "pricing.policy_changed",
+            "1",
+            {"before": {"van_capacity": 4}, "after": {"van_capacity": 5}},
+        ),
     ]
     # And the quotes follow: the inactive package is gone, the new rates apply.
-    refused = TestApp(app.app).post_json("/api/v1/quotes", {
-        "service_type": "mini_move", "package": "standard", "date": MONDAY.isoformat()},
-        status=400).json
+    refused = (
+        TestApp(app.app)
+        .post_json(
+            "/api/v1/quotes",
+            {"service_type": "mini_move", "package": "standard", "date": MONDAY.isoformat()},
+            status=400,
+        )
+        .json
+    )
     assert refused["errors"][0]["name"] == "package"
-    assert quote(app, service_type="standard_delivery", item_count=2,
-                 date=MONDAY)["total_cents"] == 30000  # 2 × $99.50 < the $300 minimum
-    assert quote(app, service_type="specialty", specialty_items=[{"code": "crib", "qty": 2}],
-                 date=MONDAY)["total_cents"] == 75050
+    assert (
+        quote(app, service_type="standard_delivery", item_count=2, date=MONDAY)["total_cents"]
+        == 30000
+    )  # 2 × $99.50 < the $300 minimum
+    assert (
+        quote(
+            app, service_type="specialty", specialty_items=[{"code": "crib", "qty": 2}], date=MONDAY
+        )["total_cents"]
+        == 75050
+    )
 
 
 def test_a_percentage_edit_changes_the_weekend_surcharge(app):
@@ -483,13 +629,16 @@ def test_a_peak_range_added_and_removed_changes_the_quote_surcharge(app):
 # --- bad input: 400 naming the field, nothing changed --------------------------------------------
 
 
-@pytest.mark.parametrize(("typed", "message"), [
-    ("-5", "Price must not be negative."),
-    ("abc", "Price: enter the amount in dollars, like 25.00."),
-    ("1.999", "Price: at most 2 decimals (whole cents)."),
-    ("100000.01", "Price must be at most $100,000.00."),
-    ("", "Price: enter the amount in dollars, like 25.00."),
-])
+@pytest.mark.parametrize(
+    ("typed", "message"),
+    [
+        ("-5", "Price must not be negative."),
+        ("abc", "Price: enter the amount in dollars, like 25.00."),
+        ("1.999", "Price: at most 2 decimals (whole cents)."),
+        ("100000.01", "Price must be at most $100,000.00."),
+        ("", "Price: enter the amount in dollars, like 25.00."),
+    ],
+)
 def test_bad_money_is_400_next_to_the_field_and_changes_nothing(app, typed, message):
     signed_in(app, "admin")
     before = snapshot(app)
@@ -506,13 +655,16 @@ def test_bad_money_is_400_next_to_the_field_and_changes_nothing(app, typed, mess
     assert petite(app)["total_cents"] == 99500
 
 
-@pytest.mark.parametrize(("field", "typed", "message"), [
-    ("minimum", "-5", "Minimum charge must not be negative."),
-    ("coi_fee", "abc", "COI handling fee: enter the amount in dollars, like 25.00."),
-    ("per_item", "1.999", "Per item: at most 2 decimals (whole cents)."),
-    ("same_day_cutoff_hour", "25", "Same-day cut-off hour: enter a whole number from 0 to 24."),
-    ("same_day_included_items", "-1", "Items included same day must not be negative."),
-])
+@pytest.mark.parametrize(
+    ("field", "typed", "message"),
+    [
+        ("minimum", "-5", "Minimum charge must not be negative."),
+        ("coi_fee", "abc", "COI handling fee: enter the amount in dollars, like 25.00."),
+        ("per_item", "1.999", "Per item: at most 2 decimals (whole cents)."),
+        ("same_day_cutoff_hour", "25", "Same-day cut-off hour: enter a whole number from 0 to 24."),
+        ("same_day_included_items", "-1", "Items included same day must not be negative."),
+    ],
+)
 def test_bad_rates_are_400_next_to_the_field(app, field, typed, message):
     signed_in(app, "admin")
     before = snapshot(app)
@@ -523,43 +675,107 @@ def test_bad_rates_are_400_next_to_the_field(app, field, typed, message):
     assert snapshot(app) == before
 
 
-@pytest.mark.parametrize(("path", "body", "field", "message"), [
-    ("/console/pricing/catalog/specialty/peloton", {"price": "-5"}, "price",
-     "Price must not be negative."),
-    ("/console/pricing/catalog/packages/full", {"max_items": "0"}, "max_items",
-     "Max items: enter a whole number from 1 to 500."),
-    ("/console/pricing/catalog/packages/full", {"name": "  "}, "name",
-     "Name: this cannot be empty."),
-    ("/console/pricing/catalog/packages/full", {"name": "x" * 61}, "name",
-     "Name: at most 60 characters."),
-    ("/console/pricing/catalog/packages/full", {"name": "Full\x00"}, "name",
-     "Name: control characters are not allowed."),
-    ("/console/pricing/catalog/packages/full", {"active": "maybe"}, "active",
-     "Active: choose yes or no."),
-    ("/console/pricing/surcharges/rules/peak", {"percent": "101"}, "percent",
-     "Percent must be at most 100%."),
-    ("/console/pricing/surcharges/rules/peak", {"percent": "12.345"}, "percent",
-     "Percent: at most 2 decimals."),
-    ("/console/pricing/surcharges/peaks",
-     {"name": "Rush", "start_date": "2026-12-05", "end_date": "2026-12-01"}, "end_date",
-     "End date: the range cannot end before it starts."),
-    ("/console/pricing/surcharges/peaks",
-     {"name": "Rush", "start_date": "12/05/2026", "end_date": "2026-12-01"}, "start_date",
-     "Start date: enter a date as YYYY-MM-DD."),
-    ("/console/pricing/surcharges/peaks",
-     {"name": "", "start_date": "2026-12-01", "end_date": "2026-12-01"}, "name",
-     "Name: this cannot be empty."),
-    ("/console/pricing/capacity/days", {"date": "2026-11-22", "van_capacity": "0"}, "date",
-     "Date: 2026-11-22 is in the past."),
-    ("/console/pricing/capacity/days", {"date": "2026-02-30", "van_capacity": "0"}, "date",
-     "Date: enter a date as YYYY-MM-DD."),
-    ("/console/pricing/capacity/days", {"date": "2026-12-01", "van_capacity": "-1"},
-     "van_capacity", "Van capacity must not be negative."),
-    ("/console/pricing/capacity/days", {"date": "2026-12-01", "specialty_capacity": "many"},
-     "specialty_capacity", "Specialty capacity: enter a whole number from 0 to 100."),
-    ("/console/pricing/capacity/defaults", {"max_days_ahead": "0"}, "max_days_ahead",
-     "Days bookable ahead: enter a whole number from 1 to 730."),
-])
+@pytest.mark.parametrize(
+    ("path", "body", "field", "message"),
+    [
+        (
+            "/console/pricing/catalog/specialty/peloton",
+            {"price": "-5"},
+            "price",
+            "Price must not be negative.",
+        ),
+        (
+            "/console/pricing/catalog/packages/full",
+            {"max_items": "0"},
+            "max_items",
+            "Max items: enter a whole number from 1 to 500.",
+        ),
+        (
+            "/console/pricing/catalog/packages/full",
+            {"name": "  "},
+            "name",
+            "Name: this cannot be empty.",
+        ),
+        (
+            "/console/pricing/catalog/packages/full",
+            {"name": "x" * 61},
+            "name",
+            "Name: at most 60 characters.",
+        ),
+        (
+            "/console/pricing/catalog/packages/full",
+            {"name": "Full\x00"},
+            "name",
+            "Name: control characters are not allowed.",
+        ),
+        (
+            "/console/pricing/catalog/packages/full",
+            {"active": "maybe"},
+            "active",
+            "Active: choose yes or no.",
+        ),
+        (
+            "/console/pricing/surcharges/rules/peak",
+            {"percent": "101"},
+            "percent",
+            "Percent must be at most 100%.",
+        ),
+        (
+            "/console/pricing/surcharges/rules/peak",
+            {"percent": "12.345"},
+            "percent",
+            "Percent: at most 2 decimals.",
+        ),
+        (
+            "/console/pricing/surcharges/peaks",
+            {"name": "Rush", "start_date": "2026-12-05", "end_date": "2026-12-01"},
+            "end_date",
+            "End date: the range cannot end before it starts.",
+        ),
+        (
+            "/console/pricing/surcharges/peaks",
+            {"name": "Rush", "start_date": "12/05/2026", "end_date": "2026-12-01"},
+            "start_date",
+            "Start date: enter a date as YYYY-MM-DD.",
+        ),
+        (
+            "/console/pricing/surcharges/peaks",
+            {"name": "", "start_date": "2026-12-01", "end_date": "2026-12-01"},
+            "name",
+            "Name: this cannot be empty.",
+        ),
+        (
+            "/console/pricing/capacity/days",
+            {"date": "2026-11-22", "van_capacity": "0"},
+            "date",
+            "Date: 2026-11-22 is in the past.",
+        ),
+        (
+            "/console/pricing/capacity/days",
+            {"date": "2026-02-30", "van_capacity": "0"},
+            "date",
+            "Date: enter a date as YYYY-MM-DD.",
+        ),
+        (
+            "/console/pricing/capacity/days",
+            {"date": "2026-12-01", "van_capacity": "-1"},
+            "van_capacity",
+            "Van capacity must not be negative.",
+        ),
+        (
+            "/console/pricing/capacity/days",
+            {"date": "2026-12-01", "specialty_capacity": "many"},
+            "specialty_capacity",
+            "Specialty capacity: enter a whole number from 0 to 100.",
+        ),
+        (
+            "/console/pricing/capacity/defaults",
+            {"max_days_ahead": "0"},
+            "max_days_ahead",
+            "Days bookable ahead: enter a whole number from 1 to 730.",
+        ),
+    ],
+)
 def test_other_bad_input_is_400_naming_the_field(app, path, body, field, message):
     signed_in(app, "admin")
     before = snapshot(app)
@@ -574,13 +790,20 @@ def test_other_bad_input_is_400_naming_the_field(app, path, body, field, message
 @pytest.mark.both_databases
 def test_an_override_of_zero_closes_the_day_and_empty_restores_the_default(app):
     signed_in(app, "admin")
-    assert available(app, MONDAY) == {"date": "2026-11-30", "available": True, "open": True,
-                                      "remaining": 4, "specialty_remaining": 2, "surcharges": []}
+    assert available(app, MONDAY) == {
+        "date": "2026-11-30",
+        "available": True,
+        "open": True,
+        "remaining": 4,
+        "specialty_remaining": 2,
+        "surcharges": [],
+    }
     form = app.get(CAPACITY).forms["override-form"]
     form["date"], form["van_capacity"], form["note"] = "2026-11-30", "0", "Crew offsite"
     answer = form.submit(status=303)
     assert answer.location.endswith(
-        "/console/pricing/capacity?month=2026-11&done=capacity_saved#day-2026-11-30")
+        "/console/pricing/capacity?month=2026-11&done=capacity_saved#day-2026-11-30"
+    )
     page = answer.follow()
     cell = re.search(r'<td id="day-2026-11-30".*?</td>', page.text, re.S).group(0)
     assert 'data-capacity="0"' in cell and "closed" in cell and "Crew offsite" in cell
@@ -594,16 +817,23 @@ def test_an_override_of_zero_closes_the_day_and_empty_restores_the_default(app):
     # The Set… link prefills the form with the date's override; emptying it restores the default.
     form = app.get(CAPACITY + "?month=2026-11&day=2026-11-30").forms["override-form"]
     assert (form["date"].value, form["van_capacity"].value, form["note"].value) == (
-        "2026-11-30", "0", "Crew offsite")
+        "2026-11-30",
+        "0",
+        "Crew offsite",
+    )
     form["van_capacity"], form["note"] = "", ""
     form.submit(status=303)
     assert available(app, MONDAY)["available"] is True
     assert available(app, MONDAY)["remaining"] == 4
     assert [a["changes"] for a in audits(app, "pricing.capacity_changed")] == [
-        {"before": {"van_capacity": None, "note": ""},
-         "after": {"van_capacity": 0, "note": "Crew offsite"}},
-        {"before": {"van_capacity": 0, "note": "Crew offsite"},
-         "after": {"van_capacity": None, "note": ""}},
+        {
+            "before": {"van_capacity": None, "note": ""},
+            "after": {"van_capacity": 0, "note": "Crew offsite"},
+        },
+        {
+            "before": {"van_capacity": 0, "note": "Crew offsite"},
+            "after": {"van_capacity": None, "note": ""},
+        },
     ]
 
 
@@ -627,8 +857,13 @@ def test_the_calendar_shows_capacity_booked_remaining_and_surcharges(app):
         return re.search(rf'<td id="day-{day}".*?</td>', page.text, re.S).group(0)
 
     monday = cell("2026-11-30")
-    for attribute in ('data-capacity="4"', 'data-booked="2"', 'data-remaining="2"',
-                      'data-specialty="2"', 'data-specialty-remaining="1"'):
+    for attribute in (
+        'data-capacity="4"',
+        'data-booked="2"',
+        'data-remaining="2"',
+        'data-specialty="2"',
+        'data-specialty-remaining="1"',
+    ):
         assert attribute in monday
     assert "2 left" in monday and "2/4 booked" in monday and "specialty 1/2" in monday
     friday = cell("2026-11-27")

@@ -49,9 +49,7 @@ def seeded(make_testapp) -> Catalog:
 
 
 @st.composite
-def drafts(
-    draw: Any, catalog: Catalog, now: dt.datetime, same_day: bool = False
-) -> dict[str, Any]:
+def drafts(draw: Any, catalog: Catalog, now: dt.datetime, same_day: bool = False) -> dict[str, Any]:
     """A draft as ``QuoteBody`` would hand it over, valid for ``catalog`` at ``now``.
 
     ``same_day``: always a same-day standard delivery (``now`` must be before the cut-off).
@@ -255,14 +253,18 @@ def test_any_draft_prices_or_is_refused_naming_a_field(
         "date": TODAY + dt.timedelta(days=offset),
         "same_day": same_day,
         "coi_handling": data.draw(st.booleans()),
-        "specialty_items": [{"code": code, "qty": data.draw(st.integers(1, 20))}
-                            for code in codes],
+        "specialty_items": [{"code": code, "qty": data.draw(st.integers(1, 20))} for code in codes],
     }
     try:
         quote = price(seeded, draft, MORNING)
     except InvalidDraft as exc:
         assert exc.field in {
-            "service_type", "package", "item_count", "date", "same_day", "specialty_items",
+            "service_type",
+            "package",
+            "item_count",
+            "date",
+            "same_day",
+            "specialty_items",
         } or exc.field.startswith("specialty_items.")
         assert exc.description
     else:

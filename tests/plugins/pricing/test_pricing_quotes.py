@@ -149,8 +149,12 @@ def test_services_lists_the_seeded_catalog(app):
 def test_services_is_public_and_follows_edits(app):
     run(app, lambda ctx: services.edit_package(ctx, "petite", price_cents=101000))
     packages = app.get("/api/v1/services").json["mini_move_packages"]
-    assert packages[0] == {"code": "petite", "name": "Petite", "price_cents": 101000,
-                           "max_items": 15}
+    assert packages[0] == {
+        "code": "petite",
+        "name": "Petite",
+        "price_cents": 101000,
+        "max_items": 15,
+    }
 
 
 # --- prices --------------------------------------------------------------------------------------
@@ -185,14 +189,16 @@ def test_each_package_is_a_flat_price_on_a_weekday(app, package, cents, limit):
     [("peloton", 50000), ("surfboard", 35000), ("crib", 35000), ("wardrobe_box", 27500)],
 )
 def test_each_specialty_item_booked_alone(app, code, cents):
-    q = quote(app, service_type="specialty", specialty_items=[{"code": code, "qty": 1}],
-              date=MONDAY)
+    q = quote(
+        app, service_type="specialty", specialty_items=[{"code": code, "qty": 1}], date=MONDAY
+    )
     assert [(line["code"], line["amount_cents"]) for line in q["lines"]] == [
         (f"specialty.{code}", cents)
     ]
     assert q["total_cents"] == cents
-    two = quote(app, service_type="specialty", specialty_items=[{"code": code, "qty": 2}],
-                date=MONDAY)
+    two = quote(
+        app, service_type="specialty", specialty_items=[{"code": code, "qty": 2}], date=MONDAY
+    )
     assert two["total_cents"] == 2 * cents
 
 
@@ -204,8 +210,12 @@ def test_specialty_qty_defaults_to_one(app):
 
 @pytest.mark.validation_only
 def test_specialty_items_add_to_any_booking(app):
-    q = quote(app, **petite(specialty_items=[{"code": "peloton", "qty": 1},
-                                             {"code": "wardrobe_box", "qty": 2}]))
+    q = quote(
+        app,
+        **petite(
+            specialty_items=[{"code": "peloton", "qty": 1}, {"code": "wardrobe_box", "qty": 2}]
+        ),
+    )
     assert [line["amount_cents"] for line in q["lines"]] == [99500, 50000, 55000]
     assert q["total_cents"] == 204500
     q = quote(app, **standard(4, specialty_items=[{"code": "surfboard", "qty": 1}]))
@@ -347,8 +357,9 @@ def test_weekdays_have_no_surcharge(app):
 
 @pytest.mark.validation_only
 def test_business_rules_example_saturday_petite_crib_and_coi(app):
-    q = quote(app, **petite(SATURDAY, specialty_items=[{"code": "crib", "qty": 1}],
-                            coi_handling=True))
+    q = quote(
+        app, **petite(SATURDAY, specialty_items=[{"code": "crib", "qty": 1}], coi_handling=True)
+    )
     assert q["subtotal_cents"] == 134500
     assert [s["amount_cents"] for s in q["surcharges"]] == [20175]
     assert q["fees"] == [
@@ -363,8 +374,11 @@ def test_business_rules_example_saturday_petite_crib_and_coi(app):
 def test_peloton_on_a_federal_holiday(app, day):
     q = quote(app, **specialty("peloton", day=day))
     assert q["lines"] == [
-        {"code": "specialty.peloton", "description": q["lines"][0]["description"],
-         "amount_cents": 50000}
+        {
+            "code": "specialty.peloton",
+            "description": q["lines"][0]["description"],
+            "amount_cents": 50000,
+        }
     ]
     [surcharge] = q["surcharges"]
     assert surcharge["code"] == "holiday"
@@ -502,8 +516,13 @@ def test_high_value_from_2000_dollars(app):
 
 @pytest.mark.validation_only
 def test_high_value_boundary_is_inclusive(app):
-    exactly = quote(app, service_type="mini_move", package="standard", date=MONDAY,
-                    specialty_items=[{"code": "wardrobe_box", "qty": 1}])
+    exactly = quote(
+        app,
+        service_type="mini_move",
+        package="standard",
+        date=MONDAY,
+        specialty_items=[{"code": "wardrobe_box", "qty": 1}],
+    )
     assert exactly["total_cents"] == 200000 and exactly["high_value"] is True
     below = quote(app, **petite(specialty_items=[{"code": "peloton", "qty": 2}]))
     assert below["total_cents"] == 199500 and below["high_value"] is False
@@ -514,8 +533,7 @@ def test_high_value_counts_surcharges_and_fees(app):
     # $1,725 x 1.15 = $1,983.75, + $50 COI = $2,033.75.
     q = quote(app, service_type="mini_move", package="standard", date=SATURDAY)
     assert q["total_cents"] == 198375 and q["high_value"] is False
-    q = quote(app, service_type="mini_move", package="standard", date=SATURDAY,
-              coi_handling=True)
+    q = quote(app, service_type="mini_move", package="standard", date=SATURDAY, coi_handling=True)
     assert q["total_cents"] == 203375 and q["high_value"] is True
 
 
@@ -535,8 +553,12 @@ def test_high_value_counts_surcharges_and_fees(app):
     ],
 )
 def test_too_many_items_names_the_package_that_fits(app, package, count, fits):
-    body = {"service_type": "mini_move", "package": package, "item_count": count,
-            "date": MONDAY.isoformat()}
+    body = {
+        "service_type": "mini_move",
+        "package": package,
+        "item_count": count,
+        "date": MONDAY.isoformat(),
+    }
     error = refused(app, body, "item_count")
     assert fits in error["description"]
 
@@ -544,8 +566,12 @@ def test_too_many_items_names_the_package_that_fits(app, package, count, fits):
 @pytest.mark.validation_only
 @pytest.mark.parametrize(("package", "count"), [("full", 61), ("full", 500), ("petite", 61)])
 def test_more_than_the_largest_package_is_refused(app, package, count):
-    body = {"service_type": "mini_move", "package": package, "item_count": count,
-            "date": MONDAY.isoformat()}
+    body = {
+        "service_type": "mini_move",
+        "package": package,
+        "item_count": count,
+        "date": MONDAY.isoformat(),
+    }
     error = refused(app, body, "item_count")
     assert "Standard" not in error["description"]
 
@@ -563,8 +589,11 @@ def test_the_fitting_package_follows_edited_limits(app):
 @pytest.mark.validation_only
 def test_specialty_booking_without_items_is_refused(app):
     refused(app, {"service_type": "specialty", "date": MONDAY.isoformat()}, "specialty_items")
-    refused(app, {"service_type": "specialty", "specialty_items": [],
-                  "date": MONDAY.isoformat()}, "specialty_items")
+    refused(
+        app,
+        {"service_type": "specialty", "specialty_items": [], "date": MONDAY.isoformat()},
+        "specialty_items",
+    )
 
 
 @pytest.mark.validation_only
@@ -697,8 +726,12 @@ def test_empty_or_malformed_bodies_are_a_400(app, payload, content_type):
 
 @pytest.mark.validation_only
 def test_a_form_body_is_refused_not_a_500(app):
-    answer = app.post(QUOTES, "service_type=mini_move&package=petite&date=2026-11-30",
-                      content_type="application/x-www-form-urlencoded", expect_errors=True)
+    answer = app.post(
+        QUOTES,
+        "service_type=mini_move&package=petite&date=2026-11-30",
+        content_type="application/x-www-form-urlencoded",
+        expect_errors=True,
+    )
     assert answer.status_int in (400, 415)
     assert answer.json["status"] == "error" and answer.json["errors"]
 
@@ -744,11 +777,17 @@ def _row_counts(app: Any) -> dict[str, int]:
 
 def test_a_quote_never_writes(app):
     before = _row_counts(app)
-    assert {"pricing_packages", "pricing_specialty_items", "pricing_surcharge_rules",
-            "pricing_peak_ranges", "pricing_policy", "pricing_capacity_days",
-            "outbox_messages", "audit_records"} <= set(before)
-    quote(app, **petite(SATURDAY, specialty_items=[{"code": "crib", "qty": 1}],
-                        coi_handling=True))
+    assert {
+        "pricing_packages",
+        "pricing_specialty_items",
+        "pricing_surcharge_rules",
+        "pricing_peak_ranges",
+        "pricing_policy",
+        "pricing_capacity_days",
+        "outbox_messages",
+        "audit_records",
+    } <= set(before)
+    quote(app, **petite(SATURDAY, specialty_items=[{"code": "crib", "qty": 1}], coi_handling=True))
     quote(app, **standard(4, TODAY, same_day=True))
     quote(app, **specialty("peloton", day=CHRISTMAS))
     refused(app, petite(item_count=20), "item_count")
@@ -763,7 +802,9 @@ def test_a_package_on_another_service_is_refused(make_testapp):
     import datetime as dt
 
     day = (dt.date.today() + dt.timedelta(days=10)).isoformat()
-    answer = app.post_json("/api/v1/quotes", {"service_type": "standard_delivery",
-                                              "item_count": 2, "package": "petite",
-                                              "date": day}, status=400)
+    answer = app.post_json(
+        "/api/v1/quotes",
+        {"service_type": "standard_delivery", "item_count": 2, "package": "petite", "date": day},
+        status=400,
+    )
     assert answer.json["errors"][0]["name"] == "package"

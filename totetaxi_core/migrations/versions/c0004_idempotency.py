@@ -37,8 +37,9 @@ def upgrade() -> None:
         sa.UniqueConstraint("scope", "key", name=op.f("uq_idempotency_records_scope")),
     )
     with op.batch_alter_table("idempotency_records", schema=None) as batch_op:
-        batch_op.create_index(batch_op.f("ix_idempotency_records_expires_at"), ["expires_at"],
-                              unique=False)
+        batch_op.create_index(
+            batch_op.f("ix_idempotency_records_expires_at"), ["expires_at"], unique=False
+        )
     with op.batch_alter_table("bookings", schema=None) as batch_op:
         batch_op.create_index(batch_op.f("ix_bookings_created_at"), ["created_at"], unique=False)
 

@@ -18,8 +18,9 @@ depends_on = None
 
 def upgrade() -> None:
     with op.batch_alter_table("booking_events", schema=None) as batch_op:
-        batch_op.add_column(sa.Column("note", sa.String(length=500), nullable=False,
-                                      server_default=""))
+        batch_op.add_column(
+            sa.Column("note", sa.String(length=500), nullable=False, server_default="")
+        )
 
 
 def downgrade() -> None:

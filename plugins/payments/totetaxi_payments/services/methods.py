@@ -14,8 +14,7 @@ from ..models import SavedMethod, SetupAttempt
 from .plumbing import gateway, gateway_customer, record
 
 
-def saved_method(ctx: Context, customer: Customer | None, raw_id: str,
-                  field: str) -> SavedMethod:
+def saved_method(ctx: Context, customer: Customer | None, raw_id: str, field: str) -> SavedMethod:
     found = None
     if customer is not None:
         try:
@@ -27,23 +26,42 @@ def saved_method(ctx: Context, customer: Customer | None, raw_id: str,
     return found
 
 
-def remember_method(ctx: Context, customer_id: uuid.UUID, method_id: str,
-                     gateway_customer_id: str | None) -> SavedMethod | None:
+def remember_method(
+    ctx: Context, customer_id: uuid.UUID, method_id: str, gateway_customer_id: str | None
+) -> SavedMethod | None:
     db = ctx.dbsession
-    existing = db.scalars(select(SavedMethod).where(
-        SavedMethod.customer_id == customer_id, SavedMethod.gateway_method_id == method_id,
-        SavedMethod.deleted_at.is_(None))).first()
+    existing = db.scalars(
+        select(SavedMethod).where(
+            SavedMethod.customer_id == customer_id,
+            SavedMethod.gateway_method_id == method_id,
+            SavedMethod.deleted_at.is_(None),
+        )
+    ).first()
     if existing is not None:
         return existing
     card = gateway(ctx).retrieve_method(method_id)
     gw_customer = card.customer_id or gateway_customer_id or ""
-    saved = SavedMethod(customer_id=customer_id, gateway=gateway(ctx).name,
-                        gateway_customer_id=gw_customer, gateway_method_id=card.id,
-                        brand=card.brand, last4=card.last4, exp_month=card.exp_month,
-                        exp_year=card.exp_year)
+    saved = SavedMethod(
+        customer_id=customer_id,
+        gateway=gateway(ctx).name,
+        gateway_customer_id=gw_customer,
+        gateway_method_id=card.id,
+        brand=card.brand,
+        last4=card.last4,
+        exp_month=card.exp_month,
+        exp_year=card.exp_year,
+    )
     db.add(saved)
-    record(ctx, "method.saved", detail={"customer_id": str(customer_id), "method": card.id,
-                                        "brand": card.brand, "last4": card.last4})
+    record(
+        ctx,
+        "method.saved",
+        detail={
+            "customer_id": str(customer_id),
+            "method": card.id,
+            "brand": card.brand,
+            "last4": card.last4,
+        },
+    )
     return saved
 
 
@@ -51,19 +69,30 @@ def start_setup(ctx: Context, customer: Customer) -> dict[str, str]:
     """Begin saving a card: a SetupIntent whose ``client_secret`` the site confirms."""
     gw = gateway(ctx)
     gateway_id = gateway_customer(ctx, customer)
-    count = ctx.dbsession.scalar(select(func.count()).select_from(SetupAttempt)
-                                 .where(SetupAttempt.customer_id == customer.id))
-    setup = gw.create_setup_intent(gateway_id,
-                                   idempotency_key=f"customer:{customer.id}:setup:{count + 1}")
-    ctx.dbsession.add(SetupAttempt(customer_id=customer.id, gateway=gw.name,
-                                   gateway_setup_id=setup.id, status=setup.status))
-    return {"setup_intent_id": setup.id, "client_secret": setup.client_secret,
-            "status": setup.status}
+    count = ctx.dbsession.scalar(
+        select(func.count())
+        .select_from(SetupAttempt)
+        .where(SetupAttempt.customer_id == customer.id)
+    )
+    setup = gw.create_setup_intent(
+        gateway_id, idempotency_key=f"customer:{customer.id}:setup:{count + 1}"
+    )
+    ctx.dbsession.add(
+        SetupAttempt(
+            customer_id=customer.id, gateway=gw.name, gateway_setup_id=setup.id, status=setup.status
+        )
+    )
+    return {
+        "setup_intent_id": setup.id,
+        "client_secret": setup.client_secret,
+        "status": setup.status,
+    }
 
 
 def finish_setup(ctx: Context, data: dict[str, Any]) -> str:
-    attempt = ctx.dbsession.scalars(select(SetupAttempt).where(
-        SetupAttempt.gateway_setup_id == data.get("id"))).first()
+    attempt = ctx.dbsession.scalars(
+        select(SetupAttempt).where(SetupAttempt.gateway_setup_id == data.get("id"))
+    ).first()
     if attempt is None:
         return "unknown setup intent"
     attempt.status = "succeeded"
@@ -82,11 +111,18 @@ def remove_method(ctx: Context, saved: SavedMethod) -> None:
         if exc.code != "resource_missing":
             raise Refused(409, "payment_method", exc.message) from None
     saved.soft_delete()
-    record(ctx, "method.removed", detail={"customer_id": str(saved.customer_id),
-                                          "method": saved.gateway_method_id})
+    record(
+        ctx,
+        "method.removed",
+        detail={"customer_id": str(saved.customer_id), "method": saved.gateway_method_id},
+    )
 
 
 def methods_of(ctx: Context, customer_id: uuid.UUID) -> list[SavedMethod]:
-    return list(ctx.dbsession.scalars(
-        select(SavedMethod).where(SavedMethod.customer_id == customer_id)
-        .order_by(SavedMethod.created_at.desc())))
+    return list(
+        ctx.dbsession.scalars(
+            select(SavedMethod)
+            .where(SavedMethod.customer_id == customer_id)
+            .order_by(SavedMethod.created_at.desc())
+        )
+    )

@@ -26,24 +26,38 @@ from .webhooks import succeeded
 
 def _open_payment(ctx: Context, booking: Booking) -> Payment | None:
     return ctx.dbsession.scalars(
-        select(Payment).where(Payment.booking_id == booking.id,
-                              Payment.status.in_(OPEN_STATUSES))
-        .order_by(Payment.created_at.desc())).first()
+        select(Payment)
+        .where(Payment.booking_id == booking.id, Payment.status.in_(OPEN_STATUSES))
+        .order_by(Payment.created_at.desc())
+    ).first()
 
 
-def start_payment(ctx: Context, booking: Booking, customer: Customer | None, *,
-                  saved_method_id: str | None = None, save_method: bool = False) -> Payment:
+def start_payment(
+    ctx: Context,
+    booking: Booking,
+    customer: Customer | None,
+    *,
+    saved_method_id: str | None = None,
+    save_method: bool = False,
+) -> Payment:
     """Create (or reuse) the PaymentIntent for a booking waiting for payment.
 
     The amount is the booking's server-computed total. With a saved card the intent is
     confirmed at once; the webhook settles it either way.
     """
     if booking.status != BookingStatus.PENDING_PAYMENT:
-        raise Refused(409, "status", f"Booking {booking.number} is {booking.status}; only a "
-                                     "booking waiting for payment can be paid.")
+        raise Refused(
+            409,
+            "status",
+            f"Booking {booking.number} is {booking.status}; only a "
+            "booking waiting for payment can be paid.",
+        )
     if save_method and customer is None:
-        raise Refused(400, "save_method", "Saving a card needs a customer account; sign in or "
-                                          "leave save_method out.")
+        raise Refused(
+            400,
+            "save_method",
+            "Saving a card needs a customer account; sign in or leave save_method out.",
+        )
     if failures(ctx, booking.id) >= max_attempts(ctx):
         raise Refused(409, "status", "This booking has used all its payment attempts.")
     saved = None
@@ -56,10 +70,17 @@ def start_payment(ctx: Context, booking: Booking, customer: Customer | None, *,
     payment = _open_payment(ctx, booking)
     if payment is not None and payment.status == PaymentStatus.PROCESSING:
         # Already charged, its event on its way: replacing it could charge twice.
-        raise Refused(409, "status", "A payment for this booking is already under way "
-                                     f"({payment.status}); wait for it to finish.")
-    if payment is not None and (payment.amount_cents != booking.total_cents
-                                or saved is not None or save_method != payment.save_method):
+        raise Refused(
+            409,
+            "status",
+            "A payment for this booking is already under way "
+            f"({payment.status}); wait for it to finish.",
+        )
+    if payment is not None and (
+        payment.amount_cents != booking.total_cents
+        or saved is not None
+        or save_method != payment.save_method
+    ):
         # That intent charges another amount, or lacks the customer and card now asked for. It
         # is cancelled at the gateway *now*: the customer may have paid it a moment ago, and
         # opening a second one then would charge twice.
@@ -69,68 +90,107 @@ def start_payment(ctx: Context, booking: Booking, customer: Customer | None, *,
         payment = None
     if payment is not None:
         return payment
-    ordinal = ctx.dbsession.scalar(select(func.count()).select_from(Payment)
-                                   .where(Payment.booking_id == booking.id)) + 1
+    ordinal = (
+        ctx.dbsession.scalar(
+            select(func.count()).select_from(Payment).where(Payment.booking_id == booking.id)
+        )
+        + 1
+    )
     customer_ref = None
     if customer is not None and (save_method or saved is not None):
         customer_ref = saved.gateway_customer_id if saved else gateway_customer(ctx, customer)
     payment_id = uuid.uuid4()
     try:
         intent = gw.create_intent(
-            booking.total_cents, booking.currency.lower(),
+            booking.total_cents,
+            booking.currency.lower(),
             # Derived from the booking and the attempt number: a replayed request asks the
             # gateway for the same intent rather than creating a second one.
             idempotency_key=_payment_key(booking, ordinal, saved, save_method),
             customer_id=customer_ref,
             payment_method_id=saved.gateway_method_id if saved else None,
-            confirm=saved is not None, save_method=save_method,
-            metadata={"booking_id": str(booking.id), "booking_number": booking.number})
+            confirm=saved is not None,
+            save_method=save_method,
+            metadata={"booking_id": str(booking.id), "booking_number": booking.number},
+        )
     except GatewayError as exc:
         if exc.retryable:
             raise GatewayUnavailable(exc.message) from None
         raise Refused(409, "payment", f"The payment gateway refused: {exc.message}") from None
     payment = Payment(
-        id=payment_id, booking_id=booking.id, customer_id=customer.id if customer else None,
-        amount_cents=booking.total_cents, currency=booking.currency, gateway=gw.name,
+        id=payment_id,
+        booking_id=booking.id,
+        customer_id=customer.id if customer else None,
+        amount_cents=booking.total_cents,
+        currency=booking.currency,
+        gateway=gw.name,
         gateway_intent_id=intent.id,
         # Settlement comes from the webhook only: an intent charged at once (a saved card) waits
         # as "processing" until its succeeded event is applied.
-        status=(PaymentStatus.PROCESSING if intent.status == PaymentStatus.SUCCEEDED
-                else PaymentStatus(intent.status)),
-        save_method=save_method, client_secret=intent.client_secret,
-        gateway_method_id=intent.payment_method_id, attempts=0, amount_received_cents=0,
-        refund_held_cents=0, refunded_cents=0, last_event_at=0, failure_code="",
-        failure_reason="", needs_attention=False)
+        status=(
+            PaymentStatus.PROCESSING
+            if intent.status == PaymentStatus.SUCCEEDED
+            else PaymentStatus(intent.status)
+        ),
+        save_method=save_method,
+        client_secret=intent.client_secret,
+        gateway_method_id=intent.payment_method_id,
+        attempts=0,
+        amount_received_cents=0,
+        refund_held_cents=0,
+        refunded_cents=0,
+        last_event_at=0,
+        failure_code="",
+        failure_reason="",
+        needs_attention=False,
+    )
     ctx.dbsession.add(payment)
     ctx.dbsession.flush()
-    record(ctx, "payment.created", payment=payment, amount_cents=payment.amount_cents,
-           new_status=payment.status, detail={"intent": intent.id, "ordinal": ordinal})
+    record(
+        ctx,
+        "payment.created",
+        payment=payment,
+        amount_cents=payment.amount_cents,
+        new_status=payment.status,
+        detail={"intent": intent.id, "ordinal": ordinal},
+    )
     return payment
 
 
-def _payment_key(booking: Booking, ordinal: int, saved: SavedMethod | None,
-                 save_method: bool) -> str:
+def _payment_key(
+    booking: Booking, ordinal: int, saved: SavedMethod | None, save_method: bool
+) -> str:
     # The same attempt with the same parameters gets the same key (a replayed request finds its
     # intent); other parameters get another key, never an idempotency_error at the gateway.
     terms = f"{booking.total_cents}:{saved.gateway_method_id if saved else ''}:{save_method}"
-    return (f"booking:{booking.id}:payment:{ordinal}:"
-            + hashlib.sha256(terms.encode()).hexdigest()[:12])
+    return (
+        f"booking:{booking.id}:payment:{ordinal}:" + hashlib.sha256(terms.encode()).hexdigest()[:12]
+    )
 
 
 def _cancel_or_settle(ctx: Context, payment: Payment, booking: Booking) -> Payment | None:
     """Cancel ``payment`` at the gateway; if it was paid meanwhile, settle it and return it."""
     gw = gateway(ctx)
     try:
-        intent = gw.cancel_intent(payment.gateway_intent_id,
-                                  idempotency_key=f"payment:{payment.id}:cancel")
+        intent = gw.cancel_intent(
+            payment.gateway_intent_id, idempotency_key=f"payment:{payment.id}:cancel"
+        )
     except GatewayError as exc:
         if exc.retryable:
             raise GatewayUnavailable(exc.message) from None
         intent = gw.retrieve_intent(payment.gateway_intent_id)
     if intent.status == PaymentStatus.SUCCEEDED:
-        succeeded(ctx, payment, booking, f"retrieved:{intent.id}", {
-            "amount_received": intent.amount_received_cents,
-            "payment_method": intent.payment_method_id, "customer": intent.customer_id})
+        succeeded(
+            ctx,
+            payment,
+            booking,
+            f"retrieved:{intent.id}",
+            {
+                "amount_received": intent.amount_received_cents,
+                "payment_method": intent.payment_method_id,
+                "customer": intent.customer_id,
+            },
+        )
         return payment
     set_status(ctx, payment, PaymentStatus.CANCELED, note="Replaced by a new payment.")
     return None

@@ -28,8 +28,9 @@ def gateway(ctx: Context) -> PaymentGateway:
     """The enabled ``payment_gateway`` provider."""
     found = ctx.call_hook("totetaxi_payment_gateway")
     if found is None:
-        raise RuntimeError("No payment_gateway provider is enabled (payments_mock or "
-                           "payments_stripe).")
+        raise RuntimeError(
+            "No payment_gateway provider is enabled (payments_mock or payments_stripe)."
+        )
     return found
 
 
@@ -38,21 +39,39 @@ def _actor(ctx: Context) -> tuple[str, uuid.UUID | None]:
     return str(getattr(actor, "kind", "system")), getattr(actor, "id", None)
 
 
-def record(ctx: Context, action: str, *, payment: Payment | None = None,
-           refund: Refund | None = None, booking_id: uuid.UUID | None = None,
-           amount_cents: int | None = None, old_status: str = "", new_status: str = "",
-           source: str = "", detail: dict[str, Any] | None = None, note: str = "") -> None:
+def record(
+    ctx: Context,
+    action: str,
+    *,
+    payment: Payment | None = None,
+    refund: Refund | None = None,
+    booking_id: uuid.UUID | None = None,
+    amount_cents: int | None = None,
+    old_status: str = "",
+    new_status: str = "",
+    source: str = "",
+    detail: dict[str, Any] | None = None,
+    note: str = "",
+) -> None:
     """Append a :class:`PaymentAudit` row (every money movement and state change)."""
     kind, actor_id = _actor(ctx)
-    ctx.dbsession.add(PaymentAudit(
-        payment_id=payment.id if payment else (refund.payment_id if refund else None),
-        refund_id=refund.id if refund else None,
-        booking_id=booking_id or (payment.booking_id if payment else
-                                  (refund.booking_id if refund else None)),
-        action=action, amount_cents=amount_cents, old_status=str(old_status or ""),
-        new_status=str(new_status or ""), actor_kind=kind, actor_id=actor_id,
-        source=source or str(ctx.extra.get("request_id") or ""), detail=detail or {},
-        note=note[:2000]))
+    ctx.dbsession.add(
+        PaymentAudit(
+            payment_id=payment.id if payment else (refund.payment_id if refund else None),
+            refund_id=refund.id if refund else None,
+            booking_id=booking_id
+            or (payment.booking_id if payment else (refund.booking_id if refund else None)),
+            action=action,
+            amount_cents=amount_cents,
+            old_status=str(old_status or ""),
+            new_status=str(new_status or ""),
+            actor_kind=kind,
+            actor_id=actor_id,
+            source=source or str(ctx.extra.get("request_id") or ""),
+            detail=detail or {},
+            note=note[:2000],
+        )
+    )
 
 
 def max_attempts(ctx: Context) -> int:
@@ -61,32 +80,53 @@ def max_attempts(ctx: Context) -> int:
 
 def failures(ctx: Context, booking_id: uuid.UUID) -> int:
     """Failed payment attempts of a booking, over all its payments."""
-    return int(ctx.dbsession.scalar(select(func.coalesce(func.sum(Payment.attempts), 0))
-                                    .where(Payment.booking_id == booking_id)) or 0)
+    return int(
+        ctx.dbsession.scalar(
+            select(func.coalesce(func.sum(Payment.attempts), 0)).where(
+                Payment.booking_id == booking_id
+            )
+        )
+        or 0
+    )
 
 
-def set_status(ctx: Context, payment: Payment, status: PaymentStatus | str, *,
-                source: str = "", note: str = "") -> None:
+def set_status(
+    ctx: Context, payment: Payment, status: PaymentStatus | str, *, source: str = "", note: str = ""
+) -> None:
     old = payment.status
     status = PaymentStatus(status)
     if old == status:
         return
     payment.status = status
-    record(ctx, "payment.status_changed", payment=payment, old_status=old, new_status=status,
-           source=source, note=note)
+    record(
+        ctx,
+        "payment.status_changed",
+        payment=payment,
+        old_status=old,
+        new_status=status,
+        source=source,
+        note=note,
+    )
 
 
 def gateway_customer(ctx: Context, customer: Customer) -> str:
     """Our customer's customer object at the gateway, created on first need."""
     gw = gateway(ctx)
-    found = ctx.dbsession.scalars(select(GatewayCustomer).where(
-        GatewayCustomer.customer_id == customer.id, GatewayCustomer.gateway == gw.name)).first()
+    found = ctx.dbsession.scalars(
+        select(GatewayCustomer).where(
+            GatewayCustomer.customer_id == customer.id, GatewayCustomer.gateway == gw.name
+        )
+    ).first()
     if found is not None:
         return found.gateway_customer_id
-    gateway_id = gw.create_customer(email=customer.email, name=customer.display_name,
-                                    idempotency_key=f"customer:{customer.id}:{gw.name}")
-    ctx.dbsession.add(GatewayCustomer(customer_id=customer.id, gateway=gw.name,
-                                      gateway_customer_id=gateway_id))
+    gateway_id = gw.create_customer(
+        email=customer.email,
+        name=customer.display_name,
+        idempotency_key=f"customer:{customer.id}:{gw.name}",
+    )
+    ctx.dbsession.add(
+        GatewayCustomer(customer_id=customer.id, gateway=gw.name, gateway_customer_id=gateway_id)
+    )
     try:
         ctx.dbsession.flush()
     except IntegrityError as exc:

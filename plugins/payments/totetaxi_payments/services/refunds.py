@@ -26,43 +26,71 @@ def request_refund(ctx: Context, payment: Payment, amount_cents: int, reason: st
     requests can never add up to more than was paid."""
     reason = " ".join((reason or "").split())
     if not isinstance(amount_cents, int) or isinstance(amount_cents, bool) or amount_cents < 1:
-        raise Refused(400, "amount_cents", "amount_cents must be a whole number of cents, at "
-                                           "least 1.")
+        raise Refused(
+            400, "amount_cents", "amount_cents must be a whole number of cents, at least 1."
+        )
     if not 3 <= len(reason) <= 500:
         raise Refused(400, "reason", "Give a reason of 3 to 500 characters.")
     if payment.status != PaymentStatus.SUCCEEDED:
-        raise Refused(409, "payment_id", f"Only a succeeded payment can be refunded; this one "
-                                         f"is {payment.status}.")
+        raise Refused(
+            409,
+            "payment_id",
+            f"Only a succeeded payment can be refunded; this one is {payment.status}.",
+        )
     held = ctx.dbsession.execute(
-        update(Payment).where(Payment.id == payment.id,
-                              Payment.refund_held_cents + amount_cents
-                              <= Payment.amount_received_cents)
+        update(Payment)
+        .where(
+            Payment.id == payment.id,
+            Payment.refund_held_cents + amount_cents <= Payment.amount_received_cents,
+        )
         .values(refund_held_cents=Payment.refund_held_cents + amount_cents)
-        .execution_options(synchronize_session=False))
+        .execution_options(synchronize_session=False)
+    )
     if held.rowcount != 1:
         ctx.dbsession.refresh(payment)
-        raise Refused(409, "amount_cents", f"At most {payment.refundable_cents} cents of this "
-                                           "payment can still be refunded.")
+        raise Refused(
+            409,
+            "amount_cents",
+            f"At most {payment.refundable_cents} cents of this payment can still be refunded.",
+        )
     ctx.dbsession.refresh(payment)
-    refund = Refund(id=uuid.uuid4(), payment_id=payment.id, booking_id=payment.booking_id,
-                    amount_cents=amount_cents, reason=reason, status=RefundStatus.REQUESTED,
-                    requested_by=ctx.actor.id)
+    refund = Refund(
+        id=uuid.uuid4(),
+        payment_id=payment.id,
+        booking_id=payment.booking_id,
+        amount_cents=amount_cents,
+        reason=reason,
+        status=RefundStatus.REQUESTED,
+        requested_by=ctx.actor.id,
+    )
     ctx.dbsession.add(refund)
     ctx.dbsession.flush()
-    record(ctx, "refund.requested", refund=refund, amount_cents=amount_cents,
-           new_status=refund.status, note=reason)
-    record_audit(ctx, "payments.refund_requested", "refund", refund.id,
-                 after={"payment_id": str(payment.id), "amount_cents": amount_cents,
-                        "reason": reason})
+    record(
+        ctx,
+        "refund.requested",
+        refund=refund,
+        amount_cents=amount_cents,
+        new_status=refund.status,
+        note=reason,
+    )
+    record_audit(
+        ctx,
+        "payments.refund_requested",
+        "refund",
+        refund.id,
+        after={"payment_id": str(payment.id), "amount_cents": amount_cents, "reason": reason},
+    )
     return refund
 
 
 def _claim(ctx: Context, refund: Refund, new: RefundStatus) -> None:
     """Move a refund out of ``requested`` once: a concurrent decision gets 409."""
     moved = ctx.dbsession.execute(
-        update(Refund).where(Refund.id == refund.id, Refund.status == RefundStatus.REQUESTED)
+        update(Refund)
+        .where(Refund.id == refund.id, Refund.status == RefundStatus.REQUESTED)
         .values(status=new, decided_by=ctx.actor.id, decided_at=ctx.now())
-        .execution_options(synchronize_session=False))
+        .execution_options(synchronize_session=False)
+    )
     if moved.rowcount != 1:
         ctx.dbsession.refresh(refund)
         raise Refused(409, "status", f"This refund is already {refund.status}.")
@@ -71,19 +99,34 @@ def _claim(ctx: Context, refund: Refund, new: RefundStatus) -> None:
 
 def _release_hold(ctx: Context, refund: Refund) -> None:
     ctx.dbsession.execute(
-        update(Payment).where(Payment.id == refund.payment_id)
+        update(Payment)
+        .where(Payment.id == refund.payment_id)
         .values(refund_held_cents=Payment.refund_held_cents - refund.amount_cents)
-        .execution_options(synchronize_session=False))
+        .execution_options(synchronize_session=False)
+    )
 
 
 def reject_refund(ctx: Context, refund: Refund, note: str) -> Refund:
     _claim(ctx, refund, RefundStatus.REJECTED)
     refund.decision_note = note[:500]
     _release_hold(ctx, refund)
-    record(ctx, "refund.rejected", refund=refund, amount_cents=refund.amount_cents,
-           old_status=RefundStatus.REQUESTED, new_status=RefundStatus.REJECTED, note=note)
-    record_audit(ctx, "payments.refund_rejected", "refund", refund.id,
-                 before={"status": "requested"}, after={"status": "rejected", "note": note})
+    record(
+        ctx,
+        "refund.rejected",
+        refund=refund,
+        amount_cents=refund.amount_cents,
+        old_status=RefundStatus.REQUESTED,
+        new_status=RefundStatus.REJECTED,
+        note=note,
+    )
+    record_audit(
+        ctx,
+        "payments.refund_rejected",
+        "refund",
+        refund.id,
+        before={"status": "requested"},
+        after={"status": "rejected", "note": note},
+    )
     return refund
 
 
@@ -92,20 +135,35 @@ def approve_refund(ctx: Context, refund: Refund, note: str = "") -> Refund:
     _claim(ctx, refund, RefundStatus.PENDING)
     refund.decision_note = note[:500]
     payment = ctx.dbsession.get(Payment, refund.payment_id)
-    record_audit(ctx, "payments.refund_approved", "refund", refund.id,
-                 before={"status": "requested"},
-                 after={"status": "pending", "amount_cents": refund.amount_cents})
-    record(ctx, "refund.approved", refund=refund, amount_cents=refund.amount_cents,
-           old_status=RefundStatus.REQUESTED, new_status=RefundStatus.PENDING, note=note)
+    record_audit(
+        ctx,
+        "payments.refund_approved",
+        "refund",
+        refund.id,
+        before={"status": "requested"},
+        after={"status": "pending", "amount_cents": refund.amount_cents},
+    )
+    record(
+        ctx,
+        "refund.approved",
+        refund=refund,
+        amount_cents=refund.amount_cents,
+        old_status=RefundStatus.REQUESTED,
+        new_status=RefundStatus.PENDING,
+        note=note,
+    )
     return send_refund(ctx, refund, payment, retry_later=True)
 
 
 def send_refund(ctx: Context, refund: Refund, payment: Payment, retry_later: bool) -> Refund:
     try:
-        result = gateway(ctx).refund(payment.gateway_intent_id, refund.amount_cents,
-                                     idempotency_key=f"refund:{refund.id}",
-                                     reason="requested_by_customer",
-                                     metadata={"refund_id": str(refund.id)})
+        result = gateway(ctx).refund(
+            payment.gateway_intent_id,
+            refund.amount_cents,
+            idempotency_key=f"refund:{refund.id}",
+            reason="requested_by_customer",
+            metadata={"refund_id": str(refund.id)},
+        )
     except GatewayError as exc:
         if not exc.retryable:
             _refund_failed(ctx, refund, exc.message, "")
@@ -131,15 +189,28 @@ def _refund_succeeded(ctx: Context, refund: Refund, payment: Payment, source: st
     refund.completed_at = ctx.now()
     # Atomic: two refunds of one payment completing at once must both count.
     ctx.dbsession.execute(
-        update(Payment).where(Payment.id == payment.id)
+        update(Payment)
+        .where(Payment.id == payment.id)
         .values(refunded_cents=Payment.refunded_cents + refund.amount_cents)
-        .execution_options(synchronize_session=False))
+        .execution_options(synchronize_session=False)
+    )
     ctx.dbsession.refresh(payment)
-    record(ctx, "refund.succeeded", refund=refund, amount_cents=refund.amount_cents,
-           old_status=RefundStatus.PENDING, new_status=RefundStatus.SUCCEEDED, source=source)
+    record(
+        ctx,
+        "refund.succeeded",
+        refund=refund,
+        amount_cents=refund.amount_cents,
+        old_status=RefundStatus.PENDING,
+        new_status=RefundStatus.SUCCEEDED,
+        source=source,
+    )
     booking = ctx.dbsession.get(Booking, refund.booking_id)
-    record_event(ctx, booking, booking.status,
-                 f"Refund of {format_money(refund.amount_cents, payment.currency)} issued.")
+    record_event(
+        ctx,
+        booking,
+        booking.status,
+        f"Refund of {format_money(refund.amount_cents, payment.currency)} issued.",
+    )
     ctx.call_hook("totetaxi_refund_completed", refund=refund, payment=payment, booking=booking)
 
 
@@ -148,8 +219,16 @@ def _refund_failed(ctx: Context, refund: Refund, why: str, source: str) -> None:
     refund.status = RefundStatus.FAILED
     refund.failure_reason = why[:500]
     _release_hold(ctx, refund)
-    record(ctx, "refund.failed", refund=refund, amount_cents=refund.amount_cents,
-           old_status=old, new_status=RefundStatus.FAILED, source=source, note=why)
+    record(
+        ctx,
+        "refund.failed",
+        refund=refund,
+        amount_cents=refund.amount_cents,
+        old_status=old,
+        new_status=RefundStatus.FAILED,
+        source=source,
+        note=why,
+    )
 
 
 def _match_refund_by_metadata(ctx: Context, data: dict[str, Any]) -> Refund | None:
@@ -161,8 +240,9 @@ def _match_refund_by_metadata(ctx: Context, data: dict[str, Any]) -> Refund | No
 
 
 def apply_refund_event(ctx: Context, event_id: str, data: dict[str, Any]) -> str:
-    refund = ctx.dbsession.scalars(select(Refund).where(
-        Refund.gateway_refund_id == data.get("id")).with_for_update()).first()
+    refund = ctx.dbsession.scalars(
+        select(Refund).where(Refund.gateway_refund_id == data.get("id")).with_for_update()
+    ).first()
     if refund is None:
         found = _match_refund_by_metadata(ctx, data)
         if found is None:

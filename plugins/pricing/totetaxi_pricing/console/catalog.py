@@ -26,11 +26,18 @@ def _catalog(request: Request, failed: Failed | None = None, status: int = 200) 
     policy = policy_row(request)
     shown: dict[str, dict[str, str]] = {}
     for p in packages:
-        shown[f"package-{p.code}"] = {"name": p.name, "price": amount(p.price_cents),
-                                      "max_items": str(p.max_items), "active": flag(p.active)}
+        shown[f"package-{p.code}"] = {
+            "name": p.name,
+            "price": amount(p.price_cents),
+            "max_items": str(p.max_items),
+            "active": flag(p.active),
+        }
     for s in specialty:
-        shown[f"specialty-{s.code}"] = {"name": s.name, "price": amount(s.price_cents),
-                                        "active": flag(s.active)}
+        shown[f"specialty-{s.code}"] = {
+            "name": s.name,
+            "price": amount(s.price_cents),
+            "active": flag(s.active),
+        }
     shown["rates"] = {
         "per_item": amount(policy.per_item_cents),
         "minimum": amount(policy.minimum_cents),
@@ -40,33 +47,57 @@ def _catalog(request: Request, failed: Failed | None = None, status: int = 200) 
         "coi_fee": amount(policy.coi_fee_cents),
         "high_value": amount(policy.high_value_cents),
     }
-    return {**base(request, status), **forms_of(shown, failed),
-            "packages": packages, "specialty": specialty, "policy": policy}
+    return {
+        **base(request, status),
+        **forms_of(shown, failed),
+        "packages": packages,
+        "specialty": specialty,
+        "policy": policy,
+    }
 
 
-@view_config(route_name="pricing_catalog", request_method="GET", renderer=CATALOG,
-             permission=Permission.STAFF_READ)
+@view_config(
+    route_name="pricing_catalog",
+    request_method="GET",
+    renderer=CATALOG,
+    permission=Permission.STAFF_READ,
+)
 def catalog_page(request: Request) -> dict[str, Any]:
     """Mini Move packages, standard delivery rates and specialty items."""
     return _catalog(request)
 
 
-@view_config(route_name="pricing_package", request_method="POST", renderer=CATALOG,
-             permission=EDIT)
+@view_config(route_name="pricing_package", request_method="POST", renderer=CATALOG, permission=EDIT)
 def package_edit(request: Request) -> Any:
-    return edit_row(request, MiniMovePackage, PACKAGE_FIELDS, "package", services.edit_package,
-                     _catalog, "pricing_catalog", "package_saved")
+    return edit_row(
+        request,
+        MiniMovePackage,
+        PACKAGE_FIELDS,
+        "package",
+        services.edit_package,
+        _catalog,
+        "pricing_catalog",
+        "package_saved",
+    )
 
 
-@view_config(route_name="pricing_specialty", request_method="POST", renderer=CATALOG,
-             permission=EDIT)
+@view_config(
+    route_name="pricing_specialty", request_method="POST", renderer=CATALOG, permission=EDIT
+)
 def specialty_edit(request: Request) -> Any:
-    return edit_row(request, SpecialtyItem, SPECIALTY_FIELDS, "specialty",
-                     services.edit_specialty, _catalog, "pricing_catalog", "specialty_saved")
+    return edit_row(
+        request,
+        SpecialtyItem,
+        SPECIALTY_FIELDS,
+        "specialty",
+        services.edit_specialty,
+        _catalog,
+        "pricing_catalog",
+        "specialty_saved",
+    )
 
 
-@view_config(route_name="pricing_rates", request_method="POST", renderer=CATALOG,
-             permission=EDIT)
+@view_config(route_name="pricing_rates", request_method="POST", renderer=CATALOG, permission=EDIT)
 def rates_edit(request: Request) -> Any:
     values, errors, submitted = read_form(request.POST, RATE_FIELDS, partial=True)
     if errors:
@@ -74,5 +105,3 @@ def rates_edit(request: Request) -> Any:
     changed = differs(policy_row(request), values)
     services.edit_policy(request.ctx, **values)
     return done(request, "pricing_catalog", "rates_saved" if changed else "unchanged", "rates")
-
-

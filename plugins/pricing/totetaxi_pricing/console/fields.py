@@ -81,7 +81,10 @@ RATE_FIELDS: Fields = {
     "minimum": ("minimum_cents", parse_money, "Minimum charge"),
     "same_day_flat": ("same_day_flat_cents", parse_money, "Same-day flat price"),
     "same_day_included_items": (
-        "same_day_included_items", integer_field(0, 100), "Items included same day"),
+        "same_day_included_items",
+        integer_field(0, 100),
+        "Items included same day",
+    ),
     "same_day_cutoff_hour": ("same_day_cutoff_hour", integer_field(0, 24), "Same-day cut-off hour"),
     "coi_fee": ("coi_fee_cents", parse_money, "COI handling fee"),
     "high_value": ("high_value_cents", parse_money, "High-value threshold"),
@@ -104,14 +107,18 @@ OVERRIDE_FIELDS: Fields = {
     "date": ("day", parse_date, "Date"),
     "van_capacity": ("van_capacity", optional(integer_field(0, MAX_CAPACITY)), "Van capacity"),
     "specialty_capacity": (
-        "specialty_capacity", optional(integer_field(0, MAX_CAPACITY)), "Specialty capacity"),
+        "specialty_capacity",
+        optional(integer_field(0, MAX_CAPACITY)),
+        "Specialty capacity",
+    ),
     "note": ("note", text_field(120, required=False), "Note"),
 }
 DEFAULT_FIELDS: Fields = {
     "van_capacity": ("van_capacity", integer_field(0, MAX_CAPACITY), "Vans a day"),
     "specialty_capacity": (
-        "specialty_capacity", integer_field(0, MAX_CAPACITY), "Specialty vans a day"),
+        "specialty_capacity",
+        integer_field(0, MAX_CAPACITY),
+        "Specialty vans a day",
+    ),
     "max_days_ahead": ("max_days_ahead", integer_field(1, 730), "Days bookable ahead"),
 }
-
-

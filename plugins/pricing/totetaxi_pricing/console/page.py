@@ -64,11 +64,12 @@ def base(request: Request, status: int) -> dict[str, Any]:
     }
 
 
-def done(request: Request, route: str, code: str, anchor: str | None = None,
-          **query: str) -> HTTPSeeOther:
-    return HTTPSeeOther(location=request.route_url(
-        route, _query={**query, "done": code}, _anchor=anchor or ""
-    ))
+def done(
+    request: Request, route: str, code: str, anchor: str | None = None, **query: str
+) -> HTTPSeeOther:
+    return HTTPSeeOther(
+        location=request.route_url(route, _query={**query, "done": code}, _anchor=anchor or "")
+    )
 
 
 def policy_row(request: Request) -> PricingPolicy:
@@ -76,9 +77,16 @@ def policy_row(request: Request) -> PricingPolicy:
     return policy  # the seed always writes it
 
 
-def edit_row(request: Request, model: type, fields: Fields, key: str,
-              edit: Callable[..., None], render: Callable[..., dict[str, Any]],
-              route: str, saved: str) -> Any:
+def edit_row(
+    request: Request,
+    model: type,
+    fields: Fields,
+    key: str,
+    edit: Callable[..., None],
+    render: Callable[..., dict[str, Any]],
+    route: str,
+    saved: str,
+) -> Any:
     """One row's form (a package, a specialty item, a surcharge rule): refused or saved.
 
     Fields left out of the POST stay as they are; the page's forms send them all.
@@ -93,8 +101,7 @@ def edit_row(request: Request, model: type, fields: Fields, key: str,
     try:
         edit(request.ctx, code, **values)
     except InvalidDraft as exc:
-        return render(request, Failed(form, submitted,
-                                      {field_of(fields, exc.field): exc.description}), 400)
+        return render(
+            request, Failed(form, submitted, {field_of(fields, exc.field): exc.description}), 400
+        )
     return done(request, route, saved if changed else "unchanged", form)
-
-

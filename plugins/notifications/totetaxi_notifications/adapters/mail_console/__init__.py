@@ -26,8 +26,11 @@ manifest = Manifest(
     provides=("mailer",),
     development_only=True,
     settings=(
-        Setting("mail_console.folder", "var/mail",
-                help="where messages are written (.eml files); relative to the working directory"),
+        Setting(
+            "mail_console.folder",
+            "var/mail",
+            help="where messages are written (.eml files); relative to the working directory",
+        ),
     ),
 )
 
@@ -35,7 +38,8 @@ manifest = Manifest(
 def includeme(config: Configurator) -> None:
     from . import hooks
 
-    config.register_service(ConsoleMailer(config.get_settings()["mail_console.folder"]),
-                            name=MAILER_SERVICE)
+    config.register_service(
+        ConsoleMailer(config.get_settings()["mail_console.folder"]), name=MAILER_SERVICE
+    )
     config.add_hookimpls(hooks, name="mail_console")
     config.include(".pages")

@@ -75,14 +75,21 @@ class ConsoleMailer:
         """The latest messages, newest first: ``[{id, to, subject, date}]``."""
         if not self.folder.is_dir():
             return []
-        paths = sorted(self.folder.glob("console-*.eml"), key=lambda p: p.stat().st_mtime,
-                       reverse=True)[:limit]
+        paths = sorted(
+            self.folder.glob("console-*.eml"), key=lambda p: p.stat().st_mtime, reverse=True
+        )[:limit]
         out = []
         for path in paths:
             with path.open("rb") as handle:
                 headers = BytesParser(policy=email.policy.default).parse(handle, headersonly=True)
-            out.append({"id": path.stem, "to": str(headers["To"]),
-                        "subject": str(headers["Subject"]), "date": str(headers["Date"])})
+            out.append(
+                {
+                    "id": path.stem,
+                    "to": str(headers["To"]),
+                    "subject": str(headers["Subject"]),
+                    "date": str(headers["Date"]),
+                }
+            )
         return out
 
 

@@ -27,8 +27,16 @@ MESSAGE = TEMPLATES + "mailbox_message.jinja2"
 #: Messages listed at most, newest first (the folder is a development convenience).
 LISTED = 100
 #: Headers shown on a message's page, in this order (when the message has them).
-HEADERS = ("From", "To", "Reply-To", "Subject", "Date", "Message-ID", "X-Totetaxi-Notification",
-           "X-Totetaxi-Provider-Id")
+HEADERS = (
+    "From",
+    "To",
+    "Reply-To",
+    "Subject",
+    "Date",
+    "Message-ID",
+    "X-Totetaxi-Notification",
+    "X-Totetaxi-Provider-Id",
+)
 
 
 def _part(message: EmailMessage, subtype: str) -> str:
@@ -49,17 +57,24 @@ def _notification_id(message: EmailMessage) -> str | None:
         return None
 
 
-@view_config(route_name="mail_console_mailbox", request_method="GET", renderer=MAILBOX,
-             permission=Permission.STAFF_READ)
+@view_config(
+    route_name="mail_console_mailbox",
+    request_method="GET",
+    renderer=MAILBOX,
+    permission=Permission.STAFF_READ,
+)
 def mailbox(request: Request) -> dict[str, Any]:
     """The latest messages the console mailer wrote, newest first."""
     mailer = find_service(request, MAILER_SERVICE)
-    return {"messages": mailer.listing(limit=LISTED), "folder": str(mailer.folder),
-            "limit": LISTED}
+    return {"messages": mailer.listing(limit=LISTED), "folder": str(mailer.folder), "limit": LISTED}
 
 
-@view_config(route_name="mail_console_message", request_method="GET", renderer=MESSAGE,
-             permission=Permission.STAFF_READ)
+@view_config(
+    route_name="mail_console_message",
+    request_method="GET",
+    renderer=MESSAGE,
+    permission=Permission.STAFF_READ,
+)
 def message_page(request: Request) -> dict[str, Any]:
     """One message: its headers, its text and its HTML (sandboxed)."""
     message_id = request.matchdict["id"]
@@ -67,11 +82,14 @@ def message_page(request: Request) -> dict[str, Any]:
     message = find_service(request, MAILER_SERVICE).read(message_id)
     if message is None:
         raise HTTPNotFound()
-    return {"id": message_id,
-            "headers": [(name, str(message[name])) for name in HEADERS if message[name]],
-            "subject": str(message["Subject"] or ""),
-            "text": _part(message, "plain"), "html": _part(message, "html"),
-            "notification_id": _notification_id(message)}
+    return {
+        "id": message_id,
+        "headers": [(name, str(message[name])) for name in HEADERS if message[name]],
+        "subject": str(message["Subject"] or ""),
+        "text": _part(message, "plain"),
+        "html": _part(message, "html"),
+        "notification_id": _notification_id(message),
+    }
 
 
 def includeme(config: Configurator) -> None:

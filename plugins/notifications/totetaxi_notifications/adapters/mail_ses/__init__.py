@@ -16,6 +16,7 @@
 Importing this package does no network I/O; the SES client is built on the first send. One
 module per room: :mod:`.mailer`, :mod:`.hooks`, :mod:`.api` (the webhook), :mod:`.tasks`.
 """
+
 from __future__ import annotations
 
 import re
@@ -27,8 +28,14 @@ from totetaxi_core.plugin_api import Manifest, Setting
 from ...sns import DEFAULT_CERTIFICATE_URL_PATTERN, CertificateStore
 from .mailer import CERTIFICATES_SERVICE, MAILER_SERVICE, SesMailer, mailer_error
 
-__all__ = ["CERTIFICATES_SERVICE", "MAILER_SERVICE", "SesMailer", "includeme", "mailer_error",
-           "manifest"]
+__all__ = [
+    "CERTIFICATES_SERVICE",
+    "MAILER_SERVICE",
+    "SesMailer",
+    "includeme",
+    "mailer_error",
+    "manifest",
+]
 
 _REGION = re.compile(r"[a-z]{2}(-[a-z]+)+-\d{1,2}")
 _TOPIC_ARN = re.compile(r"arn:aws[a-z-]*:sns:[a-z0-9-]+:\d{12}:[A-Za-z0-9_-]{1,256}(\.fifo)?")
@@ -55,8 +62,10 @@ def _check_configuration_set(value: str) -> str | None:
 def _check_topic_arns(value: list[str]) -> str | None:
     wrong = [arn for arn in value if not _TOPIC_ARN.fullmatch(arn)]
     if wrong:
-        return ("must list SNS topic ARNs (arn:aws:sns:<region>:<account>:<topic>), got "
-                + ", ".join(repr(arn) for arn in wrong))
+        return (
+            "must list SNS topic ARNs (arn:aws:sns:<region>:<account>:<topic>), got "
+            + ", ".join(repr(arn) for arn in wrong)
+        )
     return None
 
 
@@ -79,22 +88,48 @@ manifest = Manifest(
     depends=("notifications",),
     provides=("mailer",),
     settings=(
-        Setting("mail_ses.region", "us-east-1", check=_check_region,
-                help="the AWS region of the SES identity (and of its SNS topic)"),
-        Setting("mail_ses.endpoint_url", "", check=_check_endpoint,
-                help="the SES API address; empty for AWS's own (a local stand-in in tests)"),
-        Setting("mail_ses.configuration_set", "", check=_check_configuration_set,
-                help="SES configuration set every message is sent with (empty: none); its "
-                     "event destination may publish bounces and complaints to SNS"),
-        Setting("mail_ses.topic_arns", [], kind="list", check=_check_topic_arns,
-                help="comma-separated ARNs of the SNS topics whose messages the events webhook "
-                     "accepts; empty: it refuses every message (403)"),
-        Setting("mail_ses.certificate_url_pattern", DEFAULT_CERTIFICATE_URL_PATTERN,
-                check=_check_pattern,
-                help="regular expression the whole SigningCertURL of an SNS message must match "
-                     "before it is fetched (a SubscribeURL must be on the same host)"),
-        Setting("mail_ses.timeout_seconds", 10, kind="int", minimum=1, maximum=120,
-                help="connect and read timeout of each call to SES and SNS"),
+        Setting(
+            "mail_ses.region",
+            "us-east-1",
+            check=_check_region,
+            help="the AWS region of the SES identity (and of its SNS topic)",
+        ),
+        Setting(
+            "mail_ses.endpoint_url",
+            "",
+            check=_check_endpoint,
+            help="the SES API address; empty for AWS's own (a local stand-in in tests)",
+        ),
+        Setting(
+            "mail_ses.configuration_set",
+            "",
+            check=_check_configuration_set,
+            help="SES configuration set every message is sent with (empty: none); its "
+            "event destination may publish bounces and complaints to SNS",
+        ),
+        Setting(
+            "mail_ses.topic_arns",
+            [],
+            kind="list",
+            check=_check_topic_arns,
+            help="comma-separated ARNs of the SNS topics whose messages the events webhook "
+            "accepts; empty: it refuses every message (403)",
+        ),
+        Setting(
+            "mail_ses.certificate_url_pattern",
+            DEFAULT_CERTIFICATE_URL_PATTERN,
+            check=_check_pattern,
+            help="regular expression the whole SigningCertURL of an SNS message must match "
+            "before it is fetched (a SubscribeURL must be on the same host)",
+        ),
+        Setting(
+            "mail_ses.timeout_seconds",
+            10,
+            kind="int",
+            minimum=1,
+            maximum=120,
+            help="connect and read timeout of each call to SES and SNS",
+        ),
     ),
 )
 
@@ -105,8 +140,9 @@ def includeme(config: Configurator) -> None:
     settings = config.get_settings()
     config.register_service(SesMailer.from_settings(settings), name=MAILER_SERVICE)
     # Per app (not per process): a test app on another stand-in never sees another's keys.
-    config.register_service(CertificateStore(timeout=settings["mail_ses.timeout_seconds"]),
-                            name=CERTIFICATES_SERVICE)
+    config.register_service(
+        CertificateStore(timeout=settings["mail_ses.timeout_seconds"]), name=CERTIFICATES_SERVICE
+    )
     config.add_hookimpls(hooks, name="mail_ses")
     config.include(".tasks")
     config.include(".api")

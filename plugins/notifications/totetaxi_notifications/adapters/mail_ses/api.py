@@ -59,9 +59,12 @@ OUTCOMES = {"Bounce": "bounce", "Complaint": "complaint", "Delivery": "delivery"
 #: The key of each event's details in the SES event JSON.
 DETAIL_KEYS = {"Bounce": "bounce", "Complaint": "complaint", "Delivery": "delivery"}
 
-events = Service(name="mail_ses_events", path=PATH,
-                 description="Amazon SNS messages about SES mail: bounces, complaints, "
-                             "deliveries (signed by SNS)")
+events = Service(
+    name="mail_ses_events",
+    path=PATH,
+    description="Amazon SNS messages about SES mail: bounces, complaints, "
+    "deliveries (signed by SNS)",
+)
 
 
 class TopicRefused(Exception):
@@ -93,13 +96,19 @@ def _addresses(recipients: Any, key: str = "emailAddress") -> list[str]:
 
 def _check_topic(message: dict[str, Any], accepted: list[str]) -> None:
     if message["TopicArn"] not in accepted:
-        raise TopicRefused(f"Topic {message['TopicArn'][:300]!r} is not one this endpoint "
-                           "accepts (setting mail_ses.topic_arns).")
+        raise TopicRefused(
+            f"Topic {message['TopicArn'][:300]!r} is not one this endpoint "
+            "accepts (setting mail_ses.topic_arns)."
+        )
 
 
 def _seen(ctx: Context, event_id: str) -> bool:
-    return ctx.dbsession.scalars(select(DeliveryLog.id).where(
-        DeliveryLog.provider_event_id == event_id)).first() is not None
+    return (
+        ctx.dbsession.scalars(
+            select(DeliveryLog.id).where(DeliveryLog.provider_event_id == event_id)
+        ).first()
+        is not None
+    )
 
 
 def _flush(ctx: Context) -> None:
@@ -126,24 +135,40 @@ def handle(ctx: Context, message: dict[str, Any]) -> str:
         return _subscription(ctx, message)
     if kind == sns.UNSUBSCRIBE_CONFIRMATION:
         log.warning("SNS topic %s unsubscribed this endpoint", message["TopicArn"])
-        log_delivery(ctx, None, "provider_event", "unsubscribed",
-                     f"SNS topic {message['TopicArn']} unsubscribed this endpoint",
-                     provider=PROVIDER, provider_event_id=event_id)
+        log_delivery(
+            ctx,
+            None,
+            "provider_event",
+            "unsubscribed",
+            f"SNS topic {message['TopicArn']} unsubscribed this endpoint",
+            provider=PROVIDER,
+            provider_event_id=event_id,
+        )
         _flush(ctx)
         return "unsubscribed"
     return _ses_event(ctx, message)
 
 
 def _subscription(ctx: Context, message: dict[str, Any]) -> str:
-    sns.check_subscribe_url(message["SubscribeURL"], message["SigningCertURL"],
-                            ctx.settings["mail_ses.certificate_url_pattern"])
-    log_delivery(ctx, None, "provider_event", "subscription",
-                 f"confirming the subscription to SNS topic {message['TopicArn']}",
-                 provider=PROVIDER, provider_event_id=message["MessageId"])
+    sns.check_subscribe_url(
+        message["SubscribeURL"],
+        message["SigningCertURL"],
+        ctx.settings["mail_ses.certificate_url_pattern"],
+    )
+    log_delivery(
+        ctx,
+        None,
+        "provider_event",
+        "subscription",
+        f"confirming the subscription to SNS topic {message['TopicArn']}",
+        provider=PROVIDER,
+        provider_event_id=message["MessageId"],
+    )
     _flush(ctx)
     # After commit: the GET is network I/O, and a rolled-back request must not confirm.
-    ctx.enqueue(CONFIRM_TASK, message["SubscribeURL"], message["SigningCertURL"],
-                message["TopicArn"])
+    ctx.enqueue(
+        CONFIRM_TASK, message["SubscribeURL"], message["SigningCertURL"], message["TopicArn"]
+    )
     return "subscription confirmation queued"
 
 
@@ -156,8 +181,9 @@ def _ses_event(ctx: Context, message: dict[str, Any]) -> str:
         raise sns.SnsError("Message", "Message is not an SES event (a JSON object).")
     kind = event.get("notificationType") or event.get("eventType")
     if not isinstance(kind, str) or not kind:
-        raise sns.SnsError("Message", "Message has neither notificationType nor eventType: not "
-                           "an SES event.")
+        raise sns.SnsError(
+            "Message", "Message has neither notificationType nor eventType: not an SES event."
+        )
     kind = _clean(kind, 100)
     mail = event.get("mail")
     mail_id = mail.get("messageId") if isinstance(mail, dict) else None
@@ -166,12 +192,12 @@ def _ses_event(ctx: Context, message: dict[str, Any]) -> str:
     mail_id = _clean(mail_id, 200) if isinstance(mail_id, str) else None
     details = event.get(DETAIL_KEYS.get(kind, ""), None)
     if kind in OUTCOMES and not isinstance(details, dict):
-        raise sns.SnsError("Message", f"The SES {kind} event has no {DETAIL_KEYS[kind]} "
-                           "details.")
+        raise sns.SnsError("Message", f"The SES {kind} event has no {DETAIL_KEYS[kind]} details.")
     notification = None
     if mail_id:
-        notification = ctx.dbsession.scalars(select(Notification).where(
-            Notification.provider_message_id == mail_id).limit(1)).first()
+        notification = ctx.dbsession.scalars(
+            select(Notification).where(Notification.provider_message_id == mail_id).limit(1)
+        ).first()
     event_id = message["MessageId"]
     outcome = OUTCOMES.get(kind) or _snake(kind)
     held: list[str] = []
@@ -182,8 +208,11 @@ def _ses_event(ctx: Context, message: dict[str, Any]) -> str:
         lines = [f"{bounce_type}/{sub_type} bounce"]
         for item in recipients if isinstance(recipients, list) else []:
             if isinstance(item, dict):
-                lines.append(" ".join(str(item.get(k) or "") for k in
-                                      ("emailAddress", "status", "diagnosticCode")).strip())
+                lines.append(
+                    " ".join(
+                        str(item.get(k) or "") for k in ("emailAddress", "status", "diagnosticCode")
+                    ).strip()
+                )
         detail = _clean("\n".join(lines), 4000)
         if bounce_type == "Permanent":
             held = _addresses(recipients)
@@ -192,8 +221,9 @@ def _ses_event(ctx: Context, message: dict[str, Any]) -> str:
         feedback = str(details.get("complaintFeedbackType") or "")
         recipients = details.get("complainedRecipients")
         held = _addresses(recipients)
-        detail = _clean("complaint" + (f" ({feedback})" if feedback else "") + ": "
-                        + ", ".join(held), 4000)
+        detail = _clean(
+            "complaint" + (f" ({feedback})" if feedback else "") + ": " + ", ".join(held), 4000
+        )
         answer = "complaint"
     elif kind == "Delivery":
         detail = "delivered to " + ", ".join(_addresses(details.get("recipients"), ""))
@@ -203,8 +233,16 @@ def _ses_event(ctx: Context, message: dict[str, Any]) -> str:
         # record, nothing to act on.
         detail = f"SES {kind} event"
         answer = f"recorded {outcome}"
-    log_delivery(ctx, notification, "provider_event", outcome, detail, provider=PROVIDER,
-                 provider_message_id=mail_id, provider_event_id=event_id)
+    log_delivery(
+        ctx,
+        notification,
+        "provider_event",
+        outcome,
+        detail,
+        provider=PROVIDER,
+        provider_message_id=mail_id,
+        provider_event_id=event_id,
+    )
     _flush(ctx)  # the SNS message is ours now: a concurrent twin waits, then finds it
     for address in held:
         hold_address(ctx, address, outcome, detail, source=event_id)
@@ -230,13 +268,22 @@ def ses_events_view(request: Request) -> Any:
     settings = request.registry.settings
     accepted = settings["mail_ses.topic_arns"]
     if not accepted:
-        return json_error(request, 403, "TopicArn", "This endpoint accepts no SNS topic yet: "
-                          "set mail_ses.topic_arns to the ARN of the topic SES publishes to.")
+        return json_error(
+            request,
+            403,
+            "TopicArn",
+            "This endpoint accepts no SNS topic yet: "
+            "set mail_ses.topic_arns to the ARN of the topic SES publishes to.",
+        )
     try:
         message = sns.parse(request.body)
         _check_topic(message, accepted)
-        sns.verify(message, certificate_url_pattern=settings["mail_ses.certificate_url_pattern"],
-                   certificates=find_service(request, CERTIFICATES_SERVICE), now=request.ctx.now())
+        sns.verify(
+            message,
+            certificate_url_pattern=settings["mail_ses.certificate_url_pattern"],
+            certificates=find_service(request, CERTIFICATES_SERVICE),
+            now=request.ctx.now(),
+        )
         outcome = handle(request.ctx, message)
     except TopicRefused as exc:
         return json_error(request, 403, "TopicArn", str(exc))
@@ -244,8 +291,12 @@ def ses_events_view(request: Request) -> Any:
         return json_error(request, 400, exc.field, exc.description)
     except sns.CertificateUnavailable as exc:
         log.warning("SNS signing certificate unavailable: %s", exc)
-        response: Response = json_error(request, 503, "SigningCertURL", "The signing "
-                                        "certificate cannot be fetched now; try again.")
+        response: Response = json_error(
+            request,
+            503,
+            "SigningCertURL",
+            "The signing certificate cannot be fetched now; try again.",
+        )
         response.headers["Retry-After"] = "30"
         return response
     return {"received": True, "outcome": outcome}

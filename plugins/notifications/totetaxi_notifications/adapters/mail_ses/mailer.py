@@ -24,26 +24,56 @@ from ...interfaces import MailerError, Message
 log = logging.getLogger("totetaxi.mail_ses")
 
 #: SES error codes that sending the same message again cannot get past.
-PERMANENT_CODES = frozenset({
-    "MessageRejected",  # refused content, or an unverified sender / recipient in the sandbox
-    "MailFromDomainNotVerifiedException", "MailFromDomainNotVerified",
-    "AccountSuspendedException", "AccountSuspended",
-    "SendingPausedException", "SendingPaused", "ConfigurationSetSendingPausedException",
-    "BadRequestException", "BadRequest", "ValidationException", "ValidationError",
-    "InvalidParameterValue", "NotFoundException",  # e.g. the configuration set does not exist
-    "ConfigurationSetDoesNotExist", "ConfigurationSetDoesNotExistException",
-})
+PERMANENT_CODES = frozenset(
+    {
+        "MessageRejected",  # refused content, or an unverified sender / recipient in the sandbox
+        "MailFromDomainNotVerifiedException",
+        "MailFromDomainNotVerified",
+        "AccountSuspendedException",
+        "AccountSuspended",
+        "SendingPausedException",
+        "SendingPaused",
+        "ConfigurationSetSendingPausedException",
+        "BadRequestException",
+        "BadRequest",
+        "ValidationException",
+        "ValidationError",
+        "InvalidParameterValue",
+        "NotFoundException",  # e.g. the configuration set does not exist
+        "ConfigurationSetDoesNotExist",
+        "ConfigurationSetDoesNotExistException",
+    }
+)
 #: SES error codes that a later attempt can get past: throttling, quotas, AWS's own failures,
 #: and credential problems (ops fix the role or rotate the key; the queued mail then goes out).
-TRANSIENT_CODES = frozenset({
-    "TooManyRequestsException", "LimitExceededException", "Throttling", "ThrottlingException",
-    "RequestThrottled", "SlowDown", "RequestTimeout", "RequestTimeoutException",
-    "ServiceUnavailable", "ServiceUnavailableException", "InternalFailure",
-    "InternalServerError", "InternalServiceError", "ExpiredToken", "ExpiredTokenException",
-    "RequestExpired", "UnrecognizedClientException", "InvalidClientTokenId",
-    "InvalidSignatureException", "SignatureDoesNotMatch", "IncompleteSignature",
-    "AccessDenied", "AccessDeniedException", "MissingAuthenticationTokenException",
-})
+TRANSIENT_CODES = frozenset(
+    {
+        "TooManyRequestsException",
+        "LimitExceededException",
+        "Throttling",
+        "ThrottlingException",
+        "RequestThrottled",
+        "SlowDown",
+        "RequestTimeout",
+        "RequestTimeoutException",
+        "ServiceUnavailable",
+        "ServiceUnavailableException",
+        "InternalFailure",
+        "InternalServerError",
+        "InternalServiceError",
+        "ExpiredToken",
+        "ExpiredTokenException",
+        "RequestExpired",
+        "UnrecognizedClientException",
+        "InvalidClientTokenId",
+        "InvalidSignatureException",
+        "SignatureDoesNotMatch",
+        "IncompleteSignature",
+        "AccessDenied",
+        "AccessDeniedException",
+        "MissingAuthenticationTokenException",
+    }
+)
 
 #: SES email tag values allow only letters, digits, ``_`` and ``-`` (256 at most).
 _TAG_UNSAFE = re.compile(r"[^A-Za-z0-9_-]")
@@ -88,9 +118,15 @@ class SesMailer:
 
     name = "ses"
 
-    def __init__(self, *, region: str = "us-east-1", endpoint_url: str = "",
-                 configuration_set: str = "", timeout_seconds: float = 10,
-                 client: Any = None) -> None:
+    def __init__(
+        self,
+        *,
+        region: str = "us-east-1",
+        endpoint_url: str = "",
+        configuration_set: str = "",
+        timeout_seconds: float = 10,
+        client: Any = None,
+    ) -> None:
         self.region = region
         self.endpoint_url = endpoint_url
         self.configuration_set = configuration_set
@@ -101,10 +137,12 @@ class SesMailer:
     @classmethod
     def from_settings(cls, settings: dict[str, Any]) -> SesMailer:
         """A mailer configured by the validated ``mail_ses.*`` settings."""
-        return cls(region=settings["mail_ses.region"],
-                   endpoint_url=settings["mail_ses.endpoint_url"],
-                   configuration_set=settings["mail_ses.configuration_set"],
-                   timeout_seconds=settings["mail_ses.timeout_seconds"])
+        return cls(
+            region=settings["mail_ses.region"],
+            endpoint_url=settings["mail_ses.endpoint_url"],
+            configuration_set=settings["mail_ses.configuration_set"],
+            timeout_seconds=settings["mail_ses.timeout_seconds"],
+        )
 
     @property
     def client(self) -> Any:
@@ -121,8 +159,11 @@ class SesMailer:
                         user_agent_extra="totetaxi-mail-ses",
                     )
                     self._client = boto3.session.Session().client(
-                        "sesv2", region_name=self.region,
-                        endpoint_url=self.endpoint_url or None, config=config)
+                        "sesv2",
+                        region_name=self.region,
+                        endpoint_url=self.endpoint_url or None,
+                        config=config,
+                    )
         return self._client
 
     def request(self, message: Message) -> dict[str, Any]:
@@ -131,8 +172,10 @@ class SesMailer:
         body: dict[str, Any] = {"Text": {"Data": message.text, "Charset": charset}}
         if message.html:
             body["Html"] = {"Data": message.html, "Charset": charset}
-        simple: dict[str, Any] = {"Subject": {"Data": message.subject, "Charset": charset},
-                                  "Body": body}
+        simple: dict[str, Any] = {
+            "Subject": {"Data": message.subject, "Charset": charset},
+            "Body": body,
+        }
         if message.headers:
             simple["Headers"] = [{"Name": k, "Value": v} for k, v in message.headers.items()]
         params: dict[str, Any] = {
@@ -144,8 +187,9 @@ class SesMailer:
             params["ReplyToAddresses"] = [_encoded_address(message.reply_to)]
         if message.reference:
             # Lets SES's events (and its console) name the notification an email was.
-            params["EmailTags"] = [{"Name": "notification",
-                                    "Value": _TAG_UNSAFE.sub("_", message.reference)[:256]}]
+            params["EmailTags"] = [
+                {"Name": "notification", "Value": _TAG_UNSAFE.sub("_", message.reference)[:256]}
+            ]
         if self.configuration_set:
             params["ConfigurationSetName"] = self.configuration_set
         return params
@@ -160,15 +204,21 @@ class SesMailer:
         except ParamValidationError as exc:
             raise MailerError(f"SES cannot take this message: {exc}", permanent=True) from exc
         except (NoCredentialsError, PartialCredentialsError) as exc:
-            raise MailerError(f"no AWS credentials for SES (set AWS_ACCESS_KEY_ID and "
-                              f"AWS_SECRET_ACCESS_KEY, or give the host a role): {exc}") from exc
+            raise MailerError(
+                f"no AWS credentials for SES (set AWS_ACCESS_KEY_ID and "
+                f"AWS_SECRET_ACCESS_KEY, or give the host a role): {exc}"
+            ) from exc
         except BotoCoreError as exc:  # endpoint unreachable, timeouts, connection closed
             raise MailerError(f"SES could not be reached: {exc}") from exc
         message_id = answer.get("MessageId")
         if not message_id:
             raise MailerError("SES answered without a MessageId")
-        log.info("email %s to %s sent with SES (notification %s)", message_id, message.to,
-                 message.reference)
+        log.info(
+            "email %s to %s sent with SES (notification %s)",
+            message_id,
+            message.to,
+            message.reference,
+        )
         return str(message_id)
 
 

@@ -29,8 +29,12 @@ manifest = Manifest(
     development_only=True,
     migrations="totetaxi_payments:adapters/mock_migrations",
     settings=(
-        Setting("payments_mock.webhook_secret", "", kind="secret",
-                help="signs the mock's webhooks; derived from totetaxi.secret when empty"),
+        Setting(
+            "payments_mock.webhook_secret",
+            "",
+            kind="secret",
+            help="signs the mock's webhooks; derived from totetaxi.secret when empty",
+        ),
     ),
 )
 

@@ -16,4 +16,3 @@ class ConfirmBody(colander.MappingSchema):
 class AuthenticateBody(colander.MappingSchema):
     payment_id = colander.SchemaNode(CleanString())
     succeed = colander.SchemaNode(StrictBoolean(), missing=True)
-

@@ -17,6 +17,7 @@ globals such as ``stripe.api_key``), so two gateways with different keys can liv
 Importing this package does no network I/O; ``includeme`` only builds the client. The gateway is
 in :mod:`.gateway`, the hook answering the slot in :mod:`.hooks`.
 """
+
 from __future__ import annotations
 
 from pyramid.config import Configurator
@@ -56,21 +57,37 @@ manifest = Manifest(
     depends=("payments",),
     provides=("payment_gateway",),
     settings=(
-        Setting("payments_stripe.secret_key", kind="secret", required=True,
-                help="the Stripe secret API key, sk_live_... or sk_test_...",
-                check=_check_secret_key),
-        Setting("payments_stripe.webhook_secret", kind="secret", required=True,
-                help="the signing secret of the Stripe webhook endpoint, whsec_...",
-                check=_check_webhook_secret),
-        Setting("payments_stripe.api_base", "",
-                help="Stripe API base URL; empty for Stripe itself (set to a stub in tests)",
-                check=_check_api_base),
-        Setting("payments_stripe.max_network_retries", 2, kind="int", minimum=0, maximum=5,
-                help="times the stripe library re-sends a request after a network error, a "
-                     "409 or a 5xx (with the same idempotency key)"),
+        Setting(
+            "payments_stripe.secret_key",
+            kind="secret",
+            required=True,
+            help="the Stripe secret API key, sk_live_... or sk_test_...",
+            check=_check_secret_key,
+        ),
+        Setting(
+            "payments_stripe.webhook_secret",
+            kind="secret",
+            required=True,
+            help="the signing secret of the Stripe webhook endpoint, whsec_...",
+            check=_check_webhook_secret,
+        ),
+        Setting(
+            "payments_stripe.api_base",
+            "",
+            help="Stripe API base URL; empty for Stripe itself (set to a stub in tests)",
+            check=_check_api_base,
+        ),
+        Setting(
+            "payments_stripe.max_network_retries",
+            2,
+            kind="int",
+            minimum=0,
+            maximum=5,
+            help="times the stripe library re-sends a request after a network error, a "
+            "409 or a 5xx (with the same idempotency key)",
+        ),
     ),
 )
-
 
 
 def includeme(config: Configurator) -> None:

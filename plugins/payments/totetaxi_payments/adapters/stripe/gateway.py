@@ -36,7 +36,6 @@ _FALLBACK_CODES: tuple[tuple[type[stripe.StripeError], str], ...] = (
 )
 
 
-
 def _plain(obj: Any) -> Any:
     """A StripeObject (or anything nested in one) as plain dicts and lists."""
     if isinstance(obj, stripe.StripeObject):
@@ -140,8 +139,14 @@ class StripeGateway:
 
     name = "stripe"
 
-    def __init__(self, secret_key: str, webhook_secret: str, api_base: str | None = None,
-                 max_network_retries: int = 2, webhook_tolerance: int = 300) -> None:
+    def __init__(
+        self,
+        secret_key: str,
+        webhook_secret: str,
+        api_base: str | None = None,
+        max_network_retries: int = 2,
+        webhook_tolerance: int = 300,
+    ) -> None:
         if not secret_key:
             raise ValueError("StripeGateway needs a secret key")
         base_addresses: dict[str, str | None] = {}
@@ -192,10 +197,18 @@ class StripeGateway:
 
     # --- PaymentIntents ---------------------------------------------------------------------
 
-    def create_intent(self, amount_cents: int, currency: str, *, idempotency_key: str,
-                      customer_id: str | None = None, payment_method_id: str | None = None,
-                      confirm: bool = False, save_method: bool = False,
-                      metadata: dict[str, str] | None = None) -> Intent:
+    def create_intent(
+        self,
+        amount_cents: int,
+        currency: str,
+        *,
+        idempotency_key: str,
+        customer_id: str | None = None,
+        payment_method_id: str | None = None,
+        confirm: bool = False,
+        save_method: bool = False,
+        metadata: dict[str, str] | None = None,
+    ) -> Intent:
         params: dict[str, Any] = {
             "amount": int(amount_cents),
             "currency": currency.lower(),
@@ -215,17 +228,19 @@ class StripeGateway:
         options = self._options(idempotency_key)
         return self._intent_call(
             lambda: self._client.v1.payment_intents.create(
-                params=params, options=options  # type: ignore[arg-type]
+                params=params,
+                options=options,  # type: ignore[arg-type]
             )
         )
 
     def retrieve_intent(self, intent_id: str) -> Intent:
-        return _intent(_plain(self._call(
-            lambda: self._client.v1.payment_intents.retrieve(intent_id)
-        )))
+        return _intent(
+            _plain(self._call(lambda: self._client.v1.payment_intents.retrieve(intent_id)))
+        )
 
-    def confirm_intent(self, intent_id: str, *, payment_method_id: str,
-                       idempotency_key: str) -> Intent:
+    def confirm_intent(
+        self, intent_id: str, *, payment_method_id: str, idempotency_key: str
+    ) -> Intent:
         options = self._options(idempotency_key)
         return self._intent_call(
             lambda: self._client.v1.payment_intents.confirm(
@@ -238,17 +253,28 @@ class StripeGateway:
 
     def cancel_intent(self, intent_id: str, *, idempotency_key: str) -> Intent:
         options = self._options(idempotency_key)
-        return _intent(_plain(self._call(
-            lambda: self._client.v1.payment_intents.cancel(
-                intent_id, options=options  # type: ignore[arg-type]
+        return _intent(
+            _plain(
+                self._call(
+                    lambda: self._client.v1.payment_intents.cancel(
+                        intent_id,
+                        options=options,  # type: ignore[arg-type]
+                    )
+                )
             )
-        )))
+        )
 
     # --- Refunds ----------------------------------------------------------------------------
 
-    def refund(self, intent_id: str, amount_cents: int, *, idempotency_key: str,
-               reason: str | None = None,
-               metadata: dict[str, str] | None = None) -> RefundResult:
+    def refund(
+        self,
+        intent_id: str,
+        amount_cents: int,
+        *,
+        idempotency_key: str,
+        reason: str | None = None,
+        metadata: dict[str, str] | None = None,
+    ) -> RefundResult:
         params: dict[str, Any] = {"payment_intent": intent_id, "amount": int(amount_cents)}
         extra = dict(metadata or {})
         if reason in STRIPE_REFUND_REASONS:
@@ -259,11 +285,16 @@ class StripeGateway:
         if extra:
             params["metadata"] = extra
         options = self._options(idempotency_key)
-        return _refund(_plain(self._call(
-            lambda: self._client.v1.refunds.create(
-                params=params, options=options  # type: ignore[arg-type]
+        return _refund(
+            _plain(
+                self._call(
+                    lambda: self._client.v1.refunds.create(
+                        params=params,
+                        options=options,  # type: ignore[arg-type]
+                    )
+                )
             )
-        )))
+        )
 
     # --- Customers and saved cards ----------------------------------------------------------
 
@@ -271,38 +302,48 @@ class StripeGateway:
         options = self._options(idempotency_key)
         customer = self._call(
             lambda: self._client.v1.customers.create(
-                params={"email": email, "name": name}, options=options  # type: ignore[arg-type]
+                params={"email": email, "name": name},
+                options=options,  # type: ignore[arg-type]
             )
         )
         return str(customer.id)
 
     def create_setup_intent(self, customer_id: str, *, idempotency_key: str) -> SetupIntent:
-        params = {"customer": customer_id, "payment_method_types": ["card"],
-                  "usage": "off_session"}
+        params = {"customer": customer_id, "payment_method_types": ["card"], "usage": "off_session"}
         options = self._options(idempotency_key)
-        return _setup_intent(_plain(self._call(
-            lambda: self._client.v1.setup_intents.create(
-                params=params, options=options  # type: ignore[arg-type]
+        return _setup_intent(
+            _plain(
+                self._call(
+                    lambda: self._client.v1.setup_intents.create(
+                        params=params,
+                        options=options,  # type: ignore[arg-type]
+                    )
+                )
             )
-        )))
+        )
 
-    def confirm_setup_intent(self, setup_intent_id: str, *, payment_method_id: str,
-                             idempotency_key: str) -> SetupIntent:
+    def confirm_setup_intent(
+        self, setup_intent_id: str, *, payment_method_id: str, idempotency_key: str
+    ) -> SetupIntent:
         # A declined card raises GatewayError("card_declined", ...): a SetupIntent has no
         # failure fields to carry it (unlike an Intent).
         options = self._options(idempotency_key)
-        return _setup_intent(_plain(self._call(
-            lambda: self._client.v1.setup_intents.confirm(
-                setup_intent_id,
-                params={"payment_method": payment_method_id},
-                options=options,  # type: ignore[arg-type]
+        return _setup_intent(
+            _plain(
+                self._call(
+                    lambda: self._client.v1.setup_intents.confirm(
+                        setup_intent_id,
+                        params={"payment_method": payment_method_id},
+                        options=options,  # type: ignore[arg-type]
+                    )
+                )
             )
-        )))
+        )
 
     def retrieve_method(self, method_id: str) -> Card:
-        return _card(_plain(self._call(
-            lambda: self._client.v1.payment_methods.retrieve(method_id)
-        )))
+        return _card(
+            _plain(self._call(lambda: self._client.v1.payment_methods.retrieve(method_id)))
+        )
 
     def list_methods(self, customer_id: str) -> list[Card]:
         def fetch() -> list[Any]:
@@ -334,10 +375,15 @@ class StripeGateway:
         data = values.get("data")
         obj = data.get("object") if isinstance(data, Mapping) else None
         if not isinstance(obj, Mapping) or not values.get("id") or not values.get("type"):
-            raise SignatureError("The webhook payload is not a Stripe event (no id, type or "
-                                 "data.object).")
-        return WebhookEvent(id=str(values["id"]), type=str(values["type"]),
-                            created=int(values.get("created") or 0), data=dict(obj))
+            raise SignatureError(
+                "The webhook payload is not a Stripe event (no id, type or data.object)."
+            )
+        return WebhookEvent(
+            id=str(values["id"]),
+            type=str(values["type"]),
+            created=int(values.get("created") or 0),
+            data=dict(obj),
+        )
 
 
 def gateway_from_settings(settings: Mapping[str, Any]) -> StripeGateway:

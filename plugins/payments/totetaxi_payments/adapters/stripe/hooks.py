@@ -18,4 +18,3 @@ class GatewayHooks:
     @hookimpl
     def totetaxi_payment_gateway(self, ctx: Any) -> StripeGateway:
         return self.gateway
-

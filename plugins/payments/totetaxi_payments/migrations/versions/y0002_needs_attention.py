@@ -18,10 +18,12 @@ depends_on = None
 
 def upgrade() -> None:
     with op.batch_alter_table("payments_payments", schema=None) as batch_op:
-        batch_op.add_column(sa.Column("needs_attention", sa.Boolean(), nullable=False,
-                                      server_default=sa.false()))
-        batch_op.create_index(batch_op.f("ix_payments_payments_needs_attention"),
-                              ["needs_attention"], unique=False)
+        batch_op.add_column(
+            sa.Column("needs_attention", sa.Boolean(), nullable=False, server_default=sa.false())
+        )
+        batch_op.create_index(
+            batch_op.f("ix_payments_payments_needs_attention"), ["needs_attention"], unique=False
+        )
 
 
 def downgrade() -> None:
