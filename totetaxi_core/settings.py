@@ -373,15 +373,18 @@ def undeclared_keys(
 
 
 def check_password_profile(settings: Mapping[str, Any]) -> None:
-    """Refuse the cheap ``fast`` password-hash profile in production: it exists for test suites,
-    and a production deployment must keep argon2's full parameters whatever the file says."""
+    """Refuse the cheap ``fast`` password-hash profile outside ``totetaxi.environment = test``:
+    it exists for test suites, and a deployment (production, or a development or staging copy
+    that may hold real accounts) keeps argon2's full parameters whatever the file says."""
+    environment = settings.get("totetaxi.environment")
     if (
-        settings.get("totetaxi.environment") == "production"
+        environment != "test"
         and settings.get("totetaxi.password_hash_profile", "production") != "production"
     ):
         raise SettingsError(
             "Setting 'totetaxi.password_hash_profile' must be 'production' when "
-            "totetaxi.environment = production (the 'fast' profile is for test suites only)."
+            f"totetaxi.environment = {environment} (the 'fast' profile is for test suites only: "
+            "totetaxi.environment = test)."
         )
 
 

@@ -210,9 +210,11 @@ def test_logout_ends_the_session(testapp):
     testapp.get("/api/v1/me", status=401)
 
 
-def test_rehash_on_login_when_parameters_changed(testapp, new_client):
+def test_rehash_on_login_when_parameters_changed(make_testapp):
     from argon2 import PasswordHasher
 
+    # The production profile: a weaker stored hash is upgraded to it at the next sign-in.
+    testapp = make_testapp(**{"totetaxi.password_hash_profile": "production"})
     customer = register_customer(testapp)
     weak = PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1)
 
@@ -224,7 +226,7 @@ def test_rehash_on_login_when_parameters_changed(testapp, new_client):
         )
 
     in_transaction(testapp.app.registry, downgrade)
-    new_client().post_json(
+    TestApp(testapp.app).post_json(
         "/api/v1/auth/login", {"email": customer["email"], "password": STRONG_PASSWORD}
     )
     stored = in_transaction(
@@ -235,6 +237,32 @@ def test_rehash_on_login_when_parameters_changed(testapp, new_client):
     )
     assert "m=1024" not in stored
     assert not passwords._hasher.check_needs_rehash(stored)
+
+
+def test_a_cheaper_profile_never_downgrades_a_stored_hash(testapp, new_client):
+    from argon2 import PasswordHasher
+
+    customer = register_customer(testapp)  # the kit's fast profile: t=1, m=8
+    stronger = PasswordHasher(time_cost=2, memory_cost=1024, parallelism=1).hash(STRONG_PASSWORD)
+
+    def store(ctx):
+        ctx.dbsession.execute(
+            update(Customer)
+            .where(Customer.email == customer["email"])
+            .values(password_hash=stronger)
+        )
+
+    in_transaction(testapp.app.registry, store)
+    new_client().post_json(
+        "/api/v1/auth/login", {"email": customer["email"], "password": STRONG_PASSWORD}
+    )
+    stored = in_transaction(
+        testapp.app.registry,
+        lambda ctx: ctx.dbsession.scalar(
+            select(Customer.password_hash).where(Customer.email == customer["email"])
+        ),
+    )
+    assert stored == stronger
 
 
 # --- CSRF -------------------------------------------------------------------------------------

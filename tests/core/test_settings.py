@@ -148,7 +148,8 @@ def test_broker_url_from_the_environment(url):
 
 def test_tasks_mode_and_environment_aliases(url):
     s = prepare(
-        base_settings(url),
+        # A development environment refuses the kit's cheap password-hash profile.
+        base_settings(url, **{"totetaxi.password_hash_profile": "production"}),
         environ={
             "TOTETAXI_TASKS_MODE": "broker",
             "TOTETAXI_BROKER_URL": "memory://",
@@ -479,6 +480,17 @@ def test_production_refuses_the_fast_password_hash_profile(url):
     settings = production(url, **{"totetaxi.password_hash_profile": "fast"})
     sentence = only_problem(refused(settings, {"TOTETAXI_SECRET": STRONG}))
     assert sentence.startswith("Setting 'totetaxi.password_hash_profile' must be 'production'")
+
+
+@pytest.mark.parametrize("environment", ["development", "production"])
+def test_only_the_test_environment_accepts_the_fast_profile(url, environment):
+    settings = base_settings(
+        url,
+        **{"totetaxi.environment": environment, "totetaxi.password_hash_profile": "fast"},
+    )
+    with pytest.raises(SettingsError) as refusal:
+        prepare(settings, environ={"TOTETAXI_SECRET": STRONG})
+    assert f"when totetaxi.environment = {environment}" in str(refusal.value)
 
 
 def test_production_hashes_with_the_full_argon2_parameters(url):

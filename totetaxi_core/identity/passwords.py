@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 
-from argon2 import PasswordHasher
+from argon2 import PasswordHasher, Type, extract_parameters
 from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
 
 MIN_LENGTH = 10
@@ -113,9 +113,30 @@ def verify_password(stored_hash: str | None, password: str) -> tuple[bool, str |
         return False, None
     if stored_hash is None:
         return False, None
-    if _hasher.check_needs_rehash(stored_hash):
+    if _weaker_than_current(stored_hash):
         return True, _hasher.hash(password)
     return True, None
+
+
+def _weaker_than_current(stored_hash: str) -> bool:
+    """Whether ``stored_hash`` was made with less work than the current parameters ask for.
+
+    Upgrade only, never downgrade: a process running a cheaper profile (the test suite's
+    ``fast``) must not rewrite a full-cost hash it verifies into a cheap one.
+    """
+    try:
+        stored = extract_parameters(stored_hash)
+    except InvalidHashError:
+        return True
+    current = _hasher
+    return (
+        stored.type is not Type.ID
+        or stored.version < 19
+        or stored.time_cost < current.time_cost
+        or stored.memory_cost < current.memory_cost
+        or stored.hash_len < current.hash_len
+        or stored.salt_len < current.salt_len
+    )
 
 
 def password_problem(password: str, *, email: str = "", names: tuple[str, ...] = ()) -> str | None:

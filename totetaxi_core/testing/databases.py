@@ -63,10 +63,11 @@ def base_settings(url: str, **overrides: Any) -> dict[str, Any]:
     }
     settings.update({k: str(v) if not isinstance(v, str) else v for k, v in overrides.items()})
     if (
-        settings["totetaxi.environment"] == "production"
+        settings["totetaxi.environment"] != "test"
         and "totetaxi.password_hash_profile" not in overrides
     ):
-        # Production refuses the cheap profile: a production-like test app gets the real cost.
+        # Only the test environment accepts the cheap profile: a production- or development-like
+        # test app gets the real cost.
         del settings["totetaxi.password_hash_profile"]
     return settings
 

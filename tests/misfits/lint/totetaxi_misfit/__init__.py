@@ -10,4 +10,7 @@ from totetaxi_core.bookings.lifecycle import TRANSITIONS  # a core internal: not
 from totetaxi_core.plugin_api import Manifest  # allowed
 
 manifest = Manifest(name="misfit", version="1.0.0", summary="Imports what it must not")
-__all__ = ["TRANSITIONS", "CatalogCache", "manifest"]
+__all__ = ["TRANSITIONS", "CatalogCache", "manifest", "prepare"]
+
+# The test kit is for a plugin's tests, kept outside its package: not for its runtime code.
+from totetaxi_core.testing.databases import prepare  # noqa: E402
