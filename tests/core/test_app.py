@@ -73,6 +73,7 @@ def test_auto_install_glue_plugin_was_included(testapp):
     assert testapp.app.registry.settings["example_glue.included"] is True
 
 
+@pytest.mark.both_databases  # NUL bytes: PostgreSQL refuses them in text
 @pytest.mark.parametrize(
     ("method", "path", "body", "status", "name"),
     [

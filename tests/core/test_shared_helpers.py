@@ -109,6 +109,12 @@ class Code(Base):
     code: Mapped[str] = mapped_column(sa.String(20), primary_key=True)
 
 
+class Counter(Base):
+    __tablename__ = "test_helpers_counters"
+
+    id: Mapped[int] = mapped_column(sa.BigInteger, primary_key=True)
+
+
 @pytest.fixture
 def session():
     engine = sa.create_engine("sqlite://")
@@ -135,6 +141,16 @@ def test_get_or_404_takes_a_url_segment_and_answers_404_for_anything_else(sessio
     assert missing.value.detail == "No package huge."
 
 
+def test_get_or_404_converts_an_integer_key_and_refuses_what_is_not_one(session):
+    session.add(Counter(id=7))
+    session.flush()
+    assert plugin_api.get_or_404(session, Counter, "7").id == 7
+    # Not an integer, or beyond BIGINT: a 404, never PostgreSQL's DataError (a 500).
+    for key in ("abc", "7.0", "²", "", str(2**63)):
+        with pytest.raises(HTTPNotFound):
+            plugin_api.get_or_404(session, Counter, key)
+
+
 def test_the_orm_refuses_to_change_or_delete_an_append_only_row(session):
     line = Ledger(note="first")
     session.add(line)
@@ -151,6 +167,7 @@ def test_the_orm_refuses_to_change_or_delete_an_append_only_row(session):
         session.flush()
 
 
+@pytest.mark.both_databases
 def test_the_migration_operation_makes_the_database_refuse_it_too(backend):
     url = backend.empty_url()
     engine = sa.create_engine(url)

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import uuid
 from typing import Any, TypeVar
 
 from pyramid.httpexceptions import HTTPNotFound
@@ -30,17 +29,34 @@ def get_or_404(
     ``lock`` reads it ``FOR UPDATE`` (PostgreSQL; SQLite ignores it). The console answers the 404
     with its HTML page, the API with its JSON error body (``detail`` its description).
     """
-    if isinstance(key, str) and _has_uuid_key(model):
-        try:
-            key = uuid.UUID(key)
-        except ValueError:
-            raise HTTPNotFound(detail) from None
+    if isinstance(key, str):
+        key = _typed_key(model, key, detail)
     row = session.get(model, key, with_for_update=lock or None)
     if row is None or (not include_deleted and getattr(row, "deleted_at", None) is not None):
         raise HTTPNotFound(detail)
     return row
 
 
-def _has_uuid_key(model: type) -> bool:
+def _typed_key(model: type, text: str, detail: str | None) -> Any:
+    """The URL segment ``text`` as the key column's Python type; a segment that is not one
+    (``abc`` for an integer key, a malformed UUID) names no row: 404, never a database error."""
     columns = inspect(model).primary_key
-    return len(columns) == 1 and columns[0].type.python_type is uuid.UUID
+    if len(columns) != 1:
+        return text
+    try:
+        python_type = columns[0].type.python_type
+    except NotImplementedError:
+        return text
+    if python_type is str:
+        return text
+    try:
+        if python_type is int:
+            if not (text.isascii() and text.lstrip("-").isdigit()):
+                raise ValueError(text)
+            number = int(text)
+            if not -(2**63) <= number < 2**63:  # beyond BIGINT: PostgreSQL would raise
+                raise ValueError(text)
+            return number
+        return python_type(text)
+    except (TypeError, ValueError, OverflowError):
+        raise HTTPNotFound(detail) from None
