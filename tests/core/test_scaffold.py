@@ -115,17 +115,30 @@ def test_generated_files(generated: dict[str, Path]) -> None:
     ).is_file()
 
 
+#: Names at the length limit of the scaffold's names (20), without underscores so that the
+#: class names made of them (``Llll...Item``, ``Http``/``Mock`` + the slot's) are as long as any.
+LONGEST = {"name": "l" * 20, "slot": "s" * 20, "real": "r" * 20}
+
+
 def test_generated_code_passes_its_lint(
     generated: dict[str, Path], run: Run, tmp_path: Path
 ) -> None:
-    """Clean under the project's ruff rules, which the generated pyproject.toml carries (its
-    own package first-party, the core third-party), with a slot and without."""
-    plain = new_plugin("memos", path=tmp_path)
-    for source in (generated["source"], plain):
-        linted = run(
-            str(Path(sys.executable).parent / "ruff"), "check", "--no-cache", ".", cwd=source
-        )
-        assert linted.returncode == 0, linted.stdout + linted.stderr
+    """Clean under the project's ruff rules and its formatter (``make lint``), with the settings
+    the generated pyproject.toml carries (its own package first-party, the core third-party):
+    with a slot and without, for short names and for names at the length limit, so that no
+    line grows past the line length and the formatter's layout does not depend on a name."""
+    long = LONGEST["name"]
+    variants = (
+        generated["source"],  # parcels, slot tracker
+        new_plugin("memos", path=tmp_path / "short"),
+        new_plugin(long, path=tmp_path / "long"),
+        new_plugin(long, slot=LONGEST["slot"], real=LONGEST["real"], path=tmp_path / "slot"),
+    )
+    ruff = str(Path(sys.executable).parent / "ruff")
+    for source in variants:
+        for command in (("check",), ("format", "--check")):
+            linted = run(ruff, *command, "--no-cache", ".", cwd=source)
+            assert linted.returncode == 0, f"{source}: {linted.stdout}{linted.stderr}"
 
 
 def _core_imports(path: Path) -> set[str]:

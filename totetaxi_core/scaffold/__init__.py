@@ -13,6 +13,12 @@ the console page they generate is itself a Jinja template with curly ones, and P
 are full of square brackets. In paths, ``__package__`` becomes the package name, ``__plugin__``
 the plugin name, ``__real__`` the real adapter's, ``__slot__`` the slot's and ``__first__`` the
 first revision's file name; the ``.tmpl`` suffix is dropped.
+
+What they generate passes ``ruff check`` and ``ruff format --check`` under the generated
+pyproject.toml, whatever the names (nothing is formatted at generation time): templates are
+written in the formatter's style, and wherever a line's length would depend on a name, the call
+or literal is exploded one item a line with a magic trailing comma, or the name moves to a short
+line of its own, so that the layout is the same for a 2-character name and a 20-character one.
 """
 
 from __future__ import annotations
