@@ -514,6 +514,8 @@ def test_rule_problems_are_422_each_at_its_field(app):
             "Time window: choose one of morning, afternoon.",
         ),
         ({"item_count": "lots"}, "item_count", "Items: enter a whole number from 1 to 500"),
+        # A superscript digit is a digit to str.isdigit, not to int(): still a 400, never a 500.
+        ({"item_count": "²"}, "item_count", "Items: enter a whole number from 1 to 500"),
         ({"item_count": "40"}, "item_count", "Petite holds up to 15 items"),
         ({"package": "huge"}, "package", "Unknown package 'huge'"),
         ({"pickup_state": "New York"}, "pickup_state", "State: Use the two-letter state code"),
@@ -539,6 +541,15 @@ def test_bad_input_is_400_next_to_the_field(app, fields, field, message):
     refused = form.submit(status=400)
     assert message in text_of(refused, f"error-edit-{field}")
     assert 'aria-invalid="true"' in refused.text
+    assert stored(app, created["id"])["version"] == 1 and booking_actions(app) == []
+
+
+def test_a_damaged_version_is_refused_as_a_form_problem(app):
+    created = book_as_guest(app)
+    form = page_of(staff_browser(app), created["id"]).forms["edit-form"]
+    form["version"].force_value("²")
+    refused = form.submit(status=400)
+    assert "The form is damaged (its version)" in text_of(refused, "form-refused")
     assert stored(app, created["id"])["version"] == 1 and booking_actions(app) == []
 
 

@@ -25,6 +25,7 @@ from pluggy import PluginValidationError
 from pyramid.config import Configurator
 from pyramid.exceptions import ConfigurationConflictError
 from pyramid.request import Request, apply_request_extensions
+from pyramid.security import NO_PERMISSION_REQUIRED
 from support.bookings import NOW, book_as_guest, set_clock
 from support.console import page_of, staff_browser, text_of
 from totetaxi_example import hookspecs as example_hookspecs
@@ -352,6 +353,18 @@ def test_a_plugin_re_renders_the_booking_page_with_state_for_its_panel(app: Test
     assert state["test"] == {"problem": "Too late <b>now</b>"}
     with pytest.raises(TypeError):
         state["other"] = 1  # read-only: one plugin cannot change what another sees
+
+
+def test_the_booking_page_needs_staff_read_whatever_view_renders_it(app: TestApp):
+    # A plugin view registered without a permission still cannot show a booking to anyone.
+    config = Configurator(registry=app.app.registry)
+    config.add_route("test_open", "/console/test/bookings/{id}/open")
+    config.add_view(refusing_view, route_name="test_open", permission=NO_PERMISSION_REQUIRED)
+    config.commit()
+    created = book_as_guest(app)
+    page = app.get(f"/console/test/bookings/{created['id']}/open", expect_errors=True)
+    assert page.status_int in (302, 303, 403)
+    assert created["number"] not in page.text
 
 
 # --- typed hookspecs and the facade ---------------------------------------------------------------

@@ -17,6 +17,7 @@ from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column
 from totetaxi_core import plugin_api
 from totetaxi_core.bookings.schemas import StaffBookingPatch
 from totetaxi_core.db.append_only import AppendOnly, CreateAppendOnlyTriggers
+from totetaxi_core.db.append_only import _checked as append_only_checked
 
 # --- money ---------------------------------------------------------------------------------------
 
@@ -165,6 +166,12 @@ def test_the_orm_refuses_to_change_or_delete_an_append_only_row(session):
     session.delete(line)
     with pytest.raises(PermissionError, match="append-only"):
         session.flush()
+
+
+@pytest.mark.parametrize("message", ["it's final", "costs $5", "100% final", "back\\slash"])
+def test_the_migration_operation_refuses_a_message_sql_would_misread(message):
+    with pytest.raises(ValueError, match="must not contain"):
+        append_only_checked("ledger_lines", message)
 
 
 @pytest.mark.both_databases

@@ -24,6 +24,18 @@ def test_importing_the_core_imports_neither_pytest_nor_webtest():
     assert answer.stdout.strip() == "[]"
 
 
+def test_the_kit_loads_without_webtest():
+    # pytest loads the kit wherever the core is installed, with or without the test extra.
+    code = (
+        "import sys; sys.modules['webtest'] = None; "
+        "import totetaxi_core.testing, totetaxi_core.testing.plugin; print('loaded')"
+    )
+    answer = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True
+    )
+    assert answer.stdout.strip() == "loaded"
+
+
 def test_the_kit_is_registered_as_a_pytest_plugin(pytestconfig):
     [entry_point] = [
         ep

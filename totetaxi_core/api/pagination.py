@@ -27,7 +27,7 @@ def parse_limit(request: Request) -> int:
     raw = request.GET.get("limit")
     if raw is None:
         return DEFAULT_LIMIT
-    if not raw.isdigit() or not 1 <= int(raw) <= MAX_LIMIT:
+    if not (raw.isascii() and raw.isdigit()) or not 1 <= int(raw) <= MAX_LIMIT:
         raise InvalidDraft(
             "limit", f"limit must be a whole number from 1 to {MAX_LIMIT}.", "querystring"
         )

@@ -34,7 +34,7 @@ from typing import Any
 
 import colander
 from markupsafe import Markup
-from pyramid.httpexceptions import HTTPSeeOther
+from pyramid.httpexceptions import HTTPForbidden, HTTPSeeOther
 from pyramid.renderers import render, render_to_response
 from pyramid.request import Request
 from pyramid.response import Response
@@ -426,6 +426,9 @@ def render_booking_page(
     others. ``status`` is the answer's status: a 4xx also vetoes the transaction's commit. The
     core's own forms keep their values and errors; a flash (``?done=``) is shown as on a GET.
     """
+    # The page shows the customer's details: whatever view calls this, it needs staff read.
+    if not request.has_permission(Permission.STAFF_READ):
+        raise HTTPForbidden()
     values = detail_page(request, snapshot(request, booking, panel_state))
     request.response.status_int = status
     return render_to_response(DETAIL, values, request=request, response=request.response)
@@ -488,7 +491,7 @@ def read_edit(
     version = None
     raw = submitted["version"].strip()
     if raw:
-        if raw.isdigit() and len(raw) < 10 and int(raw) >= 1:
+        if raw.isascii() and raw.isdigit() and len(raw) < 10 and int(raw) >= 1:
             version = int(raw)
         else:
             errors[""] = "The form is damaged (its version); reload the page."
@@ -510,7 +513,7 @@ def read_edit(
         raw = submitted["item_count"].strip()
         if not raw:
             changes["item_count"] = None
-        elif raw.isdigit() and len(raw) < 10:
+        elif raw.isascii() and raw.isdigit() and len(raw) < 10:
             body["item_count"] = int(raw)
         else:
             errors["item_count"] = "Items: enter a whole number from 1 to 500, or leave it empty."

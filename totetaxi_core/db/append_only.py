@@ -59,8 +59,9 @@ def _checked(table_name: str, message: str) -> tuple[str, str]:
     # Both end up inside SQL text (no parameters in DDL): only plain names and plain sentences.
     if not _IDENTIFIER.match(table_name):
         raise ValueError(f"not a plain table name: {table_name!r}")
-    if "'" in message or "$" in message or "\\" in message:
-        raise ValueError(f"the message must not contain quotes, $ or backslashes: {message!r}")
+    # PL/pgSQL's RAISE reads % as a placeholder.
+    if any(character in message for character in "'$\\%"):
+        raise ValueError(f"the message must not contain quotes, $, % or backslashes: {message!r}")
     return table_name, message
 
 

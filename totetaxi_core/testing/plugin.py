@@ -18,10 +18,14 @@ from __future__ import annotations
 import os
 import uuid
 from collections.abc import Callable, Iterator
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pytest
-from webtest import TestApp
+
+if TYPE_CHECKING:
+    # WebTest is imported where a fixture needs it: this module is registered as a pytest
+    # plugin wherever the core is installed, and must not break pytest without the test extra.
+    from webtest import TestApp
 
 from .contracts import SlotContract
 from .databases import (
@@ -114,7 +118,7 @@ def db_url(backend: Backend) -> Iterator[str]:
     backend.drop(url)
 
 
-AppFactory = Callable[..., TestApp]
+AppFactory = Callable[..., "TestApp"]
 
 
 class _ModuleApps:
@@ -171,6 +175,8 @@ def make_testapp(
         request.node.get_closest_marker("validation_only") is not None and backend.kind == "sqlite"
     )
 
+    from webtest import TestApp
+
     def factory(environ: dict[str, str] | None = None, **overrides: Any) -> TestApp:
         if shared:
             app = request.getfixturevalue("_module_apps").get(environ, overrides)
@@ -194,6 +200,7 @@ def testapp(make_testapp: AppFactory) -> TestApp:
 @pytest.fixture
 def new_client(testapp: TestApp) -> Callable[[], TestApp]:
     """Another browser on the same app: its own cookie jar."""
+    from webtest import TestApp
 
     def factory() -> TestApp:
         return TestApp(testapp.app, extra_environ={"REMOTE_ADDR": "127.0.0.1"})

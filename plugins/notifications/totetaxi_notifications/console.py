@@ -215,7 +215,7 @@ def _page_size(params: Mapping[str, str]) -> int:
     raw = (params.get("limit") or "").strip()
     if not raw:
         return PAGE_SIZE
-    if not raw.isdigit() or not 1 <= int(raw) <= PAGE_SIZE:
+    if not (raw.isascii() and raw.isdigit()) or not 1 <= int(raw) <= PAGE_SIZE:
         raise FilterError("limit", f"limit must be a whole number from 1 to {PAGE_SIZE}.")
     return int(raw)
 
@@ -631,7 +631,7 @@ def template_save(request: Request) -> Any:
     template = _template(request)
     submitted, errors = read_parts(request.POST, template)
     raw = request.POST.get("version", "").strip()
-    if not (raw.isdigit() and len(raw) < 10):
+    if not (raw.isascii() and raw.isdigit() and len(raw) < 10):
         return _editor(
             request,
             template,
