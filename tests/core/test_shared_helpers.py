@@ -18,6 +18,7 @@ from totetaxi_core import plugin_api
 from totetaxi_core.bookings.schemas import StaffBookingPatch
 from totetaxi_core.db.append_only import AppendOnly, CreateAppendOnlyTriggers
 from totetaxi_core.db.append_only import _checked as append_only_checked
+from totetaxi_core.plugin_api import hookimpl
 
 # --- money ---------------------------------------------------------------------------------------
 
@@ -326,3 +327,40 @@ def test_every_helper_is_in_the_facade():
         "service_labels",
     ):
         assert name in plugin_api.__all__, name
+
+
+# --- service labels: the catalog's, never a copy --------------------------------------------------
+
+
+class RenamedCatalog:
+    """A catalog plugin naming the services its own way."""
+
+    @hookimpl(tryfirst=True)
+    def totetaxi_service_labels(self, ctx):
+        return {"mini_move": "Tote Move"}
+
+
+def test_the_console_and_the_emails_name_services_as_the_catalog_does(make_testapp):
+    from support.bookings import NOW, book_as_guest, set_clock
+    from support.console import page_of, staff_browser
+    from totetaxi_notifications import variables
+    from totetaxi_pricing.catalog import SERVICE_LABELS
+
+    from totetaxi_core.bookings.models import Booking
+    from totetaxi_core.testing import in_transaction
+
+    app = make_testapp(**{"totetaxi.plugins": "pricing notifications mail_console"})
+    set_clock(app, NOW)
+    created = book_as_guest(app)
+    registry = app.app.registry
+
+    def service_in_email(ctx):
+        return variables.booking(ctx, ctx.dbsession.get(Booking, uuid.UUID(created["id"])))[
+            "service"
+        ]
+
+    assert in_transaction(registry, plugin_api.service_labels) == SERVICE_LABELS
+    assert in_transaction(registry, service_in_email) == "Mini Move"
+    registry.hooks.register(RenamedCatalog(), "renamed")
+    assert in_transaction(registry, service_in_email) == "Tote Move"
+    assert "<dd>Tote Move</dd>" in page_of(staff_browser(app), created["id"]).text

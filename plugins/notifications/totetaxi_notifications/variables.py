@@ -35,7 +35,9 @@ COMMON_VARIABLES = {
 BOOKING_VARIABLES = {
     "booking.number": "the booking number, e.g. TT-000123",
     "booking.status": "the booking's status (pending_payment, confirmed, ...)",
-    "booking.service": "the service as the catalog names it: Mini Move, Standard delivery, ...",
+    "booking.service": (
+        "the service as the catalog names it: Mini Move, Standard Delivery, Specialty items"
+    ),
     "booking.pickup_date": "the pickup day, e.g. Friday, December 4, 2026",
     "booking.time_window": "the pickup window",
     "booking.pickup_address": "the pickup address on one line",

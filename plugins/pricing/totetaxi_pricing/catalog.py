@@ -22,7 +22,7 @@ from .models import MiniMovePackage, PeakRange, PricingPolicy, SpecialtyItem, Su
 #: page and email shows (through hook ``totetaxi_service_labels``; the catalog page's headings).
 SERVICE_LABELS: dict[str, str] = {
     "mini_move": "Mini Move",
-    "standard_delivery": "Standard delivery",
+    "standard_delivery": "Standard Delivery",  # as BUSINESS_RULES names the services
     "specialty": "Specialty items",
 }
 SERVICE_TYPES = tuple(SERVICE_LABELS)
