@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import datetime as dt
 import threading
-import time
 from types import SimpleNamespace
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -18,7 +17,7 @@ from totetaxi_pricing.models import CapacityDay
 from totetaxi_core import make_app
 from totetaxi_core.errors import CapacityExhausted
 from totetaxi_core.platform import prepare
-from totetaxi_core.testing import base_settings, in_transaction
+from totetaxi_core.testing import base_settings, in_transaction, race
 
 # Every test here depends on the database: run on SQLite and PostgreSQL.
 pytestmark = pytest.mark.both_databases
@@ -308,46 +307,33 @@ def pg_registry(pg_backend):
     pg_backend.drop(url)
 
 
-def race(registry: Any, specialty: bool = False) -> dict[str, int]:
+def reserve_at_once(registry: Any, specialty: bool = False) -> dict[str, int]:
     """``RACERS`` transactions reserve ``DAY`` at the same moment; count how each ends."""
-    barrier = threading.Barrier(RACERS, timeout=60)
-    outcomes: list[str] = []
-    errors: list[BaseException] = []
-    lock = threading.Lock()
+    # The kit's race() starts the racers together; this second barrier lines them up again
+    # inside their transactions, once each holds a connection, so none has finished before the
+    # last one begins.
+    inside = threading.Barrier(RACERS, timeout=60)
 
     def work(ctx: Any) -> None:
-        ctx.dbsession.connection()  # hold a connection before the start signal
-        barrier.wait()
+        ctx.dbsession.connection()
+        inside.wait()
         services.reserve(ctx, DAY, specialty)
-        time.sleep(0.05)  # keep the row locked a while: the others must queue, not slip by
 
-    def racer() -> None:
+    def racer() -> str:
         try:
             run(registry, work)
-            outcome = "reserved"
         except CapacityExhausted:
-            outcome = "full"
-        except BaseException as exc:
-            with lock:
-                errors.append(exc)
-            return
-        with lock:
-            outcomes.append(outcome)
+            return "full"
+        return "reserved"
 
-    threads = [threading.Thread(target=racer) for _ in range(RACERS)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=120)
-    assert not any(thread.is_alive() for thread in threads)
-    assert errors == []
+    outcomes = race(*[racer] * RACERS)
     return {kind: outcomes.count(kind) for kind in ("reserved", "full")}
 
 
 @pytest.mark.postgresql
 def test_twenty_concurrent_reservations_for_four_vans(pg_registry):
     assert stored(pg_registry) is None  # the row is created by the racers themselves
-    assert race(pg_registry) == {"reserved": 4, "full": 16}
+    assert reserve_at_once(pg_registry) == {"reserved": 4, "full": 16}
     assert stored(pg_registry) == (4, 0)
 
 
@@ -355,11 +341,11 @@ def test_twenty_concurrent_reservations_for_four_vans(pg_registry):
 def test_twenty_concurrent_reservations_with_an_override_row(pg_registry):
     run(pg_registry, lambda ctx: services.set_capacity(ctx, DAY, 4, None))
     reserve(pg_registry)
-    assert race(pg_registry) == {"reserved": 3, "full": 17}
+    assert reserve_at_once(pg_registry) == {"reserved": 3, "full": 17}
     assert stored(pg_registry) == (4, 0)
 
 
 @pytest.mark.postgresql
 def test_twenty_concurrent_specialty_reservations_for_two_specialty_vans(pg_registry):
-    assert race(pg_registry, specialty=True) == {"reserved": 2, "full": 18}
+    assert reserve_at_once(pg_registry, specialty=True) == {"reserved": 2, "full": 18}
     assert stored(pg_registry) == (2, 2)
