@@ -229,6 +229,12 @@ class ClashesWithTheCore:
         """The core's name."""
 
 
+class Unprefixed:
+    @hookspec
+    def note_created(self, ctx: Context) -> None:
+        """Not in the totetaxi_ namespace."""
+
+
 class Declares:
     @hookspec
     def totetaxi_test_happened(self, ctx: Context, what: str) -> None:
@@ -241,6 +247,8 @@ def test_add_hookspecs_refuses_no_hooks_a_core_name_and_the_same_hooks_twice():
         config.add_hookspecs(NoHooks)
     with pytest.raises(RegistrationError, match="already exist: totetaxi_quote"):
         config.add_hookspecs(ClashesWithTheCore)
+    with pytest.raises(RegistrationError, match="outside the totetaxi_ namespace: note_created"):
+        config.add_hookspecs(Unprefixed)
     config.add_hookspecs(Declares)
     with pytest.raises(RegistrationError, match="already exist: totetaxi_test_happened"):
         config.add_hookspecs(Declares)

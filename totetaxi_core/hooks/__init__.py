@@ -46,8 +46,8 @@ class HookBus:
     def add_hookspecs(self, module_or_class: Any) -> list[str]:
         """Add the hookspecs marked in ``module_or_class``; returns their names.
 
-        Raises :class:`RegistrationError` when it marks none, or a name is already a hook (the
-        core's or another plugin's).
+        Raises :class:`RegistrationError` when it marks none, a name is outside the ``totetaxi_``
+        namespace, or a name is already a hook (the core's or another plugin's).
         """
         where = getattr(module_or_class, "__name__", repr(module_or_class))
         marker = f"{self.pm.project_name}_spec"
@@ -59,6 +59,12 @@ class HookBus:
         if not names:
             raise RegistrationError(
                 f"{where} declares no hookspec (mark them with totetaxi_core.plugin_api.hookspec)."
+            )
+        unprefixed = [name for name in names if not name.startswith("totetaxi_")]
+        if unprefixed:
+            raise RegistrationError(
+                f"{where} declares hooks outside the totetaxi_ namespace: "
+                f"{', '.join(sorted(unprefixed))}; name a plugin's hooks totetaxi_<plugin>_<event>."
             )
         taken = [
             name

@@ -16,12 +16,9 @@ from .methods import methods_of, remove_method, start_setup
 from .paying import start_payment
 from .plumbing import (
     CANCEL_INTENT_TASK,
-    REFUND_TASK,
     GatewayUnavailable,
     cancel_payment,
-    failures,
     gateway,
-    gateway_customer,
     record,
 )
 from .reading import method_json, payment_json, payments_of, refund_json, refunds_of
@@ -30,14 +27,11 @@ from .webhooks import NotYetKnown, handle_webhook
 
 __all__ = [
     "CANCEL_INTENT_TASK",
-    "REFUND_TASK",
     "GatewayUnavailable",
     "NotYetKnown",
     "approve_refund",
     "cancel_payment",
-    "failures",
     "gateway",
-    "gateway_customer",
     "handle_webhook",
     "method_json",
     "methods_of",
