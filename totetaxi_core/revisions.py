@@ -12,11 +12,19 @@ table belongs to the plugin whose module is the longest prefix of its mapped cla
 (``totetaxi_payments.adapters.mock`` before ``totetaxi_payments``), and to the core when no
 plugin's is. A table that only the database has is never dropped by autogenerate: nothing says
 whose it was (write ``op.drop_table`` by hand when a plugin removes one).
+
+Alembic writes its strings single-quoted. Where ruff is installed (the ``test`` extra, a plugin
+author's development environment), the written file is then run through ``ruff format`` (under
+the ruff configuration found from the file's folder), so that it passes ``ruff format --check``;
+without ruff it is left as Alembic wrote it.
 """
 
 from __future__ import annotations
 
+import importlib.util
 import re
+import subprocess
+import sys
 import tempfile
 from collections.abc import Callable, Iterable, Mapping
 from pathlib import Path
@@ -232,4 +240,23 @@ def _write(cfg: Config, plugins: list[Plugin], label: str, message: str, metadat
             f"was written."
         )
     scripts = written if isinstance(written, list) else [written]
-    return Path(scripts[0].path)
+    path = Path(scripts[0].path)
+    _format(path)
+    return path
+
+
+def _format(path: Path) -> None:
+    """``ruff format`` the written file when ruff is importable; otherwise leave it as it is.
+
+    A formatter that fails (it should not, on what Alembic writes) leaves the file unchanged: the
+    revision is written either way.
+    """
+    if importlib.util.find_spec("ruff") is None:
+        return
+    subprocess.run(
+        [sys.executable, "-m", "ruff", "format", "--quiet", str(path)],
+        cwd=path.parent,
+        capture_output=True,
+        check=False,
+        timeout=60,
+    )

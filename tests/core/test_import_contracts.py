@@ -39,8 +39,8 @@ def contracts_config() -> dict[str, Any]:
 
 
 def lint_imports(*args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess:
-    # From the repository root: lint-imports puts the current directory on sys.path, which is
-    # how it finds the custom contract type in tools/.
+    # From the repository root, where pyproject.toml is; the custom contract type is the core's
+    # totetaxi_core.lint_contracts.
     return subprocess.run(
         [str(LINT_IMPORTS), "--no-logo", "--no-cache", *args],
         cwd=ROOT,
@@ -79,6 +79,20 @@ def test_the_contracts_are_the_ones_the_design_asks_for():
     assert public["type"] == "public_api" and set(public["source_modules"]) == PLUGIN_PACKAGES
     # Runtime code gets the facade only; migrations and tests are checked elsewhere.
     assert public["allowed_modules"] == ["totetaxi_core.plugin_api"]
+    # The contract type ships with the core, for a plugin's own repository to use too.
+    assert config["contract_types"] == [
+        "public_api: totetaxi_core.lint_contracts.PublicApiContract"
+    ]
+
+
+def test_the_core_never_imports_its_contract_type():
+    """import-linter is a test extra: only ``lint-imports`` loads totetaxi_core.lint_contracts."""
+    import grimp
+
+    graph = grimp.build_graph("totetaxi_core", cache_dir=None)
+    assert "totetaxi_core.lint_contracts" in graph.modules
+    assert graph.find_modules_that_directly_import("totetaxi_core.lint_contracts") == set()
+    assert not (ROOT / "tools").exists()
 
 
 def test_the_tree_keeps_every_contract():

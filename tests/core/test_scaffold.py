@@ -4,8 +4,9 @@ The scaffold's promise is that what it generates works at once, so the test does
 would: generate a plugin with a slot into a temporary folder, install it (a wheel into a folder
 of its own, put on ``PYTHONPATH`` of subprocesses only: this process never imports it, so its
 tables never join the metadata the rest of the suite compares with its migrations), run its
-generated tests, start the app with it enabled and use its API and console page, then change a
-model and have ``totetaxi revision`` write the migration on the plugin's branch.
+generated tests and its import contract (``lint-imports``), start the app with it enabled and use
+its API and console page, then change a model and have ``totetaxi revision`` write the migration
+on the plugin's branch (ruff-formatted).
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ from __future__ import annotations
 import ast
 import os
 import re
+import shutil
 import subprocess
 import sys
 import textwrap
@@ -153,9 +155,9 @@ def _core_imports(path: Path) -> set[str]:
 
 
 def test_generated_code_imports_only_the_public_api(generated: dict[str, Path]) -> None:
-    """The import contracts of ``make lint``, which cannot see a distribution outside the tree:
-    the package imports only the plugin API, its migrations also the column types, its tests
-    also the test kit."""
+    """What no import contract sees: the package imports only the plugin API (its own
+    ``lint-imports`` checks that too), its migrations also the column types, its tests also the
+    test kit (neither is a package, so import-linter never reads them)."""
     allowed = {
         "package": {"totetaxi_core.plugin_api"},
         "migrations": {"totetaxi_core.plugin_api", "totetaxi_core.db.types"},
@@ -174,6 +176,31 @@ def test_generated_code_imports_only_the_public_api(generated: dict[str, Path]) 
             else "package"
         )
         assert _core_imports(path) <= allowed[part], path
+
+
+def test_generated_project_keeps_its_import_contract(
+    generated: dict[str, Path], run: Run, tmp_path: Path
+) -> None:
+    """``lint-imports`` in the generated project (its pyproject's contract, the core's contract
+    type) passes; a copy whose package imports a core internal fails, naming the import. Run from
+    the project's folder, which lint-imports puts first on ``sys.path``: the copy is checked, not
+    the installed wheel."""
+    lint_imports = str(Path(sys.executable).parent / "lint-imports")
+    kept = run(lint_imports, "--no-logo", "--no-cache", cwd=generated["source"])
+    assert kept.returncode == 0, kept.stdout + kept.stderr
+    assert "1 kept, 0 broken" in kept.stdout
+
+    copy = tmp_path / "copy"
+    shutil.copytree(generated["source"], copy)
+    models = copy / "totetaxi_parcels" / "models.py"
+    line = len(models.read_text().splitlines()) + 1
+    with models.open("a") as appended:
+        appended.write("from totetaxi_core.bookings.lifecycle import TRANSITIONS  # noqa: E402\n")
+    broken = run(lint_imports, "--no-logo", "--no-cache", cwd=copy)
+    out = " ".join(broken.stdout.split())  # the report wraps long lines
+    assert broken.returncode == 1, broken.stdout + broken.stderr
+    assert "0 kept, 1 broken" in out
+    assert f"totetaxi_parcels.models -> totetaxi_core.bookings.lifecycle (l.{line})" in out
 
 
 def test_generated_tests_pass(generated: dict[str, Path], run: Run) -> None:
@@ -263,12 +290,29 @@ def test_revision_writes_the_next_migration_on_the_plugins_branch(
     revision = versions / "parcels0002_item_notes.py"
     assert f"wrote {revision}" in written.stdout
     text = revision.read_text()
-    assert "revision = 'parcels0002'" in text
-    assert "down_revision = 'parcels0001'" in text
+    # ruff (the test extra) formatted what Alembic wrote: double quotes, format-clean.
+    assert 'revision = "parcels0002"' in text
+    assert 'down_revision = "parcels0001"' in text
+    ruff = str(Path(sys.executable).parent / "ruff")
+    checked = run(ruff, "format", "--check", "--no-cache", str(revision), cwd=versions)
+    assert checked.returncode == 0, checked.stdout + checked.stderr
     # Only this branch's change: no other plugin's or the core's tables are touched.
-    assert "op.batch_alter_table('parcels_items'" in text
-    assert "add_column(sa.Column('note', sa.String(length=500), nullable=True))" in text
+    compact = "".join(text.split())  # whatever lines the formatter split
+    assert 'op.batch_alter_table("parcels_items"' in compact
+    assert 'add_column(sa.Column("note",sa.String(length=500),nullable=True))' in compact
     assert "create_table" not in text and "drop_table" not in text
+
+
+def test_revision_is_left_as_written_without_ruff(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from totetaxi_core import revisions
+
+    written = tmp_path / "x0002_y.py"
+    written.write_text("revision = 'x0002'\n")
+    monkeypatch.setattr(revisions.importlib.util, "find_spec", lambda name: None)
+    revisions._format(written)
+    assert written.read_text() == "revision = 'x0002'\n"
 
 
 @pytest.mark.parametrize("branch", ["core", "example"])

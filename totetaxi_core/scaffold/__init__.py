@@ -19,6 +19,9 @@ pyproject.toml, whatever the names (nothing is formatted at generation time): te
 written in the formatter's style, and wherever a line's length would depend on a name, the call
 or literal is exploded one item a line with a magic trailing comma, or the name moves to a short
 line of its own, so that the layout is the same for a 2-character name and a 20-character one.
+The generated pyproject.toml also carries the import contract that ``lint-imports`` checks: the
+package imports nothing of the core but :mod:`totetaxi_core.plugin_api` (the ``public_api``
+contract type of :mod:`totetaxi_core.lint_contracts`).
 """
 
 from __future__ import annotations

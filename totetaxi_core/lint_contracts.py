@@ -1,20 +1,37 @@
-"""A custom import-linter contract: "these packages import that package only through X".
+"""A custom import-linter contract type, ``public_api``: "these packages import that package only
+through X".
 
 import-linter's built-in contracts say what may *not* be imported (``forbidden``) or who may
 import something (``protected``); neither says "a plugin may import the core's public API and
 nothing else of the core" without listing every internal of the core by hand, a list that would
-silently go stale with the core's next new module. This contract is an allow-list instead:
+silently go stale with the core's next new module. This contract is an allow-list instead: it
+fails on every *direct* import, by a module of ``source_modules`` (or of their descendants), of a
+module of ``package`` that is not one of ``allowed_modules`` (or their descendants). The facade
+itself of course imports the core's internals. Broken imports are reported as
+``importer -> imported (l.N)`` like the built-in contracts do; a source package that is not
+importable is skipped.
+
+The core never imports this module: import-linter (``grimp``, ``importlinter``) is part of the
+``test`` extra only, and this module is loaded by ``lint-imports`` alone, through
+``contract_types``. A plugin kept in a repository of its own (what ``totetaxi plugin new``
+generates) holds itself to the facade with, in its ``pyproject.toml``:
 
 .. code-block:: toml
 
+    [tool.importlinter]
+    root_packages = ["totetaxi_parcels", "totetaxi_core"]
+    contract_types = ["public_api: totetaxi_core.lint_contracts.PublicApiContract"]
+
     [[tool.importlinter.contracts]]
+    id = "plugin-uses-public-api"
+    name = "totetaxi_parcels imports the core only through totetaxi_core.plugin_api"
     type = "public_api"
-    source_modules = ["totetaxi_pricing", ...]      # who is checked (packages: with descendants)
+    source_modules = ["totetaxi_parcels"]           # who is checked (with descendants)
     package = "totetaxi_core"                       # whose internals are guarded
     allowed_modules = ["totetaxi_core.plugin_api"]  # what of it they may import (with descendants)
 
-Only direct imports count: the facade itself of course imports the core's internals. Lines are
-reported as ``importer -> imported (l.N)`` like the built-in contracts do.
+and runs ``lint-imports`` in an environment where both the plugin and ``totetaxi-core[test]``
+are installed (grimp imports neither, but must find both).
 """
 
 from __future__ import annotations
