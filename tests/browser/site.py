@@ -19,11 +19,11 @@ import datetime as dt
 import json
 import urllib.request
 from typing import Any
-from zoneinfo import ZoneInfo
 
+from totetaxi_core.plugin_api import BUSINESS_TZ
 from totetaxi_core.testing import STRONG_PASSWORD
 
-NOW = dt.datetime(2026, 11, 23, 10, tzinfo=ZoneInfo("America/New_York")).astimezone(dt.UTC)
+NOW = dt.datetime(2026, 11, 23, 10, tzinfo=BUSINESS_TZ).astimezone(dt.UTC)
 PLACE = {"line1": "200 E 62nd St", "city": "New York", "state": "NY", "postal_code": "10065"}
 GUEST = {
     "first_name": "Gale",

@@ -10,20 +10,23 @@ import datetime as dt
 import re
 from typing import Any
 from urllib.parse import urlencode
-from zoneinfo import ZoneInfo
 
 import pytest
 from webtest import TestApp
 
 from totetaxi_core.hooks import hookimpl
+from totetaxi_core.plugin_api import BUSINESS_TZ
 from totetaxi_core.testing import (
+    DELIVERY,
+    GUEST,
+    PICKUP,
     bearer,
     in_transaction,
     make_staff,
     register_customer,
 )
 
-NEW_YORK = ZoneInfo("America/New_York")
+NEW_YORK = BUSINESS_TZ
 BOOKINGS = "/api/v1/bookings"
 QUOTES = "/api/v1/quotes"
 AVAILABILITY = "/api/v1/availability"
@@ -39,20 +42,6 @@ DAY = dt.date(2026, 12, 3)  # Thursday, ten days ahead
 OTHER_DAY = dt.date(2026, 12, 8)  # Tuesday
 CANCEL_LIMIT = ny(2026, 12, 1, 0)  # 48 hours before DAY starts in New York
 
-PICKUP = {
-    "line1": "200 E 62nd St",
-    "line2": "Apt 5B",
-    "city": "New York",
-    "state": "NY",
-    "postal_code": "10065",
-}
-DELIVERY = {"line1": "12 Dune Rd", "city": "Southampton", "state": "NY", "postal_code": "11968"}
-GUEST = {
-    "first_name": "Gale",
-    "last_name": "Guest",
-    "email": "gale@example.com",
-    "phone": "+1 646 555 0199",
-}
 NUMBER = re.compile(r"^TT-\d{6}$")
 MISSING_ID = "00000000-0000-4000-8000-000000000000"
 

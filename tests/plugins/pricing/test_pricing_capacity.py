@@ -8,7 +8,6 @@ import datetime as dt
 import threading
 from types import SimpleNamespace
 from typing import Any
-from zoneinfo import ZoneInfo
 
 import pytest
 from totetaxi_pricing import services
@@ -17,12 +16,13 @@ from totetaxi_pricing.models import CapacityDay
 from totetaxi_core import make_app
 from totetaxi_core.errors import CapacityExhausted
 from totetaxi_core.platform import prepare
+from totetaxi_core.plugin_api import BUSINESS_TZ
 from totetaxi_core.testing import base_settings, in_transaction, race
 
 # Every test here depends on the database: run on SQLite and PostgreSQL.
 pytestmark = pytest.mark.both_databases
 
-NEW_YORK = ZoneInfo("America/New_York")
+NEW_YORK = BUSINESS_TZ
 NOW = dt.datetime(2026, 11, 23, 10, tzinfo=NEW_YORK).astimezone(dt.UTC)  # Monday morning
 DAY = dt.date(2026, 12, 1)  # a Tuesday, no surcharge, well inside the horizon
 OTHER_DAY = dt.date(2026, 12, 2)

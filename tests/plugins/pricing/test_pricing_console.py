@@ -15,7 +15,6 @@ import datetime as dt
 import re
 import uuid
 from typing import Any
-from zoneinfo import ZoneInfo
 
 import pytest
 import sqlalchemy as sa
@@ -31,9 +30,10 @@ from totetaxi_pricing.models import (
 from webtest import TestApp
 
 from totetaxi_core.audit.models import AuditRecord
+from totetaxi_core.plugin_api import BUSINESS_TZ
 from totetaxi_core.testing import STRONG_PASSWORD, in_transaction, make_staff
 
-NOW = dt.datetime(2026, 11, 23, 10, tzinfo=ZoneInfo("America/New_York")).astimezone(dt.UTC)
+NOW = dt.datetime(2026, 11, 23, 10, tzinfo=BUSINESS_TZ).astimezone(dt.UTC)
 TODAY = dt.date(2026, 11, 23)  # Monday
 MONDAY = dt.date(2026, 11, 30)  # no surcharge
 TUESDAY = dt.date(2026, 12, 1)  # no surcharge unless a peak range covers it

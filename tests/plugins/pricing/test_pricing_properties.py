@@ -11,7 +11,6 @@ from __future__ import annotations
 import copy
 import datetime as dt
 from typing import Any
-from zoneinfo import ZoneInfo
 
 import pytest
 from hypothesis import HealthCheck, given, settings
@@ -20,9 +19,10 @@ from totetaxi_pricing.catalog import Catalog, Package, Peak, Specialty, Surcharg
 from totetaxi_pricing.quoting import matching_surcharges, percent_of, price
 
 from totetaxi_core.errors import InvalidDraft
+from totetaxi_core.plugin_api import BUSINESS_TZ
 from totetaxi_core.testing import in_transaction
 
-NEW_YORK = ZoneInfo("America/New_York")
+NEW_YORK = BUSINESS_TZ
 MORNING = dt.datetime(2026, 11, 23, 10, tzinfo=NEW_YORK).astimezone(dt.UTC)
 AFTERNOON = dt.datetime(2026, 11, 23, 14, tzinfo=NEW_YORK).astimezone(dt.UTC)
 TODAY = dt.date(2026, 11, 23)

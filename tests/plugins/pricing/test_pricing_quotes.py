@@ -12,16 +12,16 @@ from __future__ import annotations
 
 import datetime as dt
 from typing import Any
-from zoneinfo import ZoneInfo
 
 import holidays
 import pytest
 import sqlalchemy as sa
 from totetaxi_pricing import services
 
+from totetaxi_core.plugin_api import BUSINESS_TZ
 from totetaxi_core.testing import in_transaction
 
-NEW_YORK = ZoneInfo("America/New_York")
+NEW_YORK = BUSINESS_TZ
 QUOTES = "/api/v1/quotes"
 
 TODAY = dt.date(2026, 11, 23)  # a Monday
