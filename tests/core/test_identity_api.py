@@ -109,6 +109,19 @@ def test_register_refuses_unknown_fields(testapp):
     assert "is_staff" in error_of(answer)["description"]
 
 
+@pytest.mark.parametrize(
+    ("password", "sentence"),
+    [
+        ("482915730264", "Use letters or symbols too, not only digits."),
+        ("short1!", "Use at least 10 characters."),
+        ("aaaabbbbaaaa", "Use more different characters."),
+    ],
+)
+def test_passwords_a_search_finds_quickly_are_refused(password, sentence):
+    assert passwords.password_problem(password) == sentence
+    assert passwords.password_problem("4829-1573-0264x") is None
+
+
 def test_weak_password_message_is_clear(testapp):
     answer = testapp.post_json(
         "/api/v1/auth/register",

@@ -151,6 +151,9 @@ def password_problem(password: str, *, email: str = "", names: tuple[str, ...] =
         return "This password is too common; choose one that is hard to guess."
     if len(set(password)) < 5:
         return "Use more different characters."
+    # Digits alone (a phone number, a date, a PIN) fall to a search of the digit space.
+    if password.isascii() and password.isdigit():
+        return "Use letters or symbols too, not only digits."
     local = email.split("@")[0].lower()
     if local and len(local) >= 4 and local in lowered:
         return "Do not use your email address in your password."
