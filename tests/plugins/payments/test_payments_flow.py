@@ -170,6 +170,22 @@ def test_a_guest_books_and_pays_with_4242_and_the_booking_is_confirmed(app):
     assert listed[0]["refundable_cents"] == PETITE
 
 
+def test_a_viewer_cannot_pay_or_decline_through_the_mock_and_staff_can(app):
+    created = book_as_guest(app)
+    started = pay(app, created)
+    _, viewer = staff_member(app, "viewer")
+    for _ in range(3):  # three declines would cancel the guest's booking
+        answer = mock_confirm(app, started["payment_id"], CARD_DECLINED, headers=viewer, status=403)
+        assert answer["status"] == "error"
+    assert payment(app, started["payment_id"]).status == "requires_payment_method"
+    assert booking_status(app, created["id"]) == "pending_payment"
+    _, staff = staff_member(app, "staff")
+    assert mock_confirm(app, started["payment_id"], CARD_OK, headers=staff)["status"] == (
+        "succeeded"
+    )
+    assert booking_status(app, created["id"]) == "confirmed"
+
+
 def test_a_customer_books_and_pays(app):
     spy = spy_on(app)
     me, headers = customer(app)

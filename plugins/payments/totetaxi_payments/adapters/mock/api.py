@@ -9,12 +9,19 @@ from typing import Any
 from cornice import Service
 from cornice.validators import colander_body_validator
 from pyramid.config import Configurator
-from pyramid.httpexceptions import HTTPNotFound
+from pyramid.httpexceptions import HTTPForbidden, HTTPNotFound
 from pyramid.request import Request
 from pyramid.security import NO_PERMISSION_REQUIRED
 from sqlalchemy import select
 
-from totetaxi_core.plugin_api import API_PREFIX, Booking, Refused, strict, token_matches
+from totetaxi_core.plugin_api import (
+    API_PREFIX,
+    Booking,
+    Permission,
+    Refused,
+    strict,
+    token_matches,
+)
 
 from ...interfaces import TEST_METHODS, GatewayError
 from ...models import Payment, SetupAttempt
@@ -42,6 +49,11 @@ def _payment_for(request: Request, raw_id: str | None) -> Payment:
         payment = None
     booking = request.dbsession.get(Booking, payment.booking_id) if payment else None
     identity = request.identity
+    if booking is not None and identity is not None and identity.is_staff:
+        # Paying moves money and, after repeated declines, cancels the booking: a staff
+        # member acting here needs write permission, and a viewer has none.
+        if not request.has_permission(Permission.STAFF_WRITE):
+            raise HTTPForbidden("Paying for a booking needs staff write permission.")
     allowed = booking is not None and (
         (identity is not None and identity.is_staff)
         or (
