@@ -161,6 +161,18 @@ def test_next_outside_the_console_is_refused(testapp, target):
     assert form.submit(status=303).location == "http://localhost/console/"
 
 
+def test_a_next_outside_latin_1_is_sent_percent_encoded(testapp):
+    # A header is Latin-1: the raw U+2028 made waitress answer 500 and drop the session cookie.
+    staff = make_staff(testapp.app.registry, "viewer")
+    page = testapp.get("/console/login?next=/console/%E2%80%A8")  # U+2028, as a browser sends it
+    form = page.forms[0]
+    form["email"], form["password"] = staff.email, STRONG_PASSWORD
+    answer = form.submit(status=303)
+    assert answer.location == "http://localhost/console/%E2%80%A8"
+    answer.location.encode("latin-1")
+    assert "Set-Cookie" in answer.headers
+
+
 def test_safe_next_unit():
     assert safe_next("/console/") == "/console/"
     assert safe_next("/console") == "/console"

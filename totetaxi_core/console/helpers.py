@@ -11,8 +11,9 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
+import string
 from typing import Any
-from urllib.parse import urlsplit
+from urllib.parse import quote, urlsplit
 
 from markupsafe import Markup, escape
 from pyramid.csrf import get_csrf_token
@@ -156,7 +157,9 @@ def safe_next(value: str | None) -> str | None:
         return None
     if path.rstrip("/") in ("/console/login", "/console/logout"):
         return None
-    return value
+    # It becomes a Location header, which is Latin-1: spaces and characters beyond ASCII travel
+    # percent-encoded (UTF-8), as a browser would have sent them; the rest stays as is.
+    return quote(value, safe=string.punctuation)
 
 
 def money(cents: int | None, currency: str = "USD") -> str:
