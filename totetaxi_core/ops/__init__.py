@@ -15,6 +15,10 @@ __all__ = ["JsonFormatter", "healthz", "readyz"]
 def includeme(config: Configurator) -> None:
     config.add_request_method(request_id, "request_id", reify=True)
     config.add_tween("totetaxi_core.ops.logging.request_logging_tween_factory", over=EXCVIEW)
+    config.add_tween(
+        "totetaxi_core.ops.input_guard.input_guard_tween_factory",
+        under="totetaxi_core.ops.logging.request_logging_tween_factory",
+    )
     config.add_route("healthz", "/healthz")
     config.add_route("readyz", "/readyz")
     public = NO_PERMISSION_REQUIRED
