@@ -6,8 +6,14 @@ change anything (immutable sandbox) and cannot make the renderer loop or allocat
 no ``range``; every ``{% for %}`` of one render shares a budget of iterations; ``*``, ``**``,
 ``+`` and ``~`` are capped, as are the sizes filters are given and what they make; string
 formatting (``%``, ``str.format``, the ``format`` filter) is not available, since a width can
-allocate gigabytes before any cap applies; the output is capped. Undefined variables are errors,
-so a misspelt variable is refused when the template is saved rather than sent as a blank.
+allocate gigabytes before any cap applies; the output is capped. Methods of plain values are an
+allow-list: the ones that cannot make a value much larger than their input (``upper``, ``split``,
+``get``...) and the ones whose result size is known from their arguments, checked before they run
+(``ljust``, ``center``, ``zfill``, ``join``, ``replace``, ``expandtabs``; the ``join`` and
+``replace`` filters alike). Every render has a deadline, checked at each call, loop iteration and
+operator, so what no size cap sees (a macro that calls itself twice) still stops. Undefined
+variables are errors, so a misspelt variable is refused when the template is saved rather than
+sent as a blank.
 """
 
 from __future__ import annotations
@@ -15,6 +21,7 @@ from __future__ import annotations
 import contextvars
 import functools
 import operator
+import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
@@ -29,8 +36,25 @@ MAX_POWER = 1_000  # ``**``'s largest exponent
 MAX_INT_BITS = 10_000  # the largest integer ``*`` or ``**`` may make (about 3,000 digits)
 MAX_ITERATIONS = 20_000  # loop iterations of one render, all loops together
 MAX_WIDTH = 1_000  # the largest width or count a filter may be given (center, indent, batch...)
+MAX_SECONDS = 1.0  # wall time of one render
 #: Filters whose numeric arguments size what they build.
 SIZED_FILTERS = frozenset({"center", "indent", "wordwrap", "truncate", "batch", "slice"})
+#: Methods a template may call on plain values: none makes a result much larger than its input.
+SAFE_METHODS: dict[type, frozenset[str]] = {
+    str: frozenset(
+        "capitalize casefold count endswith find index isalnum isalpha isascii isdecimal isdigit"
+        " isidentifier islower isnumeric isprintable isspace istitle isupper lower lstrip"
+        " partition removeprefix removesuffix rfind rindex rpartition rsplit rstrip split"
+        " splitlines startswith strip swapcase title upper".split()
+    ),
+    dict: frozenset({"get", "items", "keys", "values"}),
+    list: frozenset({"count", "index"}),
+    tuple: frozenset({"count", "index"}),
+    int: frozenset({"bit_length", "is_integer"}),
+    float: frozenset({"is_integer"}),
+}
+#: Methods (and filters of the same name) whose result size is checked before they run.
+SIZED_METHODS = frozenset({"center", "ljust", "rjust", "zfill", "expandtabs", "join", "replace"})
 
 
 class RenderError(Exception):
@@ -56,8 +80,69 @@ class _CappedConcat(CodeGenerator):
         self.write(")")
 
 
-#: Iterations left to the render running in this context (a one-item list, decremented).
-_BUDGET: contextvars.ContextVar[list[int]] = contextvars.ContextVar("render_budget")
+class _Budget:
+    """What the render running in this context may still spend."""
+
+    __slots__ = ("deadline", "iterations")
+
+    def __init__(self) -> None:
+        self.iterations = MAX_ITERATIONS
+        self.deadline = time.monotonic() + MAX_SECONDS
+
+    def tick(self) -> None:
+        if time.monotonic() > self.deadline:
+            raise SecurityError(f"the template takes longer than {MAX_SECONDS:g} s to render")
+
+
+_BUDGET: contextvars.ContextVar[_Budget] = contextvars.ContextVar("render_budget")
+
+
+def _budget() -> _Budget:
+    budget = _BUDGET.get(None)
+    if budget is None:  # rendered outside render_part (a test, a shell): a budget of its own
+        budget = _Budget()
+        _BUDGET.set(budget)
+    return budget
+
+
+def _length(value: Any) -> int:
+    return len(value) if isinstance(value, str | bytes) else len(str(value))
+
+
+def predicted_size(name: str, value: Any, args: tuple[Any, ...]) -> int:
+    """An upper bound of the length of ``value.<name>(*args)`` (or ``value|<name>(*args)``),
+    computed without building it; 0 when ``name`` is not a sized method."""
+    if not isinstance(value, str | bytes | list | tuple):
+        return 0
+    size = len(value)
+    if name in ("center", "ljust", "rjust", "zfill"):
+        width = args[0] if args else 0
+        return max(size, width) if isinstance(width, int) else size
+    if name == "expandtabs":
+        tab = args[0] if args else 8
+        return size * max(tab, 1) if isinstance(tab, int) else size
+    if name == "replace" and len(args) >= 2:
+        old, new = args[0], args[1]
+        if not isinstance(old, str | bytes) or not isinstance(new, str | bytes):
+            return size
+        if not isinstance(value, str | bytes):
+            return size
+        count = value.count(old) if old else size + 1
+        if len(args) > 2 and isinstance(args[2], int) and args[2] >= 0:
+            count = min(count, args[2])
+        return size + count * max(len(new) - len(old), 0)
+    return 0
+
+
+def _check_size(name: str, value: Any, args: tuple[Any, ...]) -> None:
+    if predicted_size(name, value, args) > MAX_OUTPUT:
+        raise SecurityError(f"{name} would make a value longer than {MAX_OUTPUT} characters")
+
+
+def _check_join(separator: Any, items: list[Any]) -> None:
+    total = sum(_length(item) for item in items) + _length(separator) * max(len(items) - 1, 0)
+    if total > MAX_OUTPUT:
+        raise SecurityError(f"join would make a value longer than {MAX_OUTPUT} characters")
 
 
 class _Sandbox(ImmutableSandboxedEnvironment):
@@ -81,12 +166,38 @@ class _Sandbox(ImmutableSandboxedEnvironment):
 
     @staticmethod
     def budgeted(iterable: Any) -> Any:
-        budget = _BUDGET.get([MAX_ITERATIONS])
+        budget = _budget()
         for item in iterable:
-            budget[0] -= 1
-            if budget[0] < 0:
+            budget.iterations -= 1
+            if budget.iterations < 0:
                 raise SecurityError(f"the template loops more than {MAX_ITERATIONS} times")
+            budget.tick()
             yield item
+
+    def is_safe_attribute(self, obj: Any, attr: str, value: Any) -> bool:
+        if not super().is_safe_attribute(obj, attr, value):
+            return False
+        if not callable(value):
+            return True
+        for kind in type(obj).__mro__:
+            if kind in SAFE_METHODS:
+                return attr in SAFE_METHODS[kind] or (
+                    kind in (str, bytes) and attr in SIZED_METHODS
+                )
+        return True  # Jinja's own objects (``loop.cycle``, a macro's ``caller``)
+
+    def call(__self, __context: Any, __obj: Any, *args: Any, **kwargs: Any) -> Any:
+        _budget().tick()
+        owner = getattr(__obj, "__self__", None)
+        name = getattr(__obj, "__name__", "")
+        if isinstance(owner, str | bytes) and name in SIZED_METHODS:
+            if name == "join":
+                items = list(args[0]) if args else []
+                _check_join(owner, items)
+                args = (items, *args[1:])
+            else:
+                _check_size(name, owner, tuple(kwargs.values()) or args)
+        return super().call(__context, __obj, *args, **kwargs)
 
     def wrap_str_format(self, value: Any) -> Callable[..., str] | None:
         if super().wrap_str_format(value) is None:
@@ -104,6 +215,7 @@ class _Sandbox(ImmutableSandboxedEnvironment):
         return value
 
     def call_binop(self, context: Any, operator_name: str, left: Any, right: Any) -> Any:
+        _budget().tick()
         if operator_name == "%":
             if isinstance(left, str):
                 raise SecurityError("string formatting with % is not available: use ~")
@@ -158,6 +270,21 @@ def _capped_filter(name: str, func: Callable[..., Any]) -> Callable[..., Any]:
 
     @functools.wraps(func)  # keeps Jinja's pass_context/pass_environment marks
     def capped(*args: Any, **kwargs: Any) -> Any:
+        _budget().tick()
+        # Jinja passes the context or environment first to the filters marked so.
+        marked = getattr(func, "jinja_pass_arg", None) is not None
+        value_at = 1 if marked else 0
+        if name == "join" and len(args) > value_at:
+            items = list(args[value_at])
+            separator = args[value_at + 1] if len(args) > value_at + 1 else kwargs.get("d", "")
+            _check_join(separator, items)
+            args = (*args[:value_at], items, *args[value_at + 1 :])
+        elif name == "replace" and len(args) > value_at:
+            given = (
+                *args[value_at + 1 :],
+                *(kwargs[k] for k in ("old", "new", "count") if k in kwargs),
+            )
+            _check_size(name, str(args[value_at]), given)
         if name in SIZED_FILTERS and any(
             isinstance(a, int) and not isinstance(a, bool) and a > MAX_WIDTH
             for a in (*args[1:], *kwargs.values())
@@ -190,7 +317,7 @@ def _compiled(html: bool, source: str) -> Template:
 
 def render_part(part: str, source: str, variables: dict[str, Any]) -> str:
     """Render one part; HTML parts escape every variable. Raises :class:`RenderError`."""
-    budget = _BUDGET.set([MAX_ITERATIONS])
+    budget = _BUDGET.set(_Budget())
     try:
         out = _compiled(part == "html_body", source).render(**variables)
     except SecurityError as exc:
@@ -248,9 +375,9 @@ def check_names(part: str, source: str, variables: dict[str, Any]) -> None:
     env = _HTML if part == "html_body" else _PLAIN
     try:
         tree = env.parse(source)
+        free = meta.find_undeclared_variables(tree)  # compiles: an unknown filter fails here
     except TemplateError:
         return
-    free = meta.find_undeclared_variables(tree)
     assigned = {n.name for n in tree.find_all(nodes.Name) if n.ctx in ("store", "param")}
     for name in sorted(free):
         if name not in variables and name not in env.globals:

@@ -606,6 +606,8 @@ def test_saving_the_same_text_changes_nothing(app):
             "unknown variable 'booking.nmuber'",
         ),
         ("html_body", "{% if false %}{{ refund.amount }}{% endif %}", "unknown variable 'refund'"),
+        ("text_body", "{{ booking.number|nosuchfilter }}", "No filter named 'nosuchfilter'"),
+        ("text_body", "{{ booking.number.ljust(10**9)|length }}", "ljust would make a value"),
     ],
 )
 def test_a_template_that_does_not_render_is_refused_next_to_its_field(app, part, source, message):
@@ -758,6 +760,26 @@ def test_the_preview_reports_each_broken_part(app):
         html_body="",
     )
     assert answer.json["subject"] == "Fine" and set(answer.json["errors"]) == {"text_body"}
+
+
+@pytest.mark.parametrize(
+    ("source", "message"),
+    [
+        ("{{ booking.number.ljust(10**9)|length }}", "ljust would make a value longer"),
+        ("{% set u = booking.number * 1000 %}{{ u.join(u)|length }}", "join would make a value"),
+        ("{{ booking.number|nosuchfilter }}", "No filter named 'nosuchfilter'"),
+    ],
+)
+def test_the_preview_of_a_template_that_would_exhaust_memory_is_a_field_error(app, source, message):
+    answer = preview(
+        staff_browser(app, "viewer"),
+        "booking_received",
+        subject="x",
+        text_body=source,
+        html_body="",
+    )
+    assert set(answer.json["errors"]) == {"text_body"}
+    assert message in answer.json["errors"]["text_body"]
 
 
 @pytest.mark.both_databases

@@ -14,7 +14,7 @@ from jinja2 import nodes
 from sqlalchemy import delete, select
 from support.notifications import edit_template, fetch, run, template
 from support.payments import book_as_guest
-from totetaxi_notifications import defaults, hooks, variables
+from totetaxi_notifications import defaults, hooks, rendering, variables
 from totetaxi_notifications.models import EmailTemplate
 from totetaxi_notifications.rendering import (
     Rendered,
@@ -181,8 +181,24 @@ def test_a_template_changes_nothing(source, why):
         ),
         (
             "{{ 'abc'|replace('b', 'b' * 1000)|replace('b', 'b' * 1000) }}",
-            "the replace filter makes too long a value",
+            "replace would make a value longer than 200000 characters",
         ),
+        # String methods are sized before they run: each of these would allocate gigabytes.
+        ("{{ booking.number.ljust(10**9)|length }}", "ljust would make a value longer"),
+        ("{{ booking.number.center(10**9) }}", "center would make a value longer"),
+        ("{{ booking.number.zfill(10**9) }}", "zfill would make a value longer"),
+        ("{{ ('\t' * 10000).expandtabs(10**6) }}", "expandtabs would make a value longer"),
+        ("{% set u = 'x' * 10000 %}{{ u.join(u)|length }}", "join would make a value longer"),
+        ("{% set u = 'x' * 10000 %}{{ u|join(u)|length }}", "join would make a value longer"),
+        (
+            "{% set u = 'x' * 10000 %}{{ u.replace('x', u)|length }}",
+            "replace would make a value longer",
+        ),
+        ("{{ 'ab'|replace(old='a', new='a' * 10000)|replace('a', 'a' * 10000) }}", "replace would"),
+        # Methods outside the allow-list are not there at all.
+        ("{{ (1).to_bytes(10**9, 'big') }}", "to_bytes"),
+        ("{{ 'a'.translate({97: 'x' * 10000}) }}", "translate"),
+        ("{{ 'a'.encode() }}", "encode"),
         # A width in a format allocates before any cap could look at the result.
         ("{{ '{:>{w}}'.format(1, w=2000000000) }}", "str.format is not available"),
         ("{{ '%(a)s'.format_map({}) }}", "str.format is not available"),
@@ -204,6 +220,30 @@ def test_a_template_changes_nothing(source, why):
 )
 def test_nothing_grows_without_bound(source, why):
     assert why in refused(source).message
+
+
+def test_a_render_stops_at_its_deadline(monkeypatch):
+    """No size cap sees a macro calling itself twice (2**depth calls): the deadline does."""
+    monkeypatch.setattr(rendering, "MAX_SECONDS", 0.05)
+    source = (
+        "{% macro f(n) %}{% if n %}{{ f(n - 1) ~ f(n - 1) }}{% endif %}{% endmacro %}{{ f(60) }}"
+    )
+    assert "takes longer than 0.05 s to render" in refused(source).message
+
+
+@pytest.mark.parametrize(
+    ("source", "expected"),
+    [
+        ("{{ booking.number.ljust(12, '.') }}|", "TT-000042...|"),
+        ("{{ booking.number.zfill(3) }}", "TT-000042"),
+        ("{{ ', '.join(['a', 'b']) }}", "a, b"),
+        ("{{ booking.number.replace('TT-', '#') }}", "#000042"),
+        ("{{ booking.number.lower().split('-')[1] }}", "000042"),
+        ("{{ recipient.get('first_name')|length > 0 }}", "True"),
+    ],
+)
+def test_small_method_calls_still_work(source, expected):
+    assert render_part("text_body", source, VARIABLES) == expected
 
 
 @pytest.mark.parametrize(
