@@ -252,3 +252,23 @@ def test_plugins_cannot_grant_core_permissions():
         _plugin_grants(config_with({"sneaky.thing": "janitor"}))
     grants = _plugin_grants(config_with({"sneaky.read": "viewer"}))
     assert ("sneaky.read", "viewer") in grants
+
+
+@pytest.mark.both_databases  # SQLite's one writer: the token's first use must not lock it
+def test_a_bearer_token_changes_the_password_on_its_first_use(make_testapp):
+    app = make_testapp()
+    customer = register_customer(app)
+    client = TestApp(app.app)
+    headers = bearer(client, customer["email"])  # issued, never used yet
+    client.post_json(
+        "/api/v1/me/password",
+        {"current_password": STRONG_PASSWORD, "new_password": "Brand-New-Pass-77"},
+        headers=headers,
+        status=204,
+    )
+    client.get("/api/v1/me", headers=headers, status=401)  # every token ended with the change
+    login(client, customer["email"], STRONG_PASSWORD, status=401)
+    assert (
+        login(client, customer["email"], "Brand-New-Pass-77").json["customer"]["email"]
+        == customer["email"]
+    )

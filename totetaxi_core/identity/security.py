@@ -23,7 +23,7 @@ from zope.interface import implementer
 from .models import ApiToken, Customer, PrincipalKind, Role, StaffUser
 from .secrets import same
 from .sessions import COOKIE_NAME, SessionData, current
-from .tokens import find
+from .tokens import find, touch
 
 
 @dataclass
@@ -58,6 +58,10 @@ class Identity:
     @property
     def userid(self) -> str:
         return f"{self.kind}:{self.id}"
+
+
+#: Where :meth:`SecurityPolicy.identity` keeps the request's identity; sessions drop it.
+IDENTITY_KEY = "totetaxi.identity"
 
 
 def signed_in_customer(request: Request) -> Customer | None:
@@ -96,13 +100,26 @@ class SecurityPolicy:
         self.acl = ACLHelper()
 
     def identity(self, request: Request) -> Identity | None:
+        """The caller, looked up once per request (until a session starts or ends in it).
+
+        Kept for the whole request: a password change revokes the very token it came with, and
+        the rest of that request still answers that caller.
+        """
+        if IDENTITY_KEY not in request.environ:
+            request.environ[IDENTITY_KEY] = self._identity(request)
+        return request.environ[IDENTITY_KEY]
+
+    def _identity(self, request: Request) -> Identity | None:
         token = bearer_token(request)
         if token is not None:
             row = find(request.dbsession, token)
             if row is None:
                 return None
             principal = _load_principal(request, row.principal_kind, row.principal_id)
-            return Identity(principal, "token", token=row) if principal is not None else None
+            if principal is None:
+                return None
+            touch(request.registry["dbsession_factory"], row)
+            return Identity(principal, "token", token=row)
         data = session_of(request)
         if data is None or data.principal_kind is None or data.principal_id is None:
             return None

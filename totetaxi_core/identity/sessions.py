@@ -288,6 +288,7 @@ def start(
     store.save(request.dbsession, data)
     _set_cookie(request, key)
     request.environ["totetaxi.session"] = data
+    request.environ.pop("totetaxi.identity", None)  # the caller is now this session's
     return data
 
 
@@ -298,6 +299,7 @@ def end(request: Request) -> None:
         _store(request.registry).delete(request.dbsession, digest(key))
     _set_cookie(request, None)
     request.environ["totetaxi.session"] = None
+    request.environ.pop("totetaxi.identity", None)
 
 
 def end_all(

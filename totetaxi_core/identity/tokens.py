@@ -3,14 +3,19 @@
 from __future__ import annotations
 
 import datetime as dt
+import logging
 import uuid
+from typing import Any
 
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
+from sqlalchemy.orm.attributes import set_committed_value
 
-from ..db import utcnow
+from ..db import unit_of_work, utcnow
 from .models import ApiToken, PrincipalKind
 from .secrets import digest, new_token
+
+log = logging.getLogger(__name__)
 
 TOKEN_PREFIX = "tt_"  # noqa: S105 - a marker, not a secret
 LAST_USED_EVERY = dt.timedelta(minutes=1)
@@ -39,16 +44,37 @@ def issue(
 
 
 def find(dbsession: Session, token: str) -> ApiToken | None:
-    """The live (unexpired, unrevoked) token row for ``token``, or ``None``."""
+    """The live (unexpired, unrevoked) token row for ``token``, or ``None``.
+
+    Reads only: :func:`touch` records the use, outside the request's transaction.
+    """
     if not token.startswith(TOKEN_PREFIX) or len(token) > 100:
         return None
     row = dbsession.scalars(select(ApiToken).where(ApiToken.token_hash == digest(token))).first()
-    now = utcnow()
-    if row is None or row.revoked_at is not None or row.expires_at <= now:
+    if row is None or row.revoked_at is not None or row.expires_at <= utcnow():
         return None
-    if row.last_used_at is None or now - row.last_used_at > LAST_USED_EVERY:
-        row.last_used_at = now
     return row
+
+
+def touch(dbsession_factory: Any, row: ApiToken) -> None:
+    """Record that ``row`` was used (at most once a minute), in a short transaction of its own.
+
+    Written inside the request's transaction, a token's first use would take SQLite's write lock
+    from the request's first statement, and the throttle's counters (their own connection) would
+    then wait for it until ``database is locked``; a 4xx answer would also undo the record.
+    """
+    now = utcnow()
+    if row.last_used_at is not None and now - row.last_used_at <= LAST_USED_EVERY:
+        return
+    try:
+        with unit_of_work(dbsession_factory) as (dbsession, _):
+            dbsession.execute(
+                update(ApiToken).where(ApiToken.id == row.id).values(last_used_at=now)
+            )
+    except Exception:
+        log.warning("could not record the use of token %s", row.id, exc_info=True)
+        return
+    set_committed_value(row, "last_used_at", now)
 
 
 def revoke(dbsession: Session, row: ApiToken) -> None:
