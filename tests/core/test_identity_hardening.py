@@ -272,3 +272,18 @@ def test_a_bearer_token_changes_the_password_on_its_first_use(make_testapp):
         login(client, customer["email"], "Brand-New-Pass-77").json["customer"]["email"]
         == customer["email"]
     )
+
+
+def test_a_tokens_use_is_recorded_even_when_the_answer_is_an_error(testapp):
+    from totetaxi_core.identity.models import ApiToken
+
+    customer = register_customer(testapp)
+    client = TestApp(testapp.app)
+    headers = bearer(client, customer["email"])
+
+    def last_used(ctx):
+        return ctx.dbsession.scalars(select(ApiToken.last_used_at)).one()
+
+    assert in_transaction(testapp.app.registry, last_used) is None
+    client.patch_json("/api/v1/me", {"phone": "not a phone"}, headers=headers, status=400)
+    assert in_transaction(testapp.app.registry, last_used) is not None
