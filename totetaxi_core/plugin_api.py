@@ -37,7 +37,15 @@ from . import audit as _audit
 from .api.errors import API_PREFIX, json_error, no_content
 from .api.idempotency import claim_form_token
 from .api.pagination import decode_cursor, encode_cursor, keyset_page
-from .api.schemas import CleanString, IsoDate, StrictBoolean, StrictInteger, strict
+from .api.schemas import (
+    CleanString,
+    IsoDate,
+    OneOf,
+    StrictBoolean,
+    StrictInteger,
+    StrictMapping,
+    strict,
+)
 from .bookings.api import ACT as BOOKING_ACT
 from .bookings.api import READ as BOOKING_READ
 from .bookings.api import BookingContext
@@ -115,6 +123,7 @@ __all__ = [
     "IsoDate",
     "Manifest",
     "MoneyInputError",
+    "OneOf",
     "OwnedContext",
     "Permission",
     "Refused",
@@ -124,6 +133,7 @@ __all__ = [
     "StaffUser",
     "StrictBoolean",
     "StrictInteger",
+    "StrictMapping",
     "Timestamps",
     "UTCDateTime",
     "UUIDPrimaryKey",

@@ -313,6 +313,14 @@ CORE_SETTINGS: tuple[Setting, ...] = (
         "totetaxi.environment = production)",
     ),
     Setting(
+        "totetaxi.max_body_bytes",
+        1_048_576,
+        kind="int",
+        minimum=1024,
+        maximum=1_073_741_824,
+        help="the largest request body accepted (bytes); a longer one is a 413 before it is read",
+    ),
+    Setting(
         "totetaxi.eager_sweep",
         True,
         kind="bool",

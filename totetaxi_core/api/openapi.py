@@ -10,12 +10,36 @@ from cornice_swagger.converters.schema import (
     BooleanTypeConverter,
     DateTypeConverter,
     IntegerTypeConverter,
+    ObjectTypeConverter,
     StringTypeConverter,
+    TypeConverter,
 )
 from pyramid.request import Request
 
 from ..version import __version__
 from .schemas import SWAGGER_TYPES
+
+
+class StrictObjectConverter(ObjectTypeConverter):
+    """A :class:`~.schemas.StrictMapping`: the keys it declares and no other."""
+
+    def convert_type(self, schema_node: Any) -> dict[str, Any]:
+        converted = super().convert_type(schema_node)
+        converted["additionalProperties"] = False
+        return converted
+
+
+class FreeObjectConverter(TypeConverter):
+    """A :class:`~.schemas.BoundedObject`: any keys, at most so many."""
+
+    type = "object"
+
+    def convert_type(self, schema_node: Any) -> dict[str, Any]:
+        converted = super().convert_type(schema_node)
+        converted["maxProperties"] = schema_node.typ.bounds.keys
+        converted["additionalProperties"] = True
+        return converted
+
 
 # The library's own converters, so validators (lengths, ranges, choices, patterns) reach the
 # document too: clients and schemathesis then know what a valid request is.
@@ -24,6 +48,8 @@ _CONVERTERS = {
     "integer": IntegerTypeConverter,
     "boolean": BooleanTypeConverter,
     "date": DateTypeConverter,
+    "strict_object": StrictObjectConverter,
+    "free_object": FreeObjectConverter,
 }
 
 

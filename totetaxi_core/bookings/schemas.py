@@ -4,7 +4,14 @@ from __future__ import annotations
 
 import colander
 
-from ..api.schemas import CleanString, IsoDate, StrictBoolean, StrictInteger, refuse_unknown
+from ..api.schemas import (
+    CleanString,
+    IsoDate,
+    OneOf,
+    StrictBoolean,
+    StrictInteger,
+    refuse_unknown,
+)
 
 PHONE = colander.Regex(r"^[0-9+().\- ]{7,25}$", "Enter a phone number (digits, spaces, + - ( ) .).")
 
@@ -60,7 +67,7 @@ class BookingBody(colander.MappingSchema):
     delivery_address = refuse_unknown(AddressFields(missing=None))
     delivery_address_id = colander.SchemaNode(CleanString(), missing=None)
     time_window = colander.SchemaNode(
-        CleanString(), validator=colander.OneOf(("morning", "afternoon")), missing="morning"
+        CleanString(), validator=OneOf(("morning", "afternoon")), missing="morning"
     )
     notes = colander.SchemaNode(CleanString(), validator=colander.Length(max=1000), missing="")
     guest = refuse_unknown(GuestFields(missing=None))
@@ -115,7 +122,7 @@ class StaffBookingPatch(colander.MappingSchema):
     pickup_address = refuse_unknown(AddressFields(missing=colander.drop))
     delivery_address = refuse_unknown(AddressFields(missing=colander.drop))
     time_window = colander.SchemaNode(
-        CleanString(), validator=colander.OneOf(("morning", "afternoon")), missing=colander.drop
+        CleanString(), validator=OneOf(("morning", "afternoon")), missing=colander.drop
     )
     notes = colander.SchemaNode(
         CleanString(), validator=colander.Length(max=1000), missing=colander.drop
@@ -128,8 +135,6 @@ class StatusBody(colander.MappingSchema):
 
     status = colander.SchemaNode(
         CleanString(),
-        validator=colander.OneOf(
-            ("pending_payment", "confirmed", "in_progress", "completed", "cancelled")
-        ),
+        validator=OneOf(("pending_payment", "confirmed", "in_progress", "completed", "cancelled")),
     )
     reason = colander.SchemaNode(CleanString(), validator=colander.Length(max=500), missing="")

@@ -30,6 +30,7 @@ from .schemas import (
     RegisterBody,
     ResetBody,
     ResetConfirmBody,
+    preferences_problem,
 )
 from .security import bearer_token
 from .services import IdentityError
@@ -303,7 +304,11 @@ def me_patch_view(request: Request) -> dict[str, Any]:
     for name, value in changes.items():
         setattr(customer, name, value)
     if preferences is not None:
-        customer.profile.preferences = {**customer.profile.preferences, **preferences}
+        merged = {**customer.profile.preferences, **preferences}
+        problem = preferences_problem(merged)
+        if problem is not None:  # each change within bounds, together over them
+            raise IdentityError(400, "preferences", f"Together with the stored ones: {problem}.")
+        customer.profile.preferences = merged
     return customer_json(customer)
 
 

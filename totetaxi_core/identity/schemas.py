@@ -2,14 +2,26 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import colander
 
-from ..api.schemas import CleanString
+from ..api.schemas import BoundedObject, CleanString, ObjectBounds
 from ..api.schemas import RawString as Password
 
 PHONE = colander.Regex(r"^[0-9+().\- ]{7,25}$", "Enter a phone number (digits, spaces, + - ( ) .).")
 US_STATE = colander.Regex(r"^[A-Z]{2}$", "Use the two-letter state code, e.g. NY.")
 ZIP = colander.Regex(r"^\d{5}(-\d{4})?$", "Use a 5-digit ZIP code (or ZIP+4).")
+
+
+#: A front end's free-form settings, returned by every ``GET /me``: bounded so that no account
+#: carries a blob.
+PREFERENCE_BOUNDS = ObjectBounds(keys=50, key_length=64, depth=4, size=8192)
+
+
+def preferences_problem(value: Any) -> str | None:
+    """Why ``value`` cannot be stored as a customer's preferences, or ``None``."""
+    return PREFERENCE_BOUNDS.problem(value)
 
 
 def _email() -> colander.SchemaNode:
@@ -57,7 +69,7 @@ class MePatchBody(colander.MappingSchema):
         CleanString(), validator=colander.Length(min=1, max=100), missing=colander.drop
     )
     phone = colander.SchemaNode(CleanString(), validator=PHONE, missing=colander.drop)
-    preferences = colander.SchemaNode(colander.Mapping(unknown="preserve"), missing=colander.drop)
+    preferences = colander.SchemaNode(BoundedObject(PREFERENCE_BOUNDS), missing=colander.drop)
 
 
 class AddressBody(colander.MappingSchema):

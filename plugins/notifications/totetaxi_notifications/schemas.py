@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import colander
 
+from totetaxi_core.plugin_api import OneOf
+
 from .models import NotificationStatus
 
 
@@ -13,7 +15,7 @@ class MyNotificationsQuery(colander.MappingSchema):
 
     status = colander.SchemaNode(
         colander.String(),
-        validator=colander.OneOf([s.value for s in NotificationStatus]),
+        validator=OneOf([s.value for s in NotificationStatus]),
         missing=None,
     )
     limit = colander.SchemaNode(colander.String(), missing=colander.drop)

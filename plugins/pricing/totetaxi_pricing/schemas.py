@@ -4,7 +4,14 @@ from __future__ import annotations
 
 import colander
 
-from totetaxi_core.plugin_api import CleanString, IsoDate, StrictBoolean, StrictInteger
+from totetaxi_core.plugin_api import (
+    CleanString,
+    IsoDate,
+    OneOf,
+    StrictBoolean,
+    StrictInteger,
+    StrictMapping,
+)
 
 from .quoting import SERVICE_TYPES
 
@@ -16,7 +23,7 @@ class SpecialtyLine(colander.MappingSchema):
     # Strict like the body: a typo such as "quantity" must not quietly price qty 1.
     @staticmethod
     def schema_type() -> colander.Mapping:
-        return colander.Mapping(unknown="raise")
+        return StrictMapping()
 
     code = colander.SchemaNode(CleanString(), validator=colander.Length(min=1, max=30))
     qty = colander.SchemaNode(
@@ -31,7 +38,7 @@ class SpecialtyLines(colander.SequenceSchema):
 class QuoteBody(colander.MappingSchema):
     """The fields of ``POST /quotes`` (and of a booking draft)."""
 
-    service_type = colander.SchemaNode(CleanString(), validator=colander.OneOf(SERVICE_TYPES))
+    service_type = colander.SchemaNode(CleanString(), validator=OneOf(SERVICE_TYPES))
     package = colander.SchemaNode(
         CleanString(), validator=colander.Length(min=1, max=30), missing=None
     )
@@ -51,9 +58,7 @@ class QuoteBody(colander.MappingSchema):
 class AvailabilityQuery(colander.MappingSchema):
     start = colander.SchemaNode(IsoDate())
     end = colander.SchemaNode(IsoDate())
-    service_type = colander.SchemaNode(
-        CleanString(), validator=colander.OneOf(SERVICE_TYPES), missing=None
-    )
+    service_type = colander.SchemaNode(CleanString(), validator=OneOf(SERVICE_TYPES), missing=None)
 
 
 class AvailabilityRequest(colander.MappingSchema):
@@ -62,5 +67,5 @@ class AvailabilityRequest(colander.MappingSchema):
 
 def strict_quote_body() -> QuoteBody:
     schema = QuoteBody()
-    schema.typ = colander.Mapping(unknown="raise")
+    schema.typ = StrictMapping()
     return schema
