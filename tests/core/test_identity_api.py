@@ -552,3 +552,23 @@ def test_sessions_are_stored_by_digest(testapp):
         testapp.app.registry, lambda ctx: list(ctx.dbsession.scalars(select(AuthSession.key_hash)))
     )
     assert cookie_of(testapp) not in keys
+
+
+def test_the_address_budget_counts_failures_not_successes(make_testapp):
+    """An office behind one NAT: its staff's correct logins never lock the address out."""
+    app = make_testapp(**{"totetaxi.login_limit_per_address": 3})
+    customer = register_customer(TestApp(app.app))
+
+    def office() -> TestApp:  # each colleague's own browser, one address
+        return TestApp(app.app, extra_environ={"REMOTE_ADDR": "10.9.9.9"})
+
+    right = {"email": customer["email"], "password": STRONG_PASSWORD}
+    for _ in range(7):  # more than the budget, all correct
+        office().post_json("/api/v1/auth/login", right, status=200)
+    for n in range(3):
+        office().post_json(
+            "/api/v1/auth/login",
+            {"email": f"g{n}@example.com", "password": "Nope-Nope-1"},
+            status=401,
+        )
+    office().post_json("/api/v1/auth/login", right, status=429)  # failures still count

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import time
+
 import pytest
 import redis
 from webtest import TestApp
@@ -62,3 +64,15 @@ def test_throttle_counters_live_in_redis(redis_app, redis_url):
         "/api/v1/auth/login", {"email": customer["email"], "password": STRONG_PASSWORD}, status=429
     )
     assert _keys(redis_url, redis_app, "throttle:login-account:*")
+
+
+def test_redis_counters_forgive_a_success(redis_app, redis_url):
+    throttle = redis_app.app.registry.throttles.login_address
+    now = time.time()
+    assert throttle.admit("10.0.0.1", now) is None
+    throttle.forgive("10.0.0.1", now)
+    throttle.forgive("10.0.0.1", now)  # never below zero
+    assert throttle.backend.count(throttle._key("10.0.0.1"), throttle._window(now)) == 0
+    throttle.forgive("10.0.0.2", now)  # a counter that does not exist is not created
+    name = f"{throttle.backend.prefix}{throttle._key('10.0.0.2')}:{throttle._window(now)}"
+    assert not redis.Redis.from_url(redis_url).exists(name)

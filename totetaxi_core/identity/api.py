@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from typing import Any
 
 from cornice import Service
@@ -101,10 +102,20 @@ def address_json(address: SavedAddress) -> dict[str, Any]:
 # --- throttling ------------------------------------------------------------------------------
 
 
-def _admit(*pairs: tuple[Throttle, str]) -> None:
-    wait = admit(pairs)
+def _admit(*pairs: tuple[Throttle, str]) -> float:
+    """Count an attempt against ``pairs``; the time it was counted at (to forgive it later)."""
+    now = time.time()
+    wait = admit(pairs, now)
     if wait is not None:
         raise Throttled(wait)
+    return now
+
+
+def _succeeded(pairs: tuple[tuple[Throttle, str], ...], counted_at: float) -> None:
+    """A correct password: the account's count starts again; the address's forgets this one."""
+    (account, account_key), (address, address_key) = pairs
+    account.reset(account_key)
+    address.forgive(address_key, counted_at)
 
 
 def _client(request: Request) -> str:
@@ -126,10 +137,10 @@ def authenticate_throttled(request: Request, kind: PrincipalKind, email: str, pa
     Shared by the API and the console login, so both spend one budget per account.
     """
     pairs = login_pairs(request, kind, email)
-    _admit(*pairs)
+    counted_at = _admit(*pairs)
     principal = services.authenticate(request.ctx, kind, email, password)
     if principal is not None:
-        pairs[0][0].reset(pairs[0][1])
+        _succeeded(pairs, counted_at)
         request.ctx.actor = principal
     return principal
 
@@ -322,11 +333,11 @@ def me_password_view(request: Request) -> Response:
     """Change the password: other sessions and every token end; this session gets a new id."""
     customer = _customer(request)
     pairs = login_pairs(request, PrincipalKind.CUSTOMER, customer.email)
-    _admit(*pairs)  # a stolen session must not be a password oracle
+    counted_at = _admit(*pairs)  # a stolen session must not be a password oracle
     ok, _ = services.verify_password(customer.password_hash, request.validated["current_password"])
     if not ok:
         raise IdentityError(400, "current_password", "The current password is wrong.")
-    pairs[0][0].reset(pairs[0][1])
+    _succeeded(pairs, counted_at)
     services.set_password(request.ctx, customer, request.validated["new_password"])
     sessions.end_all(request, PrincipalKind.CUSTOMER, customer.id)
     if request.identity.via == "session":

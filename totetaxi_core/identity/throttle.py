@@ -23,6 +23,7 @@ from .secrets import digest
 class CounterBackend(Protocol):
     def count(self, key: str, window_start: int) -> int: ...
     def add(self, key: str, window_start: int, window_seconds: int) -> int: ...
+    def forgive(self, key: str, window_start: int) -> None: ...
     def reset(self, key: str) -> None: ...
 
 
@@ -54,11 +55,24 @@ class DatabaseCounters:
         # Could not count: fail closed (the attempt is refused) rather than let it through.
         return 1 << 30
 
+    def forgive(self, key: str, window_start: int) -> None:
+        with unit_of_work(self.session_factory) as (dbsession, _):
+            row = dbsession.get(ThrottleCounter, key, with_for_update=True)
+            if row is not None and row.window_start == window_start and row.count > 0:
+                row.count -= 1
+
     def reset(self, key: str) -> None:
         with unit_of_work(self.session_factory) as (dbsession, _):
             row = dbsession.get(ThrottleCounter, key)
             if row is not None:
                 dbsession.delete(row)
+
+
+_DECR_IF_POSITIVE = """
+local value = tonumber(redis.call('GET', KEYS[1]) or '0')
+if value > 0 then return redis.call('DECR', KEYS[1]) end
+return 0
+"""
 
 
 class RedisCounters:
@@ -78,6 +92,10 @@ class RedisCounters:
         pipe.incr(name)
         pipe.expire(name, window_seconds)
         return int(pipe.execute()[0])
+
+    def forgive(self, key: str, window_start: int) -> None:
+        # Only a counter that exists: one of a window that has ended must not go negative.
+        self.redis.eval(_DECR_IF_POSITIVE, 1, f"{self.prefix}{key}:{window_start}")
 
     def reset(self, key: str) -> None:
         for name in self.redis.scan_iter(f"{self.prefix}{key}:*"):
@@ -123,14 +141,23 @@ class Throttle:
             return None
         return max(1, math.ceil(start + self.window_seconds - now))
 
+    def forgive(self, subject: str, now: float) -> None:
+        """Take back the attempt :meth:`admit` counted at ``now``: it succeeded.
+
+        Budgets such as the per-address one count failures; an office behind one address must
+        not be locked out by its own staff signing in. Counting first and forgiving on success
+        keeps the limit holding under parallel guesses.
+        """
+        self.backend.forgive(self._key(subject), self._window(now))
+
     def reset(self, subject: str) -> None:
         """Forget ``subject``'s attempts (a successful login clears its account's count)."""
         self.backend.reset(self._key(subject))
 
 
-def admit(pairs: tuple[tuple[Throttle, str], ...]) -> int | None:
+def admit(pairs: tuple[tuple[Throttle, str], ...], now: float | None = None) -> int | None:
     """Count one attempt against every (throttle, subject); the longest wait, or ``None``."""
-    waits = [wait for throttle, subject in pairs if (wait := throttle.admit(subject))]
+    waits = [wait for throttle, subject in pairs if (wait := throttle.admit(subject, now))]
     return max(waits) if waits else None
 
 
