@@ -19,6 +19,7 @@ from totetaxi_core.testing import (
     STRONG_PASSWORD,
     base_settings,
     bearer,
+    console_sign_in,
     in_transaction,
     make_staff,
     race,
@@ -287,3 +288,43 @@ def test_a_tokens_use_is_recorded_even_when_the_answer_is_an_error(testapp):
     assert in_transaction(testapp.app.registry, last_used) is None
     client.patch_json("/api/v1/me", {"phone": "not a phone"}, headers=headers, status=400)
     assert in_transaction(testapp.app.registry, last_used) is not None
+
+
+def _session_rows(app) -> int:
+    from sqlalchemy import func
+
+    return in_transaction(
+        app.app.registry,
+        lambda ctx: ctx.dbsession.scalar(select(func.count()).select_from(AuthSession)),
+    )
+
+
+def test_anonymous_visitors_cost_no_stored_row(testapp):
+    for _ in range(20):
+        TestApp(testapp.app).head("/console/login", status=200)
+        TestApp(testapp.app).get("/api/v1/auth/csrf", status=200)
+    assert _session_rows(testapp) == 0
+    # The anonymous token still guards the login form, and signing in stores the one row.
+    staff = make_staff(testapp.app.registry, "staff")
+    browser = TestApp(testapp.app)
+    console_sign_in(browser, staff)  # GET the form (anonymous token), POST it with the token
+    assert _session_rows(testapp) == 1
+    assert browser.get("/console/", status=200)
+
+
+def test_an_anonymous_cookie_is_signed_and_expires(testapp, monkeypatch):
+    from totetaxi_core.identity import sessions
+
+    browser = TestApp(testapp.app)
+    csrf = browser.get("/api/v1/auth/csrf").json["csrf_token"]
+    cookie = browser.cookies[sessions.COOKIE_NAME]
+    assert cookie.startswith("anon.") and csrf in cookie
+    customer = {"email": "x@example.com", "password": WRONG}
+    # Forged: the attacker's own token under a made-up signature is no session at all.
+    forged = TestApp(testapp.app)
+    forged.set_cookie(sessions.COOKIE_NAME, cookie.rsplit(".", 1)[0] + ".0000")
+    forged.post_json("/api/v1/auth/login", customer, headers={"X-CSRF-Token": csrf}, status=403)
+    # Expired: two hours later the token is refused.
+    later = dt.datetime.now(dt.UTC) + sessions.ANONYMOUS_MAX_AGE + dt.timedelta(seconds=1)
+    monkeypatch.setattr(sessions, "utcnow", lambda: later)
+    browser.post_json("/api/v1/auth/login", customer, headers={"X-CSRF-Token": csrf}, status=403)

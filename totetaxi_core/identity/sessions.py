@@ -3,11 +3,18 @@
 The cookie carries a random key; the store keeps its SHA-256, the principal and the session's
 CSRF token. Logging in always starts a new session (the id rotates); logging out, changing or
 resetting the password ends sessions.
+
+An anonymous session only holds the CSRF token of a login form, so it is stored nowhere: its
+cookie carries the token itself, with the time it was issued and an HMAC under
+``totetaxi.secret`` (``anon.<issued>.<token>.<mac>``). A visitor costs no stored row until it
+signs in (200 ``HEAD /console/login`` used to leave 200 rows).
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
+import hmac
 import json
 import logging
 import uuid
@@ -23,11 +30,12 @@ from sqlalchemy.orm import Session
 
 from ..db import unit_of_work, utcnow
 from .models import AuthSession, PrincipalKind
-from .secrets import digest, new_token
+from .secrets import digest, new_token, same
 
 COOKIE_NAME = "tt_session"
 TOUCH_EVERY = dt.timedelta(minutes=5)
 ANONYMOUS_MAX_AGE = dt.timedelta(hours=2)
+ANONYMOUS_PREFIX = "anon."
 
 log = logging.getLogger("totetaxi.sessions")
 
@@ -198,11 +206,47 @@ def _store(registry: Registry) -> SessionStore:
     return registry.session_store
 
 
+def _anonymous_mac(registry: Registry, body: str) -> str:
+    secret = registry.settings["totetaxi.secret"].encode()
+    return hmac.new(secret, f"anonymous-session:{body}".encode(), hashlib.sha256).hexdigest()
+
+
+def _anonymous_key(registry: Registry, csrf_token: str, issued: dt.datetime) -> str:
+    body = f"{int(issued.timestamp())}.{csrf_token}"
+    return f"{ANONYMOUS_PREFIX}{body}.{_anonymous_mac(registry, body)}"
+
+
+def _anonymous(registry: Registry, key: str) -> SessionData | None:
+    """The anonymous session a signed cookie carries, or ``None`` (forged, damaged, expired)."""
+    body, _, mac = key[len(ANONYMOUS_PREFIX) :].rpartition(".")
+    stamp, _, csrf_token = body.partition(".")
+    if not (stamp.isdigit() and csrf_token and same(mac, _anonymous_mac(registry, body))):
+        return None
+    issued = dt.datetime.fromtimestamp(int(stamp), dt.UTC)
+    if issued + ANONYMOUS_MAX_AGE <= utcnow():
+        return None
+    return _anonymous_data(key, csrf_token, issued)
+
+
+def _anonymous_data(key: str, csrf_token: str, issued: dt.datetime) -> SessionData:
+    return SessionData(
+        key_hash=digest(key),
+        principal_kind=None,
+        principal_id=None,
+        csrf_token=csrf_token,
+        created_at=issued,
+        last_seen_at=issued,
+        expires_at=issued + ANONYMOUS_MAX_AGE,
+    )
+
+
 def current(request: Request) -> SessionData | None:
     """The request's live session (anonymous or signed in), or ``None``."""
     key = request.cookies.get(COOKIE_NAME)
     if not key:
         return None
+    if key.startswith(ANONYMOUS_PREFIX):
+        return _anonymous(request.registry, key)
     data = _store(request.registry).load(request.dbsession, digest(key))
     if data is None or data.expires_at <= utcnow():
         return None
@@ -235,7 +279,7 @@ def _refresh(registry: Registry, data: SessionData) -> None:
         log.warning("could not refresh session %s...", data.key_hash[:8], exc_info=True)
 
 
-def _set_cookie(request: Request, key: str | None) -> None:
+def _set_cookie(request: Request, key: str | None, max_age: int | None = None) -> None:
     settings = request.registry.settings
 
     def callback(request: Request, response: Response) -> None:
@@ -245,7 +289,7 @@ def _set_cookie(request: Request, key: str | None) -> None:
         response.set_cookie(
             COOKIE_NAME,
             key,
-            max_age=settings["totetaxi.session_max_age_seconds"],
+            max_age=max_age or settings["totetaxi.session_max_age_seconds"],
             path="/",
             httponly=True,
             samesite="Lax",
@@ -265,10 +309,18 @@ def start(
     """
     old = request.cookies.get(COOKIE_NAME)
     store = _store(request.registry)
-    if old:
+    if old and not old.startswith(ANONYMOUS_PREFIX):
         store.delete(request.dbsession, digest(old))
-    key = new_token()
     now = utcnow()
+    if kind is None:
+        csrf_token = new_token()
+        key = _anonymous_key(request.registry, csrf_token, now)
+        data = _anonymous_data(key, csrf_token, now)
+        _set_cookie(request, key, int(ANONYMOUS_MAX_AGE.total_seconds()))
+        request.environ["totetaxi.session"] = data
+        request.environ.pop("totetaxi.identity", None)
+        return data
+    key = new_token()
     data = SessionData(
         key_hash=digest(key),
         principal_kind=kind,
@@ -277,11 +329,7 @@ def start(
         created_at=now,
         last_seen_at=now,
         expires_at=now
-        + (
-            dt.timedelta(seconds=request.registry.settings["totetaxi.session_max_age_seconds"])
-            if kind is not None
-            else ANONYMOUS_MAX_AGE
-        ),
+        + dt.timedelta(seconds=request.registry.settings["totetaxi.session_max_age_seconds"]),
         client_addr=(request.client_addr or "")[:64],
         user_agent=request.user_agent[:255] if request.user_agent else "",
     )
@@ -295,7 +343,7 @@ def start(
 def end(request: Request) -> None:
     """End the request's session and clear its cookie."""
     key = request.cookies.get(COOKIE_NAME)
-    if key:
+    if key and not key.startswith(ANONYMOUS_PREFIX):
         _store(request.registry).delete(request.dbsession, digest(key))
     _set_cookie(request, None)
     request.environ["totetaxi.session"] = None
