@@ -328,3 +328,35 @@ def test_an_anonymous_cookie_is_signed_and_expires(testapp, monkeypatch):
     later = dt.datetime.now(dt.UTC) + sessions.ANONYMOUS_MAX_AGE + dt.timedelta(seconds=1)
     monkeypatch.setattr(sessions, "utcnow", lambda: later)
     browser.post_json("/api/v1/auth/login", customer, headers={"X-CSRF-Token": csrf}, status=403)
+
+
+def test_a_reset_request_does_the_same_work_for_any_email(testapp, monkeypatch):
+    """The request only queues the task; what differs (a token, an email) happens in the task."""
+    from totetaxi_core.identity.models import PasswordResetToken
+    from totetaxi_core.tasks import outbox
+    from totetaxi_core.tasks.models import OutboxMessage
+
+    customer = register_customer(TestApp(testapp.app))
+    relayed: list = []
+    monkeypatch.setattr(outbox, "relay", lambda registry, ids: relayed.extend(ids))
+
+    def rows(ctx):
+        messages = ctx.dbsession.scalars(select(OutboxMessage).order_by(OutboxMessage.created_at))
+        tokens = ctx.dbsession.scalars(select(PasswordResetToken)).all()
+        return [(m.task, m.args) for m in messages], len(tokens)
+
+    for email in (customer["email"], "nobody@example.com"):
+        answer = TestApp(testapp.app).post_json(
+            "/api/v1/auth/password-reset", {"email": email}, status=202
+        )
+        assert answer.json["status"] == "accepted"
+    queued, tokens = in_transaction(testapp.app.registry, rows)
+    resets = [q for q in queued if q[0] == "identity.password_reset"]
+    assert resets == [
+        ("identity.password_reset", [customer["email"]]),
+        ("identity.password_reset", ["nobody@example.com"]),
+    ]
+    assert tokens == 0 and len(relayed) == 2
+    monkeypatch.undo()
+    outbox.relay(testapp.app.registry, relayed)  # the worker's part
+    assert in_transaction(testapp.app.registry, rows)[1] == 1  # a link for the account only

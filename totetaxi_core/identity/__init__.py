@@ -80,7 +80,9 @@ def includeme(config: Configurator) -> None:
     # Public views say permission=NO_PERMISSION_REQUIRED explicitly.
     config.set_default_permission(Permission.STAFF_READ)
     config.include(".api")
+    from . import services
     from .housekeeping import PURGE_TASK, purge_expired
 
     config.add_task(purge_expired, name=PURGE_TASK)
+    config.add_task(services.password_reset_task, name=services.RESET_TASK, max_retries=3)
     config.add_periodic_task(PURGE_TASK, 3600, entry="identity-purge")

@@ -134,6 +134,15 @@ def set_password(ctx: Context, principal: Any, password: str) -> None:
     )
 
 
+#: The task that does a reset request's work, so that the request does the same for any email.
+RESET_TASK = "identity.password_reset"
+
+
+def password_reset_task(ctx: Context, email: str) -> None:
+    """Task :data:`RESET_TASK`: :func:`request_password_reset` for ``email``."""
+    request_password_reset(ctx, email)
+
+
 def request_password_reset(ctx: Context, email: str) -> str | None:
     """Make a single-use reset token for the customer with ``email`` and fire the event.
 
