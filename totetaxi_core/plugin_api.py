@@ -49,6 +49,7 @@ from .api.schemas import (
 from .bookings.api import ACT as BOOKING_ACT
 from .bookings.api import READ as BOOKING_READ
 from .bookings.api import BookingContext
+from .bookings.cancellation import cancellation_terms
 from .bookings.lifecycle import record_event, transition
 from .bookings.models import Address, Booking, BookingStatus
 from .bookings.search import NUMBER as BOOKING_NUMBER
@@ -138,6 +139,7 @@ __all__ = [
     "UTCDateTime",
     "UUIDPrimaryKey",
     "audit_changes",
+    "cancellation_terms",
     "claim_form_token",
     "colander_errors",
     "control_characters",

@@ -1,4 +1,4 @@
-"""The bookings API of API.md: create, read, cancel, track."""
+"""The bookings API of API.md: create, read, cancel, reschedule, track."""
 
 from __future__ import annotations
 
@@ -25,9 +25,10 @@ from ..identity.models import SavedAddress
 from ..identity.permissions import Permission
 from ..identity.security import signed_in_customer
 from . import services
+from .cancellation import policy_of
 from .lifecycle import TransitionRefused
 from .models import Booking, BookingEvent, BookingStatus
-from .schemas import BookingBody, CancelBody
+from .schemas import BookingBody, CancelBody, RescheduleBody
 
 READ, CANCEL = "booking.read", "booking.cancel"
 #: Acting on a booking for its customer (paying, uploading): owner, guest with the token, staff
@@ -66,10 +67,18 @@ booking = Service(name="booking", path=API_PREFIX + "/bookings/{id}", factory=Bo
 booking_cancel = Service(
     name="booking_cancel", path=API_PREFIX + "/bookings/{id}/cancel", factory=BookingContext
 )
+booking_reschedule = Service(
+    name="booking_reschedule",
+    path=API_PREFIX + "/bookings/{id}/reschedule",
+    factory=BookingContext,
+)
 track = Service(name="track", path=API_PREFIX + "/track/{number}")
 
 
-def booking_json(item: Booking) -> dict[str, Any]:
+def booking_json(item: Booking, policy: Any = None) -> dict[str, Any]:
+    """A booking as the API shows it; with ``policy`` (a :class:`~.cancellation.Policy`), the
+    cancellation terms that apply to it too."""
+
     def address(a: Any) -> dict[str, str]:
         return {
             "line1": a.line1,
@@ -108,6 +117,9 @@ def booking_json(item: Booking) -> dict[str, Any]:
         "notes": item.notes,
         "created_at": item.created_at.isoformat(),
         "cancelled_at": item.cancelled_at.isoformat() if item.cancelled_at else None,
+        "cancelled_by": item.cancelled_by or None,
+        "cancellation_refund_percent": item.cancellation_refund_percent,
+        **({"cancellation_policy": policy.describe(item.pickup_date)} if policy else {}),
     }
 
 
@@ -129,7 +141,7 @@ def create_view(request: Request) -> dict[str, Any]:
         )
     item, token = services.create(request.ctx, dict(request.validated), signed_in_customer(request))
     request.response.status_code = 201
-    answer = booking_json(item)
+    answer = booking_json(item, policy_of(item, request.dbsession))
     if token is not None:
         answer["tracking_token"] = token
     return answer
@@ -137,8 +149,8 @@ def create_view(request: Request) -> dict[str, Any]:
 
 @booking.get(permission=READ)
 def get_view(request: Request) -> dict[str, Any]:
-    """One booking (owner, guest with ?token=, or staff)."""
-    return booking_json(request.context.obj)
+    """One booking (owner, guest with ?token=, or staff), with its cancellation terms."""
+    return booking_json(request.context.obj, policy_of(request.context.obj, request.dbsession))
 
 
 @booking_cancel.post(
@@ -154,6 +166,27 @@ def cancel_view(request: Request) -> dict[str, Any]:
         by_staff=identity is not None and identity.is_staff,
     )
     return booking_json(request.context.obj)
+
+
+@booking_reschedule.post(
+    schema=strict(RescheduleBody), validators=(colander_body_validator,), permission=CANCEL
+)
+def reschedule_view(request: Request) -> dict[str, Any]:
+    """Move the pickup: customers and guests until 48 hours before it, staff any time.
+
+    Re-priced at today's rules for the new date; a full day is 409 and nothing changes. The
+    booking's ``balance_cents`` (from the payments plugin) says what is left to pay, if any.
+    """
+    identity = request.identity
+    body = request.validated
+    services.reschedule(
+        request.ctx,
+        request.context.obj,
+        body["date"],
+        body.get("time_window") or request.context.obj.time_window,
+        by_staff=identity is not None and identity.is_staff,
+    )
+    return booking_json(request.context.obj, policy_of(request.context.obj, request.dbsession))
 
 
 @track.get(permission=NO_PERMISSION_REQUIRED)

@@ -86,6 +86,10 @@ def transition(
         raise TransitionRefused(old, new)
     booking.status = new
     if new == S.CANCELLED:
+        # cancel() says "customer" for a guest too (no actor); other paths are staff or system.
+        booking.cancelled_by = booking.cancelled_by or (
+            "staff" if getattr(ctx.actor, "kind", None) == "staff" else "system"
+        )
         booking.cancelled_at = utcnow()
         booking.cancel_reason = (reason or "")[:500]
         ctx.call_hook("totetaxi_release_capacity", booking=booking)

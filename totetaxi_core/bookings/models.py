@@ -7,7 +7,19 @@ import enum
 import uuid
 from typing import Any
 
-from sqlalchemy import JSON, Boolean, Date, Enum, ForeignKey, Index, Integer, String, Text, Uuid
+from sqlalchemy import (
+    JSON,
+    Boolean,
+    CheckConstraint,
+    Date,
+    Enum,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    Text,
+    Uuid,
+)
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ..db import Base, SoftDelete, Timestamps, UTCDateTime, UUIDPrimaryKey, utcnow
@@ -87,6 +99,11 @@ class Booking(UUIDPrimaryKey, Timestamps, SoftDelete, Base):
     notes: Mapped[str] = mapped_column(Text, default="")
     cancelled_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime, default=None)
     cancel_reason: Mapped[str] = mapped_column(String(500), default="")
+    #: Who cancelled: "customer" (or guest), "staff" or "system"; "" while not cancelled.
+    cancelled_by: Mapped[str] = mapped_column(String(20), default="")
+    #: The policy's refund percent a customer's cancellation earned (``None``: staff or system
+    #: cancelled, or it was not the customer's).
+    cancellation_refund_percent: Mapped[int | None] = mapped_column(Integer, default=None)
     version: Mapped[int] = mapped_column(Integer, default=1)
 
     __mapper_args__ = {"version_id_col": version}
@@ -113,3 +130,19 @@ class BookingEvent(UUIDPrimaryKey, Base):
     note: Mapped[str] = mapped_column(String(500), default="")  # internal: staff see it only
     actor_kind: Mapped[str] = mapped_column(String(20), default="system")
     actor_id: Mapped[uuid.UUID | None] = mapped_column(Uuid, default=None)
+
+
+class CancellationTier(UUIDPrimaryKey, Timestamps, Base):
+    """One tier of the cancellation policy: cancelled at least ``hours_before`` the pickup, a
+    customer gets ``refund_percent`` of what they paid back (BUSINESS_RULES.md "Cancellation").
+
+    No tier reached means customers cannot cancel online (staff still can)."""
+
+    __tablename__ = "booking_cancellation_tiers"
+    __table_args__ = (
+        CheckConstraint("refund_percent >= 0 AND refund_percent <= 100", name="percent"),
+        CheckConstraint("hours_before >= 0", name="hours"),
+    )
+
+    hours_before: Mapped[int] = mapped_column(Integer, unique=True)
+    refund_percent: Mapped[int] = mapped_column(Integer)

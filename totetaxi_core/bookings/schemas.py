@@ -77,6 +77,13 @@ class CancelBody(colander.MappingSchema):
     reason = colander.SchemaNode(CleanString(), validator=colander.Length(max=500), missing="")
 
 
+class RescheduleBody(colander.MappingSchema):
+    date = colander.SchemaNode(IsoDate())
+    time_window = colander.SchemaNode(
+        CleanString(), validator=OneOf(("morning", "afternoon")), missing=colander.drop
+    )
+
+
 DRAFT_FIELDS = (
     "service_type",
     "package",

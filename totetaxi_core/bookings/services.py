@@ -14,11 +14,10 @@ from ..context import Context
 from ..errors import InvalidDraft
 from ..identity.models import Customer, SavedAddress
 from ..identity.secrets import digest, new_token, same
+from .cancellation import RESCHEDULE_NOTICE, cancellation_terms, policy_of
 from .lifecycle import MESSAGES, TransitionRefused, can_transition, record_event, transition
 from .models import Address, Booking, BookingCounter, BookingStatus
 from .schemas import DRAFT_FIELDS
-
-CUSTOMER_CANCEL_NOTICE = dt.timedelta(hours=48)
 
 
 @dataclass
@@ -62,7 +61,8 @@ def quote_and_check(
         raise BookingRefused(
             status, [{"name": p["name"], "description": p["description"]} for p in problems]
         )
-    return quote
+    # The booking keeps the terms it was sold under: a later change of policy does not reach it.
+    return {**quote, "cancellation_policy": cancellation_terms(ctx, draft.get("date"))}
 
 
 def _address(ctx: Context, body: dict[str, Any], end: str, customer: Customer | None) -> Address:
@@ -173,14 +173,44 @@ def find_by_number(ctx: Context, number: str) -> Booking | None:
 
 
 def cancel(ctx: Context, booking: Booking, reason: str, by_staff: bool) -> None:
-    """Cancel; customers and guests only until 48 hours before the pickup date."""
+    """Cancel; customers and guests while a tier of the cancellation policy applies, which
+    sets the refund percent their payment earns; staff any time (a paid booking then gets a
+    refund request for an admin). Money follows in ``totetaxi_booking_status_changed``."""
     if not can_transition(booking.status, BookingStatus.CANCELLED):
         raise TransitionRefused(booking.status, BookingStatus.CANCELLED)
-    if not by_staff:
-        pickup = local_midnight(booking.pickup_date)
-        if pickup - ctx.now() < CUSTOMER_CANCEL_NOTICE:
+    if by_staff:
+        booking.cancelled_by = "staff"
+    else:
+        policy = policy_of(booking, ctx.dbsession)
+        percent = policy.refund_percent(booking.pickup_date, ctx.now())
+        if percent is None:
+            closes = policy.closes_hours_before
             raise TooLateToCancel(
-                "Cancelling online closes 48 hours before the pickup date; call us and our "
-                "team will help."
+                f"Cancelling online closes {closes} hours before the pickup date; call us and "
+                "our team will help."
+                if closes is not None
+                else "Bookings cannot be cancelled online; call us and our team will help."
             )
+        booking.cancelled_by = "customer"
+        booking.cancellation_refund_percent = percent
     transition(ctx, booking, BookingStatus.CANCELLED, reason or None)
+
+
+def reschedule(
+    ctx: Context, booking: Booking, date: dt.date, time_window: str, by_staff: bool
+) -> dict[str, Any]:
+    """Move the pickup to ``date`` and ``time_window``: customers until 48 hours before the
+    current pickup. Re-priced at today's rules and the van moved in the same transaction
+    (:func:`editing.update`: a full day is a 409 and nothing changes); the payments plugin
+    collects or refunds the difference. Returns the changes."""
+    from .editing import NotEditable, update
+
+    if booking.status not in (BookingStatus.PENDING_PAYMENT, BookingStatus.CONFIRMED):
+        raise NotEditable(str(booking.status))
+    if not by_staff and local_midnight(booking.pickup_date) - ctx.now() < RESCHEDULE_NOTICE:
+        hours = int(RESCHEDULE_NOTICE.total_seconds() // 3600)
+        raise TooLateToCancel(
+            f"Rescheduling online closes {hours} hours before the pickup date; call us and our "
+            "team will help."
+        )
+    return update(ctx, booking, {"date": date, "time_window": time_window})

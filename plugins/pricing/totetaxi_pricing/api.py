@@ -10,7 +10,7 @@ from pyramid.config import Configurator
 from pyramid.request import Request
 from pyramid.security import NO_PERMISSION_REQUIRED
 
-from totetaxi_core.plugin_api import API_PREFIX
+from totetaxi_core.plugin_api import API_PREFIX, cancellation_terms
 
 from . import services
 from .schemas import AvailabilityRequest, strict_quote_body
@@ -59,8 +59,11 @@ def get_catalog(request: Request) -> dict[str, Any]:
     permission=NO_PERMISSION_REQUIRED,
 )
 def post_quote(request: Request) -> dict[str, Any]:
-    """The price breakdown of a draft: lines, the surcharge that applies, fees, total."""
-    return services.quote(request.ctx, dict(request.validated))
+    """The price breakdown of a draft: lines, the surcharge that applies, fees, total, and the
+    cancellation policy that would apply to a booking of it."""
+    draft = dict(request.validated)
+    answer = services.quote(request.ctx, draft)
+    return {**answer, "cancellation_policy": cancellation_terms(request.ctx, draft.get("date"))}
 
 
 @availability.get(
