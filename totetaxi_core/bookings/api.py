@@ -174,8 +174,9 @@ def cancel_view(request: Request) -> dict[str, Any]:
 def reschedule_view(request: Request) -> dict[str, Any]:
     """Move the pickup: customers and guests until 48 hours before it, staff any time.
 
-    Re-priced at today's rules for the new date; a full day is 409 and nothing changes. The
-    booking's ``balance_cents`` (from the payments plugin) says what is left to pay, if any.
+    Re-priced at today's rules for the new date; a full day is 409 and nothing changes. A
+    cheaper day refunds the difference; a dearer one leaves a balance to pay (the payments
+    plugin: ``GET /bookings/{id}/payments`` shows ``balance_cents``).
     """
     identity = request.identity
     body = request.validated

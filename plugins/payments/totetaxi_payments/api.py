@@ -33,7 +33,7 @@ from . import services
 from .interfaces import SignatureError
 from .models import Payment, Refund, RefundStatus, SavedMethod
 from .permissions import PaymentsPermission
-from .schemas import DecisionBody, PayBody, RefundBody
+from .schemas import ApproveBody, DecisionBody, PayBody, RefundBody
 
 REQUEST_REFUND, DECIDE_REFUND = PaymentsPermission.REFUND_REQUEST, PaymentsPermission.REFUND_DECIDE
 
@@ -85,12 +85,12 @@ def pay_view(request: Request) -> dict[str, Any]:
 
 @booking_payments.get(permission=READ)
 def payments_view(request: Request) -> dict[str, Any]:
-    """The booking's payments, oldest first."""
+    """The booking's payments, oldest first, and ``balance_cents``: what a confirmed booking
+    whose total rose (a reschedule) still owes, paid with ``POST`` here."""
+    booking = request.context.obj
     return {
-        "items": [
-            services.payment_json(p)
-            for p in services.payments_of(request.ctx, request.context.obj.id)
-        ]
+        "items": [services.payment_json(p) for p in services.payments_of(request.ctx, booking.id)],
+        "balance_cents": services.balance_due_cents(request.ctx, booking),
     }
 
 
@@ -175,11 +175,17 @@ def request_refund_view(request: Request) -> dict[str, Any]:
 
 
 @refund_approve.post(
-    schema=strict(DecisionBody), validators=(colander_body_validator,), permission=DECIDE_REFUND
+    schema=strict(ApproveBody), validators=(colander_body_validator,), permission=DECIDE_REFUND
 )
 def approve_view(request: Request) -> dict[str, Any]:
-    """An admin approves: the gateway refunds; ``succeeded`` (or ``pending``/``failed``)."""
-    refund = services.approve_refund(request.ctx, _refund(request), request.validated["note"])
+    """An admin approves: the gateway refunds; ``succeeded`` (or ``pending``/``failed``).
+
+    ``amount_cents`` below the requested amount approves less; ``note`` must say why.
+    """
+    body = request.validated
+    refund = services.approve_refund(
+        request.ctx, _refund(request), body["note"], body.get("amount_cents")
+    )
     return services.refund_json(refund)
 
 

@@ -177,7 +177,11 @@ def refund_rows(request: Request, refunds: list[Refund]) -> list[dict[str, Any]]
                 "refunded_cents": payment.refunded_cents if payment else None,
                 "reason": r.reason,
                 "status": str(r.status),
-                "requested_by": names.get(r.requested_by, "staff"),
+                "requested_by": (
+                    names.get(r.requested_by, "staff")
+                    if r.requested_by
+                    else ("the cancellation policy" if r.source == "policy" else "the system")
+                ),
                 "requested_at": r.created_at,
                 "decided_by": names.get(r.decided_by, "staff") if r.decided_by else None,
                 "decided_at": r.decided_at,
@@ -267,8 +271,12 @@ def _decide(request: Request, decision: str) -> Any:
     refund = _refund(request)
     key = str(refund.id)
     submitted = request.POST.get("note", "")
+    amount_text = request.POST.get("amount", "").strip() if decision == "approve" else ""
+    amount = None
     try:
         note = parse_text(submitted, "Note", NOTE_MAX)
+        if amount_text:  # an admin approving less than was asked, with a reason
+            amount = parse_amount(amount_text)
     except FieldError as exc:
         return _queue(
             request,
@@ -278,7 +286,7 @@ def _decide(request: Request, decision: str) -> Any:
         )
     try:
         if decision == "approve":
-            services.approve_refund(request.ctx, refund, note)
+            services.approve_refund(request.ctx, refund, note, amount)
         else:
             services.reject_refund(request.ctx, refund, note)
     except Refused as exc:

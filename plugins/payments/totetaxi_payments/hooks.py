@@ -26,6 +26,46 @@ def totetaxi_booking_status_changed(
         select(Payment).where(Payment.booking_id == booking.id, Payment.status.in_(OPEN_STATUSES))
     ):
         services.cancel_payment(ctx, payment, "The booking was cancelled.")
+    if new_status == "cancelled":
+        refund_cancelled(ctx, booking, reason)
+
+
+def refund_cancelled(ctx: Any, booking: Any, reason: str | None) -> None:
+    """No cancelled booking keeps money silently (BUSINESS_RULES.md "Cancellation").
+
+    The customer's own cancellation refunds what the policy's tier earned, at once and without
+    approval; a cancellation by staff (or the system) opens a refund request for everything
+    still refundable, which an admin approves, reduces with a reason, or rejects.
+    """
+    by_customer = booking.cancelled_by == "customer"
+    percent = booking.cancellation_refund_percent or 0
+    for payment in ctx.dbsession.scalars(
+        select(Payment)
+        .where(Payment.booking_id == booking.id, Payment.status == PaymentStatus.SUCCEEDED)
+        .order_by(Payment.created_at)
+    ):
+        if payment.refundable_cents <= 0:
+            continue
+        if by_customer:
+            amount = min(
+                (payment.amount_received_cents * percent + 50) // 100, payment.refundable_cents
+            )
+            if amount > 0:
+                services.request_refund(
+                    ctx,
+                    payment,
+                    amount,
+                    f"Cancelled by the customer: {percent}% back under the cancellation policy.",
+                    source="policy",
+                )
+        else:
+            who = "staff" if booking.cancelled_by == "staff" else "the system"
+            services.request_refund(
+                ctx,
+                payment,
+                payment.refundable_cents,
+                f"Booking cancelled by {who}" + (f": {reason}" if reason else "."),
+            )
 
 
 @hookimpl
@@ -37,8 +77,15 @@ def totetaxi_booking_changed(ctx: Any, booking: Any, changes: dict[str, Any]) ->
         select(Payment).where(Payment.booking_id == booking.id, Payment.status.in_(OPEN_STATUSES))
     ):
         services.cancel_payment(ctx, payment, "The booking's total changed.")
-    # Already paid: the difference is to collect or to refund. Staff see it on the dashboard.
     before, after = changes["total_cents"]["before"], changes["total_cents"]["after"]
+    if getattr(ctx.actor, "kind", None) != "staff" and booking.status == "confirmed":
+        # The customer's own reschedule: a cheaper day refunds the difference by policy; a
+        # dearer one leaves a balance (``balance_cents``) paid through POST .../payments.
+        if after < before:
+            refund_difference(ctx, booking, before - after)
+        return
+    # A staff edit after payment: the difference is to collect or to refund. Staff see it on
+    # the dashboard and decide.
     for payment in ctx.dbsession.scalars(
         select(Payment).where(
             Payment.booking_id == booking.id, Payment.status == PaymentStatus.SUCCEEDED
@@ -55,10 +102,33 @@ def totetaxi_booking_changed(ctx: Any, booking: Any, changes: dict[str, Any]) ->
         )
 
 
+def refund_difference(ctx: Any, booking: Any, cents: int) -> None:
+    """Refund ``cents`` (a cheaper reschedule) by policy, from the newest payments first."""
+    for payment in ctx.dbsession.scalars(
+        select(Payment)
+        .where(Payment.booking_id == booking.id, Payment.status == PaymentStatus.SUCCEEDED)
+        .order_by(Payment.created_at.desc())
+    ):
+        amount = min(cents, payment.refundable_cents)
+        if amount <= 0:
+            continue
+        services.request_refund(
+            ctx,
+            payment,
+            amount,
+            "Rescheduled to a cheaper date: the difference back under the policy.",
+            source="policy",
+        )
+        cents -= amount
+        if cents == 0:
+            return
+
+
 @hookimpl
 def totetaxi_booking_details(request: Any, booking: Any) -> dict[str, Any]:
     ctx = request.ctx
     return {
+        "balance_cents": services.balance_due_cents(ctx, booking),
         "payments": [
             services.payment_json(p, for_payer=False) for p in services.payments_of(ctx, booking.id)
         ],

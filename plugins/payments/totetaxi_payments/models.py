@@ -108,7 +108,13 @@ class Refund(UUIDPrimaryKey, Timestamps, Base):
     status: Mapped[RefundStatus] = mapped_column(
         _enum(RefundStatus), default=RefundStatus.REQUESTED, index=True
     )
-    requested_by: Mapped[uuid.UUID] = mapped_column(Uuid, ForeignKey("staff_users.id"))
+    #: "staff" (a staff request an admin decides) or "policy" (the cancellation policy or a
+    #: cheaper reschedule: no request, no approval, audited as the policy's).
+    source: Mapped[str] = mapped_column(String(20), default="staff")
+    #: The staff member who asked; ``None`` for a refund by policy (or a system cancellation).
+    requested_by: Mapped[uuid.UUID | None] = mapped_column(
+        Uuid, ForeignKey("staff_users.id"), default=None
+    )
     decided_by: Mapped[uuid.UUID | None] = mapped_column(
         Uuid, ForeignKey("staff_users.id"), default=None
     )

@@ -25,3 +25,11 @@ class RefundBody(colander.MappingSchema):
 
 class DecisionBody(colander.MappingSchema):
     note = colander.SchemaNode(CleanString(), validator=colander.Length(max=500), missing="")
+
+
+class ApproveBody(DecisionBody):
+    """Approve a refund; ``amount_cents`` below the request approves less (``note`` says why)."""
+
+    amount_cents = colander.SchemaNode(
+        StrictInteger(), validator=colander.Range(1, 10_000_000), missing=None
+    )

@@ -17,6 +17,7 @@ from .paying import start_payment
 from .plumbing import (
     CANCEL_INTENT_TASK,
     GatewayUnavailable,
+    balance_due_cents,
     cancel_payment,
     gateway,
     record,
@@ -30,6 +31,7 @@ __all__ = [
     "GatewayUnavailable",
     "NotYetKnown",
     "approve_refund",
+    "balance_due_cents",
     "cancel_payment",
     "gateway",
     "handle_webhook",

@@ -14,6 +14,7 @@ from ..models import OPEN_STATUSES, Payment, PaymentStatus, SavedMethod
 from .methods import saved_method
 from .plumbing import (
     GatewayUnavailable,
+    balance_due_cents,
     failures,
     gateway,
     gateway_customer,
@@ -40,18 +41,23 @@ def start_payment(
     saved_method_id: str | None = None,
     save_method: bool = False,
 ) -> Payment:
-    """Create (or reuse) the PaymentIntent for a booking waiting for payment.
+    """Create (or reuse) the PaymentIntent for a booking waiting for payment, or for the
+    balance of a confirmed one whose total rose.
 
-    The amount is the booking's server-computed total. With a saved card the intent is
+    The amount is the booking's server-computed total (or balance). With a saved card the intent is
     confirmed at once; the webhook settles it either way.
     """
-    if booking.status != BookingStatus.PENDING_PAYMENT:
+    # A booking waiting for payment owes its total; a confirmed one whose total rose (a
+    # reschedule to a dearer day) owes the difference.
+    due = balance_due_cents(ctx, booking)
+    if booking.status != BookingStatus.PENDING_PAYMENT and due == 0:
         raise Refused(
             409,
             "status",
             f"Booking {booking.number} is {booking.status}; only a "
-            "booking waiting for payment can be paid.",
+            "booking waiting for payment (or with a balance to pay) can be paid.",
         )
+    amount = booking.total_cents if booking.status == BookingStatus.PENDING_PAYMENT else due
     if save_method and customer is None:
         raise Refused(
             400,
@@ -77,9 +83,7 @@ def start_payment(
             f"({payment.status}); wait for it to finish.",
         )
     if payment is not None and (
-        payment.amount_cents != booking.total_cents
-        or saved is not None
-        or save_method != payment.save_method
+        payment.amount_cents != amount or saved is not None or save_method != payment.save_method
     ):
         # That intent charges another amount, or lacks the customer and card now asked for. It
         # is cancelled at the gateway *now*: the customer may have paid it a moment ago, and
@@ -102,11 +106,11 @@ def start_payment(
     payment_id = uuid.uuid4()
     try:
         intent = gw.create_intent(
-            booking.total_cents,
+            amount,
             booking.currency.lower(),
             # Derived from the booking and the attempt number: a replayed request asks the
             # gateway for the same intent rather than creating a second one.
-            idempotency_key=_payment_key(booking, ordinal, saved, save_method),
+            idempotency_key=_payment_key(booking, amount, ordinal, saved, save_method),
             customer_id=customer_ref,
             payment_method_id=saved.gateway_method_id if saved else None,
             confirm=saved is not None,
@@ -121,7 +125,7 @@ def start_payment(
         id=payment_id,
         booking_id=booking.id,
         customer_id=customer.id if customer else None,
-        amount_cents=booking.total_cents,
+        amount_cents=amount,
         currency=booking.currency,
         gateway=gw.name,
         gateway_intent_id=intent.id,
@@ -158,11 +162,11 @@ def start_payment(
 
 
 def _payment_key(
-    booking: Booking, ordinal: int, saved: SavedMethod | None, save_method: bool
+    booking: Booking, amount: int, ordinal: int, saved: SavedMethod | None, save_method: bool
 ) -> str:
     # The same attempt with the same parameters gets the same key (a replayed request finds its
     # intent); other parameters get another key, never an idempotency_error at the gateway.
-    terms = f"{booking.total_cents}:{saved.gateway_method_id if saved else ''}:{save_method}"
+    terms = f"{amount}:{saved.gateway_method_id if saved else ''}:{save_method}"
     return (
         f"booking:{booking.id}:payment:{ordinal}:" + hashlib.sha256(terms.encode()).hexdigest()[:12]
     )

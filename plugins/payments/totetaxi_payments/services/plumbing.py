@@ -78,6 +78,28 @@ def max_attempts(ctx: Context) -> int:
     return int(ctx.settings.get("payments.max_attempts", 3))
 
 
+def paid_net_cents(ctx: Context, booking_id: uuid.UUID) -> int:
+    """What the booking's payments took, less every refund held, asked, sent or done."""
+    return int(
+        ctx.dbsession.scalar(
+            select(
+                func.coalesce(
+                    func.sum(Payment.amount_received_cents - Payment.refund_held_cents), 0
+                )
+            ).where(Payment.booking_id == booking_id, Payment.status == PaymentStatus.SUCCEEDED)
+        )
+        or 0
+    )
+
+
+def balance_due_cents(ctx: Context, booking: Any) -> int:
+    """What is left to pay on a confirmed booking whose total rose (a reschedule to a dearer
+    day); 0 for any other booking. A booking waiting for payment owes its total instead."""
+    if booking.status != "confirmed":
+        return 0
+    return max(booking.total_cents - paid_net_cents(ctx, booking.id), 0)
+
+
 def failures(ctx: Context, booking_id: uuid.UUID) -> int:
     """Failed payment attempts of a booking, over all its payments."""
     return int(

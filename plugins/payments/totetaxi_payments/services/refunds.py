@@ -21,9 +21,15 @@ from ..models import Payment, PaymentStatus, Refund, RefundStatus
 from .plumbing import REFUND_TASK, gateway, record
 
 
-def request_refund(ctx: Context, payment: Payment, amount_cents: int, reason: str) -> Refund:
+def request_refund(
+    ctx: Context, payment: Payment, amount_cents: int, reason: str, *, source: str = "staff"
+) -> Refund:
     """Staff ask for a refund; the amount is held against the payment at once, so concurrent
-    requests can never add up to more than was paid."""
+    requests can never add up to more than was paid.
+
+    ``source="policy"``: a refund the cancellation policy (or a cheaper reschedule) owes; it
+    needs no approval and is sent after commit (:data:`REFUND_TASK`), audited as the policy's.
+    """
     reason = " ".join((reason or "").split())
     if not isinstance(amount_cents, int) or isinstance(amount_cents, bool) or amount_cents < 1:
         raise Refused(
@@ -54,17 +60,41 @@ def request_refund(ctx: Context, payment: Payment, amount_cents: int, reason: st
             f"At most {payment.refundable_cents} cents of this payment can still be refunded.",
         )
     ctx.dbsession.refresh(payment)
+    by_policy = source == "policy"
+    actor = ctx.actor
     refund = Refund(
         id=uuid.uuid4(),
         payment_id=payment.id,
         booking_id=payment.booking_id,
         amount_cents=amount_cents,
         reason=reason,
-        status=RefundStatus.REQUESTED,
-        requested_by=ctx.actor.id,
+        source=source,
+        status=RefundStatus.PENDING if by_policy else RefundStatus.REQUESTED,
+        requested_by=(
+            actor.id if not by_policy and getattr(actor, "kind", None) == "staff" else None
+        ),
     )
     ctx.dbsession.add(refund)
     ctx.dbsession.flush()
+    if by_policy:
+        record(
+            ctx,
+            "refund.by_policy",
+            refund=refund,
+            amount_cents=amount_cents,
+            new_status=refund.status,
+            note=reason,
+        )
+        record_audit(
+            ctx,
+            "payments.refund_by_policy",
+            "refund",
+            refund.id,
+            after={"payment_id": str(payment.id), "amount_cents": amount_cents, "reason": reason},
+        )
+        # After commit: the cancellation (or move) that owes it must be stored first.
+        ctx.enqueue(REFUND_TASK, str(refund.id))
+        return refund
     record(
         ctx,
         "refund.requested",
@@ -130,17 +160,42 @@ def reject_refund(ctx: Context, refund: Refund, note: str) -> Refund:
     return refund
 
 
-def approve_refund(ctx: Context, refund: Refund, note: str = "") -> Refund:
-    """An admin approves: the gateway refunds (idempotent by the refund's id)."""
+def approve_refund(
+    ctx: Context, refund: Refund, note: str = "", amount_cents: int | None = None
+) -> Refund:
+    """An admin approves: the gateway refunds (idempotent by the refund's id).
+
+    ``amount_cents`` below the requested amount approves less (a reason in ``note`` is then
+    required); the rest of the hold is released.
+    """
+    requested = refund.amount_cents
+    note = " ".join((note or "").split())
+    if amount_cents is not None and amount_cents != requested:
+        if isinstance(amount_cents, bool) or not 1 <= amount_cents < requested:
+            raise Refused(
+                400,
+                "amount_cents",
+                f"Approve between 1 and {requested} cents (the amount requested).",
+            )
+        if len(note) < 3:
+            raise Refused(400, "note", "Give the reason for approving less than was requested.")
     _claim(ctx, refund, RefundStatus.PENDING)
     refund.decision_note = note[:500]
+    if amount_cents is not None and amount_cents < requested:
+        ctx.dbsession.execute(
+            update(Payment)
+            .where(Payment.id == refund.payment_id)
+            .values(refund_held_cents=Payment.refund_held_cents - (requested - amount_cents))
+            .execution_options(synchronize_session=False)
+        )
+        refund.amount_cents = amount_cents
     payment = ctx.dbsession.get(Payment, refund.payment_id)
     record_audit(
         ctx,
         "payments.refund_approved",
         "refund",
         refund.id,
-        before={"status": "requested"},
+        before={"status": "requested", "amount_cents": requested},
         after={"status": "pending", "amount_cents": refund.amount_cents},
     )
     record(

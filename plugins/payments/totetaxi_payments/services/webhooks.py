@@ -20,6 +20,7 @@ from .plumbing import (
     failures,
     gateway,
     max_attempts,
+    paid_net_cents,
     record,
     set_status,
 )
@@ -218,6 +219,20 @@ def succeeded(
             cancel_payment(ctx, other, "The booking was paid by another payment.")
         ctx.call_hook("totetaxi_payment_succeeded", payment=payment, booking=booking)
         return outcome + "; booking confirmed"
+    if booking.status == BookingStatus.CONFIRMED and payment.amount_cents < booking.total_cents:
+        ctx.dbsession.flush()  # this payment's amount must be in the sum
+        if paid_net_cents(ctx, booking.id) <= booking.total_cents:
+            # The balance of a booking whose total rose (a reschedule): collected, not extra.
+            payment.needs_attention = False
+            record(
+                ctx,
+                "payment.balance_collected",
+                payment=payment,
+                amount_cents=payment.amount_received_cents,
+                source=event_id,
+            )
+            ctx.call_hook("totetaxi_payment_succeeded", payment=payment, booking=booking)
+            return outcome + "; balance collected"
     # Money taken that confirms nothing: paid after the booking was cancelled, a payment we had
     # replaced (a re-price: it may be short), or a second payment. Staff refund or settle it;
     # no success event fires, so nobody is told "confirmed" for it.
