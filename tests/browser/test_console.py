@@ -63,7 +63,14 @@ def test_an_admin_creates_promotes_and_disables_a_staff_user(make_live_server, p
     assert answer.status == 200 and page.url == live.url + "/console/staff"
     assert page.locator("[data-testid=user-name]").inner_text() == "Admin Tester"
     assert page.locator("[data-testid=user-role]").text_content() == "admin"
-    assert nav_titles(page) == ["Dashboard", "Bookings", "Customers", "Notes", "Staff"]
+    assert nav_titles(page) == [
+        "Dashboard",
+        "Bookings",
+        "Customers",
+        "Notes",
+        "Cancellation policy",
+        "Staff",
+    ]
 
     # Create.
     page.fill("#f-email", "morgan@totetaxi.test")
@@ -138,7 +145,13 @@ def test_a_viewer_sees_no_staff_entry_and_gets_the_403_page(make_live_server, pa
     with page.expect_navigation():
         page.click("button:has-text('Sign in')")
     assert page.url == live.url + "/console/"
-    assert nav_titles(page) == ["Dashboard", "Bookings", "Customers", "Notes"]
+    assert nav_titles(page) == [
+        "Dashboard",
+        "Bookings",
+        "Customers",
+        "Notes",
+        "Cancellation policy",
+    ]
     assert page.locator("[data-testid=user-role]").text_content() == "viewer"
 
     answer = page.goto(live.url + "/console/staff")
@@ -149,7 +162,13 @@ def test_a_viewer_sees_no_staff_entry_and_gets_the_403_page(make_live_server, pa
         in page.locator("[data-testid=forbidden-reason]").inner_text()
     )
     # The layout, for a signed-in viewer.
-    assert nav_titles(page) == ["Dashboard", "Bookings", "Customers", "Notes"]
+    assert nav_titles(page) == [
+        "Dashboard",
+        "Bookings",
+        "Customers",
+        "Notes",
+        "Cancellation policy",
+    ]
 
     answer = page.goto(live.url + "/console/no/such/page")
     assert answer.status == 404 and page.locator("h1").inner_text() == "Not found"

@@ -256,13 +256,20 @@ def test_a_viewer_does_not_see_staff_in_the_navigation(testapp):
     signed_in(testapp, "viewer")
     titles = nav_titles(testapp.get("/console/"))
     # Notes: the example plugin's entry (order 90).
-    assert titles == ["Dashboard", "Bookings", "Customers", "Notes"]
+    assert titles == ["Dashboard", "Bookings", "Customers", "Notes", "Cancellation policy"]
 
 
 def test_an_admin_sees_staff_in_the_navigation(testapp):
     signed_in(testapp, "admin")
     page = testapp.get("/console/")
-    assert nav_titles(page) == ["Dashboard", "Bookings", "Customers", "Notes", "Staff"]
+    assert nav_titles(page) == [
+        "Dashboard",
+        "Bookings",
+        "Customers",
+        "Notes",
+        "Cancellation policy",
+        "Staff",
+    ]
     assert 'href="http://localhost/console/staff"' in page.text
 
 
@@ -282,11 +289,32 @@ class NavPlugin:
 @pytest.mark.parametrize(
     ("role", "expected"),
     [
-        ("viewer", ["Dashboard", "Bookings", "Customers", "Notes"]),
-        ("staff", ["Dashboard", "Alpha", "Bookings", "Dispatch", "Customers", "Notes"]),
+        ("viewer", ["Dashboard", "Bookings", "Customers", "Notes", "Cancellation policy"]),
+        (
+            "staff",
+            [
+                "Dashboard",
+                "Alpha",
+                "Bookings",
+                "Dispatch",
+                "Customers",
+                "Notes",
+                "Cancellation policy",
+            ],
+        ),
         (
             "admin",
-            ["Dashboard", "Alpha", "Audit", "Bookings", "Dispatch", "Customers", "Notes", "Staff"],
+            [
+                "Dashboard",
+                "Alpha",
+                "Audit",
+                "Bookings",
+                "Dispatch",
+                "Customers",
+                "Notes",
+                "Cancellation policy",
+                "Staff",
+            ],
         ),
     ],
 )

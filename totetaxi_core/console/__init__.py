@@ -22,6 +22,7 @@ def includeme(config: Configurator) -> None:
     config.add_route("console_login", "/console/login")
     config.add_route("console_logout", "/console/logout")
     config.add_route("console_staff", "/console/staff")
+    config.add_route("console_cancellation", "/console/cancellation-policy")
     config.add_route("console_staff_role", "/console/staff/{id}/role")
     config.add_route("console_staff_active", "/console/staff/{id}/active")
     config.add_route("console_bookings", "/console/bookings")
@@ -35,3 +36,4 @@ def includeme(config: Configurator) -> None:
     config.scan(".staff")
     config.scan(".bookings")
     config.scan(".customers")
+    config.scan(".cancellation")

@@ -35,6 +35,12 @@ CORE_NAV: tuple[dict[str, Any], ...] = (
     {"title": "Dashboard", "route": "console_home", "role": "viewer", "order": 0},
     {"title": "Bookings", "route": "console_bookings", "role": "viewer", "order": 10},
     {"title": "Customers", "route": "console_customers", "role": "viewer", "order": 20},
+    {
+        "title": "Cancellation policy",
+        "route": "console_cancellation",
+        "role": "viewer",
+        "order": 800,
+    },
     {"title": "Staff", "route": "console_staff", "role": "admin", "order": 900},
 )
 
@@ -50,6 +56,7 @@ MESSAGES: dict[str, str] = {
     "booking_unchanged": "Nothing changed: the booking already had those values.",
     "status_changed": "Status changed.",
     "booking_cancelled": "Booking cancelled; its van is released.",
+    "policy_saved": "Cancellation policy saved; new quotes and bookings use it.",
 }
 
 
