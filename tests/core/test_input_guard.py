@@ -35,3 +35,21 @@ def test_the_console_answers_400(testapp, path):
 def test_ordinary_requests_pass(testapp):
     testapp.get("/api/v1/track/TT-000001?token=x", status=404)
     testapp.get("/healthz", status=200)
+
+
+@pytest.mark.parametrize("number", ["TT-1", "tt-000001", "TT-000001x", "x" * 300, "TT-0000001%20"])
+def test_a_text_that_cannot_be_a_booking_number_is_not_looked_up(testapp, number):
+    from sqlalchemy import event
+
+    statements: list[str] = []
+    engine = testapp.app.registry["dbsession_factory"].kw["bind"]
+
+    def seen(conn, cursor, statement, *args):
+        statements.append(statement)
+
+    event.listen(engine, "before_cursor_execute", seen)
+    try:
+        testapp.get(f"/api/v1/track/{number}?token=x", status=404)
+    finally:
+        event.remove(engine, "before_cursor_execute", seen)
+    assert not [s for s in statements if "FROM bookings" in s]

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import re
 import uuid
 from dataclasses import dataclass
 from typing import Any
@@ -168,7 +169,15 @@ def token_matches(booking: Booking, token: str | None) -> bool:
     )
 
 
+#: What a booking number looks like; anything else is not looked up at all.
+NUMBER_FORMAT = re.compile(r"TT-\d{6,9}")
+
+
 def find_by_number(ctx: Context, number: str) -> Booking | None:
+    """The booking numbered ``number`` (``TT-000123``); ``None`` without a query when the text
+    cannot be a booking number."""
+    if not NUMBER_FORMAT.fullmatch(number):
+        return None
     return ctx.dbsession.scalars(select(Booking).where(Booking.number == number)).first()
 
 
