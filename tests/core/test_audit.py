@@ -88,6 +88,7 @@ def test_record_keeps_request_details(testapp):
 
 def test_purge_removes_only_what_expired(testapp):
     import datetime as dt
+    import uuid
 
     from sqlalchemy import func, update
     from webtest import TestApp
@@ -98,7 +99,8 @@ def test_purge_removes_only_what_expired(testapp):
 
     registry = testapp.app.registry
     register_customer(testapp)
-    TestApp(testapp.app).get("/api/v1/auth/csrf")  # an anonymous session
+    other = TestApp(testapp.app)
+    gone = register_customer(other)  # its session will have expired
 
     def count() -> int:
         return in_transaction(
@@ -112,11 +114,12 @@ def test_purge_removes_only_what_expired(testapp):
         registry,
         lambda ctx: ctx.dbsession.execute(
             update(AuthSession)
-            .where(AuthSession.principal_id.is_(None))
+            .where(AuthSession.principal_id == uuid.UUID(gone["id"]))
             .values(expires_at=dt.datetime.now(dt.UTC) - dt.timedelta(seconds=1))
         ),
     )
     assert in_transaction(registry, purge_expired)["sessions"] == 1
     assert count() == 1
     testapp.get("/api/v1/me", status=200)  # the live one is untouched
+    other.get("/api/v1/me", status=401)
     assert "identity-purge" in registry.celery.conf.beat_schedule

@@ -75,3 +75,11 @@ def test_only_admins_change_it(testapp):
     token = page.html.find("input", attrs={"name": "csrf_token"})["value"]
     browser.post(PAGE, {"csrf_token": token, "hours_0": "1", "percent_0": "100"}, status=403)
     assert [(t.hours_before, t.refund_percent) for t in policy(testapp).tiers] == [(48, 100)]
+
+
+def test_an_empty_policy_is_a_slip_not_a_save(testapp):
+    browser = signed_in(testapp, "admin")
+    form = browser.get(PAGE).forms["policy-form"]
+    form["hours_0"], form["percent_0"] = "", ""
+    refused = form.submit(status=400)
+    assert "at least one tier" in refused.html.find(attrs={"data-testid": "form-refused"}).text

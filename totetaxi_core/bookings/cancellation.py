@@ -114,6 +114,9 @@ def parse_tiers(raw: list[tuple[str, str]]) -> tuple[list[Tier], dict[str, str]]
             errors[f"percent_{index}"] = "Refund: a whole percent from 0 to 100."
             continue
         tiers.append(Tier(int(hours), int(percent)))
+    if not tiers and not errors:
+        # To stop online cancellation, give one tier far out with 0%: an empty form is a slip.
+        errors["tiers"] = "Give at least one tier."
     hours_seen = [t.hours_before for t in tiers]
     if len(set(hours_seen)) != len(hours_seen):
         errors["tiers"] = "Two tiers have the same hours before pickup."

@@ -117,6 +117,16 @@ def core_rows(kit: Any = None) -> Rows:
         ("POST", "/console/logout"): ("/console/logout", {}, row(*[303] * 6)),
         ("GET", "/console/staff"): ("/console/staff", None, row(302, 403, 403, 403, 403, 200)),
         ("POST", "/console/staff"): ("/console/staff", {}, row(302, 403, 403, 403, 403, 400)),
+        ("GET", "/console/cancellation-policy"): (
+            "/console/cancellation-policy",
+            None,
+            row(302, 403, 403, 200, 200, 200),
+        ),
+        ("POST", "/console/cancellation-policy"): (
+            "/console/cancellation-policy",
+            {},
+            row(302, 403, 403, 403, 403, 400),
+        ),
         ("POST", "/console/staff/{id}/role"): (
             "/console/staff/{staff}/role",
             {"role": "staff"},
@@ -139,6 +149,11 @@ def core_rows(kit: Any = None) -> Rows:
             "/api/v1/bookings/{booking}/cancel",
             {},
             row(404, 200, 404, 403, 200, 200),
+        ),
+        ("POST", "/api/v1/bookings/{id}/reschedule"): (
+            "/api/v1/bookings/{booking}/reschedule",
+            {},
+            row(404, 400, 404, 403, 400, 400),
         ),
         ("GET", "/api/v1/me/bookings"): (
             "/api/v1/me/bookings",
