@@ -59,6 +59,8 @@ test-matrix: lint browser-deps
 bench: test-setup
 	$(BIN)/python bench/core_overhead.py
 	$(BIN)/python bench/notifications.py
+	@command -v wrk >/dev/null || { [ "$$(id -u)" = 0 ] && apt-get install -y -qq wrk >/dev/null; } || true
+	$(BIN)/python bench/http_load.py
 
 # Style (ruff's rules, then its formatter: every file reads alike), then the import contracts of
 # pyproject.toml (the core never imports a plugin, plugins are independent, plugins import only
