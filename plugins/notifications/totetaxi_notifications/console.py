@@ -31,6 +31,7 @@ from typing import Any
 from pyramid.config import Configurator
 from pyramid.httpexceptions import HTTPNotFound, HTTPSeeOther
 from pyramid.request import Request
+from pyramid.security import NO_PERMISSION_REQUIRED
 from pyramid.view import view_config
 from sqlalchemy import and_, or_, select
 from sqlalchemy.orm.exc import StaleDataError
@@ -722,6 +723,14 @@ def template_preview(request: Request) -> dict[str, Any]:
 
 
 def includeme(config: Configurator) -> None:
+    # The pages' stylesheet and the editor's script (the console's Content-Security-Policy allows no
+    # inline ones), public like the core's.
+    config.add_static_view(
+        "console/static/notifications",
+        "totetaxi_notifications:static",
+        cache_max_age=3600,
+        permission=NO_PERMISSION_REQUIRED,
+    )
     # Templates are named by asset spec ("totetaxi_notifications:templates/..."): no search path
     # of the shared Jinja2 environment is needed or changed. The template routes come before
     # ".../{id}" so that "templates" is never taken for an email's id.
