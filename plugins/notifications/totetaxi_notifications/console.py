@@ -43,6 +43,7 @@ from totetaxi_core.plugin_api import (
     InvalidDraft,
     Permission,
     StaffUser,
+    allow_csp_sources,
     claim_form_token,
     control_characters,
     decode_cursor,
@@ -327,9 +328,21 @@ def _draft(request: Request, n: Notification) -> dict[str, Any] | None:
         return {"error": f"{LABELS.get(exc.part, exc.part)}: {exc.message}"}
 
 
+def allow_email_html(request: Request) -> None:
+    """Let this page's sandboxed ``<iframe srcdoc>`` show an email's HTML as mail clients do.
+
+    The frame inherits the page's Content-Security-Policy, which refuses inline styles: an
+    email's HTML is styled inline (``style=`` attributes, <style> blocks) and may show images
+    from the web. The frame runs no script whatever the policy (``sandbox=""``).
+    """
+    allow_csp_sources(request, "style-src", "'unsafe-inline'")
+    allow_csp_sources(request, "img-src", "https:")
+
+
 def _detail(
     request: Request, n: Notification, problem: str | None = None, status: int = 200
 ) -> dict[str, Any]:
+    allow_email_html(request)
     db = request.dbsession
     entries = list(
         db.scalars(
@@ -583,6 +596,7 @@ def _editor(
     stale: bool = False,
     status: int = 200,
 ) -> dict[str, Any]:
+    allow_email_html(request)
     values = {part: getattr(template, part) for part in PARTS}
     if submitted is not None:
         values.update(submitted)
