@@ -11,6 +11,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from importlib import metadata
 from typing import Any
+from urllib.parse import urlsplit
 
 from .errors import SettingsError
 from .identity.passwords import use_profile as use_password_profile
@@ -50,6 +51,21 @@ def disabled_from_environment(environ: Mapping[str, str]) -> list[str]:
     return [name for name in raw.replace(",", " ").split() if name]
 
 
+def allowed_hosts(settings: Mapping[str, Any]) -> list[str]:
+    """``totetaxi.allowed_hosts`` in lower case; in production, when empty, the host of
+    ``totetaxi.public_url`` (a production app must never answer for any ``Host``)."""
+    hosts = [host.lower() for host in settings["totetaxi.allowed_hosts"]]
+    if hosts or settings["totetaxi.environment"] != "production":
+        return hosts
+    host = urlsplit(settings["totetaxi.public_url"]).hostname
+    if not host:
+        raise SettingsError(
+            "Setting 'totetaxi.allowed_hosts' is required in production when "
+            "totetaxi.public_url names no host (list the host names the app is served under)."
+        )
+    return [f"[{host}]" if ":" in host else host]  # an IPv6 address, as a Host header writes it
+
+
 def prepare(
     settings: Mapping[str, Any],
     *,
@@ -80,6 +96,7 @@ def prepare(
         )
     if settings["totetaxi.cookie_secure"] is None:
         settings["totetaxi.cookie_secure"] = settings["totetaxi.environment"] == "production"
+    settings["totetaxi.allowed_hosts"] = allowed_hosts(settings)
 
     discovered = discover(entry_points)
     enabled = discovered.resolve(

@@ -27,6 +27,9 @@ Besides these names, a plugin's ``includeme`` uses the core's configuration dire
 * Pyramid's own (``add_route``, ``scan``, ``include``...).
 
 A mistake in these registrations (a name twice, a bad period) raises :class:`RegistrationError`.
+Console pages run under a Content-Security-Policy that allows scripts and styles from this
+origin's files only (``config.add_static_view``); a page that shows untrusted HTML in a sandboxed
+``<iframe srcdoc>`` widens it with :func:`allow_csp_sources`.
 The booking page's panels come from the ``totetaxi_booking_panels`` hook; a panel whose form was
 refused shows it by rendering the page again with :func:`render_booking_page`.
 """
@@ -83,6 +86,7 @@ from .identity.permissions import Permission
 from .identity.security import signed_in_customer
 from .identity.services import RESET_TOKEN_LIFETIME
 from .money import MAX_CENTS, MoneyInputError, format_money, money_input, parse_money
+from .ops.headers import allow_csp_sources
 from .plugins import Manifest
 from .service_registry import find_service
 from .settings import Setting
@@ -138,6 +142,7 @@ __all__ = [
     "Timestamps",
     "UTCDateTime",
     "UUIDPrimaryKey",
+    "allow_csp_sources",
     "audit_changes",
     "cancellation_terms",
     "claim_form_token",

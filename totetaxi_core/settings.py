@@ -142,6 +142,21 @@ def _check_redis_url(value: str) -> str | None:
     return None
 
 
+def _check_allowed_hosts(value: list[str]) -> str | None:
+    for entry in value:
+        bracketed = entry.startswith("[") and entry.endswith("]")  # an IPv6 address
+        if entry != "*" and (
+            not entry.strip(".")
+            or any(character in entry for character in "/@?#")
+            or (":" in entry and not bracketed)
+        ):
+            return (
+                "must list host names (example.com; .example.com for it and its subdomains; or *) "
+                f"without scheme, port or path, got {entry!r}"
+            )
+    return None
+
+
 #: The settings the core itself reads.
 CORE_SETTINGS: tuple[Setting, ...] = (
     Setting("sqlalchemy.url", required=True, help="the database URL"),
@@ -205,6 +220,24 @@ CORE_SETTINGS: tuple[Setting, ...] = (
         "totetaxi.public_url",
         "http://127.0.0.1:6543",
         help="the customer site's address, for links in emails",
+    ),
+    Setting(
+        "totetaxi.allowed_hosts",
+        [],
+        kind="list",
+        help="host names the app answers for (a leading dot: the domain and its subdomains; "
+        "* any); any other Host header is a 400. Empty: any host, except in production, where "
+        "it defaults to public_url's host",
+        check=_check_allowed_hosts,
+    ),
+    Setting(
+        "totetaxi.hsts_max_age_seconds",
+        365 * 86400,
+        kind="int",
+        minimum=0,
+        maximum=2 * 365 * 86400,
+        help="production only: max-age of Strict-Transport-Security, how long browsers keep to "
+        "HTTPS for this host (0 makes them forget it)",
     ),
     Setting(
         "totetaxi.trusted_origins",

@@ -8,6 +8,8 @@
   missing, fails instead under ``CI=true`` (``service_unavailable``).
 * ``page``: a fresh browser context and page per test, 10 s default timeout, and any request to a
   non-loopback address aborted.
+* ``csp_violations``: the Content-Security-Policy violations Chromium logs for ``page`` (its
+  frames included) while the test runs; a test asserts it stays empty.
 
 Every test under tests/browser is marked ``browser`` (``pytest -m "not browser"`` leaves them out).
 
@@ -181,3 +183,21 @@ def page(browser: Any) -> Iterator[Any]:
         yield page
     finally:
         context.close()
+
+
+@pytest.fixture
+def csp_violations(page: Any) -> list[str]:
+    """The browser console's Content-Security-Policy messages for ``page`` and its frames.
+
+    Chromium reports a blocked inline script, style or event handler, or a load the policy
+    refuses, as a console error naming the "Content Security Policy"; the list fills as the test
+    drives the page.
+    """
+    found: list[str] = []
+
+    def listen(message: Any) -> None:
+        if "Content Security Policy" in message.text:
+            found.append(f"{message.location.get('url', '?')}: {message.text}")
+
+    page.on("console", listen)
+    return found

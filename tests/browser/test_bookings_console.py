@@ -68,7 +68,9 @@ def booking_actions(live: Any) -> list[str]:
     )
 
 
-def test_staff_find_a_booking_confirm_it_and_move_it_to_saturday(live, page, tmp_path):
+def test_staff_find_a_booking_confirm_it_and_move_it_to_saturday(
+    live, page, tmp_path, csp_violations
+):
     book(live, THURSDAY, "Robin")
     wanted = book(live, THURSDAY)
     book(live, TUESDAY, "Sasha")
@@ -110,6 +112,10 @@ def test_staff_find_a_booking_confirm_it_and_move_it_to_saturday(live, page, tmp
     assert "Weekend +15%" in page.locator("[data-testid=quote]").inner_text()
     assert page.locator("#edit-date").input_value() == SATURDAY
     assert booking_actions(live) == ["booking.status_changed", "booking.updated"]
+    # The list, the booking page and its plugins' panels, with their stylesheets (files), ran
+    # under the console's Content-Security-Policy without a refusal.
+    assert page.locator("link[rel=stylesheet]").count() >= 1
+    assert csp_violations == []
 
     shot = tmp_path / "booking.png"
     page.screenshot(path=str(shot), full_page=True)

@@ -55,7 +55,9 @@ def nav_titles(page: Any) -> list[str]:
     return [t.strip() for t in page.locator("nav.main a").all_inner_texts()]
 
 
-def test_an_admin_creates_promotes_and_disables_a_staff_user(make_live_server, page, tmp_path):
+def test_an_admin_creates_promotes_and_disables_a_staff_user(
+    make_live_server, page, tmp_path, csp_violations
+):
     live = make_live_server()
     make_staff(live.registry, "admin", email="olivia@totetaxi.test")
 
@@ -125,6 +127,11 @@ def test_an_admin_creates_promotes_and_disables_a_staff_user(make_live_server, p
     with page.expect_navigation():
         page.click("button:has-text('Sign out')")
     assert "/console/login" in page.url and "You are signed out." in page.content()
+    # Its stylesheet (a file, as the Content-Security-Policy requires) applies: the sign-in
+    # card's white background; and no page logged a refusal of the policy.
+    card = page.locator(".standalone .card")
+    assert card.evaluate("e => getComputedStyle(e).backgroundColor") == "rgb(255, 255, 255)"
+    assert csp_violations == []
     page.goto(live.url + "/console/staff")
     assert "/console/login" in page.url
 

@@ -62,7 +62,7 @@ def stored(live: Any) -> dict[str, Any]:
     return in_transaction(live.registry, work)
 
 
-def test_staff_edit_a_template_with_a_live_preview_and_save_it(live, page):
+def test_staff_edit_a_template_with_a_live_preview_and_save_it(live, page, csp_violations):
     from playwright.sync_api import expect
 
     make_staff(live.registry, "staff", email="sam@totetaxi.test")
@@ -118,8 +118,14 @@ def test_staff_edit_a_template_with_a_live_preview_and_save_it(live, page):
     second = paid_booking(live)
     assert stored(live)["sent"][-1] == f"Paid in full: {second['number']} ($995.00)"
 
+    # The editor, its script (a file) and the email's inline-styled HTML in the frame all ran
+    # under the console's Content-Security-Policy without a refusal.
+    assert csp_violations == []
 
-def test_the_html_preview_is_sandboxed_and_a_viewer_can_try_but_not_save(live, page):
+
+def test_the_html_preview_is_sandboxed_and_a_viewer_can_try_but_not_save(
+    live, page, csp_violations
+):
     from playwright.sync_api import expect
 
     make_staff(live.registry, "viewer", email="vic@totetaxi.test")
@@ -128,15 +134,17 @@ def test_the_html_preview_is_sandboxed_and_a_viewer_can_try_but_not_save(live, p
     expect(page.locator("[data-testid=read-only]")).to_be_visible()
     assert page.locator("button:has-text('Save template')").count() == 0
 
-    # The HTML preview updates in its frame, and a script in it never runs.
+    # The HTML preview updates in its frame, its inline style applies (the frame inherits the
+    # page's policy, which allows it on this page), and a script in it never runs.
     page.fill(
         "#f-html_body",
-        "<p id=hi>Hi <b>{{ recipient.first_name }}</b></p>"
+        '<p id=hi style="color: rgb(1, 2, 3)">Hi <b>{{ recipient.first_name }}</b></p>'
         "<script>document.body.dataset.ran = 'yes'; "
         "parent.document.title = 'pwned';</script>",
     )
     frame = page.frame_locator("[data-testid=preview-html]")
     expect(frame.locator("#hi")).to_have_text("Hi Gale")
+    assert frame.locator("#hi").evaluate("e => getComputedStyle(e).color") == "rgb(1, 2, 3)"
     assert frame.locator("body").get_attribute("data-ran") is None
     assert "pwned" not in page.title()
     assert page.locator("[data-testid=preview-html]").get_attribute("sandbox") == ""
@@ -148,3 +156,4 @@ def test_the_html_preview_is_sandboxed_and_a_viewer_can_try_but_not_save(live, p
     page.wait_for_timeout(300)
     assert page.url == live.url + EDITOR
     assert stored(live)["version"] == 1
+    assert csp_violations == []

@@ -61,7 +61,9 @@ def stored(live: Any) -> dict[str, Any]:
     return in_transaction(live.registry, work)
 
 
-def test_staff_request_a_partial_refund_and_an_admin_approves_it(live, page, tmp_path):
+def test_staff_request_a_partial_refund_and_an_admin_approves_it(
+    live, page, tmp_path, csp_violations
+):
     make_staff(live.registry, "staff", email="sam@totetaxi.test")
     make_staff(live.registry, "admin", email="dana@totetaxi.test")
     booking = paid_booking(live)
@@ -131,6 +133,7 @@ def test_staff_request_a_partial_refund_and_an_admin_approves_it(live, page, tmp
     assert facts["refunded"] == 12050 and facts["held"] == 12050
     assert facts["audit"] == ["payments.refund_requested", "payments.refund_approved"]
     assert facts["trail"] == ["refund.requested", "refund.approved", "refund.succeeded"]
+    assert csp_violations == []  # the panel and the refunds page, styled from a file
 
     shot = tmp_path / "payments.png"
     page.screenshot(path=str(shot), full_page=True)

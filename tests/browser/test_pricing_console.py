@@ -56,7 +56,9 @@ def pricing_actions(live: Any) -> list[str]:
     )
 
 
-def test_an_admin_changes_the_petite_price_and_the_next_quote_uses_it(live, page, tmp_path):
+def test_an_admin_changes_the_petite_price_and_the_next_quote_uses_it(
+    live, page, tmp_path, csp_violations
+):
     make_staff(live.registry, "admin", email="dana@totetaxi.test")
     assert petite_total(live) == 99500
 
@@ -89,6 +91,7 @@ def test_an_admin_changes_the_petite_price_and_the_next_quote_uses_it(live, page
     assert petite_total(live) == 105000  # the very next quote
     assert api(live, "GET", "/api/v1/services")["mini_move_packages"][0]["price_cents"] == 105000
     assert pricing_actions(live) == ["pricing.package_changed"]
+    assert csp_violations == []  # the catalog page, styled from a file
 
     shot = tmp_path / "pricing.png"
     page.screenshot(path=str(shot), full_page=True)

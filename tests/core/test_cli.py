@@ -103,6 +103,42 @@ def test_startup_errors_are_sentences_not_tracebacks(ini):
     assert "Setting 'example.max_notes' must be a whole number" in bad.stderr
 
 
+@pytest.mark.parametrize(
+    ("url", "driver"),
+    [
+        ("mysql://ops:s3cret@db.internal/totetaxi", "mysql"),
+        ("postgresql+asyncpg://db/tt", "asyncpg"),
+    ],
+)
+def test_a_database_url_whose_driver_is_missing_is_one_sentence(ini, url, driver):
+    result = run("migrate", str(ini), env={"TOTETAXI_DATABASE_URL": url})
+    assert result.returncode == 2
+    assert "Traceback" not in result.stderr and "s3cret" not in result.stderr
+    assert result.stderr.splitlines()[0] == "totetaxi cannot start:"
+    [problem] = result.stderr.splitlines()[1:]
+    assert problem.startswith(
+        "  - Setting 'sqlalchemy.url' (TOTETAXI_DATABASE_URL) needs the driver of "
+    )
+    assert driver in problem and "postgresql://" in problem
+
+
+@pytest.mark.postgresql
+def test_migrate_takes_a_plain_postgresql_url(ini, pg_backend):
+    """``TOTETAXI_DATABASE_URL=postgresql://... make run`` migrates first: the URL as users write
+    it, on a database with nothing in it."""
+    import sqlalchemy as sa
+
+    url = pg_backend.empty_url()
+    plain = sa.make_url(url).set(drivername="postgresql").render_as_string(hide_password=False)
+    assert plain.startswith("postgresql://")
+    try:
+        result = run("migrate", str(ini), env={"TOTETAXI_DATABASE_URL": plain})
+        assert result.returncode == 0, result.stderr
+        assert "example" in result.stdout
+    finally:
+        pg_backend.drop(url)
+
+
 def test_the_cli_honours_environment_overrides(ini, tmp_path):
     elsewhere = f"sqlite:///{tmp_path / 'elsewhere.sqlite'}"
     assert run("migrate", str(ini), env={"TOTETAXI_DATABASE_URL": elsewhere}).returncode == 0

@@ -5,11 +5,17 @@ Plugins add console pages with their own routes under ``/console/...`` and templ
 ``{% extends "totetaxi_core:console/templates/layout.jinja2" %}`` (blocks ``title`` and
 ``content``); navigation entries come from their ``totetaxi_console_nav`` implementation. Forms
 include ``{{ csrf_input(request) }}``.
+
+Pages carry no inline ``<script>``, ``<style>``, ``style=`` or ``on...=`` attribute: the
+Content-Security-Policy (:mod:`totetaxi_core.ops.headers`) allows scripts and styles from this
+origin's files only. The console's stylesheet is served under ``/console/static/core/``; a
+plugin serves its own files with ``config.add_static_view("console/static/<plugin>", ...)``.
 """
 
 from __future__ import annotations
 
 from pyramid.config import Configurator
+from pyramid.security import NO_PERMISSION_REQUIRED
 
 from .helpers import register_globals
 
@@ -17,6 +23,14 @@ from .helpers import register_globals
 def includeme(config: Configurator) -> None:
     config.add_jinja2_search_path("totetaxi_core:console/templates", name=".jinja2")
     register_globals(config)
+    # Public: the login page needs the stylesheet too. An hour's caching: a changed file is seen
+    # within the hour without any versioning of its URL.
+    config.add_static_view(
+        "console/static/core",
+        "totetaxi_core:console/static",
+        cache_max_age=3600,
+        permission=NO_PERMISSION_REQUIRED,
+    )
     config.add_route("console_bare", "/console")
     config.add_route("console_home", "/console/")
     config.add_route("console_login", "/console/login")

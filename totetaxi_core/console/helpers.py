@@ -4,7 +4,8 @@ The functions taking ``request`` are also Jinja globals (see :func:`register_glo
 plugin's console template that extends ``layout.jinja2`` gets the navigation and the sign-out
 form without its view doing anything. Display filters for every console template: ``money``
 (integer cents to ``$1,234.50``: amounts stay cents until the template), ``local_time`` (an aware
-datetime in New York time) and ``day`` (a calendar date).
+datetime in New York time), ``day`` (a calendar date) and ``static_path`` (pyramid_jinja2's: an
+asset spec to the path of its static view, for stylesheets and scripts).
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ from urllib.parse import quote, urlsplit
 from markupsafe import Markup, escape
 from pyramid.csrf import get_csrf_token
 from pyramid.request import Request
+from pyramid_jinja2.filters import static_path_filter
 
 from ..business_time import format_local
 from ..identity.models import Role
@@ -201,7 +203,12 @@ def register_globals(config: Any) -> None:
             money=money,
             local_time=local_time,
         )
-        env.filters.update(money=money, local_time=local_time, day=day)
+        # static_path: the URL path of a file served by a static view
+        # ('totetaxi_core:console/static/console.css'|static_path); macros imported without the
+        # template's context use it too (the filter falls back to the current request).
+        env.filters.update(
+            money=money, local_time=local_time, day=day, static_path=static_path_filter
+        )
 
     # After pyramid_jinja2's own action that creates the environment.
     config.action(("totetaxi-console-jinja2-globals",), register, order=999)

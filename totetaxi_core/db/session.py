@@ -9,19 +9,73 @@ from __future__ import annotations
 
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
+from importlib.util import find_spec
 from typing import Any
 
 import transaction as transaction_pkg
 import zope.sqlalchemy
-from sqlalchemy import Engine, engine_from_config, event
+from sqlalchemy import URL, Engine, engine_from_config, event, make_url
+from sqlalchemy.exc import ArgumentError, NoSuchModuleError
 from sqlalchemy.orm import ORMExecuteState, Session, sessionmaker, with_loader_criteria
 
+from ..errors import SettingsError
 from .mixins import SoftDelete
+
+#: What a database URL may look like, for the sentences that refuse one.
+URL_FORMS = "sqlite:///path/to/file.sqlite or postgresql://user@host/database"
+
+
+def _setting_name(key: str) -> str:
+    """``'sqlalchemy.url' (TOTETAXI_DATABASE_URL)``: the key, and its variable when it has one."""
+    return f"'{key}' (TOTETAXI_DATABASE_URL)" if key == "sqlalchemy.url" else f"'{key}'"
+
+
+def database_url(raw: str | URL, key: str = "sqlalchemy.url") -> URL:
+    """The URL of setting ``key``, with a plain ``postgresql://`` given the driver the core
+    installs (psycopg2) unless psycopg 3 is there to take it.
+
+    SQLAlchemy 2.1 maps the plain scheme to psycopg 3, which the core does not depend on, so the
+    URL everyone writes would otherwise fail with ``No module named 'psycopg'``. An explicit
+    driver (``postgresql+psycopg2://``, ``postgresql+psycopg://``) is left as it is. A URL that
+    does not parse is a :class:`SettingsError` naming the setting, never quoting the URL (it may
+    hold a password).
+    """
+    try:
+        url = make_url(raw)
+    except ArgumentError:
+        raise SettingsError(
+            f"Setting {_setting_name(key)} is not a database URL: use {URL_FORMS}."
+        ) from None
+    if url.drivername == "postgresql" and find_spec("psycopg") is None:
+        url = url.set(drivername="postgresql+psycopg2")
+    return url
 
 
 def make_engine(settings: Mapping[str, Any], prefix: str = "sqlalchemy.") -> Engine:
-    """Create the engine from ``sqlalchemy.*`` settings, with SQLite made to behave."""
-    engine = engine_from_config(dict(settings), prefix=prefix, future=True)
+    """Create the engine from ``sqlalchemy.*`` settings, with SQLite made to behave.
+
+    The one place an engine is made from the settings (the app, ``totetaxi migrate`` and the
+    other commands, the test kit): a URL whose database SQLAlchemy does not know or whose driver
+    is not installed stops start-up with one sentence naming the setting, like any other bad
+    setting, instead of an import traceback.
+    """
+    key = prefix + "url"
+    options = dict(settings)
+    url = database_url(options[key], key)
+    options[key] = url
+    try:
+        engine = engine_from_config(options, prefix=prefix, future=True)
+    except NoSuchModuleError:
+        raise SettingsError(
+            f"Setting {_setting_name(key)} names a database SQLAlchemy does not know "
+            f"({url.get_backend_name()!r}): use {URL_FORMS}."
+        ) from None
+    except ImportError as exc:
+        # Creating the engine imports the URL's driver (its DBAPI module) and nothing else.
+        raise SettingsError(
+            f"Setting {_setting_name(key)} needs the driver of {url.drivername!r}, which is not "
+            f"installed ({exc}): use {URL_FORMS} (psycopg2 comes with totetaxi-core)."
+        ) from None
     if engine.dialect.name == "sqlite":
         event.listen(engine, "connect", _sqlite_on_connect)
     return engine

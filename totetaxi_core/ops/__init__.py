@@ -1,4 +1,4 @@
-"""Operations endpoints and request logging."""
+"""Operations endpoints, request logging, the request guards and the security headers."""
 
 from __future__ import annotations
 
@@ -15,9 +15,15 @@ __all__ = ["JsonFormatter", "healthz", "readyz"]
 def includeme(config: Configurator) -> None:
     config.add_request_method(request_id, "request_id", reify=True)
     config.add_tween("totetaxi_core.ops.logging.request_logging_tween_factory", over=EXCVIEW)
+    # Under the logging tween (a refused host is logged with its 400), over the input guard
+    # (whose answers get the security headers too).
+    config.add_tween(
+        "totetaxi_core.ops.headers.headers_tween_factory",
+        under="totetaxi_core.ops.logging.request_logging_tween_factory",
+    )
     config.add_tween(
         "totetaxi_core.ops.input_guard.input_guard_tween_factory",
-        under="totetaxi_core.ops.logging.request_logging_tween_factory",
+        under="totetaxi_core.ops.headers.headers_tween_factory",
     )
     config.add_route("healthz", "/healthz")
     config.add_route("readyz", "/readyz")

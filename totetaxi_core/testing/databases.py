@@ -17,6 +17,7 @@ from typing import Any
 import sqlalchemy as sa
 
 from ..db import make_engine
+from ..db.session import database_url
 from ..migrate import migrate
 from ..platform import prepare
 from ..plugins.registry import ENTRY_POINT_GROUP, discover
@@ -96,7 +97,12 @@ def migrated_plugins(entry_points: Any = None) -> list[str]:
 
 
 def _pg_admin_engine() -> sa.Engine:
-    return sa.create_engine(PG_ADMIN_URL, isolation_level="AUTOCOMMIT", pool_pre_ping=True)
+    # database_url: a plain postgresql:// in TOTETAXI_TEST_PG_URL works as it does for the app.
+    return sa.create_engine(
+        database_url(PG_ADMIN_URL, "TOTETAXI_TEST_PG_URL"),
+        isolation_level="AUTOCOMMIT",
+        pool_pre_ping=True,
+    )
 
 
 def pg_url(name: str) -> str:

@@ -113,6 +113,12 @@ def core_rows(kit: Any = None) -> Rows:
         ("GET", "/console"): ("/console", None, row(*[301] * 6)),
         ("GET", "/console/"): ("/console/", None, row(302, 403, 403, 200, 200, 200)),
         ("GET", "/console/login"): ("/console/login", None, PUBLIC),
+        # The console's stylesheet: public, the login page needs it.
+        ("GET", "console/static/core/*subpath"): (
+            "/console/static/core/console.css",
+            None,
+            PUBLIC,
+        ),
         ("POST", "/console/login"): ("/console/login", {}, row(*[401] * 6)),
         ("POST", "/console/logout"): ("/console/logout", {}, row(*[303] * 6)),
         ("GET", "/console/staff"): ("/console/staff", None, row(302, 403, 403, 403, 403, 200)),

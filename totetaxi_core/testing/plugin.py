@@ -61,6 +61,25 @@ def pytest_addoption(parser: pytest.Parser) -> None:
 def pytest_configure(config: pytest.Config) -> None:
     for name, text in MARKERS.items():
         config.addinivalue_line("markers", f"{name}: {text}")
+    _let_pkg_resources_read_the_core()
+
+
+def _let_pkg_resources_read_the_core() -> None:
+    """Let Pyramid's static views serve the core's files (the console's stylesheet) in tests.
+
+    pytest imports this distribution, a pytest plugin, through its assertion-rewriting import
+    hook, and pkg_resources (which Pyramid's static views ask whether a file exists) refuses
+    modules whose loader it does not know; pytest stopped registering its hook with it. The
+    modules are plain files on disk, which pkg_resources' default provider reads.
+    """
+    import pkg_resources
+
+    import totetaxi_core
+
+    # Harmless when the loader is an ordinary one: it maps to the default provider already.
+    pkg_resources.register_loader_type(
+        type(totetaxi_core.__spec__.loader), pkg_resources.DefaultProvider
+    )
 
 
 def full_matrix(config: pytest.Config) -> bool:

@@ -31,6 +31,7 @@ from typing import Any
 from pyramid.config import Configurator
 from pyramid.httpexceptions import HTTPNotFound, HTTPSeeOther
 from pyramid.request import Request
+from pyramid.security import NO_PERMISSION_REQUIRED
 from pyramid.view import view_config
 from sqlalchemy import and_, or_, select
 from sqlalchemy.orm.exc import StaleDataError
@@ -42,6 +43,7 @@ from totetaxi_core.plugin_api import (
     InvalidDraft,
     Permission,
     StaffUser,
+    allow_csp_sources,
     claim_form_token,
     control_characters,
     decode_cursor,
@@ -326,9 +328,21 @@ def _draft(request: Request, n: Notification) -> dict[str, Any] | None:
         return {"error": f"{LABELS.get(exc.part, exc.part)}: {exc.message}"}
 
 
+def allow_email_html(request: Request) -> None:
+    """Let this page's sandboxed ``<iframe srcdoc>`` show an email's HTML as mail clients do.
+
+    The frame inherits the page's Content-Security-Policy, which refuses inline styles: an
+    email's HTML is styled inline (``style=`` attributes, <style> blocks) and may show images
+    from the web. The frame runs no script whatever the policy (``sandbox=""``).
+    """
+    allow_csp_sources(request, "style-src", "'unsafe-inline'")
+    allow_csp_sources(request, "img-src", "https:")
+
+
 def _detail(
     request: Request, n: Notification, problem: str | None = None, status: int = 200
 ) -> dict[str, Any]:
+    allow_email_html(request)
     db = request.dbsession
     entries = list(
         db.scalars(
@@ -582,6 +596,7 @@ def _editor(
     stale: bool = False,
     status: int = 200,
 ) -> dict[str, Any]:
+    allow_email_html(request)
     values = {part: getattr(template, part) for part in PARTS}
     if submitted is not None:
         values.update(submitted)
@@ -722,6 +737,14 @@ def template_preview(request: Request) -> dict[str, Any]:
 
 
 def includeme(config: Configurator) -> None:
+    # The pages' stylesheet and the editor's script (the console's Content-Security-Policy allows no
+    # inline ones), public like the core's.
+    config.add_static_view(
+        "console/static/notifications",
+        "totetaxi_notifications:static",
+        cache_max_age=3600,
+        permission=NO_PERMISSION_REQUIRED,
+    )
     # Templates are named by asset spec ("totetaxi_notifications:templates/..."): no search path
     # of the shared Jinja2 environment is needed or changed. The template routes come before
     # ".../{id}" so that "templates" is never taken for an email's id.

@@ -16,6 +16,7 @@ def rows(kit: Any) -> dict[tuple[str, str], tuple[str, Any, dict[str, int]]]:
     """The notifications API and console."""
     row = kit.row
     STAFF_PAGE = kit.STAFF_PAGE
+    PUBLIC = kit.PUBLIC
     return {
         # The notifications plugin (with the console mailer). A customer's own emails: 401 before
         # sign-in, 403 for staff (as every /me endpoint).
@@ -28,6 +29,12 @@ def rows(kit: Any) -> dict[tuple[str, str], tuple[str, Any, dict[str, int]]]:
         # template (saving nothing); staff and admins resend, release and save. Unknown emails reach
         # the 404 past the permission check; an empty save form is a 400 (its version is missing).
         ("GET", "/console/notifications"): ("/console/notifications", None, STAFF_PAGE),
+        # The pages' stylesheet and the template editor's script: public files.
+        ("GET", "console/static/notifications/*subpath"): (
+            "/console/static/notifications/template-editor.js",
+            None,
+            PUBLIC,
+        ),
         ("GET", "/console/notifications/{id}"): (
             "/console/notifications/00000000-0000-4000-8000-000000000000",
             None,

@@ -34,6 +34,7 @@ from pyramid.httpexceptions import HTTPSeeOther
 from pyramid.interfaces import IRoutesMapper
 from pyramid.request import Request
 from pyramid.response import Response
+from pyramid.security import NO_PERMISSION_REQUIRED
 from pyramid.view import view_config
 from sqlalchemy import func, select
 
@@ -483,6 +484,14 @@ def booking_panels(
 
 
 def includeme(config: Configurator) -> None:
+    # The pages' stylesheet (the console's Content-Security-Policy allows no inline one), public
+    # like the core's.
+    config.add_static_view(
+        "console/static/payments",
+        "totetaxi_payments:static",
+        cache_max_age=3600,
+        permission=NO_PERMISSION_REQUIRED,
+    )
     # Templates are named by asset spec ("totetaxi_payments:templates/..."), as the pricing
     # plugin's are: no search path of the shared Jinja2 environment is needed or changed.
     config.add_route("payments_refunds", "/console/payments/refunds")

@@ -16,6 +16,7 @@ def rows(kit: Any) -> dict[tuple[str, str], tuple[str, Any, dict[str, int]]]:
     """The payments plugin's API and console."""
     row = kit.row
     STAFF_PAGE = kit.STAFF_PAGE
+    PUBLIC = kit.PUBLIC
     STAFF_API_READ = kit.STAFF_API_READ
     admin_post = kit.admin_post
     return {
@@ -68,6 +69,12 @@ def rows(kit: Any) -> dict[tuple[str, str], tuple[str, Any, dict[str, int]]]:
         # Its console: every staff role reads the refunds queue, staff and admins request a refund,
         # admins decide.
         ("GET", "/console/payments/refunds"): ("/console/payments/refunds", None, STAFF_PAGE),
+        # The pages' stylesheet: a public file.
+        ("GET", "console/static/payments/*subpath"): (
+            "/console/static/payments/payments.css",
+            None,
+            PUBLIC,
+        ),
         ("POST", "/console/payments/refunds/{id}/approve"): (
             "/console/payments/refunds/00000000-0000-4000-8000-000000000000/approve",
             {},

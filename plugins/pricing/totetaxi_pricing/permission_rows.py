@@ -24,6 +24,12 @@ def rows(kit: Any) -> dict[tuple[str, str], tuple[str, Any, dict[str, int]]]:
         ("POST", "/api/v1/quotes"): ("/api/v1/quotes", {}, row(*[400] * 6)),
         ("GET", "/api/v1/availability"): ("/api/v1/availability", None, row(*[400] * 6)),
         ("GET", "/console/pricing/catalog"): ("/console/pricing/catalog", None, STAFF_PAGE),
+        # The pages' stylesheet: a public file.
+        ("GET", "console/static/pricing/*subpath"): (
+            "/console/static/pricing/pricing.css",
+            None,
+            PUBLIC,
+        ),
         ("GET", "/console/pricing/surcharges"): ("/console/pricing/surcharges", None, STAFF_PAGE),
         ("GET", "/console/pricing/capacity"): ("/console/pricing/capacity", None, STAFF_PAGE),
         ("POST", "/console/pricing/catalog/packages/{code}"): (

@@ -849,3 +849,28 @@ def test_an_unknown_mailbox_message_is_404(app):
 def test_the_mailbox_needs_a_staff_sign_in(app):
     answer = TestApp(app.app).get(MAILBOX, status=302)
     assert "/console/login" in answer.location
+
+
+def test_only_the_pages_framing_an_emails_html_allow_inline_styles(app):
+    """A sandboxed ``<iframe srcdoc>`` inherits its page's Content-Security-Policy: the pages that
+    show an email's HTML (styled inline, as mail clients want it) allow inline styles and web
+    images; scripts stay this origin's files everywhere, and every other page stays strict."""
+    guest_paid_booking(app)
+    email = email_of(app, "payment_confirmed")
+    browser = staff_browser(app, "staff")
+    message = browser.get(MAILBOX).html.select("[data-testid=message-link]")[0]["href"]
+
+    def policy(path: str) -> dict[str, list[str]]:
+        header = browser.get(path).headers["Content-Security-Policy"]
+        return {name: sources for name, *sources in (part.split() for part in header.split(";"))}
+
+    for path in (f"{LOG}/{email['id']}", f"{TEMPLATES}/payment_confirmed", message):
+        framing = policy(path)
+        assert framing["style-src"] == ["'self'", "'unsafe-inline'"], path
+        assert framing["img-src"] == ["'self'", "data:", "https:"], path
+        assert framing["script-src"] == ["'self'"], path
+    for path in (LOG, TEMPLATES, MAILBOX):
+        assert policy(path)["style-src"] == ["'self'"], path
+    # A refused save re-renders the editor: still its policy.
+    refused = save(browser, "payment_confirmed", status=400, subject="{{ booking.nmber }}")
+    assert "'unsafe-inline'" in refused.headers["Content-Security-Policy"]

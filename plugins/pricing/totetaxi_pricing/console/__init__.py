@@ -19,6 +19,7 @@ both through :class:`decimal.Decimal`, never floats.
 from __future__ import annotations
 
 from pyramid.config import Configurator
+from pyramid.security import NO_PERMISSION_REQUIRED
 
 from totetaxi_core.plugin_api import FieldError
 
@@ -28,6 +29,14 @@ __all__ = ["FieldError", "amount", "includeme", "parse_money", "parse_percent", 
 
 
 def includeme(config: Configurator) -> None:
+    # The pages' stylesheet (the console's Content-Security-Policy allows no inline one),
+    # public like the core's.
+    config.add_static_view(
+        "console/static/pricing",
+        "totetaxi_pricing:static",
+        cache_max_age=3600,
+        permission=NO_PERMISSION_REQUIRED,
+    )
     config.add_route("pricing_catalog", "/console/pricing/catalog")
     config.add_route("pricing_package", "/console/pricing/catalog/packages/{code}")
     config.add_route("pricing_specialty", "/console/pricing/catalog/specialty/{code}")

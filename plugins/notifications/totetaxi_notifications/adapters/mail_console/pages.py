@@ -19,6 +19,7 @@ from pyramid.view import view_config
 
 from totetaxi_core.plugin_api import Permission, find_service
 
+from ...console import allow_email_html
 from .mailer import MAILER_SERVICE
 
 TEMPLATES = "totetaxi_notifications:templates/"
@@ -82,6 +83,7 @@ def message_page(request: Request) -> dict[str, Any]:
     message = find_service(request, MAILER_SERVICE).read(message_id)
     if message is None:
         raise HTTPNotFound()
+    allow_email_html(request)  # the message's HTML, in a sandboxed frame
     return {
         "id": message_id,
         "headers": [(name, str(message[name])) for name in HEADERS if message[name]],
