@@ -518,11 +518,15 @@ def test_rule_problems_are_422_each_at_its_field(app):
         ({"item_count": "²"}, "item_count", "Items: enter a whole number from 1 to 500"),
         ({"item_count": "40"}, "item_count", "Petite holds up to 15 items"),
         ({"package": "huge"}, "package", "Unknown package 'huge'"),
-        ({"pickup_state": "New York"}, "pickup_state", "State: Use the two-letter state code"),
+        (
+            {"pickup_state": "XX"},
+            "pickup_state",
+            "State: 'XX' is not a US state: use the two-letter state code",
+        ),
         (
             {"delivery_postal_code": "1196"},
             "delivery_postal_code",
-            "ZIP code: Use a 5-digit ZIP code",
+            "ZIP code: '1196' is not a ZIP code: use 5 digits (or ZIP+4).",
         ),
         ({"pickup_line1": "  "}, "pickup_line1", "Street: this cannot be empty."),
         ({"notes": "x" * 1001}, "notes", "Notes: at most 1000 characters."),

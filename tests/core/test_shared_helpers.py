@@ -266,7 +266,7 @@ def test_colander_errors_are_shown_at_the_form_fields_in_the_consoles_words():
                 "pickup_address": {
                     "line1": "",
                     "city": "NYC",
-                    "state": "ny",
+                    "state": "zz",
                     "postal_code": "10012",
                 },
             }
@@ -293,7 +293,7 @@ def test_colander_errors_are_shown_at_the_form_fields_in_the_consoles_words():
         "item_count": "Items: at most 500.",
         "time_window": "Time window: choose one of morning, afternoon.",
         "pickup_line1": "Street: this cannot be empty.",
-        "pickup_state": "State: Use the two-letter state code, e.g. NY.",
+        "pickup_state": "State: 'zz' is not a US state: use the two-letter state code, e.g. NY.",
     }
 
 

@@ -14,6 +14,7 @@ from pyramid.response import Response
 from pyramid.security import NO_PERMISSION_REQUIRED
 from sqlalchemy import func, select
 
+from ..addresses import as_typed_of
 from ..api import API_PREFIX, json_error
 from ..api.errors import error_body
 from ..api.pagination import keyset_page
@@ -79,13 +80,14 @@ def booking_json(item: Booking, policy: Any = None) -> dict[str, Any]:
     """A booking as the API shows it; with ``policy`` (a :class:`~.cancellation.Policy`), the
     cancellation terms that apply to it too."""
 
-    def address(a: Any) -> dict[str, str]:
+    def address(a: Any) -> dict[str, Any]:
         return {
             "line1": a.line1,
             "line2": a.line2,
             "city": a.city,
             "state": a.state,
             "postal_code": a.postal_code,
+            "as_typed": as_typed_of(a),
         }
 
     return {

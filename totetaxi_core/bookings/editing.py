@@ -7,6 +7,7 @@ from types import SimpleNamespace
 from typing import Any
 
 from .. import audit
+from ..addresses import ADDRESS_FIELDS
 from ..context import Context
 from ..errors import InvalidDraft
 from ..identity.models import Customer
@@ -59,9 +60,8 @@ def draft_of(booking: Booking) -> dict[str, Any]:
 
 
 def _address_json(address: Address) -> dict[str, str]:
-    return {
-        name: getattr(address, name) for name in ("line1", "line2", "city", "state", "postal_code")
-    }
+    """An address's standard parts: what tells two addresses apart (never the text as typed)."""
+    return {name: getattr(address, name) for name in ADDRESS_FIELDS}
 
 
 def _jsonable(value: Any) -> Any:
@@ -140,13 +140,10 @@ def _update(
     for end in ("pickup", "delivery"):
         given = changes.get(f"{end}_address")
         current: Address = getattr(booking, f"{end}_address")
-        if given is not None and {**given, "line2": given.get("line2", "")} != _address_json(
-            current
-        ):
-            diff[f"{end}_address"] = {
-                "before": _address_json(current),
-                "after": {**given, "line2": given.get("line2", "")},
-            }
+        # Compared in the standard form: the same address typed another way is no change.
+        after = None if given is None else {name: given.get(name, "") for name in ADDRESS_FIELDS}
+        if after is not None and after != _address_json(current):
+            diff[f"{end}_address"] = {"before": _address_json(current), "after": after}
             # A new row: the old one may be shared history (audit, documents) and stays as is.
             setattr(booking, f"{end}_address", Address(**given))
     for name, value in (changes.get("guest") or {}).items():

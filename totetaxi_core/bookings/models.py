@@ -35,7 +35,12 @@ class BookingStatus(enum.StrEnum):
 
 class Address(UUIDPrimaryKey, Timestamps, Base):
     """A postal address a booking points at (copied from a saved address at booking time, so
-    later edits of the address book never move a booking)."""
+    later edits of the address book never move a booking).
+
+    The columns hold the standard form (:mod:`totetaxi_core.addresses`), which matching and
+    every consumer read; ``as_typed`` the parts as the customer typed them, for display
+    (``None`` on rows stored before it was kept: their columns are what was typed).
+    """
 
     __tablename__ = "addresses"
 
@@ -44,6 +49,7 @@ class Address(UUIDPrimaryKey, Timestamps, Base):
     city: Mapped[str] = mapped_column(String(100))
     state: Mapped[str] = mapped_column(String(2))
     postal_code: Mapped[str] = mapped_column(String(10))
+    as_typed: Mapped[dict[str, str] | None] = mapped_column(JSON, default=None)
 
 
 class BookingCounter(Base):

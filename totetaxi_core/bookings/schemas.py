@@ -1,9 +1,14 @@
-"""The booking body: the quote's draft fields plus addresses, contact and notes."""
+"""The booking body: the quote's draft fields plus addresses, contact and notes.
+
+Addresses are
+:class:`~totetaxi_core.addresses.AddressFields`: standardised, with the text as typed kept.
+"""
 
 from __future__ import annotations
 
 import colander
 
+from ..addresses import AddressFields
 from ..api.schemas import (
     CleanString,
     IsoDate,
@@ -14,20 +19,6 @@ from ..api.schemas import (
 )
 
 PHONE = colander.Regex(r"^[0-9+().\- ]{7,25}$", "Enter a phone number (digits, spaces, + - ( ) .).")
-
-
-class AddressFields(colander.MappingSchema):
-    line1 = colander.SchemaNode(CleanString(), validator=colander.Length(min=1, max=200))
-    line2 = colander.SchemaNode(CleanString(), validator=colander.Length(max=200), missing="")
-    city = colander.SchemaNode(CleanString(), validator=colander.Length(min=1, max=100))
-    state = colander.SchemaNode(
-        CleanString(),
-        validator=colander.Regex(r"^[A-Z]{2}$", "Use the two-letter state code, e.g. NY."),
-    )
-    postal_code = colander.SchemaNode(
-        CleanString(),
-        validator=colander.Regex(r"^\d{5}(-\d{4})?$", "Use a 5-digit ZIP code (or ZIP+4)."),
-    )
 
 
 class GuestFields(colander.MappingSchema):

@@ -10,6 +10,7 @@ from typing import Any
 
 from sqlalchemy import select, update
 
+from ..addresses import as_typed_of
 from ..business_time import local_midnight
 from ..context import Context
 from ..errors import InvalidDraft
@@ -88,6 +89,7 @@ def _address(ctx: Context, body: dict[str, Any], end: str, customer: Customer | 
         city=saved.city,
         state=saved.state,
         postal_code=saved.postal_code,
+        as_typed=as_typed_of(saved),
     )
 
 

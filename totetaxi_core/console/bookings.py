@@ -329,7 +329,13 @@ def snapshot(
         "cancelled_at": booking.cancelled_at,
         "cancel_reason": booking.cancel_reason,
         "addresses": {
-            end: {part: getattr(getattr(booking, f"{end}_address"), part) for part in ADDRESS_PARTS}
+            end: {
+                **{
+                    part: getattr(getattr(booking, f"{end}_address"), part)
+                    for part in ADDRESS_PARTS
+                },
+                "as_typed": getattr(booking, f"{end}_address").as_typed or {},
+            }
             for end in ENDS
         },
         "guest_phone": booking.guest_phone,
@@ -456,9 +462,9 @@ def booking_detail(request: Request) -> dict[str, Any]:
 # --- the edit form --------------------------------------------------------------------------------
 #
 # The form is checked by the staff API's own schema (``StaffBookingPatch``): the text of each
-# field is turned into the API's shapes here (numbers, the state in capitals, addresses as
-# mappings) and every rule (lengths, choices, the ZIP and state patterns) is the schema's, so the
-# console and the API can never disagree on what a booking may hold.
+# field is turned into the API's shapes here (numbers, addresses as mappings) and every rule
+# (lengths, choices, the address standardising of ``totetaxi_core.addresses``) is the schema's,
+# so the console and the API can never disagree on what a booking may hold.
 
 #: The schema's paths shown by the edit form's fields.
 EDIT_PATHS: dict[str, str] = {
@@ -518,9 +524,7 @@ def read_edit(
         else:
             errors["item_count"] = "Items: enter a whole number from 1 to 500, or leave it empty."
     for end in ENDS:
-        address = {part: submitted[f"{end}_{part}"] for part in ADDRESS_PARTS}
-        address["state"] = address["state"].strip().upper()
-        body[f"{end}_address"] = address
+        body[f"{end}_address"] = {part: submitted[f"{end}_{part}"] for part in ADDRESS_PARTS}
     for field in EDIT_PATHS.values():
         if field in submitted and control_characters(submitted[field], multiline=field == "notes"):
             errors[field] = f"{EDIT_LABELS[field]}: control characters are not allowed."

@@ -16,6 +16,7 @@ from pyramid.response import Response
 from pyramid.security import NO_PERMISSION_REQUIRED
 from sqlalchemy import select
 
+from ..addresses import as_typed_of
 from ..api import API_PREFIX, json_error, no_content
 from ..api.schemas import strict
 from . import services, sessions, tokens
@@ -94,6 +95,7 @@ def address_json(address: SavedAddress) -> dict[str, Any]:
         "city": address.city,
         "state": address.state,
         "postal_code": address.postal_code,
+        "as_typed": as_typed_of(address),
         "created_at": address.created_at.isoformat(),
         "updated_at": address.updated_at.isoformat(),
     }
@@ -387,9 +389,13 @@ def address_view(request: Request) -> dict[str, Any]:
     permission=Permission.CUSTOMER_SELF,
 )
 def address_patch_view(request: Request) -> dict[str, Any]:
-    """Change a saved address."""
+    """Change a saved address: the parts sent, standardised; the rest as they were typed."""
     row = request.context.obj
-    for name, value in request.validated.items():
+    changes = dict(request.validated)
+    typed = changes.pop("as_typed", {})
+    if typed:
+        row.as_typed = {**as_typed_of(row), **typed}  # a new dict: the JSON column sees it
+    for name, value in changes.items():
         setattr(row, name, value)
     return address_json(row)
 

@@ -121,7 +121,9 @@ class CustomerProfile(UUIDPrimaryKey, Timestamps, Base):
 
 
 class SavedAddress(UUIDPrimaryKey, Timestamps, SoftDelete, Base):
-    """A customer's labelled address ("Home", "Hamptons", ...)."""
+    """A customer's labelled address ("Home", "Hamptons", ...): the standard form in the
+    columns, the parts as typed in ``as_typed`` (see :class:`~totetaxi_core.bookings.models.
+    Address`)."""
 
     __tablename__ = "saved_addresses"
 
@@ -134,6 +136,7 @@ class SavedAddress(UUIDPrimaryKey, Timestamps, SoftDelete, Base):
     city: Mapped[str] = mapped_column(String(100))
     state: Mapped[str] = mapped_column(String(2))
     postal_code: Mapped[str] = mapped_column(String(10))
+    as_typed: Mapped[dict[str, str] | None] = mapped_column(JSON, default=None)
 
 
 class AuthSession(Base):

@@ -6,12 +6,11 @@ from typing import Any
 
 import colander
 
+from ..addresses import AddressFields, AddressPatchFields
 from ..api.schemas import BoundedObject, CleanString, ObjectBounds
 from ..api.schemas import RawString as Password
 
 PHONE = colander.Regex(r"^[0-9+().\- ]{7,25}$", "Enter a phone number (digits, spaces, + - ( ) .).")
-US_STATE = colander.Regex(r"^[A-Z]{2}$", "Use the two-letter state code, e.g. NY.")
-ZIP = colander.Regex(r"^\d{5}(-\d{4})?$", "Use a 5-digit ZIP code (or ZIP+4).")
 
 
 #: A front end's free-form settings, returned by every ``GET /me``: bounded so that no account
@@ -72,27 +71,15 @@ class MePatchBody(colander.MappingSchema):
     preferences = colander.SchemaNode(BoundedObject(PREFERENCE_BOUNDS), missing=colander.drop)
 
 
-class AddressBody(colander.MappingSchema):
+class AddressBody(AddressFields):
+    """A saved address: a label and an address, standardised (the text as typed kept)."""
+
     label = colander.SchemaNode(CleanString(), validator=colander.Length(min=1, max=60))
-    line1 = colander.SchemaNode(CleanString(), validator=colander.Length(min=1, max=200))
-    line2 = colander.SchemaNode(CleanString(), validator=colander.Length(max=200), missing="")
-    city = colander.SchemaNode(CleanString(), validator=colander.Length(min=1, max=100))
-    state = colander.SchemaNode(CleanString(), validator=US_STATE)
-    postal_code = colander.SchemaNode(CleanString(), validator=ZIP)
 
 
-class AddressPatchBody(colander.MappingSchema):
+class AddressPatchBody(AddressPatchFields):
+    """Any of a saved address's fields; each address part sent is standardised."""
+
     label = colander.SchemaNode(
         CleanString(), validator=colander.Length(min=1, max=60), missing=colander.drop
     )
-    line1 = colander.SchemaNode(
-        CleanString(), validator=colander.Length(min=1, max=200), missing=colander.drop
-    )
-    line2 = colander.SchemaNode(
-        CleanString(), validator=colander.Length(max=200), missing=colander.drop
-    )
-    city = colander.SchemaNode(
-        CleanString(), validator=colander.Length(min=1, max=100), missing=colander.drop
-    )
-    state = colander.SchemaNode(CleanString(), validator=US_STATE, missing=colander.drop)
-    postal_code = colander.SchemaNode(CleanString(), validator=ZIP, missing=colander.drop)

@@ -32,10 +32,12 @@ availability = Service(
 
 @catalog_service.get(permission=NO_PERMISSION_REQUIRED)
 def get_catalog(request: Request) -> dict[str, Any]:
-    """Mini Move packages, standard delivery rates and specialty items, in cents."""
+    """Mini Move packages, standard delivery rates, specialty items and the minimum charge of
+    every booking, in cents."""
     current = services.catalog(request.ctx)
     policy = current.policy
     return {
+        "minimum_charge_cents": policy["booking_minimum_cents"],
         "mini_move_packages": [
             {"code": p.code, "name": p.name, "price_cents": p.price_cents, "max_items": p.max_items}
             for p in current.packages

@@ -75,6 +75,7 @@ class Catalog:
 _POLICY_FIELDS = (
     "per_item_cents",
     "minimum_cents",
+    "booking_minimum_cents",
     "same_day_flat_cents",
     "same_day_included_items",
     "same_day_cutoff_hour",

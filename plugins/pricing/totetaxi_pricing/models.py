@@ -71,6 +71,10 @@ class PricingPolicy(Timestamps, Base):
 
     ``catalog_version`` goes up with every edit of any pricing table; each process caches the
     catalog and reloads it when the version moved.
+
+    Two minimums: ``minimum_cents`` is standard delivery's own (its service lines), and
+    ``booking_minimum_cents`` the least any booking's priced lines come to, of every service
+    type (BUSINESS_RULES "minimum charge"); both are topped up by a visible line.
     """
 
     __tablename__ = "pricing_policy"
@@ -79,6 +83,7 @@ class PricingPolicy(Timestamps, Base):
     catalog_version: Mapped[int] = mapped_column(Integer, default=1)
     per_item_cents: Mapped[int] = mapped_column(Integer)
     minimum_cents: Mapped[int] = mapped_column(Integer)
+    booking_minimum_cents: Mapped[int] = mapped_column(Integer)
     same_day_flat_cents: Mapped[int] = mapped_column(Integer)
     same_day_included_items: Mapped[int] = mapped_column(Integer)
     same_day_cutoff_hour: Mapped[int] = mapped_column(Integer)

@@ -1,8 +1,9 @@
 """Pricing a booking draft: a pure function of the catalog, the draft and the time.
 
-The rules of BUSINESS_RULES.md, in order: service lines (package, per-item with minimum, or
-same-day), specialty items, the largest matching surcharge on the priced lines, fees, then the
-total. The figures all come from the catalog.
+The rules of BUSINESS_RULES.md, in order: service lines (package, per-item with standard
+delivery's minimum, or same-day), specialty items, the minimum charge of every booking, the
+largest matching surcharge on the priced lines, fees, then the total. The figures all come from
+the catalog.
 """
 
 from __future__ import annotations
@@ -167,7 +168,7 @@ def _service_lines(catalog: Catalog, draft: dict[str, Any], now: dt.datetime) ->
 
 
 def _with_minimum(lines: list[dict], policy: dict[str, int]) -> list[dict]:
-    """Top standard delivery (same day included) up to its minimum charge."""
+    """Top standard delivery (same day included) up to its own minimum charge."""
     amount = sum(line["amount_cents"] for line in lines)
     if amount < policy["minimum_cents"]:
         lines.append(
@@ -175,6 +176,27 @@ def _with_minimum(lines: list[dict], policy: dict[str, int]) -> list[dict]:
                 "code": "standard_delivery.minimum",
                 "description": f"Minimum charge {dollars(policy['minimum_cents'])}",
                 "amount_cents": policy["minimum_cents"] - amount,
+            }
+        )
+    return lines
+
+
+def _with_booking_minimum(lines: list[dict], policy: dict[str, int]) -> list[dict]:
+    """Top the priced lines of any booking up to the minimum charge, as one visible line.
+
+    It comes after every priced line (service and specialty items), so specialty items added
+    to a booking count towards the minimum, and before surcharges, which apply to it like any
+    priced line; fees neither count nor are topped up. Standard delivery's own minimum has
+    already topped its service lines: this line adds only what is still missing.
+    """
+    minimum = policy["booking_minimum_cents"]
+    amount = sum(line["amount_cents"] for line in lines)
+    if amount < minimum:
+        lines.append(
+            {
+                "code": "minimum_charge",
+                "description": f"Minimum charge {dollars(minimum)} per booking",
+                "amount_cents": minimum - amount,
             }
         )
     return lines
@@ -213,6 +235,7 @@ def price(catalog: Catalog, draft: dict[str, Any], now: dt.datetime) -> dict[str
     check_date(catalog, day, now)
     lines = _service_lines(catalog, draft, now)
     lines += _specialty_lines(catalog, draft.get("specialty_items") or [])
+    lines = _with_booking_minimum(lines, catalog.policy)
     subtotal = sum(line["amount_cents"] for line in lines)
 
     surcharges = []

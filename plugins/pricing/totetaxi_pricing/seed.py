@@ -47,6 +47,7 @@ def seed(dbsession: Session, settings: dict[str, Any]) -> None:
             catalog_version=1,
             per_item_cents=9500,
             minimum_cents=28500,
+            booking_minimum_cents=28500,
             same_day_flat_cents=36000,
             same_day_included_items=3,
             same_day_cutoff_hour=12,

@@ -658,7 +658,7 @@ def test_bad_money_is_400_next_to_the_field_and_changes_nothing(app, typed, mess
 @pytest.mark.parametrize(
     ("field", "typed", "message"),
     [
-        ("minimum", "-5", "Minimum charge must not be negative."),
+        ("minimum", "-5", "Standard delivery minimum must not be negative."),
         ("coi_fee", "abc", "COI handling fee: enter the amount in dollars, like 25.00."),
         ("per_item", "1.999", "Per item: at most 2 decimals (whole cents)."),
         ("same_day_cutoff_hour", "25", "Same-day cut-off hour: enter a whole number from 0 to 24."),

@@ -118,6 +118,7 @@ def catalogs(draw: Any, min_cutoff_hour: int = 0) -> Catalog:
     policy = {
         "per_item_cents": draw(st.integers(0, 50_000)),
         "minimum_cents": draw(st.integers(0, 100_000)),
+        "booking_minimum_cents": draw(st.integers(0, 100_000)),
         "same_day_flat_cents": draw(st.integers(0, 100_000)),
         "same_day_included_items": draw(st.integers(0, 10)),
         "same_day_cutoff_hour": draw(st.integers(min_cutoff_hour, 24)),
@@ -141,12 +142,14 @@ def catalogs(draw: Any, min_cutoff_hour: int = 0) -> Catalog:
 
 
 def service_minimum(catalog: Catalog, draft: dict[str, Any]) -> int:
-    """The least a booking of this service may cost (BUSINESS_RULES "minimum")."""
+    """The least a booking of this service may cost (BUSINESS_RULES "minimum" and "minimum
+    charge": every booking, of any service type)."""
+    least = catalog.policy["booking_minimum_cents"]
     if draft["service_type"] == "standard_delivery":
-        return catalog.policy["minimum_cents"]
+        return max(least, catalog.policy["minimum_cents"])
     if draft["service_type"] == "mini_move":
-        return catalog.package(draft["package"]).price_cents
-    return 0
+        return max(least, catalog.package(draft["package"]).price_cents)
+    return least
 
 
 def check_invariants(catalog: Catalog, draft: dict[str, Any], now: dt.datetime) -> None:
@@ -163,6 +166,17 @@ def check_invariants(catalog: Catalog, draft: dict[str, Any], now: dt.datetime) 
         + sum(f["amount_cents"] for f in fees)
     )
     assert quote["total_cents"] >= service_minimum(catalog, draft)
+    # The minimum charge is a priced line: the subtotal (before surcharges and fees) reaches it,
+    # and its line tops up exactly what the other priced lines miss.
+    assert quote["subtotal_cents"] >= catalog.policy["booking_minimum_cents"]
+    topped = [line for line in lines if line["code"] == "minimum_charge"]
+    others = sum(line["amount_cents"] for line in lines if line["code"] != "minimum_charge")
+    if others < catalog.policy["booking_minimum_cents"]:
+        assert [line["amount_cents"] for line in topped] == [
+            catalog.policy["booking_minimum_cents"] - others
+        ]
+    else:
+        assert topped == []
     assert len(surcharges) <= 1
     for part in (*lines, *surcharges, *fees):
         assert isinstance(part["amount_cents"], int) and part["amount_cents"] >= 0

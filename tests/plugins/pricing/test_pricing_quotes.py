@@ -126,6 +126,7 @@ def test_the_fixed_dates_are_what_the_tests_assume():
 def test_services_lists_the_seeded_catalog(app):
     answer = app.get("/api/v1/services", status=200).json
     assert answer == {
+        "minimum_charge_cents": 28500,
         "mini_move_packages": [
             {"code": "petite", "name": "Petite", "price_cents": 99500, "max_items": 15},
             {"code": "standard", "name": "Standard", "price_cents": 172500, "max_items": 35},
@@ -192,10 +193,13 @@ def test_each_specialty_item_booked_alone(app, code, cents):
     q = quote(
         app, service_type="specialty", specialty_items=[{"code": code, "qty": 1}], date=MONDAY
     )
+    # Below the $285 minimum charge of every booking, a line makes up the difference.
+    topped = [("minimum_charge", 28500 - cents)] if cents < 28500 else []
     assert [(line["code"], line["amount_cents"]) for line in q["lines"]] == [
-        (f"specialty.{code}", cents)
+        (f"specialty.{code}", cents),
+        *topped,
     ]
-    assert q["total_cents"] == cents
+    assert q["total_cents"] == max(cents, 28500)
     two = quote(
         app, service_type="specialty", specialty_items=[{"code": code, "qty": 2}], date=MONDAY
     )
@@ -486,6 +490,7 @@ def test_coi_fee_is_never_surcharged(app):
     ],
 )
 def test_percentages_round_half_up_to_the_cent(app, price_cents, surcharge_cents):
+    run(app, lambda ctx: services.edit_policy(ctx, booking_minimum_cents=0))  # no top-up line
     run(app, lambda ctx: services.edit_specialty(ctx, "wardrobe_box", price_cents=price_cents))
     q = quote(app, **specialty("wardrobe_box", day=SATURDAY))
     assert q["subtotal_cents"] == price_cents

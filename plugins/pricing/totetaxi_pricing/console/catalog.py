@@ -1,4 +1,5 @@
-"""The catalog page: Mini Move packages, standard delivery rates and specialty items."""
+"""The catalog page: Mini Move packages, rates (standard delivery, the minimum charge of every
+booking, fees) and specialty items."""
 
 from __future__ import annotations
 
@@ -41,6 +42,7 @@ def _catalog(request: Request, failed: Failed | None = None, status: int = 200) 
     shown["rates"] = {
         "per_item": amount(policy.per_item_cents),
         "minimum": amount(policy.minimum_cents),
+        "booking_minimum": amount(policy.booking_minimum_cents),
         "same_day_flat": amount(policy.same_day_flat_cents),
         "same_day_included_items": str(policy.same_day_included_items),
         "same_day_cutoff_hour": str(policy.same_day_cutoff_hour),

@@ -78,7 +78,8 @@ PACKAGE_FIELDS: Fields = {
 }
 RATE_FIELDS: Fields = {
     "per_item": ("per_item_cents", parse_money, "Per item"),
-    "minimum": ("minimum_cents", parse_money, "Minimum charge"),
+    "minimum": ("minimum_cents", parse_money, "Standard delivery minimum"),
+    "booking_minimum": ("booking_minimum_cents", parse_money, "Minimum charge per booking"),
     "same_day_flat": ("same_day_flat_cents", parse_money, "Same-day flat price"),
     "same_day_included_items": (
         "same_day_included_items",

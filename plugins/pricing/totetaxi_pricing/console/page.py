@@ -26,7 +26,7 @@ CAPACITY = TEMPLATES + "capacity.jinja2"
 #: One-shot messages after a change: the query carries a code, never text (nothing reflected).
 MESSAGES: dict[str, str] = {
     "package_saved": "Package saved; quotes use it from now on.",
-    "rates_saved": "Standard delivery rates saved; quotes use them from now on.",
+    "rates_saved": "Rates saved; quotes use them from now on.",
     "specialty_saved": "Specialty item saved; quotes use it from now on.",
     "surcharge_saved": "Surcharge rule saved; quotes use it from now on.",
     "peak_added": "Peak range added.",
