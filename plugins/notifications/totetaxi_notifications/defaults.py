@@ -1,7 +1,11 @@
-"""The default email templates, one per event of BUSINESS_RULES.md "Notifications".
+"""The default email templates, one per event of BUSINESS_RULES.md "Notifications", and one
+per change of a booking the customer must know of (cancelled, status changed by staff,
+rescheduled, completed).
 
-Loaded once, when the plugin is installed (``totetaxi migrate``, by :mod:`.seed`);
-from then on they live in the database and staff edit them in the console.
+Loaded once, when the plugin is installed (``totetaxi migrate``, by :mod:`.seed`); a template
+added later comes with a migration that adds it where the plugin is installed already
+(:data:`BOOKING_CHANGE_KEYS`). From then on they live in the database and staff edit them in the
+console.
 """
 
 from __future__ import annotations
@@ -33,6 +37,34 @@ DOCUMENT_VARIABLES = {
 RESET_VARIABLES = {
     "reset_url": "the single-use link (never kept after sending)",
     "reset_minutes": "how long the link works",
+}
+CANCELLATION_VARIABLES = {
+    "cancellation.by": "who cancelled: customer (a guest too), staff or system",
+    "cancellation.refund_percent": (
+        "the percent of what was paid the cancellation policy refunds, when the customer "
+        "cancelled a paid booking (empty otherwise; 0: nothing back)"
+    ),
+    "cancellation.reason": (
+        "the customer's own reason (always empty when staff or the system cancelled: a staff "
+        "member's note is internal)"
+    ),
+}
+STATUS_CHANGE_VARIABLES = {
+    "change.old_status": "the status before (pending_payment, confirmed, ...)",
+    "change.new_status": "the status staff set: confirmed or in_progress",
+}
+RESCHEDULE_VARIABLES = {
+    "reschedule.old_date": "the pickup day before the move",
+    "reschedule.new_date": "the new pickup day",
+    "reschedule.old_time_window": "the pickup window before the move",
+    "reschedule.new_time_window": "the new pickup window",
+    "reschedule.old_total": "the total before the move",
+    "reschedule.new_total": "the total now",
+    "reschedule.difference": "how much the total moved, e.g. $149.25 (never negative)",
+    "reschedule.difference_cents": (
+        "the same in cents, signed: above 0 more to pay, below 0 to be refunded, 0 unchanged"
+    ),
+    "reschedule.paid": "whether the booking was paid (confirmed) when it moved",
 }
 
 _GREETING = "Hello{% if recipient.first_name %} {{ recipient.first_name }}{% endif %},"
@@ -110,6 +142,39 @@ def _booking_vars(**extra: str) -> dict[str, str]:
 
 
 _VIEW = ("{{ booking.url }}", "View your booking")
+
+# Sentences of the booking change emails, shared by their text and HTML bodies.
+_STAFF_REFUND = (
+    "If you paid, our team will refund you and you will get an email when the refund is issued."
+)
+_POLICY_REFUND = (
+    "{{ cancellation.refund_percent }}% of what you paid will be refunded to your card; you will "
+    "get an email when the refund is issued."
+)
+_NO_REFUND = "Under our cancellation policy, this cancellation is not refunded."
+_CONFIRMED_BY_STAFF = (
+    "Our team confirmed your booking {{ booking.number }}. We will pick up your items on "
+    "{{ booking.pickup_date }}, {{ booking.time_window }}."
+)
+_UNDER_WAY = "Your move is under way: our team has started on booking {{ booking.number }}."
+_COMPLETED = (
+    "Your move with booking {{ booking.number }} is complete: your items are at "
+    "{{ booking.delivery_address }}. Thank you for moving with {{ company.name }}."
+)
+_MOVED = (
+    "The pickup of booking {{ booking.number }} moved from {{ reschedule.old_date }}, "
+    "{{ reschedule.old_time_window }} to {{ reschedule.new_date }}, "
+    "{{ reschedule.new_time_window }}."
+)
+_DEARER = (
+    "The new total is {{ reschedule.new_total }}, {{ reschedule.difference }} more than before"
+    "{% if reschedule.paid %}: the difference is left to pay on your booking's page{% endif %}."
+)
+_CHEAPER = (
+    "The new total is {{ reschedule.new_total }}, {{ reschedule.difference }} less than before"
+    "{% if reschedule.paid %}: the difference will be refunded to your card, and you will get "
+    "an email when the refund is issued{% endif %}."
+)
 
 DEFAULTS: tuple[Default, ...] = (
     Default(
@@ -314,6 +379,107 @@ DEFAULTS: tuple[Default, ...] = (
         ),
         _booking_vars(**DOCUMENT_VARIABLES),
     ),
+    Default(
+        "booking_cancelled",
+        "Booking cancelled",
+        "The booking was cancelled: by the customer, by staff, or by the system (not when the "
+        "last failed payment's email already said so).",
+        "Booking {{ booking.number }} is cancelled",
+        # A paragraph that may be left out ends inside its {% if %}: the newline right after a
+        # tag is dropped (trim_blocks), so one written after {% endif %} would be lost.
+        f"{_GREETING}\n\n"
+        '{% if cancellation.by == "customer" %}As you asked, we cancelled booking '
+        "{{ booking.number }}.\n\n"
+        "{% else %}Booking {{ booking.number }} was cancelled"
+        '{% if cancellation.by == "staff" %} by our team{% endif %}.\n\n'
+        "{% endif %}"
+        "{% if cancellation.reason %}Your reason: {{ cancellation.reason }}\n\n{% endif %}"
+        '{% if cancellation.by != "customer" %}' + _STAFF_REFUND + "\n\n"
+        "{% elif cancellation.refund_percent %}" + _POLICY_REFUND + "\n\n"
+        "{% elif cancellation.refund_percent == 0 %}" + _NO_REFUND + "\n\n"
+        "{% endif %}" + _BOOKING_FACTS + "\nYour booking: {{ booking.url }}" + _SIGN_OFF,
+        _html(
+            [
+                '{% if cancellation.by == "customer" %}As you asked, we cancelled booking '
+                "{{ booking.number }}.{% else %}Booking {{ booking.number }} was cancelled"
+                '{% if cancellation.by == "staff" %} by our team{% endif %}.{% endif %}'
+                "{% if cancellation.reason %} Your reason: {{ cancellation.reason }}{% endif %}",
+                '{% if cancellation.by != "customer" %}'
+                + _STAFF_REFUND
+                + "{% elif cancellation.refund_percent %}"
+                + _POLICY_REFUND
+                + "{% elif cancellation.refund_percent == 0 %}"
+                + _NO_REFUND
+                + "{% endif %}",
+            ],
+            button=_VIEW,
+        ),
+        _booking_vars(**CANCELLATION_VARIABLES),
+    ),
+    Default(
+        "booking_status_changed",
+        "Booking status changed",
+        "A staff member confirmed the booking or started the move (a payment's confirmation "
+        "sends Payment confirmed instead; cancellation and completion have their own).",
+        "Booking {{ booking.number }}"
+        '{% if change.new_status == "in_progress" %}: your move is under way'
+        "{% else %} is {{ change.new_status }}{% endif %}",
+        f"{_GREETING}\n\n"
+        '{% if change.new_status == "in_progress" %}' + _UNDER_WAY + "\n\n"
+        "{% else %}" + _CONFIRMED_BY_STAFF + "\n\n"
+        "{% endif %}" + _BOOKING_FACTS + "\nYour booking: {{ booking.url }}" + _SIGN_OFF,
+        _html(
+            [
+                '{% if change.new_status == "in_progress" %}'
+                + _UNDER_WAY
+                + "{% else %}"
+                + _CONFIRMED_BY_STAFF
+                + "{% endif %}"
+            ],
+            button=_VIEW,
+        ),
+        _booking_vars(**STATUS_CHANGE_VARIABLES),
+    ),
+    Default(
+        "booking_completed",
+        "Booking completed",
+        "The booking is completed: the move is done.",
+        "Booking {{ booking.number }} is complete",
+        f"{_GREETING}\n\n{_COMPLETED}\n\nYour booking: {{{{ booking.url }}}}" + _SIGN_OFF,
+        _html([_COMPLETED], facts=False, button=_VIEW),
+        _booking_vars(),
+    ),
+    Default(
+        "booking_rescheduled",
+        "Booking rescheduled",
+        "The pickup moved to another date or time window (with the new total when it changed).",
+        "New pickup time for booking {{ booking.number }}",
+        f"{_GREETING}\n\n{_MOVED}\n\n"
+        "{% if reschedule.difference_cents > 0 %}" + _DEARER + "\n\n"
+        "{% elif reschedule.difference_cents < 0 %}" + _CHEAPER + "\n\n"
+        "{% endif %}" + _BOOKING_FACTS + "\nYour booking: {{ booking.url }}" + _SIGN_OFF,
+        _html(
+            [
+                _MOVED,
+                "{% if reschedule.difference_cents > 0 %}"
+                + _DEARER
+                + "{% elif reschedule.difference_cents < 0 %}"
+                + _CHEAPER
+                + "{% endif %}",
+            ],
+            button=_VIEW,
+        ),
+        _booking_vars(**RESCHEDULE_VARIABLES),
+    ),
+)
+
+#: Templates added after the first release: :mod:`.migrations` revision n0003 adds them to
+#: databases where the plugin was installed before (its seed runs only at install).
+BOOKING_CHANGE_KEYS = (
+    "booking_cancelled",
+    "booking_status_changed",
+    "booking_completed",
+    "booking_rescheduled",
 )
 
 KEYS = tuple(d.key for d in DEFAULTS)

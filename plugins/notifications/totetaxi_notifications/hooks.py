@@ -241,6 +241,111 @@ def totetaxi_password_reset_requested(ctx: Any, principal: Any, reset_url: str) 
     )
 
 
+# --- changes of a booking -------------------------------------------------------------------
+
+#: Statuses a staff member's change emails as ``booking_status_changed``; cancelled and
+#: completed have emails of their own, whoever made the change.
+STAFF_STATUS_TEMPLATES = frozenset({"confirmed", "in_progress"})
+#: Fields of ``totetaxi_booking_changed`` that move the pickup.
+MOVED_FIELDS = ("date", "time_window")
+
+
+def _actor_kind(ctx: Any) -> str:
+    """``staff``, ``customer``, or ``""`` when nobody signed in acts (a guest, the system)."""
+    return str(getattr(ctx.actor, "kind", "") or "")
+
+
+def _told_by_payment_failed(ctx: Any, booking: Any) -> bool:
+    """Whether this booking's ``payment_failed`` email for its last attempt was queued: that
+    email (attempts left 0) already says the booking was cancelled."""
+    contexts = ctx.dbsession.scalars(
+        select(Notification.context).where(
+            Notification.booking_id == booking.id,
+            Notification.template_key == "payment_failed",
+        )
+    )
+    return any((context.get("payment") or {}).get("attempts_left") == 0 for context in contexts)
+
+
+def _cancelled_by(ctx: Any, booking: Any, told: bool) -> str:
+    """``customer``, ``staff`` or ``system``: the booking's ``cancelled_by`` when the core
+    records it, else guessed from the actor.
+
+    Without it, no actor is either a guest cancelling with their token or the system (the
+    payments plugin after the last failed attempt); only the system has emailed
+    ``payment_failed`` for the last attempt first (``told``: that hook fires before the
+    cancellation).
+    """
+    recorded = getattr(booking, "cancelled_by", None)
+    if recorded:
+        return str(recorded)
+    kind = _actor_kind(ctx)
+    if kind in ("staff", "customer"):
+        return kind
+    return "system" if told else "customer"
+
+
+def _booking_cancelled(ctx: Any, booking: Any, old_status: str, reason: str | None) -> None:
+    """Queue ``booking_cancelled``, unless the last failed payment's email said it already."""
+    told = _told_by_payment_failed(ctx, booking)
+    by = _cancelled_by(ctx, booking, told)
+    if by == "system" and told:
+        # The payment attempts are used up: the payments plugin emailed payment_failed, which
+        # says "The booking has been cancelled.", just before cancelling. A second email about
+        # the same cancellation would only repeat it. Any other system cancellation is emailed.
+        return
+    # The policy's percent is of what was paid: a booking cancelled before it was confirmed
+    # was not paid, whatever percent the policy's tier gives.
+    percent = getattr(booking, "cancellation_refund_percent", None)
+    _about_booking(
+        ctx,
+        booking,
+        "booking_cancelled",
+        f"booking_cancelled:{booking.id}",  # a cancelled booking stays cancelled: once
+        cancellation=variables.cancellation(
+            by, percent if old_status == "confirmed" else None, reason
+        ),
+    )
+
+
+@hookimpl
+def totetaxi_booking_status_changed(
+    ctx: Any, booking: Any, old_status: str, new_status: str, reason: str | None
+) -> None:
+    """Cancelled (by anyone) and completed email the customer; so do the statuses a staff
+    member sets by hand. ``reason`` reaches the email only when it is the customer's own."""
+    if new_status == "cancelled":
+        _booking_cancelled(ctx, booking, old_status, reason)
+    elif new_status == "completed":
+        _about_booking(ctx, booking, "booking_completed", f"booking_completed:{booking.id}")
+    elif new_status in STAFF_STATUS_TEMPLATES and _actor_kind(ctx) == "staff":
+        # Only staff: the payment webhook's confirmation (no actor) sends payment_confirmed.
+        # The state machine never returns to a status, so (booking, status) happens once.
+        _about_booking(
+            ctx,
+            booking,
+            "booking_status_changed",
+            f"booking_status_changed:{booking.id}:{new_status}",
+            change=variables.status_change(old_status, new_status),
+        )
+
+
+@hookimpl
+def totetaxi_booking_changed(ctx: Any, booking: Any, changes: dict[str, Any]) -> None:
+    """A new pickup date or window emails the customer, with the new total when it moved."""
+    if not any(name in changes for name in MOVED_FIELDS):
+        return  # notes, addresses, items: nothing the customer must be told of by email
+    # Each edit bumps the booking's version (it is flushed before the hook): one email per
+    # move, and the same event fired twice sends one.
+    _about_booking(
+        ctx,
+        booking,
+        "booking_rescheduled",
+        f"booking_rescheduled:{booking.id}:{booking.version}",
+        reschedule=variables.reschedule(booking, changes),
+    )
+
+
 # --- staff views ----------------------------------------------------------------------------
 
 

@@ -59,6 +59,20 @@ def _long_day(value: dt.date) -> str:
     return f"{value:%A}, {value:%B} {value.day}, {value.year}"
 
 
+def _day(value: Any) -> str:
+    """A pickup date as the emails write it; ``changes`` carry dates as ISO strings."""
+    if isinstance(value, str):
+        try:
+            value = dt.date.fromisoformat(value)
+        except ValueError:
+            return value  # not a date after all: shown as it came rather than lost
+    return _long_day(value) if isinstance(value, dt.date) else str(value or "")
+
+
+def _window(value: Any) -> str:
+    return WINDOWS.get(value, str(value or ""))
+
+
 def company(ctx: Context) -> dict[str, str]:
     settings = ctx.settings
     return {
@@ -85,12 +99,62 @@ def booking(ctx: Context, row: Booking, tracking_token: str | None = None) -> di
         "status": str(row.status),
         "service": service_label(ctx, row.service_type),
         "pickup_date": _long_day(row.pickup_date),
-        "time_window": WINDOWS.get(row.time_window, row.time_window),
+        "time_window": _window(row.time_window),
         "pickup_address": _address(row.pickup_address),
         "delivery_address": _address(row.delivery_address),
         "total": format_money(row.total_cents, row.currency),
         "total_cents": row.total_cents,
         "url": booking_url(ctx, row, tracking_token),
+    }
+
+
+def cancellation(by: str, refund_percent: int | None, reason: str | None) -> dict[str, Any]:
+    """The ``cancellation.*`` variables: who cancelled (``customer``, ``staff`` or ``system``),
+    the refund percent the policy gave a customer's cancellation of a paid booking (``None``
+    otherwise) and the customer's own reason.
+
+    Only a customer's reason is theirs to read: a staff member's is an internal note (the
+    ``totetaxi_booking_status_changed`` hook says so) and the system's is written for the
+    history, so neither reaches the email, whatever the template does.
+    """
+    by_customer = by == "customer"
+    return {
+        "by": by,
+        "refund_percent": refund_percent if by_customer else None,
+        "reason": (reason or "").strip() if by_customer else "",
+    }
+
+
+def status_change(old_status: str, new_status: str) -> dict[str, str]:
+    """The ``change.*`` variables of a status change."""
+    return {"old_status": old_status, "new_status": new_status}
+
+
+def reschedule(row: Booking, changes: dict[str, Any]) -> dict[str, Any]:
+    """The ``reschedule.*`` variables of an edit that moved the pickup (``changes`` is
+    ``totetaxi_booking_changed``'s diff: ``{field: {"before", "after"}}``).
+
+    ``difference_cents`` is signed, as the customer sees it: more than 0 is left to pay, less
+    than 0 is to be refunded; 0 when the total did not change. ``paid`` says whether the
+    booking was confirmed (paid) when it moved: only then is a difference money that changes
+    hands, rather than a new price to pay.
+    """
+    date = changes.get("date") or {}
+    window = changes.get("time_window") or {}
+    total = changes.get("total_cents") or {}
+    new_cents = total.get("after", row.total_cents)
+    old_cents = total.get("before", new_cents)
+    difference = new_cents - old_cents
+    return {
+        "old_date": _day(date.get("before", row.pickup_date)),
+        "new_date": _day(date.get("after", row.pickup_date)),
+        "old_time_window": _window(window.get("before", row.time_window)),
+        "new_time_window": _window(window.get("after", row.time_window)),
+        "old_total": format_money(old_cents, row.currency),
+        "new_total": format_money(new_cents, row.currency),
+        "difference": format_money(abs(difference), row.currency),
+        "difference_cents": difference,
+        "paid": str(row.status) == str(BookingStatus.CONFIRMED),
     }
 
 
@@ -152,4 +216,17 @@ def sample(ctx: Context) -> dict[str, Any]:
         },
         "reset_url": company(ctx)["url"] + "/reset-password/sample-token",
         "reset_minutes": 60,
+        "cancellation": cancellation("customer", 100, "Our plans changed."),
+        "change": status_change("pending_payment", "confirmed"),
+        "reschedule": {
+            "old_date": the_booking["pickup_date"],
+            "new_date": "Tuesday, December 8, 2026",
+            "old_time_window": the_booking["time_window"],
+            "new_time_window": WINDOWS["afternoon"],
+            "old_total": format_money(total_cents),
+            "new_total": format_money(total_cents + 14925),
+            "difference": format_money(14925),
+            "difference_cents": 14925,
+            "paid": True,
+        },
     }

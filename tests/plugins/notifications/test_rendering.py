@@ -15,6 +15,7 @@ from sqlalchemy import delete, select
 from support.notifications import edit_template, fetch, run, template
 from support.payments import book_as_guest
 from totetaxi_notifications import defaults, hooks, rendering, variables
+from totetaxi_notifications.defaults import RESCHEDULE_VARIABLES
 from totetaxi_notifications.models import EmailTemplate
 from totetaxi_notifications.rendering import (
     Rendered,
@@ -30,7 +31,8 @@ app = notifications_support.app  # the fixture: pricing, payments_mock, mail_con
 
 #: BUSINESS_RULES "Notifications": booking received, payment confirmed, payment failed, delivery
 #: assigned, picked up, delivered, delivery failed, refund issued, password reset, COI
-#: missing/expiring.
+#: missing/expiring; then the changes of a booking a customer must know of (issue 13, item 19):
+#: cancelled, status changed by staff, completed, rescheduled.
 EVENT_KEYS = (
     "booking_received",
     "payment_confirmed",
@@ -43,6 +45,10 @@ EVENT_KEYS = (
     "password_reset",
     "coi_missing",
     "coi_expiring",
+    "booking_cancelled",
+    "booking_status_changed",
+    "booking_completed",
+    "booking_rescheduled",
 )
 
 VARIABLES = {
@@ -349,7 +355,8 @@ def test_a_broken_template_is_a_render_error(source, why):
 
 def test_every_event_of_the_business_rules_has_a_default_template():
     assert defaults.KEYS == EVENT_KEYS
-    assert len(set(defaults.KEYS)) == 11
+    assert len(set(defaults.KEYS)) == 15
+    assert set(defaults.BOOKING_CHANGE_KEYS) < set(EVENT_KEYS)
     # Every template a trigger queues exists.
     assert set(hooks.DELIVERY_TEMPLATES.values()) <= set(EVENT_KEYS)
     for default in defaults.DEFAULTS:
@@ -385,7 +392,7 @@ def test_seeding_again_adds_what_is_missing_and_never_overwrites_an_edit(app):
     assert template(app, "refund_issued").subject == next(
         d.subject for d in defaults.DEFAULTS if d.key == "refund_issued"
     )
-    assert len(fetch(app, select(EmailTemplate))) == 11
+    assert len(fetch(app, select(EmailTemplate))) == 15
 
 
 def used_variables(source: str) -> set[str]:
@@ -462,11 +469,21 @@ def test_a_default_reads_well_without_optional_values(default):
         "document": {"filename": "", "expires_on": "", "note": ""},
         "reset_url": "http://x/r",
         "reset_minutes": 60,
+        "cancellation": {"by": "staff", "refund_percent": None, "reason": ""},
+        "change": {"old_status": "", "new_status": ""},
+        "reschedule": {
+            **{name.split(".")[1]: "" for name in RESCHEDULE_VARIABLES},
+            "difference_cents": 0,
+            "paid": False,
+        },
     }
     done = render(default.subject, default.text_body, default.html_body, values)
     assert done.text.startswith("Hello,\n")
     assert "Expected arrival" not in done.text and "About the one you sent" not in done.text
+    assert "Your reason" not in done.text and "than before" not in done.text
     assert "None" not in done.text
+    if default.key in defaults.BOOKING_CHANGE_KEYS:  # paragraphs left out leave no gap
+        assert "\n\n\n" not in done.text
 
 
 @pytest.mark.parametrize(
