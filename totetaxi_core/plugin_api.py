@@ -7,6 +7,12 @@ autogenerate writes) and :mod:`totetaxi_core.db.append_only` (``op.create_append
 and its tests :mod:`totetaxi_core.testing`. Anything not listed in
 ``__all__`` is an internal of the core and may change without notice.
 
+A view documents its answers for the OpenAPI document with ``response_schemas=answers(status,
+Body(), "what it is", errors={409: "why"})`` (body schemas written with ``text``, ``whole``,
+``flag``, ``moment``, ``day``, ``free``, ``listing``, ``page_of``, ``nullable``; see
+:mod:`totetaxi_core.api.responses`), and a list's query string with
+``schema=page_query(status=...)`` and Cornice's ``colander_validator``.
+
 The names are grouped as a plugin meets them: declaring the plugin, persistence, errors, the REST
 API, bookings, identity and permissions, the console, and background work. Helpers shared by
 every plugin instead of copies: money (``format_money``, ``parse_money``, ``money_input``), business
@@ -39,14 +45,29 @@ from __future__ import annotations
 from . import audit as _audit
 from .api.errors import API_PREFIX, json_error, no_content
 from .api.idempotency import claim_form_token
-from .api.pagination import decode_cursor, encode_cursor, keyset_page
+from .api.pagination import PAGE_QUERY, decode_cursor, encode_cursor, keyset_page, page_query
+from .api.responses import (
+    answers,
+    day,
+    flag,
+    free,
+    listing,
+    moment,
+    nullable,
+    page_of,
+    text,
+    whole,
+)
 from .api.schemas import (
     CleanString,
     IsoDate,
     OneOf,
+    QueryChoices,
+    QueryInteger,
     StrictBoolean,
     StrictInteger,
     StrictMapping,
+    Uuid,
     strict,
 )
 from .bookings.api import ACT as BOOKING_ACT
@@ -111,6 +132,7 @@ __all__ = [
     "BOOKING_READ",
     "BUSINESS_TZ",
     "MAX_CENTS",
+    "PAGE_QUERY",
     "RESET_TOKEN_LIFETIME",
     "Address",
     "AppendOnly",
@@ -131,6 +153,8 @@ __all__ = [
     "OneOf",
     "OwnedContext",
     "Permission",
+    "QueryChoices",
+    "QueryInteger",
     "Refused",
     "RegistrationError",
     "Setting",
@@ -142,31 +166,41 @@ __all__ = [
     "Timestamps",
     "UTCDateTime",
     "UUIDPrimaryKey",
+    "Uuid",
     "allow_csp_sources",
+    "answers",
     "audit_changes",
     "cancellation_terms",
     "claim_form_token",
     "colander_errors",
     "control_characters",
+    "day",
     "decode_cursor",
     "encode_cursor",
     "field_of",
     "find_service",
+    "flag",
     "format_local",
     "format_money",
+    "free",
     "get_or_404",
     "hookimpl",
     "hookspec",
     "integer_field",
     "json_error",
     "keyset_page",
+    "listing",
     "local_datetime",
     "local_midnight",
     "local_today",
+    "moment",
     "money_field",
     "money_input",
     "no_content",
+    "nullable",
     "optional",
+    "page_of",
+    "page_query",
     "parse_date",
     "parse_flag",
     "parse_money",
@@ -178,8 +212,10 @@ __all__ = [
     "service_labels",
     "signed_in_customer",
     "strict",
+    "text",
     "text_field",
     "token_matches",
     "transition",
     "utcnow",
+    "whole",
 ]

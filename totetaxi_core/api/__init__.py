@@ -9,6 +9,7 @@ from __future__ import annotations
 from pyramid.config import Configurator
 from pyramid.security import NO_PERMISSION_REQUIRED
 
+from ..ops.body_guard import body_required_view
 from .errors import API_PREFIX, error_body, json_error, no_content
 from .openapi import openapi_document
 
@@ -23,6 +24,7 @@ def includeme(config: Configurator) -> None:
     config.include("cornice_swagger")
     config.include(".errors")
     config.include(".idempotency")
+    config.add_view_deriver(body_required_view, name="body_required")
     config.add_route("openapi", API_PREFIX + "/openapi.json")
     config.add_view(
         openapi_document,

@@ -40,10 +40,17 @@ def json_error(
 
 
 def no_content(request: Request) -> Response:
-    """An empty 204 answer that keeps the headers set on ``request.response`` (cookies)."""
+    """An empty 204 answer that keeps the headers set on ``request.response`` (cookies).
+
+    It has no body, yet says ``Content-Type: application/json``: Swagger 2.0 gives one list of
+    media types (``produces``) for all of an operation's answers, its JSON errors included, and
+    clients check every answer against it (schemathesis' ``content_type_conformance`` refuses an
+    answer without a type). No ``Content-Length`` either: RFC 9110 forbids it on a 204.
+    """
     response = request.response
     response.status_code = 204
-    response.content_type = None
+    response.content_type = "application/json"
+    response.content_length = None
     return response
 
 

@@ -118,6 +118,8 @@ def key_digest(key: str) -> str:
 def _replay(record: IdempotencyRecord, key: str) -> Response:
     response = Response(status=record.status_code, body=unseal(key, record.body))
     response.content_type = record.content_type or None
+    if record.status_code == 204:
+        response.content_length = None  # as the first answer (``errors.no_content``)
     for name, value in json.loads(record.headers).items():
         response.headers[name] = value
     response.headers[REPLAYED_HEADER] = "true"
@@ -139,7 +141,9 @@ def _mismatch(request: Request) -> Response:
 
 def idempotent_view(view: Callable[..., Response], info: Any) -> Callable[..., Response]:
     """View deriver: honour ``Idempotency-Key`` on unsafe ``/api/v1`` requests."""
-    if info.options.get("idempotent") is False:
+    if info.options.get("idempotent") is False or not info.options.get("request_method"):
+        # A view bound to no method is a fallback (Cornice's 405 for a method a service does
+        # not have): claiming the key there would answer 409 for a reused key instead.
         return view
 
     def wrapper(context: Any, request: Request) -> Response:

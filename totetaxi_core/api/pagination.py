@@ -13,11 +13,13 @@ import uuid
 from collections.abc import Callable
 from typing import Any
 
+import colander
 from pyramid.request import Request
 from sqlalchemy import Select, and_, or_
 from sqlalchemy.orm import Session
 
 from ..errors import InvalidDraft
+from .schemas import QueryInteger
 
 DEFAULT_LIMIT = 20
 MAX_LIMIT = 100
@@ -32,6 +34,41 @@ def parse_limit(request: Request) -> int:
             "limit", f"limit must be a whole number from 1 to {MAX_LIMIT}.", "querystring"
         )
     return int(raw)
+
+
+def page_query(**filters: colander.SchemaNode) -> colander.MappingSchema:
+    """The query string of a paginated list, for a view's ``schema=`` (with Cornice's
+    ``colander_validator``): ``limit``, ``cursor`` and the list's own ``filters`` (named nodes
+    by keyword). It documents the list's parameters and checks them as :func:`keyset_page`
+    reads them."""
+    query = colander.SchemaNode(
+        colander.Mapping(),
+        colander.SchemaNode(
+            QueryInteger(1, MAX_LIMIT),
+            name="limit",
+            missing=colander.drop,
+            description=f"Items per page (default {DEFAULT_LIMIT}).",
+        ),
+        colander.SchemaNode(
+            colander.String(),
+            name="cursor",
+            missing=colander.drop,
+            allow_empty=True,
+            description="The next_cursor of the previous page (opaque).",
+        ),
+        name="querystring",
+    )
+    for name, node in filters.items():
+        node = node.clone()
+        node.name = name
+        query.add(node)
+    schema = colander.MappingSchema()
+    schema.add(query)
+    return schema
+
+
+#: The query string of a list that has no filters of its own.
+PAGE_QUERY = page_query()
 
 
 def encode_cursor(created_at: dt.datetime, row_id: uuid.UUID) -> str:

@@ -204,6 +204,72 @@ def strict(schema: type[colander.MappingSchema]) -> colander.MappingSchema:
     return refuse_unknown(schema())
 
 
+# --- query strings ------------------------------------------------------------------------------
+# A query string holds text only; these types read it as the views always have, and tell the
+# OpenAPI document what a valid value is. An empty value (``?status=``) counts as absent where
+# the node says ``allow_empty=True`` (colander's ``String`` does so; the document then says
+# ``allowEmptyValue``).
+
+
+class QueryInteger(colander.SchemaType):
+    """A whole number in a query string (``?limit=20``): ASCII digits, from ``minimum`` to
+    ``maximum``."""
+
+    def __init__(self, minimum: int, maximum: int) -> None:
+        self.minimum = minimum
+        self.maximum = maximum
+
+    def deserialize(self, node: colander.SchemaNode, cstruct: Any) -> Any:
+        if cstruct is colander.null:
+            return colander.null
+        text = cstruct if isinstance(cstruct, str) else ""
+        if not (text.isascii() and text.isdigit()) or not (
+            self.minimum <= int(text) <= self.maximum
+        ):
+            raise colander.Invalid(
+                node, f"{node.name} must be a whole number from {self.minimum} to {self.maximum}."
+            )
+        return int(text)
+
+
+class QueryChoices(colander.SchemaType):
+    """Some of ``choices`` in a query string: comma-separated (``?status=a,b``) or repeated
+    (``?status=a&status=b``); empty parts are ignored. Deserialized to a tuple."""
+
+    def __init__(self, choices: tuple[str, ...]) -> None:
+        self.choices = choices
+
+    def deserialize(self, node: colander.SchemaNode, cstruct: Any) -> Any:
+        if cstruct is colander.null:
+            return colander.null
+        given = cstruct if isinstance(cstruct, list) else [cstruct]
+        found: list[str] = []
+        for part in ",".join(str(v) for v in given).split(","):
+            part = part.strip()
+            if part and part not in self.choices:
+                raise colander.Invalid(
+                    node, f"{node.name} must be one or more of {', '.join(self.choices)}."
+                )
+            if part:
+                found.append(part)
+        return tuple(found)
+
+
+class Uuid(colander.String):
+    """An id (a UUID) as text; anything else is refused."""
+
+    def deserialize(self, node: colander.SchemaNode, cstruct: Any) -> Any:
+        import uuid
+
+        value = super().deserialize(node, cstruct)
+        if value is colander.null:
+            return value
+        try:
+            return str(uuid.UUID(value.strip()))
+        except ValueError:
+            raise colander.Invalid(node, f"{node.name} must be an id.") from None
+
+
 #: Type converters for cornice_swagger, which looks types up exactly (PITFALLS 4).
 SWAGGER_TYPES = {
     StrictInteger: "integer",
@@ -213,4 +279,7 @@ SWAGGER_TYPES = {
     IsoDate: "date",
     StrictMapping: "strict_object",
     BoundedObject: "free_object",
+    QueryInteger: "query_integer",
+    QueryChoices: "query_choices",
+    Uuid: "uuid",
 }

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from typing import Any
 
+import colander
 from cornice import Service
-from cornice.validators import colander_body_validator
+from cornice.validators import colander_body_validator, colander_validator
 from pyramid.authorization import DENY_ALL, Allow, Everyone
 from pyramid.config import Configurator
 from pyramid.httpexceptions import HTTPNotFound
@@ -17,8 +18,9 @@ from sqlalchemy import func, select
 from ..addresses import as_typed_of
 from ..api import API_PREFIX, json_error
 from ..api.errors import error_body
-from ..api.pagination import keyset_page
-from ..api.schemas import strict
+from ..api.pagination import keyset_page, page_query
+from ..api.responses import answers, page_of
+from ..api.schemas import OneOf, strict
 from ..errors import InvalidDraft
 from ..identity.api import address_json
 from ..identity.contexts import OwnedContext
@@ -29,7 +31,16 @@ from . import services
 from .cancellation import policy_of
 from .lifecycle import TransitionRefused
 from .models import Booking, BookingEvent, BookingStatus
-from .schemas import BookingBody, CancelBody, RescheduleBody
+from .schemas import (
+    STATUSES,
+    BookingBody,
+    BookingOut,
+    CancelBody,
+    DashboardOut,
+    NewBookingOut,
+    RescheduleBody,
+    TrackingOut,
+)
 
 READ, CANCEL = "booking.read", "booking.cancel"
 #: Acting on a booking for its customer (paying, uploading): owner, guest with the token, staff
@@ -45,6 +56,12 @@ class BookingContext(OwnedContext):
 
     model = Booking
     noun = "booking"
+    #: Guests hold no account: the tracking token is their credential (API.md: without it a
+    #: booking is 404 to anyone but its customer and staff).
+    admits_anonymous = True
+    #: Who reaches a booking, for the OpenAPI document's ``security`` (its permission alone
+    #: would say "customer"): its customer, staff, and a guest with ``?token=``.
+    openapi_security = ("customer", "staff", "guest")
 
     def __init__(self, request: Request) -> None:
         self.request = request
@@ -74,6 +91,21 @@ booking_reschedule = Service(
     factory=BookingContext,
 )
 track = Service(name="track", path=API_PREFIX + "/track/{number}")
+#: ``GET /track/{number}``: a guest's tracking token (a signed-in owner needs none).
+TRACK_QUERY = colander.MappingSchema()
+TRACK_QUERY.add(
+    colander.SchemaNode(
+        colander.Mapping(),
+        colander.SchemaNode(
+            colander.String(),
+            name="token",
+            missing=colander.drop,
+            allow_empty=True,
+            description="The tracking_token of a guest booking.",
+        ),
+        name="querystring",
+    )
+)
 
 
 def booking_json(item: Booking, policy: Any = None) -> dict[str, Any]:
@@ -129,6 +161,16 @@ def booking_json(item: Booking, policy: Any = None) -> dict[str, Any]:
     schema=strict(BookingBody),
     validators=(colander_body_validator,),
     permission=NO_PERMISSION_REQUIRED,
+    response_schemas=answers(
+        201,
+        NewBookingOut(),
+        "The booking, waiting for payment (a guest's with its tracking token).",
+        errors={
+            403: "Staff accounts do not book.",
+            409: "The day is full or closed.",
+            422: "The booking rules refused it (every problem is listed).",
+        },
+    ),
 )
 def create_view(request: Request) -> dict[str, Any]:
     """Create a booking at the server's price; guests get a tracking token."""
@@ -149,14 +191,22 @@ def create_view(request: Request) -> dict[str, Any]:
     return answer
 
 
-@booking.get(permission=READ)
+@booking.get(permission=READ, response_schemas=answers(200, BookingOut(), "The booking."))
 def get_view(request: Request) -> dict[str, Any]:
     """One booking (owner, guest with ?token=, or staff), with its cancellation terms."""
     return booking_json(request.context.obj, policy_of(request.context.obj, request.dbsession))
 
 
 @booking_cancel.post(
-    schema=strict(CancelBody), validators=(colander_body_validator,), permission=CANCEL
+    schema=strict(CancelBody),
+    validators=(colander_body_validator,),
+    permission=CANCEL,
+    response_schemas=answers(
+        200,
+        BookingOut(),
+        "The booking, cancelled.",
+        errors={409: "Too late to cancel, or the booking cannot be cancelled any more."},
+    ),
 )
 def cancel_view(request: Request) -> dict[str, Any]:
     """Cancel: customers and guests until 48 hours before pickup; staff any time."""
@@ -171,7 +221,15 @@ def cancel_view(request: Request) -> dict[str, Any]:
 
 
 @booking_reschedule.post(
-    schema=strict(RescheduleBody), validators=(colander_body_validator,), permission=CANCEL
+    schema=strict(RescheduleBody),
+    validators=(colander_body_validator,),
+    permission=CANCEL,
+    response_schemas=answers(
+        200,
+        BookingOut(),
+        "The booking, moved and priced again.",
+        errors={409: "Too late to move online, not movable in its status, or the day is full."},
+    ),
 )
 def reschedule_view(request: Request) -> dict[str, Any]:
     """Move the pickup: customers and guests until 48 hours before it, staff any time.
@@ -192,7 +250,12 @@ def reschedule_view(request: Request) -> dict[str, Any]:
     return booking_json(request.context.obj, policy_of(request.context.obj, request.dbsession))
 
 
-@track.get(permission=NO_PERMISSION_REQUIRED)
+@track.get(
+    schema=TRACK_QUERY,
+    validators=(colander_validator,),
+    permission=NO_PERMISSION_REQUIRED,
+    response_schemas=answers(200, TrackingOut(), "The booking's status and history."),
+)
 def track_view(request: Request) -> dict[str, Any]:
     """A booking's status and history for its guest (``?token=``) or its signed-in owner."""
     item = services.find_by_number(request.ctx, request.matchdict["number"])
@@ -251,7 +314,16 @@ my_dashboard = Service(name="me_dashboard", path=API_PREFIX + "/me/dashboard")
 ACTIVE = (BookingStatus.PENDING_PAYMENT, BookingStatus.CONFIRMED, BookingStatus.IN_PROGRESS)
 
 
-@my_bookings.get(permission=Permission.CUSTOMER_SELF)
+@my_bookings.get(
+    schema=page_query(
+        status=colander.SchemaNode(
+            colander.String(), validator=OneOf(STATUSES), missing=colander.drop
+        )
+    ),
+    validators=(colander_validator,),
+    permission=Permission.CUSTOMER_SELF,
+    response_schemas=answers(200, page_of(BookingOut()), "The customer's bookings, newest first."),
+)
 def my_bookings_view(request: Request) -> dict[str, Any]:
     """The customer's bookings, newest first, paginated; ``?status=`` filters."""
     customer = signed_in_customer(request)
@@ -268,7 +340,10 @@ def my_bookings_view(request: Request) -> dict[str, Any]:
     return keyset_page(request, request.dbsession, statement, Booking, booking_json)
 
 
-@my_dashboard.get(permission=Permission.CUSTOMER_SELF)
+@my_dashboard.get(
+    permission=Permission.CUSTOMER_SELF,
+    response_schemas=answers(200, DashboardOut(), "The customer's dashboard."),
+)
 def my_dashboard_view(request: Request) -> dict[str, Any]:
     """Active and recent bookings, addresses and counts: a fixed number of queries."""
     customer = signed_in_customer(request)

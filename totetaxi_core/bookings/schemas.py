@@ -9,6 +9,7 @@ from __future__ import annotations
 import colander
 
 from ..addresses import AddressFields
+from ..api.responses import day, flag, free, listing, moment, nullable, text, whole
 from ..api.schemas import (
     CleanString,
     IsoDate,
@@ -17,6 +18,8 @@ from ..api.schemas import (
     StrictInteger,
     refuse_unknown,
 )
+from ..identity.schemas import AddressOut as SavedAddressOut
+from ..identity.schemas import CustomerOut
 
 PHONE = colander.Regex(r"^[0-9+().\- ]{7,25}$", "Enter a phone number (digits, spaces, + - ( ) .).")
 
@@ -136,3 +139,137 @@ class StatusBody(colander.MappingSchema):
         validator=OneOf(("pending_payment", "confirmed", "in_progress", "completed", "cancelled")),
     )
     reason = colander.SchemaNode(CleanString(), validator=colander.Length(max=500), missing="")
+
+
+# --- answers (the OpenAPI document's response bodies: open objects, see api.responses) ---------
+
+STATUSES = ("pending_payment", "confirmed", "in_progress", "completed", "cancelled")
+
+
+class BookingAddressOut(colander.MappingSchema):
+    line1 = text()
+    line2 = text()
+    city = text()
+    state = text()
+    postal_code = text()
+
+
+class GuestOut(colander.MappingSchema):
+    first_name = text()
+    last_name = text()
+    email = text()
+    phone = text()
+
+
+class SpecialtyOut(colander.MappingSchema):
+    code = text()
+    qty = whole()
+
+
+class BookingOut(colander.MappingSchema):
+    """A booking as its customer, its guest and staff see it."""
+
+    id = text()
+    number = text(validator=colander.Regex(r"^TT-\d{6,}$"))
+    status = text(validator=colander.OneOf(STATUSES))
+    service_type = text()
+    package = text(null=True)
+    item_count = whole(null=True)
+    specialty_items = listing(SpecialtyOut())
+    pickup_date = day()
+    time_window = text()
+    pickup_address = BookingAddressOut()
+    delivery_address = BookingAddressOut()
+    customer_id = text(null=True)
+    guest = nullable(GuestOut(description="The contact of a guest booking; null for a customer's."))
+    total_cents = whole()
+    subtotal_cents = whole()
+    currency = text()
+    high_value = flag()
+    quote = free(description="The quote the booking was priced with (POST /quotes' answer).")
+    notes = text()
+    created_at = moment()
+    cancelled_at = moment(null=True)
+
+
+class NewBookingOut(BookingOut):
+    """A new booking; a guest's carries its tracking token (shown once, never again)."""
+
+    tracking_token = text(missing=colander.drop)
+
+
+class TrackingUpdate(colander.MappingSchema):
+    at = moment()
+    status = text()
+    message = text()
+
+
+class TrackingOut(colander.MappingSchema):
+    """A booking's status and its history, for tracking."""
+
+    number = text()
+    status = text(validator=colander.OneOf(STATUSES))
+    pickup_date = day()
+    updates = listing(TrackingUpdate())
+
+
+class DashboardOut(colander.MappingSchema):
+    """The customer's dashboard; plugins add sections (``payment_methods``...)."""
+
+    active_bookings = listing(BookingOut())
+    recent_bookings = listing(BookingOut())
+    addresses = listing(SavedAddressOut())
+    payment_methods = listing(free())
+    counts = colander.SchemaNode(
+        colander.Mapping(unknown="preserve"),
+        whole(name="total"),
+        description="Bookings per status, and in total.",
+    )
+
+
+class ContactOut(colander.MappingSchema):
+    id = text()
+    email = text()
+    first_name = text()
+    last_name = text()
+    phone = text()
+
+
+class HistoryEntry(colander.MappingSchema):
+    at = moment()
+    status = text()
+    message = text()
+    note = text()
+    actor_kind = text()
+    actor_id = text(null=True)
+
+
+class StaffBookingOut(BookingOut):
+    """A booking as staff see it: its version (send it back to PATCH), contact, history, and
+    the sections plugins fill in."""
+
+    version = whole()
+    updated_at = moment()
+    cancel_reason = text()
+    customer = nullable(ContactOut())
+    history = listing(HistoryEntry())
+    payments = listing(free())
+    delivery = free(null=True)
+    documents = listing(free())
+    notifications = listing(free())
+
+
+class StaffCustomerRow(CustomerOut):
+    """A customer in the staff's list."""
+
+    is_active = flag()
+    last_booking_at = moment(null=True)
+
+
+class StaffCustomerOut(StaffCustomerRow):
+    """A customer with addresses, the latest bookings and the plugins' facts."""
+
+    addresses = listing(SavedAddressOut())
+    bookings = listing(BookingOut())
+    more_bookings = flag()
+    summary = free()

@@ -4,16 +4,18 @@ from __future__ import annotations
 
 from typing import Any
 
+import colander
 from cornice import Service
-from cornice.validators import colander_body_validator
+from cornice.validators import colander_body_validator, colander_validator
 from pyramid.config import Configurator
 from pyramid.request import Request
 from pyramid.response import Response
 from sqlalchemy import select
 
 from ..api import API_PREFIX, json_error
-from ..api.pagination import keyset_page
-from ..api.schemas import strict
+from ..api.pagination import keyset_page, page_query
+from ..api.responses import answers, page_of
+from ..api.schemas import IsoDate, QueryChoices, Uuid, strict
 from ..db.lookup import get_or_404
 from ..identity.api import address_json, customer_json
 from ..identity.models import Customer, SavedAddress
@@ -22,7 +24,15 @@ from . import editing, search, services
 from .api import booking_json
 from .lifecycle import transition
 from .models import Booking, BookingEvent, BookingStatus
-from .schemas import StaffBookingPatch, StatusBody
+from .schemas import (
+    STATUSES,
+    BookingOut,
+    StaffBookingOut,
+    StaffBookingPatch,
+    StaffCustomerOut,
+    StaffCustomerRow,
+    StatusBody,
+)
 
 #: Sections every staff booking answer has; plugins fill them through
 #: ``totetaxi_booking_details``.
@@ -45,6 +55,37 @@ staff_booking_status = Service(
 )
 staff_customers = Service(name="staff_customers", path=API_PREFIX + "/staff/customers")
 staff_customer = Service(name="staff_customer", path=API_PREFIX + "/staff/customers/{id}")
+
+
+def _search_text() -> colander.SchemaNode:
+    return colander.SchemaNode(
+        colander.String(),
+        validator=colander.Length(max=200),
+        missing=colander.drop,
+        allow_empty=True,
+        description="Words that must each appear (name, email...); at most 200 characters.",
+    )
+
+
+#: ``GET /staff/bookings``: the filters of :func:`.search.booking_filters`, documented.
+BOOKING_FILTERS = page_query(
+    status=colander.SchemaNode(
+        QueryChoices(STATUSES),
+        missing=colander.drop,
+        allow_empty=True,
+        description="Statuses, comma-separated (or the parameter repeated).",
+    ),
+    date_from=colander.SchemaNode(
+        IsoDate(), missing=colander.drop, allow_empty=True, description="Pickup on or after."
+    ),
+    date_to=colander.SchemaNode(
+        IsoDate(), missing=colander.drop, allow_empty=True, description="Pickup on or before."
+    ),
+    q=_search_text(),
+    customer_id=colander.SchemaNode(
+        Uuid(), missing=colander.drop, allow_empty=True, description="One customer's bookings."
+    ),
+)
 
 
 def _load(request: Request, model: Any, noun: str) -> Any:
@@ -103,7 +144,12 @@ def staff_customer_row(customer: Customer) -> dict[str, Any]:
     return row
 
 
-@staff_bookings.get(permission=Permission.STAFF_READ)
+@staff_bookings.get(
+    schema=BOOKING_FILTERS,
+    validators=(colander_validator,),
+    permission=Permission.STAFF_READ,
+    response_schemas=answers(200, page_of(BookingOut()), "Bookings, newest first."),
+)
 def list_view(request: Request) -> dict[str, Any]:
     """Bookings newest first; ``status`` (comma-separated), ``date_from``, ``date_to`` (pickup
     date), ``q`` (number, name or email) and ``customer_id`` filter."""
@@ -111,7 +157,10 @@ def list_view(request: Request) -> dict[str, Any]:
     return keyset_page(request, request.dbsession, statement, Booking, booking_json)
 
 
-@staff_booking.get(permission=Permission.STAFF_READ)
+@staff_booking.get(
+    permission=Permission.STAFF_READ,
+    response_schemas=answers(200, StaffBookingOut(), "The booking as staff see it."),
+)
 def get_view(request: Request) -> dict[str, Any]:
     """One booking with history and the payments, delivery, documents and notifications."""
     return staff_booking_json(request, _load(request, Booking, "booking"))
@@ -121,6 +170,16 @@ def get_view(request: Request) -> dict[str, Any]:
     schema=strict(StaffBookingPatch),
     validators=(colander_body_validator,),
     permission=Permission.STAFF_WRITE,
+    response_schemas=answers(
+        200,
+        StaffBookingOut(),
+        "The booking, changed (and re-priced).",
+        errors={
+            409: "Someone else saved it first (version), the new day is full, or the booking "
+            "can no longer be edited.",
+            422: "The booking rules refused the change (every problem is listed).",
+        },
+    ),
 )
 def patch_view(request: Request) -> dict[str, Any]:
     """Edit; a new date or other items re-price the booking and move its capacity."""
@@ -135,6 +194,12 @@ def patch_view(request: Request) -> dict[str, Any]:
     schema=strict(StatusBody),
     validators=(colander_body_validator,),
     permission=Permission.STAFF_WRITE,
+    response_schemas=answers(
+        200,
+        StaffBookingOut(),
+        "The booking in its new status.",
+        errors={409: "The lifecycle does not allow this move (both states are named)."},
+    ),
 )
 def status_view(request: Request) -> dict[str, Any]:
     """Move the booking through the state machine (409 when the move is not allowed)."""
@@ -148,14 +213,22 @@ def status_view(request: Request) -> dict[str, Any]:
     return staff_booking_json(request, booking)
 
 
-@staff_customers.get(permission=Permission.STAFF_READ)
+@staff_customers.get(
+    schema=page_query(q=_search_text()),
+    validators=(colander_validator,),
+    permission=Permission.STAFF_READ,
+    response_schemas=answers(200, page_of(StaffCustomerRow()), "Customers, newest first."),
+)
 def customers_view(request: Request) -> dict[str, Any]:
     """Customers newest first; ``q`` matches name, email or phone."""
     statement = search.customers(search.customer_filters(request.GET))
     return keyset_page(request, request.dbsession, statement, Customer, staff_customer_row)
 
 
-@staff_customer.get(permission=Permission.STAFF_READ)
+@staff_customer.get(
+    permission=Permission.STAFF_READ,
+    response_schemas=answers(200, StaffCustomerOut(), "The customer."),
+)
 def customer_view(request: Request) -> dict[str, Any]:
     """A customer with addresses, the plugins' facts and the latest bookings (the full
     history pages through ``/staff/bookings?customer_id=``)."""

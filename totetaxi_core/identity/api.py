@@ -6,7 +6,7 @@ import time
 from typing import Any
 
 from cornice import Service
-from cornice.validators import colander_body_validator
+from cornice.validators import colander_body_validator, colander_validator
 from pyramid.config import Configurator
 from pyramid.csrf import get_csrf_token
 from pyramid.httpexceptions import HTTPForbidden, HTTPFound
@@ -18,20 +18,29 @@ from sqlalchemy import select
 
 from ..addresses import as_typed_of
 from ..api import API_PREFIX, json_error, no_content
+from ..api.pagination import PAGE_QUERY
+from ..api.responses import answers, page_of
 from ..api.schemas import strict
 from . import services, sessions, tokens
 from .contexts import AddressContext, OwnedContext
 from .models import Customer, PrincipalKind, SavedAddress
 from .permissions import Permission
 from .schemas import (
+    Accepted,
     AddressBody,
+    AddressOut,
     AddressPatchBody,
     CredentialsBody,
+    CsrfOut,
+    CustomerOut,
     MePatchBody,
     PasswordChangeBody,
     RegisterBody,
     ResetBody,
     ResetConfirmBody,
+    SignedIn,
+    StaffTokenOut,
+    TokenOut,
     preferences_problem,
 )
 from .security import bearer_token
@@ -170,6 +179,15 @@ def _csrf_header(request: Request, data: sessions.SessionData) -> None:
     schema=strict(RegisterBody),
     validators=(colander_body_validator,),
     permission=PUBLIC,
+    response_schemas=answers(
+        201,
+        SignedIn(),
+        "Registered and signed in: the session cookie is set, X-CSRF-Token carries its token.",
+        errors={
+            409: "An account already uses this email: sign in or reset the password.",
+            429: "Too many sign-ups from this address.",
+        },
+    ),
 )
 def register_view(request: Request) -> dict[str, Any]:
     """Create a customer account and sign it in (cookie)."""
@@ -185,6 +203,12 @@ def register_view(request: Request) -> dict[str, Any]:
     schema=strict(CredentialsBody),
     validators=(colander_body_validator,),
     permission=PUBLIC,
+    response_schemas=answers(
+        200,
+        SignedIn(),
+        "Signed in: a new session cookie, its CSRF token in X-CSRF-Token.",
+        errors={401: "Email or password is wrong.", 429: "Too many attempts."},
+    ),
 )
 def login_view(request: Request) -> dict[str, Any]:
     """Sign a customer in: a new session cookie (the session id always changes)."""
@@ -198,6 +222,12 @@ def login_view(request: Request) -> dict[str, Any]:
     schema=strict(CredentialsBody),
     validators=(colander_body_validator,),
     permission=PUBLIC,
+    response_schemas=answers(
+        200,
+        TokenOut(),
+        "A customer's bearer token.",
+        errors={401: "Email or password is wrong.", 429: "Too many attempts."},
+    ),
 )
 def token_view(request: Request) -> dict[str, Any]:
     """A bearer token for a customer (API clients)."""
@@ -216,6 +246,12 @@ def token_view(request: Request) -> dict[str, Any]:
     validators=(colander_body_validator,),
     permission=PUBLIC,
     idempotent=False,
+    response_schemas=answers(
+        200,
+        StaffTokenOut(),
+        "A staff member's bearer token.",
+        errors={401: "Email or password is wrong.", 429: "Too many attempts."},
+    ),
 )
 def staff_token_view(request: Request) -> dict[str, Any]:
     """A bearer token for a staff user (staff API clients)."""
@@ -229,7 +265,11 @@ def staff_token_view(request: Request) -> dict[str, Any]:
     return {"token": value, "expires_at": row.expires_at.isoformat(), "role": str(staff.role)}
 
 
-@logout.post(idempotent=False, permission=PUBLIC)
+@logout.post(
+    idempotent=False,
+    permission=PUBLIC,
+    response_schemas=answers(204, description="Signed out (or the token revoked)."),
+)
 def logout_view(request: Request) -> Response:
     """End the session (cookie) or revoke the token (bearer)."""
     if bearer_token(request) is not None:
@@ -243,7 +283,10 @@ def logout_view(request: Request) -> Response:
     return no_content(request)
 
 
-@csrf.get(permission=PUBLIC)
+@csrf.get(
+    permission=PUBLIC,
+    response_schemas=answers(200, CsrfOut(), "The CSRF token of the caller's session."),
+)
 def csrf_view(request: Request) -> dict[str, str]:
     """The CSRF token of the caller's session (one is started if there is none)."""
     if bearer_token(request) is not None:
@@ -256,6 +299,12 @@ def csrf_view(request: Request) -> dict[str, str]:
     validators=(colander_body_validator,),
     permission=PUBLIC,
     idempotent=False,
+    response_schemas=answers(
+        202,
+        Accepted(),
+        "Accepted, whether or not an account uses the email.",
+        errors={429: "Too many reset requests."},
+    ),
 )
 def reset_view(request: Request) -> dict[str, str]:
     """Email a single-use reset link; the same answer whether or not the account exists.
@@ -283,6 +332,9 @@ def reset_view(request: Request) -> dict[str, str]:
     validators=(colander_body_validator,),
     permission=PUBLIC,
     idempotent=False,
+    response_schemas=answers(
+        204, description="The password is set; every session and token of the account ended."
+    ),
 )
 def reset_confirm_view(request: Request) -> Response:
     """Set a new password with a reset token; every session and token of the account ends."""
@@ -303,7 +355,10 @@ def _customer(request: Request) -> Customer:
     return identity.principal
 
 
-@me.get(permission=Permission.CUSTOMER_SELF)
+@me.get(
+    permission=Permission.CUSTOMER_SELF,
+    response_schemas=answers(200, CustomerOut(), "The signed-in customer."),
+)
 def me_view(request: Request) -> dict[str, Any]:
     """The signed-in customer."""
     return customer_json(_customer(request))
@@ -313,6 +368,7 @@ def me_view(request: Request) -> dict[str, Any]:
     schema=strict(MePatchBody),
     validators=(colander_body_validator,),
     permission=Permission.CUSTOMER_SELF,
+    response_schemas=answers(200, CustomerOut(), "The customer, changed."),
 )
 def me_patch_view(request: Request) -> dict[str, Any]:
     """Change name, phone or preferences."""
@@ -335,6 +391,11 @@ def me_patch_view(request: Request) -> dict[str, Any]:
     validators=(colander_body_validator,),
     permission=Permission.CUSTOMER_SELF,
     idempotent=False,
+    response_schemas=answers(
+        204,
+        description="Changed: other sessions and every token ended; this session has a new id.",
+        errors={429: "Too many attempts (the login budget)."},
+    ),
 )
 def me_password_view(request: Request) -> Response:
     """Change the password: other sessions and every token end; this session gets a new id."""
@@ -352,7 +413,12 @@ def me_password_view(request: Request) -> Response:
     return no_content(request)
 
 
-@addresses.get(permission=Permission.CUSTOMER_SELF)
+@addresses.get(
+    schema=PAGE_QUERY,
+    validators=(colander_validator,),
+    permission=Permission.CUSTOMER_SELF,
+    response_schemas=answers(200, page_of(AddressOut()), "Saved addresses, newest first."),
+)
 def addresses_view(request: Request) -> dict[str, Any]:
     """The customer's saved addresses, newest first, paginated."""
     from ..api.pagination import keyset_page
@@ -366,6 +432,7 @@ def addresses_view(request: Request) -> dict[str, Any]:
     schema=strict(AddressBody),
     validators=(colander_body_validator,),
     permission=Permission.CUSTOMER_SELF,
+    response_schemas=answers(201, AddressOut(), "The saved address."),
 )
 def address_create_view(request: Request) -> dict[str, Any]:
     """Save an address."""
@@ -377,7 +444,10 @@ def address_create_view(request: Request) -> dict[str, Any]:
     return address_json(row)
 
 
-@address.get(permission=Permission.CUSTOMER_SELF)
+@address.get(
+    permission=Permission.CUSTOMER_SELF,
+    response_schemas=answers(200, AddressOut(), "The saved address."),
+)
 def address_view(request: Request) -> dict[str, Any]:
     """One saved address (the owner's only; 404 to anyone else)."""
     return address_json(request.context.obj)
@@ -387,6 +457,7 @@ def address_view(request: Request) -> dict[str, Any]:
     schema=strict(AddressPatchBody),
     validators=(colander_body_validator,),
     permission=Permission.CUSTOMER_SELF,
+    response_schemas=answers(200, AddressOut(), "The saved address, changed."),
 )
 def address_patch_view(request: Request) -> dict[str, Any]:
     """Change a saved address: the parts sent, standardised; the rest as they were typed."""
@@ -400,7 +471,10 @@ def address_patch_view(request: Request) -> dict[str, Any]:
     return address_json(row)
 
 
-@address.delete(permission=Permission.CUSTOMER_SELF)
+@address.delete(
+    permission=Permission.CUSTOMER_SELF,
+    response_schemas=answers(204, description="Deleted."),
+)
 def address_delete_view(request: Request) -> Response:
     """Delete a saved address (soft: bookings keep pointing at it)."""
     request.context.obj.soft_delete()

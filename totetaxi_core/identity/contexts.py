@@ -11,7 +11,7 @@ import uuid
 from typing import Any
 
 from pyramid.authorization import DENY_ALL, Allow
-from pyramid.httpexceptions import HTTPNotFound
+from pyramid.httpexceptions import HTTPForbidden, HTTPNotFound
 from pyramid.request import Request
 
 from .models import SavedAddress
@@ -19,16 +19,22 @@ from .permissions import Permission
 
 
 class OwnedContext:
-    """An object reachable only by its owner; 404 to everyone else."""
+    """An object reachable only by its owner; 404 to everyone else who is signed in, 401 to a
+    caller who is not (before the object is looked up, so that answer tells nothing either)."""
 
     model: Any = None
     noun = "object"  # in the 404 sentence
     permission: str = Permission.CUSTOMER_SELF
     owner_attribute = "customer_id"
     owner_kind = "customer"
+    #: Whether a caller who is not signed in may reach the object (a guest holding a booking's
+    #: tracking token); if not, such a caller gets 401, as for any view needing a sign-in.
+    admits_anonymous = False
 
     def __init__(self, request: Request) -> None:
         self.request = request
+        if not self.admits_anonymous and request.identity is None:
+            raise HTTPForbidden()  # the forbidden view: 401 (API), the login page (console)
         self.obj = self._load(request.matchdict.get("id", ""))
         owner = getattr(self.obj, self.owner_attribute)
         self.__acl__ = [(Allow, f"{self.owner_kind}:{owner}", self.permission), DENY_ALL]

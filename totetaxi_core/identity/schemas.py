@@ -7,8 +7,10 @@ from typing import Any
 import colander
 
 from ..addresses import AddressFields, AddressPatchFields
+from ..api.responses import free, moment, text, whole
 from ..api.schemas import BoundedObject, CleanString, ObjectBounds
 from ..api.schemas import RawString as Password
+from .passwords import MAX_LENGTH, MIN_LENGTH
 
 PHONE = colander.Regex(r"^[0-9+().\- ]{7,25}$", "Enter a phone number (digits, spaces, + - ( ) .).")
 
@@ -29,13 +31,35 @@ def _email() -> colander.SchemaNode:
     )
 
 
+def _new_password() -> colander.SchemaNode:
+    """A password being chosen: what of the strength rules a schema can say, in the words of
+    :func:`~.passwords.password_problem` (the rest — common passwords, the email or a name,
+    too few different characters — only the service can judge)."""
+    return colander.SchemaNode(
+        Password(),
+        validator=colander.All(
+            colander.Length(
+                min=MIN_LENGTH,
+                max=MAX_LENGTH,
+                min_err=f"Password too weak: Use at least {MIN_LENGTH} characters.",
+                max_err=f"Password too weak: Use at most {MAX_LENGTH} characters.",
+            ),
+            # Some character that is not an ASCII digit (anchored so that colander's match and
+            # a JSON Schema search agree).
+            colander.Regex(
+                r"^[\s\S]*[^0-9]", "Password too weak: Use letters or symbols too, not only digits."
+            ),
+        ),
+    )
+
+
 def _name() -> colander.SchemaNode:
     return colander.SchemaNode(CleanString(), validator=colander.Length(min=1, max=100))
 
 
 class RegisterBody(colander.MappingSchema):
     email = _email()
-    password = colander.SchemaNode(Password(), validator=colander.Length(max=256))
+    password = _new_password()
     first_name = _name()
     last_name = _name()
     phone = colander.SchemaNode(CleanString(), validator=PHONE)
@@ -52,12 +76,12 @@ class ResetBody(colander.MappingSchema):
 
 class ResetConfirmBody(colander.MappingSchema):
     token = colander.SchemaNode(CleanString(), validator=colander.Length(min=10, max=200))
-    password = colander.SchemaNode(Password(), validator=colander.Length(max=256))
+    password = _new_password()
 
 
 class PasswordChangeBody(colander.MappingSchema):
     current_password = colander.SchemaNode(Password(), validator=colander.Length(min=1, max=256))
-    new_password = colander.SchemaNode(Password(), validator=colander.Length(max=256))
+    new_password = _new_password()
 
 
 class MePatchBody(colander.MappingSchema):
@@ -83,3 +107,71 @@ class AddressPatchBody(AddressPatchFields):
     label = colander.SchemaNode(
         CleanString(), validator=colander.Length(min=1, max=60), missing=colander.drop
     )
+
+
+# --- answers (the OpenAPI document's response bodies: open objects, see api.responses) ---------
+
+
+class Counts(colander.MappingSchema):
+    total_bookings = whole()
+    completed_bookings = whole()
+    total_spent_cents = whole()
+
+
+class CustomerOut(colander.MappingSchema):
+    """A customer account as its owner (and staff) see it."""
+
+    id = text()
+    email = text()
+    first_name = text()
+    last_name = text()
+    phone = text()
+    preferences = free(description="The front end's own settings, as last saved.")
+    counts = Counts()
+    created_at = moment()
+
+
+class SignedIn(colander.MappingSchema):
+    """The answer of registering and signing in (with the session cookie and X-CSRF-Token)."""
+
+    customer = CustomerOut()
+
+
+class TokenOut(colander.MappingSchema):
+    """A bearer token: send it as ``Authorization: Bearer <token>``."""
+
+    token = text()
+    expires_at = moment()
+
+
+class StaffTokenOut(TokenOut):
+    """A staff bearer token and the role it acts with."""
+
+    role = text(validator=colander.OneOf(("viewer", "staff", "admin")))
+
+
+class CsrfOut(colander.MappingSchema):
+    """The session's CSRF token, for the ``X-CSRF-Token`` header."""
+
+    csrf_token = text()
+
+
+class Accepted(colander.MappingSchema):
+    """The same answer for any email (no account enumeration)."""
+
+    status = text(validator=colander.OneOf(("accepted",)))
+    detail = text()
+
+
+class AddressOut(colander.MappingSchema):
+    """A saved address."""
+
+    id = text()
+    label = text()
+    line1 = text()
+    line2 = text()
+    city = text()
+    state = text()
+    postal_code = text()
+    created_at = moment()
+    updated_at = moment()

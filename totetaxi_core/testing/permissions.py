@@ -97,17 +97,17 @@ def core_rows(kit: Any = None) -> Rows:
         ("GET", "/api/v1/me/addresses/{id}"): (
             "/api/v1/me/addresses/{address}",
             None,
-            row(404, 200, 404, 403, 403, 403),
+            row(401, 200, 404, 403, 403, 403),
         ),
         ("PATCH", "/api/v1/me/addresses/{id}"): (
             "/api/v1/me/addresses/{address}",
             {},
-            row(404, 200, 404, 403, 403, 403),
+            row(401, 200, 404, 403, 403, 403),
         ),
         ("DELETE", "/api/v1/me/addresses/{id}"): (
             "/api/v1/me/addresses/{address}",
             None,
-            row(404, 204, 404, 403, 403, 403),
+            row(401, 204, 404, 403, 403, 403),
         ),
         # The console: anonymous callers are sent to the login page; customers are refused.
         ("GET", "/console"): ("/console", None, row(*[301] * 6)),

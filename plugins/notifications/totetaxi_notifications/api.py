@@ -13,13 +13,15 @@ from sqlalchemy import select
 from totetaxi_core.plugin_api import (
     API_PREFIX,
     Permission,
+    answers,
     keyset_page,
+    page_of,
     signed_in_customer,
 )
 
 from . import services
 from .models import Notification
-from .schemas import MyNotificationsRequest
+from .schemas import MY_NOTIFICATIONS_QUERY, NotificationOut
 
 mine = Service(
     name="my_notifications", path=API_PREFIX + "/me/notifications", description="Emails sent to me"
@@ -27,9 +29,10 @@ mine = Service(
 
 
 @mine.get(
-    schema=MyNotificationsRequest(),
+    schema=MY_NOTIFICATIONS_QUERY,
     validators=(colander_validator,),
     permission=Permission.CUSTOMER_SELF,
+    response_schemas=answers(200, page_of(NotificationOut()), "The emails, newest first."),
 )
 def my_notifications_view(request: Request) -> dict[str, Any]:
     """The customer's emails, newest first, in keyset pages (``limit``, ``cursor``);

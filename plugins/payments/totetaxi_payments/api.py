@@ -5,8 +5,9 @@ from __future__ import annotations
 import uuid
 from typing import Any
 
+import colander
 from cornice import Service
-from cornice.validators import colander_body_validator
+from cornice.validators import colander_body_validator, colander_validator
 from pyramid.config import Configurator
 from pyramid.request import Request
 from pyramid.response import Response
@@ -17,12 +18,16 @@ from totetaxi_core.plugin_api import (
     API_PREFIX,
     BookingContext,
     InvalidDraft,
+    OneOf,
     OwnedContext,
     Permission,
+    answers,
     get_or_404,
     json_error,
     keyset_page,
     no_content,
+    page_of,
+    page_query,
     signed_in_customer,
     strict,
 )
@@ -33,7 +38,18 @@ from . import services
 from .interfaces import SignatureError
 from .models import Payment, Refund, RefundStatus, SavedMethod
 from .permissions import PaymentsPermission
-from .schemas import ApproveBody, DecisionBody, PayBody, RefundBody
+from .schemas import (
+    ApproveBody,
+    DecisionBody,
+    PayBody,
+    PaymentOut,
+    PaymentsOut,
+    RefundBody,
+    RefundOut,
+    SavedMethodsOut,
+    SetupOut,
+    WebhookOut,
+)
 
 REQUEST_REFUND, DECIDE_REFUND = PaymentsPermission.REFUND_REQUEST, PaymentsPermission.REFUND_DECIDE
 
@@ -64,9 +80,32 @@ refund_approve = Service(
 )
 refund_reject = Service(name="staff_refund_reject", path=API_PREFIX + "/staff/refunds/{id}/reject")
 
+GATEWAY_DOWN = "The payment gateway did not answer; nothing was charged twice."
+#: ``GET /staff/refunds``: ``?status=requested`` is the approval queue.
+REFUND_FILTERS = page_query(
+    status=colander.SchemaNode(
+        colander.String(),
+        validator=OneOf([s.value for s in RefundStatus]),
+        missing=colander.drop,
+        allow_empty=True,
+    )
+)
+
 
 @booking_payments.post(
-    schema=strict(PayBody), validators=(colander_body_validator,), permission=ACT
+    schema=strict(PayBody),
+    validators=(colander_body_validator,),
+    permission=ACT,
+    response_schemas=answers(
+        201,
+        PaymentOut(),
+        "The booking's open payment, with the client_secret to confirm it.",
+        errors={
+            409: "The booking is not waiting for payment, has used its attempts, or a payment "
+            "is under way.",
+            503: GATEWAY_DOWN,
+        },
+    ),
 )
 def pay_view(request: Request) -> dict[str, Any]:
     """Create (or reuse) the payment of a booking waiting for payment; 201 with the intent's
@@ -83,7 +122,9 @@ def pay_view(request: Request) -> dict[str, Any]:
     return services.payment_json(payment)
 
 
-@booking_payments.get(permission=READ)
+@booking_payments.get(
+    permission=READ, response_schemas=answers(200, PaymentsOut(), "The booking's payments.")
+)
 def payments_view(request: Request) -> dict[str, Any]:
     """The booking's payments, oldest first, and ``balance_cents``: what a confirmed booking
     whose total rose (a reschedule) still owes, paid with ``POST`` here."""
@@ -94,7 +135,17 @@ def payments_view(request: Request) -> dict[str, Any]:
     }
 
 
-@webhook.post(permission=NO_PERMISSION_REQUIRED, idempotent=False)
+@webhook.post(
+    permission=NO_PERMISSION_REQUIRED,
+    idempotent=False,
+    response_schemas=answers(
+        200,
+        WebhookOut(),
+        "Recorded and applied (a repeated event changes nothing). A bad, missing or stale "
+        "Stripe-Signature is 400.",
+        errors={503: "The event is for a payment this server does not show yet; sent again."},
+    ),
+)
 def webhook_view(request: Request) -> Any:
     """Verify the signature, record the event id, apply it. 400 on a bad signature."""
     try:
@@ -111,7 +162,10 @@ def webhook_view(request: Request) -> Any:
     return {"received": True, "outcome": outcome}
 
 
-@methods.get(permission=Permission.CUSTOMER_SELF)
+@methods.get(
+    permission=Permission.CUSTOMER_SELF,
+    response_schemas=answers(200, SavedMethodsOut(), "The customer's saved cards."),
+)
 def methods_view(request: Request) -> dict[str, Any]:
     """The customer's saved cards (brand, last4, expiry)."""
     return {
@@ -122,15 +176,26 @@ def methods_view(request: Request) -> dict[str, Any]:
     }
 
 
-@methods.post(permission=Permission.CUSTOMER_SELF)
+@methods.post(
+    permission=Permission.CUSTOMER_SELF,
+    response_schemas=answers(201, SetupOut(), "A setup intent.", errors={503: GATEWAY_DOWN}),
+)
 def add_method_view(request: Request) -> dict[str, Any]:
     """Start saving a card: a setup intent the site confirms; the webhook stores the card."""
     request.response.status_code = 201
     return services.start_setup(request.ctx, signed_in_customer(request))
 
 
-@method.delete(permission=Permission.CUSTOMER_SELF)
+@method.delete(
+    permission=Permission.CUSTOMER_SELF,
+    response_schemas=answers(
+        204,
+        description="Detached at the gateway and forgotten.",
+        errors={409: "The gateway refused to detach it.", 503: GATEWAY_DOWN},
+    ),
+)
 def remove_method_view(request: Request) -> Response:
+    """Forget a saved card (detached at the gateway first)."""
     services.remove_method(request.ctx, request.context.obj)
     return no_content(request)
 
@@ -140,7 +205,12 @@ def _refund(request: Request) -> Refund:
     return get_or_404(request.dbsession, Refund, raw, detail=f"No refund with id {raw}.")
 
 
-@refunds.get(permission=Permission.STAFF_READ)
+@refunds.get(
+    schema=REFUND_FILTERS,
+    validators=(colander_validator,),
+    permission=Permission.STAFF_READ,
+    response_schemas=answers(200, page_of(RefundOut()), "Refunds, newest first."),
+)
 def refunds_view(request: Request) -> dict[str, Any]:
     """Refunds newest first; ``?status=requested`` is the approval queue."""
     statement = select(Refund)
@@ -157,7 +227,15 @@ def refunds_view(request: Request) -> dict[str, Any]:
 
 
 @refunds.post(
-    schema=strict(RefundBody), validators=(colander_body_validator,), permission=REQUEST_REFUND
+    schema=strict(RefundBody),
+    validators=(colander_body_validator,),
+    permission=REQUEST_REFUND,
+    response_schemas=answers(
+        201,
+        RefundOut(),
+        "The refund, requested: its amount is held against the payment.",
+        errors={409: "The payment cannot be refunded, or not by that much."},
+    ),
 )
 def request_refund_view(request: Request) -> dict[str, Any]:
     """Staff request a refund (full or partial, with a reason): 201 ``requested``."""
@@ -175,7 +253,15 @@ def request_refund_view(request: Request) -> dict[str, Any]:
 
 
 @refund_approve.post(
-    schema=strict(ApproveBody), validators=(colander_body_validator,), permission=DECIDE_REFUND
+    schema=strict(ApproveBody),
+    validators=(colander_body_validator,),
+    permission=DECIDE_REFUND,
+    response_schemas=answers(
+        200,
+        RefundOut(),
+        "Approved: refunded at the gateway (succeeded, pending or failed).",
+        errors={409: "The refund was already decided.", 503: GATEWAY_DOWN},
+    ),
 )
 def approve_view(request: Request) -> dict[str, Any]:
     """An admin approves: the gateway refunds; ``succeeded`` (or ``pending``/``failed``).
@@ -190,9 +276,18 @@ def approve_view(request: Request) -> dict[str, Any]:
 
 
 @refund_reject.post(
-    schema=strict(DecisionBody), validators=(colander_body_validator,), permission=DECIDE_REFUND
+    schema=strict(DecisionBody),
+    validators=(colander_body_validator,),
+    permission=DECIDE_REFUND,
+    response_schemas=answers(
+        200,
+        RefundOut(),
+        "Rejected: the held amount is free again.",
+        errors={409: "The refund was already decided."},
+    ),
 )
 def reject_view(request: Request) -> dict[str, Any]:
+    """An admin rejects a requested refund; its held amount is released."""
     refund = services.reject_refund(request.ctx, _refund(request), request.validated["note"])
     return services.refund_json(refund)
 

@@ -48,7 +48,7 @@ def rows(kit: Any) -> dict[tuple[str, str], tuple[str, Any, dict[str, int]]]:
         ("DELETE", "/api/v1/me/payment-methods/{id}"): (
             "/api/v1/me/payment-methods/00000000-0000-4000-8000-000000000000",
             None,
-            row(*[404] * 6),
+            row(401, 404, 404, 404, 404, 404),
         ),
         ("GET", "/api/v1/staff/refunds"): ("/api/v1/staff/refunds", None, STAFF_API_READ),
         ("POST", "/api/v1/staff/refunds"): (

@@ -4,7 +4,16 @@ from __future__ import annotations
 
 import colander
 
-from totetaxi_core.plugin_api import CleanString, StrictBoolean, StrictInteger
+from totetaxi_core.plugin_api import (
+    CleanString,
+    StrictBoolean,
+    StrictInteger,
+    flag,
+    listing,
+    moment,
+    text,
+    whole,
+)
 
 
 class PayBody(colander.MappingSchema):
@@ -33,3 +42,83 @@ class ApproveBody(DecisionBody):
     amount_cents = colander.SchemaNode(
         StrictInteger(), validator=colander.Range(1, 10_000_000), missing=None
     )
+
+
+# --- answers (response bodies for the OpenAPI document; open objects) --------------------------
+
+
+class PaymentOut(colander.MappingSchema):
+    """A payment; ``client_secret`` only to the payer while it is open (else null)."""
+
+    payment_id = text()
+    booking_id = text()
+    status = text()
+    amount_cents = whole()
+    currency = text()
+    client_secret = text(null=True)
+    needs_attention = flag()
+    attempts = whole()
+    failure_code = text(null=True)
+    failure_reason = text(null=True)
+    amount_received_cents = whole()
+    refunded_cents = whole()
+    refundable_cents = whole()
+    gateway = text()
+    created_at = moment()
+
+
+class PaymentsOut(colander.MappingSchema):
+    """A booking's payments, oldest first."""
+
+    items = listing(PaymentOut())
+    balance_cents = whole()
+
+
+class WebhookOut(colander.MappingSchema):
+    """What the event did (a repeated event: nothing)."""
+
+    received = flag()
+    outcome = text()
+
+
+class SavedMethodOut(colander.MappingSchema):
+    """A saved card: never its number."""
+
+    id = text()
+    brand = text()
+    last4 = text()
+    exp_month = whole()
+    exp_year = whole()
+    created_at = moment()
+
+
+class SavedMethodsOut(colander.MappingSchema):
+    """The customer's saved cards."""
+
+    items = listing(SavedMethodOut())
+
+
+class SetupOut(colander.MappingSchema):
+    """A setup intent for the site to confirm; the webhook then stores the card."""
+
+    setup_intent_id = text()
+    client_secret = text()
+    status = text()
+
+
+class RefundOut(colander.MappingSchema):
+    """A refund and where it stands."""
+
+    id = text()
+    payment_id = text()
+    booking_id = text()
+    amount_cents = whole()
+    reason = text()
+    status = text()
+    source = text(validator=colander.OneOf(("staff", "policy")))
+    requested_by = text(null=True)
+    decided_by = text(null=True)
+    decision_note = text()
+    failure_reason = text(null=True)
+    created_at = moment()
+    completed_at = moment(null=True)

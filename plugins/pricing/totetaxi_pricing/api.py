@@ -10,10 +10,16 @@ from pyramid.config import Configurator
 from pyramid.request import Request
 from pyramid.security import NO_PERMISSION_REQUIRED
 
-from totetaxi_core.plugin_api import API_PREFIX, cancellation_terms
+from totetaxi_core.plugin_api import API_PREFIX, answers, cancellation_terms
 
 from . import services
-from .schemas import AvailabilityRequest, strict_quote_body
+from .schemas import (
+    AvailabilityOut,
+    AvailabilityRequest,
+    CatalogOut,
+    QuoteOut,
+    strict_quote_body,
+)
 
 catalog_service = Service(
     name="pricing_services",
@@ -30,7 +36,10 @@ availability = Service(
 )
 
 
-@catalog_service.get(permission=NO_PERMISSION_REQUIRED)
+@catalog_service.get(
+    permission=NO_PERMISSION_REQUIRED,
+    response_schemas=answers(200, CatalogOut(), "The catalog."),
+)
 def get_catalog(request: Request) -> dict[str, Any]:
     """Mini Move packages, standard delivery rates, specialty items and the minimum charge of
     every booking, in cents."""
@@ -59,6 +68,7 @@ def get_catalog(request: Request) -> dict[str, Any]:
     schema=strict_quote_body(),
     validators=(colander_body_validator,),
     permission=NO_PERMISSION_REQUIRED,
+    response_schemas=answers(200, QuoteOut(), "The price breakdown."),
 )
 def post_quote(request: Request) -> dict[str, Any]:
     """The price breakdown of a draft: lines, the surcharge that applies, fees, total, and the
@@ -72,6 +82,7 @@ def post_quote(request: Request) -> dict[str, Any]:
     schema=AvailabilityRequest(),
     validators=(colander_validator,),
     permission=NO_PERMISSION_REQUIRED,
+    response_schemas=answers(200, AvailabilityOut(), "Each date's availability."),
 )
 def get_availability(request: Request) -> dict[str, Any]:
     """Each date's availability (at most 93 days)."""

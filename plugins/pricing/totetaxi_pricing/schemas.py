@@ -11,6 +11,11 @@ from totetaxi_core.plugin_api import (
     StrictBoolean,
     StrictInteger,
     StrictMapping,
+    day,
+    flag,
+    listing,
+    text,
+    whole,
 )
 
 from .quoting import SERVICE_TYPES
@@ -69,3 +74,69 @@ def strict_quote_body() -> QuoteBody:
     schema = QuoteBody()
     schema.typ = StrictMapping()
     return schema
+
+
+# --- answers (response bodies for the OpenAPI document; open objects) --------------------------
+
+
+class PackageOut(colander.MappingSchema):
+    code = text()
+    name = text()
+    price_cents = whole()
+    max_items = whole()
+
+
+class StandardDeliveryOut(colander.MappingSchema):
+    per_item_cents = whole()
+    minimum_cents = whole()
+    same_day_flat_cents = whole()
+    same_day_included_items = whole()
+
+
+class SpecialtyItemOut(colander.MappingSchema):
+    code = text()
+    name = text()
+    price_cents = whole()
+
+
+class CatalogOut(colander.MappingSchema):
+    """The service catalog with its prices, in cents."""
+
+    mini_move_packages = listing(PackageOut())
+    standard_delivery = StandardDeliveryOut()
+    specialty_items = listing(SpecialtyItemOut())
+
+
+class QuoteLineOut(colander.MappingSchema):
+    code = text()
+    description = text()
+    amount_cents = whole()
+
+
+class QuoteOut(colander.MappingSchema):
+    """A price breakdown: lines, the surcharge that applies, fees, totals."""
+
+    lines = listing(QuoteLineOut())
+    surcharges = listing(QuoteLineOut())
+    fees = listing(QuoteLineOut())
+    subtotal_cents = whole()
+    total_cents = whole()
+    currency = text()
+    high_value = flag()
+    date = day()
+    catalog_version = whole()
+
+
+class AvailabilityDayOut(colander.MappingSchema):
+    date = day()
+    available = flag()
+    open = flag()
+    remaining = whole()
+    specialty_remaining = whole()
+    surcharges = listing(text(), description="Codes of the surcharges that apply.")
+
+
+class AvailabilityOut(colander.MappingSchema):
+    """Each date's capacity and surcharges."""
+
+    days = listing(AvailabilityDayOut())

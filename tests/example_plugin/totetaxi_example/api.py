@@ -12,10 +12,10 @@ from pyramid.request import Request
 from pyramid.security import NO_PERMISSION_REQUIRED
 from sqlalchemy import func, select
 
-from totetaxi_core.plugin_api import API_PREFIX
+from totetaxi_core.plugin_api import API_PREFIX, answers
 
 from .models import ExampleCounter, ExampleNote
-from .schemas import NoteRequest
+from .schemas import CounterOut, GreetingOut, NoteOut, NoteRequest, NotesOut
 
 notes = Service(
     name="example_notes", path=API_PREFIX + "/example/notes", description="Example notes"
@@ -24,13 +24,18 @@ counter = Service(name="example_counter", path=API_PREFIX + "/example/counters/{
 hello = Service(name="example_hello", path=API_PREFIX + "/example/hello")
 
 
-@hello.get(permission=NO_PERMISSION_REQUIRED)
+@hello.get(
+    permission=NO_PERMISSION_REQUIRED,
+    response_schemas=answers(200, GreetingOut(), "The greeting."),
+)
 def say_hello(request: Request) -> dict[str, Any]:
     """The configured greeting."""
     return {"greeting": request.registry.settings["example.greeting"]}
 
 
-@notes.get(permission=NO_PERMISSION_REQUIRED)
+@notes.get(
+    permission=NO_PERMISSION_REQUIRED, response_schemas=answers(200, NotesOut(), "The notes.")
+)
 def list_notes(request: Request) -> dict[str, Any]:
     """Notes, oldest first."""
     rows = request.dbsession.scalars(select(ExampleNote).order_by(ExampleNote.created_at))
@@ -38,7 +43,15 @@ def list_notes(request: Request) -> dict[str, Any]:
 
 
 @notes.post(
-    schema=NoteRequest(), validators=(colander_validator,), permission=NO_PERMISSION_REQUIRED
+    schema=NoteRequest(),
+    validators=(colander_validator,),
+    permission=NO_PERMISSION_REQUIRED,
+    response_schemas=answers(
+        201,
+        NoteOut(),
+        "The note.",
+        errors={409: "Too many notes.", 422: "Refused on purpose (tests)."},
+    ),
 )
 def create_note(request: Request) -> dict[str, Any]:
     """Create a note and queue the example task for it."""
@@ -66,7 +79,10 @@ def create_note(request: Request) -> dict[str, Any]:
     return {"id": str(note.id), "text": note.text}
 
 
-@counter.post(permission=NO_PERMISSION_REQUIRED)
+@counter.post(
+    permission=NO_PERMISSION_REQUIRED,
+    response_schemas=answers(200, CounterOut(), "The counter, incremented."),
+)
 def increment(request: Request) -> dict[str, Any]:
     """Read-then-write under SERIALIZABLE: concurrent calls conflict and pyramid_retry replays."""
     session = request.dbsession

@@ -2,7 +2,7 @@ from __future__ import annotations
 
 import colander
 
-from totetaxi_core.plugin_api import CleanString, StrictBoolean, StrictInteger
+from totetaxi_core.plugin_api import CleanString, StrictBoolean, StrictInteger, listing, text, whole
 
 
 class NoteBody(colander.MappingSchema):
@@ -14,3 +14,33 @@ class NoteBody(colander.MappingSchema):
 
 class NoteRequest(colander.MappingSchema):
     body = NoteBody()
+
+
+# Answers, for the OpenAPI document (what a plugin's views declare with ``answers``).
+
+
+class NoteOut(colander.MappingSchema):
+    """A note."""
+
+    id = text()
+    text = colander.SchemaNode(colander.String())  # a field named like the maker
+
+
+class NotesOut(colander.MappingSchema):
+    """The notes, oldest first."""
+
+    items = listing(NoteOut())
+    next_cursor = text(null=True)
+
+
+class CounterOut(colander.MappingSchema):
+    """The counter's new value and the attempt that wrote it."""
+
+    value = whole()
+    attempt = whole()
+
+
+class GreetingOut(colander.MappingSchema):
+    """The configured greeting."""
+
+    greeting = text()

@@ -32,6 +32,7 @@ import re
 from email.utils import parseaddr
 from typing import Any
 
+import colander
 from cornice import Service
 from pyramid.config import Configurator
 from pyramid.request import Request
@@ -41,7 +42,15 @@ from pyramid_retry import mark_error_retryable
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
-from totetaxi_core.plugin_api import API_PREFIX, Context, find_service, json_error
+from totetaxi_core.plugin_api import (
+    API_PREFIX,
+    Context,
+    answers,
+    find_service,
+    flag,
+    json_error,
+    text,
+)
 
 from ... import sns
 from ...models import DeliveryLog, Notification
@@ -58,6 +67,14 @@ PATH = API_PREFIX + "/notifications/ses/events"
 OUTCOMES = {"Bounce": "bounce", "Complaint": "complaint", "Delivery": "delivery"}
 #: The key of each event's details in the SES event JSON.
 DETAIL_KEYS = {"Bounce": "bounce", "Complaint": "complaint", "Delivery": "delivery"}
+
+
+class EventOut(colander.MappingSchema):
+    """What the message did (``"duplicate"`` when SNS delivered it before)."""
+
+    received = flag()
+    outcome = text()
+
 
 events = Service(
     name="mail_ses_events",
@@ -257,7 +274,19 @@ def _ses_event(ctx: Context, message: dict[str, Any]) -> str:
 # --- the view ---------------------------------------------------------------------------------
 
 
-@events.post(permission=NO_PERMISSION_REQUIRED, idempotent=False)
+@events.post(
+    permission=NO_PERMISSION_REQUIRED,
+    idempotent=False,
+    response_schemas=answers(
+        200,
+        EventOut(),
+        "Verified and applied once. A malformed or badly signed message is 400.",
+        errors={
+            403: "The topic is not one this endpoint accepts (or none is set up).",
+            503: "SNS's signing certificate cannot be fetched now; SNS sends it again.",
+        },
+    ),
+)
 def ses_events_view(request: Request) -> Any:
     """Verify an SNS message (bounce, complaint, delivery, subscription) and apply it once.
 

@@ -19,6 +19,7 @@ from totetaxi_core.plugin_api import (
     Booking,
     Permission,
     Refused,
+    answers,
     strict,
     token_matches,
 )
@@ -26,7 +27,14 @@ from totetaxi_core.plugin_api import (
 from ...interfaces import TEST_METHODS, GatewayError
 from ...models import Payment, SetupAttempt
 from .gateway import MockGateway, webhook_secret
-from .schemas import AuthenticateBody, ConfirmBody
+from .schemas import AuthenticateBody, AuthenticateOut, ConfirmBody, ConfirmOut
+
+#: The mock's own refusals (a guest adds ``?token=<tracking_token>`` to reach their payment).
+MOCK_ERRORS = {
+    403: "A staff viewer may not pay.",
+    404: "No such payment or setup intent, or not the caller's.",
+    409: "The gateway refused (the payment is not in a state to do this).",
+}
 
 confirm = Service(
     name="payments_mock_confirm",
@@ -89,6 +97,7 @@ def _gateway(request: Request) -> MockGateway:
     schema=strict(ConfirmBody),
     validators=(colander_body_validator,),
     permission=NO_PERMISSION_REQUIRED,
+    response_schemas=answers(200, ConfirmOut(), "Charged (or the card saved).", errors=MOCK_ERRORS),
 )
 def confirm_view(request: Request) -> dict[str, Any]:
     """Charge a payment (``payment_id``) or save a card (``setup_intent_id``) with a test card."""
@@ -141,6 +150,7 @@ def confirm_view(request: Request) -> dict[str, Any]:
     schema=strict(AuthenticateBody),
     validators=(colander_body_validator,),
     permission=NO_PERMISSION_REQUIRED,
+    response_schemas=answers(200, AuthenticateOut(), "The challenge answered.", errors=MOCK_ERRORS),
 )
 def authenticate_view(request: Request) -> dict[str, Any]:
     """Pass (or fail) the authentication a 3155 card asked for."""
