@@ -22,7 +22,7 @@ from zope.interface import implementer
 
 from .models import ApiToken, Customer, PrincipalKind, Role, StaffUser
 from .secrets import same
-from .sessions import COOKIE_NAME, SessionData, current
+from .sessions import COOKIE_NAME, IDENTITY_KEY, SessionData, current
 from .tokens import find, touch
 
 
@@ -58,10 +58,6 @@ class Identity:
     @property
     def userid(self) -> str:
         return f"{self.kind}:{self.id}"
-
-
-#: Where :meth:`SecurityPolicy.identity` keeps the request's identity; sessions drop it.
-IDENTITY_KEY = "totetaxi.identity"
 
 
 def signed_in_customer(request: Request) -> Customer | None:

@@ -36,6 +36,8 @@ COOKIE_NAME = "tt_session"
 TOUCH_EVERY = dt.timedelta(minutes=5)
 ANONYMOUS_MAX_AGE = dt.timedelta(hours=2)
 ANONYMOUS_PREFIX = "anon."
+#: Where the security policy keeps the request's identity; a session starting or ending drops it.
+IDENTITY_KEY = "totetaxi.identity"
 
 log = logging.getLogger("totetaxi.sessions")
 
@@ -317,8 +319,7 @@ def start(
         key = _anonymous_key(request.registry, csrf_token, now)
         data = _anonymous_data(key, csrf_token, now)
         _set_cookie(request, key, int(ANONYMOUS_MAX_AGE.total_seconds()))
-        request.environ["totetaxi.session"] = data
-        request.environ.pop("totetaxi.identity", None)
+        _now_current(request, data)
         return data
     key = new_token()
     data = SessionData(
@@ -335,9 +336,14 @@ def start(
     )
     store.save(request.dbsession, data)
     _set_cookie(request, key)
-    request.environ["totetaxi.session"] = data
-    request.environ.pop("totetaxi.identity", None)  # the caller is now this session's
+    _now_current(request, data)
     return data
+
+
+def _now_current(request: Request, data: SessionData | None) -> None:
+    """Make ``data`` the request's session; the caller is now this session's (or nobody)."""
+    request.environ["totetaxi.session"] = data
+    request.environ.pop(IDENTITY_KEY, None)
 
 
 def end(request: Request) -> None:
@@ -346,8 +352,7 @@ def end(request: Request) -> None:
     if key and not key.startswith(ANONYMOUS_PREFIX):
         _store(request.registry).delete(request.dbsession, digest(key))
     _set_cookie(request, None)
-    request.environ["totetaxi.session"] = None
-    request.environ.pop("totetaxi.identity", None)
+    _now_current(request, None)
 
 
 def end_all(
