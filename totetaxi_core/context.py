@@ -69,3 +69,42 @@ class Context:
         from .tasks.outbox import enqueue
 
         return enqueue(self, task, args, kwargs)
+
+
+class RequestContext(Context):
+    """A request's :class:`Context` (``request.ctx``), built without touching the database.
+
+    Its session (``request.dbsession``) is made when domain code first uses it, and its actor
+    is the request's identity when first asked: a request that needs neither (a quote served
+    from the catalog in memory) opens no session and looks nobody up.
+    """
+
+    _UNSET: Any = object()
+
+    def __init__(self, request: Request) -> None:  # no super().__init__: the fields are lazy
+        self.registry = request.registry
+        self.request = request
+        self.extra = {"request_id": request.request_id}
+        self._actor = self._UNSET
+
+    @property  # type: ignore[override]
+    def dbsession(self) -> Session:
+        return self.request.dbsession
+
+    @property  # type: ignore[override]
+    def transaction_manager(self) -> transaction.TransactionManager:
+        return self.request.tm
+
+    @property  # type: ignore[override]
+    def actor(self) -> Any:
+        if self._actor is self._UNSET:
+            identity = self.request.identity
+            self._actor = identity.principal if identity is not None else None
+        return self._actor
+
+    @actor.setter
+    def actor(self, value: Any) -> None:
+        self._actor = value
+
+    def __repr__(self) -> str:  # the dataclass's would make the session to show it
+        return f"RequestContext(request_id={self.extra.get('request_id')!r})"

@@ -29,7 +29,9 @@ Besides these names, a plugin's ``includeme`` uses the core's configuration dire
   — background and periodic work (never by writing into Celery's configuration);
 * ``config.register_service(obj, name="<plugin>.<thing>")`` and
   ``config.register_service_factory(factory, name=...)`` (pyramid_services) — the plugin's
-  state, found again with :func:`find_service` (never as attributes set on the registry);
+  state, found again with :func:`find_service` (never as attributes set on the registry); reference
+  data every request reads (rates, a catalog) as a :class:`Snapshot`, served from memory and
+  re-checked against the database at most once a second;
 * Pyramid's own (``add_route``, ``scan``, ``include``...).
 
 A mistake in these registrations (a name twice, a bad period) raises :class:`RegistrationError`.
@@ -111,6 +113,7 @@ from .ops.headers import allow_csp_sources
 from .plugins import Manifest
 from .service_registry import find_service
 from .settings import Setting
+from .snapshots import Snapshot
 
 #: Append a staff action to the audit trail in the current transaction:
 #: ``record_audit(ctx, action, target_type=..., target_id=..., before=..., after=...)``.
@@ -158,6 +161,7 @@ __all__ = [
     "Refused",
     "RegistrationError",
     "Setting",
+    "Snapshot",
     "SoftDelete",
     "StaffUser",
     "StrictBoolean",

@@ -8,7 +8,7 @@ from sqlalchemy import select
 from webtest import TestApp
 
 from totetaxi_core.audit import AuditRecord
-from totetaxi_core.bookings.cancellation import current_policy
+from totetaxi_core.bookings.cancellation import read_policy
 from totetaxi_core.testing import console_sign_in, in_transaction, make_staff
 
 PAGE = "/console/cancellation-policy"
@@ -21,7 +21,7 @@ def signed_in(testapp, role: str) -> TestApp:
 
 
 def policy(testapp):
-    return in_transaction(testapp.app.registry, lambda ctx: current_policy(ctx.dbsession))
+    return in_transaction(testapp.app.registry, lambda ctx: read_policy(ctx.dbsession))
 
 
 def test_staff_read_the_policy_in_force(testapp):

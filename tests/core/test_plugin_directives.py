@@ -188,7 +188,7 @@ def test_plugin_state_is_in_named_services_of_the_running_app(app: TestApp):
         {"service_type": "mini_move", "package": "petite", "date": "2026-12-03"},
         status=200,
     )
-    assert cache._catalog is not None
+    assert cache._entry is not None
 
 
 # --- a plugin's own hookspecs ---------------------------------------------------------------------

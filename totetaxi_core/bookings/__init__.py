@@ -6,5 +6,8 @@ from pyramid.config import Configurator
 
 
 def includeme(config: Configurator) -> None:
+    from .cancellation import POLICY_SERVICE, policy_snapshot
+
+    config.register_service(policy_snapshot(), name=POLICY_SERVICE)
     config.include(".api")
     config.include(".staff_api")

@@ -185,7 +185,7 @@ def create_view(request: Request) -> dict[str, Any]:
         )
     item, token = services.create(request.ctx, dict(request.validated), signed_in_customer(request))
     request.response.status_code = 201
-    answer = booking_json(item, policy_of(item, request.dbsession))
+    answer = booking_json(item, policy_of(item, request.ctx))
     if token is not None:
         answer["tracking_token"] = token
     return answer
@@ -194,7 +194,7 @@ def create_view(request: Request) -> dict[str, Any]:
 @booking.get(permission=READ, response_schemas=answers(200, BookingOut(), "The booking."))
 def get_view(request: Request) -> dict[str, Any]:
     """One booking (owner, guest with ?token=, or staff), with its cancellation terms."""
-    return booking_json(request.context.obj, policy_of(request.context.obj, request.dbsession))
+    return booking_json(request.context.obj, policy_of(request.context.obj, request.ctx))
 
 
 @booking_cancel.post(
@@ -247,7 +247,7 @@ def reschedule_view(request: Request) -> dict[str, Any]:
         body.get("time_window") or request.context.obj.time_window,
         by_staff=identity is not None and identity.is_staff,
     )
-    return booking_json(request.context.obj, policy_of(request.context.obj, request.dbsession))
+    return booking_json(request.context.obj, policy_of(request.context.obj, request.ctx))
 
 
 @track.get(

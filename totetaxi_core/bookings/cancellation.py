@@ -17,6 +17,8 @@ from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
 from ..business_time import local_midnight
+from ..service_registry import find_service
+from ..snapshots import Snapshot
 from .models import CancellationTier
 
 #: Customers reschedule their own booking until this long before the pickup (BUSINESS_RULES).
@@ -76,14 +78,14 @@ def cancellation_terms(ctx: Any, pickup_date: dt.date | None) -> dict[str, Any]:
     For plugins (``totetaxi_core.plugin_api``): ``{"tiers": [{hours_before, refund_percent,
     until}], "summary"}``.
     """
-    return current_policy(ctx.dbsession).describe(pickup_date)
+    return current_policy(ctx).describe(pickup_date)
 
 
-def policy_of(booking: Any, dbsession: Session) -> Policy:
+def policy_of(booking: Any, ctx: Any) -> Policy:
     """The policy ``booking`` was sold under (kept in its quote), else the current one."""
     terms = (booking.quote or {}).get("cancellation_policy") or {}
     if "tiers" not in terms:
-        return current_policy(dbsession)
+        return current_policy(ctx)
     return Policy(
         tuple(
             Tier(int(t["hours_before"]), int(t["refund_percent"]))
@@ -92,8 +94,23 @@ def policy_of(booking: Any, dbsession: Session) -> Policy:
     )
 
 
-def current_policy(dbsession: Session) -> Policy:
-    """The policy in force (no tiers: customers cannot cancel online at all)."""
+#: The service holding the app's :class:`Snapshot` of the policy.
+POLICY_SERVICE = "bookings.cancellation_policy"
+
+
+def current_policy(ctx: Any) -> Policy:
+    """The policy in force (no tiers: customers cannot cancel online at all), from memory."""
+    snapshot: Snapshot[Policy] = find_service(ctx, POLICY_SERVICE)
+    return snapshot.get(ctx)
+
+
+def policy_snapshot() -> Snapshot[Policy]:
+    """A new snapshot of the policy, for the app's services (one per app)."""
+    return Snapshot(read_policy)
+
+
+def read_policy(dbsession: Session) -> Policy:
+    """The policy as stored."""
     rows = dbsession.scalars(
         select(CancellationTier).order_by(CancellationTier.hours_before.desc())
     ).all()
@@ -126,8 +143,11 @@ def parse_tiers(raw: list[tuple[str, str]]) -> tuple[list[Tier], dict[str, str]]
     return ordered, errors
 
 
-def replace_policy(dbsession: Session, tiers: list[Tier]) -> None:
-    """Store ``tiers`` as the whole policy."""
+def replace_policy(ctx: Any, tiers: list[Tier]) -> None:
+    """Store ``tiers`` as the whole policy (every process sees it within a second of commit)."""
+    snapshot: Snapshot[Policy] = find_service(ctx, POLICY_SERVICE)
+    snapshot.changed(ctx)
+    dbsession = ctx.dbsession
     dbsession.execute(delete(CancellationTier))
     dbsession.add_all(
         CancellationTier(hours_before=t.hours_before, refund_percent=t.refund_percent)

@@ -95,14 +95,14 @@ def _address(ctx: Context, body: dict[str, Any], end: str, customer: Customer | 
 
 def _next_number(ctx: Context) -> int:
     # The counter row stays locked until this transaction ends; a rollback returns the number.
-    ctx.dbsession.execute(
+    # One round trip: PostgreSQL and SQLite (3.35+) both answer UPDATE ... RETURNING.
+    return ctx.dbsession.execute(
         update(BookingCounter)
         .where(BookingCounter.name == "booking")
         .values(value=BookingCounter.value + 1)
-    )
-    return ctx.dbsession.scalar(
-        select(BookingCounter.value).where(BookingCounter.name == "booking")
-    )
+        .returning(BookingCounter.value)
+        .execution_options(synchronize_session=False)
+    ).scalar_one()
 
 
 def create(
@@ -192,7 +192,7 @@ def cancel(ctx: Context, booking: Booking, reason: str, by_staff: bool) -> None:
     if by_staff:
         booking.cancelled_by = "staff"
     else:
-        policy = policy_of(booking, ctx.dbsession)
+        policy = policy_of(booking, ctx)
         percent = policy.refund_percent(booking.pickup_date, ctx.now())
         if percent is None:
             closes = policy.closes_hours_before

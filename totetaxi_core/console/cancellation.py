@@ -27,7 +27,7 @@ def _page(
     errors: dict[str, str] | None = None,
     status: int = 200,
 ) -> dict[str, Any]:
-    policy = current_policy(request.dbsession)
+    policy = current_policy(request.ctx)
     if rows is None:
         rows = [(str(t.hours_before), str(t.refund_percent)) for t in policy.tiers]
     rows = rows + [("", "")] * max(ROWS - len(rows), 0)
@@ -65,8 +65,8 @@ def cancellation_save(request: Request) -> Any:
     tiers, errors = parse_tiers(rows)
     if errors:
         return _page(request, rows, errors, status=400)
-    before = current_policy(request.dbsession).describe()["tiers"]
-    replace_policy(request.dbsession, tiers)
+    before = current_policy(request.ctx).describe()["tiers"]
+    replace_policy(request.ctx, tiers)
     audit.record(
         request.ctx,
         "cancellation_policy.updated",

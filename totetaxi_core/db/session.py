@@ -13,10 +13,11 @@ from importlib.util import find_spec
 from typing import Any
 
 import transaction as transaction_pkg
-import zope.sqlalchemy
 from sqlalchemy import URL, Engine, engine_from_config, event, make_url
 from sqlalchemy.exc import ArgumentError, NoSuchModuleError
 from sqlalchemy.orm import ORMExecuteState, Session, sessionmaker, with_loader_criteria
+from transaction._transaction import Status
+from zope.sqlalchemy.datamanager import STATUS_ACTIVE, join_transaction, mark_changed
 
 from ..errors import SettingsError
 from .mixins import SoftDelete
@@ -92,10 +93,52 @@ def _sqlite_on_connect(dbapi_connection: Any, _record: Any) -> None:
 
 
 def make_session_factory(engine: Engine) -> sessionmaker[Session]:
-    """A session factory whose sessions hide soft-deleted rows."""
+    """A session factory whose sessions hide soft-deleted rows.
+
+    Its listeners are registered once, here, on the factory: a session costs nothing more to
+    make than SQLAlchemy's own. A session made by :func:`get_tm_session` carries its transaction
+    manager in ``session.info``, and the listeners join it to that manager (what
+    ``zope.sqlalchemy.register`` would do with seven listeners per session); a plain
+    ``factory()`` session has none and commits by itself.
+    """
     factory = sessionmaker(bind=engine, expire_on_commit=False)
     event.listen(factory, "do_orm_execute", _hide_soft_deleted)
+    event.listen(factory, "do_orm_execute", _mark_changed_by_dml)
+    event.listen(factory, "after_begin", _join)
+    event.listen(factory, "after_attach", _join)
+    event.listen(factory, "after_flush", _mark_changed)
+    event.listen(factory, "before_commit", _commit_through_manager)
     return factory
+
+
+_TM = "transaction_manager"
+
+
+def _join(session: Session, *_args: Any) -> None:
+    manager = session.info.get(_TM)
+    if manager is not None:
+        join_transaction(session, STATUS_ACTIVE, manager)
+
+
+def _mark_changed(session: Session, *_args: Any) -> None:
+    manager = session.info.get(_TM)
+    if manager is not None:
+        mark_changed(session, manager)
+
+
+def _mark_changed_by_dml(state: ORMExecuteState) -> None:
+    # A bulk UPDATE/DELETE (or INSERT) statement flushes nothing: without this the transaction
+    # would be rolled back as read-only.
+    if state.is_orm_statement and (state.is_update or state.is_insert or state.is_delete):
+        _mark_changed(state.session)
+
+
+def _commit_through_manager(session: Session) -> None:
+    manager = session.info.get(_TM)
+    if manager is None or session.in_nested_transaction():
+        return
+    if manager.get().status != Status.COMMITTING:
+        raise AssertionError("Transaction must be committed using the transaction manager")
 
 
 def _hide_soft_deleted(state: ORMExecuteState) -> None:
@@ -119,9 +162,7 @@ def get_tm_session(
     transaction_manager: transaction_pkg.TransactionManager,
 ) -> Session:
     """A session joined to ``transaction_manager``: commit and abort go through the manager."""
-    dbsession = session_factory()
-    zope.sqlalchemy.register(dbsession, transaction_manager=transaction_manager)
-    return dbsession
+    return session_factory(info={_TM: transaction_manager})
 
 
 @contextmanager

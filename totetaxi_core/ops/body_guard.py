@@ -17,6 +17,7 @@ from typing import Any
 from pyramid.request import Request
 
 from ..api.errors import API_PREFIX, json_error
+from ..request import PARSED_JSON
 
 #: How deep a JSON body may nest (objects and arrays); the deepest API schema needs 4.
 MAX_DEPTH = 32
@@ -86,8 +87,9 @@ def check_json(request: Request) -> None:
     """
     if request.content_type != "application/json" or not request.content_length:
         return
+    body = request.body
     try:
-        document = json.loads(request.body)
+        document = json.loads(body)
     except RecursionError:
         raise BodyProblem(
             400, "body", f"The JSON is nested more than {MAX_DEPTH} levels deep."
@@ -95,6 +97,7 @@ def check_json(request: Request) -> None:
     except ValueError:
         return  # not JSON: Cornice's answer says so
     _walk(document)
+    request.environ[PARSED_JSON] = (body, document)
 
 
 def _walk(document: Any) -> None:

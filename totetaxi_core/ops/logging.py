@@ -50,6 +50,27 @@ class JsonFormatter(logging.Formatter):
         return json.dumps(document)
 
 
+def _log_line(request: Request, status: int, started: float) -> None:
+    duration_ms = round((time.perf_counter() - started) * 1000, 2)
+    # Quoted (a %0A in the URL stays %0A: no forged log lines); webob quotes on every access.
+    method, path = request.method, request.path
+    log.info(
+        "%s %s %s %.2fms",
+        method,
+        path,
+        status,
+        duration_ms,
+        extra={
+            "request_id": request.request_id,
+            "method": method,
+            "path": path,
+            "status": status,
+            "duration_ms": duration_ms,
+            "client": request.client_addr,
+        },
+    )
+
+
 def request_logging_tween_factory(
     handler: Callable[[Request], Response], registry: Registry
 ) -> Callable[[Request], Response]:
@@ -62,21 +83,7 @@ def request_logging_tween_factory(
             response.headers["X-Request-ID"] = request.request_id
             return response
         finally:
-            duration_ms = round((time.perf_counter() - started) * 1000, 2)
-            log.info(
-                "%s %s %s %.2fms",
-                request.method,
-                request.path,
-                status,
-                duration_ms,
-                extra={
-                    "request_id": request.request_id,
-                    "method": request.method,
-                    "path": request.path,
-                    "status": status,
-                    "duration_ms": duration_ms,
-                    "client": request.client_addr,
-                },
-            )
+            if log.isEnabledFor(logging.INFO):
+                _log_line(request, status, started)
 
     return tween

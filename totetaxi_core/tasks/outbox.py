@@ -58,20 +58,25 @@ def enqueue(ctx: Context, task: str, args: Iterable[Any], kwargs: dict[str, Any]
         pending = []
         txn.set_data(_PENDING_KEY, pending)
         txn.addAfterCommitHook(_after_commit, args=(ctx.registry, pending))
-    pending.append(message.id)
+    pending.append(message)
     return message.id
 
 
-def _after_commit(success: bool, registry: Registry, ids: list[uuid.UUID]) -> None:
+def _after_commit(success: bool, registry: Registry, messages: list[OutboxMessage]) -> None:
     # transaction swallows exceptions raised by after-commit hooks (PITFALLS 7): log them here.
     if not success:
         return
     try:
-        relay(registry, ids)
-        if _eager(registry) and registry.settings["totetaxi.eager_sweep"]:
-            maybe_sweep(registry)
+        if _eager(registry):
+            relay(registry, [m.id for m in messages])
+            if registry.settings["totetaxi.eager_sweep"]:
+                maybe_sweep(registry)
+        else:
+            publish_committed(registry, messages)
     except Exception:
-        log.exception("relaying outbox messages %s failed; the sweep will retry", ids)
+        log.exception(
+            "relaying outbox messages %s failed; the sweep will retry", [m.id for m in messages]
+        )
 
 
 def _eager(registry: Registry) -> bool:
@@ -174,8 +179,28 @@ def run_now(registry: Registry, message_id: uuid.UUID) -> bool:
 def publish(registry: Registry, message_id: uuid.UUID) -> bool:
     """Publish one outbox message to the broker; False (logged) when the broker refuses."""
     message = _load(registry, message_id)
-    if _finished(message):
+    if _finished(message) or not _send(registry, message):
         return False
+    _mark_sent(registry, [message_id])
+    return True
+
+
+def publish_committed(registry: Registry, messages: list[OutboxMessage]) -> int:
+    """Publish the messages a transaction of this process has just committed, from what it
+    wrote (no read back: nothing can have run them before they are published), and mark those
+    the broker took as sent in one statement. Stops at the first refusal: the rest stay
+    ``pending`` for the sweep. Returns how many were published."""
+    sent = []
+    for message in messages:
+        if not _send(registry, message):
+            break
+        sent.append(message.id)
+    if sent:
+        _mark_sent(registry, sent)
+    return len(sent)
+
+
+def _send(registry: Registry, message: OutboxMessage) -> bool:
     try:
         registry.celery.send_task(
             message.task,
@@ -186,15 +211,19 @@ def publish(registry: Registry, message_id: uuid.UUID) -> bool:
             retry=False,
         )
     except Exception as exc:
-        log.warning("broker refused outbox message %s (%s): %s", message_id, message.task, exc)
+        log.warning("broker refused outbox message %s (%s): %s", message.id, message.task, exc)
         return False
+    return True
+
+
+def _mark_sent(registry: Registry, ids: list[uuid.UUID]) -> None:
     with unit_of_work(registry["dbsession_factory"]) as (dbsession, _):
-        # One conditional statement: a worker may already have marked the row done (or failed),
+        # One conditional statement: a worker may already have marked a row done (or failed),
         # and that mark must never be overwritten with "sent".
         dbsession.execute(
             update(OutboxMessage)
             .where(
-                OutboxMessage.id == message_id,
+                OutboxMessage.id.in_(ids),
                 OutboxMessage.status.in_([OutboxStatus.PENDING, OutboxStatus.SENT]),
             )
             .values(
@@ -205,7 +234,6 @@ def publish(registry: Registry, message_id: uuid.UUID) -> bool:
             )
             .execution_options(synchronize_session=False)
         )
-    return True
 
 
 def sweep(registry: Registry, *, limit: int = 500) -> int:

@@ -12,6 +12,7 @@ import logging
 from typing import Any
 
 from sqlalchemy import func, select
+from sqlalchemy.dialects import postgresql, sqlite
 
 from totetaxi_core.plugin_api import (
     RESET_TOKEN_LIFETIME,
@@ -71,19 +72,20 @@ def _about_booking(
 def _keep_guest_token(ctx: Any, booking: Any, tracking_token: str | None) -> None:
     """Keep a guest's token, sealed, for the later emails' links (the plain token exists only
     now). Once per booking: the event fired again changes nothing."""
-    if (
-        booking.customer_id is not None
-        or not token_matches(booking, tracking_token)
-        or ctx.dbsession.get(GuestLink, booking.id) is not None
-    ):
+    if booking.customer_id is not None or not token_matches(booking, tracking_token):
         return
-    ctx.dbsession.flush()  # the booking row must exist before a row that points to it
-    ctx.dbsession.add(
-        GuestLink(
+    # One statement, no read first: the first link stays (ON CONFLICT DO NOTHING, which
+    # PostgreSQL and SQLite both speak). Executing it flushes the booking row it points to.
+    dialect = ctx.dbsession.get_bind().dialect.name
+    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+    ctx.dbsession.execute(
+        insert(GuestLink)
+        .values(
             booking_id=booking.id,
             created_at=ctx.now(),
             sealed_token=sealing.seal(ctx.settings["totetaxi.secret"], tracking_token),
         )
+        .on_conflict_do_nothing(index_elements=["booking_id"])
     )
 
 

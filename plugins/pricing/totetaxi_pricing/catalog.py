@@ -1,20 +1,20 @@
-"""A read-only snapshot of the pricing tables, cached per process.
+"""A read-only snapshot of the pricing tables, held in memory by each process.
 
-Every quote checks the catalog version (one primary-key read) and reloads the snapshot only
-when an edit moved it, so all processes price with the current figures.
+A quote reads no table: the catalog comes from memory. Every edit moves the stored catalog
+version; the editing process drops its snapshot when the edit commits, and the others re-check
+the version at most once a second (:class:`~totetaxi_core.plugin_api.Snapshot`).
 """
 
 from __future__ import annotations
 
 import datetime as dt
-import threading
 from dataclasses import dataclass, field
 from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from totetaxi_core.plugin_api import find_service
+from totetaxi_core.plugin_api import Snapshot, find_service
 
 from .models import MiniMovePackage, PeakRange, PricingPolicy, SpecialtyItem, SurchargeRule
 
@@ -114,28 +114,18 @@ def read_catalog(dbsession: Session) -> Catalog:
     )
 
 
-class CatalogCache:
-    """The process's catalog snapshot, reloaded when the stored version differs."""
+def stored_version(dbsession: Session) -> int | None:
+    """The catalog version in the database (one primary-key read)."""
+    return dbsession.scalar(select(PricingPolicy.catalog_version).where(PricingPolicy.id == 1))
+
+
+class CatalogCache(Snapshot[Catalog]):
+    """The process's catalog, served from memory (:class:`~totetaxi_core.plugin_api.Snapshot`):
+    an edit is seen at once by the process that made it and within a second by every other,
+    whose re-check reads the stored version and reloads only when it moved."""
 
     def __init__(self) -> None:
-        self._catalog: Catalog | None = None
-        self._lock = threading.Lock()
-
-    def get(self, dbsession: Session, version: int | None = None) -> Catalog:
-        """The current catalog; pass ``version`` when the caller already read it."""
-        if version is None:
-            version = dbsession.scalar(
-                select(PricingPolicy.catalog_version).where(PricingPolicy.id == 1)
-            )
-        catalog = self._catalog
-        if catalog is None or catalog.version != version:
-            with self._lock:
-                catalog = read_catalog(dbsession)
-                self._catalog = catalog
-        return catalog
-
-    def clear(self) -> None:
-        self._catalog = None
+        super().__init__(read_catalog, version=stored_version)
 
 
 #: The service holding this app's :class:`CatalogCache`.

@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-from sqlalchemy import and_, func, select, update
+from sqlalchemy import bindparam, func, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 
 from totetaxi_core.plugin_api import (
@@ -32,7 +32,14 @@ MAX_AVAILABILITY_DAYS = 93
 
 
 def catalog(ctx: Context, version: int | None = None) -> Catalog:
-    return cache_of(ctx).get(ctx.dbsession, version)
+    """The current catalog, from memory; ``version``, when the caller read the stored one in
+    its own query, reloads a snapshot older than it at once instead of within the second."""
+    cache = cache_of(ctx)
+    current = cache.get(ctx)
+    if version is not None and current.version != version:
+        cache.clear()
+        current = cache.get(ctx)
+    return current
 
 
 def quote(ctx: Context, draft: dict[str, Any]) -> dict[str, Any]:
@@ -41,6 +48,16 @@ def quote(ctx: Context, draft: dict[str, Any]) -> dict[str, Any]:
 
 
 # --- availability and capacity ---------------------------------------------------------------
+
+
+#: The days' counters, as plain rows (no ORM objects: a 93-day answer reads up to 93 of them).
+_DAYS = select(
+    CapacityDay.day,
+    CapacityDay.van_capacity,
+    CapacityDay.specialty_capacity,
+    CapacityDay.booked,
+    CapacityDay.specialty_booked,
+).where(CapacityDay.day.between(bindparam("start"), bindparam("end")))
 
 
 def availability(
@@ -56,15 +73,11 @@ def availability(
     now = ctx.now()
     if start < local_today(now):
         raise InvalidDraft("start", f"{start.isoformat()} is in the past.", "querystring")
-    # The catalog version and the days' rows in one round trip: the policy row is always there.
-    rows = ctx.dbsession.execute(
-        select(PricingPolicy.catalog_version, CapacityDay)
-        .select_from(PricingPolicy)
-        .outerjoin(CapacityDay, and_(CapacityDay.day >= start, CapacityDay.day <= end))
-        .where(PricingPolicy.id == 1)
-    ).all()
-    current = catalog(ctx, rows[0][0])
-    days = {row[1].day: row[1] for row in rows if row[1] is not None}
+    days = {
+        row.day: row
+        for row in ctx.dbsession.connection().execute(_DAYS, {"start": start, "end": end})
+    }
+    current = catalog(ctx)
     policy = current.policy
     today = local_today(now)
     horizon = today + dt.timedelta(days=policy["max_days_ahead"])
@@ -208,6 +221,7 @@ def capacity_problems(ctx: Context, draft: dict[str, Any]) -> list[dict[str, str
 
 
 def _bump(ctx: Context) -> None:
+    cache_of(ctx).changed(ctx)
     ctx.dbsession.execute(
         update(PricingPolicy)
         .where(PricingPolicy.id == 1)

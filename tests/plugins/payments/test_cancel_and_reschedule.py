@@ -89,7 +89,7 @@ def test_a_guest_cancelling_a_paid_booking_in_the_free_window_is_refunded_by_pol
 
 
 def test_a_policy_tier_refunds_its_percent(app):
-    run(app, lambda ctx: replace_policy(ctx.dbsession, [Tier(48, 100), Tier(24, 50)]))
+    run(app, lambda ctx: replace_policy(ctx, [Tier(48, 100), Tier(24, 50)]))
     booking, _ = paid_booking(app)
     set_clock(app, CANCEL_LIMIT + dt.timedelta(hours=1))  # 47 hours before: the 50% tier
     assert cancel(app, booking)["cancellation_refund_percent"] == 50
@@ -99,7 +99,7 @@ def test_a_policy_tier_refunds_its_percent(app):
 
 def test_a_booking_keeps_the_terms_it_was_sold_under(app):
     booking, _ = paid_booking(app)  # sold under 48h / 100% only
-    run(app, lambda ctx: replace_policy(ctx.dbsession, [Tier(48, 100), Tier(24, 50)]))
+    run(app, lambda ctx: replace_policy(ctx, [Tier(48, 100), Tier(24, 50)]))
     set_clock(app, CANCEL_LIMIT + dt.timedelta(hours=1))
     cancel(app, booking, status=409)
     assert booking_status(app, booking["id"]) == "confirmed" and refunds(app) == []
