@@ -447,9 +447,10 @@ def production(folder: Path) -> dict[str, Any]:
     }
     procs = Processes(folder)
     with contextlib.ExitStack() as stack:
-        stack.callback(procs.stop_all)
         db_url = stack.enter_context(pg_database())
         redis_url = stack.enter_context(redis_database())
+        # Last in, first out: the processes stop before the databases go.
+        stack.callback(procs.stop_all)
         ses = stack.enter_context(moto_ses(procs))
         env = {k: v for k, v in os.environ.items() if not k.startswith("TOTETAXI_")}
         env.update(
