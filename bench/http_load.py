@@ -24,15 +24,20 @@ is printed (outbox rows by status).
 Requests: the three above plus guest ``POST /api/v1/bookings``, every request a different valid
 booking (a wrk Lua script: a new guest email and name each time, dates spread over 60 days with
 capacity raised so that it never limits), and one run per server where every booking asks for the
-same day, whose capacity is ``BENCH_FULL_CAPACITY`` (200): the first ones take the vans, the rest
+same day, whose capacity is ``BENCH_FULL_CAPACITY`` (40): the first ones take the vans, the rest
 must get 409 (counted apart from errors). After the runs SQL checks that no day holds more
 bookings than its capacity and that every day's counter equals its bookings (zero overbooking).
 
-Rounds interleave the baseline with the endpoints so that foreign load hits both alike; figures
-are medians of rounds; the table is printed and written to ``var/bench/http.json``. Bounded:
-``BENCH_SECONDS`` (5) per request and round, ``BENCH_ROUNDS`` (2), 2 wrk threads and 16
-connections, loopback only. Everything started is stopped, and the database and Redis database
-are dropped and flushed, on failure too.
+Each row also gives ``cpu ms``: the CPU time the server's processes (all of them, from Linux's
+``/proc``) used per answer, which foreign load on the machine moves far less than it moves
+requests per second. After each booking run the bench waits (at most 2 minutes) until the worker
+has sent every email, then prints the CPU each part spent per booking made — web server,
+PostgreSQL (this database's backends), worker, SES stand-in — and what that total allows on this
+machine's cores. Rounds interleave the baseline with the endpoints so that foreign load hits both
+alike; figures are medians of rounds; the table is printed and written to
+``var/bench/http.json``. Bounded: ``BENCH_SECONDS`` (5) per request and round, ``BENCH_ROUNDS``
+(2), 2 wrk threads and 16 connections, loopback only. Everything started is stopped, and the
+database and Redis database are dropped and flushed, on failure too.
 """
 
 from __future__ import annotations
@@ -64,7 +69,7 @@ ROUNDS = int(os.environ.get("BENCH_ROUNDS", "2"))
 THREADS, CONNECTIONS = 2, 16
 PG_URL = os.environ.get("BENCH_PG_URL", "postgresql://postgres@127.0.0.1:5432/postgres")
 REDIS_URL = os.environ.get("BENCH_REDIS_URL", "redis://127.0.0.1:6379")
-FULL_CAPACITY = int(os.environ.get("BENCH_FULL_CAPACITY", "200"))
+FULL_CAPACITY = int(os.environ.get("BENCH_FULL_CAPACITY", "40"))
 GUNICORN_WORKERS = 2
 
 PICKUP = {"line1": "200 E 62nd St", "city": "New York", "state": "NY", "postal_code": "10065"}
@@ -130,6 +135,10 @@ def wait_http(name: str, process: subprocess.Popen, log: Path, url: str) -> None
     raise SystemExit(f"{name} did not answer at {url}:\n{log.read_text(errors='replace')[-3000:]}")
 
 
+#: The process (group leader) serving each base URL, for its CPU time.
+SERVERS: dict[str, int] = {}
+
+
 def serve(procs: Processes, name: str, args: list[str], path: str, env=None) -> str:
     port = free_port()
     process, log = procs.start(
@@ -137,7 +146,37 @@ def serve(procs: Processes, name: str, args: list[str], path: str, env=None) -> 
     )
     base = f"http://127.0.0.1:{port}"
     wait_http(name, process, log, base + path)
+    SERVERS[base] = process.pid
     return base
+
+
+def pids_cpu(pids: list[int]) -> float:
+    """CPU seconds used so far by these processes (and the children they reaped)."""
+    ticks, total = os.sysconf("SC_CLK_TCK"), 0
+    for pid in pids:
+        try:
+            fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        except (OSError, IndexError):
+            continue
+        total += sum(int(f) for f in fields[11:15])
+    return total / ticks
+
+
+def group_cpu(leader: int) -> float | None:
+    """CPU seconds used so far by the process group of ``leader``: its live processes, and the
+    workers it has reaped (gunicorn recycles them). None without Linux's /proc."""
+    ticks, total = os.sysconf("SC_CLK_TCK"), 0
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+        except (OSError, IndexError):
+            continue
+        if int(fields[2]) != leader:
+            continue
+        total += int(fields[11]) + int(fields[12])  # utime, stime
+        if int(stat.parent.name) == leader:
+            total += int(fields[13]) + int(fields[14])  # cutime, cstime: reaped children
+    return total / ticks if Path("/proc/self/stat").exists() else None
 
 
 # -- wrk ----------------------------------------------------------------------------------------
@@ -238,9 +277,13 @@ def drive(url: str, script: Path | None) -> dict[str, Any]:
     command = ["wrk", f"-t{THREADS}", f"-c{CONNECTIONS}", f"-d{SECONDS}s", "--latency", url]
     if script is not None:
         command[1:1] = ["-s", str(script)]
+    leader = SERVERS.get(url.split("/", 3)[0] + "//" + url.split("/", 3)[2])
+    before = group_cpu(leader) if leader else None
     out = subprocess.run(
         command, capture_output=True, text=True, check=True, timeout=SECONDS + 60
     ).stdout
+    after = group_cpu(leader) if leader else None
+    count = int(re.search(r"(\d+) requests in", out).group(1))
     rate = float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1))
     p50 = _ms(re.search(r"^\s+50%\s+(\S+)", out, re.M).group(1))
     p99 = _ms(re.search(r"^\s+99%\s+(\S+)", out, re.M).group(1))
@@ -254,6 +297,8 @@ def drive(url: str, script: Path | None) -> dict[str, Any]:
         "errors": int(errors.group(1)) if errors else 0,
         "socket_errors": failed.group(0) if failed else "",
         "statuses": statuses,
+        # the server's CPU per answer (all its processes), robust to foreign load
+        "cpu_ms": 1000 * (after - before) / count if before is not None and count else None,
     }
     if statuses:
         total = sum(statuses.values())
@@ -275,6 +320,8 @@ def summarise(runs: list[dict[str, Any]], base: float) -> dict[str, Any]:
         "socket_errors": "; ".join(r["socket_errors"] for r in runs if r["socket_errors"]),
         "ratio": round(rps / base, 3) if base else None,
     }
+    cpu = [r["cpu_ms"] for r in runs if r.get("cpu_ms") is not None]
+    row["cpu_ms"] = round(statistics.median(cpu), 2) if cpu else None
     if any("created" in r for r in runs):
         row["bookings_per_s"] = round(statistics.median(r["created_per_s"] for r in runs), 1)
         row["created"] = sum(r["created"] for r in runs)
@@ -284,14 +331,23 @@ def summarise(runs: list[dict[str, Any]], base: float) -> dict[str, Any]:
             for status, n in r["statuses"].items():
                 statuses[str(status)] = statuses.get(str(status), 0) + n
         row["statuses"] = statuses
+    shares = [r["cpu_ms_per_booking"] for r in runs if "cpu_ms_per_booking" in r]
+    if shares:
+        row["cpu_ms_per_booking"] = {
+            k: round(statistics.median(s[k] for s in shares), 1) for k in shares[0]
+        }
     return row
 
 
-def run_rounds(cases: dict[str, tuple[str, Path | None]]) -> dict[str, list[dict[str, Any]]]:
+def run_rounds(
+    cases: dict[str, tuple[str, Path | None]], rounds: int = ROUNDS, around: Any = None
+) -> dict[str, list[dict[str, Any]]]:
+    """``rounds`` rounds of every case; ``around(name, run)`` may wrap each run."""
     results: dict[str, list[dict[str, Any]]] = {name: [] for name in cases}
-    for _ in range(ROUNDS):
+    for _ in range(rounds):
         for name, (target, script) in cases.items():
-            results[name].append(drive(target, script))
+            run = lambda target=target, script=script: drive(target, script)  # noqa: E731
+            results[name].append(around(name, run) if around else run())
     return results
 
 
@@ -519,9 +575,56 @@ def production(folder: Path) -> dict[str, Any]:
                 f"{app}/api/v1/bookings",
                 lua_bookings(folder, f"full-{kind}", [full_days[kind]]),
             )
-        results = run_rounds(cases)
-        for name, (target, script) in full.items():
-            results[name] = [drive(target, script)]
+        dbname = db_url.rsplit("/", 1)[1]
+        helpers = {
+            "worker": [p.pid for n, p, _ in procs.started if n == "worker"],
+            "ses": [p.pid for n, p, _ in procs.started if n == "moto"],
+        }
+
+        def around(name: str, run: Any) -> dict[str, Any]:
+            """A booking run, then the wait for the worker to send its emails; the CPU every
+            process used per booking made (PostgreSQL: the backends of this database)."""
+            if "bookings" not in name:
+                return run()
+            backends = [
+                pid
+                for (pid,) in _sql(
+                    db_url, "SELECT pid FROM pg_stat_activity WHERE datname = %s", dbname
+                )
+            ]
+            before = {k: pids_cpu(v) for k, v in {**helpers, "postgres": backends}.items()}
+            made = _sql(db_url, "SELECT count(*) FROM bookings")[0][0]
+            result = run()
+            deadline = time.monotonic() + 120
+            while (
+                time.monotonic() < deadline
+                and _sql(
+                    db_url,
+                    "SELECT count(*) FROM outbox_messages"
+                    " WHERE status::text IN ('pending', 'sent')",
+                )[0][0]
+            ):
+                time.sleep(0.5)
+            made = _sql(db_url, "SELECT count(*) FROM bookings")[0][0] - made
+            backends += [
+                pid
+                for (pid,) in _sql(
+                    db_url, "SELECT pid FROM pg_stat_activity WHERE datname = %s", dbname
+                )
+                if pid not in backends
+            ]
+            used = {k: pids_cpu(v) - before.get(k, 0.0) for k, v in helpers.items()}
+            used["postgres"] = pids_cpu(backends) - before["postgres"]
+            if made and result.get("cpu_ms") is not None:
+                # the web server's CPU per answer, then everyone's per booking made
+                share = {k: round(1000 * v / made, 1) for k, v in used.items()}
+                share["web"] = round(result["cpu_ms"] * sum(result["statuses"].values()) / made, 1)
+                share["total"] = round(sum(share.values()), 1)
+                result["cpu_ms_per_booking"] = share
+            return result
+
+        results = run_rounds(cases, around=around)
+        results.update(run_rounds(full, rounds=1, around=around))
         check = capacity_check(db_url)
         outbox = dict(_sql(db_url, "SELECT status::text, count(*) FROM outbox_messages GROUP BY 1"))
         rows = []
@@ -549,13 +652,14 @@ def print_rows(rows: list[dict[str, Any]], server: bool = False) -> None:
     head = f"{'server':12} " if server else ""
     print(
         f"{head}{'request':40} {'req/s':>8} {'p50 ms':>8} {'p99 ms':>8} {'errors':>6}"
-        f" {'ratio':>6}" + (f" {'vs wtr':>6}" if server else "")
+        f" {'ratio':>6} {'cpu ms':>6}" + (f" {'vs wtr':>6}" if server else "")
     )
     for row in rows:
         line = f"{row['server']:12} " if server else ""
         line += (
             f"{row['request']:40} {row['rps']:8.1f} {row['p50_ms']:8.2f} {row['p99_ms']:8.2f}"
             f" {row['errors']:6d} {row['ratio']:6.3f}"
+            + (f" {row['cpu_ms']:6.2f}" if row.get("cpu_ms") is not None else f" {'-':>6}")
         )
         if server:
             line += f" {row['vs_waitress']:6.2f}" if "vs_waitress" in row else f" {'':6}"
@@ -564,6 +668,14 @@ def print_rows(rows: list[dict[str, Any]], server: bool = False) -> None:
             print(
                 f"{'':13}  -> {row['bookings_per_s']} bookings/s; {row['created']} created,"
                 f" {row['full_409']} answered 409 (day full); statuses {row['statuses']}"
+            )
+        if "cpu_ms_per_booking" in row:
+            share = row["cpu_ms_per_booking"]
+            print(
+                f"{'':13}  -> CPU ms per booking: "
+                + ", ".join(f"{k} {v}" for k, v in share.items())
+                + f" (on {os.cpu_count()} cores at most"
+                f" {1000 * (os.cpu_count() or 1) / share['total']:.0f} bookings/s)"
             )
         if row["socket_errors"]:
             print(f"  {row['socket_errors']}")
