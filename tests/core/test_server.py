@@ -40,7 +40,7 @@ def test_production_serves_with_gunicorn_and_its_options_parse() -> None:
     assert options["workers"] == 2 and options["threads"] == 4
     assert options["worker_class"] == "gthread" and options["preload_app"] is True
     assert options["bind"] == ["0.0.0.0:6543"]
-    assert options["max_requests"] == "2000" and options["max_requests_jitter"] == "200"
+    assert options["max_requests"] == "10000" and options["max_requests_jitter"] == "1000"
     assert options["forwarded_allow_ips"] == own["trusted_proxy"] == "127.0.0.1"
     # the single-process alternative and development stay on waitress
     assert section("production.ini", "server:waitress")["use"] == "egg:waitress#main"
