@@ -36,7 +36,7 @@ import sys
 import time
 import uuid
 from collections import Counter
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from typing import Any
 
 import psycopg2
@@ -469,11 +469,13 @@ def seed(
     plugins: str = PLUGINS,
     rng_seed: int = 14,
     now: dt.datetime | None = None,
+    settings: Mapping[str, str] | None = None,
 ) -> Seeded:
     """Bulk-load the data set into ``url`` (migrated with ``plugins``, holding no bookings).
 
     Customer 0 (:data:`HEAVY_EMAIL`) holds ``heavy`` bookings; every customer signs in with
-    :data:`PASSWORD`.
+    :data:`PASSWORD`. ``settings`` override those of the app that prices the drafts (a test
+    passes its own).
     """
     from totetaxi_core import make_app
     from totetaxi_core.business_time import local_today
@@ -483,7 +485,7 @@ def seed(
     rng = random.Random(rng_seed)  # noqa: S311 - reproducible fake data, not secrets
     now = now or dt.datetime.now(dt.UTC)
     today = local_today(now)
-    app = make_app(prepare(settings_for(url, plugins), environ={}))
+    app = make_app(prepare(settings_for(url, plugins, **(settings or {})), environ={}))
     registry = app.registry
     try:
         quotes = _quotes(registry, today)
