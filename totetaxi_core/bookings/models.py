@@ -114,8 +114,11 @@ class Booking(UUIDPrimaryKey, Timestamps, SoftDelete, Base):
 
     __mapper_args__ = {"version_id_col": version}
     __table_args__ = (
-        # Staff lists are newest first (keyset pagination on created_at, id).
-        Index("ix_bookings_created_at", "created_at"),
+        # Staff lists are newest first (keyset pagination on created_at, id). A filtered list
+        # walks it too, and its status and pickup date are checked in the index: a filter
+        # matching only old bookings (last year's cancellations) then reads index entries,
+        # never the rows it skips.
+        Index("ix_bookings_created_at_status_pickup_date", "created_at", "status", "pickup_date"),
         # The staff list's status filter, with or without pickup dates.
         Index("ix_bookings_status_pickup_date", "status", "pickup_date"),
         # One customer's bookings newest first: /me/bookings, the dashboard's recent ones, the

@@ -13,7 +13,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import Select, exists, or_, select
+from sqlalchemy import Select, or_, select
+from sqlalchemy.orm import selectinload
 
 from ..db.searchable import AnyOf, contains_every, indexable
 from ..errors import InvalidDraft
@@ -103,18 +104,20 @@ def booking_filters(params: Mapping[str, str]) -> BookingFilters:
     return filters
 
 
-def _contact_matches(words: list[str]) -> Any:
-    """Every word appears in the booking's contact: the guest's name, email or phone, or its
-    customer's (a customer's booking keeps no guest contact, a guest's has no customer)."""
+def _by_contact(statement: Select[Any], words: list[str]) -> Select[Any]:
+    """Bookings where every word appears in the contact: the guest's name, email or phone, or
+    its customer's (a customer's booking keeps no guest contact, a guest's has no customer)."""
     guest = contains_every(GUEST_CONTACT, words)
-    customers = select(Customer.id).where(contains_every(CUSTOMER_CONTACT, words))
     if indexable(words):
-        # The matching customers first (a trigram index), then their bookings through
-        # (customer_id, created_at) beside the guests' trigram index: PostgreSQL ORs the two.
-        return or_(guest, AnyOf(Booking.customer_id, customers))
-    # Words too short for a trigram match most contacts: walking the newest bookings and
-    # looking each one's customer up finds a page sooner than listing every such customer.
-    return or_(guest, exists(customers.where(Customer.id == Booking.customer_id)))
+        # The matching customers first (a trigram index), then their bookings through an
+        # index on customer_id beside the guests' trigram index: PostgreSQL ORs the two.
+        customers = select(Customer.id).where(contains_every(CUSTOMER_CONTACT, words))
+        return statement.where(or_(guest, AnyOf(Booking.customer_id, customers)))
+    # Words too short for a trigram match most contacts: walking the newest bookings with
+    # each one's customer finds a page sooner than listing every such customer first.
+    return statement.outerjoin(Customer, Customer.id == Booking.customer_id).where(
+        or_(guest, contains_every(CUSTOMER_CONTACT, words))
+    )
 
 
 def bookings(filters: BookingFilters) -> Select[Any]:
@@ -123,7 +126,11 @@ def bookings(filters: BookingFilters) -> Select[Any]:
     ``q`` is a booking number (``TT-000123``, ``tt123`` or ``123``) or words that must each
     appear in the guest's or the customer's name, email or phone.
     """
-    statement = select(Booking)
+    # The addresses in queries of their own: joined, PostgreSQL would join every match (a
+    # customer's thousand bookings) before sorting them for the page.
+    statement = select(Booking).options(
+        selectinload(Booking.pickup_address), selectinload(Booking.delivery_address)
+    )
     if filters.statuses:
         statement = statement.where(Booking.status.in_(filters.statuses))
     if filters.date_from:
@@ -137,7 +144,7 @@ def bookings(filters: BookingFilters) -> Select[Any]:
         if number:
             statement = statement.where(Booking.seq == int(number.group(1)))
         else:
-            statement = statement.where(_contact_matches(filters.q.split()[:MAX_TERMS]))
+            statement = _by_contact(statement, filters.q.split()[:MAX_TERMS])
     return statement
 
 
