@@ -23,6 +23,7 @@ from sqlalchemy import (
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ..db import Base, SoftDelete, Timestamps, UTCDateTime, UUIDPrimaryKey, utcnow
+from ..db.searchable import searchable_text, trigram_index
 
 
 class BookingStatus(enum.StrEnum):
@@ -77,7 +78,6 @@ class Booking(UUIDPrimaryKey, Timestamps, SoftDelete, Base):
             values_callable=lambda e: [m.value for m in e],
         ),
         default=BookingStatus.PENDING_PAYMENT,
-        index=True,
     )
     service_type: Mapped[str] = mapped_column(String(30))
     package: Mapped[str | None] = mapped_column(String(30), default=None)
@@ -90,7 +90,7 @@ class Booking(UUIDPrimaryKey, Timestamps, SoftDelete, Base):
     pickup_address_id: Mapped[uuid.UUID] = mapped_column(Uuid, ForeignKey("addresses.id"))
     delivery_address_id: Mapped[uuid.UUID] = mapped_column(Uuid, ForeignKey("addresses.id"))
     customer_id: Mapped[uuid.UUID | None] = mapped_column(
-        Uuid, ForeignKey("customers.id"), default=None, index=True
+        Uuid, ForeignKey("customers.id"), default=None
     )
     guest_first_name: Mapped[str] = mapped_column(String(100), default="")
     guest_last_name: Mapped[str] = mapped_column(String(100), default="")
@@ -113,13 +113,33 @@ class Booking(UUIDPrimaryKey, Timestamps, SoftDelete, Base):
     version: Mapped[int] = mapped_column(Integer, default=1)
 
     __mapper_args__ = {"version_id_col": version}
-    # Staff lists are newest first (keyset pagination on created_at, id).
-    __table_args__ = (Index("ix_bookings_created_at", "created_at"),)
+    __table_args__ = (
+        # Staff lists are newest first (keyset pagination on created_at, id). A filtered list
+        # walks it too, and its status and pickup date are checked in the index: a filter
+        # matching only old bookings (last year's cancellations) then reads index entries,
+        # never the rows it skips.
+        Index("ix_bookings_created_at_status_pickup_date", "created_at", "status", "pickup_date"),
+        # The staff list's status filter, with or without pickup dates.
+        Index("ix_bookings_status_pickup_date", "status", "pickup_date"),
+        # One customer's bookings newest first: /me/bookings, the dashboard's recent ones, the
+        # staff customer page and ?customer_id= (and the foreign key's lookups).
+        Index("ix_bookings_customer_id_created_at", "customer_id", "created_at"),
+        # The dashboard's active bookings by pickup date and its counts per status.
+        Index("ix_bookings_customer_id_status", "customer_id", "status", "pickup_date"),
+    )
 
     pickup_address: Mapped[Address] = relationship(foreign_keys=[pickup_address_id], lazy="joined")
     delivery_address: Mapped[Address] = relationship(
         foreign_keys=[delivery_address_id], lazy="joined"
     )
+
+
+#: What a staff search matches on a guest's booking (a customer's matches its customer's
+#: :data:`~totetaxi_core.identity.models.CUSTOMER_CONTACT`; its own contact columns stay empty).
+GUEST_CONTACT = searchable_text(
+    Booking.guest_first_name, Booking.guest_last_name, Booking.guest_email, Booking.guest_phone
+)
+trigram_index("ix_bookings_guest_contact", GUEST_CONTACT)
 
 
 class BookingEvent(UUIDPrimaryKey, Base):

@@ -7,10 +7,11 @@ import enum
 import uuid
 from typing import Any
 
-from sqlalchemy import JSON, Boolean, Date, Enum, ForeignKey, Integer, String, Uuid
+from sqlalchemy import JSON, Boolean, Date, Enum, ForeignKey, Index, Integer, String, Uuid
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ..db import Base, SoftDelete, Timestamps, UTCDateTime, UUIDPrimaryKey
+from ..db.searchable import searchable_text, trigram_index
 
 
 def _enum(cls: type[enum.Enum], length: int = 16) -> Enum:
@@ -89,6 +90,8 @@ class Customer(UUIDPrimaryKey, Timestamps, Principal, Base):
     """A customer account (guest checkout needs none). Never staff."""
 
     __tablename__ = "customers"
+    # The staff customers list is newest first.
+    __table_args__ = (Index("ix_customers_created_at", "created_at"),)
 
     phone: Mapped[str] = mapped_column(String(40), default="")
 
@@ -97,6 +100,13 @@ class Customer(UUIDPrimaryKey, Timestamps, Principal, Base):
     )
 
     kind = PrincipalKind.CUSTOMER
+
+
+#: What staff searches match on a customer (the customers list, and their bookings).
+CUSTOMER_CONTACT = searchable_text(
+    Customer.first_name, Customer.last_name, Customer.email, Customer.phone
+)
+trigram_index("ix_customers_contact", CUSTOMER_CONTACT)
 
 
 class CustomerProfile(UUIDPrimaryKey, Timestamps, Base):
