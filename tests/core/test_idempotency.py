@@ -60,7 +60,8 @@ from totetaxi_core.api.idempotency import (
     seal,
     unseal,
 )
-from totetaxi_core.bookings.models import Booking, BookingCounter, BookingEvent
+from totetaxi_core.bookings.models import Booking, BookingEvent
+from totetaxi_core.bookings.services import numbers_drawn
 from totetaxi_core.hooks import hookimpl
 from totetaxi_core.identity.models import ApiToken
 from totetaxi_core.testing import (
@@ -106,13 +107,7 @@ def count(app: TestApp, model: Any) -> int:
 
 def counter(app: TestApp) -> int:
     """The last TT number handed out."""
-    value = run(
-        app,
-        lambda ctx: ctx.dbsession.scalar(
-            select(BookingCounter.value).where(BookingCounter.name == "booking")
-        ),
-    )
-    return value or 0
+    return run(app, lambda ctx: numbers_drawn(ctx.dbsession))
 
 
 def vans_booked(app: TestApp, day: dt.date = DAY) -> int:

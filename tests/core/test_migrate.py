@@ -163,3 +163,29 @@ def test_an_uninstalled_plugin_distribution_is_named_not_a_traceback(db_url, mon
     with pytest.raises(SchemaBehindError, match="reinstall the distribution"):
         migrate(platform, engine)
     engine.dispose()
+
+
+@pytest.mark.postgresql
+def test_booking_numbers_go_on_from_the_counter_into_the_sequence_and_back(pg_backend):
+    from alembic import command
+
+    from totetaxi_core.migrate import alembic_config
+
+    url = pg_backend.empty_url()
+    platform = _platform(url)
+    engine = make_engine(platform.settings)
+    config = alembic_config(platform, engine)
+    counter = "SELECT value FROM booking_counters WHERE name = 'booking'"
+    try:
+        command.upgrade(config, "c0008")
+        with engine.begin() as conn:
+            conn.execute(sa.text("UPDATE booking_counters SET value = 41 WHERE name = 'booking'"))
+        command.upgrade(config, "c0009")
+        with engine.begin() as conn:
+            assert conn.execute(sa.text("SELECT nextval('booking_numbers')")).scalar() == 42
+        command.downgrade(config, "c0008")
+        with engine.begin() as conn:
+            assert conn.execute(sa.text(counter)).scalar() == 41  # no booking holds 42
+    finally:
+        engine.dispose()
+        pg_backend.drop(url)

@@ -8,7 +8,7 @@ import uuid
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import select, update
+from sqlalchemy import select, text, update
 
 from ..addresses import as_typed_of
 from ..business_time import local_midnight
@@ -94,8 +94,15 @@ def _address(ctx: Context, body: dict[str, Any], end: str, customer: Customer | 
 
 
 def _next_number(ctx: Context) -> int:
-    # The counter row stays locked until this transaction ends; a rollback returns the number.
-    # One round trip: PostgreSQL and SQLite (3.35+) both answer UPDATE ... RETURNING.
+    """The booking's number: unique, never reused, assigned in the database (BUSINESS_RULES).
+
+    PostgreSQL draws it from a sequence, which takes no lock: concurrent bookings do not queue
+    behind one another (a booking rolled back after drawing leaves a gap). SQLite has one
+    writer anyway and keeps the counter row (a rollback returns the number).
+    """
+    if ctx.dbsession.get_bind().dialect.name == "postgresql":
+        return ctx.dbsession.execute(_NEXT_FROM_SEQUENCE).scalar_one()
+    # One round trip: UPDATE ... RETURNING (SQLite 3.35+).
     return ctx.dbsession.execute(
         update(BookingCounter)
         .where(BookingCounter.name == "booking")
@@ -103,6 +110,22 @@ def _next_number(ctx: Context) -> int:
         .returning(BookingCounter.value)
         .execution_options(synchronize_session=False)
     ).scalar_one()
+
+
+_NEXT_FROM_SEQUENCE = text("SELECT nextval('booking_numbers')")
+
+
+def numbers_drawn(dbsession: Any) -> int:
+    """How many booking numbers were handed out: the last one, or 0."""
+    if dbsession.get_bind().dialect.name == "postgresql":
+        return dbsession.execute(
+            text(
+                "SELECT CASE WHEN is_called THEN last_value ELSE last_value - 1 END "
+                "FROM booking_numbers"
+            )
+        ).scalar_one()
+    value = dbsession.scalar(select(BookingCounter.value).where(BookingCounter.name == "booking"))
+    return value or 0
 
 
 def create(
