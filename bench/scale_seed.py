@@ -440,11 +440,11 @@ def _quotes(registry: Any, today: dt.date) -> dict[tuple[int, bool, int], dict[s
 
 def _terms(registry: Any, days: Iterable[dt.date]) -> dict[dt.date, dict[str, Any]]:
     """The cancellation terms every booking keeps, per pickup date."""
-    from totetaxi_core.bookings.cancellation import current_policy
+    from totetaxi_core.bookings.cancellation import read_policy
     from totetaxi_core.db import unit_of_work
 
     with unit_of_work(registry["dbsession_factory"]) as (dbsession, _tm):
-        policy = current_policy(dbsession)
+        policy = read_policy(dbsession)
         terms = {day: policy.describe(day) for day in days}
     return terms
 
