@@ -12,6 +12,8 @@ from __future__ import annotations
 import datetime as dt
 import json
 import logging
+import os
+import threading
 import time
 import uuid
 from collections.abc import Iterable
@@ -187,17 +189,75 @@ def publish(registry: Registry, message_id: uuid.UUID) -> bool:
 
 def publish_committed(registry: Registry, messages: list[OutboxMessage]) -> int:
     """Publish the messages a transaction of this process has just committed, from what it
-    wrote (no read back: nothing can have run them before they are published), and mark those
-    the broker took as sent in one statement. Stops at the first refusal: the rest stay
-    ``pending`` for the sweep. Returns how many were published."""
+    wrote (no read back: nothing can have run them before they are published); the process's
+    :class:`SentMarks` marks them sent. Stops at the first refusal: the rest stay ``pending``
+    for the sweep. Returns how many were published."""
     sent = []
     for message in messages:
         if not _send(registry, message):
             break
         sent.append(message.id)
     if sent:
-        _mark_sent(registry, sent)
+        sent_marks(registry).add(sent)
     return len(sent)
+
+
+class SentMarks:
+    """Marks published outbox rows ``sent`` off the request's thread, many in one statement.
+
+    The mark only tells the sweep not to publish a row again; writing it inside the request
+    cost every request that queued a task a second transaction (a pool checkout, the pre-ping,
+    an UPDATE and a commit) after its own. A thread started on first use (after a fork too)
+    writes the ids gathered since its last write. Rows whose mark is lost with the process stay
+    ``pending`` and the sweep publishes them again after ``outbox_grace_seconds``; the task's
+    done mark makes that second delivery a no-op.
+    """
+
+    def __init__(self, registry: Registry) -> None:
+        self._registry = registry
+        self._ids: list[uuid.UUID] = []
+        self._lock = threading.Lock()
+        self._wake = threading.Event()
+        self._thread: threading.Thread | None = None
+        self._pid = 0
+
+    def add(self, ids: list[uuid.UUID]) -> None:
+        with self._lock:
+            self._ids.extend(ids)
+            if self._thread is None or self._pid != os.getpid() or not self._thread.is_alive():
+                self._pid = os.getpid()
+                self._thread = threading.Thread(
+                    target=self._run, name="totetaxi-outbox-marks", daemon=True
+                )
+                self._thread.start()
+        self._wake.set()
+
+    def flush(self) -> int:
+        """Write the marks gathered so far now; returns how many rows were asked for."""
+        with self._lock:
+            ids, self._ids = self._ids, []
+        if ids:
+            try:
+                _mark_sent(self._registry, ids)
+            except Exception:
+                log.exception(
+                    "marking %d outbox messages sent failed; the sweep may resend", len(ids)
+                )
+        return len(ids)
+
+    def _run(self) -> None:
+        while True:
+            self._wake.wait()
+            self._wake.clear()
+            self.flush()
+
+
+def sent_marks(registry: Registry) -> SentMarks:
+    """The registry's :class:`SentMarks` (made on first use)."""
+    marks = registry.__dict__.get("outbox_sent_marks")
+    if marks is None:
+        marks = registry.__dict__.setdefault("outbox_sent_marks", SentMarks(registry))
+    return marks
 
 
 def _send(registry: Registry, message: OutboxMessage) -> bool:
