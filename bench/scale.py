@@ -343,7 +343,8 @@ def main(argv: list[str]) -> int:
 
     print(
         f"{seeded.bookings:,} bookings, {seeded.customers:,} customers; PostgreSQL; "
-        f"{args.requests} sequential requests per row after {WARMUP} unmeasured"
+        f"{args.requests} requests per row, one at a time, rows taking turns "
+        f"(after {WARMUP} unmeasured)"
     )
     print(f"{'request':44} {'p50 ms':>8} {'p99 ms':>8} {'target':>7}")
     for row in rows:
