@@ -4,11 +4,11 @@ bookings and 20,000 customers on PostgreSQL, over HTTP, one request at a time.
 Creates a database on ``BENCH_PG_URL`` (``postgresql://postgres@127.0.0.1:5432``), migrates it
 with the development plugins, bulk-loads :mod:`scale_seed`'s data set, serves the app with
 ``bench/serve.py`` (waitress, the HTTP benchmark's settings) and sends each request of the table
-``BENCH_SCALE_REQUESTS`` (200) times in a row after 5 unmeasured ones, as a signed-in member of
-staff or as the customer holding 1,000 bookings. Prints p50 and p99, writes them to
-``var/bench/scale.json`` and ``EXPLAIN (ANALYZE, BUFFERS)`` of the statements each request runs
-(the slowest two, captured from the app itself) to ``var/bench/explain.txt``, then drops the
-database.
+``BENCH_SCALE_REQUESTS`` (200) times after 5 unmeasured ones, the requests taking turns, as a
+signed-in member of staff or as the customer holding 1,000 bookings. Prints p50 and p99,
+writes them to ``var/bench/scale.json`` and ``EXPLAIN (ANALYZE, BUFFERS)`` of the statements
+each request runs (the slowest two, captured from the app itself) to ``var/bench/explain.txt``,
+then drops the database.
 
 ``--keep`` leaves the database (its URL is printed); ``--reuse URL`` measures a database kept
 that way after migrating it (new indexes apply, the data stays); ``--bookings`` and
@@ -201,26 +201,38 @@ def _check(case: Case, status: int, answer: Any) -> None:
         raise SystemExit(f"{case.name}: {case.path} found {len(items)} rows")
 
 
-def measure(client: Client, case: Case, token: str, count: int) -> dict[str, Any]:
-    for _ in range(WARMUP):
-        status, answer, _ = client.call("GET", case.path, token=token)
-        _check(case, status, answer)
-    times = []
+def measure(client: Client, chosen: list[Case], tokens: dict[str, str], count: int) -> list[Any]:
+    """Every case ``count`` times, in turns (one request of each, then again), so that a burst
+    of foreign load on the machine hits every row alike rather than one row's run."""
+    for case in chosen:
+        for _ in range(WARMUP):
+            status, answer, _ = client.call("GET", case.path, token=tokens[case.who])
+            _check(case, status, answer)
+    times: dict[str, list[float]] = {case.name: [] for case in chosen}
+    answers: dict[str, Any] = {}
     for _ in range(count):
-        status, answer, elapsed = client.call("GET", case.path, token=token)
-        _check(case, status, answer)
-        times.append(elapsed)
-    times.sort()
-    return {
-        "request": case.name,
-        "path": case.path,
-        "requests": count,
-        "p50_ms": round(statistics.median(times), 1),
-        "p99_ms": round(times[min(len(times) - 1, int(len(times) * 0.99))], 1),
-        "max_ms": round(times[-1], 1),
-        "target_p99_ms": TARGET_MS if case.targeted else None,
-        "items": len(answer.get("items") or []) if isinstance(answer, dict) else None,
-    }
+        for case in chosen:
+            status, answer, elapsed = client.call("GET", case.path, token=tokens[case.who])
+            _check(case, status, answer)
+            times[case.name].append(elapsed)
+            answers[case.name] = answer
+    rows = []
+    for case in chosen:
+        taken = sorted(times[case.name])
+        answer = answers[case.name]
+        rows.append(
+            {
+                "request": case.name,
+                "path": case.path,
+                "requests": count,
+                "p50_ms": round(statistics.median(taken), 1),
+                "p99_ms": round(taken[min(len(taken) - 1, int(len(taken) * 0.99))], 1),
+                "max_ms": round(taken[-1], 1),
+                "target_p99_ms": TARGET_MS if case.targeted else None,
+                "items": len(answer.get("items") or []) if isinstance(answer, dict) else None,
+            }
+        )
+    return rows
 
 
 # --- EXPLAIN -----------------------------------------------------------------------------------
@@ -315,10 +327,10 @@ def main(argv: list[str]) -> int:
             client, "/api/v1/auth/token", seeded.heavy_customer_email, seeded.password
         )
         chosen = cases(seeded)
-        rows = [
-            measure(client, case, staff if case.who == "staff" else customer, args.requests)
-            for case in chosen
-        ]
+        load = os.getloadavg()[0]
+        if load > (os.cpu_count() or 1) / 2:
+            print(f"note: load average {load:.1f} before measuring; figures will be noisy")
+        rows = measure(client, chosen, {"staff": staff, "customer": customer}, args.requests)
         process.terminate()
         process.wait(10)
         process = None
@@ -331,7 +343,8 @@ def main(argv: list[str]) -> int:
 
     print(
         f"{seeded.bookings:,} bookings, {seeded.customers:,} customers; PostgreSQL; "
-        f"{args.requests} sequential requests per row after {WARMUP} unmeasured"
+        f"{args.requests} requests per row, one at a time, rows taking turns "
+        f"(after {WARMUP} unmeasured)"
     )
     print(f"{'request':44} {'p50 ms':>8} {'p99 ms':>8} {'target':>7}")
     for row in rows:
@@ -346,6 +359,7 @@ def main(argv: list[str]) -> int:
                 "label": args.label,
                 "machine": {"cpus": os.cpu_count(), "platform": sys.platform},
                 # Foreign load skews sequential timings: the load average tells when it did.
+                "loadavg_before": load,
                 "loadavg_after": os.getloadavg(),
                 "data": dataclasses.asdict(seeded),
                 "requests_per_row": args.requests,

@@ -126,11 +126,7 @@ def bookings(filters: BookingFilters) -> Select[Any]:
     ``q`` is a booking number (``TT-000123``, ``tt123`` or ``123``) or words that must each
     appear in the guest's or the customer's name, email or phone.
     """
-    # The addresses in queries of their own: joined, PostgreSQL would join every match (a
-    # customer's thousand bookings) before sorting them for the page.
-    statement = select(Booking).options(
-        selectinload(Booking.pickup_address), selectinload(Booking.delivery_address)
-    )
+    statement = select(Booking)
     if filters.statuses:
         statement = statement.where(Booking.status.in_(filters.statuses))
     if filters.date_from:
@@ -139,13 +135,18 @@ def bookings(filters: BookingFilters) -> Select[Any]:
         statement = statement.where(Booking.pickup_date <= filters.date_to)
     if filters.customer_id:
         statement = statement.where(Booking.customer_id == filters.customer_id)
+    number = NUMBER.match(filters.q) if filters.q else None
+    if number:
+        return statement.where(Booking.seq == int(number.group(1)))
     if filters.q:
-        number = NUMBER.match(filters.q)
-        if number:
-            statement = statement.where(Booking.seq == int(number.group(1)))
-        else:
-            statement = _by_contact(statement, filters.q.split()[:MAX_TERMS])
-    return statement
+        statement = _by_contact(statement, filters.q.split()[:MAX_TERMS])
+    if statement.whereclause is None:
+        return statement
+    # A filtered list loads the page's addresses in queries of their own: joined, PostgreSQL
+    # would join every match (a customer's thousand bookings) before sorting for the page.
+    return statement.options(
+        selectinload(Booking.pickup_address), selectinload(Booking.delivery_address)
+    )
 
 
 def customer_filters(params: Mapping[str, str]) -> str:

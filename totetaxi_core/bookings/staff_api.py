@@ -152,7 +152,7 @@ def staff_customer_row(customer: Customer) -> dict[str, Any]:
 )
 def list_view(request: Request) -> dict[str, Any]:
     """Bookings newest first; ``status`` (comma-separated), ``date_from``, ``date_to`` (pickup
-    date), ``q`` (number, name or email) and ``customer_id`` filter."""
+    date), ``q`` (number, or words of the name, email or phone) and ``customer_id`` filter."""
     statement = search.bookings(search.booking_filters(request.GET))
     return keyset_page(request, request.dbsession, statement, Booking, booking_json)
 
