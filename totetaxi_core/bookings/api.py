@@ -30,7 +30,7 @@ from ..identity.security import signed_in_customer
 from . import services
 from .cancellation import policy_of
 from .lifecycle import TransitionRefused
-from .models import Booking, BookingEvent, BookingStatus
+from .models import ACTIVE, Booking, BookingEvent, BookingStatus
 from .schemas import (
     STATUSES,
     BookingBody,
@@ -311,7 +311,6 @@ my_bookings = Service(
     description="The signed-in customer's bookings",
 )
 my_dashboard = Service(name="me_dashboard", path=API_PREFIX + "/me/dashboard")
-ACTIVE = (BookingStatus.PENDING_PAYMENT, BookingStatus.CONFIRMED, BookingStatus.IN_PROGRESS)
 
 
 @my_bookings.get(

@@ -19,6 +19,7 @@ from sqlalchemy import (
     String,
     Text,
     Uuid,
+    text,
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
@@ -32,6 +33,13 @@ class BookingStatus(enum.StrEnum):
     IN_PROGRESS = "in_progress"
     COMPLETED = "completed"
     CANCELLED = "cancelled"
+
+
+#: Bookings still to happen: a customer's dashboard lists them by pickup date.
+ACTIVE = (BookingStatus.PENDING_PAYMENT, BookingStatus.CONFIRMED, BookingStatus.IN_PROGRESS)
+#: The predicate of the index of a customer's active bookings; a query that lists them must
+#: say ``status IN`` these very values for PostgreSQL to see that the index covers it.
+_IS_ACTIVE = text("status IN (" + ", ".join(f"'{s.value}'" for s in ACTIVE) + ")")
 
 
 class Address(UUIDPrimaryKey, Timestamps, Base):
@@ -124,8 +132,16 @@ class Booking(UUIDPrimaryKey, Timestamps, SoftDelete, Base):
         # One customer's bookings newest first: /me/bookings, the dashboard's recent ones, the
         # staff customer page and ?customer_id= (and the foreign key's lookups).
         Index("ix_bookings_customer_id_created_at", "customer_id", "created_at"),
-        # The dashboard's active bookings by pickup date and its counts per status.
-        Index("ix_bookings_customer_id_status", "customer_id", "status", "pickup_date"),
+        # A customer's active bookings in pickup order (the dashboard): partial, so that the
+        # index hands over the first ten in order instead of a date's worth to filter.
+        Index(
+            "ix_bookings_customer_id_active",
+            "customer_id",
+            "pickup_date",
+            "created_at",
+            postgresql_where=_IS_ACTIVE,
+            sqlite_where=_IS_ACTIVE,
+        ),
     )
 
     pickup_address: Mapped[Address] = relationship(foreign_keys=[pickup_address_id], lazy="joined")

@@ -11,6 +11,7 @@ builds for the models; PostgreSQL uses the index only for the same expression.
 
 from __future__ import annotations
 
+import sqlalchemy as sa
 from alembic import op
 
 revision = "c0008"
@@ -22,6 +23,8 @@ GUEST_CONTACT = (
     "lower(guest_first_name || ' ' || guest_last_name || ' ' || guest_email || ' ' || guest_phone)"
 )
 CUSTOMER_CONTACT = "lower(first_name || ' ' || last_name || ' ' || email || ' ' || phone)"
+# The dashboard's query must name the same statuses (totetaxi_core.bookings.models.ACTIVE).
+ACTIVE = "status IN ('pending_payment', 'confirmed', 'in_progress')"
 
 
 def upgrade() -> None:
@@ -38,7 +41,11 @@ def upgrade() -> None:
     op.drop_index("ix_bookings_customer_id", table_name="bookings")
     op.create_index("ix_bookings_customer_id_created_at", "bookings", ["customer_id", "created_at"])
     op.create_index(
-        "ix_bookings_customer_id_status", "bookings", ["customer_id", "status", "pickup_date"]
+        "ix_bookings_customer_id_active",
+        "bookings",
+        ["customer_id", "pickup_date", "created_at"],
+        postgresql_where=sa.text(ACTIVE),
+        sqlite_where=sa.text(ACTIVE),
     )
     op.create_index("ix_customers_created_at", "customers", ["created_at"])
     if op.get_bind().dialect.name == "postgresql":
@@ -64,7 +71,7 @@ def downgrade() -> None:
         op.drop_index("ix_customers_contact", table_name="customers")
         op.drop_index("ix_bookings_guest_contact", table_name="bookings")
     op.drop_index("ix_customers_created_at", table_name="customers")
-    op.drop_index("ix_bookings_customer_id_status", table_name="bookings")
+    op.drop_index("ix_bookings_customer_id_active", table_name="bookings")
     op.drop_index("ix_bookings_customer_id_created_at", table_name="bookings")
     op.create_index("ix_bookings_customer_id", "bookings", ["customer_id"])
     op.drop_index("ix_bookings_status_pickup_date", table_name="bookings")
