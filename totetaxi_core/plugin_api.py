@@ -76,11 +76,21 @@ from .bookings.api import ACT as BOOKING_ACT
 from .bookings.api import READ as BOOKING_READ
 from .bookings.api import BookingContext
 from .bookings.cancellation import cancellation_terms
-from .bookings.lifecycle import record_event, transition
+from .bookings.editing import NotEditable
+from .bookings.lifecycle import (
+    BookingHeld,
+    TransitionRefused,
+    can_transition,
+    holds_of,
+    record_event,
+    transition,
+)
 from .bookings.models import Address, Booking, BookingStatus
 from .bookings.search import NUMBER as BOOKING_NUMBER
 from .bookings.service_labels import service_label, service_labels
-from .bookings.services import token_matches
+from .bookings.services import BookingRefused, TooLateToCancel, token_matches
+from .bookings.services import cancel as cancel_booking
+from .bookings.services import reschedule as reschedule_booking
 from .business_time import BUSINESS_TZ, format_local, local_datetime, local_midnight, local_today
 from .console.bookings import render_booking_page
 from .console.forms import (
@@ -121,6 +131,17 @@ record_audit = _audit.record
 #: Reduce two snapshots to the keys that differ: ``before, after = audit_changes(before, after)``.
 audit_changes = _audit.changed
 
+#: Everything that keeps a booking from going ahead (hook ``totetaxi_booking_holds``, every
+#: plugin's answers): ``booking_holds(ctx, booking) -> [{"code", "description"}]``.
+booking_holds = holds_of
+
+# ``cancel_booking(ctx, booking, reason, by_staff)`` and ``reschedule_booking(ctx, booking,
+# date, time_window, by_staff)`` are the core's own cancellation and move (the policy, the
+# capacity, the price and the hooks that follow); they raise ``TransitionRefused``,
+# ``TooLateToCancel``, ``NotEditable``, ``BookingRefused`` (422: rules), ``CapacityExhausted``.
+# ``BookingHeld`` (a ``TransitionRefused``) is what ``transition`` raises when a hold keeps a
+# booking from ``in_progress``; its ``holds`` lists them.
+
 # What the names added for plugin authors with the registration directives are (see above):
 # ``hookspec`` marks a plugin's own hookspecs (pluggy's marker of project ``totetaxi``),
 # ``find_service(request | ctx | registry, name)`` finds a registered service,
@@ -142,6 +163,8 @@ __all__ = [
     "Base",
     "Booking",
     "BookingContext",
+    "BookingHeld",
+    "BookingRefused",
     "BookingStatus",
     "CapacityExhausted",
     "CleanString",
@@ -153,6 +176,7 @@ __all__ = [
     "IsoDate",
     "Manifest",
     "MoneyInputError",
+    "NotEditable",
     "OneOf",
     "OwnedContext",
     "Permission",
@@ -168,12 +192,17 @@ __all__ = [
     "StrictInteger",
     "StrictMapping",
     "Timestamps",
+    "TooLateToCancel",
+    "TransitionRefused",
     "UTCDateTime",
     "UUIDPrimaryKey",
     "Uuid",
     "allow_csp_sources",
     "answers",
     "audit_changes",
+    "booking_holds",
+    "can_transition",
+    "cancel_booking",
     "cancellation_terms",
     "claim_form_token",
     "colander_errors",
@@ -212,6 +241,7 @@ __all__ = [
     "record_audit",
     "record_event",
     "render_booking_page",
+    "reschedule_booking",
     "service_label",
     "service_labels",
     "signed_in_customer",

@@ -143,6 +143,31 @@ def test_generated_code_passes_its_lint(
             assert linted.returncode == 0, f"{source}: {linted.stdout}{linted.stderr}"
 
 
+def test_a_core_slot_gets_providers_of_the_cores_hook(
+    run: Run, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """``--slot dispatcher`` (a slot the core declares): the same interface, providers and
+    contract test, no hookspec of its own; the providers answer ``totetaxi_dispatcher``, which
+    is what the core's callers ask. Nobody else may be using the slot (faked here: logistics
+    uses it in this repository)."""
+    import totetaxi_core.scaffold as scaffold
+
+    monkeypatch.setattr(scaffold, "_declared_slots", dict)
+    source = new_plugin("couriers", slot="dispatcher", path=tmp_path)
+    package = source / "totetaxi_couriers"
+    assert not (package / "hookspecs.py").exists()
+    init = (package / "__init__.py").read_text()
+    assert "add_hookspecs" not in init
+    assert 'requires=("dispatcher",)' in init
+    for adapter in ("mock.py", "real.py"):
+        assert "def totetaxi_dispatcher(ctx: Any)" in (package / "adapters" / adapter).read_text()
+    assert 'ctx.call_hook("totetaxi_dispatcher")' in (package / "tasks.py").read_text()
+    ruff = str(Path(sys.executable).parent / "ruff")
+    for command in (("check",), ("format", "--check")):
+        linted = run(ruff, *command, "--no-cache", ".", cwd=source)
+        assert linted.returncode == 0, f"{source}: {linted.stdout}{linted.stderr}"
+
+
 def _core_imports(path: Path) -> set[str]:
     """The modules of the core that a Python file imports."""
     found = set()
@@ -340,7 +365,7 @@ def test_revision_of_an_unknown_plugin_is_refused() -> None:
             None,
             "A plugin named 'example' is already installed (distribution totetaxi-example)",
         ),
-        ("fresh", "mailer", "Slot 'mailer' is already declared by the core"),
+        ("fresh", "payment_gateway", "Slot 'payment_gateway' is already in use by the installed"),
         (
             "fresh",
             "example_slot",

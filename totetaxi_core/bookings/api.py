@@ -271,7 +271,7 @@ def track_view(request: Request) -> dict[str, Any]:
         .where(BookingEvent.booking_id == item.id)
         .order_by(BookingEvent.at)
     ).all()
-    return {
+    answer = {
         "number": item.number,
         "status": str(item.status),
         "pickup_date": item.pickup_date.isoformat(),
@@ -280,6 +280,14 @@ def track_view(request: Request) -> dict[str, Any]:
             for at, status, message in events
         ],
     }
+    # Plugins add what they know (logistics: the delivery); the core's keys stay the core's.
+    for section in request.hooks.call("totetaxi_tracking_details", request=request, booking=item):
+        answer.update({k: v for k, v in (section or {}).items() if k not in CORE_TRACKING})
+    return answer
+
+
+#: The keys of ``GET /track/{number}`` that the core answers and no plugin replaces.
+CORE_TRACKING = frozenset({"number", "status", "pickup_date", "updates"})
 
 
 def refused_view(exc: services.BookingRefused, request: Request) -> Response:

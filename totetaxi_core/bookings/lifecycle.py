@@ -42,6 +42,23 @@ class TransitionRefused(Exception):
         super().__init__(f"A booking cannot go from {old} to {new} (from {old}: {allowed}).")
 
 
+class BookingHeld(TransitionRefused):
+    """The booking may not go ahead yet: something holds it (``totetaxi_booking_holds``)."""
+
+    def __init__(self, old: str, new: str, holds: list[dict[str, str]]) -> None:
+        self.old, self.new, self.holds = old, new, holds
+        reasons = " ".join(hold.get("description", "") for hold in holds).strip()
+        Exception.__init__(self, f"The booking cannot move to {new} yet: {reasons}")
+
+
+def holds_of(ctx: Context, booking: Booking) -> list[dict[str, str]]:
+    """Everything that keeps ``booking`` from going ahead, gathered from every plugin."""
+    found: list[dict[str, str]] = []
+    for answer in ctx.call_hook("totetaxi_booking_holds", booking=booking):
+        found.extend(answer or [])
+    return found
+
+
 def can_transition(old: str, new: str) -> bool:
     return BookingStatus(new) in TRANSITIONS[BookingStatus(old)]
 
@@ -84,6 +101,10 @@ def transition(
     new = BookingStatus(new)
     if new not in TRANSITIONS[old]:
         raise TransitionRefused(old, new)
+    if new == S.IN_PROGRESS:
+        holds = holds_of(ctx, booking)
+        if holds:
+            raise BookingHeld(old, new, holds)
     booking.status = new
     if new == S.CANCELLED:
         # cancel() says "customer" for a guest too (no actor); other paths are staff or system.

@@ -106,6 +106,19 @@ def totetaxi_validate_booking(
     """
 
 
+@hookspec
+def totetaxi_booking_holds(ctx: Context, booking: Booking) -> list[dict[str, str]] | None:
+    """What keeps ``booking`` from going ahead (being dispatched, moving to ``in_progress``).
+
+    Return ``[{"code": "coi_missing", "description": "A sentence for staff and customer."}]``
+    (empty or ``None`` when nothing holds it). The documents plugin holds a high-value booking
+    without an approved certificate of insurance valid on its pickup date; the lifecycle refuses
+    ``in_progress`` while anything holds the booking and logistics does not dispatch it. When a
+    hold lifts, the plugin that held it fires the event that says so (``totetaxi_document_reviewed``
+    for a COI), and whoever waits on it asks again. Must not write anything.
+    """
+
+
 # --- Capacity: called inside the booking transaction ------------------------------------------
 
 
@@ -185,8 +198,22 @@ def totetaxi_refund_completed(
 
 
 @hookspec
-def totetaxi_delivery_updated(ctx: Context, task: PluginRow, booking: Booking, status: str) -> None:
-    """A delivery task of ``booking`` changed to ``status``."""
+def totetaxi_delivery_updated(
+    ctx: Context, task: PluginRow, booking: Booking, status: str, key: str
+) -> None:
+    """A delivery task of ``booking`` changed: ``status`` says what happened.
+
+    ``assigned`` (a driver took it, or another driver: a reassignment), ``unassigned``,
+    ``started`` (the driver set off), ``eta`` (a new estimate), ``arrived``, ``picked_up``
+    (the pickup is done), ``delivered`` (the drop-off is done), ``failed`` (with
+    ``task.failure_reason``), ``rescheduled`` (a new attempt on another date or window) and
+    ``cancelled``. The task offers ``kind`` (``pickup``/``dropoff``), ``driver_name`` (a first
+    name), ``eta`` (aware UTC or ``None``), ``complete_after``/``complete_before`` and
+    ``failure_reason``.
+
+    ``key`` identifies this update: the same provider event applied twice never fires twice,
+    and a reassignment to another driver has a new key. Use it to send a message once.
+    """
 
 
 @hookspec
@@ -258,6 +285,15 @@ def totetaxi_booking_details(request: Request, booking: Booking) -> dict[str, An
 
     Keys already answered by the core (``payments``, ``delivery``, ``documents``,
     ``notifications`` start empty) are replaced by a plugin's; answers must be JSON-ready.
+    """
+
+
+@hookspec
+def totetaxi_tracking_details(request: Request, booking: Booking) -> dict[str, Any] | None:
+    """Sections added to ``GET /track/{number}`` for whoever may read the booking (its guest
+    with the token, its customer), e.g. ``{"delivery": {...}}``; answers must be JSON-ready.
+
+    Only what a customer may see: a driver's first name, never staff notes.
     """
 
 

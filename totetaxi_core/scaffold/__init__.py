@@ -5,7 +5,9 @@ first migration on the plugin's own Alembic branch, a Cornice service, a console
 nav entry, permissions, a task, seed data, hooks) and tests written against
 :mod:`totetaxi_core.testing`. With ``--slot SLOT`` it also declares a capability slot: the
 interface, the hookspec through which a provider answers, a mock and a real adapter (each its own
-plugin) and the slot's contract test that both run.
+plugin) and the slot's contract test that both run. A slot whose hook the core already declares
+(``dispatcher``, ``file_storage``, ``payment_gateway``, ``mailer``) gets the same files but no
+hookspec: the providers answer the core's ``totetaxi_SLOT``, so the core's callers find them.
 
 The templates are package data under ``templates/``: ``base/`` always, ``slot/`` on top of it
 with a slot. They are Jinja2 with angle delimiters (``<< name >>``, ``<% if slot %>``) because
@@ -62,6 +64,9 @@ class Scaffold:
     slot: str | None
     real: str
     core_revision: str
+    #: The slot's hook is the core's (``dispatcher``, ``file_storage``...): the plugin declares
+    #: no hookspec of its own and its providers answer ``totetaxi_<slot>``.
+    core_slot: bool = False
 
     @property
     def package(self) -> str:
@@ -87,6 +92,10 @@ class Scaffold:
             "distribution": self.distribution,
             "slot": self.slot,
             "slot_camel": slot_camel,
+            "core_slot": self.core_slot,
+            "slot_hook": (
+                f"totetaxi_{self.slot}" if self.core_slot else f"totetaxi_{self.name}_{self.slot}"
+            ),
             "real": self.real,
             "core_revision": self.core_revision,
             "first_revision": self.first_revision,
@@ -182,18 +191,16 @@ def plan(name: str, slot: str | None = None, real: str = "real") -> Scaffold:
         _check_name("Real adapter name", real)
         if real == "mock":
             raise ScaffoldError("The real adapter cannot be called 'mock': that is the mock's.")
-        if slot in _core_slots():
-            raise ScaffoldError(
-                f"Slot {slot!r} is already declared by the core (hook totetaxi_{slot}); write a "
-                f"provider plugin for it instead of declaring it again."
-            )
         owner = _declared_slots().get(slot)
         if owner is not None:
             raise ScaffoldError(
                 f"Slot {slot!r} is already in use by the installed plugin {owner!r}; write a "
                 f"provider plugin for it, or choose another slot name."
             )
-    return Scaffold(name=name, slot=slot, real=real, core_revision=_core_head())
+    core_slot = slot is not None and slot in _core_slots()
+    return Scaffold(
+        name=name, slot=slot, real=real, core_revision=_core_head(), core_slot=core_slot
+    )
 
 
 def _templates(root: Traversable, prefix: str = "") -> list[tuple[str, Traversable]]:
@@ -244,6 +251,8 @@ def new_plugin(
     files: dict[str, str] = {}
     for layer in layers:
         for relative, template in _templates(root / layer):
+            if scaffold.core_slot and relative.endswith("hookspecs.py.tmpl"):
+                continue  # the core declares the slot's hook
             text = env.from_string(template.read_text(encoding="utf-8")).render(context)
             files[scaffold.destination(relative)] = text  # the slot layer only adds files
     for relative, text in files.items():
