@@ -4,8 +4,8 @@ rescheduled, completed).
 
 Loaded once, when the plugin is installed (``totetaxi migrate``, by :mod:`.seed`); a template
 added later comes with a migration that adds it where the plugin is installed already
-(:data:`BOOKING_CHANGE_KEYS`). From then on they live in the database and staff edit them in the
-console.
+(:data:`BOOKING_CHANGE_KEYS`, :data:`DELIVERY_KEYS`). From then on they live in the database
+and staff edit them in the console.
 """
 
 from __future__ import annotations
@@ -25,9 +25,17 @@ FAILED_VARIABLES = {
 }
 REFUND_VARIABLES = {"refund.amount": "the refunded amount", "refund.amount_cents": "in cents"}
 DELIVERY_VARIABLES = {
-    "delivery.status": "assigned, picked_up, delivered or failed",
+    "delivery.status": (
+        "what happened to the task: assigned (a driver, or another driver), picked_up, "
+        "delivered, failed or rescheduled"
+    ),
+    "delivery.kind": "the task: pickup (collecting the items) or dropoff (delivering them)",
     "delivery.driver_name": "the driver's first name (may be empty)",
     "delivery.eta": "the expected arrival (may be empty)",
+    "delivery.window": (
+        "the task's date and window in New York time, e.g. Tuesday, December 8, 2026, "
+        "8:00 AM – 12:00 PM (may be empty)"
+    ),
 }
 DOCUMENT_VARIABLES = {
     "document.filename": "the certificate's file name (may be empty)",
@@ -166,6 +174,23 @@ _MOVED = (
     "{{ reschedule.old_time_window }} to {{ reschedule.new_date }}, "
     "{{ reschedule.new_time_window }}."
 )
+_DRIVER = "{% if delivery.driver_name %}{{ delivery.driver_name }}{% else %}Our driver{% endif %}"
+# A driver took the pickup or the drop-off (or another driver did): when, from the task's own
+# window, else (a pickup) the booking's.
+_ASSIGNED = (
+    _DRIVER + ' will {% if delivery.kind == "dropoff" %}deliver your items to '
+    "{{ booking.delivery_address }}{% if delivery.window %} on {{ delivery.window }}{% endif %}"
+    "{% else %}pick up your items on {% if delivery.window %}{{ delivery.window }}{% else %}"
+    "{{ booking.pickup_date }}, {{ booking.time_window }}{% endif %}{% endif %}."
+)
+# A failed pickup or drop-off got a new date and window. Never the failure's reason: it is
+# written for staff.
+_TASK_RESCHEDULED = (
+    'We rescheduled the {% if delivery.kind == "dropoff" %}delivery of your items to '
+    "{{ booking.delivery_address }}{% else %}pickup of your items{% endif %} for booking "
+    "{{ booking.number }}{% if delivery.window %}. The new time is {{ delivery.window }}."
+    "{% else %}; we will let you know the new time shortly.{% endif %}"
+)
 _DEARER = (
     "The new total is {{ reschedule.new_total }}, {{ reschedule.difference }} more than before"
     "{% if reschedule.paid %}: the difference is left to pay on your booking's page{% endif %}."
@@ -238,19 +263,11 @@ DEFAULTS: tuple[Default, ...] = (
     Default(
         "delivery_assigned",
         "Delivery assigned",
-        "A driver was assigned to the booking's pickup.",
+        "A driver was assigned to the booking's pickup or drop-off (again when another driver "
+        "takes it over).",
         "A driver is assigned to booking {{ booking.number }}",
-        f"{_GREETING}\n\n{{% if delivery.driver_name %}}{{{{ delivery.driver_name }}}} will"
-        "{% else %}Our driver will{% endif %} pick up your items on {{ booking.pickup_date }}, "
-        "{{ booking.time_window }}.\n\n" + _BOOKING_FACTS + _SIGN_OFF,
-        _html(
-            [
-                "{% if delivery.driver_name %}{{ delivery.driver_name }} will{% else %}Our driver "
-                "will{% endif %} pick up your items on {{ booking.pickup_date }}, "
-                "{{ booking.time_window }}."
-            ],
-            button=_VIEW,
-        ),
+        f"{_GREETING}\n\n{_ASSIGNED}\n\n" + _BOOKING_FACTS + _SIGN_OFF,
+        _html([_ASSIGNED], button=_VIEW),
         _booking_vars(**DELIVERY_VARIABLES),
     ),
     Default(
@@ -302,6 +319,18 @@ DEFAULTS: tuple[Default, ...] = (
             ],
             facts=False,
         ),
+        _booking_vars(**DELIVERY_VARIABLES),
+    ),
+    Default(
+        "delivery_rescheduled",
+        "Delivery rescheduled",
+        "A failed pickup or drop-off got a new date and window (never with the failure's reason: "
+        "it is internal).",
+        "New "
+        '{% if delivery.kind == "dropoff" %}delivery{% else %}pickup{% endif %}'
+        " time for booking {{ booking.number }}",
+        f"{_GREETING}\n\n{_TASK_RESCHEDULED}\n\nYour booking: {{{{ booking.url }}}}" + _SIGN_OFF,
+        _html([_TASK_RESCHEDULED], facts=False, button=_VIEW),
         _booking_vars(**DELIVERY_VARIABLES),
     ),
     Default(
@@ -480,6 +509,18 @@ BOOKING_CHANGE_KEYS = (
     "booking_status_changed",
     "booking_completed",
     "booking_rescheduled",
+)
+
+#: The delivery templates (``totetaxi_delivery_updated``): :mod:`.migrations` revision n0004
+#: adds those missing (``delivery_rescheduled`` is new in 1.2.0) to databases installed before,
+#: gives the existing ones the delivery variables added since, and replaces the 1.0 text of
+#: ``delivery_assigned`` (a pickup only) where staff left it as it was.
+DELIVERY_KEYS = (
+    "delivery_assigned",
+    "delivery_picked_up",
+    "delivery_delivered",
+    "delivery_failed",
+    "delivery_rescheduled",
 )
 
 KEYS = tuple(d.key for d in DEFAULTS)

@@ -33,6 +33,7 @@ DELIVERY_TEMPLATES = {
     "picked_up": "delivery_picked_up",
     "delivered": "delivery_delivered",
     "failed": "delivery_failed",
+    "rescheduled": "delivery_rescheduled",
 }
 
 
@@ -164,7 +165,15 @@ def totetaxi_refund_completed(ctx: Any, refund: Any, payment: Any, booking: Any)
 
 
 @hookimpl
-def totetaxi_delivery_updated(ctx: Any, task: Any, booking: Any, status: str) -> None:
+def totetaxi_delivery_updated(ctx: Any, task: Any, booking: Any, status: str, key: str) -> None:
+    """Assigned (to either task: the pickup or the drop-off), picked up, delivered, failed and
+    rescheduled email the customer; the other statuses (eta, started, arrived, unassigned,
+    cancelled) do not.
+
+    One email per ``key``: the same provider event fired again sends nothing new, a
+    reassignment to another driver (a new key) emails again. The task's ``failure_reason`` is
+    internal and never reaches the email.
+    """
     template_key = DELIVERY_TEMPLATES.get(status)
     if template_key is None:
         return
@@ -172,11 +181,15 @@ def totetaxi_delivery_updated(ctx: Any, task: Any, booking: Any, status: str) ->
         ctx,
         booking,
         template_key,
-        f"{template_key}:{getattr(task, 'id', booking.id)}",
+        f"{template_key}:{key}",
         delivery={
             "status": status,
+            "kind": str(getattr(task, "kind", "") or ""),
             "driver_name": getattr(task, "driver_name", "") or "",
             "eta": _eta(getattr(task, "eta", None)),
+            "window": _task_window(
+                getattr(task, "complete_after", None), getattr(task, "complete_before", None)
+            ),
         },
     )
 
@@ -186,6 +199,29 @@ def _eta(eta: Any) -> str:
     if isinstance(eta, dt.datetime):
         return format_local(eta, "%-I:%M %p")
     return eta.strftime("%-I:%M %p") if hasattr(eta, "strftime") else str(eta or "")
+
+
+_DAY = "%A, %B %-d, %Y"
+_TIME = "%-I:%M %p"
+
+
+def _task_window(after: Any, before: Any) -> str:
+    """A task's window (aware UTC) in New York time: ``Tuesday, December 8, 2026, 8:00 AM –
+    12:00 PM``; the day repeated when it ends on another one; ``from``/``by`` with one end;
+    empty with none."""
+    start = after if isinstance(after, dt.datetime) else None
+    end = before if isinstance(before, dt.datetime) else None
+    if start is None and end is None:
+        return ""
+    if start is None:
+        return f"{format_local(end, _DAY)}, by {format_local(end, _TIME)}"
+    if end is None:
+        return f"{format_local(start, _DAY)}, from {format_local(start, _TIME)}"
+    first_day, last_day = format_local(start, _DAY), format_local(end, _DAY)
+    until = format_local(end, _TIME)
+    if last_day != first_day:
+        until = f"{last_day}, {until}"
+    return f"{first_day}, {format_local(start, _TIME)} – {until}"
 
 
 def _document(document: Any) -> dict[str, str]:

@@ -208,7 +208,13 @@ def sample(ctx: Context) -> dict[str, Any]:
             "attempts_left": 2,
         },
         "refund": {"amount": format_money(5000), "amount_cents": 5000},
-        "delivery": {"status": "picked_up", "driver_name": "Sam", "eta": "2:30 PM"},
+        "delivery": {
+            "status": "picked_up",
+            "kind": "pickup",
+            "driver_name": "Sam",
+            "eta": "2:30 PM",
+            "window": "Tuesday, December 8, 2026, 8:00 AM – 12:00 PM",
+        },
         "document": {
             "filename": "coi.pdf",
             "expires_on": "December 31, 2026",

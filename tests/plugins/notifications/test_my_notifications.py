@@ -91,6 +91,7 @@ def emails_of_two(app, monkeypatch) -> dict[str, Any]:
         booked["id"],
         status="assigned",
         task=SimpleNamespace(id=uuid.uuid4(), driver_name="Sam", eta=None),
+        key="assigned-1",
     )
     return {
         "alice": alice,

@@ -32,7 +32,8 @@ app = notifications_support.app  # the fixture: pricing, payments_mock, mail_con
 #: BUSINESS_RULES "Notifications": booking received, payment confirmed, payment failed, delivery
 #: assigned, picked up, delivered, delivery failed, refund issued, password reset, COI
 #: missing/expiring; then the changes of a booking a customer must know of (issue 13, item 19):
-#: cancelled, status changed by staff, completed, rescheduled.
+#: cancelled, status changed by staff, completed, rescheduled; and a failed pickup or drop-off
+#: given a new date and window (the logistics plugin's ``rescheduled``).
 EVENT_KEYS = (
     "booking_received",
     "payment_confirmed",
@@ -41,6 +42,7 @@ EVENT_KEYS = (
     "delivery_picked_up",
     "delivery_delivered",
     "delivery_failed",
+    "delivery_rescheduled",
     "refund_issued",
     "password_reset",
     "coi_missing",
@@ -355,10 +357,11 @@ def test_a_broken_template_is_a_render_error(source, why):
 
 def test_every_event_of_the_business_rules_has_a_default_template():
     assert defaults.KEYS == EVENT_KEYS
-    assert len(set(defaults.KEYS)) == 15
+    assert len(set(defaults.KEYS)) == 16
     assert set(defaults.BOOKING_CHANGE_KEYS) < set(EVENT_KEYS)
-    # Every template a trigger queues exists.
+    # Every template a trigger queues exists; the delivery ones are those n0004 brings.
     assert set(hooks.DELIVERY_TEMPLATES.values()) <= set(EVENT_KEYS)
+    assert set(hooks.DELIVERY_TEMPLATES.values()) == set(defaults.DELIVERY_KEYS)
     for default in defaults.DEFAULTS:
         assert default.name and default.description and default.subject
         assert default.text_body.strip() and default.html_body.strip()
@@ -392,7 +395,7 @@ def test_seeding_again_adds_what_is_missing_and_never_overwrites_an_edit(app):
     assert template(app, "refund_issued").subject == next(
         d.subject for d in defaults.DEFAULTS if d.key == "refund_issued"
     )
-    assert len(fetch(app, select(EmailTemplate))) == 15
+    assert len(fetch(app, select(EmailTemplate))) == len(EVENT_KEYS)
 
 
 def used_variables(source: str) -> set[str]:
@@ -465,7 +468,7 @@ def test_a_default_reads_well_without_optional_values(default):
             "attempts_left": 0,
         },
         "refund": {"amount": "$1.00", "amount_cents": 100},
-        "delivery": {"status": "", "driver_name": "", "eta": ""},
+        "delivery": {"status": "", "kind": "", "driver_name": "", "eta": "", "window": ""},
         "document": {"filename": "", "expires_on": "", "note": ""},
         "reset_url": "http://x/r",
         "reset_minutes": 60,
@@ -484,6 +487,9 @@ def test_a_default_reads_well_without_optional_values(default):
     assert "None" not in done.text
     if default.key in defaults.BOOKING_CHANGE_KEYS:  # paragraphs left out leave no gap
         assert "\n\n\n" not in done.text
+    if default.key == "delivery_rescheduled":  # no window yet: the time follows
+        assert "we will let you know the new time shortly." in done.text
+        assert "The new time is" not in done.text
 
 
 @pytest.mark.parametrize(

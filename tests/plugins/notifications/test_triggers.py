@@ -284,7 +284,14 @@ def test_a_guests_later_emails_carry_their_token_kept_sealed_and_erased_once_sen
     assert f'href="{link_url}"' in failed.html and "Try again" in failed.html
     assert f"Your booking: {link_url}\n" in confirmed.text
     # Later events fired outside any request (a dispatcher, the documents check) and a refund.
-    fire(app, "totetaxi_delivery_updated", created["id"], task=task(), status="assigned")
+    fire(
+        app,
+        "totetaxi_delivery_updated",
+        created["id"],
+        task=task(),
+        status="assigned",
+        key="update-1",
+    )
     fire(app, "totetaxi_coi_attention", created["id"], document=None, reason="missing")
     _, staff = staff_member(app, "staff")
     _, admin = staff_member(app, "admin")
@@ -334,7 +341,14 @@ def test_a_customers_booking_keeps_no_guest_link_and_its_emails_no_token(app):
     assert mock_confirm(app, started["payment_id"], CARD_OK, headers=headers)["status"] == (
         "succeeded"
     )
-    fire(app, "totetaxi_delivery_updated", created["id"], task=task(), status="assigned")
+    fire(
+        app,
+        "totetaxi_delivery_updated",
+        created["id"],
+        task=task(),
+        status="assigned",
+        key="update-1",
+    )
     assert guest_links(app) == []
     assert templates_of(app) == [
         "booking_received",
@@ -372,7 +386,14 @@ def test_a_guest_link_that_cannot_be_opened_sends_the_email_without_the_token(ap
     caplog.set_level("WARNING", logger="totetaxi.notifications")
     started = pay(app, created)
     mock_confirm(app, started["payment_id"], CARD_DECLINED, created)
-    fire(app, "totetaxi_delivery_updated", created["id"], task=task(), status="assigned")
+    fire(
+        app,
+        "totetaxi_delivery_updated",
+        created["id"],
+        task=task(),
+        status="assigned",
+        key="update-1",
+    )
     for key in ("payment_failed", "delivery_assigned"):
         [row] = notifications(app, Notification.template_key == key)
         assert row.status == "sent" and SEALED not in row.context
@@ -496,7 +517,16 @@ def test_an_approved_refund_emails_refund_issued_with_the_amount(app):
 
 
 def task(**extra: Any) -> SimpleNamespace:
-    return SimpleNamespace(id=uuid.uuid4(), driver_name="Sam", eta=ny(2026, 12, 3, 14, 30), **extra)
+    fields = {
+        "id": uuid.uuid4(),
+        "kind": "pickup",
+        "driver_name": "Sam",
+        "eta": ny(2026, 12, 3, 14, 30),
+        "complete_after": None,
+        "complete_before": None,
+        "failure_reason": "",
+    }
+    return SimpleNamespace(**{**fields, **extra})
 
 
 @pytest.mark.parametrize(
@@ -533,20 +563,26 @@ def test_a_delivery_update_emails_its_template(app, status, template_key, subjec
     created = book_as_guest(app)
     number = created["number"]
     the_task = task()
-    fire(app, "totetaxi_delivery_updated", created["id"], task=the_task, status=status)
+    fire(app, "totetaxi_delivery_updated", created["id"], task=the_task, status=status, key="e-1")
     [row] = notifications(app, Notification.template_key != "booking_received")
     assert (row.template_key, row.recipient, row.status, row.unique_key) == (
         template_key,
         GUEST["email"],
         "sent",
-        f"{template_key}:{the_task.id}",
+        f"{template_key}:e-1",
     )
-    assert row.context["delivery"] == {"status": status, "driver_name": "Sam", "eta": "2:30 PM"}
+    assert row.context["delivery"] == {
+        "status": status,
+        "kind": "pickup",
+        "driver_name": "Sam",
+        "eta": "2:30 PM",
+        "window": "",
+    }
     mail = email_for(app, template_key)
     assert mail.to == GUEST["email"] and mail.subject == subject.format(number=number)
     assert line.format(number=number) in mail.text
     # The same update again (a dispatcher's webhook retried) sends nothing new.
-    fire(app, "totetaxi_delivery_updated", created["id"], task=the_task, status=status)
+    fire(app, "totetaxi_delivery_updated", created["id"], task=the_task, status=status, key="e-1")
     assert len(emails(app)) == 2 and len(notifications(app)) == 2
 
 
@@ -558,6 +594,7 @@ def test_a_delivery_update_without_an_eta_or_driver_reads_well(app):
         created["id"],
         task=SimpleNamespace(id=uuid.uuid4(), driver_name=None, eta=None),
         status="assigned",
+        key="a-1",
     )
     fire(
         app,
@@ -565,6 +602,7 @@ def test_a_delivery_update_without_an_eta_or_driver_reads_well(app):
         created["id"],
         task=SimpleNamespace(id=uuid.uuid4(), driver_name="", eta=None),
         status="picked_up",
+        key="p-1",
     )
     assert "Our driver will pick up your items on" in email_for(app, "delivery_assigned").text
     assert "Expected arrival" not in email_for(app, "delivery_picked_up").text
@@ -573,7 +611,9 @@ def test_a_delivery_update_without_an_eta_or_driver_reads_well(app):
 @pytest.mark.parametrize("status", ["en_route", "created", "", "ASSIGNED"])
 def test_a_delivery_status_without_a_template_emails_nobody(app, status):
     created = book_as_guest(app)
-    fire(app, "totetaxi_delivery_updated", created["id"], task=task(), status=status)
+    fire(
+        app, "totetaxi_delivery_updated", created["id"], task=task(), status=status, key="update-1"
+    )
     assert templates_of(app) == ["booking_received"] and len(emails(app)) == 1
     assert sends(app) == 1
 
@@ -726,7 +766,13 @@ def test_an_event_in_a_transaction_that_rolls_back_queues_and_sends_nothing(app)
 
     def fails_after_the_event(ctx: Any) -> None:
         booking = ctx.dbsession.get(Booking, booking_id(created))
-        ctx.call_hook("totetaxi_delivery_updated", task=task(), booking=booking, status="delivered")
+        ctx.call_hook(
+            "totetaxi_delivery_updated",
+            task=task(),
+            booking=booking,
+            status="delivered",
+            key="update-1",
+        )
         ctx.call_hook("totetaxi_coi_attention", booking=booking, document=None, reason="missing")
         ctx.dbsession.flush()
         assert (
@@ -746,7 +792,14 @@ def test_an_event_in_a_transaction_that_rolls_back_queues_and_sends_nothing(app)
 def test_an_event_without_a_recipient_queues_nothing(app):
     created = book_as_guest(app)
     set_booking(app, created, guest_email="")
-    fire(app, "totetaxi_delivery_updated", created["id"], task=task(), status="delivered")
+    fire(
+        app,
+        "totetaxi_delivery_updated",
+        created["id"],
+        task=task(),
+        status="delivered",
+        key="update-1",
+    )
     fire(app, "totetaxi_coi_attention", created["id"], document=None, reason="missing")
     assert templates_of(app) == ["booking_received"]
     assert sends(app) == 1 and len(emails(app)) == 1
@@ -755,7 +808,14 @@ def test_an_event_without_a_recipient_queues_nothing(app):
 def test_a_guest_booking_whose_address_is_only_spaces_queues_nothing(app):
     created = book_as_guest(app)
     set_booking(app, created, guest_email="   ")
-    fire(app, "totetaxi_delivery_updated", created["id"], task=task(), status="failed")
+    fire(
+        app,
+        "totetaxi_delivery_updated",
+        created["id"],
+        task=task(),
+        status="failed",
+        key="update-1",
+    )
     assert templates_of(app) == ["booking_received"] and sends(app) == 1
 
 
