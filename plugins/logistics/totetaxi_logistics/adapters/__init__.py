@@ -1,0 +1,4 @@
+"""Providers of the ``dispatcher`` slot.
+
+One plugin per module (entry points in setup.cfg).
+"""

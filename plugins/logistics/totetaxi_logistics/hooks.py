@@ -1,0 +1,48 @@
+"""The logistics plugin's hook implementations: tasks follow the booking, the booking follows
+its tasks (in :mod:`.services.events`), and staff and customers see the delivery.
+
+Every event implementation only writes rows and queues tasks (sending happens after commit).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from totetaxi_core.plugin_api import hookimpl
+
+from . import services
+from .services import reading
+
+
+@hookimpl
+def totetaxi_booking_status_changed(ctx: Any, booking: Any, new_status: str) -> None:
+    """Confirmed (paid, or confirmed by staff): its tasks, in this transaction. Cancelled: its
+    open tasks are cancelled here and at the provider."""
+    if new_status == "confirmed":
+        services.plan_tasks(ctx, booking)
+    elif new_status == "cancelled":
+        services.booking_cancelled(ctx, booking)
+
+
+@hookimpl
+def totetaxi_booking_changed(ctx: Any, booking: Any, changes: dict[str, Any]) -> None:
+    services.booking_moved(ctx, booking, changes)
+
+
+@hookimpl
+def totetaxi_document_reviewed(ctx: Any, booking: Any, decision: str) -> None:
+    """An approved document may lift a hold: ask again, send what may go now."""
+    if decision == "approved":
+        services.release(ctx, booking)
+
+
+@hookimpl
+def totetaxi_booking_details(request: Any, booking: Any) -> dict[str, Any]:
+    return {"delivery": reading.tracking(request.ctx, booking, staff=True)}
+
+
+@hookimpl
+def totetaxi_tracking_details(request: Any, booking: Any) -> dict[str, Any]:
+    """``GET /track/{number}``: the delivery as the customer may see it."""
+    details = reading.tracking(request.ctx, booking)
+    return {"delivery": {"tasks": details["tasks"], "timeline": details["timeline"]}}

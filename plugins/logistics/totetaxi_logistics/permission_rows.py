@@ -1,0 +1,44 @@
+"""The logistics plugins' rows of the permission matrix.
+
+Registered in entry point group ``totetaxi.permission_rows``: the core's permission test calls
+every endpoint the app serves as every kind of caller, and an endpoint without a row fails it.
+``kit`` is :mod:`totetaxi_core.testing.permissions` (its ``row``, ``STAFF_PAGE``,
+``STAFF_API_READ``, ``FIXTURES``...), passed in so that this module imports nothing and is loaded
+only by test suites. Callers in the order anonymous, customer A, customer B, viewer, staff, admin.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+NO_TASK = "00000000-0000-4000-8000-000000000000"
+
+
+def rows(kit: Any) -> dict[tuple[str, str], tuple[str, Any, dict[str, int]]]:
+    """Every endpoint of the logistics plugin, with who may call it."""
+    api = "/api/v1/logistics"
+    fail = f"{api}/tasks/{NO_TASK}/fail"
+    reschedule = f"{api}/tasks/{NO_TASK}/reschedule"
+    assign = f"{api}/tasks/{NO_TASK}/assign"
+    # Writes: a viewer lacks logistics.dispatch (403); staff and admins reach validation (400).
+    write = kit.row(401, 403, 403, 403, 400, 400)
+    return {
+        # A booking is its owner's and staff's (404 to anybody else).
+        ("GET", "/api/v1/bookings/{id}/tracking"): (
+            "/api/v1/bookings/{booking}/tracking",
+            None,
+            kit.row(404, 200, 404, 200, 200, 200),
+        ),
+        ("GET", f"{api}/tasks"): (f"{api}/tasks", None, kit.STAFF_API_READ),
+        ("POST", f"{api}/tasks/{{id}}/fail"): (fail, {}, write),
+        ("POST", f"{api}/tasks/{{id}}/reschedule"): (reschedule, {}, write),
+        ("POST", f"{api}/tasks/{{id}}/assign"): (assign, {"driver_id": 5}, write),
+        # The webhook is public and checks its signature: an unsigned body is 401 to anyone.
+        ("POST", f"{api}/webhook"): (f"{api}/webhook", {}, kit.row(401, 401, 401, 401, 401, 401)),
+        ("GET", f"{api}/webhook"): (f"{api}/webhook?check=abc", None, kit.row(*[200] * 6)),
+    }
+
+
+def mock_rows(kit: Any) -> dict[tuple[str, str], tuple[str, Any, dict[str, int]]]:
+    """The mock fleet's endpoints (none over the API: its console buttons are console rows)."""
+    return {}
