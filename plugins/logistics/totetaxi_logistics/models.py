@@ -148,7 +148,9 @@ class DeliveryTask(UUIDPrimaryKey, Timestamps, Base):
         Uuid, ForeignKey("logistics_tasks.id"), default=None
     )
 
-    driver: Mapped[Driver | None] = relationship(lazy="joined")
+    # Loaded on access, not joined: a task row is locked FOR UPDATE, which PostgreSQL refuses
+    # on the nullable side of an outer join.
+    driver: Mapped[Driver | None] = relationship(lazy="select")
 
     @property
     def driver_name(self) -> str:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import uuid
 from typing import Any
 
+import pytest
 from conftest import NOW, paid_booking, rows, run, tasks_of
 from sqlalchemy import select
 from webtest import TestApp
@@ -25,6 +26,7 @@ def _advance_all(app: TestApp, kind: str) -> None:
     run(app, work)
 
 
+@pytest.mark.both_databases
 def test_paid_booking_is_driven_to_completed(app: TestApp) -> None:
     from totetaxi_notifications.models import Notification
 
