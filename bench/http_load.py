@@ -528,6 +528,9 @@ def production(folder: Path) -> dict[str, Any]:
             TOTETAXI_PAYMENTS_STRIPE__SECRET_KEY="sk_test_bench" + secrets.token_hex(8),
             TOTETAXI_PAYMENTS_STRIPE__WEBHOOK_SECRET="whsec_bench" + secrets.token_hex(8),
             TOTETAXI_PAYMENTS_STRIPE__API_BASE=f"http://127.0.0.1:{free_port()}",
+            TOTETAXI_LOGISTICS_ONFLEET__API_KEY="bench" + secrets.token_hex(8),
+            TOTETAXI_LOGISTICS_ONFLEET__WEBHOOK_SECRET=secrets.token_hex(32),
+            TOTETAXI_LOGISTICS_ONFLEET__API_BASE=f"http://127.0.0.1:{free_port()}",
             TOTETAXI_MAIL_SES__ENDPOINT_URL=ses,
             AWS_ACCESS_KEY_ID="testing",
             # moto takes any credentials

@@ -158,6 +158,10 @@ class MockDispatcher:
         if not hmac.compare_digest(given, sign(self.secret, body)):
             raise WebhookRefused(f"{SIGNATURE_HEADER} does not match the body.")
 
+    def signed_headers(self, body: bytes) -> dict[str, str]:
+        """The headers that make :meth:`verify_webhook` accept ``body``."""
+        return {SIGNATURE_HEADER: sign(self.secret, body)}
+
     def signed(self, events: list[TaskEvent]) -> tuple[bytes, dict[str, str]]:
         """A webhook body carrying ``events`` and its headers, as the fleet would send it."""
         body = json.dumps({"events": [event_json(event) for event in events]}).encode()
