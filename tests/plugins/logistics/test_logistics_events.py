@@ -302,3 +302,25 @@ def test_an_unconfirmed_booking_gets_no_tasks(app: TestApp) -> None:
     assert tasks_of(app, booking["id"]) == []
     pay(app, booking, card="4000 0000 0000 0002")  # declined
     assert tasks_of(app, booking["id"]) == []
+
+
+def test_a_permanent_refusal_fails_the_task_for_staff_without_emailing(
+    app: TestApp, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from totetaxi_logistics.adapters.mock import MockDispatcher
+    from totetaxi_logistics.interfaces import DispatcherError
+
+    def refuse(self: Any, request: Any) -> Any:
+        raise DispatcherError("destination could not be geocoded", permanent=True)
+
+    monkeypatch.setattr(MockDispatcher, "create_task", refuse)
+    booking = paid_booking(app)
+    tasks = tasks_of(app, booking["id"])
+    assert {t.status for t in tasks} == {"failed"}
+    assert all("could not be geocoded" in t.failure_reason for t in tasks)
+    assert _emails(app, booking["id"], "delivery_failed") == 0
+    public = app.get(
+        f"/api/v1/bookings/{booking['id']}/tracking?token={booking['tracking_token']}"
+    ).json
+    assert all(entry["kind"] != "failed" for entry in public["timeline"])
+    assert "failure_reason" not in public["tasks"][0]

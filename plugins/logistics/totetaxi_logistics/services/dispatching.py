@@ -93,8 +93,21 @@ def dispatch_task(ctx: Context, task_id: str) -> None:
     except DispatcherError as exc:
         if not exc.permanent:
             raise  # retried with backoff, then by redispatch
+        # Sending it again cannot help (a bad address, a refused field): it fails, for staff to
+        # correct and reschedule from the board. Internal: the customer is not emailed.
         log.error("the dispatcher refused task %s of %s: %s", task.id, booking.number, exc)
-        task.held_reason = f"The dispatcher refused this task: {exc}"[:2000]
+        task.status = TaskStatus.FAILED
+        task.failed_at = ctx.now()
+        task.failure_reason = f"The dispatcher refused this task: {exc}"[:2000]
+        add_update(
+            ctx,
+            task,
+            key=f"refused:{task.id}",
+            kind="failed",
+            at=ctx.now(),
+            message="",
+            raw={"error": str(exc)[:500]},
+        )
         return
     record_sent(ctx, task, booking, provider.name, sent)
 
