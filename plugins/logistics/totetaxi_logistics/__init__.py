@@ -65,3 +65,4 @@ def includeme(config: Configurator) -> None:
     config.include(".tasks")
     config.include(".api")
     config.include(".console")
+    config.include(".tracking_page")

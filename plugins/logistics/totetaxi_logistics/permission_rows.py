@@ -29,6 +29,13 @@ def rows(kit: Any) -> dict[tuple[str, str], tuple[str, Any, dict[str, int]]]:
             None,
             kit.row(404, 200, 404, 200, 200, 200),
         ),
+        # The tracking page: the booking's customer or its guest with the token; others 404.
+        ("GET", "/t/{number}"): ("/t/{number}", None, kit.row(404, 200, 404, 404, 404, 404)),
+        ("GET", "static/logistics/*subpath"): (
+            "/static/logistics/tracking.css",
+            None,
+            kit.row(*[200] * 6),
+        ),
         ("GET", f"{api}/tasks"): (f"{api}/tasks", None, kit.STAFF_API_READ),
         ("POST", f"{api}/tasks/{{id}}/fail"): (fail, {}, write),
         ("POST", f"{api}/tasks/{{id}}/reschedule"): (reschedule, {}, write),
