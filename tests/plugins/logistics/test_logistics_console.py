@@ -11,6 +11,7 @@ import datetime as dt
 import uuid
 from typing import Any
 
+import pytest
 from conftest import DAY, NOW, paid_booking, rows, run, tasks_of
 from sqlalchemy import select
 from webtest import TestApp
@@ -58,6 +59,7 @@ def _drivers(app: TestApp) -> list[Any]:
     return rows(app, select(Driver).order_by(Driver.name))
 
 
+@pytest.mark.both_databases  # SQL aggregates and date arithmetic per backend
 def test_the_board_lists_a_paid_bookings_tasks(app: TestApp) -> None:
     booking = paid_booking(app)
     client = _signed_in(app)
@@ -291,6 +293,7 @@ def _known_set(app: TestApp) -> None:
     run(app, settle)
 
 
+@pytest.mark.both_databases  # SQL aggregates and date arithmetic per backend
 def test_analytics_of_a_known_set(app: TestApp) -> None:
     _known_set(app)
     client = _signed_in(app)
@@ -336,6 +339,7 @@ def test_a_viewer_reads_the_pages_but_cannot_dispatch(app: TestApp) -> None:
     staff.post(f"{BOARD}/tasks/{pickup.id}/fail", {"reason": "No token"}, status=403)
 
 
+@pytest.mark.both_databases  # SQL aggregates and date arithmetic per backend
 def test_dashboard_tiles_and_menu(app: TestApp) -> None:
     booking = paid_booking(app)
     client = _signed_in(app)
