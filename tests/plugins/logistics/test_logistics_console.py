@@ -354,3 +354,20 @@ def test_dashboard_tiles_and_menu(app: TestApp) -> None:
     for title in ("Dispatch board", "Drivers", "Delivery analytics"):
         assert title in home.html.find("nav", class_="main").text
     assert NOW  # the fixed clock: "today" is Monday 2026-11-23
+
+
+def test_a_dispatcher_refusing_an_assignment_is_a_message_not_a_500(app: TestApp) -> None:
+    from totetaxi_logistics.adapters.mock import MockFleetTask
+
+    booking = paid_booking(app)
+    pickup = _task(app, booking, "pickup")
+
+    def lose(ctx: Any) -> None:
+        ctx.dbsession.get(MockFleetTask, pickup.provider_task_id).state = "cancelled"
+
+    run(app, lose)
+    client = _signed_in(app)
+    driver = _drivers(app)[0]
+    answer = _post(client, pickup, "assign", status=503, driver_id=str(driver.id))
+    assert "The dispatcher did not answer" in answer.text
+    assert _task(app, booking, "pickup").driver_id is None

@@ -39,6 +39,7 @@ from totetaxi_core.plugin_api import (
 )
 
 from .. import services
+from ..interfaces import DispatcherError
 from ..models import OPEN, DeliveryTask, Driver, TaskStatus
 from ..permissions import DISPATCH
 from . import BOARD, MESSAGES, mock_enabled
@@ -131,8 +132,8 @@ def render_board(
             "can_assign": can_dispatch and is_open,
             "can_fail": can_dispatch and is_open,
             "can_reschedule": can_dispatch
-            and task.status != TaskStatus.COMPLETED
-            and task.status != TaskStatus.IN_PROGRESS,
+            and task.status
+            not in (TaskStatus.COMPLETED, TaskStatus.IN_PROGRESS, TaskStatus.CANCELLED),
             "can_drive": can_dispatch
             and mock
             and is_open
@@ -265,6 +266,9 @@ def assign_form(request: Request) -> Response:
             )
     try:
         services.assign(request.ctx, task, driver)
+    except DispatcherError as exc:
+        message = f"The dispatcher did not answer; try again shortly ({exc})."
+        return refused(request, task, day, "assign", {"": message}, 503)
     except REFUSALS as exc:
         status, field, message = refusal_message(exc)
         return refused(
