@@ -6,6 +6,7 @@ Every event implementation only writes rows and queues tasks (sending happens af
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
 from totetaxi_core.plugin_api import hookimpl
@@ -46,3 +47,27 @@ def totetaxi_tracking_details(request: Any, booking: Any) -> dict[str, Any]:
     """``GET /track/{number}``: the delivery as the customer may see it."""
     details = reading.tracking(request.ctx, booking)
     return {"delivery": {"tasks": details["tasks"], "timeline": details["timeline"]}}
+
+
+@hookimpl
+def totetaxi_booking_panels(
+    request: Any, booking: Any, panel_state: Mapping[str, Any]
+) -> list[dict[str, Any]]:
+    """The booking page's "Delivery" panel: its tasks and timeline."""
+    from .console import panels
+
+    return panels.booking_panels(request, booking)
+
+
+@hookimpl
+def totetaxi_dashboard_tiles(request: Any, period: str) -> list[dict[str, Any]]:
+    from .console import panels
+
+    return panels.dashboard_tiles(request, period)
+
+
+@hookimpl
+def totetaxi_console_nav(request: Any) -> list[dict[str, Any]]:
+    from .console import panels
+
+    return panels.console_nav()

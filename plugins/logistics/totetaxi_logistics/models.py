@@ -148,9 +148,9 @@ class DeliveryTask(UUIDPrimaryKey, Timestamps, Base):
         Uuid, ForeignKey("logistics_tasks.id"), default=None
     )
 
-    # Loaded on access, not joined: a task row is locked FOR UPDATE, which PostgreSQL refuses
-    # on the nullable side of an outer join.
-    driver: Mapped[Driver | None] = relationship(lazy="select")
+    #: Loaded by a second query, not joined: a task is read ``FOR UPDATE`` (dispatch, events,
+    #: staff actions), which PostgreSQL refuses on the nullable side of an outer join.
+    driver: Mapped[Driver | None] = relationship(lazy="selectin")
 
     @property
     def driver_name(self) -> str:

@@ -195,17 +195,24 @@ def redispatch(ctx: Context) -> int:
         ctx.enqueue("logistics.cancel_at_provider", str(task_id))
     # A hold lifts through its own event (a COI approved); asking again here also catches one
     # that lifted some other way (a booking edited below the high-value line).
+    # (The held bookings' ids first: PostgreSQL has no DISTINCT over a booking's JSON columns.)
+    held_ids = (
+        select(DeliveryTask.booking_id)
+        .where(
+            DeliveryTask.held_reason != "",
+            DeliveryTask.status.in_(OPEN),
+            DeliveryTask.provider_task_id.is_(None),
+        )
+        .distinct()
+    )
     held = list(
         ctx.dbsession.scalars(
             select(Booking)
-            .join(DeliveryTask, DeliveryTask.booking_id == Booking.id)
             .where(
-                DeliveryTask.held_reason != "",
-                DeliveryTask.status.in_(OPEN),
-                DeliveryTask.provider_task_id.is_(None),
+                Booking.id.in_(held_ids),
                 Booking.status.in_((BookingStatus.CONFIRMED, BookingStatus.IN_PROGRESS)),
             )
-            .distinct()
+            .order_by(Booking.id)
             .limit(200)
         )
     )

@@ -42,7 +42,8 @@ manifest = Manifest(
 
 
 def includeme(config: Configurator) -> None:
-    from . import hooks, tasks
+    from . import console, hooks, tasks
 
     config.add_hookimpls(hooks)
     config.include(tasks)
+    config.include(console)
