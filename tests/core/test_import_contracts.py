@@ -28,6 +28,7 @@ PLUGIN_PACKAGES = {
     "totetaxi_pricing",
     "totetaxi_payments",
     "totetaxi_notifications",
+    "totetaxi_logistics",
     "totetaxi_example",
 }
 #: What a migration may import of the core.
