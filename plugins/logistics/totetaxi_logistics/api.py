@@ -137,7 +137,10 @@ def _task(request: Request, lock: bool = False) -> DeliveryTask:
 def tasks_view(request: Request) -> dict[str, Any]:
     """The board's tasks of one New York day (``date``, default today), newest first."""
     query = request.validated["querystring"]
-    day = query.get("date") or dt.datetime.now(BUSINESS_TZ).date()
+    today = dt.datetime.now(BUSINESS_TZ).date()
+    day = query.get("date") or today
+    if abs((day - today).days) > 3660:
+        return json_error(request, 400, "date", "Pick a day within ten years of today.")
     start = local_midnight(day)
     statement = select(DeliveryTask).where(
         DeliveryTask.complete_after >= start,
@@ -147,14 +150,16 @@ def tasks_view(request: Request) -> dict[str, Any]:
         statement = statement.where(DeliveryTask.status == query["status"])
 
     def row_json(task: DeliveryTask) -> dict[str, Any]:
-        booking = request.dbsession.get(Booking, task.booking_id)
-        return {
-            **reading.task_json(task, staff=True),
-            "booking_id": str(task.booking_id),
-            "booking_number": booking.number if booking is not None else "",
-        }
+        return {**reading.task_json(task, staff=True), "booking_id": str(task.booking_id)}
 
-    return keyset_page(request, request.dbsession, statement, DeliveryTask, row_json)
+    page = keyset_page(request, request.dbsession, statement, DeliveryTask, row_json)
+    # The page's booking numbers in one query, not one per row.
+    ids = {uuid.UUID(item["booking_id"]) for item in page["items"]}
+    found = request.dbsession.execute(select(Booking.id, Booking.number).where(Booking.id.in_(ids)))
+    numbers = {booking_id: number for booking_id, number in found}
+    for item in page["items"]:
+        item["booking_number"] = numbers.get(uuid.UUID(item["booking_id"]), "")
+    return page
 
 
 @task_fail.post(
@@ -208,11 +213,18 @@ def assign_view(request: Request) -> dict[str, Any]:
         driver = request.dbsession.get(Driver, key) if key else None
         if driver is None or not driver.active:
             raise Refused(400, "driver_id", "No active driver has this id.")
+        provider = task.provider or services.dispatcher(request.ctx).name
+        if driver.provider != provider:
+            raise Refused(
+                400, "driver_id", f"This driver is not one of the {provider} fleet's drivers."
+            )
     services.assign(request.ctx, task, driver)
     return reading.task_json(task, staff=True)
 
 
 def unavailable_view(exc: DispatcherError, request: Request) -> Response:
+    if exc.permanent:  # the provider refused this for good: nothing to retry
+        return json_error(request, 409, "dispatcher", f"The dispatcher refused: {exc}")
     response = json_error(
         request, 503, "dispatcher", f"The dispatcher did not answer; try again shortly ({exc})."
     )

@@ -15,6 +15,7 @@ from typing import Any
 from sqlalchemy import (
     JSON,
     Boolean,
+    Date,
     Enum,
     Float,
     ForeignKey,
@@ -144,6 +145,9 @@ class DeliveryTask(UUIDPrimaryKey, Timestamps, Base):
     proof_photo: Mapped[str] = mapped_column(String(500), default="")
     proof_signature: Mapped[str] = mapped_column(String(500), default="")
     proof_notes: Mapped[str] = mapped_column(Text, default="")
+    #: The day a van was taken for this attempt through ``totetaxi_reserve_capacity`` (a
+    #: re-delivery after the pickup); given back if the attempt is rescheduled again.
+    reserved_date: Mapped[dt.date | None] = mapped_column(Date, default=None)
     superseded_by: Mapped[uuid.UUID | None] = mapped_column(
         Uuid, ForeignKey("logistics_tasks.id"), default=None
     )

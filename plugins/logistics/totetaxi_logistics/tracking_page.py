@@ -27,7 +27,7 @@ from totetaxi_core.plugin_api import (
     token_matches,
 )
 
-from .models import TaskStatus, TrackingUpdate
+from .models import DeliveryTask, TaskStatus, TrackingUpdate
 from .services import reading
 
 PAGE = "totetaxi_logistics:templates/track.jinja2"
@@ -99,13 +99,20 @@ def tracking_page(request: Request) -> dict[str, Any]:
         for name in ("complete_after", "complete_before", "eta"):
             task[name] = _moment(task[name])
         task["trail"] = None
-        if task["status"] == TaskStatus.IN_PROGRESS:
+        row = request.dbsession.get(DeliveryTask, uuid.UUID(task["id"]))
+        task["started_at"] = row.started_at if row is not None else None
+        task["driver_id"] = row.driver_id if row is not None else None
+        if task["status"] == TaskStatus.IN_PROGRESS and task["started_at"] is not None:
             points = request.dbsession.execute(
                 select(TrackingUpdate.latitude, TrackingUpdate.longitude)
                 .where(
                     TrackingUpdate.task_id == uuid.UUID(task["id"]),
                     TrackingUpdate.applied.is_(True),
                     TrackingUpdate.latitude.is_not(None),
+                    # Only this trip: not where the driver was before they set off for it
+                    # (another customer's door), nor an earlier driver's positions.
+                    TrackingUpdate.at >= task["started_at"],
+                    TrackingUpdate.driver_id == task["driver_id"],
                 )
                 .order_by(TrackingUpdate.at, TrackingUpdate.received_at)
             ).all()

@@ -15,6 +15,7 @@ from totetaxi_core.testing import make_booking, race
 
 API = "/api/v1/logistics/tasks"
 DAY2 = DAY + dt.timedelta(days=1)
+DAY3 = DAY + dt.timedelta(days=2)
 
 
 def _emails(app: TestApp, booking_id: str, template: str) -> int:
@@ -134,16 +135,50 @@ def test_a_failed_dropoff_gets_a_new_delivery_and_a_van_on_its_day(
         f"/api/v1/availability?start={DAY2.isoformat()}&end={DAY2.isoformat()}"
     ).json
     assert availability["days"][0]["remaining"] == 3  # the re-delivery took a van
-    # A second failure on a full day: refused.
+    # A second failure: the same day again keeps its van (none taken twice) ...
     new_id = again["id"]
     app.post_json(f"{API}/{new_id}/fail", {"reason": "Gate locked again"}, headers=staff)
-    _fill_rest(app, DAY2)
-    app.post_json(
+    third = app.post_json(
         f"{API}/{new_id}/reschedule",
-        {"date": DAY2.isoformat(), "time_window": "morning"},
+        {"date": DAY2.isoformat(), "time_window": "afternoon"},
+        headers=staff,
+        status=201,
+    ).json
+    assert _remaining(app, DAY2) == 3
+    # ... another day takes a van there and gives DAY2's back; a full day refuses.
+    app.post_json(f"{API}/{third['id']}/fail", {"reason": "Gate locked"}, headers=staff)
+    _fill_rest(app, DAY3)
+    app.post_json(
+        f"{API}/{third['id']}/reschedule",
+        {"date": DAY3.isoformat(), "time_window": "morning"},
         headers=staff,
         status=409,
     )
+    assert _remaining(app, DAY2) == 3
+    day4 = DAY3 + dt.timedelta(days=1)
+    app.post_json(
+        f"{API}/{third['id']}/reschedule",
+        {"date": day4.isoformat(), "time_window": "morning"},
+        headers=staff,
+        status=201,
+    )
+    assert (_remaining(app, DAY2), _remaining(app, day4)) == (4, 3)
+    # Not before the pickup, not in the past, not beyond the horizon.
+    latest = tasks_of(app, booking["id"])[-1]
+    app.post_json(f"{API}/{latest.id}/fail", {"reason": "Closed"}, headers=staff)
+    for day in (DAY - dt.timedelta(days=1), NOW.date() - dt.timedelta(days=3), dt.date(2030, 1, 1)):
+        error = app.post_json(
+            f"{API}/{latest.id}/reschedule",
+            {"date": day.isoformat(), "time_window": "morning"},
+            headers=staff,
+            status=400,
+        ).json
+        assert error["errors"][0]["name"] == "date"
+
+
+def _remaining(app: TestApp, day: dt.date) -> int:
+    answer = app.get(f"/api/v1/availability?start={day.isoformat()}&end={day.isoformat()}")
+    return answer.json["days"][0]["remaining"]
 
 
 def _fill_rest(app: TestApp, day: dt.date) -> None:

@@ -150,10 +150,12 @@ def test_basic_auth_with_the_key_and_an_empty_password(
     assert request.basic_auth == (stub.api_key, "")
 
 
-def test_a_wrong_key_is_a_permanent_error(stub: OnfleetStub) -> None:
+def test_a_wrong_key_is_retried_not_given_up(stub: OnfleetStub) -> None:
+    """A revoked or mistyped key is the operator's incident: tasks wait for the fix (retried),
+    none fails for good."""
     with make(stub, api_key="not-the-key") as dispatcher, pytest.raises(DispatcherError) as raised:
         dispatcher.list_drivers()
-    assert raised.value.permanent
+    assert not raised.value.permanent
     assert "InvalidCredentials 1102" in str(raised.value)
     assert "The API key provided is invalid." in str(raised.value)
 

@@ -28,6 +28,7 @@ from totetaxi_core.plugin_api import (
 
 from ..models import DeliveryTask, Driver, TaskStatus
 from . import ANALYTICS
+from .board import within_reach
 
 DEFAULT_DAYS = 30
 MAX_DAYS = 366
@@ -137,12 +138,12 @@ def analytics_page(request: Request) -> dict[str, Any]:
     start = today - dt.timedelta(days=DEFAULT_DAYS - 1)
     try:
         if typed["to"].strip():
-            end = parse_date(typed["to"], "To")
+            end = within_reach(parse_date(typed["to"], "To"), "To", today)
     except FieldError as exc:
         errors["to"] = str(exc)
     try:
         if typed["from"].strip():
-            start = parse_date(typed["from"], "From")
+            start = within_reach(parse_date(typed["from"], "From"), "From", today)
         elif "to" not in errors:
             start = end - dt.timedelta(days=DEFAULT_DAYS - 1)
     except FieldError as exc:

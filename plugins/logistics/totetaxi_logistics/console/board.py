@@ -63,11 +63,23 @@ class Failed:
         self.submitted, self.errors = dict(submitted), errors
 
 
+#: How far from today a console page looks (a day beyond would overflow a date's arithmetic).
+REACH = dt.timedelta(days=3660)
+
+
+def within_reach(day: dt.date, label: str, today: dt.date) -> dt.date:
+    """``day`` unless it is more than ten years from ``today`` (FieldError naming ``label``)."""
+    if abs(day - today) > REACH:
+        raise FieldError(f"{label}: pick a day within ten years of today.")
+    return day
+
+
 def board_day(request: Request, value: str | None) -> dt.date:
     """The board's day from ``?date=`` (today in New York when absent); FieldError if bad."""
+    today = local_today(request.ctx.now())
     if not value:
-        return local_today(request.ctx.now())
-    return parse_date(value, "Date")
+        return today
+    return within_reach(parse_date(value, "Date"), "Date", today)
 
 
 def board_url(request: Request, day: dt.date, done: str = "", anchor: str = "") -> str:

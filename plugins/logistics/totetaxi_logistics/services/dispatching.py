@@ -18,7 +18,7 @@ from totetaxi_core.plugin_api import Booking, BookingStatus, Context, utcnow
 
 from ..interfaces import Dispatcher, DispatcherError, Place, ProviderTask, TaskRequest
 from ..models import OPEN, DeliveryTask, Driver, TaskKind, TaskStatus
-from .planning import DISPATCH, current_tasks, hold_reasons, release
+from .planning import CANCEL_AT_PROVIDER, DISPATCH, current_tasks, hold_reasons, release
 from .timeline import add_update
 
 log = logging.getLogger("totetaxi.logistics")
@@ -89,6 +89,10 @@ def dispatch_task(ctx: Context, task_id: str) -> None:
     provider = dispatcher(ctx)
     try:
         found = provider.find_task(str(task.id), task.created_at - LOOKBACK)
+    except DispatcherError as exc:
+        # Looking refuses nothing of ours: whatever it says, try again later.
+        raise DispatcherError(str(exc), permanent=False, retry_after=exc.retry_after) from exc
+    try:
         sent = found or provider.create_task(request_of(ctx, task, booking))
     except DispatcherError as exc:
         if not exc.permanent:
@@ -122,6 +126,19 @@ def record_sent(
     task.dispatched_at = ctx.now()
     task.held_reason = ""
     what = "pickup" if task.kind == TaskKind.PICKUP else "delivery"
+    if task.driver_id is not None and task.assignment == 0:
+        # Assigned by staff before it was sent: the provider took it with its driver, and no
+        # provider event will say "assigned" for a driver we already have.
+        task.assignment = 1
+        if task.status == TaskStatus.CREATED:
+            task.status = TaskStatus.ASSIGNED
+        ctx.call_hook(
+            "totetaxi_delivery_updated",
+            task=task,
+            booking=booking,
+            status="assigned",
+            key=f"assigned:{task.id}:1",
+        )
     add_update(
         ctx,
         task,
@@ -134,24 +151,49 @@ def record_sent(
 
 
 def cancel_at_provider(ctx: Context, task_id: str) -> None:
-    """Cancel one task at the provider (the ``logistics.cancel_at_provider`` task)."""
+    """Cancel one task at the provider (the ``logistics.cancel_at_provider`` task).
+
+    Runs for every cancelled task that may have reached the provider: one whose id we never
+    heard back (a send in flight when the booking was cancelled) is looked for by our id first.
+    A refusal that cannot change (Onfleet will not delete a task its driver has finished) is
+    recorded for staff and not retried.
+    """
     task = ctx.dbsession.get(DeliveryTask, uuid.UUID(task_id), with_for_update=True)
     if task is None or not task.cancel_pending:
         return
-    if task.provider_task_id:
-        dispatcher(ctx).cancel_task(task.provider_task_id)  # DispatcherError: retried
+    provider = dispatcher(ctx)
+    try:
+        provider_id = task.provider_task_id
+        if provider_id is None:
+            found = provider.find_task(str(task.id), task.created_at - LOOKBACK)
+            provider_id = found.provider_id if found is not None else None
+        if provider_id is not None:
+            provider.cancel_task(provider_id)
+    except DispatcherError as exc:
+        if not exc.permanent:
+            raise  # retried with backoff, then by redispatch
+        log.error("the dispatcher refused to cancel task %s: %s", task.id, exc)
+        add_update(
+            ctx,
+            task,
+            key=f"cancel-refused:{task.id}",
+            kind="cancelled",
+            at=ctx.now(),
+            message="",
+            raw={"error": str(exc)[:500]},
+        )
     task.cancel_pending = False
 
 
 def cancel_task(ctx: Context, task: DeliveryTask, message: str) -> None:
-    """Take ``task`` off the road: ``cancelled`` here now, at the provider after commit."""
+    """Take ``task`` off the road: ``cancelled`` here now, at the provider after commit (even
+    when no provider id is stored yet: a send may be in flight)."""
     if task.is_final:
         return
     task.status = TaskStatus.CANCELLED
     task.held_reason = ""
-    if task.provider_task_id:
-        task.cancel_pending = True
-        ctx.enqueue("logistics.cancel_at_provider", str(task.id))
+    task.cancel_pending = True
+    ctx.enqueue(CANCEL_AT_PROVIDER, str(task.id))
     add_update(
         ctx,
         task,
@@ -192,7 +234,7 @@ def redispatch(ctx: Context) -> int:
         )
     )
     for task_id in cancels:
-        ctx.enqueue("logistics.cancel_at_provider", str(task_id))
+        ctx.enqueue(CANCEL_AT_PROVIDER, str(task_id))
     # A hold lifts through its own event (a COI approved); asking again here also catches one
     # that lifted some other way (a booking edited below the high-value line).
     # (The held bookings' ids first: PostgreSQL has no DISTINCT over a booking's JSON columns.)

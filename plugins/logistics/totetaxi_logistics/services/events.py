@@ -17,9 +17,11 @@ done → ``completed``, whose status change sends the final email.
 from __future__ import annotations
 
 import logging
+import uuid
 from dataclasses import dataclass
 
 from sqlalchemy import select
+from sqlalchemy.dialects import postgresql, sqlite
 from totetaxi_core.plugin_api import (
     Booking,
     BookingStatus,
@@ -27,6 +29,7 @@ from totetaxi_core.plugin_api import (
     TransitionRefused,
     can_transition,
     transition,
+    utcnow,
 )
 
 from ..interfaces import TaskEvent
@@ -46,21 +49,33 @@ class Outcome:
 
 
 def _driver(ctx: Context, provider: str, event: TaskEvent) -> Driver | None:
-    """The driver an event names, made on first sight (Onfleet's workers also sync)."""
+    """The driver an event names, made on first sight (Onfleet's workers also sync). Two
+    events naming a new driver at once both succeed: the insert does nothing on conflict."""
     if not event.driver_id:
         return None
-    driver = ctx.dbsession.scalars(
-        select(Driver).where(Driver.provider == provider, Driver.provider_id == event.driver_id)
-    ).first()
+    find = select(Driver).where(Driver.provider == provider, Driver.provider_id == event.driver_id)
+    driver = ctx.dbsession.scalars(find).first()
     if driver is None:
-        driver = Driver(
-            provider=provider,
-            provider_id=event.driver_id,
-            name=(event.driver_name or "Driver")[:120],
-            phone=(event.driver_phone or "")[:40],
+        dialect = ctx.dbsession.get_bind().dialect.name
+        insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+        now = utcnow()
+        ctx.dbsession.execute(
+            insert(Driver)
+            .values(
+                id=uuid.uuid4(),
+                provider=provider,
+                provider_id=event.driver_id[:100],
+                name=(event.driver_name or "Driver")[:120],
+                phone=(event.driver_phone or "")[:40],
+                vehicle="",
+                active=True,
+                on_duty=False,
+                created_at=now,
+                updated_at=now,
+            )
+            .on_conflict_do_nothing(index_elements=["provider", "provider_id"])
         )
-        ctx.dbsession.add(driver)
-        ctx.dbsession.flush()
+        driver = ctx.dbsession.scalars(find).one()
     if event.position is not None and (driver.position_at is None or event.at > driver.position_at):
         driver.latitude, driver.longitude = event.position
         driver.position_at = event.at
@@ -92,16 +107,20 @@ def _effect(task: DeliveryTask, event: TaskEvent) -> TaskStatus | bool | None:
     if status in FINAL:
         return False
     kind = event.kind
+    older = task.last_event_at is not None and event.at < task.last_event_at
     if kind == "assigned":
+        if older:
+            return False  # a retried old assignment must not undo a newer one
         return TaskStatus.ASSIGNED if status == TaskStatus.CREATED else None
     if kind == "unassigned":
+        current = task.driver.provider_id if task.driver is not None else None
+        if older or (event.driver_id and event.driver_id != current):
+            return False  # an earlier driver's unassignment, arriving after the new one's
         return TaskStatus.CREATED if status == TaskStatus.ASSIGNED else False
     if kind == "started":
         return TaskStatus.IN_PROGRESS if RANK[status] < RANK[TaskStatus.IN_PROGRESS] else False
     if kind in ("eta", "arrived"):
-        if task.last_event_at is not None and event.at < task.last_event_at:
-            return False  # an estimate older than the one we have
-        return None
+        return False if older else None  # an estimate older than the one we have
     if kind == "completed":
         return TaskStatus.COMPLETED if event.success is not False else TaskStatus.FAILED
     if kind == "failed":
@@ -181,6 +200,11 @@ def _apply(
         fired.append(("unassigned", f"unassigned:{task.id}:{task.assignment}"))
     elif event.kind == "assigned" and driver is None:
         return
+    elif driver is not None and task.driver_id is None and event.kind != "unassigned":
+        # The assignment's own event is late or lost: the driver doing the task is its driver.
+        task.driver_id = driver.id
+        task.driver = driver
+        task.assignment += 1
     if new_status == TaskStatus.IN_PROGRESS and task.status != TaskStatus.IN_PROGRESS:
         task.started_at = event.at
         fired.append(("started", f"started:{task.id}"))
@@ -203,11 +227,31 @@ def _apply(
         fired.append(("failed", f"failed:{task.id}"))
     task.status = new_status
     ctx.dbsession.flush()
+    if new_status == TaskStatus.FAILED and task.kind == TaskKind.PICKUP:
+        _cancel_dropoff(ctx, task)
     for status, key in fired:
         ctx.call_hook(
             "totetaxi_delivery_updated", task=task, booking=booking, status=status, key=key
         )
     _booking_follows(ctx, task, booking)
+
+
+def _cancel_dropoff(ctx: Context, pickup: DeliveryTask) -> None:
+    """Nothing was picked up: the open drop-off must not send a driver with empty hands. It is
+    made again when the pickup is rescheduled."""
+    from .dispatching import cancel_task  # dispatching imports this module's neighbours
+
+    dropoff = ctx.dbsession.scalars(
+        select(DeliveryTask)
+        .where(
+            DeliveryTask.booking_id == pickup.booking_id,
+            DeliveryTask.kind == TaskKind.DROPOFF,
+            DeliveryTask.superseded_by.is_(None),
+        )
+        .with_for_update()
+    ).first()
+    if dropoff is not None and not dropoff.is_final:
+        cancel_task(ctx, dropoff, "Waiting for the pickup to be rescheduled.")
 
 
 def _move(ctx: Context, booking: Booking, status: BookingStatus) -> None:

@@ -22,6 +22,7 @@ from totetaxi_core.plugin_api import (
     BookingStatus,
     Context,
     Refused,
+    local_today,
     record_audit,
     reschedule_booking,
 )
@@ -65,6 +66,22 @@ def fail_task(ctx: Context, task: DeliveryTask, reason: str) -> None:
     )
 
 
+#: How far ahead a task may be rescheduled: the booking rules' horizon (BUSINESS_RULES.md).
+HORIZON_DAYS = 180
+
+
+def check_day(ctx: Context, day: dt.date, not_before: dt.date | None = None) -> None:
+    """Refuse (400, ``date``) a day in the past (New York), beyond the booking horizon, or
+    before ``not_before``."""
+    today = local_today(ctx.now())
+    if day < today:
+        raise Refused(400, "date", "The new date is in the past.")
+    if day > today + dt.timedelta(days=HORIZON_DAYS):
+        raise Refused(400, "date", f"The new date is more than {HORIZON_DAYS} days ahead.")
+    if not_before is not None and day < not_before:
+        raise Refused(400, "date", f"The new date is before the pickup ({not_before}).")
+
+
 def reschedule(ctx: Context, task: DeliveryTask, day: dt.date, time_window: str) -> DeliveryTask:
     """Give ``task`` a new attempt on ``day`` in ``time_window``; returns the new attempt."""
     booking = ctx.dbsession.get(Booking, task.booking_id)
@@ -75,31 +92,62 @@ def reschedule(ctx: Context, task: DeliveryTask, day: dt.date, time_window: str)
         raise Refused(409, "status", "This task was rescheduled already; see its new attempt.")
     if task.status == TaskStatus.IN_PROGRESS:
         raise Refused(409, "status", "The driver is on this task; fail it first to reschedule.")
-    if day < ctx.now().date() - dt.timedelta(days=1):
-        raise Refused(400, "date", "The new date is in the past.")
     if booking.status == BookingStatus.CONFIRMED:
+        check_day(ctx, day)
         # Nothing picked up: the booking moves, with everything a move means.
         reschedule_booking(ctx, booking, day, time_window, by_staff=True)
         moved = current_tasks(ctx, booking.id)[TaskKind(task.kind)]
         if moved.id == task.id:  # same date and window: the booking did not change
             moved = _new_attempt(ctx, booking, task, day, time_window)
+            if task.kind == TaskKind.PICKUP:
+                _dropoff_again(ctx, booking, day, time_window)
             release(ctx, booking)
         return moved
-    if booking.status != BookingStatus.IN_PROGRESS or task.kind != TaskKind.DROPOFF:
+    if booking.status != BookingStatus.IN_PROGRESS:
         raise Refused(409, "status", f"A {booking.status} booking's tasks cannot be rescheduled.")
-    # A van on the new day: the pricing plugin's reservation (CapacityExhausted: 409).
-    ctx.call_hook(
-        "totetaxi_reserve_capacity",
-        booking=SimpleNamespace(
-            id=booking.id,
-            pickup_date=day,
-            service_type=booking.service_type,
-            specialty_items=booking.specialty_items,
-        ),
-    )
+    # Under way (the pickup started, or was done): the booking keeps its date; this attempt
+    # takes a van on its own day through the pricing plugin (a full day: 409).
+    check_day(ctx, day, not_before=booking.pickup_date)
+    _reserve(ctx, booking, task, day)
     attempt = _new_attempt(ctx, booking, task, day, time_window)
+    attempt.reserved_date = day
+    if task.kind == TaskKind.PICKUP:
+        _dropoff_again(ctx, booking, day, time_window)
     release(ctx, booking)
     return attempt
+
+
+def _capacity_of(booking: Booking, day: dt.date) -> SimpleNamespace:
+    # What the capacity hooks read of a booking, on another day than its own.
+    return SimpleNamespace(
+        id=booking.id,
+        pickup_date=day,
+        service_type=booking.service_type,
+        specialty_items=booking.specialty_items,
+    )
+
+
+def _reserve(ctx: Context, booking: Booking, task: DeliveryTask, day: dt.date) -> None:
+    """A van on ``day`` for a new attempt; the one the old attempt took is given back."""
+    if task.reserved_date == day:
+        return  # the van of that day is this booking's already
+    ctx.call_hook("totetaxi_reserve_capacity", booking=_capacity_of(booking, day))
+    if task.reserved_date is not None:
+        ctx.call_hook(
+            "totetaxi_release_capacity", booking=_capacity_of(booking, task.reserved_date)
+        )
+
+
+def _dropoff_again(ctx: Context, booking: Booking, day: dt.date, time_window: str) -> None:
+    """A rescheduled pickup needs its drop-off again (cancelled when the pickup failed)."""
+    dropoff = current_tasks(ctx, booking.id).get(TaskKind.DROPOFF)
+    if dropoff is None or dropoff.status == TaskStatus.COMPLETED:
+        return
+    if dropoff.status in OPEN:
+        cancel_task(ctx, dropoff, "Rescheduled.")
+    attempt = new_task(ctx, booking, TaskKind.DROPOFF, day, time_window, dropoff.attempt + 1)
+    ctx.dbsession.flush()
+    dropoff.superseded_by = attempt.id
 
 
 def _new_attempt(

@@ -80,6 +80,7 @@ class MockDispatcher:
             provider_id=f"mock_{uuid.uuid4().hex[:24]}",
             reference=request.reference,
             state="assigned" if request.driver_id else "created",
+            steps=0,
             driver_id=request.driver_id,
             created_at=utcnow(),  # the provider's clock is the real one, as Onfleet's is
             request={
@@ -155,7 +156,8 @@ class MockDispatcher:
         given = next((v for k, v in headers.items() if k.lower() == SIGNATURE_HEADER.lower()), "")
         if not given:
             raise WebhookRefused(f"{SIGNATURE_HEADER} is missing.")
-        if not hmac.compare_digest(given, sign(self.secret, body)):
+        # Bytes on both sides: compare_digest refuses a non-ASCII str (a 500, not a 401).
+        if not hmac.compare_digest(given.encode(), sign(self.secret, body).encode()):
             raise WebhookRefused(f"{SIGNATURE_HEADER} does not match the body.")
 
     def signed_headers(self, body: bytes) -> dict[str, str]:

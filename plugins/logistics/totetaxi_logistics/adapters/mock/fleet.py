@@ -125,8 +125,9 @@ def _emit(
         driver = ctx.dbsession.scalars(
             select(Driver).where(Driver.provider == NAME, Driver.provider_id == row.driver_id)
         ).first()
+    row.steps += 1
     event = TaskEvent(
-        key=f"mock:{row.provider_id}:{row.state}:{row.driver_id or '-'}",
+        key=f"mock:{row.provider_id}:{row.steps}:{row.state}",
         kind=kind,  # type: ignore[arg-type]
         at=at,
         provider_task_id=row.provider_id,

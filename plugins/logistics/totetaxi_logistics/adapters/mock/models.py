@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-from sqlalchemy import JSON, String
+from sqlalchemy import JSON, Integer, String
 from sqlalchemy.orm import Mapped, mapped_column
 from totetaxi_core.plugin_api import Base, UTCDateTime, utcnow
 
@@ -18,6 +18,9 @@ class MockFleetTask(Base):
     provider_id: Mapped[str] = mapped_column(String(40), primary_key=True)
     reference: Mapped[str] = mapped_column(String(100), index=True)
     state: Mapped[str] = mapped_column(String(20), default="created")
+    #: Every move of the task counts one: its events' keys, unique even when a state comes back
+    #: (unassigned, then the same driver again).
+    steps: Mapped[int] = mapped_column(Integer, default=0)
     driver_id: Mapped[str | None] = mapped_column(String(100), default=None)
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime(), default=utcnow)
     #: The request as sent (kind, booking number, window, place).

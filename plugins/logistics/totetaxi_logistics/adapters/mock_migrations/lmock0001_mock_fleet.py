@@ -23,6 +23,7 @@ def upgrade() -> None:
         sa.Column("provider_id", sa.String(length=40), nullable=False),
         sa.Column("reference", sa.String(length=100), nullable=False),
         sa.Column("state", sa.String(length=20), nullable=False),
+        sa.Column("steps", sa.Integer(), nullable=False),
         sa.Column("driver_id", sa.String(length=100), nullable=True),
         sa.Column("created_at", totetaxi_core.db.types.UTCDateTime(timezone=True), nullable=False),
         sa.Column("request", sa.JSON(), nullable=False),

@@ -93,9 +93,11 @@ MAX_RATE_LIMIT_SLEEP = 5.0
 #: The wait on a 429 that came without any rate-limit header.
 DEFAULT_RATE_LIMIT_SLEEP = 1.0
 
-#: Statuses below 500 that are still worth retrying later: a request timeout, Onfleet's
-#: container lock contention ("slow down a bit", docs: Containers) and the rate limit.
-_TRANSIENT_4XX = frozenset({408, 412, 429})
+#: Statuses below 500 that are still worth retrying later: refused credentials (a revoked or
+#: mistyped key is an operator's incident: every task must wait for the fix, not fail for
+#: good), a request timeout, Onfleet's container lock contention ("slow down a bit", docs:
+#: Containers) and the rate limit.
+_TRANSIENT_4XX = frozenset({401, 403, 408, 412, 429})
 
 #: Epoch values above this are milliseconds (1e11 s is the year 5138; 1e11 ms is 1973).
 _MS_THRESHOLD = 100_000_000_000

@@ -93,6 +93,7 @@ def upgrade() -> None:
         sa.Column("proof_photo", sa.String(length=500), nullable=False),
         sa.Column("proof_signature", sa.String(length=500), nullable=False),
         sa.Column("proof_notes", sa.Text(), nullable=False),
+        sa.Column("reserved_date", sa.Date(), nullable=True),
         sa.Column("superseded_by", sa.Uuid(), nullable=True),
         sa.Column("id", sa.Uuid(), nullable=False),
         sa.Column("created_at", totetaxi_core.db.types.UTCDateTime(timezone=True), nullable=False),
