@@ -54,8 +54,10 @@ def api(live: Any, method: str, path: str, body: dict[str, Any] | None = None) -
         return json.loads(answer.read())
 
 
-def paid_booking(live: Any) -> dict[str, Any]:
-    """``GUEST`` books a Petite Mini Move for 2026-12-03 and pays it with the test card."""
+def paid_booking(live: Any, delivery: dict[str, str] = PLACE) -> dict[str, Any]:
+    """``GUEST`` books a Petite Mini Move for 2026-12-03 (to ``delivery``) and pays it with the
+    test card; returns its ``id``, ``number``, ``payment_id`` and the guest's
+    ``tracking_token``."""
     booking = api(
         live,
         "POST",
@@ -65,7 +67,7 @@ def paid_booking(live: Any) -> dict[str, Any]:
             "package": "petite",
             "date": "2026-12-03",
             "pickup_address": PLACE,
-            "delivery_address": PLACE,
+            "delivery_address": delivery,
             "guest": GUEST,
         },
     )
@@ -78,7 +80,12 @@ def paid_booking(live: Any) -> dict[str, Any]:
         {"payment_id": payment["payment_id"], "card_number": TEST_CARD},
     )
     assert paid["status"] == "succeeded"
-    return {"id": booking["id"], "number": booking["number"], "payment_id": payment["payment_id"]}
+    return {
+        "id": booking["id"],
+        "number": booking["number"],
+        "payment_id": payment["payment_id"],
+        "tracking_token": token,
+    }
 
 
 def sign_in(page: Any, live: Any, email: str, path: str) -> Any:

@@ -18,7 +18,7 @@ from totetaxi_logistics.models import DeliveryTask
 
 from totetaxi_core.testing import in_transaction, make_staff
 
-from .site import GUEST, PLACE, TEST_CARD, api, sign_in, start
+from .site import paid_booking, sign_in, start
 
 PLUGINS = "pricing payments_mock notifications mail_console logistics logistics_mock"
 HAMPTONS = {"line1": "12 Dune Rd", "city": "Southampton", "state": "NY", "postal_code": "11968"}
@@ -27,31 +27,6 @@ HAMPTONS = {"line1": "12 Dune Rd", "city": "Southampton", "state": "NY", "postal
 @pytest.fixture
 def live(make_live_server: Any) -> Any:
     return start(make_live_server, PLUGINS)
-
-
-def _paid_booking(live: Any) -> dict[str, Any]:
-    booking = api(
-        live,
-        "POST",
-        "/api/v1/bookings",
-        {
-            "service_type": "mini_move",
-            "package": "petite",
-            "date": "2026-12-03",
-            "pickup_address": PLACE,
-            "delivery_address": HAMPTONS,
-            "guest": GUEST,
-        },
-    )
-    token = booking["tracking_token"]
-    payment = api(live, "POST", f"/api/v1/bookings/{booking['id']}/payments?token={token}", {})
-    api(
-        live,
-        "POST",
-        f"/api/v1/payments/mock/confirm?token={token}",
-        {"payment_id": payment["payment_id"], "card_number": TEST_CARD},
-    )
-    return booking
 
 
 def _task_ids(live: Any, booking_id: str) -> dict[str, str]:
@@ -79,7 +54,7 @@ def test_the_mock_fleet_drives_a_paid_booking_to_completed_from_the_board(
     live: Any, page: Any, csp_violations: list[str]
 ) -> None:
     make_staff(live.registry, "staff", email="sam@totetaxi.test")
-    booking = _paid_booking(live)
+    booking = paid_booking(live, delivery=HAMPTONS)
     tasks = _task_ids(live, booking["id"])
     board = "/console/logistics?date=2026-12-03"
     sign_in(page, live, "sam@totetaxi.test", board)

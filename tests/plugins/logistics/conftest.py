@@ -73,6 +73,22 @@ def paid_booking(app: TestApp, **extra: Any) -> dict[str, Any]:
     return booking
 
 
+def emails(app: TestApp, booking_id: str, template: str) -> int:
+    """How many emails of ``template`` the booking's customer was sent (queued)."""
+    from sqlalchemy import func
+    from totetaxi_notifications.models import Notification
+
+    return run(
+        app,
+        lambda ctx: ctx.dbsession.scalar(
+            select(func.count()).where(
+                Notification.booking_id == uuid.UUID(booking_id),
+                Notification.template_key == template,
+            )
+        ),
+    )
+
+
 def tasks_of(app: TestApp, booking_id: str) -> list[Any]:
     from totetaxi_logistics.models import DeliveryTask
 

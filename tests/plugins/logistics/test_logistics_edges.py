@@ -9,28 +9,14 @@ import uuid
 from typing import Any
 
 import pytest
-from conftest import DAY, NOW, paid_booking, rows, run, tasks_of
-from sqlalchemy import func, select
+from conftest import DAY, NOW, emails, paid_booking, rows, run, tasks_of
+from sqlalchemy import select
 from test_logistics_events import Holder, _event, _post
 from webtest import TestApp
 
 from totetaxi_core.testing import console_sign_in, make_staff
 
 API = "/api/v1/logistics/tasks"
-
-
-def _emails(app: TestApp, booking_id: str, template: str) -> int:
-    from totetaxi_notifications.models import Notification
-
-    return run(
-        app,
-        lambda ctx: ctx.dbsession.scalar(
-            select(func.count()).where(
-                Notification.booking_id == uuid.UUID(booking_id),
-                Notification.template_key == template,
-            )
-        ),
-    )
 
 
 def test_a_task_cancelled_before_its_id_came_back_is_cancelled_at_the_provider(
@@ -93,7 +79,7 @@ def test_late_assignment_events_never_undo_a_newer_one(app: TestApp) -> None:
     task = tasks_of(app, booking["id"])[0]
     assert (task.status, task.assignment) == ("assigned", 1)
     assert task.driver.provider_id == "mock-driver-2"
-    assert _emails(app, booking["id"], "delivery_assigned") == 1
+    assert emails(app, booking["id"], "delivery_assigned") == 1
     # A start whose assignment never arrived gives the task its driver.
     dropoff = tasks_of(app, booking["id"])[1]
     _post(app, _event(dropoff, "started", second, driver_id="mock-driver-1", driver_name="Sam"))
@@ -113,7 +99,7 @@ def test_a_driver_chosen_before_sending_goes_with_the_task_and_is_announced(
     pickup = tasks_of(app, booking["id"])[0]
     alex = rows(app, select(Driver).where(Driver.provider_id == "mock-driver-2"))[0]
     app.post_json(f"{API}/{pickup.id}/assign", {"driver_id": str(alex.id)}, headers=staff)
-    assert _emails(app, booking["id"], "delivery_assigned") == 0  # not sent yet
+    assert emails(app, booking["id"], "delivery_assigned") == 0  # not sent yet
     holder.holding = False
     from totetaxi_core.plugin_api import Booking
 
@@ -122,7 +108,7 @@ def test_a_driver_chosen_before_sending_goes_with_the_task_and_is_announced(
     assert (task.status, task.assignment) == ("assigned", 1)
     at_provider = rows(app, select(MockFleetTask).where(MockFleetTask.reference == str(task.id)))
     assert at_provider[0].driver_id == "mock-driver-2"
-    assert _emails(app, booking["id"], "delivery_assigned") == 1
+    assert emails(app, booking["id"], "delivery_assigned") == 1
 
 
 def test_a_pickup_that_fails_under_way_stops_the_dropoff_and_can_be_rescheduled(

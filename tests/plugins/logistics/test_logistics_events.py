@@ -12,8 +12,8 @@ import uuid
 from typing import Any
 
 import pytest
-from conftest import DAY, NOW, paid_booking, pay, rows, run, tasks_of
-from sqlalchemy import func, select
+from conftest import DAY, NOW, emails, paid_booking, pay, rows, run, tasks_of
+from sqlalchemy import select
 from webtest import TestApp
 
 from totetaxi_core.plugin_api import hookimpl
@@ -51,20 +51,6 @@ def _updates(app: TestApp, booking_id: str) -> list[Any]:
         select(TrackingUpdate)
         .where(TrackingUpdate.booking_id == uuid.UUID(booking_id))
         .order_by(TrackingUpdate.received_at),
-    )
-
-
-def _emails(app: TestApp, booking_id: str, template: str) -> int:
-    from totetaxi_notifications.models import Notification
-
-    return run(
-        app,
-        lambda ctx: ctx.dbsession.scalar(
-            select(func.count()).where(
-                Notification.booking_id == uuid.UUID(booking_id),
-                Notification.template_key == template,
-            )
-        ),
     )
 
 
@@ -110,7 +96,7 @@ def test_a_replayed_event_is_applied_once(app: TestApp) -> None:
     assert _post(app, assigned, assigned).json["applied"] == 0
     keys = [u.event_key for u in _updates(app, booking["id"])]
     assert keys.count(assigned.key) == 1
-    assert _emails(app, booking["id"], "delivery_assigned") == 1
+    assert emails(app, booking["id"], "delivery_assigned") == 1
 
 
 def test_a_reassignment_sends_the_assigned_email_again(app: TestApp) -> None:
@@ -129,7 +115,7 @@ def test_a_reassignment_sends_the_assigned_email_again(app: TestApp) -> None:
     _post(app, first, second, again)
     task = tasks_of(app, booking["id"])[0]
     assert task.status == "assigned" and task.assignment == 2
-    assert _emails(app, booking["id"], "delivery_assigned") == 2
+    assert emails(app, booking["id"], "delivery_assigned") == 2
     tracked = app.get(
         f"/api/v1/bookings/{booking['id']}/tracking?token={booking['tracking_token']}"
     ).json
@@ -319,7 +305,7 @@ def test_a_permanent_refusal_fails_the_task_for_staff_without_emailing(
     tasks = tasks_of(app, booking["id"])
     assert {t.status for t in tasks} == {"failed"}
     assert all("could not be geocoded" in t.failure_reason for t in tasks)
-    assert _emails(app, booking["id"], "delivery_failed") == 0
+    assert emails(app, booking["id"], "delivery_failed") == 0
     public = app.get(
         f"/api/v1/bookings/{booking['id']}/tracking?token={booking['tracking_token']}"
     ).json

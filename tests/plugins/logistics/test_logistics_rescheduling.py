@@ -7,8 +7,8 @@ import uuid
 from typing import Any
 
 import pytest
-from conftest import DAY, NOW, paid_booking, rows, run, tasks_of
-from sqlalchemy import func, select
+from conftest import DAY, NOW, emails, paid_booking, rows, run, tasks_of
+from sqlalchemy import select
 from webtest import TestApp
 
 from totetaxi_core.testing import make_booking, race
@@ -16,20 +16,6 @@ from totetaxi_core.testing import make_booking, race
 API = "/api/v1/logistics/tasks"
 DAY2 = DAY + dt.timedelta(days=1)
 DAY3 = DAY + dt.timedelta(days=2)
-
-
-def _emails(app: TestApp, booking_id: str, template: str) -> int:
-    from totetaxi_notifications.models import Notification
-
-    return run(
-        app,
-        lambda ctx: ctx.dbsession.scalar(
-            select(func.count()).where(
-                Notification.booking_id == uuid.UUID(booking_id),
-                Notification.template_key == template,
-            )
-        ),
-    )
 
 
 def _booking(app: TestApp, booking: dict[str, Any]) -> dict[str, Any]:
@@ -61,7 +47,7 @@ def test_a_failed_pickup_is_rescheduled_by_moving_the_booking(
         f"{API}/{pickup.id}/fail", {"reason": "Customer not home"}, headers=staff
     ).json
     assert failed["status"] == "failed" and failed["failure_reason"] == "Customer not home"
-    assert _emails(app, booking["id"], "delivery_failed") == 1
+    assert emails(app, booking["id"], "delivery_failed") == 1
     moved = app.post_json(
         f"{API}/{pickup.id}/reschedule",
         {"date": DAY2.isoformat(), "time_window": "afternoon"},
@@ -86,7 +72,7 @@ def test_a_failed_pickup_is_rescheduled_by_moving_the_booking(
     # The window is the afternoon's, in New York time.
     assert tasks[1].complete_after.astimezone(dt.UTC).hour == 17  # 12:00 EST
     # One email for the move: the core's reschedule sends it.
-    assert _emails(app, booking["id"], "booking_rescheduled") == 1
+    assert emails(app, booking["id"], "booking_rescheduled") == 1
     # Rescheduling the superseded attempt again is refused.
     app.post_json(
         f"{API}/{pickup.id}/reschedule",
@@ -130,7 +116,7 @@ def test_a_failed_dropoff_gets_a_new_delivery_and_a_van_on_its_day(
     ).json
     assert again["kind"] == "dropoff" and again["attempt"] == 2
     assert _booking(app, booking)["pickup_date"] == DAY.isoformat()  # the pickup happened
-    assert _emails(app, booking["id"], "delivery_rescheduled") == 1
+    assert emails(app, booking["id"], "delivery_rescheduled") == 1
     availability = app.get(
         f"/api/v1/availability?start={DAY2.isoformat()}&end={DAY2.isoformat()}"
     ).json
@@ -219,7 +205,7 @@ def test_staff_assign_and_the_board_api(app: TestApp, staff: dict[str, str]) -> 
         f"{API}/{pickup.id}/assign", {"driver_id": str(alex.id)}, headers=staff
     ).json
     assert assigned["status"] == "assigned" and assigned["driver"]["name"] == "Alex Chen"
-    assert _emails(app, booking["id"], "delivery_assigned") == 1
+    assert emails(app, booking["id"], "delivery_assigned") == 1
     board = app.get(f"{API}?date={DAY.isoformat()}", headers=staff).json
     assert {item["booking_number"] for item in board["items"]} == {booking["number"]}
     assert {item["kind"] for item in board["items"]} == {"pickup", "dropoff"}
@@ -286,5 +272,5 @@ def test_two_concurrent_deliveries_of_one_event_apply_once(app: TestApp) -> None
     assert sorted(a["applied"] for a in answers) == [0, 1]
     keys = rows(app, select(TrackingUpdate).where(TrackingUpdate.event_key == "race-1"))
     assert len(keys) == 1
-    assert _emails(app, booking["id"], "delivery_assigned") == 1
+    assert emails(app, booking["id"], "delivery_assigned") == 1
     assert tasks_of(app, booking["id"])[0].assignment == 1
