@@ -59,6 +59,7 @@ test-matrix: lint browser-deps
 bench: test-setup
 	$(BIN)/python bench/core_overhead.py
 	$(BIN)/python bench/notifications.py
+	$(BIN)/python bench/logistics.py
 	@command -v wrk >/dev/null || { [ "$$(id -u)" = 0 ] && apt-get install -y -qq wrk >/dev/null; } || true
 	$(BIN)/python bench/http_load.py
 	$(BIN)/python bench/scale.py
