@@ -32,6 +32,9 @@ Besides these names, a plugin's ``includeme`` uses the core's configuration dire
   state, found again with :func:`find_service` (never as attributes set on the registry); reference
   data every request reads (rates, a catalog) as a :class:`Snapshot`, served from memory and
   re-checked against the database at most once a second;
+* ``config.accept_any_body(path, max_bytes=None)`` — a path that authenticates by signature
+  (a webhook, a signed upload form) may receive a body that is not JSON, and with
+  ``max_bytes`` one larger than ``totetaxi.max_body_bytes``;
 * Pyramid's own (``add_route``, ``scan``, ``include``...).
 
 A mistake in these registrations (a name twice, a bad period) raises :class:`RegistrationError`.

@@ -29,6 +29,7 @@ PLUGIN_PACKAGES = {
     "totetaxi_payments",
     "totetaxi_notifications",
     "totetaxi_logistics",
+    "totetaxi_documents",
     "totetaxi_example",
 }
 #: What a migration may import of the core.

@@ -182,14 +182,18 @@ def guard_unsafe_requests(event: NewRequest) -> None:
         raise HTTPUnsupportedMediaType("Send JSON: Content-Type: application/json.")
 
 
-def accept_any_body(config: Any, path: str) -> None:
-    """Let unsafe requests to ``path`` carry a body that is not ``application/json``.
+def accept_any_body(config: Any, path: str, max_bytes: int | None = None) -> None:
+    """Let unsafe requests to ``path`` carry a body that is not ``application/json``, and (with
+    ``max_bytes``) one larger than ``totetaxi.max_body_bytes``.
 
-    For webhooks whose sender cannot choose (Amazon SNS posts JSON as ``text/plain``). The
-    JSON-only rule is a CSRF defence for credentialed requests; such a path must authenticate
-    its caller by other means (a signature) and never act on a cookie.
+    For webhooks whose sender cannot choose (Amazon SNS posts JSON as ``text/plain``) and for
+    a signed file upload form (``multipart/form-data``, the local file storage). The JSON-only
+    rule is a CSRF defence for credentialed requests; such a path must authenticate its caller
+    by other means (a signature) and never act on a cookie.
     """
     config.registry.__dict__.setdefault("any_body_paths", set()).add(path)
+    if max_bytes is not None:
+        config.registry.__dict__.setdefault("body_limits", {})[path] = int(max_bytes)
 
 
 def csrf_applies(request: Request) -> bool:

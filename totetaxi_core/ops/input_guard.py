@@ -49,7 +49,9 @@ def input_guard_tween_factory(handler: Handler, registry: Registry) -> Handler:
         status, problem = 400, _line_problem(request)
         if problem is None:
             try:
-                check_size(request, limit)
+                # A path registered with ``accept_any_body(path, max_bytes=)`` has its own.
+                limits = getattr(registry, "body_limits", None)
+                check_size(request, limits.get(request.path, limit) if limits else limit)
                 check_json(request)
             except BodyProblem as exc:
                 status, problem = exc.status, ("body", exc.name, exc.description)

@@ -1,0 +1,35 @@
+"""The documents plugin's hook implementations: the high-value gate, and what staff and
+customers see of a booking's documents."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from totetaxi_core.plugin_api import hookimpl
+
+from . import services
+
+
+@hookimpl
+def totetaxi_booking_holds(ctx: Any, booking: Any) -> list[dict[str, str]]:
+    return services.holds_of(ctx, booking)
+
+
+@hookimpl
+def totetaxi_booking_details(request: Any, booking: Any) -> dict[str, Any]:
+    ctx = request.ctx
+    return {
+        "documents": {
+            "items": [
+                services.document_json(d, staff=True)
+                for d in services.documents_of(ctx, booking.id)
+            ],
+            "coi": services.coi_requirement(ctx, booking),
+        }
+    }
+
+
+@hookimpl
+def totetaxi_tracking_details(request: Any, booking: Any) -> dict[str, Any]:
+    """The customer's booking says what is missing (``/track/{number}``)."""
+    return {"documents": {"coi": services.coi_requirement(request.ctx, booking)}}
