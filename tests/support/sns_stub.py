@@ -319,6 +319,24 @@ def decoded(value: str) -> str:
     return str(make_header(decode_header(value)))
 
 
+def start_moto_server() -> tuple[Any, str]:
+    """moto's server started in this process on loopback, a free port (PITFALLS 8): the
+    ``ThreadedMotoServer`` (``stop()`` it) and its base URL. Every AWS API moto knows is served
+    there; their state is moto's process-wide backends (``POST /moto-api/reset`` clears it)."""
+    from moto.server import ThreadedMotoServer
+
+    server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
+    server.start()
+    host, port = server.get_host_and_port()
+    return server, f"http://{host}:{port}"
+
+
+def reset_moto(url: str) -> None:
+    """Forget every resource of moto's backends (process-wide) through the server at ``url``."""
+    reset = urllib.request.Request(f"{url}/moto-api/reset", method="POST")
+    urllib.request.urlopen(reset, timeout=10).close()
+
+
 class MotoSes:
     """moto's SES API, served in this process on loopback.
 
@@ -328,12 +346,7 @@ class MotoSes:
     """
 
     def __init__(self, recording: Path | None = None) -> None:
-        from moto.server import ThreadedMotoServer
-
-        self._server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
-        self._server.start()
-        host, port = self._server.get_host_and_port()
-        self.url = f"http://{host}:{port}"
+        self._server, self.url = start_moto_server()
         self.client = boto3.session.Session().client(
             "sesv2",
             region_name=REGION,
@@ -415,8 +428,7 @@ class MotoSes:
 
     def reset(self) -> None:
         """Forget every identity and message (moto's state is process-wide)."""
-        reset = urllib.request.Request(f"{self.url}/moto-api/reset", method="POST")
-        urllib.request.urlopen(reset, timeout=10).close()
+        reset_moto(self.url)
         if self._recording is not None:
             from moto.moto_api import recorder
 
