@@ -531,6 +531,8 @@ def production(folder: Path) -> dict[str, Any]:
             TOTETAXI_LOGISTICS_ONFLEET__API_KEY="bench" + secrets.token_hex(8),
             TOTETAXI_LOGISTICS_ONFLEET__WEBHOOK_SECRET=secrets.token_hex(32),
             TOTETAXI_LOGISTICS_ONFLEET__API_BASE=f"http://127.0.0.1:{free_port()}",
+            TOTETAXI_STORAGE_S3__BUCKET="bench-documents",
+            TOTETAXI_STORAGE_S3__ENDPOINT_URL=f"http://127.0.0.1:{free_port()}",
             TOTETAXI_MAIL_SES__ENDPOINT_URL=ses,
             AWS_ACCESS_KEY_ID="testing",
             # moto takes any credentials

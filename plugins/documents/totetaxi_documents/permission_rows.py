@@ -59,3 +59,8 @@ def local_rows(kit: Any) -> dict[tuple[str, str], tuple[str, Any, dict[str, int]
             kit.row(*[403] * 6),
         ),
     }
+
+
+def s3_rows(kit: Any) -> dict[tuple[str, str], tuple[str, Any, dict[str, int]]]:
+    """S3 serves the files itself: the app has no route of its own for it."""
+    return {}

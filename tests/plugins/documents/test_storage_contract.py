@@ -28,13 +28,13 @@ import datetime as dt
 import json
 import re
 import socket
-import sys
 import time
 import uuid
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import AbstractContextManager, contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 from urllib.parse import parse_qs, unquote, urlsplit
 
 import botocore.auth
@@ -44,13 +44,6 @@ import pytest
 from botocore.stub import Stubber
 from support.moto_s3 import MotoS3
 from support.sns_stub import aws_environment
-
-from totetaxi_core.testing import SlotContract
-
-# The documents plugin is not installed in this environment yet: its source folder goes on
-# sys.path here. This goes away once plugins/documents is installed (make setup).
-sys.path.insert(0, str(Path(__file__).resolve().parents[3] / "plugins" / "documents"))
-
 from totetaxi_documents.adapters.s3 import S3Storage
 from totetaxi_documents.disposition import safe_name
 from totetaxi_documents.interfaces import (
@@ -59,6 +52,8 @@ from totetaxi_documents.interfaces import (
     StorageError,
     StoredObject,
 )
+
+from totetaxi_core.testing import SlotContract
 
 PDF = b"%PDF-1.7\n" + bytes(range(256)) * 4 + b"\n%%EOF\n"
 
@@ -210,6 +205,33 @@ def _s3_harness(moto: MotoS3, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -
         yield harness
 
 
+def _local_harness(make_testapp: Callable[..., Any], tmp_path: Path) -> Iterator[Harness]:
+    """The local storage of an app (which serves its signed URLs), reached through a WSGI
+    transport; it enforces every refusal itself."""
+    from totetaxi_core.plugin_api import find_service
+
+    app = make_testapp(
+        **{
+            "totetaxi.plugins": "documents storage_local",
+            "storage_local.folder": str(tmp_path / "files"),
+        }
+    ).app
+    storage = find_service(app.registry, "storage_local.storage")
+
+    @contextmanager
+    def signed_in_the_past() -> Iterator[None]:
+        real = storage.clock
+        storage.clock = lambda: real() - 3600
+        try:
+            yield
+        finally:
+            storage.clock = real
+
+    transport = httpx.WSGITransport(app=app, remote_addr="127.0.0.1")
+    with httpx.Client(transport=transport, base_url="http://localhost", timeout=10) as http:
+        yield Harness("local", storage, http, signed_in_the_past=signed_in_the_past)
+
+
 # --- the contract -----------------------------------------------------------------------------
 
 
@@ -341,10 +363,7 @@ class StorageContract(SlotContract):
 class TestStorageContract(StorageContract):
     """The ``file_storage`` contract, run against every storage."""
 
-    providers = ("s3",)
-    # LOCAL PROVIDER: add "local" to ``providers`` and a branch in provide() yielding its
-    # Harness (its storage under tmp_path, an httpx.Client reaching the app that serves its
-    # signed URLs, its own clock moved back for signed_in_the_past, unenforced={}).
+    providers = ("s3", "local")
 
     def provide(self, name: str, request: pytest.FixtureRequest) -> Iterator[Harness]:
         tmp_path = request.getfixturevalue("tmp_path")
@@ -352,7 +371,8 @@ class TestStorageContract(StorageContract):
             yield from _s3_harness(
                 request.getfixturevalue("moto_s3"), tmp_path, request.getfixturevalue("monkeypatch")
             )
-        # LOCAL PROVIDER: elif name == "local": yield from _local_harness(...)
+        elif name == "local":
+            yield from _local_harness(request.getfixturevalue("make_testapp"), tmp_path)
         else:
             raise AssertionError(f"no harness for {name!r}")
 
