@@ -71,6 +71,11 @@ class FileStorage(Protocol):
         is missing)."""
         ...
 
+    def put(self, key: str, data: bytes, *, content_type: str) -> None:
+        """Store ``data`` under ``key`` from the app itself (a checked upload is copied to its
+        final key, which no presigned form ever names)."""
+        ...
+
     def delete(self, key: str) -> None:
         """Remove the object; removing one that is not there is no error."""
         ...

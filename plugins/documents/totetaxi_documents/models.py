@@ -96,6 +96,12 @@ class Document(UUIDPrimaryKey, Timestamps, SoftDelete, Base):
     )
 
     @property
+    def upload_key(self) -> str:
+        """Where the browser's form puts the file. Only the checked copy at ``storage_key`` is
+        ever served: a form reused after ``complete`` cannot replace a checked file."""
+        return f"uploads/{self.storage_key.removeprefix('documents/')}"
+
+    @property
     def expires_on(self) -> dt.date | None:
         """For a COI, the last day it covers (what the coi emails show)."""
         return self.coi.valid_to if self.coi is not None else None

@@ -160,3 +160,16 @@ def test_a_staff_download_is_audited(app: TestApp, staff: dict[str, str]) -> Non
     app.get(f"/api/v1/documents/{document['id']}/download", headers=staff, status=302)
     records = rows(app, select(AuditRecord).where(AuditRecord.action == "documents.downloaded"))
     assert [str(r.target_id) for r in records] == [document["id"]]
+
+
+def test_a_form_reused_after_complete_cannot_replace_the_checked_file(app: TestApp) -> None:
+    booking = guest_booking(app)
+    started = start(app, booking)
+    post_form(app, started["upload"], PDF, "application/pdf")
+    complete(app, booking, started["document_id"])
+    # Within the form's validity, something else is posted with it: it lands in the upload
+    # slot, never on the checked file.
+    post_form(app, started["upload"], b"%PDF-1.7 forged" + b"x" * 100, "application/pdf")
+    token = f"?token={booking['tracking_token']}"
+    redirect = app.get(f"/api/v1/documents/{started['document_id']}/download{token}", status=302)
+    assert app.get(redirect.location).body == PDF

@@ -243,6 +243,15 @@ class StorageContract(SlotContract):
 
     slot = "file_storage"
 
+    def test_put_stores_what_the_app_gives(self, harness: Harness) -> None:
+        key = new_key()
+        harness.storage.put(key, PDF, content_type="application/pdf")
+        stored = harness.storage.head(key)
+        assert stored is not None and stored.size == len(PDF)
+        assert harness.storage.read(key, len(PDF) + 1) == PDF
+        harness.storage.put(key, b"%PDF-2", content_type="application/pdf")  # replaced
+        assert harness.storage.read(key, 100) == b"%PDF-2"
+
     def test_offers_the_interface(self, harness: Harness) -> None:
         assert isinstance(harness.storage, FileStorage)
         assert harness.storage.name == harness.name

@@ -36,6 +36,7 @@ def purge_due(ctx: Context, limit: int = 500) -> int:
     for document in due:
         try:
             provider.delete(document.storage_key)
+            provider.delete(document.upload_key)  # a form reused after complete, or never done
         except StorageError as exc:
             log.warning("could not delete %s (%s); next run", document.storage_key, exc)
             continue

@@ -1,12 +1,13 @@
 """Uploading a document in two steps, and downloading one.
 
 1. :func:`start_upload` records a ``pending_upload`` document under a key chosen here and
-   answers the storage's presigned form, bounded in size and content type.
+   answers the storage's presigned form for its upload key, bounded in size and content type.
 2. The browser posts the file straight to the storage.
 3. :func:`complete_upload` checks what was stored — the size against what was declared and the
    limit, the SHA-256 against the declared one (when given), the first bytes against the
-   declared type — and marks it ``uploaded``; a stored object that fails is deleted and the
-   document expired, so nothing unchecked stays.
+   declared type — copies the checked bytes to the document's own key (no form names it, so a
+   form reused within its validity cannot replace a checked file) and marks it ``uploaded``; a
+   stored object that fails is deleted and the document expired, so nothing unchecked stays.
 """
 
 from __future__ import annotations
@@ -114,7 +115,7 @@ def start_upload(
     )
     ctx.dbsession.add(document)
     form = provider.presign_upload(
-        key, content_type=content_type, max_size=limit, expires_in=expires_in
+        document.upload_key, content_type=content_type, max_size=limit, expires_in=expires_in
     )
     return document, form
 
@@ -124,7 +125,7 @@ def _refuse(
 ) -> None:
     """Delete what was stored, expire the document, and answer the refusal."""
     try:
-        storage(ctx).delete(document.storage_key)
+        storage(ctx).delete(document.upload_key)
     except StorageError:
         pass  # the clean-up task deletes it later (purged_at stays empty until then)
     else:
@@ -141,7 +142,7 @@ def complete_upload(ctx: Context, document: Document, booking: Booking) -> Docum
     if document.expires_at is not None and document.expires_at <= utcnow():
         raise UploadRefused(409, "document", "This upload expired; start a new one.")
     provider = storage(ctx)
-    stored = provider.head(document.storage_key)
+    stored = provider.head(document.upload_key)
     if stored is None:
         raise UploadRefused(409, "file", "No file was uploaded for this document yet.")
     limit = ctx.settings["documents.max_upload_bytes"]
@@ -150,7 +151,7 @@ def complete_upload(ctx: Context, document: Document, booking: Booking) -> Docum
         _refuse(ctx, document, "size", f"The file is larger than {limit} bytes.", 413)
     if stored.size != document.size:
         _refuse(ctx, document, "size", "The file's size is not the one declared.")
-    data = provider.read(document.storage_key, limit + 1)
+    data = provider.read(document.upload_key, limit + 1)
     if len(data) != stored.size:
         _refuse(ctx, document, "size", "The stored file could not be read whole.")
     if not data.startswith(MAGIC[document.content_type]):
@@ -164,6 +165,9 @@ def complete_upload(ctx: Context, document: Document, booking: Booking) -> Docum
     digest = hashlib.sha256(data).hexdigest()
     if document.declared_sha256 and digest != document.declared_sha256:
         _refuse(ctx, document, "sha256", "The file's SHA-256 is not the one declared.")
+    # The checked bytes go to the final key, which no form names; the upload is dropped.
+    provider.put(document.storage_key, data, content_type=document.content_type)
+    provider.delete(document.upload_key)
     document.sha256 = digest
     document.size = stored.size
     document.status = DocumentStatus.UPLOADED

@@ -145,6 +145,9 @@ class LocalStorage:
         except FileNotFoundError:
             raise StorageError(f"no object {key}", permanent=True) from None
 
+    def put(self, key: str, data: bytes, *, content_type: str) -> None:
+        self.write(key, data, content_type)
+
     def delete(self, key: str) -> None:
         path = self.path_of(key)
         path.unlink(missing_ok=True)

@@ -194,6 +194,13 @@ class S3Storage:
         except BotoCoreError as exc:
             raise storage_error(exc, "read") from exc
 
+    def put(self, key: str, data: bytes, *, content_type: str) -> None:
+        """Store ``data`` under ``key`` (``put_object``)."""
+        try:
+            self.client.put_object(Bucket=self.bucket, Key=key, Body=data, ContentType=content_type)
+        except (ClientError, BotoCoreError) as exc:
+            raise storage_error(exc, "put") from exc
+
     def delete(self, key: str) -> None:
         """Remove ``key``; S3 answers 204 whether or not it was there."""
         try:
