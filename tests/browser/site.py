@@ -5,10 +5,11 @@ them.
   further settings) whose clock is fixed at ``NOW``, Monday 2026-11-23 10:00 New York time.
 * ``api(live, method, path, body)``: one JSON call to the public API over plain HTTP (urllib, no
   cookie), as the website would make it; returns the decoded answer.
-* ``paid_booking(live)``: ``GUEST`` books a Petite Mini Move ($995.00) at ``PLACE`` for Thursday
-  2026-12-03 and pays it with Stripe's test card 4242 4242 4242 4242 on the mock gateway (needs
-  the ``pricing`` and ``payments_mock`` plugins); returns its ``id``, ``number`` and
-  ``payment_id``.
+* ``paid_booking(live)``: ``GUEST`` books a Petite Mini Move ($995.00; ``package="full"``: a
+  Full one, $2,490, high value) at ``PLACE`` for Thursday 2026-12-03 and pays it with Stripe's
+  test card 4242 4242 4242 4242 on the mock gateway (needs the ``pricing`` and
+  ``payments_mock`` plugins); returns its ``id``, ``number``, ``payment_id`` and the guest's
+  ``tracking_token``.
 * ``sign_in(page, live, email, path)``: a staff member with ``STRONG_PASSWORD`` signs in to the
   console on the way to ``path``.
 """
@@ -54,17 +55,19 @@ def api(live: Any, method: str, path: str, body: dict[str, Any] | None = None) -
         return json.loads(answer.read())
 
 
-def paid_booking(live: Any, delivery: dict[str, str] = PLACE) -> dict[str, Any]:
-    """``GUEST`` books a Petite Mini Move for 2026-12-03 (to ``delivery``) and pays it with the
-    test card; returns its ``id``, ``number``, ``payment_id`` and the guest's
-    ``tracking_token``."""
+def paid_booking(
+    live: Any, delivery: dict[str, str] = PLACE, package: str = "petite"
+) -> dict[str, Any]:
+    """``GUEST`` books a Mini Move of ``package`` (Petite; a Full one, $2,490, is high value)
+    for 2026-12-03 (to ``delivery``) and pays it with the test card; returns its ``id``,
+    ``number``, ``payment_id`` and the guest's ``tracking_token``."""
     booking = api(
         live,
         "POST",
         "/api/v1/bookings",
         {
             "service_type": "mini_move",
-            "package": "petite",
+            "package": package,
             "date": "2026-12-03",
             "pickup_address": PLACE,
             "delivery_address": delivery,

@@ -3,6 +3,7 @@ customers see of a booking's documents."""
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
 from totetaxi_core.plugin_api import hookimpl
@@ -33,3 +34,27 @@ def totetaxi_booking_details(request: Any, booking: Any) -> dict[str, Any]:
 def totetaxi_tracking_details(request: Any, booking: Any) -> dict[str, Any]:
     """The customer's booking says what is missing (``/track/{number}``)."""
     return {"documents": {"coi": services.coi_requirement(request.ctx, booking)}}
+
+
+@hookimpl
+def totetaxi_booking_panels(
+    request: Any, booking: Any, panel_state: Mapping[str, Any]
+) -> list[dict[str, Any]]:
+    """The booking page's "Documents" panel: its documents, its COI gate, the review form."""
+    from .console import panels
+
+    return panels.booking_panels(request, booking, panel_state)
+
+
+@hookimpl
+def totetaxi_dashboard_tiles(request: Any, period: str) -> list[dict[str, Any]]:
+    from .console import panels
+
+    return panels.dashboard_tiles(request, period)
+
+
+@hookimpl
+def totetaxi_console_nav(request: Any) -> list[dict[str, Any]]:
+    from .console import panels
+
+    return panels.console_nav()

@@ -42,6 +42,22 @@ def rows(kit: Any) -> dict[tuple[str, str], tuple[str, Any, dict[str, int]]]:
             kit.row(401, 403, 403, 403, 400, 400),
         ),
         ("GET", "/api/v1/staff/documents"): ("/api/v1/staff/documents", None, kit.STAFF_API_READ),
+        # Its console: every staff role reads the pages; the review form takes documents.review
+        # (a viewer: 403); staff and admins reach the unknown document (404). Anonymous callers
+        # are sent to the login page.
+        ("GET", "/console/documents/review"): ("/console/documents/review", None, kit.STAFF_PAGE),
+        ("GET", "/console/documents"): ("/console/documents", None, kit.STAFF_PAGE),
+        ("POST", "/console/documents/{id}/review"): (
+            f"/console/documents/{NO_DOCUMENT}/review",
+            {},
+            kit.row(302, 403, 403, 403, 404, 404),
+        ),
+        # The pages' stylesheet: a public file.
+        ("GET", "console/static/documents/*subpath"): (
+            "/console/static/documents/documents.css",
+            None,
+            kit.PUBLIC,
+        ),
     }
 
 

@@ -7,7 +7,7 @@ checks of ``complete`` read the stored object) and in the periodic clean-up.
 
 from __future__ import annotations
 
-from .gate import coi_requirement, holds_of, sweep_attention
+from .gate import coi_requirement, holds_of, lacks_coi, sweep_attention
 from .lifecycle import purge_due
 from .reading import document_json, documents_of, search
 from .review import review
@@ -22,6 +22,7 @@ __all__ = [
     "documents_of",
     "download_url",
     "holds_of",
+    "lacks_coi",
     "purge_due",
     "review",
     "search",

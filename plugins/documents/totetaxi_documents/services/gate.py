@@ -35,6 +35,16 @@ def _covering(booking_id: Any, day: dt.date) -> Any:
     )
 
 
+def lacks_coi() -> Any:
+    """A condition on ``Booking``: high value, confirmed, and no approved COI covering its
+    pickup date (the console's "Missing COIs" and its tile)."""
+    return and_(
+        Booking.high_value.is_(True),
+        Booking.status == BookingStatus.CONFIRMED,
+        ~_covering(Booking.id, Booking.pickup_date),
+    )
+
+
 def coi_requirement(ctx: Context, booking: Booking) -> dict[str, Any]:
     """What the booking needs: ``{"required", "satisfied", "missing"}`` (a sentence)."""
     if not booking.high_value:
