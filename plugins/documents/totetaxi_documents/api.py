@@ -48,6 +48,7 @@ from .schemas import (
     StartedUploadOut,
     UploadBody,
 )
+from .services.review import EARLIEST, LATEST
 
 
 class DocumentContext(BookingContext):
@@ -66,6 +67,8 @@ class DocumentContext(BookingContext):
         if document is None or document.deleted_at is not None:
             raise self.not_found()
         booking = request.dbsession.get(Booking, document.booking_id)
+        if booking is None or booking.deleted_at is not None:
+            raise self.not_found()
         self.document, self.obj = document, booking
         acl: list[Any] = [(Allow, "role:viewer", READ)]
         if booking.customer_id is not None:
@@ -217,6 +220,11 @@ def review_view(request: Request) -> dict[str, Any]:
 )
 def search_view(request: Request) -> dict[str, Any]:
     query = request.validated["querystring"]
+    for name in ("from", "to"):
+        if name in query and not EARLIEST <= query[name] <= LATEST:
+            return json_error(
+                request, 400, name, f"Pick a day between {EARLIEST} and {LATEST}.", "querystring"
+            )
     if query.get("from") and query.get("to") and query["from"] > query["to"]:
         return json_error(request, 400, "from", "from must not be after to.", "querystring")
     statement = services.search(query)

@@ -254,7 +254,9 @@ def totetaxi_coi_attention(ctx: Any, booking: Any, document: Any, reason: str) -
         ctx,
         booking,
         template_key,
-        f"{template_key}:{booking.id}:{document_id}",
+        # Once per booking, document and pickup date: a booking moved to another day that
+        # still lacks its certificate is told again.
+        f"{template_key}:{booking.id}:{document_id}:{booking.pickup_date}",
         document=_document(document)
         if document is not None
         else {"filename": "", "expires_on": "", "note": ""},

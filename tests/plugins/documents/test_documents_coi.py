@@ -236,3 +236,67 @@ def test_staff_search(app: TestApp, staff: dict[str, str]) -> None:
         == "category"
     )
     app.get(f"{search}?from=2026-12-10&to=2026-12-01", headers=staff, status=400)
+
+
+def test_attention_is_not_sent_for_a_covered_booking_and_again_after_a_move(
+    app: TestApp, staff: dict[str, str]
+) -> None:
+    from totetaxi_documents.services import sweep_attention
+
+    booking = high_value_booking(app)
+    assert run(app, sweep_attention) == 1  # missing: 62 hours before Thursday
+    ending = upload(app, booking)
+    app.post_json(
+        REVIEW.format(ending["id"]),
+        {"decision": "approved", "valid_from": "2026-01-01", "valid_to": "2026-11-25"},
+        headers=staff,
+    )
+    covering = upload(app, booking)
+    app.post_json(
+        REVIEW.format(covering["id"]), {"decision": "approved", **COVERING}, headers=staff
+    )
+    assert run(app, sweep_attention) == 0  # the second covers the day: no "expiring"
+    assert _emails(app, booking["id"], "coi_expiring") == 0
+    # Covered then rejected, and the booking moved: "missing" is told for the new day.
+    app.post_json(
+        REVIEW.format(covering["id"]), {"decision": "rejected", "note": "Void"}, headers=staff
+    )
+    app.post_json(
+        f"/api/v1/bookings/{booking['id']}/reschedule",
+        {"date": "2026-11-27"},
+        headers=staff,
+    )
+    assert run(app, sweep_attention) == 1  # the first COI ends before the 27th: expiring
+    assert _emails(app, booking["id"], "coi_expiring") == 1
+    app.app.registry.clock = lambda: NOW + dt.timedelta(days=1)  # 62 hours before Friday
+    assert run(app, sweep_attention) == 1  # missing, for the new day
+    assert _emails(app, booking["id"], "coi_missing") == 3  # first sweep, the rejection, now
+
+
+def test_closed_bookings_and_runaway_uploads_are_refused(
+    app: TestApp, staff: dict[str, str]
+) -> None:
+    booking = guest_booking(app)
+    for _ in range(10):
+        start(app, booking)
+    assert start(app, booking, status=429)["errors"][0]["name"] == "booking"
+    cancelled = guest_booking(app)
+    app.post_json(
+        f"/api/v1/bookings/{cancelled['id']}/cancel?token={cancelled['tracking_token']}", {}
+    )
+    assert start(app, cancelled, status=409)["errors"][0]["name"] == "booking"
+
+
+def test_dates_out_of_reach_name_the_field(app: TestApp, staff: dict[str, str]) -> None:
+    booking = high_value_booking(app)
+    document = upload(app, booking)
+    far = app.post_json(
+        REVIEW.format(document["id"]),
+        {"decision": "approved", "valid_from": "2026-01-01", "valid_to": "9999-12-31"},
+        headers=staff,
+        status=400,
+    ).json
+    assert far["errors"][0]["name"] == "valid_to"
+    for query, name in (("to=9999-12-31", "to"), ("from=0001-01-01", "from")):
+        error = app.get(f"/api/v1/staff/documents?{query}", headers=staff, status=400).json
+        assert error["errors"][0]["name"] == name

@@ -111,3 +111,18 @@ def test_a_bad_file_the_bucket_took_is_deleted_from_it(app: TestApp, moto: MotoS
         status=415,
     )
     assert _keys(moto, app.bucket) == []  # type: ignore[attr-defined]
+
+
+def test_a_file_longer_than_declared_is_deleted_at_complete(app: TestApp, moto: MotoS3) -> None:
+    booking = guest_booking(app)
+    token = f"?token={booking['tracking_token']}"
+    started = _start(app, booking, PDF, "short.pdf", "application/pdf")
+    # Real S3 would refuse it (content-length-range is the declared size); moto stores it.
+    assert _post(started["upload"], PDF + b"more", "application/pdf").status_code == 204
+    refused = app.post_json(
+        f"/api/v1/bookings/{booking['id']}/documents/{started['document_id']}/complete{token}",
+        None,
+        status=422,
+    ).json
+    assert refused["errors"][0]["name"] == "size"
+    assert _keys(moto, app.bucket) == []  # type: ignore[attr-defined]

@@ -663,7 +663,7 @@ def test_a_certificate_expiring_before_the_move(app):
     document = coi()
     fire(app, "totetaxi_coi_attention", created["id"], document=document, reason="expiring")
     [row] = notifications(app, Notification.template_key == "coi_expiring")
-    assert row.unique_key == f"coi_expiring:{created['id']}:{document.id}"
+    assert row.unique_key == f"coi_expiring:{created['id']}:{document.id}:2026-12-03"
     mail = email_for(app, "coi_expiring")
     assert mail.to == GUEST["email"]
     assert (
@@ -684,7 +684,7 @@ def test_a_missing_certificate_without_any_document(app):
     assert (row.recipient, row.customer_id, row.unique_key) == (
         me["email"],
         uuid.UUID(me["id"]),
-        f"coi_missing:{created['id']}:none",
+        f"coi_missing:{created['id']}:none:2026-12-03",  # per pickup date: a move tells again
     )
     mail = email_for(app, "coi_missing")
     assert "we do not have an accepted one yet." in mail.text

@@ -33,6 +33,7 @@ from .. import services
 from ..models import Category, CoiDetails, Document, DocumentStatus
 from ..permissions import REVIEW
 from ..schemas import CATEGORIES, STATUSES
+from ..services.review import EARLIEST, LATEST
 from . import MESSAGES, QUEUE, SEARCH
 
 #: The review form's fields, as posted (``coverage`` in dollars).
@@ -212,6 +213,10 @@ def search_params(request: Request) -> tuple[dict[str, Any], dict[str, str]]:
                 params[name] = parse_date(value, label)
             except FieldError as exc:
                 errors[name] = str(exc)
+            else:
+                if not EARLIEST <= params[name] <= LATEST:
+                    errors[name] = f"{label}: pick a day between {EARLIEST} and {LATEST}."
+                    del params[name]
     if "from" in params and "to" in params and params["from"] > params["to"]:
         errors["from"] = "From: must not be after To."
     return params, errors

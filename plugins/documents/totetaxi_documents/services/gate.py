@@ -16,22 +16,25 @@ from typing import Any
 
 from sqlalchemy import and_, exists, select
 from sqlalchemy.dialects import postgresql, sqlite
-from totetaxi_core.plugin_api import Booking, BookingStatus, Context, local_midnight
+from sqlalchemy.orm import aliased
+from totetaxi_core.plugin_api import Booking, BookingStatus, Context, local_midnight, local_today
 
 from ..models import Category, CoiAttention, CoiDetails, Document, DocumentStatus
 
 
-def _covering(booking_id: Any, day: dt.date) -> Any:
-    """An approved, stored COI of the booking valid on ``day``."""
+def _covering(booking_id: Any, day: Any) -> Any:
+    """An approved, stored COI of the booking valid on ``day`` (aliased tables: the condition
+    sits inside queries that select documents themselves)."""
+    document, coi = aliased(Document), aliased(CoiDetails)
     return exists().where(
-        Document.booking_id == booking_id,
-        Document.category == Category.COI,
-        Document.status == DocumentStatus.APPROVED,
-        Document.deleted_at.is_(None),
-        Document.purged_at.is_(None),
-        CoiDetails.document_id == Document.id,
-        CoiDetails.valid_from <= day,
-        CoiDetails.valid_to >= day,
+        document.booking_id == booking_id,
+        document.category == Category.COI,
+        document.status == DocumentStatus.APPROVED,
+        document.deleted_at.is_(None),
+        document.purged_at.is_(None),
+        coi.document_id == document.id,
+        coi.valid_from <= day,
+        coi.valid_to >= day,
     )
 
 
@@ -85,6 +88,7 @@ def _once(ctx: Context, booking_id: Any, reason: str) -> bool:
 def sweep_attention(ctx: Context) -> int:
     """Fire ``totetaxi_coi_attention`` for what needs it now, each once. Returns how many."""
     now = ctx.now()
+    today = local_today(now)  # pickup dates are New York days
     notice = dt.timedelta(hours=ctx.settings["documents.coi_notice_hours"])
     fired = 0
     # Missing: high-value, confirmed, pickup within the notice, no approved covering COI.
@@ -95,7 +99,7 @@ def sweep_attention(ctx: Context) -> int:
             Booking.high_value.is_(True),
             Booking.status == BookingStatus.CONFIRMED,
             Booking.pickup_date <= horizon,
-            Booking.pickup_date >= now.date(),
+            Booking.pickup_date >= today,
             ~_covering(Booking.id, Booking.pickup_date),
         )
         .limit(500)
@@ -103,7 +107,8 @@ def sweep_attention(ctx: Context) -> int:
     for booking in candidates:
         if local_midnight(booking.pickup_date) - now > notice:
             continue
-        if _once(ctx, booking.id, "missing"):
+        # Once per pickup date: a booking moved to another day is told again.
+        if _once(ctx, booking.id, f"missing:{booking.pickup_date.isoformat()}"):
             ctx.call_hook(
                 "totetaxi_coi_attention", booking=booking, document=None, reason="missing"
             )
@@ -118,9 +123,12 @@ def sweep_attention(ctx: Context) -> int:
                 Document.category == Category.COI,
                 Document.status == DocumentStatus.APPROVED,
                 Document.deleted_at.is_(None),
+                Document.purged_at.is_(None),
                 CoiDetails.valid_to < Booking.pickup_date,
                 Booking.status == BookingStatus.CONFIRMED,
-                Booking.pickup_date >= now.date(),
+                Booking.pickup_date >= today,
+                # Another approved COI covering the day: nothing to tell.
+                ~_covering(Booking.id, Booking.pickup_date),
             )
         )
         .limit(500)

@@ -29,6 +29,8 @@ def purge_due(ctx: Context, limit: int = 500) -> int:
         )
         .order_by(Document.expires_at)
         .limit(limit)
+        # A row a complete or a review holds is left for the next run, not overwritten.
+        .with_for_update(skip_locked=True)
         .execution_options(include_deleted=True)
     )
     provider = storage(ctx)

@@ -15,6 +15,8 @@ from totetaxi_core.plugin_api import Booking, Context, Refused, record_audit
 
 from ..models import Category, CoiDetails, Document, DocumentStatus, ReviewDecision
 
+#: The dates a certificate may name (a typo like 0026 or 9999 is refused, not stored).
+EARLIEST, LATEST = dt.date(2000, 1, 1), dt.date(2100, 12, 31)
 REVIEWABLE = (DocumentStatus.UPLOADED, DocumentStatus.APPROVED, DocumentStatus.REJECTED)
 COI_FIELDS = (
     "insurer",
@@ -50,6 +52,10 @@ def review(
             document.coi = coi
         for name, value in details.items():
             setattr(coi, name, value)
+        for name in ("valid_from", "valid_to"):
+            day = getattr(coi, name)
+            if day is not None and not EARLIEST <= day <= LATEST:
+                raise Refused(400, name, f"Enter a date between {EARLIEST} and {LATEST}.")
         if decision == "approved":
             if coi.valid_from is None or coi.valid_to is None:
                 raise Refused(
@@ -61,7 +67,9 @@ def review(
         coi.reviewer_id = getattr(ctx.actor, "id", None)
         coi.reviewed_at = ctx.now()
     elif details:
-        raise Refused(400, "insurer", "Only a certificate of insurance has insurance details.")
+        raise Refused(
+            400, next(iter(details)), "Only a certificate of insurance has insurance details."
+        )
     before = str(document.status)
     document.status = DocumentStatus(decision)
     ctx.dbsession.add(
@@ -84,6 +92,8 @@ def review(
     )
     ctx.dbsession.flush()
     booking = ctx.dbsession.get(Booking, document.booking_id)
+    if booking is None:  # its booking was deleted: nothing to tell anybody
+        return document
     ctx.call_hook(
         "totetaxi_document_reviewed", document=document, booking=booking, decision=decision
     )

@@ -17,6 +17,7 @@ import hashlib
 import re
 import uuid
 
+from sqlalchemy import func, select
 from totetaxi_core.plugin_api import Booking, Context, local_midnight, record_audit, utcnow
 
 from ..disposition import safe_name
@@ -37,6 +38,10 @@ EXTENSIONS = {
     "image/jpeg": (".jpg", ".jpeg"),
 }
 SHA256 = re.compile(r"^[0-9a-f]{64}$")
+#: Bookings that take no new document.
+CLOSED = frozenset({"cancelled", "completed"})
+#: Unfinished uploads a booking may have at once (each holds a form for a file).
+MAX_PENDING = 10
 
 
 class UploadRefused(Exception):
@@ -74,6 +79,18 @@ def start_upload(
 ) -> tuple[Document, PresignedUpload]:
     """A pending document and the form that uploads its file."""
     settings = ctx.settings
+    if str(booking.status) in CLOSED:
+        raise UploadRefused(409, "booking", f"A {booking.status} booking takes no new documents.")
+    pending = ctx.dbsession.scalar(
+        select(func.count()).where(
+            Document.booking_id == booking.id,
+            Document.status == DocumentStatus.PENDING_UPLOAD,
+        )
+    )
+    if pending >= MAX_PENDING:
+        raise UploadRefused(
+            429, "booking", f"{MAX_PENDING} uploads of this booking are unfinished; complete them."
+        )
     limit = settings["documents.max_upload_bytes"]
     content_type = content_type.strip().lower()
     if content_type not in MAGIC:
@@ -114,8 +131,10 @@ def start_upload(
         expires_at=utcnow() + dt.timedelta(hours=settings["documents.pending_hours"]),
     )
     ctx.dbsession.add(document)
+    # The form allows exactly the declared size at most: a storage that enforces it (S3,
+    # local) refuses a larger file at once; complete checks anyway.
     form = provider.presign_upload(
-        document.upload_key, content_type=content_type, max_size=limit, expires_in=expires_in
+        document.upload_key, content_type=content_type, max_size=size, expires_in=expires_in
     )
     return document, form
 
