@@ -9,7 +9,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from conftest import (
+from sqlalchemy import func, select
+from support.documents import (
     DAY,
     NOW,
     PDF,
@@ -18,12 +19,12 @@ from conftest import (
     files_in,
     guest_booking,
     high_value_booking,
+    post_form,
     rows,
     run,
     start,
     upload,
 )
-from sqlalchemy import func, select
 from webtest import TestApp
 
 REVIEW = "/api/v1/staff/documents/{}/review"
@@ -185,8 +186,6 @@ def test_clean_up_expires_uploads_never_completed_and_old_files(app: TestApp, fo
 
     booking = guest_booking(app)
     started = start(app, booking)
-    from conftest import post_form
-
     post_form(app, started["upload"], PDF, "application/pdf")  # never completed
     kept = upload(app, booking)
     assert len(files_in(folder)) == 2

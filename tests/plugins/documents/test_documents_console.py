@@ -12,8 +12,8 @@ import uuid
 from typing import Any
 
 import pytest
-from conftest import DAY, high_value_booking, pay, rows, run, upload
 from sqlalchemy import func, select
+from support.documents import DAY, high_value_booking, pay, rows, run, upload
 from webtest import TestApp
 
 from totetaxi_core.plugin_api import local_today

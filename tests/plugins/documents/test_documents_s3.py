@@ -14,7 +14,7 @@ from typing import Any
 
 import httpx
 import pytest
-from conftest import NOW, PDF, PNG, guest_booking
+from support.documents import NOW, PDF, PNG, guest_booking
 from support.moto_s3 import MotoS3
 from support.sns_stub import aws_environment
 from webtest import TestApp

@@ -6,7 +6,8 @@ import hashlib
 from pathlib import Path
 from urllib.parse import unquote
 
-from conftest import (
+from support.documents import (
+    DAY,
     EXE,
     PDF,
     PNG,
@@ -15,6 +16,7 @@ from conftest import (
     files_in,
     guest_booking,
     post_form,
+    rows,
     start,
     upload,
 )
@@ -119,8 +121,6 @@ def test_another_customer_never_reaches_a_document(app: TestApp) -> None:
     a = make_customer(app.app.registry)
     b = make_customer(app.app.registry)
     a_headers, b_headers = bearer(app, a.email), bearer(app, b.email)
-    from conftest import DAY
-
     from totetaxi_core.testing import booking_body
 
     booking = app.post_json(
@@ -151,7 +151,6 @@ def test_another_customer_never_reaches_a_document(app: TestApp) -> None:
 
 
 def test_a_staff_download_is_audited(app: TestApp, staff: dict[str, str]) -> None:
-    from conftest import rows
     from sqlalchemy import select
 
     from totetaxi_core.audit.models import AuditRecord

@@ -12,8 +12,8 @@ import uuid
 from typing import Any
 
 import pytest
-from conftest import DAY, NOW, paid_booking, rows, run, tasks_of
 from sqlalchemy import select
+from support.logistics import DAY, NOW, paid_booking, rows, run, tasks_of
 from webtest import TestApp
 
 from totetaxi_core.plugin_api import hookimpl

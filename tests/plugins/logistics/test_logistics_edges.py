@@ -9,9 +9,19 @@ import uuid
 from typing import Any
 
 import pytest
-from conftest import DAY, NOW, emails, paid_booking, rows, run, tasks_of
 from sqlalchemy import select
-from test_logistics_events import Holder, _event, _post
+from support.logistics import (
+    DAY,
+    NOW,
+    Holder,
+    emails,
+    paid_booking,
+    post_events,
+    provider_event,
+    rows,
+    run,
+    tasks_of,
+)
 from webtest import TestApp
 
 from totetaxi_core.testing import console_sign_in, make_staff
@@ -72,17 +82,25 @@ def test_late_assignment_events_never_undo_a_newer_one(app: TestApp) -> None:
     booking = paid_booking(app)
     pickup = tasks_of(app, booking["id"])[0]
     first, second = NOW, NOW + dt.timedelta(minutes=5)
-    _post(app, _event(pickup, "assigned", second, driver_id="mock-driver-2", driver_name="Alex"))
+    post_events(
+        app,
+        provider_event(pickup, "assigned", second, driver_id="mock-driver-2", driver_name="Alex"),
+    )
     # Onfleet retries the older assignment (another key), then the older unassignment.
-    _post(app, _event(pickup, "assigned", first, driver_id="mock-driver-1", driver_name="Sam"))
-    _post(app, _event(pickup, "unassigned", first, driver_id="mock-driver-1"))
+    post_events(
+        app, provider_event(pickup, "assigned", first, driver_id="mock-driver-1", driver_name="Sam")
+    )
+    post_events(app, provider_event(pickup, "unassigned", first, driver_id="mock-driver-1"))
     task = tasks_of(app, booking["id"])[0]
     assert (task.status, task.assignment) == ("assigned", 1)
     assert task.driver.provider_id == "mock-driver-2"
     assert emails(app, booking["id"], "delivery_assigned") == 1
     # A start whose assignment never arrived gives the task its driver.
     dropoff = tasks_of(app, booking["id"])[1]
-    _post(app, _event(dropoff, "started", second, driver_id="mock-driver-1", driver_name="Sam"))
+    post_events(
+        app,
+        provider_event(dropoff, "started", second, driver_id="mock-driver-1", driver_name="Sam"),
+    )
     assert tasks_of(app, booking["id"])[1].driver.provider_id == "mock-driver-1"
 
 
@@ -116,8 +134,10 @@ def test_a_pickup_that_fails_under_way_stops_the_dropoff_and_can_be_rescheduled(
 ) -> None:
     booking = paid_booking(app)
     pickup = tasks_of(app, booking["id"])[0]
-    _post(app, _event(pickup, "started", NOW, driver_id="mock-driver-1", driver_name="Sam"))
-    _post(app, _event(pickup, "failed", NOW, failure_reason="Building closed"))
+    post_events(
+        app, provider_event(pickup, "started", NOW, driver_id="mock-driver-1", driver_name="Sam")
+    )
+    post_events(app, provider_event(pickup, "failed", NOW, failure_reason="Building closed"))
     tasks = tasks_of(app, booking["id"])
     assert [(t.kind, t.status) for t in tasks] == [("pickup", "failed"), ("dropoff", "cancelled")]
     new_day = DAY + dt.timedelta(days=1)

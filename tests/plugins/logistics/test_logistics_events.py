@@ -12,35 +12,25 @@ import uuid
 from typing import Any
 
 import pytest
-from conftest import DAY, NOW, emails, paid_booking, pay, rows, run, tasks_of
 from sqlalchemy import select
+from support.logistics import (
+    DAY,
+    NOW,
+    Holder,
+    emails,
+    paid_booking,
+    pay,
+    post_events,
+    provider_event,
+    rows,
+    run,
+    tasks_of,
+)
 from webtest import TestApp
 
-from totetaxi_core.plugin_api import hookimpl
 from totetaxi_core.testing import make_booking
 
 WEBHOOK = "/api/v1/logistics/webhook"
-
-
-def _event(task: Any, kind: str, at: dt.datetime, key: str | None = None, **facts: Any) -> Any:
-    from totetaxi_logistics.interfaces import TaskEvent
-
-    return TaskEvent(
-        key=key or f"test:{task.provider_task_id}:{kind}:{at.isoformat()}",
-        kind=kind,  # type: ignore[arg-type]
-        at=at,
-        provider_task_id=task.provider_task_id,
-        **facts,
-    )
-
-
-def _post(app: TestApp, *events: Any, status: int = 200) -> Any:
-    from totetaxi_logistics.adapters.mock import MockDispatcher
-
-    body, headers = run(app, lambda ctx: MockDispatcher(ctx).signed(list(events)))
-    return app.post(
-        WEBHOOK, body, headers={**headers, "Content-Type": "application/json"}, status=status
-    )
 
 
 def _updates(app: TestApp, booking_id: str) -> list[Any]:
@@ -72,7 +62,7 @@ def test_a_forged_or_missing_signature_is_refused_and_changes_nothing(app: TestA
     from totetaxi_logistics.adapters.mock import MockDispatcher
 
     body, headers = run(
-        app, lambda ctx: MockDispatcher(ctx).signed([_event(pickup, "started", NOW)])
+        app, lambda ctx: MockDispatcher(ctx).signed([provider_event(pickup, "started", NOW)])
     )
     before = len(_updates(app, booking["id"]))
     json = {"Content-Type": "application/json"}
@@ -90,10 +80,12 @@ def test_a_forged_or_missing_signature_is_refused_and_changes_nothing(app: TestA
 def test_a_replayed_event_is_applied_once(app: TestApp) -> None:
     booking = paid_booking(app)
     pickup = tasks_of(app, booking["id"])[0]
-    assigned = _event(pickup, "assigned", NOW, driver_id="mock-driver-1", driver_name="Sam Rivera")
-    assert _post(app, assigned).json == {"received": 1, "applied": 1}
-    assert _post(app, assigned).json == {"received": 1, "applied": 0}
-    assert _post(app, assigned, assigned).json["applied"] == 0
+    assigned = provider_event(
+        pickup, "assigned", NOW, driver_id="mock-driver-1", driver_name="Sam Rivera"
+    )
+    assert post_events(app, assigned).json == {"received": 1, "applied": 1}
+    assert post_events(app, assigned).json == {"received": 1, "applied": 0}
+    assert post_events(app, assigned, assigned).json["applied"] == 0
     keys = [u.event_key for u in _updates(app, booking["id"])]
     assert keys.count(assigned.key) == 1
     assert emails(app, booking["id"], "delivery_assigned") == 1
@@ -102,8 +94,10 @@ def test_a_replayed_event_is_applied_once(app: TestApp) -> None:
 def test_a_reassignment_sends_the_assigned_email_again(app: TestApp) -> None:
     booking = paid_booking(app)
     pickup = tasks_of(app, booking["id"])[0]
-    first = _event(pickup, "assigned", NOW, driver_id="mock-driver-1", driver_name="Sam Rivera")
-    second = _event(
+    first = provider_event(
+        pickup, "assigned", NOW, driver_id="mock-driver-1", driver_name="Sam Rivera"
+    )
+    second = provider_event(
         pickup,
         "assigned",
         NOW + dt.timedelta(minutes=5),
@@ -111,8 +105,10 @@ def test_a_reassignment_sends_the_assigned_email_again(app: TestApp) -> None:
         driver_name="Alex Chen",
     )
     # The same driver told again under another event key: no new email.
-    again = _event(pickup, "assigned", NOW + dt.timedelta(minutes=9), driver_id="mock-driver-2")
-    _post(app, first, second, again)
+    again = provider_event(
+        pickup, "assigned", NOW + dt.timedelta(minutes=9), driver_id="mock-driver-2"
+    )
+    post_events(app, first, second, again)
     task = tasks_of(app, booking["id"])[0]
     assert task.status == "assigned" and task.assignment == 2
     assert emails(app, booking["id"], "delivery_assigned") == 2
@@ -127,17 +123,21 @@ def test_out_of_order_events_never_move_a_task_back(app: TestApp) -> None:
     pickup, dropoff = tasks_of(app, booking["id"])
     later, earlier = NOW + dt.timedelta(hours=2), NOW + dt.timedelta(hours=1)
     # The pickup's completion arrives before its start, and a stale ETA after both.
-    _post(app, _event(pickup, "completed", later, success=True, driver_id="mock-driver-1"))
-    _post(app, _event(pickup, "started", earlier, driver_id="mock-driver-1"))
+    post_events(
+        app, provider_event(pickup, "completed", later, success=True, driver_id="mock-driver-1")
+    )
+    post_events(app, provider_event(pickup, "started", earlier, driver_id="mock-driver-1"))
     stale_eta = earlier + dt.timedelta(minutes=30)
-    _post(app, _event(pickup, "eta", earlier, eta=stale_eta, position=(40.7, -73.9)))
+    post_events(app, provider_event(pickup, "eta", earlier, eta=stale_eta, position=(40.7, -73.9)))
     task = tasks_of(app, booking["id"])[0]
     assert task.status == "completed" and task.eta is None
     assert _status(app, booking) == "in_progress"
     # A drop-off's failure then a late "started": failed stays failed.
-    _post(app, _event(dropoff, "failed", later, failure_reason="Gate locked"))
-    _post(app, _event(dropoff, "started", earlier))
-    _post(app, _event(dropoff, "completed", later + dt.timedelta(minutes=1), success=True))
+    post_events(app, provider_event(dropoff, "failed", later, failure_reason="Gate locked"))
+    post_events(app, provider_event(dropoff, "started", earlier))
+    post_events(
+        app, provider_event(dropoff, "completed", later + dt.timedelta(minutes=1), success=True)
+    )
     dropoff = tasks_of(app, booking["id"])[1]
     assert dropoff.status == "failed" and dropoff.failure_reason == "Gate locked"
     assert _status(app, booking) == "in_progress"
@@ -149,11 +149,13 @@ def test_an_eta_moves_the_driver_and_customers_see_it_while_in_progress(app: Tes
     booking = paid_booking(app)
     pickup = tasks_of(app, booking["id"])[0]
     eta = NOW + dt.timedelta(minutes=40)
-    _post(
+    post_events(
         app,
-        _event(pickup, "assigned", NOW, driver_id="mock-driver-1", driver_name="Sam Rivera"),
-        _event(pickup, "started", NOW + dt.timedelta(minutes=1), driver_id="mock-driver-1"),
-        _event(
+        provider_event(
+            pickup, "assigned", NOW, driver_id="mock-driver-1", driver_name="Sam Rivera"
+        ),
+        provider_event(pickup, "started", NOW + dt.timedelta(minutes=1), driver_id="mock-driver-1"),
+        provider_event(
             pickup,
             "eta",
             NOW + dt.timedelta(minutes=2),
@@ -173,19 +175,6 @@ def test_an_eta_moves_the_driver_and_customers_see_it_while_in_progress(app: Tes
     assert "failure_reason" not in task and "provider_task_id" not in task
     app.get(f"/api/v1/track/{booking['number']}?token=wrong", status=404)
     app.get(f"/api/v1/bookings/{booking['id']}/tracking", status=404)
-
-
-class Holder:
-    """A stand-in documents plugin: holds every booking while ``holding``."""
-
-    def __init__(self) -> None:
-        self.holding = True
-
-    @hookimpl
-    def totetaxi_booking_holds(self, booking: Any) -> list[dict[str, str]]:
-        if not self.holding:
-            return []
-        return [{"code": "coi_missing", "description": "No approved certificate of insurance."}]
 
 
 @pytest.mark.both_databases  # redispatch's query of held bookings differs on PostgreSQL

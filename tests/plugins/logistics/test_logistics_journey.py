@@ -6,8 +6,8 @@ import uuid
 from typing import Any
 
 import pytest
-from conftest import NOW, paid_booking, rows, run, tasks_of
 from sqlalchemy import select
+from support.logistics import NOW, paid_booking, rows, run, tasks_of
 from webtest import TestApp
 
 

@@ -11,8 +11,8 @@ import uuid
 from collections.abc import Callable, Iterator
 
 import pytest
-from conftest import NOW, paid_booking, rows, run, tasks_of
 from sqlalchemy import select
+from support.logistics import NOW, paid_booking, rows, run, tasks_of
 from support.onfleet_stub import OnfleetStub
 from webtest import TestApp
 

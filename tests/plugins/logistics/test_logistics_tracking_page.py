@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from conftest import paid_booking, run, tasks_of
+from support.logistics import paid_booking, run, tasks_of
 from webtest import TestApp
 
 
