@@ -30,6 +30,7 @@ PLUGIN_PACKAGES = {
     "totetaxi_notifications",
     "totetaxi_logistics",
     "totetaxi_documents",
+    "totetaxi_crm",
     "totetaxi_example",
 }
 #: What a migration may import of the core.

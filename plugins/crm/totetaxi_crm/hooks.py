@@ -1,0 +1,3 @@
+"""The CRM plugin's hook implementations."""
+
+from __future__ import annotations

@@ -1,0 +1,10 @@
+"""The CRM plugin's rows of the permission matrix (see totetaxi_core.testing.permissions)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+
+def rows(kit: Any) -> dict[tuple[str, str], tuple[str, Any, dict[str, int]]]:
+    """Every endpoint of the CRM plugin, with who may call it."""
+    return {}
