@@ -120,7 +120,7 @@ from .identity.contexts import OwnedContext
 from .identity.models import Customer, StaffUser
 from .identity.permissions import Permission
 from .identity.security import signed_in_customer
-from .identity.services import RESET_TOKEN_LIFETIME
+from .identity.services import RESET_TOKEN_LIFETIME, request_password_reset, set_customer_active
 from .money import MAX_CENTS, MoneyInputError, format_money, money_input, parse_money
 from .ops.headers import allow_csp_sources
 from .plugins import Manifest
@@ -142,6 +142,9 @@ booking_holds = holds_of
 # date, time_window, by_staff)`` are the core's own cancellation and move (the policy, the
 # capacity, the price and the hooks that follow); they raise ``TransitionRefused``,
 # ``TooLateToCancel``, ``NotEditable``, ``BookingRefused`` (422: rules), ``CapacityExhausted``.
+# ``request_password_reset(ctx, email)`` sends a customer the reset link (staff may trigger it
+# for customer care), ``set_customer_active(ctx, customer, active)`` disables an account (its
+# sessions and tokens end) or re-enables it; both audited.
 # ``BookingHeld`` (a ``TransitionRefused``) is what ``transition`` raises when a hold keeps a
 # booking from ``in_progress``; its ``holds`` lists them.
 
@@ -244,9 +247,11 @@ __all__ = [
     "record_audit",
     "record_event",
     "render_booking_page",
+    "request_password_reset",
     "reschedule_booking",
     "service_label",
     "service_labels",
+    "set_customer_active",
     "signed_in_customer",
     "strict",
     "text",

@@ -254,17 +254,19 @@ def panels(
     """The plugins' ``totetaxi_booking_panels``, rendered, sorted by order then title.
 
     ``panel_state`` goes to every implementation read-only (see :func:`render_booking_page`).
-    A malformed panel is left out and a panel whose template fails shows a notice, both logged:
-    one plugin's mistake never takes the booking page down.
     """
     state = NO_PANEL_STATE if not panel_state else MappingProxyType(dict(panel_state))
+    return gather_panels(request, "totetaxi_booking_panels", booking=booking, panel_state=state)
+
+
+def gather_panels(request: Request, hook: str, **arguments: Any) -> list[dict[str, Any]]:
+    """The panels ``hook`` gathers from every plugin, rendered, sorted by order then title.
+
+    A malformed panel is left out and a panel whose template fails shows a notice, both logged:
+    one plugin's mistake never takes the page down.
+    """
     gathered: list[dict[str, Any]] = []
-    for answer in (
-        request.hooks.call(
-            "totetaxi_booking_panels", request=request, booking=booking, panel_state=state
-        )
-        or ()
-    ):
+    for answer in request.hooks.call(hook, request=request, **arguments) or ():
         gathered.extend(answer or ())
     shown = []
     for panel in gathered:
@@ -273,7 +275,7 @@ def panels(
             context = dict(panel.get("context") or {})
             order = int(panel.get("order", 100))
         except (KeyError, TypeError, ValueError, AttributeError):
-            log.warning("booking panel left out (malformed): %r", panel)
+            log.warning("panel left out (malformed): %r", panel)
             continue
         try:
             html = Markup(render(template, context, request=request))  # noqa: S704 - autoescaped
@@ -281,7 +283,7 @@ def panels(
         except SQLAlchemyError:
             raise  # the transaction is broken: the request fails (or is retried) as a whole
         except Exception:
-            log.exception("booking panel %r (%s) failed to render", title, template)
+            log.exception("panel %r (%s) failed to render", title, template)
             html, broken = Markup(""), True
         shown.append({"title": title, "html": html, "order": order, "broken": broken})
     shown.sort(key=lambda p: (p["order"], p["title"].lower()))

@@ -19,7 +19,7 @@ from ..bookings.models import Booking
 from ..errors import InvalidDraft
 from ..identity.models import Customer, SavedAddress
 from ..identity.permissions import Permission
-from .bookings import STATUS_LABELS, load, row_of
+from .bookings import STATUS_LABELS, gather_panels, load, row_of
 
 TEMPLATES = "totetaxi_core:console/templates/"
 LIST = TEMPLATES + "customers.jinja2"
@@ -134,4 +134,5 @@ def customer_detail(request: Request) -> dict[str, Any]:
         "more": len(bookings) > HISTORY_LIMIT,
         "statuses": STATUS_LABELS,
         "all_url": request.route_url("console_bookings", _query={"customer_id": str(customer.id)}),
+        "panels": gather_panels(request, "totetaxi_customer_panels", customer=customer),
     }

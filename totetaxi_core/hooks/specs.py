@@ -306,5 +306,15 @@ def totetaxi_customer_dashboard(request: Request, customer: Customer) -> dict[st
 
 
 @hookspec
+def totetaxi_customer_panels(request: Request, customer: Customer) -> list[dict[str, Any]] | None:
+    """Panels on the console's customer page: ``[{"title", "template", "context", "order"}]``,
+    rendered like the booking page's (a panel that fails shows a notice, the page stays up).
+
+    The customer's payments, notifications, documents and the staff's care actions come from
+    the plugins that hold them.
+    """
+
+
+@hookspec
 def totetaxi_customer_summary(request: Request, customer: Customer) -> dict[str, Any] | None:
     """Facts about ``customer`` for the console's customer page, e.g. ``{"saved cards": 2}``."""

@@ -326,3 +326,22 @@ def get_staff(ctx: Context, staff_id: str | uuid.UUID) -> StaffUser | None:
         return ctx.dbsession.get(StaffUser, uuid.UUID(str(staff_id)))
     except ValueError:
         return None
+
+
+def set_customer_active(ctx: Context, customer: Customer, active: bool) -> None:
+    """Disable (or re-enable) a customer account, for customer care; disabling ends its
+    sessions and tokens at once (a disabled account cannot sign in). Audited."""
+    if customer.is_active == active:
+        return
+    customer.is_active = active
+    if not active:
+        revoke_all(ctx.dbsession, PrincipalKind.CUSTOMER, customer.id)
+        ctx.registry.session_store.delete_for(ctx.dbsession, PrincipalKind.CUSTOMER, customer.id)
+    audit.record(
+        ctx,
+        "customer.enabled" if active else "customer.disabled",
+        "customer",
+        customer.id,
+        before={"is_active": not active},
+        after={"is_active": active},
+    )

@@ -11,6 +11,7 @@ from __future__ import annotations
 from pyramid.config import Configurator
 from totetaxi_core.plugin_api import Manifest, Setting
 
+from . import models  # noqa: F401  (its tables on the metadata, as soon as the plugin is found)
 from .permissions import GRANTS
 
 manifest = Manifest(
@@ -28,6 +29,7 @@ manifest = Manifest(
             help="rows per page of the reports and lists",
         ),
     ),
+    migrations="totetaxi_crm:migrations/versions",
     permissions=GRANTS,
 )
 
@@ -40,3 +42,4 @@ def includeme(config: Configurator) -> None:
     config.add_hookimpls(hooks)
     config.include(".api")
     config.include(".console")
+    config.include(".care")

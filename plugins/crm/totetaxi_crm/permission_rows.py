@@ -7,4 +7,24 @@ from typing import Any
 
 def rows(kit: Any) -> dict[tuple[str, str], tuple[str, Any, dict[str, int]]]:
     """Every endpoint of the CRM plugin, with who may call it."""
-    return {}
+    care = "/console/crm/customers/{customer}"
+    # Console posts: anonymous to the login page, customers and viewers refused, staff past the
+    # permission (an empty note is 400; the others act on customer A, whose state the rows of
+    # other tests do not rely on: re-enabling an active account changes nothing).
+    return {
+        ("POST", "/console/crm/customers/{id}/notes"): (
+            care + "/notes",
+            {},
+            kit.row(302, 403, 403, 403, 400, 400),
+        ),
+        ("POST", "/console/crm/customers/{id}/active"): (
+            care + "/active",
+            {"active": "1"},
+            kit.row(302, 403, 403, 403, 303, 303),
+        ),
+        ("POST", "/console/crm/customers/{id}/password-reset"): (
+            care + "/password-reset",
+            {},
+            kit.row(302, 403, 403, 403, 303, 303),
+        ),
+    }

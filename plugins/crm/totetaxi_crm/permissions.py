@@ -9,4 +9,7 @@ from __future__ import annotations
 #: Download a report as CSV.
 EXPORT = "crm.export"
 
-GRANTS: dict[str, str] = {EXPORT: "staff"}
+#: Customer care: notes, disabling an account, sending a reset link.
+CARE = "crm.care"
+
+GRANTS: dict[str, str] = {EXPORT: "staff", CARE: "staff"}

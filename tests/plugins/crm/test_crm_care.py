@@ -1,0 +1,101 @@
+"""Customer care on the customer page: notes, disabling an account, a reset link; audited."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import pytest
+from sqlalchemy import select
+from webtest import TestApp
+
+from totetaxi_core.testing import (
+    bearer,
+    console_sign_in,
+    csrf_token_in,
+    in_transaction,
+    make_customer,
+    make_staff,
+)
+
+PLUGINS = "pricing notifications mail_console crm"
+
+
+@pytest.fixture
+def app(make_testapp: Callable[..., TestApp]) -> TestApp:
+    return make_testapp(**{"totetaxi.plugins": PLUGINS})
+
+
+def _actions(app: TestApp) -> list[str]:
+    from totetaxi_core.audit.models import AuditRecord
+
+    return in_transaction(
+        app.app.registry,
+        lambda ctx: list(
+            ctx.dbsession.scalars(select(AuditRecord.action).order_by(AuditRecord.at))
+        ),
+    )
+
+
+def test_staff_take_care_of_a_customer(app: TestApp) -> None:
+    from totetaxi_crm.models import CustomerNote
+    from totetaxi_notifications.models import Notification
+
+    customer = make_customer(app.app.registry)
+    customer_headers = bearer(app, customer.email)
+    app.get("/api/v1/me", headers=customer_headers)
+    staff = make_staff(app.app.registry, "staff")
+    console_sign_in(app, staff)
+    page = app.get(f"/console/customers/{customer.id}")
+    panel = page.html.select_one("[data-testid=care-panel]")
+    assert panel is not None and "No notes yet." in panel.text
+    token = csrf_token_in(page)
+    base = f"/console/crm/customers/{customer.id}"
+
+    app.post(
+        f"{base}/notes", {"csrf_token": token, "text": "Prefers calls after 6 pm."}, status=303
+    )
+    refused = app.post(f"{base}/notes", {"csrf_token": token, "text": "x"}, status=400)
+    assert refused.html.select_one("[data-testid=error-text]") is not None
+    page = app.get(f"/console/customers/{customer.id}")
+    assert "Prefers calls after 6 pm." in page.text
+
+    app.post(f"{base}/active", {"csrf_token": token, "active": "0"}, status=303)
+    app.get("/api/v1/me", headers=customer_headers, status=401)  # its token ended
+    assert "disabled" in app.get(f"/console/customers/{customer.id}").text
+    app.post(f"{base}/active", {"csrf_token": token, "active": "1"}, status=303)
+
+    app.post(f"{base}/password-reset", {"csrf_token": token}, status=303)
+    sent = in_transaction(
+        app.app.registry,
+        lambda ctx: list(
+            ctx.dbsession.scalars(
+                select(Notification.template_key).where(Notification.recipient == customer.email)
+            )
+        ),
+    )
+    assert "password_reset" in sent
+    notes = in_transaction(
+        app.app.registry, lambda ctx: list(ctx.dbsession.scalars(select(CustomerNote.text)))
+    )
+    assert notes == ["Prefers calls after 6 pm."]
+    assert {
+        "crm.customer_note_added",
+        "customer.disabled",
+        "customer.enabled",
+        "crm.password_reset_sent",
+    } <= set(_actions(app))
+
+
+def test_a_viewer_reads_the_care_panel_but_cannot_act(app: TestApp) -> None:
+    customer = make_customer(app.app.registry)
+    viewer = make_staff(app.app.registry, "viewer")
+    console_sign_in(app, viewer)
+    page = app.get(f"/console/customers/{customer.id}")
+    assert page.html.select_one("[data-testid=care-panel]") is not None
+    assert page.html.select_one("[data-testid=care-toggle]") is None
+    token = csrf_token_in(page)
+    app.post(
+        f"/console/crm/customers/{customer.id}/notes",
+        {"csrf_token": token, "text": "Sneaky note"},
+        status=403,
+    )
