@@ -89,10 +89,12 @@ from .bookings.lifecycle import (
     transition,
 )
 from .bookings.models import Address, Booking, BookingStatus
+from .bookings.schemas import BookingBody
 from .bookings.search import NUMBER as BOOKING_NUMBER
 from .bookings.service_labels import service_label, service_labels
 from .bookings.services import BookingRefused, TooLateToCancel, token_matches
 from .bookings.services import cancel as cancel_booking
+from .bookings.services import create as create_booking
 from .bookings.services import reschedule as reschedule_booking
 from .business_time import BUSINESS_TZ, format_local, local_datetime, local_midnight, local_today
 from .console.bookings import render_booking_page
@@ -138,6 +140,9 @@ audit_changes = _audit.changed
 #: plugin's answers): ``booking_holds(ctx, booking) -> [{"code", "description"}]``.
 booking_holds = holds_of
 
+# ``create_booking(ctx, body, customer)`` is the core's booking creation (priced, checked,
+# capacity reserved, numbered, ``totetaxi_booking_created`` fired) for a body ``BookingBody``
+# validated: a staff member booking for a customer by phone calls it with that customer.
 # ``cancel_booking(ctx, booking, reason, by_staff)`` and ``reschedule_booking(ctx, booking,
 # date, time_window, by_staff)`` are the core's own cancellation and move (the policy, the
 # capacity, the price and the hooks that follow); they raise ``TransitionRefused``,
@@ -168,6 +173,7 @@ __all__ = [
     "AppendOnly",
     "Base",
     "Booking",
+    "BookingBody",
     "BookingContext",
     "BookingHeld",
     "BookingRefused",
@@ -213,6 +219,7 @@ __all__ = [
     "claim_form_token",
     "colander_errors",
     "control_characters",
+    "create_booking",
     "day",
     "decode_cursor",
     "encode_cursor",

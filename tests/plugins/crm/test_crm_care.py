@@ -99,3 +99,56 @@ def test_a_viewer_reads_the_care_panel_but_cannot_act(app: TestApp) -> None:
         {"csrf_token": token, "text": "Sneaky note"},
         status=403,
     )
+
+
+def test_staff_book_for_a_customer_by_phone(app: TestApp) -> None:
+    import datetime as dt
+
+    from totetaxi_notifications.models import Notification
+
+    from totetaxi_core.testing import booking_body
+
+    customer = make_customer(app.app.registry)
+    staff = make_staff(app.app.registry, "staff")
+    headers = bearer(app, staff.email, staff=True)
+    day = dt.date.today() + dt.timedelta(days=10)
+    made = app.post_json(
+        f"/api/v1/staff/customers/{customer.id}/bookings",
+        booking_body(day, guest=False),
+        headers=headers,
+        status=201,
+    ).json
+    quoted = app.post_json(
+        "/api/v1/quotes",
+        {"service_type": "mini_move", "package": "petite", "date": day.isoformat()},
+    ).json
+    # Priced by the server's rules, as any booking.
+    assert made["status"] == "pending_payment" and made["total_cents"] == quoted["total_cents"]
+    mine = app.get("/api/v1/me/bookings", headers=bearer(app, customer.email)).json
+    assert [b["number"] for b in mine["items"]] == [made["number"]]
+    received = in_transaction(
+        app.app.registry,
+        lambda ctx: list(
+            ctx.dbsession.scalars(
+                select(Notification.recipient).where(
+                    Notification.template_key == "booking_received"
+                )
+            )
+        ),
+    )
+    assert received == [customer.email]  # with the link to pay
+    assert "crm.booking_by_phone" in _actions(app)
+    guest = app.post_json(
+        f"/api/v1/staff/customers/{customer.id}/bookings",
+        booking_body(day, guest=True),
+        headers=headers,
+        status=400,
+    ).json
+    assert guest["errors"][0]["name"] == "guest"
+    viewer = make_staff(app.app.registry, "viewer")
+    app.post_json(
+        f"/api/v1/staff/customers/{customer.id}/bookings",
+        booking_body(day, guest=False),
+        headers=bearer(app, viewer.email, staff=True),
+        status=403,
+    )
