@@ -63,6 +63,7 @@ def prefix() -> str:
 # --- filters ------------------------------------------------------------------------------------
 
 
+@pytest.mark.both_databases
 def test_from_and_to_are_new_york_days(app):
     headers = staff_headers(app, "viewer")
     p = prefix()
@@ -80,6 +81,7 @@ def test_from_and_to_are_new_york_days(app):
     assert ids(**{"from": "2026-03-11"}) == []
 
 
+@pytest.mark.both_databases
 def test_actor_action_and_target_filters(app):
     headers = staff_headers(app, "viewer")
     alice = make_staff(app.app.registry, "staff")
@@ -113,6 +115,7 @@ def test_actor_action_and_target_filters(app):
     assert record["action"] == f"{p}.refund_requested"
 
 
+@pytest.mark.both_databases
 def test_keyset_pages_newest_first(app):
     headers = staff_headers(app, "viewer")
     p = prefix()
