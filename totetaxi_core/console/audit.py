@@ -3,12 +3,14 @@ of ``GET /api/v1/staff/audit-log``, shared through :mod:`totetaxi_core.audit.vie
 
 from __future__ import annotations
 
+import datetime as dt
 from typing import Any
 
 from pyramid.request import Request
 from pyramid.view import view_config
 
 from ..audit import views
+from ..business_time import format_local
 from ..errors import InvalidDraft
 from ..identity.permissions import Permission
 
@@ -41,7 +43,10 @@ def audit_log(request: Request) -> dict[str, Any]:
     query = {name: value for name, value in form.items() if value}
     if "limit" in request.GET:
         query["limit"] = request.GET["limit"]
-    answer["rows"] = page["items"]
+    answer["rows"] = [
+        {**row, "at_local": format_local(dt.datetime.fromisoformat(row["at"]))}
+        for row in page["items"]
+    ]
     if page["next_cursor"]:
         answer["next_url"] = request.route_url(
             "console_audit", _query={**query, "cursor": page["next_cursor"]}
