@@ -47,6 +47,7 @@ def make_app(platform: Platform) -> Router:
     config.include(".identity")
     config.include(".console")
     config.include(".bookings")
+    config.include(".audit.api")
     config.add_request_method(_request_ctx, "ctx", reify=True)
     for plugin in platform.enabled:
         config.include(plugin.module.includeme)

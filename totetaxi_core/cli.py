@@ -78,27 +78,22 @@ def cmd_plugins_list(args: argparse.Namespace) -> int:
         discovered, problem = discover(), str(exc)
     installed, db_note = _installed_versions(settings)
     disabled = set(disabled_from_environment(os.environ))
+    from .plugins.listing import plugin_facts
+
+    def joined(values: list[str] | None) -> str:
+        return "?" if values is None else (",".join(values) or "-")
+
     rows = [("NAME", "VERSION", "DEPENDS", "PROVIDES", "ENABLED", "INSTALLED", "DISTRIBUTION")]
-    for plugin in discovered:
-        if plugin.loaded:
-            m = plugin.manifest
-            version, depends, provides = m.version, ",".join(m.depends), ",".join(m.provides)
-        else:
-            version, depends, provides = "?", "?", "?"
-        state = (
-            "yes" if plugin.name in enabled else ("disabled" if plugin.name in disabled else "no")
-        )
-        if not plugin.loaded:
-            state = "BROKEN"
+    for facts in plugin_facts(discovered, enabled, disabled, installed):
         rows.append(
             (
-                plugin.name,
-                version,
-                depends or "-",
-                provides or "-",
-                state,
-                installed.get(plugin.name, "-"),
-                f"{plugin.distribution} {plugin.distribution_version}",
+                facts["name"],
+                facts["version"],
+                joined(facts["depends"]),
+                joined(facts["provides"]),
+                facts["state"],
+                facts["installed"] or "-",
+                facts["distribution"],
             )
         )
     widths = [max(len(str(row[i])) for row in rows) for i in range(len(rows[0]))]

@@ -68,10 +68,13 @@ def test_an_admin_creates_promotes_and_disables_a_staff_user(
     assert nav_titles(page) == [
         "Dashboard",
         "Bookings",
-        "Customers",
         "Notes",
+        "Customers",
         "Cancellation policy",
+        "Audit log",
+        "My account",
         "Staff",
+        "Plugins",
     ]
 
     # Create.
@@ -155,9 +158,11 @@ def test_a_viewer_sees_no_staff_entry_and_gets_the_403_page(make_live_server, pa
     assert nav_titles(page) == [
         "Dashboard",
         "Bookings",
-        "Customers",
         "Notes",
+        "Customers",
         "Cancellation policy",
+        "Audit log",
+        "My account",
     ]
     assert page.locator("[data-testid=user-role]").text_content() == "viewer"
 
@@ -172,9 +177,11 @@ def test_a_viewer_sees_no_staff_entry_and_gets_the_403_page(make_live_server, pa
     assert nav_titles(page) == [
         "Dashboard",
         "Bookings",
-        "Customers",
         "Notes",
+        "Customers",
         "Cancellation policy",
+        "Audit log",
+        "My account",
     ]
 
     answer = page.goto(live.url + "/console/no/such/page")

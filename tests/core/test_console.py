@@ -255,8 +255,16 @@ def test_logout_of_an_ended_session_just_clears_the_cookie(testapp):
 def test_a_viewer_does_not_see_staff_in_the_navigation(testapp):
     signed_in(testapp, "viewer")
     titles = nav_titles(testapp.get("/console/"))
-    # Notes: the example plugin's entry (order 90).
-    assert titles == ["Dashboard", "Bookings", "Customers", "Notes", "Cancellation policy"]
+    # Notes: the example plugin's entry (order 90, no group: Operations).
+    assert titles == [
+        "Dashboard",
+        "Bookings",
+        "Notes",
+        "Customers",
+        "Cancellation policy",
+        "Audit log",
+        "My account",
+    ]
 
 
 def test_an_admin_sees_staff_in_the_navigation(testapp):
@@ -265,10 +273,13 @@ def test_an_admin_sees_staff_in_the_navigation(testapp):
     assert nav_titles(page) == [
         "Dashboard",
         "Bookings",
-        "Customers",
         "Notes",
+        "Customers",
         "Cancellation policy",
+        "Audit log",
+        "My account",
         "Staff",
+        "Plugins",
     ]
     assert 'href="http://localhost/console/staff"' in page.text
 
@@ -286,21 +297,16 @@ class NavPlugin:
         ]
 
 
+SETTINGS = ["Cancellation policy", "Audit log", "My account"]
+
+
 @pytest.mark.parametrize(
     ("role", "expected"),
     [
-        ("viewer", ["Dashboard", "Bookings", "Customers", "Notes", "Cancellation policy"]),
+        ("viewer", ["Dashboard", "Bookings", "Notes", "Customers", *SETTINGS]),
         (
             "staff",
-            [
-                "Dashboard",
-                "Alpha",
-                "Bookings",
-                "Dispatch",
-                "Customers",
-                "Notes",
-                "Cancellation policy",
-            ],
+            ["Dashboard", "Alpha", "Bookings", "Dispatch", "Notes", "Customers", *SETTINGS],
         ),
         (
             "admin",
@@ -310,10 +316,11 @@ class NavPlugin:
                 "Audit",
                 "Bookings",
                 "Dispatch",
-                "Customers",
                 "Notes",
-                "Cancellation policy",
+                "Customers",
+                *SETTINGS,
                 "Staff",
+                "Plugins",
             ],
         ),
     ],

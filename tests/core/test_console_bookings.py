@@ -128,7 +128,7 @@ def booking_actions(app: TestApp) -> list[dict[str, Any]]:
 def test_every_staff_role_sees_bookings_and_customers_in_the_navigation(app, role):
     browser = staff_browser(app, role)
     titles = nav_titles(browser.get("/console/"))
-    assert titles[:3] == ["Dashboard", "Bookings", "Customers"]
+    assert titles[:2] == ["Dashboard", "Bookings"] and "Customers" in titles
     page = browser.get(LIST)
     assert 'aria-current="page">Bookings<' in page.text
 

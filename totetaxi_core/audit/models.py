@@ -7,7 +7,7 @@ import uuid
 from typing import Any
 
 from sqlalchemy import JSON, String, Uuid
-from sqlalchemy.orm import Mapped, mapped_column
+from sqlalchemy.orm import Mapped, mapped_column, synonym
 
 from ..db import Base, UTCDateTime, UUIDPrimaryKey, utcnow
 from ..db.append_only import AppendOnly
@@ -33,3 +33,6 @@ class AuditRecord(AppendOnly, UUIDPrimaryKey, Base):
     changes: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
     client_addr: Mapped[str] = mapped_column(String(64), default="")
     request_id: Mapped[str] = mapped_column(String(64), default="")
+
+    #: ``at`` under the name keyset pagination orders by (no column of its own).
+    created_at = synonym("at")

@@ -45,6 +45,7 @@ from sqlalchemy.orm.exc import StaleDataError
 
 from ..api.pagination import keyset_page
 from ..api.schemas import strict
+from ..audit.views import timeline
 from ..bookings import editing, search, services
 from ..bookings.lifecycle import TRANSITIONS, TransitionRefused, transition
 from ..bookings.models import Booking, BookingEvent, BookingStatus
@@ -369,6 +370,7 @@ def snapshot(
             for e in events
         ],
         "panels": panels(request, booking, panel_state),
+        "timeline": timeline(request, booking=booking),
         "editable": status in editing.EDITABLE_STATUSES,
         "next_statuses": next_statuses(booking),
         "can_cancel": BookingStatus.CANCELLED in TRANSITIONS[status],

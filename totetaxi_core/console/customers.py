@@ -14,6 +14,7 @@ from pyramid.view import view_config
 from sqlalchemy import func, select
 
 from ..api.pagination import keyset_page
+from ..audit.views import timeline
 from ..bookings import search
 from ..bookings.models import Booking
 from ..errors import InvalidDraft
@@ -133,6 +134,7 @@ def customer_detail(request: Request) -> dict[str, Any]:
         "bookings": [row_of(b, {customer.id: customer}) for b in bookings[:HISTORY_LIMIT]],
         "more": len(bookings) > HISTORY_LIMIT,
         "statuses": STATUS_LABELS,
+        "timeline": timeline(request, customer=customer),
         "all_url": request.route_url("console_bookings", _query={"customer_id": str(customer.id)}),
         "panels": gather_panels(request, "totetaxi_customer_panels", customer=customer),
     }

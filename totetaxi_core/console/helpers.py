@@ -32,18 +32,58 @@ log = logging.getLogger("totetaxi.console")
 LAYOUT = "totetaxi_core:console/templates/layout.jinja2"
 STANDALONE = "totetaxi_core:console/templates/public.jinja2"
 
+#: The groups of the navigation, in the order they are shown; an entry names its ``group``
+#: (default :data:`DEFAULT_GROUP`); a group no entry names is not shown, a name not listed here
+#: is a group of its own after these (sorted by name).
+NAV_GROUPS: tuple[str, ...] = ("Operations", "Customers", "Money", "Messages", "Settings")
+DEFAULT_GROUP = "Operations"
+
 #: The core's own navigation entries; plugins add theirs through ``totetaxi_console_nav``.
 CORE_NAV: tuple[dict[str, Any], ...] = (
     {"title": "Dashboard", "route": "console_home", "role": "viewer", "order": 0},
     {"title": "Bookings", "route": "console_bookings", "role": "viewer", "order": 10},
-    {"title": "Customers", "route": "console_customers", "role": "viewer", "order": 20},
+    {
+        "title": "Customers",
+        "route": "console_customers",
+        "role": "viewer",
+        "order": 20,
+        "group": "Customers",
+    },
     {
         "title": "Cancellation policy",
         "route": "console_cancellation",
         "role": "viewer",
         "order": 800,
+        "group": "Settings",
     },
-    {"title": "Staff", "route": "console_staff", "role": "admin", "order": 900},
+    {
+        "title": "Audit log",
+        "route": "console_audit",
+        "role": "viewer",
+        "order": 850,
+        "group": "Settings",
+    },
+    {
+        "title": "My account",
+        "route": "console_account",
+        "role": "viewer",
+        "order": 860,
+        "group": "Settings",
+    },
+    {
+        "title": "Staff",
+        "route": "console_staff",
+        "role": "admin",
+        "order": 900,
+        "group": "Settings",
+    },
+    {
+        "title": "Plugins",
+        "route": "console_plugins",
+        "role": "admin",
+        "order": 910,
+        "group": "Settings",
+    },
 )
 
 #: One-shot messages after a POST: the query carries a code, never text (nothing reflected).
@@ -59,6 +99,7 @@ MESSAGES: dict[str, str] = {
     "status_changed": "Status changed.",
     "booking_cancelled": "Booking cancelled; its van is released.",
     "policy_saved": "Cancellation policy saved; new quotes and bookings use it.",
+    "password_changed": "Password changed; your other sessions and tokens have ended.",
 }
 
 
@@ -80,11 +121,29 @@ def _route_exists(request: Request, name: str) -> bool:
     return mapper is not None and mapper.get_route(name) is not None
 
 
-def console_nav(request: Request) -> list[dict[str, Any]]:
-    """The navigation entries the signed-in staff user may see, sorted by order then title.
+def _current_entry(request: Request, entries: list[dict[str, Any]]) -> dict[str, Any] | None:
+    """The entry of the current page: its own route, else the entry whose path is the longest
+    prefix of the page's (a booking's page is under Bookings); the dashboard only for itself."""
+    current = getattr(getattr(request, "matched_route", None), "name", None)
+    for entry in entries:
+        if entry["route"] == current:
+            return entry
+    best, length = None, 0
+    for entry in entries:
+        path = urlsplit(entry["url"]).path.rstrip("/")
+        if path in ("", "/console"):
+            continue
+        if request.path.startswith(path + "/") and len(path) > length:
+            best, length = entry, len(path)
+    return best
 
-    Each entry: ``title``, ``url``, ``route``, ``active`` (the current page). Entries with an
-    unknown role or route are left out (and logged), so one plugin's typo never breaks every page.
+
+def console_nav(request: Request) -> list[dict[str, Any]]:
+    """The navigation entries the signed-in staff user may see, by group, then order and title.
+
+    Each entry: ``title``, ``url``, ``route``, ``group``, ``order``, ``active`` (the current
+    page's section). Entries with an unknown role or route are left out (and logged), so one
+    plugin's typo never breaks every page.
     """
     identity = staff_identity(request)
     if identity is None:
@@ -95,13 +154,13 @@ def console_nav(request: Request) -> list[dict[str, Any]]:
     gathered: list[dict[str, Any]] = list(CORE_NAV)
     for answer in request.hooks.call("totetaxi_console_nav", request=request) or ():
         gathered.extend(answer or ())
-    current = getattr(getattr(request, "matched_route", None), "name", None)
     entries = []
     for entry in gathered:
         try:
             role = Role(entry.get("role", Role.ADMIN))
             title, route = str(entry["title"]), str(entry["route"])
             order = int(entry.get("order", 100))
+            group = str(entry.get("group") or DEFAULT_GROUP).strip() or DEFAULT_GROUP
         except (KeyError, TypeError, ValueError, AttributeError):
             log.warning("console navigation entry left out (malformed): %r", entry)
             continue
@@ -116,12 +175,34 @@ def console_nav(request: Request) -> list[dict[str, Any]]:
                 "route": route,
                 "url": request.route_url(route),
                 "order": order,
-                "active": route == current,
+                "group": group,
+                "active": False,
             }
         )
-    entries.sort(key=lambda e: (e["order"], e["title"].lower()))
+
+    def rank(entry: dict[str, Any]) -> tuple:
+        group = entry["group"]
+        known = NAV_GROUPS.index(group) if group in NAV_GROUPS else len(NAV_GROUPS)
+        return (known, group.lower(), entry["order"], entry["title"].lower())
+
+    entries.sort(key=rank)
+    current = _current_entry(request, entries)
+    if current is not None:
+        current["active"] = True
     request._totetaxi_console_nav = entries
     return entries
+
+
+def console_nav_groups(request: Request) -> list[dict[str, Any]]:
+    """:func:`console_nav` as groups: ``[{"title", "active", "entries"}]`` in the order of
+    :data:`NAV_GROUPS` (``active``: the current page is one of its entries)."""
+    groups: list[dict[str, Any]] = []
+    for entry in console_nav(request):
+        if not groups or groups[-1]["title"] != entry["group"]:
+            groups.append({"title": entry["group"], "active": False, "entries": []})
+        groups[-1]["entries"].append(entry)
+        groups[-1]["active"] = groups[-1]["active"] or entry["active"]
+    return groups
 
 
 def console_csrf(request: Request) -> str:
@@ -195,6 +276,7 @@ def register_globals(config: Any) -> None:
         env = config.get_jinja2_environment(".jinja2")
         env.globals.update(
             console_nav=console_nav,
+            console_nav_groups=console_nav_groups,
             console_csrf=console_csrf,
             csrf_input=csrf_input,
             console_layout=console_layout,

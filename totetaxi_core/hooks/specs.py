@@ -250,9 +250,12 @@ def totetaxi_password_reset_requested(
 
 @hookspec
 def totetaxi_console_nav(request: Request) -> list[dict[str, Any]] | None:
-    """Console navigation entries: ``[{"title", "route", "role", "order"}]``.
+    """Console navigation entries: ``[{"title", "route", "role", "order", "group"}]``.
 
     ``role`` is the least staff role that sees the entry (``viewer``, ``staff``, ``admin``).
+    ``group`` (optional, default ``"Operations"``) is the section of the navigation it is listed
+    under: ``Operations``, ``Customers``, ``Money``, ``Messages`` or ``Settings`` (another name
+    makes a group of its own, after these). ``order`` sorts the entries within their group.
     """
 
 
@@ -318,3 +321,20 @@ def totetaxi_customer_panels(request: Request, customer: Customer) -> list[dict[
 @hookspec
 def totetaxi_customer_summary(request: Request, customer: Customer) -> dict[str, Any] | None:
     """Facts about ``customer`` for the console's customer page, e.g. ``{"saved cards": 2}``."""
+
+
+@hookspec
+def totetaxi_timeline(
+    request: Request, booking: Booking | None, customer: Customer | None
+) -> list[dict[str, Any]] | None:
+    """Entries of one booking's or one customer's timeline (exactly one of them is given; the
+    other is ``None``): ``[{"at", "kind", "title", "detail", "source"}]``.
+
+    ``at`` is an aware datetime (or its ISO 8601 text), ``kind`` a short word (``payment``,
+    ``delivery``, ``document``, ``email``...), ``title`` one line, ``detail`` more text (may be
+    empty), ``source`` the plugin's name. The core merges them with the audit records and the
+    booking's status history, newest first, on the console's booking and customer pages and at
+    ``GET /staff/bookings/{id}/timeline`` and ``GET /staff/customers/{id}/timeline``. Return the
+    newest entries only (a hundred or so), with a fixed number of queries; an entry without
+    ``at`` or ``title`` is left out.
+    """

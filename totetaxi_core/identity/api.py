@@ -573,3 +573,4 @@ def includeme(config: Configurator) -> None:
     config.add_exception_view(bad_csrf_view, context=BadCSRFToken)
     config.add_exception_view(bad_csrf_view, context=BadCSRFOrigin)
     config.scan(".api")
+    config.scan(".staff_self")

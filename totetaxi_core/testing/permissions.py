@@ -223,6 +223,36 @@ def core_rows(kit: Any = None) -> Rows:
         ),
         ("GET", "/console/customers"): ("/console/customers", None, STAFF_PAGE),
         ("GET", "/console/customers/{id}"): ("/console/customers/{customer}", None, STAFF_PAGE),
+        # The audit log and the timelines: every staff role reads.
+        ("GET", "/api/v1/staff/audit-log"): ("/api/v1/staff/audit-log", None, STAFF_API_READ),
+        ("GET", "/api/v1/staff/bookings/{id}/timeline"): (
+            "/api/v1/staff/bookings/{booking}/timeline",
+            None,
+            STAFF_API_READ,
+        ),
+        ("GET", "/api/v1/staff/customers/{id}/timeline"): (
+            "/api/v1/staff/customers/{customer}/timeline",
+            None,
+            STAFF_API_READ,
+        ),
+        ("GET", "/console/audit"): ("/console/audit", None, STAFF_PAGE),
+        # Staff self-service: every staff role, about themselves. Renewing revokes the caller's
+        # token: the matrix runs it last but for the logout.
+        ("GET", "/api/v1/staff/me"): ("/api/v1/staff/me", None, STAFF_API_READ),
+        ("POST", "/api/v1/staff/me/password"): (
+            "/api/v1/staff/me/password",
+            {},
+            row(401, 403, 403, 400, 400, 400),
+        ),
+        ("POST", "/api/v1/staff/auth/token/renew"): (
+            "/api/v1/staff/auth/token/renew",
+            None,
+            row(401, 403, 403, 200, 200, 200),
+        ),
+        ("GET", "/console/account"): ("/console/account", None, STAFF_PAGE),
+        ("POST", "/console/account"): ("/console/account", {}, row(302, 403, 403, 400, 400, 400)),
+        # The plugins page: admins only.
+        ("GET", "/console/plugins"): ("/console/plugins", None, row(302, 403, 403, 403, 403, 200)),
     }
 
 
