@@ -40,3 +40,4 @@ def includeme(config: Configurator) -> None:
     config.add_hookimpls(hooks)
     config.include(".api")
     config.include(".console")
+    config.include(".reports")
