@@ -51,11 +51,13 @@ def booking_at(
     created_at: dt.datetime,
     headers: dict[str, str] | None = None,
     guest: dict[str, str] | None = None,
+    day: dt.date = DAY,
     **extra: Any,
 ) -> dict[str, Any]:
-    """A booking on :data:`DAY` through the API (a guest's, with ``guest`` replacing fields of
-    the kit's guest, or the customer's of ``headers``), then dated ``created_at``."""
-    body = booking_body(DAY, guest=headers is None, **extra)
+    """A booking on ``day`` through the API (a guest's, with ``guest`` replacing fields of
+    the kit's guest, or the customer's of ``headers``), then dated ``created_at``. A day takes
+    a few bookings only (its capacity): spread larger fixtures over days."""
+    body = booking_body(day, guest=headers is None, **extra)
     if headers is None:
         body["guest"] = {**GUEST, **(guest or {})}
     booking = create_booking(app, body, headers)

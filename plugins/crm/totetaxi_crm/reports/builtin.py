@@ -15,7 +15,7 @@ import datetime as dt
 from collections.abc import Iterator
 from typing import Any
 
-from sqlalchemy import Date, case, cast, func, literal, select
+from sqlalchemy import Date, case, cast, func, literal_column, select
 from sqlalchemy.sql import ColumnElement
 from totetaxi_core.plugin_api import BUSINESS_TZ, Booking, BookingStatus, Customer
 
@@ -41,7 +41,8 @@ def new_york_day(column: Any, dialect: str, start: dt.datetime, end: dt.datetime
     piece shifted by its own UTC offset with ``date(column, '-N hours')``.
     """
     if dialect == "postgresql":
-        return cast(func.timezone(str(BUSINESS_TZ), column), Date)
+        # A literal, not a bound parameter: GROUP BY must repeat the very expression.
+        return cast(func.timezone(literal_column(f"'{BUSINESS_TZ.key}'"), column), Date)
     pieces: list[tuple[dt.datetime, int]] = []  # (piece's end, offset in minutes)
     moment = start
     offset = _offset_minutes(start)
@@ -55,7 +56,7 @@ def new_york_day(column: Any, dialect: str, start: dt.datetime, end: dt.datetime
     pieces.append((end, offset))
 
     def shifted(minutes: int) -> ColumnElement[Any]:
-        return func.date(column, literal(f"{minutes:+d} minutes"))
+        return func.date(column, literal_column(f"'{minutes:+d} minutes'"))
 
     if len(pieces) == 1:
         return shifted(pieces[0][1])
