@@ -1,10 +1,11 @@
 """The logistics plugin's report for the CRM (hook ``totetaxi_crm_reports``, optional: the
 plugin starts without CRM): ``deliveries``.
 
-One row per delivery task whose window *opens* in the range (New York days), in window order,
-streamed: its booking's number, kind (``pickup``/``dropoff``), attempt, status, driver, window
-(start and end, New York time), completion time, ``on_time`` (completed no later than the window's
-end; empty unless completed) and the failure reason.
+One row per delivery task whose window *opens* in the range (New York days), streamed in
+window order (then booking number, pickup before drop-off, attempt): its booking's number,
+kind (``pickup``/``dropoff``), attempt, status, driver, window (start and end, New York time),
+completion time, ``on_time`` (completed no later than the window's end; empty unless completed)
+and the failure reason.
 """
 
 from __future__ import annotations
@@ -13,10 +14,10 @@ import datetime as dt
 from collections.abc import Iterator
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import case, select
 from totetaxi_core.plugin_api import Booking, hookimpl
 
-from .models import DeliveryTask, Driver, TaskStatus
+from .models import DeliveryTask, Driver, TaskKind, TaskStatus
 
 COLUMNS = (
     "booking",
@@ -50,7 +51,13 @@ def delivery_rows(ctx: Any, start: dt.datetime, end: dt.datetime) -> Iterator[tu
         .join(Booking, Booking.id == DeliveryTask.booking_id)
         .outerjoin(Driver, Driver.id == DeliveryTask.driver_id)
         .where(DeliveryTask.complete_after >= start, DeliveryTask.complete_after < end)
-        .order_by(DeliveryTask.complete_after, DeliveryTask.id)
+        .order_by(
+            DeliveryTask.complete_after,
+            Booking.number,
+            case((DeliveryTask.kind == TaskKind.PICKUP, 0), else_=1),
+            DeliveryTask.attempt,
+            DeliveryTask.id,
+        )
         .execution_options(yield_per=BATCH)
     )
     for row in ctx.dbsession.execute(statement):
