@@ -10,7 +10,7 @@ import uuid
 from collections.abc import Callable
 from typing import Any
 
-from sqlalchemy import select, update
+from sqlalchemy import func, select, update
 from webtest import TestApp
 
 from totetaxi_core.plugin_api import BUSINESS_TZ, Booking
@@ -81,6 +81,7 @@ def copy_bookings(app: TestApp, booking_id: str, count: int, created_at: dt.date
 
     def work(ctx: Any) -> None:
         source = ctx.dbsession.scalar(select(Booking).where(Booking.id == uuid.UUID(booking_id)))
+        after = ctx.dbsession.scalar(select(func.max(Booking.seq))) + 1
         skip = {"id", "seq", "number", "created_at", "updated_at", "version"}
         values = {
             column.key: getattr(source, column.key)
@@ -91,8 +92,8 @@ def copy_bookings(app: TestApp, booking_id: str, count: int, created_at: dt.date
             ctx.dbsession.add(
                 Booking(
                     **values,
-                    seq=900000 + index,
-                    number=f"TT-COPY-{index:05d}",
+                    seq=after + index,
+                    number=f"TT-COPY-{after + index:06d}",
                     created_at=created_at,
                 )
             )

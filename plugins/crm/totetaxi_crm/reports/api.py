@@ -117,6 +117,7 @@ class ReportPageOut(colander.MappingSchema):
     title = text()
     columns = listing(text())
     items = listing(free())
+    summary = free(null=True, description="The range's figures, for a report that has them.")
     next_cursor = text(null=True, description="Pass as ?cursor= for the next page.")
 
 
@@ -158,7 +159,7 @@ def _bad_range(request: Request, exc: RangeError) -> Response:
     response_schemas=answers(200, ReportListOut(), "Every report of the enabled plugins."),
 )
 def reports_view(request: Request) -> dict[str, Any]:
-    return {"items": [report.summary() for report in all_reports(request.ctx).values()]}
+    return {"items": [report.describe() for report in all_reports(request.ctx).values()]}
 
 
 @report_page.get(
@@ -195,9 +196,10 @@ def report_page_view(request: Request) -> Any:
     start, end = bounds(first, last)
     items, more = json_page(request.ctx, report, start, end, offset, limit)
     return {
-        **report.summary(),
+        **report.describe(),
         "from": first.isoformat(),
         "to": last.isoformat(),
+        "summary": report.summarize(request.ctx, start, end) if report.summarize else None,
         "items": items,
         "next_cursor": encode_offset(offset + limit) if more else None,
     }

@@ -23,6 +23,8 @@ from .cells import dollars
 
 #: Rows fetched from the database at a time while streaming.
 BATCH = 500
+#: A repeat customer has this many bookings or more that were not cancelled.
+REPEAT = 2
 #: The statuses whose total counts as revenue: paid or under way (not waiting for payment, not
 #: cancelled).
 EARNING = (BookingStatus.CONFIRMED, BookingStatus.IN_PROGRESS, BookingStatus.COMPLETED)
@@ -171,11 +173,12 @@ CUSTOMER_COLUMNS = (
 )
 
 
-def customer_rows(ctx: Any, start: dt.datetime, end: dt.datetime) -> Iterator[tuple[Any, ...]]:
+def _customer_figures(start: dt.datetime, end: dt.datetime) -> Any:
+    """Per customer who created a booking in ``[start, end)``: their lifetime figures."""
     in_range = (Booking.created_at >= start) & (Booking.created_at < end)
     completed = Booking.status == BookingStatus.COMPLETED
     not_cancelled = Booking.status != BookingStatus.CANCELLED
-    figures = (
+    return (
         select(
             Booking.customer_id.label("customer_id"),
             func.count(Booking.id).label("bookings"),
@@ -192,6 +195,10 @@ def customer_rows(ctx: Any, start: dt.datetime, end: dt.datetime) -> Iterator[tu
         .having(func.sum(case((in_range, 1), else_=0)) > 0)
         .subquery()
     )
+
+
+def customer_rows(ctx: Any, start: dt.datetime, end: dt.datetime) -> Iterator[tuple[Any, ...]]:
+    figures = _customer_figures(start, end)
     statement = (
         select(
             Customer.email,
@@ -219,8 +226,28 @@ def customer_rows(ctx: Any, start: dt.datetime, end: dt.datetime) -> Iterator[tu
             int(row.value),
             _aware(row.first_at),
             _aware(row.last_at),
-            int(row.kept) >= 2,
+            int(row.kept) >= REPEAT,
         )
+
+
+def customer_summary(ctx: Any, start: dt.datetime, end: dt.datetime) -> dict[str, Any]:
+    """The range's customers, the repeat ones among them and the repeat rate (a fraction,
+    ``None`` without customers), in one aggregate."""
+    figures = _customer_figures(start, end)
+    customers, repeat, value = ctx.dbsession.execute(
+        select(
+            func.count(),
+            func.coalesce(func.sum(case((figures.c.kept >= REPEAT, 1), else_=0)), 0),
+            func.coalesce(func.sum(figures.c.value), 0),
+        ).select_from(figures)
+    ).one()
+    customers, repeat = int(customers), int(repeat)
+    return {
+        "customers": customers,
+        "repeat_customers": repeat,
+        "repeat_rate": round(repeat / customers, 4) if customers else None,
+        "lifetime_value_cents": int(value),
+    }
 
 
 def _aware(value: Any) -> Any:
@@ -255,6 +282,7 @@ REPORTS: list[dict[str, Any]] = [
         "title": "Customers and lifetime value",
         "columns": list(CUSTOMER_COLUMNS),
         "rows": customer_rows,
+        "summary": customer_summary,
         "description": (
             "Customers who booked in the range, with lifetime figures: lifetime value is the "
             "total of their completed bookings; repeat is two or more bookings not cancelled."

@@ -3,7 +3,9 @@
 A report comes from hook ``totetaxi_crm_reports(ctx)`` (see :mod:`totetaxi_crm.hookspecs`):
 ``{"name", "title", "columns", "rows"}`` with ``rows(ctx, start, end)`` yielding one tuple per
 row, in a stable order, of the rows in ``[start, end)`` — aware UTC bounds at New York
-midnights. An optional ``"description"`` says what a row is.
+midnights. An optional ``"description"`` says what a row is, and an optional ``"summary"``,
+``summary(ctx, start, end) -> {figure: number}``, gives the range's figures in one SQL
+aggregate (the customers' repeat rate), shown above the table and in the JSON page.
 
 The range is ``?from=YYYY-MM-DD&to=YYYY-MM-DD``, New York days, both included: ``start`` is
 New York's midnight opening ``from``, ``end`` the one closing ``to``. Left out, ``to`` is today
@@ -35,8 +37,9 @@ class Report:
     columns: tuple[str, ...]
     rows: Callable[[Any, dt.datetime, dt.datetime], Iterable[tuple[Any, ...]]]
     description: str = ""
+    summarize: Callable[[Any, dt.datetime, dt.datetime], dict[str, Any]] | None = None
 
-    def summary(self) -> dict[str, Any]:
+    def describe(self) -> dict[str, Any]:
         return {
             "name": self.name,
             "title": self.title,
@@ -57,6 +60,7 @@ def all_reports(ctx: Any) -> dict[str, Report]:
                 columns=tuple(item["columns"]),
                 rows=item["rows"],
                 description=item.get("description", ""),
+                summarize=item.get("summary"),
             )
             if not _NAME.match(report.name):
                 raise ValueError(f"report name {report.name!r} is not lower_snake_case")

@@ -69,6 +69,7 @@ def report_page(request: Request) -> dict[str, Any]:
         "next_url": None,
         "first_url": None,
         "csv_url": None,
+        "summary": None,
         "max_days": MAX_DAYS,
     }
     offset = 0
@@ -84,6 +85,8 @@ def report_page(request: Request) -> dict[str, Any]:
     limit = int(request.registry.settings.get("crm.page_size", 50))
     items, more = json_page(request.ctx, report, start, end, offset, limit)
     page["rows"] = [[item[column] for column in report.columns] for item in items]
+    if report.summarize is not None:
+        page["summary"] = report.summarize(request.ctx, start, end)
     page["offset"] = offset
     if more:
         page["next_url"] = request.route_path(
