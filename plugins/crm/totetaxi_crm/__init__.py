@@ -43,3 +43,4 @@ def includeme(config: Configurator) -> None:
     config.include(".api")
     config.include(".console")
     config.include(".care")
+    config.include(".reports")

@@ -8,6 +8,7 @@ from typing import Any
 def rows(kit: Any) -> dict[tuple[str, str], tuple[str, Any, dict[str, int]]]:
     """Every endpoint of the CRM plugin, with who may call it."""
     care = "/console/crm/customers/{customer}"
+    reports = "/api/v1/staff/reports"
     # Console posts: anonymous to the login page, customers and viewers refused, staff past the
     # permission (an empty note is 400; the others act on customer A, whose state the rows of
     # other tests do not rely on: re-enabling an active account changes nothing).
@@ -33,4 +34,15 @@ def rows(kit: Any) -> dict[tuple[str, str], tuple[str, Any, dict[str, int]]]:
             {},
             kit.row(302, 403, 403, 403, 303, 303),
         ),
+        # Reports: every staff role reads them; the CSV download takes crm.export (staff and
+        # admins: a viewer gets 403).
+        ("GET", reports): (reports, None, kit.STAFF_API_READ),
+        ("GET", reports + "/{name}"): (reports + "/bookings", None, kit.STAFF_API_READ),
+        ("GET", reports + "/{name}.csv"): (
+            reports + "/bookings.csv",
+            None,
+            kit.row(401, 403, 403, 403, 200, 200),
+        ),
+        ("GET", "/console/reports"): ("/console/reports", None, kit.STAFF_PAGE),
+        ("GET", "/console/reports/{name}"): ("/console/reports/bookings", None, kit.STAFF_PAGE),
     }

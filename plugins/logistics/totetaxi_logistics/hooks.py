@@ -71,3 +71,6 @@ def totetaxi_console_nav(request: Any) -> list[dict[str, Any]]:
     from .console import panels
 
     return panels.console_nav()
+
+
+from .reports import totetaxi_crm_reports  # noqa: E402, F401  (the CRM's reports)

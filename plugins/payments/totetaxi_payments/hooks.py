@@ -195,3 +195,6 @@ def totetaxi_booking_panels(
     request: Any, booking: Any, panel_state: Mapping[str, Any]
 ) -> list[dict[str, Any]]:
     return console.booking_panels(request, booking, panel_state)
+
+
+from .reports import totetaxi_crm_reports  # noqa: E402, F401  (the CRM's reports)
