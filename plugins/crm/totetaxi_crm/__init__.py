@@ -40,3 +40,5 @@ def includeme(config: Configurator) -> None:
     config.add_hookimpls(hooks)
     config.include(".api")
     config.include(".console")
+    config.include(".dashboard_api")
+    config.include(".dashboard_console")

@@ -7,4 +7,11 @@ from typing import Any
 
 def rows(kit: Any) -> dict[tuple[str, str], tuple[str, Any, dict[str, int]]]:
     """Every endpoint of the CRM plugin, with who may call it."""
-    return {}
+    return {
+        # The dashboard's figures: every staff role reads them (anonymous 401, customers 403).
+        ("GET", "/api/v1/staff/dashboard"): (
+            "/api/v1/staff/dashboard?period=week",
+            None,
+            kit.STAFF_API_READ,
+        ),
+    }
