@@ -24,7 +24,7 @@ from totetaxi_core.plugin_api import (
 from . import dashboard as figures
 
 
-class DashboardQuery(colander.MappingSchema):
+class StaffDashboardQuery(colander.MappingSchema):
     period = colander.SchemaNode(
         CleanString(),
         missing=colander.drop,
@@ -43,11 +43,11 @@ class DashboardQuery(colander.MappingSchema):
     )
 
 
-class DashboardRequest(colander.MappingSchema):
-    querystring = DashboardQuery()
+class StaffDashboardRequest(colander.MappingSchema):
+    querystring = StaffDashboardQuery()
 
 
-class DashboardOut(colander.MappingSchema):
+class StaffDashboardOut(colander.MappingSchema):
     period = free()
     bookings = free()
     revenue_cents = whole()
@@ -71,11 +71,11 @@ dashboard_service = Service(
 
 
 @dashboard_service.get(
-    schema=DashboardRequest(),
+    schema=StaffDashboardRequest(),
     permission=Permission.STAFF_READ,
     response_schemas=answers(
         200,
-        DashboardOut(),
+        StaffDashboardOut(),
         "The period's figures, the previous period's under previous, and what plugins publish.",
         errors={400: "A bad period, from or to (named)."},
     ),

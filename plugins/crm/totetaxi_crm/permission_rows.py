@@ -14,4 +14,6 @@ def rows(kit: Any) -> dict[tuple[str, str], tuple[str, Any, dict[str, int]]]:
             None,
             kit.STAFF_API_READ,
         ),
+        # The dashboard's stylesheet: a public file.
+        ("GET", "console/static/crm/*subpath"): ("/console/static/crm/crm.css", None, kit.PUBLIC),
     }
