@@ -40,7 +40,7 @@ PLUGINS = (
     "pricing payments_mock notifications mail_console logistics logistics_mock documents "
     "storage_local crm"
 )
-STAFF_EMAIL = "crm.bench@totetaxi.example"
+STAFF_EMAIL = f"crm.bench.{os.getpid()}@totetaxi.example"
 PATH = "/api/v1/staff/dashboard"
 
 

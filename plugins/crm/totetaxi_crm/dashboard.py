@@ -246,11 +246,18 @@ def registrations(db: Any, period: Period) -> tuple[int, int]:
 
 
 def repeat_rates(db: Any, period: Period) -> tuple[float | None, float | None]:
-    """Per period: customers who booked in it with two or more bookings made by its end."""
+    """Per period: customers who booked in it with two or more bookings made by its end.
+
+    Two or more by the end = two or more in the period, or one made before it: an ``EXISTS``
+    that stops at the first one found (index ``(customer_id, created_at)``), not a count."""
     live = and_(Booking.status != BookingStatus.CANCELLED, Booking.deleted_at.is_(None))
     side = case((Booking.created_at >= period.start, 1), else_=0).label("side")
     bookers = (
-        select(Booking.customer_id.label("customer_id"), side)
+        select(
+            Booking.customer_id.label("customer_id"),
+            side,
+            func.count().label("made"),
+        )
         .where(
             Booking.customer_id.is_not(None),
             Booking.created_at >= period.previous_start,
@@ -260,20 +267,23 @@ def repeat_rates(db: Any, period: Period) -> tuple[float | None, float | None]:
         .group_by(Booking.customer_id, side)
         .subquery()
     )
-    ever = aliased(Booking)
-    made = (
-        select(func.count())
+    earlier = aliased(Booking)
+    before = (
+        select(literal(1))
         .where(
-            ever.customer_id == bookers.c.customer_id,
-            ever.status != BookingStatus.CANCELLED,
-            ever.deleted_at.is_(None),
-            ever.created_at < case((bookers.c.side == 1, period.end), else_=period.start),
+            earlier.customer_id == bookers.c.customer_id,
+            earlier.created_at
+            < case((bookers.c.side == 1, period.start), else_=period.previous_start),
+            earlier.status != BookingStatus.CANCELLED,
+            earlier.deleted_at.is_(None),
         )
         .correlate(bookers)
-        .scalar_subquery()
+        .exists()
     )
     rows = db.execute(
-        select(bookers.c.side, func.count(), _sum(made >= 2)).group_by(bookers.c.side)
+        select(bookers.c.side, func.count(), _sum((bookers.c.made >= 2) | before)).group_by(
+            bookers.c.side
+        )
     ).all()
     found = {side: (n, repeat) for side, n, repeat in rows}
 
