@@ -353,3 +353,55 @@ def test_the_console_home_is_the_dashboard(full_app: TestApp) -> None:
     month = browser.get("/console/?period=month").html
     assert month.find(attrs={"data-testid": "kpi-bookings"}).text == "5"
     assert month.find(attrs={"data-testid": "period-month"})["aria-current"] == "page"
+
+
+def test_payment_figures_count_the_period(full_app: TestApp) -> None:
+    from totetaxi_payments.models import Payment, Refund
+
+    def work(ctx: Any) -> None:
+        _booking(ctx, utc(2026, 11, 2, 6), "confirmed", "mini_move", 1000, dt.date(2026, 11, 9))
+        from sqlalchemy import select
+
+        booking_id = ctx.dbsession.scalars(select(Booking.id)).first()
+        rows = [
+            # (created, status, attempts, needs attention)
+            (utc(2026, 11, 2, 5), "succeeded", 0, False),  # today's first instant
+            (utc(2026, 11, 2, 6), "succeeded", 2, False),
+            (utc(2026, 11, 2, 7), "requires_payment_method", 3, True),  # failed 3 times
+            (utc(2026, 11, 2, 8), "requires_payment_method", 0, False),  # never attempted
+            (utc(2026, 11, 2, 4, 59), "succeeded", 0, False),  # yesterday, 23:59 EST
+        ]
+        for created, status, attempts, attention in rows:
+            payment = Payment(
+                booking_id=booking_id,
+                amount_cents=1000,
+                status=status,
+                gateway="mock",
+                gateway_intent_id=f"pi_{uuid.uuid4().hex}",
+                attempts=attempts,
+                needs_attention=attention,
+            )
+            ctx.dbsession.add(payment)
+            ctx.dbsession.flush()
+            payment.created_at = created
+        first = ctx.dbsession.scalars(select(Payment).order_by(Payment.created_at)).first()
+        ctx.dbsession.add(
+            Refund(
+                payment_id=first.id,
+                booking_id=booking_id,
+                amount_cents=400,
+                reason="test",
+                status="succeeded",
+                completed_at=utc(2026, 11, 2, 16),
+            )
+        )
+
+    run(full_app, work)
+    staff = staff_headers(full_app, "viewer")
+    answer = client(full_app).get(API, headers=staff).json
+    assert answer["payment_success_rate"] == round(2 / 3, 4)
+    assert answer["figures"]["payments_attempted"] == 3
+    assert answer["figures"]["refunds_cents"] == 400
+    assert answer["figures"]["payments_needing_attention"] == 1
+    assert answer["previous"]["payment_success_rate"] == 1.0
+    assert answer["previous"]["figures"]["refunds_cents"] == 0
