@@ -63,6 +63,7 @@ bench: test-setup
 	@command -v wrk >/dev/null || { [ "$$(id -u)" = 0 ] && apt-get install -y -qq wrk >/dev/null; } || true
 	$(BIN)/python bench/http_load.py
 	$(BIN)/python bench/scale.py
+	$(BIN)/python bench/crm_dashboard.py
 
 # Style (ruff's rules, then its formatter: every file reads alike), then the import contracts of
 # pyproject.toml (the core never imports a plugin, plugins are independent, plugins import only

@@ -85,6 +85,18 @@ BOOKING_FILTERS = page_query(
     customer_id=colander.SchemaNode(
         Uuid(), missing=colander.drop, allow_empty=True, description="One customer's bookings."
     ),
+    created_from=colander.SchemaNode(
+        IsoDate(),
+        missing=colander.drop,
+        allow_empty=True,
+        description="Created on or after this New York day.",
+    ),
+    created_to=colander.SchemaNode(
+        IsoDate(),
+        missing=colander.drop,
+        allow_empty=True,
+        description="Created on or before this New York day.",
+    ),
 )
 
 

@@ -152,7 +152,8 @@ def filter_params(request: Request) -> dict[str, str]:
     in one: both are joined here (a ``MultiDict.get`` would keep only the last).
     """
     params = {
-        name: request.GET.get(name, "") for name in ("date_from", "date_to", "q", "customer_id")
+        name: request.GET.get(name, "")
+        for name in ("date_from", "date_to", "q", "customer_id", "created_from", "created_to")
     }
     params["status"] = ",".join(v for v in request.GET.getall("status") if v.strip())
     return params

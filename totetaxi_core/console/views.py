@@ -139,10 +139,19 @@ def bare(request: Request) -> Any:
     permission=Permission.STAFF_READ,
 )
 def dashboard(request: Request) -> dict[str, Any]:
-    """A welcome and the tiles plugins contribute for today."""
+    """A welcome, the tiles plugins contribute and the sections they add (hook
+    ``totetaxi_dashboard_sections``) for ``?period=`` (``day``, ``week`` or ``month``)."""
+    period = request.GET.get("period", "day")
+    period = period if period in ("day", "week", "month") else "day"
+    sections: list[dict[str, Any]] = []
+    for answer in (
+        request.hooks.call("totetaxi_dashboard_sections", request=request, period=period) or ()
+    ):
+        sections.extend(s for s in answer or () if isinstance(s, dict) and "template" in s)
+    sections.sort(key=lambda s: s.get("order", 100) if isinstance(s.get("order"), int) else 100)
     tiles: list[dict[str, Any]] = []
     for answer in (
-        request.hooks.call("totetaxi_dashboard_tiles", request=request, period="day") or ()
+        request.hooks.call("totetaxi_dashboard_tiles", request=request, period=period) or ()
     ):
         tiles.extend(t for t in answer or () if isinstance(t, dict) and "title" in t)
     tiles.sort(
@@ -151,7 +160,7 @@ def dashboard(request: Request) -> dict[str, Any]:
             str(t["title"]).lower(),
         )
     )
-    return {"tiles": tiles, "message": flash(request)}
+    return {"tiles": tiles, "sections": sections, "message": flash(request)}
 
 
 @notfound_view_config(path_info=r"^/console(/|$)")

@@ -270,6 +270,17 @@ def totetaxi_dashboard_tiles(request: Request, period: str) -> list[dict[str, An
 
 
 @hookspec
+def totetaxi_dashboard_sections(request: Request, period: str) -> list[dict[str, Any]] | None:
+    """Sections of the console home below its tiles, for ``period`` (the home's ``?period=``:
+    ``day``, ``week``, ``month``; a plugin may read more of ``request.GET``).
+
+    Return ``[{"template", "context", "order"}]``: ``template`` an asset spec rendered with
+    ``context`` (and ``request``). A section that refuses the query string sets
+    ``request.response.status_int = 400`` and shows why.
+    """
+
+
+@hookspec
 def totetaxi_booking_panels(
     request: Request, booking: Booking, panel_state: Mapping[str, Any]
 ) -> list[dict[str, Any]] | None:

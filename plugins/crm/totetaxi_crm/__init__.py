@@ -44,3 +44,5 @@ def includeme(config: Configurator) -> None:
     config.include(".console")
     config.include(".care")
     config.include(".reports")
+    config.include(".dashboard_api")
+    config.include(".dashboard_console")

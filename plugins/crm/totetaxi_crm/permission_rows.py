@@ -45,4 +45,12 @@ def rows(kit: Any) -> dict[tuple[str, str], tuple[str, Any, dict[str, int]]]:
         ),
         ("GET", "/console/reports"): ("/console/reports", None, kit.STAFF_PAGE),
         ("GET", "/console/reports/{name}"): ("/console/reports/bookings", None, kit.STAFF_PAGE),
+        # The dashboard's figures: every staff role reads them (anonymous 401, customers 403).
+        ("GET", "/api/v1/staff/dashboard"): (
+            "/api/v1/staff/dashboard?period=week",
+            None,
+            kit.STAFF_API_READ,
+        ),
+        # The dashboard's stylesheet: a public file.
+        ("GET", "console/static/crm/*subpath"): ("/console/static/crm/crm.css", None, kit.PUBLIC),
     }

@@ -58,3 +58,11 @@ def totetaxi_console_nav(request: Any) -> list[dict[str, Any]]:
     from .console import panels
 
     return panels.console_nav()
+
+
+@hookimpl(optionalhook=True)
+def totetaxi_crm_figures(ctx: Any, start: Any, end: Any) -> dict[str, Any]:
+    """The CRM dashboard's figures of ``[start, end)`` (SQL aggregates, in :mod:`.figures`)."""
+    from . import figures
+
+    return figures.figures(ctx, start, end)

@@ -73,4 +73,12 @@ def totetaxi_console_nav(request: Any) -> list[dict[str, Any]]:
     return panels.console_nav()
 
 
+@hookimpl(optionalhook=True)
+def totetaxi_crm_figures(ctx: Any, start: Any, end: Any) -> dict[str, Any]:
+    """The CRM dashboard's figures of ``[start, end)`` (SQL aggregates, in :mod:`.figures`)."""
+    from . import figures
+
+    return figures.figures(ctx, start, end)
+
+
 from .reports import totetaxi_crm_reports  # noqa: E402, F401  (the CRM's reports)

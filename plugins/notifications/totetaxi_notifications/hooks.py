@@ -466,3 +466,11 @@ def totetaxi_dashboard_tiles(request: Any, period: str) -> list[dict[str, Any]]:
             "route": "notifications_log",
         },
     ]
+
+
+@hookimpl(optionalhook=True)
+def totetaxi_crm_figures(ctx: Any, start: Any, end: Any) -> dict[str, Any]:
+    """The CRM dashboard's figures of ``[start, end)`` (SQL aggregates, in :mod:`.figures`)."""
+    from . import figures
+
+    return figures.figures(ctx, start, end)

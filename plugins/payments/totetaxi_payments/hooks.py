@@ -179,12 +179,15 @@ def totetaxi_dashboard_tiles(request: Any, period: str) -> list[dict[str, Any]]:
             "title": "Refunds waiting for approval",
             "value": waiting,
             "detail": "An admin approves them under Refunds.",
+            "route": "payments_refunds",
+            "alert": bool(waiting),
             "order": 30,
         },
         {
             "title": "Payments needing attention",
             "value": attention,
             "detail": "Money taken that confirmed no booking: refund or settle it.",
+            "alert": bool(attention),
             "order": 31,
         },
     ]
@@ -195,6 +198,14 @@ def totetaxi_booking_panels(
     request: Any, booking: Any, panel_state: Mapping[str, Any]
 ) -> list[dict[str, Any]]:
     return console.booking_panels(request, booking, panel_state)
+
+
+@hookimpl(optionalhook=True)
+def totetaxi_crm_figures(ctx: Any, start: Any, end: Any) -> dict[str, Any]:
+    """The CRM dashboard's figures of ``[start, end)`` (SQL aggregates, in :mod:`.figures`)."""
+    from . import figures
+
+    return figures.figures(ctx, start, end)
 
 
 from .reports import totetaxi_crm_reports  # noqa: E402, F401  (the CRM's reports)
