@@ -82,3 +82,11 @@ def totetaxi_crm_figures(ctx: Any, start: Any, end: Any) -> dict[str, Any]:
 
 
 from .reports import totetaxi_crm_reports  # noqa: E402, F401  (the CRM's reports)
+
+
+@hookimpl
+def totetaxi_timeline(request: Any, booking: Any, customer: Any) -> list[dict[str, Any]]:
+    """This plugin's entries of a booking's or a customer's timeline (in :mod:`.timeline`)."""
+    from . import timeline
+
+    return timeline.entries(request, booking, customer)

@@ -474,3 +474,11 @@ def totetaxi_crm_figures(ctx: Any, start: Any, end: Any) -> dict[str, Any]:
     from . import figures
 
     return figures.figures(ctx, start, end)
+
+
+@hookimpl
+def totetaxi_timeline(request: Any, booking: Any, customer: Any) -> list[dict[str, Any]]:
+    """This plugin's entries of a booking's or a customer's timeline (in :mod:`.timeline`)."""
+    from . import timeline
+
+    return timeline.entries(request, booking, customer)
