@@ -74,3 +74,19 @@ def totetaxi_timeline(request: Any, booking: Any, customer: Any) -> list[dict[st
     from . import timeline
 
     return timeline.entries(request, booking, customer)
+
+
+@hookimpl
+def totetaxi_customer_panels(request: Any, customer: Any) -> list[dict[str, Any]]:
+    """The customer page's "Documents" panel: the newest ten, from :mod:`.timeline`."""
+    from . import timeline
+
+    newest = sorted(timeline.entries(request, None, customer), key=lambda e: e["at"])[::-1]
+    return [
+        {
+            "title": "Documents",
+            "template": "totetaxi_core:console/templates/panel_entries.jinja2",
+            "context": {"entries": newest[:10], "empty": "None yet."},
+            "order": 80,
+        }
+    ]

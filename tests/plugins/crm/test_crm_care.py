@@ -74,6 +74,13 @@ def test_staff_take_care_of_a_customer(app: TestApp) -> None:
         ),
     )
     assert "password_reset" in sent
+    # The notifications plugin's panel on the same page lists it.
+    page = app.get(f"/console/customers/{customer.id}")
+    panels = {
+        panel.select_one("h2").text: panel.text for panel in page.html.select("[data-testid=panel]")
+    }
+    assert "Email password_reset" in panels["Emails"]
+    assert "Customer care" in panels
     notes = in_transaction(
         app.app.registry, lambda ctx: list(ctx.dbsession.scalars(select(CustomerNote.text)))
     )
