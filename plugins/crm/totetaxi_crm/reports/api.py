@@ -28,6 +28,7 @@ from pyramid.response import Response
 from totetaxi_core.plugin_api import (
     API_PREFIX,
     Permission,
+    QueryInteger,
     answers,
     day,
     free,
@@ -85,7 +86,7 @@ def _range_query(*extra: colander.SchemaNode) -> colander.MappingSchema:
 CSV_QUERY = _range_query()
 PAGE_QUERY = _range_query(
     colander.SchemaNode(
-        colander.String(),
+        QueryInteger(1, MAX_LIMIT),
         name="limit",
         missing=colander.drop,
         description=f"Rows per page, 1 to {MAX_LIMIT} (default crm.page_size).",
@@ -177,14 +178,8 @@ def report_page_view(request: Request) -> Any:
     except RangeError as exc:
         return _bad_range(request, exc)
     default = min(int(request.registry.settings.get("crm.page_size", 50)), MAX_LIMIT)
-    raw_limit = request.GET.get("limit", "").strip()
-    if raw_limit and not (
-        raw_limit.isascii() and raw_limit.isdigit() and 1 <= int(raw_limit) <= MAX_LIMIT
-    ):
-        return json_error(
-            request, 400, "limit", f"limit: a whole number from 1 to {MAX_LIMIT}.", "querystring"
-        )
-    limit = int(raw_limit) if raw_limit else default
+    # The schema's QueryInteger has already refused a bad limit (400 naming it).
+    limit = request.validated["querystring"].get("limit", default)
     offset = 0
     if request.GET.get("cursor"):
         try:
