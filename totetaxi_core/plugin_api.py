@@ -97,7 +97,7 @@ from .bookings.services import cancel as cancel_booking
 from .bookings.services import create as create_booking
 from .bookings.services import reschedule as reschedule_booking
 from .business_time import BUSINESS_TZ, format_local, local_datetime, local_midnight, local_today
-from .console.bookings import render_booking_page
+from .console.bookings import entries_panel, render_booking_page
 from .console.forms import (
     FieldError,
     Fields,
@@ -156,6 +156,9 @@ booking_holds = holds_of
 # What the names added for plugin authors with the registration directives are (see above):
 # ``hookspec`` marks a plugin's own hookspecs (pluggy's marker of project ``totetaxi``),
 # ``find_service(request | ctx | registry, name)`` finds a registered service,
+# ``entries_panel(title, entries, order=100)`` is a ready-made panel listing dated entries
+# (``{"at", "title", "detail"}``) newest first, for ``totetaxi_booking_panels`` or
+# ``totetaxi_customer_panels``,
 # ``render_booking_page(request, booking, *, panel_state=None, status=200)`` renders the
 # console's booking page for a plugin's view, ``RegistrationError`` is what a bad registration
 # raises.
@@ -223,6 +226,7 @@ __all__ = [
     "day",
     "decode_cursor",
     "encode_cursor",
+    "entries_panel",
     "field_of",
     "find_service",
     "flag",

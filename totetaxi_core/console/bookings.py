@@ -261,6 +261,23 @@ def panels(
     return gather_panels(request, "totetaxi_booking_panels", booking=booking, panel_state=state)
 
 
+ENTRIES_PANEL = "totetaxi_core:console/templates/panel_entries.jinja2"
+
+
+def entries_panel(
+    title: str, entries: Iterable[Mapping[str, Any]], *, order: int = 100, shown: int = 10
+) -> dict[str, Any]:
+    """A panel (booking or customer page) listing the newest ``shown`` of ``entries`` (each
+    ``{"at", "title", "detail"}``, ``at`` an aware datetime), newest first."""
+    newest = sorted(entries, key=lambda entry: entry["at"], reverse=True)[:shown]
+    return {
+        "title": title,
+        "template": ENTRIES_PANEL,
+        "context": {"entries": newest, "empty": "None yet."},
+        "order": order,
+    }
+
+
 def gather_panels(request: Request, hook: str, **arguments: Any) -> list[dict[str, Any]]:
     """The panels ``hook`` gathers from every plugin, rendered, sorted by order then title.
 

@@ -325,9 +325,8 @@ def totetaxi_customer_panels(request: Request, customer: Customer) -> list[dict[
     rendered like the booking page's (a panel that fails shows a notice, the page stays up).
 
     The customer's payments, notifications, documents and the staff's care actions come from
-    the plugins that hold them. A panel listing dated entries can use the core's template
-    ``totetaxi_core:console/templates/panel_entries.jinja2`` (``{"entries": [{"at", "title",
-    "detail"}], "empty": "..."}``).
+    the plugins that hold them. A panel listing dated entries is one call:
+    ``plugin_api.entries_panel(title, entries, order=...)``.
     """
 
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from totetaxi_core.plugin_api import hookimpl
+from totetaxi_core.plugin_api import entries_panel, hookimpl
 
 from . import services
 
@@ -81,12 +81,4 @@ def totetaxi_customer_panels(request: Any, customer: Any) -> list[dict[str, Any]
     """The customer page's "Documents" panel: the newest ten, from :mod:`.timeline`."""
     from . import timeline
 
-    newest = sorted(timeline.entries(request, None, customer), key=lambda e: e["at"])[::-1]
-    return [
-        {
-            "title": "Documents",
-            "template": "totetaxi_core:console/templates/panel_entries.jinja2",
-            "context": {"entries": newest[:10], "empty": "None yet."},
-            "order": 80,
-        }
-    ]
+    return [entries_panel("Documents", timeline.entries(request, None, customer), order=80)]

@@ -16,6 +16,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 
 from totetaxi_core.plugin_api import (
     RESET_TOKEN_LIFETIME,
+    entries_panel,
     format_local,
     format_money,
     hookimpl,
@@ -489,12 +490,4 @@ def totetaxi_customer_panels(request: Any, customer: Any) -> list[dict[str, Any]
     """The customer page's "Emails" panel: the newest ten, from :mod:`.timeline`."""
     from . import timeline
 
-    newest = sorted(timeline.entries(request, None, customer), key=lambda e: e["at"])[::-1]
-    return [
-        {
-            "title": "Emails",
-            "template": "totetaxi_core:console/templates/panel_entries.jinja2",
-            "context": {"entries": newest[:10], "empty": "None yet."},
-            "order": 70,
-        }
-    ]
+    return [entries_panel("Emails", timeline.entries(request, None, customer), order=70)]

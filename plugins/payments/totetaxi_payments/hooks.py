@@ -7,7 +7,7 @@ from typing import Any
 
 from sqlalchemy import func, select
 
-from totetaxi_core.plugin_api import hookimpl
+from totetaxi_core.plugin_api import entries_panel, hookimpl
 
 from . import console, services
 from .models import OPEN_STATUSES, Payment, PaymentStatus, Refund, RefundStatus, SavedMethod
@@ -224,12 +224,4 @@ def totetaxi_customer_panels(request: Any, customer: Any) -> list[dict[str, Any]
     """The customer page's "Payments" panel: the newest ten, from :mod:`.timeline`."""
     from . import timeline
 
-    newest = sorted(timeline.entries(request, None, customer), key=lambda e: e["at"])[::-1]
-    return [
-        {
-            "title": "Payments",
-            "template": "totetaxi_core:console/templates/panel_entries.jinja2",
-            "context": {"entries": newest[:10], "empty": "None yet."},
-            "order": 60,
-        }
-    ]
+    return [entries_panel("Payments", timeline.entries(request, None, customer), order=60)]
