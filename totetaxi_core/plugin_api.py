@@ -116,6 +116,7 @@ from .context import Context
 from .db import Base, SoftDelete, Timestamps, UTCDateTime, UUIDPrimaryKey, utcnow
 from .db.append_only import AppendOnly
 from .db.lookup import get_or_404
+from .db.upsert import insert_for
 from .errors import CapacityExhausted, InvalidDraft, Refused, RegistrationError
 from .hooks import hookimpl, hookspec
 from .identity.contexts import OwnedContext
@@ -156,6 +157,8 @@ booking_holds = holds_of
 # What the names added for plugin authors with the registration directives are (see above):
 # ``hookspec`` marks a plugin's own hookspecs (pluggy's marker of project ``totetaxi``),
 # ``find_service(request | ctx | registry, name)`` finds a registered service,
+# ``insert_for(dbsession, Model)`` is the dialect's ``insert`` with ``on_conflict_do_nothing``
+# (one statement instead of read-then-write, on PostgreSQL and SQLite alike),
 # ``entries_panel(title, entries, order=100)`` is a ready-made panel listing dated entries
 # (``{"at", "title", "detail"}``) newest first, for ``totetaxi_booking_panels`` or
 # ``totetaxi_customer_panels``,
@@ -236,6 +239,7 @@ __all__ = [
     "get_or_404",
     "hookimpl",
     "hookspec",
+    "insert_for",
     "integer_field",
     "json_error",
     "keyset_page",

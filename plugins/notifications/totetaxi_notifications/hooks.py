@@ -12,7 +12,6 @@ import logging
 from typing import Any
 
 from sqlalchemy import func, select
-from sqlalchemy.dialects import postgresql, sqlite
 
 from totetaxi_core.plugin_api import (
     RESET_TOKEN_LIFETIME,
@@ -20,6 +19,7 @@ from totetaxi_core.plugin_api import (
     format_local,
     format_money,
     hookimpl,
+    insert_for,
     token_matches,
 )
 
@@ -78,10 +78,8 @@ def _keep_guest_token(ctx: Any, booking: Any, tracking_token: str | None) -> Non
         return
     # One statement, no read first: the first link stays (ON CONFLICT DO NOTHING, which
     # PostgreSQL and SQLite both speak). Executing it flushes the booking row it points to.
-    dialect = ctx.dbsession.get_bind().dialect.name
-    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
     ctx.dbsession.execute(
-        insert(GuestLink)
+        insert_for(ctx.dbsession, GuestLink)
         .values(
             booking_id=booking.id,
             created_at=ctx.now(),

@@ -16,9 +16,8 @@ import uuid
 from typing import Any
 
 from sqlalchemy import func, or_, select
-from sqlalchemy.dialects import postgresql, sqlite
 
-from totetaxi_core.plugin_api import Booking, Context, record_audit
+from totetaxi_core.plugin_api import Booking, Context, insert_for, record_audit
 
 from . import sealing
 from .interfaces import Mailer, MailerError, Message
@@ -98,11 +97,10 @@ def queue(
         updated_at=now,
     )
     ctx.dbsession.flush()  # the booking row must exist before a row that points to it
-    dialect = postgresql if ctx.dbsession.get_bind().dialect.name == "postgresql" else sqlite
     # One statement that inserts or does nothing on the unique key: two transactions firing
     # the same event never fail, and only one of them inserts.
     inserted = ctx.dbsession.execute(
-        dialect.insert(Notification.__table__)
+        insert_for(ctx.dbsession, Notification.__table__)
         .values(**values)
         .on_conflict_do_nothing(index_elements=["unique_key"])
     ).rowcount

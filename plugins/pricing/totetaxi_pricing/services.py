@@ -6,13 +6,13 @@ import datetime as dt
 from typing import Any
 
 from sqlalchemy import bindparam, func, select, update
-from sqlalchemy.dialects import postgresql, sqlite
 
 from totetaxi_core.plugin_api import (
     CapacityExhausted,
     Context,
     InvalidDraft,
     audit_changes,
+    insert_for,
     local_today,
     record_audit,
 )
@@ -117,10 +117,8 @@ def availability(
 
 
 def _ensure_day(ctx: Context, day: dt.date) -> None:
-    dialect = ctx.dbsession.get_bind().dialect.name
-    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
     ctx.dbsession.execute(
-        insert(CapacityDay)
+        insert_for(ctx.dbsession, CapacityDay)
         .values(day=day, booked=0, specialty_booked=0, note="")
         .on_conflict_do_nothing(index_elements=["day"])
     )

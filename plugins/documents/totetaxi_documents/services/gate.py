@@ -15,9 +15,15 @@ import uuid
 from typing import Any
 
 from sqlalchemy import and_, exists, select
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import aliased
-from totetaxi_core.plugin_api import Booking, BookingStatus, Context, local_midnight, local_today
+from totetaxi_core.plugin_api import (
+    Booking,
+    BookingStatus,
+    Context,
+    insert_for,
+    local_midnight,
+    local_today,
+)
 
 from ..models import Category, CoiAttention, CoiDetails, Document, DocumentStatus
 
@@ -73,11 +79,8 @@ def holds_of(ctx: Context, booking: Booking) -> list[dict[str, str]]:
 
 def _once(ctx: Context, booking_id: Any, reason: str) -> bool:
     """Record that ``reason`` fired for the booking; ``False`` when it had already."""
-    dialect = ctx.dbsession.get_bind().dialect.name
-    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
-
     done = ctx.dbsession.execute(
-        insert(CoiAttention)
+        insert_for(ctx.dbsession, CoiAttention)
         .values(id=uuid.uuid4(), booking_id=booking_id, reason=reason, at=ctx.now())
         .on_conflict_do_nothing(index_elements=["booking_id", "reason"])
         .returning(CoiAttention.id)

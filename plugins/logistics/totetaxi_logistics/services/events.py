@@ -21,13 +21,13 @@ import uuid
 from dataclasses import dataclass
 
 from sqlalchemy import select
-from sqlalchemy.dialects import postgresql, sqlite
 from totetaxi_core.plugin_api import (
     Booking,
     BookingStatus,
     Context,
     TransitionRefused,
     can_transition,
+    insert_for,
     transition,
     utcnow,
 )
@@ -56,11 +56,9 @@ def _driver(ctx: Context, provider: str, event: TaskEvent) -> Driver | None:
     find = select(Driver).where(Driver.provider == provider, Driver.provider_id == event.driver_id)
     driver = ctx.dbsession.scalars(find).first()
     if driver is None:
-        dialect = ctx.dbsession.get_bind().dialect.name
-        insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
         now = utcnow()
         ctx.dbsession.execute(
-            insert(Driver)
+            insert_for(ctx.dbsession, Driver)
             .values(
                 id=uuid.uuid4(),
                 provider=provider,

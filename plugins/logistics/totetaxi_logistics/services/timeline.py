@@ -13,8 +13,7 @@ import uuid
 from collections.abc import Mapping
 from typing import Any
 
-from sqlalchemy.dialects import postgresql, sqlite
-from totetaxi_core.plugin_api import Context
+from totetaxi_core.plugin_api import Context, insert_for
 
 from ..models import DeliveryTask, TrackingUpdate
 
@@ -35,10 +34,8 @@ def add_update(
     raw: Mapping[str, Any] | None = None,
 ) -> bool:
     """Append one update of ``task``; ``False`` when an update with ``key`` exists already."""
-    dialect = ctx.dbsession.get_bind().dialect.name
-    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
     statement = (
-        insert(TrackingUpdate)
+        insert_for(ctx.dbsession, TrackingUpdate)
         .values(
             id=uuid.uuid4(),
             task_id=task.id,
