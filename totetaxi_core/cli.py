@@ -177,6 +177,36 @@ def cmd_outbox_sweep(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_demo(args: argparse.Namespace) -> int:
+    import datetime as dt
+
+    from .business_time import BUSINESS_TZ
+    from .demo import DemoRefused, run_demo
+
+    if not 1 <= args.days <= 366:
+        print("--days must be between 1 and 366.", file=sys.stderr)
+        return 2
+    end = None
+    if args.end:
+        try:
+            day = dt.date.fromisoformat(args.end)
+        except ValueError:
+            print("--end must be YYYY-MM-DD.", file=sys.stderr)
+            return 2
+        end = dt.datetime.combine(day, dt.time(15), BUSINESS_TZ)
+    settings = _settings(args.config)
+    if not args.verbose:
+        # Thousands of emails and tasks: their log lines would bury the summary.
+        logging.getLogger("totetaxi").setLevel(logging.WARNING)
+    try:
+        summary = run_demo(settings, days=args.days, seed=args.seed, end=end)
+    except DemoRefused as exc:
+        print(str(exc), file=sys.stderr)
+        return 1
+    print("\n".join(summary.lines()))
+    return 0
+
+
 def _read_password(prompt: str = "Password: ") -> str:
     """Prompt twice on a terminal; read one line from standard input otherwise (scripts)."""
     if sys.stdin.isatty():
@@ -353,6 +383,17 @@ def build_parser() -> argparse.ArgumentParser:
         p.add_argument("config")
         p.add_argument("celery_args", nargs=argparse.REMAINDER, help="passed on to celery")
         p.set_defaults(func=func)
+
+    p = sub.add_parser(
+        "demo",
+        help="fill a development database with a realistic month (never in production)",
+    )
+    p.add_argument("config", help="the .ini file, e.g. development.ini")
+    p.add_argument("--days", type=int, default=30, help="how many days up to today (default 30)")
+    p.add_argument("--seed", type=int, default=1, help="the same seed gives the same month")
+    p.add_argument("--end", default="", help="YYYY-MM-DD: end the month at 15:00 New York that day")
+    p.add_argument("--verbose", action="store_true", help="keep the platform's log lines")
+    p.set_defaults(func=cmd_demo)
 
     staff = sub.add_parser("staff", help="staff accounts").add_subparsers(
         dest="staff_command", required=True

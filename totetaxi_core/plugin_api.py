@@ -113,6 +113,7 @@ from .console.forms import (
     text_field,
 )
 from .context import Context
+from .customer_messages import customer_message_templates, send_customer_message
 from .db import Base, SoftDelete, Timestamps, UTCDateTime, UUIDPrimaryKey, utcnow
 from .db.append_only import AppendOnly
 from .db.lookup import get_or_404
@@ -151,6 +152,9 @@ booking_holds = holds_of
 # ``request_password_reset(ctx, email)`` sends a customer the reset link (staff may trigger it
 # for customer care), ``set_customer_active(ctx, customer, active)`` disables an account (its
 # sessions and tokens end) or re-enables it; both audited.
+# ``customer_message_templates(ctx)`` lists the emails staff may send a customer by hand and
+# ``send_customer_message(ctx, customer, template, message)`` queues one (``InvalidDraft``
+# naming ``template``, ``message`` or ``customer`` otherwise); the caller audits.
 # ``BookingHeld`` (a ``TransitionRefused``) is what ``transition`` raises when a hold keeps a
 # booking from ``in_progress``; its ``holds`` lists them.
 
@@ -226,6 +230,7 @@ __all__ = [
     "colander_errors",
     "control_characters",
     "create_booking",
+    "customer_message_templates",
     "day",
     "decode_cursor",
     "encode_cursor",
@@ -264,6 +269,7 @@ __all__ = [
     "render_booking_page",
     "request_password_reset",
     "reschedule_booking",
+    "send_customer_message",
     "service_label",
     "service_labels",
     "set_customer_active",

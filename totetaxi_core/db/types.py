@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
 from typing import Any
 
 from sqlalchemy import DateTime
@@ -39,6 +42,42 @@ class UTCDateTime(TypeDecorator[dt.datetime]):
         return value.astimezone(dt.UTC)
 
 
+class SimulatedClock:
+    """A clock that stands still until moved: ``now`` is what :func:`utcnow` answers while it is
+    in use (see :func:`simulated_time`)."""
+
+    def __init__(self, now: dt.datetime) -> None:
+        self.now = now
+
+    def move_to(self, now: dt.datetime) -> None:
+        """Set the time; it never goes backwards (rows keep the order they were written in)."""
+        if now.tzinfo is None:
+            raise ValueError(f"naive datetime {now!r} refused: use an aware UTC datetime")
+        self.now = max(self.now, now.astimezone(dt.UTC))
+
+
+_SIMULATED: ContextVar[SimulatedClock | None] = ContextVar("totetaxi_simulated_clock", default=None)
+
+
 def utcnow() -> dt.datetime:
-    """The current time as an aware UTC datetime."""
-    return dt.datetime.now(dt.UTC)
+    """The current time as an aware UTC datetime (the simulated clock's, inside
+    :func:`simulated_time`)."""
+    clock = _SIMULATED.get()
+    return clock.now if clock is not None else dt.datetime.now(dt.UTC)
+
+
+@contextmanager
+def simulated_time(start: dt.datetime) -> Iterator[SimulatedClock]:
+    """Run the platform on a clock the caller moves (``totetaxi demo`` replays a month this way).
+
+    Every timestamp the platform writes (``created_at``, audit records, tokens, the app's
+    ``registry.clock`` when it is the default) comes from :func:`utcnow`, so data made inside reads
+    as if it had happened at the simulated times. The clock belongs to the current context only:
+    other threads (a web server's) keep the real time.
+    """
+    clock = SimulatedClock(start.astimezone(dt.UTC))
+    token = _SIMULATED.set(clock)
+    try:
+        yield clock
+    finally:
+        _SIMULATED.reset(token)

@@ -245,6 +245,26 @@ def totetaxi_password_reset_requested(
     """
 
 
+@hookspec
+def totetaxi_customer_message_templates(ctx: Context) -> list[dict[str, str]] | None:
+    """Emails staff may send a customer by hand (customer care), as ``[{key, name,
+    description}]``: ``key`` is what :func:`totetaxi_send_customer_message` takes, ``name`` and
+    ``description`` are shown in the console's picker. Must not write anything.
+    """
+
+
+@hookspec(firstresult=True)
+def totetaxi_send_customer_message(
+    ctx: Context, customer: Customer, template: str, message: str
+) -> str | None:
+    """Queue email ``template`` (a key of :func:`totetaxi_customer_message_templates`) to
+    ``customer``, with staff's own ``message`` (plain text, may be empty) in it.
+
+    Return the queued email's id, or ``None`` when the template is not this plugin's (another
+    plugin may answer). It is sent after commit, like every email. The caller audits.
+    """
+
+
 # --- Console and dashboards: contributions gathered from every plugin --------------------------
 
 

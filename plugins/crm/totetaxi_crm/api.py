@@ -1,10 +1,16 @@
-"""The CRM API: customer care's booking by phone (the dashboard and reports join it).
+"""The CRM API: customer care's booking by phone and emails sent by hand (the dashboard and
+reports join it).
 
 ``POST /staff/customers/{id}/bookings`` books for a customer who called: the body is the one
 of ``POST /bookings`` without ``guest`` (the customer's profile is the contact; their saved
 addresses may be used by id). It goes through the core's own creation — priced at the server's
 rules, capacity reserved (a full day is 409), numbered — and the customer gets the "booking
 received" email with the link to pay. Staff with ``crm.care``; audited.
+
+``GET /staff/message-templates`` lists the emails staff may send a customer by hand (from the
+plugin that sends mail: notifications' ``care_*`` templates, edited in the console like the
+others); ``POST /staff/customers/{id}/messages {template, message?}`` queues one to the customer
+(202; sent after commit, listed on the customer's page). Staff with ``crm.care``; audited.
 """
 
 from __future__ import annotations
@@ -19,12 +25,17 @@ from pyramid.request import Request
 from totetaxi_core.plugin_api import (
     API_PREFIX,
     BookingBody,
+    CleanString,
     Customer,
     InvalidDraft,
+    Permission,
     answers,
     create_booking,
+    customer_message_templates,
     get_or_404,
     record_audit,
+    send_customer_message,
+    strict,
     text,
     whole,
 )
@@ -80,6 +91,85 @@ def book_by_phone(request: Request) -> dict[str, Any]:
         "status": str(booking.status),
         "total_cents": booking.total_cents,
     }
+
+
+messages = Service(
+    name="crm_customer_messages",
+    path=API_PREFIX + "/staff/customers/{id}/messages",
+    description="Email a customer from a template (customer care)",
+)
+message_templates = Service(
+    name="crm_message_templates",
+    path=API_PREFIX + "/staff/message-templates",
+    description="The emails staff may send a customer by hand",
+)
+
+
+class MessageBody(colander.MappingSchema):
+    template = colander.SchemaNode(CleanString(), validator=colander.Length(min=1, max=100))
+    message = colander.SchemaNode(CleanString(), missing="")
+
+
+class MessageOut(colander.MappingSchema):
+    """The email queued (sent after commit)."""
+
+    id = text()
+    template = text()
+    recipient = text()
+
+
+class MessageTemplate(colander.MappingSchema):
+    key = text()
+    name = text()
+    description = text()
+
+
+class MessageTemplates(colander.SequenceSchema):
+    template = MessageTemplate()
+
+
+class MessageTemplatesOut(colander.MappingSchema):
+    items = MessageTemplates()
+
+
+def queue_message(request: Request, customer: Customer, template: str, message: str) -> str:
+    """Queue ``template`` to ``customer`` and audit it (the API and the console form)."""
+    sent = send_customer_message(request.ctx, customer, template, message)
+    record_audit(
+        request.ctx,
+        "crm.customer_messaged",
+        target_type="customer",
+        target_id=customer.id,
+        after={"template": template, "notification_id": sent, "message": message[:200]},
+    )
+    return sent
+
+
+@messages.post(
+    schema=strict(MessageBody),
+    validators=(colander_body_validator,),
+    permission=CARE,
+    response_schemas=answers(
+        202,
+        MessageOut(),
+        "Queued; sent after commit.",
+        errors={400: "Unknown template, a message too long, or the account is disabled."},
+    ),
+)
+def send_message(request: Request) -> dict[str, Any]:
+    customer = get_or_404(request.dbsession, Customer, request.matchdict["id"])
+    body = request.validated
+    sent = queue_message(request, customer, body["template"], body["message"])
+    request.response.status_code = 202
+    return {"id": sent, "template": body["template"], "recipient": customer.email}
+
+
+@message_templates.get(
+    permission=Permission.STAFF_READ,
+    response_schemas=answers(200, MessageTemplatesOut(), "The templates, by name."),
+)
+def list_message_templates(request: Request) -> dict[str, Any]:
+    return {"items": customer_message_templates(request.ctx)}
 
 
 def includeme(config: Configurator) -> None:

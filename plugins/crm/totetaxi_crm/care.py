@@ -1,5 +1,6 @@
 """Customer care on the console's customer page: internal notes, disabling or re-enabling the
-account (its sessions and tokens end), sending a password-reset link. Every action audited.
+account (its sessions and tokens end), sending a password-reset link, emailing the customer
+from a template. Every action audited.
 
 The panel comes through the core's ``totetaxi_customer_panels``; its forms post to the routes
 below and come back to the customer page (303) with a message, or with the page again and a
@@ -20,13 +21,16 @@ from sqlalchemy import select
 from totetaxi_core.plugin_api import (
     Customer,
     FieldError,
+    InvalidDraft,
     control_characters,
+    customer_message_templates,
     get_or_404,
     record_audit,
     request_password_reset,
     set_customer_active,
 )
 
+from .api import queue_message
 from .models import CustomerNote
 from .permissions import CARE
 
@@ -38,6 +42,7 @@ MESSAGES = {
     "disabled": "Account disabled: its sessions and tokens have ended.",
     "enabled": "Account enabled again.",
     "reset_sent": "Password-reset email sent.",
+    "message_sent": "Email queued; it appears under Emails once sent.",
 }
 
 
@@ -63,6 +68,7 @@ def panel(request: Request, customer: Customer) -> dict[str, Any]:
             "customer": customer,
             "notes": notes_of(request, customer),
             "can_act": request.has_permission(CARE),
+            "templates": customer_message_templates(request.ctx),
             "message": MESSAGES.get(done, ""),
         },
     }
@@ -130,8 +136,34 @@ def send_reset(request: Request) -> Response:
     return _back(request, customer, "reset_sent")
 
 
+@view_config(route_name="crm_customer_message", request_method="POST", permission=CARE)
+def send_message(request: Request) -> Response:
+    customer = get_or_404(request.dbsession, Customer, request.matchdict["id"])
+    template = str(request.POST.get("template", "")).strip()
+    message = str(request.POST.get("message", "")).replace("\x00", "").strip()
+    try:
+        queue_message(request, customer, template, message)
+    except InvalidDraft as exc:
+        # What was typed comes back with the sentence naming the field; nothing was queued.
+        return render_to_response(
+            REFUSED,
+            {
+                "customer": customer,
+                "field": exc.field,
+                "error": exc.description,
+                "templates": customer_message_templates(request.ctx),
+                "chosen": template,
+                "message_text": message,
+            },
+            request=request,
+            response=Response(status=400),
+        )
+    return _back(request, customer, "message_sent")
+
+
 def includeme(config: Configurator) -> None:
     config.add_route("crm_customer_note", "/console/crm/customers/{id}/notes")
     config.add_route("crm_customer_active", "/console/crm/customers/{id}/active")
     config.add_route("crm_customer_reset", "/console/crm/customers/{id}/password-reset")
+    config.add_route("crm_customer_message", "/console/crm/customers/{id}/messages")
     config.scan(__name__)

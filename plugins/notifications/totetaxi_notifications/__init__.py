@@ -16,7 +16,7 @@ from .seed import seed
 
 manifest = Manifest(
     name="notifications",
-    version="1.2.0",
+    version="1.3.0",
     summary="Email on every booking, payment, delivery, refund, COI and password event",
     requires=("mailer",),
     settings=(

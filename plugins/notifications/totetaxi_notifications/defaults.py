@@ -502,6 +502,57 @@ DEFAULTS: tuple[Default, ...] = (
     ),
 )
 
+#: What staff write into a customer-care email, kept as typed (line breaks too).
+CARE_VARIABLES = {"message.body": "what the staff member wrote (may be empty)"}
+_MESSAGE = (
+    '{% if message.body %}<span style="white-space:pre-line">{{ message.body }}</span>{% endif %}'
+)
+_CARE_TEXT_MESSAGE = "{% if message.body %}{{ message.body }}\n\n{% endif %}"
+_WEATHER = (
+    "The weather on the road between Manhattan and the Hamptons may slow our vans today. Your "
+    "items are safe with us; we will keep you posted on the new arrival time."
+)
+_FOLLOW_UP = (
+    "Thank you for moving with {{ company.name }}. We would love to hear how it went: just "
+    "reply to this email."
+)
+
+#: Emails staff send a customer by hand from the customer's page (customer care): every
+#: template whose key starts with ``care_`` is offered there. :mod:`.migrations` revision
+#: n0005 adds them where the plugin was installed before.
+CARE_DEFAULTS: tuple[Default, ...] = (
+    Default(
+        "care_message",
+        "Message from our team",
+        "Customer care: a personal message; the staff member's text is the email.",
+        "A message from {{ company.name }}",
+        f"{_GREETING}\n\n{_CARE_TEXT_MESSAGE}" + _SIGN_OFF.lstrip("\n"),
+        _html([_MESSAGE], facts=False),
+        {**COMMON_VARIABLES, **CARE_VARIABLES},
+    ),
+    Default(
+        "care_weather_delay",
+        "Weather delay",
+        "Customer care: the weather slows the vans; an optional note from staff follows.",
+        "Your {{ company.name }} move: a weather delay",
+        f"{_GREETING}\n\n{_WEATHER}\n\n{_CARE_TEXT_MESSAGE}" + _SIGN_OFF.lstrip("\n"),
+        _html([_WEATHER, _MESSAGE], facts=False),
+        {**COMMON_VARIABLES, **CARE_VARIABLES},
+    ),
+    Default(
+        "care_follow_up",
+        "Follow-up after a move",
+        "Customer care: thanks and a request for feedback; an optional note from staff follows.",
+        "How was your move with {{ company.name }}?",
+        f"{_GREETING}\n\n{_FOLLOW_UP}\n\n{_CARE_TEXT_MESSAGE}" + _SIGN_OFF.lstrip("\n"),
+        _html([_FOLLOW_UP, _MESSAGE], facts=False),
+        {**COMMON_VARIABLES, **CARE_VARIABLES},
+    ),
+)
+DEFAULTS = DEFAULTS + CARE_DEFAULTS
+CARE_KEYS = tuple(d.key for d in CARE_DEFAULTS)
+CARE_PREFIX = "care_"
+
 #: Templates added after the first release: :mod:`.migrations` revision n0003 adds them to
 #: databases where the plugin was installed before (its seed runs only at install).
 BOOKING_CHANGE_KEYS = (

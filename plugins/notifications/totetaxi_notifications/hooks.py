@@ -9,6 +9,7 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import logging
+import uuid
 from typing import Any
 
 from sqlalchemy import func, select
@@ -24,7 +25,8 @@ from totetaxi_core.plugin_api import (
 )
 
 from . import sealing, services, variables
-from .models import GuestLink, Notification, NotificationStatus
+from .defaults import CARE_PREFIX
+from .models import EmailTemplate, GuestLink, Notification, NotificationStatus
 
 log = logging.getLogger("totetaxi.notifications")
 
@@ -278,6 +280,41 @@ def totetaxi_password_reset_requested(ctx: Any, principal: Any, reset_url: str) 
             "reset_minutes": int(RESET_TOKEN_LIFETIME.total_seconds() // 60),
         },
     )
+
+
+# --- customer care: emails staff send by hand --------------------------------------------------
+
+
+@hookimpl
+def totetaxi_customer_message_templates(ctx: Any) -> list[dict[str, str]]:
+    rows = ctx.dbsession.execute(
+        select(EmailTemplate.key, EmailTemplate.name, EmailTemplate.description).where(
+            EmailTemplate.key.startswith(CARE_PREFIX, autoescape=True)
+        )
+    )
+    return [{"key": key, "name": name, "description": text} for key, name, text in rows]
+
+
+@hookimpl
+def totetaxi_send_customer_message(
+    ctx: Any, customer: Any, template: str, message: str
+) -> str | None:
+    if not template.startswith(CARE_PREFIX):
+        return None
+    # Every send is its own email: staff may well send the same words twice on purpose.
+    new_id = services.queue(
+        ctx,
+        unique_key=f"care:{customer.id}:{uuid.uuid4()}",
+        template_key=template,
+        recipient=customer.email,
+        customer_id=customer.id,
+        variables={
+            "company": variables.company(ctx),
+            "recipient": {"first_name": customer.first_name, "email": customer.email},
+            "message": {"body": message},
+        },
+    )
+    return str(new_id) if new_id is not None else None
 
 
 # --- changes of a booking -------------------------------------------------------------------

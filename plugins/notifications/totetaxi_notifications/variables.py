@@ -235,4 +235,5 @@ def sample(ctx: Context) -> dict[str, Any]:
             "difference_cents": 14925,
             "paid": True,
         },
+        "message": {"body": "Our van is running about 30 minutes late.\nSorry for the wait!"},
     }

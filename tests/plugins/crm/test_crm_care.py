@@ -159,3 +159,98 @@ def test_staff_book_for_a_customer_by_phone(app: TestApp) -> None:
         headers=bearer(app, viewer.email, staff=True),
         status=403,
     )
+
+
+def _emails(app: TestApp, recipient: str) -> list[tuple[str, str, str]]:
+    from totetaxi_notifications.models import Notification
+
+    return in_transaction(
+        app.app.registry,
+        lambda ctx: [
+            (row.template_key, row.status.value, row.text_body)
+            for row in ctx.dbsession.scalars(
+                select(Notification)
+                .where(Notification.recipient == recipient)
+                .order_by(Notification.created_at)
+            )
+        ],
+    )
+
+
+def test_staff_email_a_customer_from_a_template(app: TestApp) -> None:
+    customer = make_customer(app.app.registry, first_name="Olivia")
+    staff = make_staff(app.app.registry, "staff")
+    headers = bearer(app, staff.email, staff=True)
+    base = f"/api/v1/staff/customers/{customer.id}/messages"
+
+    templates = app.get("/api/v1/staff/message-templates", headers=headers).json["items"]
+    assert {t["key"] for t in templates} == {"care_message", "care_weather_delay", "care_follow_up"}
+
+    sent = app.post_json(
+        base,
+        {"template": "care_weather_delay", "message": "Your van left at 2 pm.\nSorry!"},
+        headers=headers,
+        status=202,
+    ).json
+    assert sent["recipient"] == customer.email and sent["template"] == "care_weather_delay"
+    [(key, status, body)] = _emails(app, customer.email)
+    assert (key, status) == ("care_weather_delay", "sent")
+    assert "Hello Olivia," in body and "Your van left at 2 pm.\nSorry!" in body
+    assert "weather" in body
+    assert "crm.customer_messaged" in _actions(app)
+
+    # Refusals name the field; nothing is queued.
+    unknown = app.post_json(base, {"template": "password_reset"}, headers=headers, status=400)
+    assert unknown.json["errors"][0]["name"] == "template"
+    control = app.post_json(
+        base, {"template": "care_message", "message": "bell\x07"}, headers=headers, status=400
+    )
+    assert control.json["errors"][0]["name"] == "message"
+    app.post_json(
+        base, {"template": "care_message", "message": "x" * 4001}, headers=headers, status=400
+    )
+    assert len(_emails(app, customer.email)) == 1
+    viewer = make_staff(app.app.registry, "viewer")
+    app.post_json(
+        base,
+        {"template": "care_message"},
+        headers=bearer(app, viewer.email, staff=True),
+        status=403,
+    )
+    app.post_json(
+        "/api/v1/staff/customers/00000000-0000-0000-0000-000000000000/messages",
+        {"template": "care_message"},
+        headers=headers,
+        status=404,
+    )
+
+
+def test_the_care_panel_emails_a_customer_and_refuses_a_disabled_account(app: TestApp) -> None:
+    customer = make_customer(app.app.registry)
+    console_sign_in(app, make_staff(app.app.registry, "staff"))
+    page = app.get(f"/console/customers/{customer.id}")
+    form = page.html.select_one("[data-testid=care-message-form]")
+    assert form is not None
+    assert [o["value"] for o in form.select("option")] == [
+        "care_follow_up",
+        "care_message",
+        "care_weather_delay",
+    ]  # by name: Follow-up, Message, Weather
+    token = csrf_token_in(page)
+    url = f"/console/crm/customers/{customer.id}/messages"
+
+    done = app.post(
+        url, {"csrf_token": token, "template": "care_message", "message": "Hi!"}, status=303
+    )
+    assert "Email queued" in done.follow().text
+    assert [key for key, *_ in _emails(app, customer.email)] == ["care_message"]
+
+    app.post(f"/console/crm/customers/{customer.id}/active", {"csrf_token": token, "active": "0"})
+    refused = app.post(
+        url,
+        {"csrf_token": token, "template": "care_message", "message": "Still there?"},
+        status=400,
+    )
+    assert "disabled" in refused.html.select_one("[data-testid=error-customer]").text
+    assert "Still there?" in refused.html.select_one("#care-message").text  # kept as typed
+    assert len(_emails(app, customer.email)) == 1

@@ -51,6 +51,10 @@ EVENT_KEYS = (
     "booking_status_changed",
     "booking_completed",
     "booking_rescheduled",
+    # Customer care: emails staff send by hand (n0005).
+    "care_message",
+    "care_weather_delay",
+    "care_follow_up",
 )
 
 VARIABLES = {
@@ -357,7 +361,8 @@ def test_a_broken_template_is_a_render_error(source, why):
 
 def test_every_event_of_the_business_rules_has_a_default_template():
     assert defaults.KEYS == EVENT_KEYS
-    assert len(set(defaults.KEYS)) == 16
+    assert len(set(defaults.KEYS)) == 19
+    assert set(defaults.CARE_KEYS) < set(EVENT_KEYS)
     assert set(defaults.BOOKING_CHANGE_KEYS) < set(EVENT_KEYS)
     # Every template a trigger queues exists; the delivery ones are those n0004 brings.
     assert set(hooks.DELIVERY_TEMPLATES.values()) <= set(EVENT_KEYS)
@@ -420,8 +425,8 @@ def test_a_default_template_uses_only_the_variables_it_declares(default):
     used = set().union(*(used_variables(getattr(default, part)) for part in PARTS))
     assert used, "a default template that uses no variable?"
     assert used <= set(default.variables), sorted(used - set(default.variables))
-    # Bookings' templates declare every booking variable, the reset email none.
-    has_booking = default.key != "password_reset"
+    # Bookings' templates declare every booking variable, the reset and care emails none.
+    has_booking = default.key != "password_reset" and default.key not in defaults.CARE_KEYS
     assert all(name in default.variables for name in variables.BOOKING_VARIABLES) is has_booking
     assert all(name in default.variables for name in variables.COMMON_VARIABLES)
 
@@ -446,7 +451,8 @@ def test_every_default_renders_with_the_editors_sample(app, with_booking):
         done = render(default.subject, default.text_body, default.html_body, sample)
         assert done.subject and done.text and done.html.startswith("<!doctype html>")
         assert "\n" not in done.subject
-        if default.key != "password_reset":  # which booking is always said
+        if default.key != "password_reset" and default.key not in defaults.CARE_KEYS:
+            # which booking is always said (the care emails are about the customer)
             assert number in done.subject
         assert sample["company"]["support_email"] in done.text
         for text in (done.subject, done.text, done.html):
@@ -479,14 +485,15 @@ def test_a_default_reads_well_without_optional_values(default):
             "difference_cents": 0,
             "paid": False,
         },
+        "message": {"body": ""},
     }
     done = render(default.subject, default.text_body, default.html_body, values)
     assert done.text.startswith("Hello,\n")
     assert "Expected arrival" not in done.text and "About the one you sent" not in done.text
     assert "Your reason" not in done.text and "than before" not in done.text
     assert "None" not in done.text
-    if default.key in defaults.BOOKING_CHANGE_KEYS:  # paragraphs left out leave no gap
-        assert "\n\n\n" not in done.text
+    if default.key in defaults.BOOKING_CHANGE_KEYS + defaults.CARE_KEYS:
+        assert "\n\n\n" not in done.text  # paragraphs left out leave no gap
     if default.key == "delivery_rescheduled":  # no window yet: the time follows
         assert "we will let you know the new time shortly." in done.text
         assert "The new time is" not in done.text

@@ -15,8 +15,8 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-from sqlalchemy import func, select
-from totetaxi_core.plugin_api import Context
+from sqlalchemy import case, func, select
+from totetaxi_core.plugin_api import Booking, Context
 
 from ...interfaces import TaskEvent
 from ...models import OPEN, DeliveryTask, Driver, TaskKind, TaskStatus
@@ -145,13 +145,22 @@ def due_tasks(ctx: Context, now: dt.datetime, limit: int = 200) -> list[Delivery
     return list(
         ctx.dbsession.scalars(
             select(DeliveryTask)
+            .join(Booking, Booking.id == DeliveryTask.booking_id)
             .where(
                 DeliveryTask.provider == NAME,
                 DeliveryTask.provider_task_id.is_not(None),
                 DeliveryTask.status.in_(OPEN),
                 DeliveryTask.complete_after <= now + dt.timedelta(hours=1),
             )
-            .order_by(DeliveryTask.complete_after)
+            # A fixed order (never the random ids): a pickup moves before its own drop-off, so
+            # the drop-off can follow in the same run, and the same bookings always get the
+            # same drivers (``totetaxi demo`` replays a month exactly).
+            .order_by(
+                DeliveryTask.complete_after,
+                Booking.number,
+                case((DeliveryTask.kind == TaskKind.PICKUP, 0), else_=1),
+                DeliveryTask.attempt,
+            )
             .limit(limit)
         )
     )
