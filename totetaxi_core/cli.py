@@ -1,4 +1,4 @@
-"""The ``totetaxi`` command: migrations, plugins, workers and the outbox.
+"""The ``totetaxi`` command: migrations, plugins, workers, live updates and the outbox.
 
 Every sub-command that runs the platform takes the path of an ``.ini`` file
 (``development.ini``) and reads the same settings, with the same environment overrides, as the
@@ -174,6 +174,14 @@ def cmd_outbox_sweep(args: argparse.Namespace) -> int:
 
     registry = _bootstrap_app(args.config)
     print(f"handed on {sweep(registry)} outbox messages")
+    return 0
+
+
+def cmd_live(args: argparse.Namespace) -> int:
+    from . import make_app
+    from .live.server import serve_live
+
+    serve_live(make_app(_platform(args.config)), args.host, args.port, proxy=args.proxy)
     return 0
 
 
@@ -353,6 +361,20 @@ def build_parser() -> argparse.ArgumentParser:
         p.add_argument("config")
         p.add_argument("celery_args", nargs=argparse.REMAINDER, help="passed on to celery")
         p.set_defaults(func=func)
+
+    p = sub.add_parser(
+        "live",
+        help="serve live updates (WebSocket and Server-Sent Events at /api/v1/live) with uvicorn",
+    )
+    p.add_argument("config")
+    p.add_argument("--host", default="127.0.0.1", help="address to listen on; default 127.0.0.1")
+    p.add_argument("--port", type=int, default=6544, help="port to listen on; default 6544")
+    p.add_argument(
+        "--proxy",
+        default=None,
+        help="address of the proxy in front, whose X-Forwarded-For/-Proto are believed",
+    )
+    p.set_defaults(func=cmd_live)
 
     staff = sub.add_parser("staff", help="staff accounts").add_subparsers(
         dest="staff_command", required=True
