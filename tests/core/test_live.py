@@ -403,3 +403,31 @@ def test_redis_fans_out_to_every_live_process_and_replays_in_any(
     finally:
         one.stop()
         two.stop()
+
+
+def test_development_serves_the_web_app_and_the_live_app_on_one_port(app: TestApp) -> None:
+    import urllib.request
+
+    from totetaxi_core.live.server import one_origin
+
+    served = serve(app.app, one_origin(app.app, threads=2))
+    try:
+        with urllib.request.urlopen(served.url + "/healthz", timeout=10) as answer:
+            assert answer.status == 200  # the Pyramid app
+        with urllib.request.urlopen(served.url + "/api/v1/live/health", timeout=10) as answer:
+            assert answer.status == 200  # the live app
+        staff = staff_token(app)
+        booking = book(app, guest_body())
+        with socket_to(served, "", staff) as ws:
+            # a change through this very server reaches the socket with no Redis
+            request = urllib.request.Request(
+                served.url + STATUS.format(id=booking["id"]),
+                data=b'{"status": "confirmed"}',
+                headers={"Content-Type": "application/json", **staff},
+                method="POST",
+            )
+            with urllib.request.urlopen(request, timeout=10) as answer:
+                assert answer.status == 200
+            assert next_event(ws, "booking.status")["data"]["number"] == booking["number"]
+    finally:
+        served.stop()
