@@ -74,6 +74,12 @@ def serve_live(router: Router, host: str, port: int, proxy: str | None = None) -
         options.update(proxy_headers=True, forwarded_allow_ips=proxy)
     else:
         options["proxy_headers"] = False
+    if router.registry.settings["totetaxi.live_backend"] == "memory":
+        # Nothing reaches a separate process through the in-process bus.
+        log.warning(
+            "totetaxi.live_backend = memory: this live process hears only events published in "
+            "it; set totetaxi.live_backend = redis to serve the web processes' events"
+        )
     log.info("totetaxi live on %s:%s", host, port)
     uvicorn.Server(uvicorn_config(LiveApp(router), host, port, **options)).run()
 
