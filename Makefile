@@ -64,6 +64,7 @@ bench: test-setup
 	$(BIN)/python bench/http_load.py
 	$(BIN)/python bench/scale.py
 	$(BIN)/python bench/crm_dashboard.py
+	$(BIN)/python bench/live.py
 
 # Style (ruff's rules, then its formatter: every file reads alike), then the import contracts of
 # pyproject.toml (the core never imports a plugin, plugins are independent, plugins import only

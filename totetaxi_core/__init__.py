@@ -42,6 +42,7 @@ def make_app(platform: Platform) -> Router:
     config.include(".service_registry")
     config.include(".hooks")
     config.include(".tasks")
+    config.include(".live")
     config.include(".ops")
     config.include(".api")
     config.include(".identity")

@@ -1,4 +1,4 @@
-"""The ``totetaxi`` command: migrations, plugins, workers and the outbox.
+"""The ``totetaxi`` command: migrations, plugins, workers, live updates and the outbox.
 
 Every sub-command that runs the platform takes the path of an ``.ini`` file
 (``development.ini``) and reads the same settings, with the same environment overrides, as the
@@ -207,6 +207,14 @@ def cmd_demo(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_live(args: argparse.Namespace) -> int:
+    from . import make_app
+    from .live.server import serve_live
+
+    serve_live(make_app(_platform(args.config)), args.host, args.port, proxy=args.proxy)
+    return 0
+
+
 def _read_password(prompt: str = "Password: ") -> str:
     """Prompt twice on a terminal; read one line from standard input otherwise (scripts)."""
     if sys.stdin.isatty():
@@ -394,6 +402,20 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--end", default="", help="YYYY-MM-DD: end the month at 15:00 New York that day")
     p.add_argument("--verbose", action="store_true", help="keep the platform's log lines")
     p.set_defaults(func=cmd_demo)
+
+    p = sub.add_parser(
+        "live",
+        help="serve live updates (WebSocket and Server-Sent Events at /api/v1/live) with uvicorn",
+    )
+    p.add_argument("config")
+    p.add_argument("--host", default="127.0.0.1", help="address to listen on; default 127.0.0.1")
+    p.add_argument("--port", type=int, default=6544, help="port to listen on; default 6544")
+    p.add_argument(
+        "--proxy",
+        default=None,
+        help="address of the proxy in front, whose X-Forwarded-For/-Proto are believed",
+    )
+    p.set_defaults(func=cmd_live)
 
     staff = sub.add_parser("staff", help="staff accounts").add_subparsers(
         dest="staff_command", required=True

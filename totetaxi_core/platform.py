@@ -94,6 +94,15 @@ def prepare(
             "Setting 'totetaxi.redis_url' is required when totetaxi.state_backend = redis "
             "(set TOTETAXI_REDIS_URL, e.g. redis://127.0.0.1:6379/1)."
         )
+    if (
+        settings["totetaxi.live_backend"] == "redis"
+        and not settings["totetaxi.live_redis_url"]
+        and not settings["totetaxi.redis_url"]
+    ):
+        raise SettingsError(
+            "Setting 'totetaxi.live_redis_url' (or 'totetaxi.redis_url') is required when "
+            "totetaxi.live_backend = redis (set TOTETAXI_REDIS_URL, e.g. redis://127.0.0.1:6379/2)."
+        )
     if settings["totetaxi.cookie_secure"] is None:
         settings["totetaxi.cookie_secure"] = settings["totetaxi.environment"] == "production"
     settings["totetaxi.allowed_hosts"] = allowed_hosts(settings)

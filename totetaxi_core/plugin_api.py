@@ -125,6 +125,7 @@ from .identity.models import Customer, StaffUser
 from .identity.permissions import Permission
 from .identity.security import signed_in_customer
 from .identity.services import RESET_TOKEN_LIFETIME, request_password_reset, set_customer_active
+from .live import LiveEvent, booking_event, publish_live, staff_event
 from .money import MAX_CENTS, MoneyInputError, format_money, money_input, parse_money
 from .ops.headers import allow_csp_sources
 from .plugins import Manifest
@@ -166,6 +167,9 @@ booking_holds = holds_of
 # ``entries_panel(title, entries, order=100)`` is a ready-made panel listing dated entries
 # (``{"at", "title", "detail"}``) newest first, for ``totetaxi_booking_panels`` or
 # ``totetaxi_customer_panels``,
+# ``publish_live(ctx_or_request, event)`` sends a ``LiveEvent`` to the live subscribers once the
+# transaction commits (never before, never on abort): ``booking_event(type, booking, data)``
+# for the booking's customer, guest and staff, ``staff_event(type, data)`` for the console.
 # ``render_booking_page(request, booking, *, panel_state=None, status=200)`` renders the
 # console's booking page for a plugin's view, ``RegistrationError`` is what a bad registration
 # raises.
@@ -196,6 +200,7 @@ __all__ = [
     "Fields",
     "InvalidDraft",
     "IsoDate",
+    "LiveEvent",
     "Manifest",
     "MoneyInputError",
     "NotEditable",
@@ -222,6 +227,7 @@ __all__ = [
     "allow_csp_sources",
     "answers",
     "audit_changes",
+    "booking_event",
     "booking_holds",
     "can_transition",
     "cancel_booking",
@@ -263,6 +269,7 @@ __all__ = [
     "parse_date",
     "parse_flag",
     "parse_money",
+    "publish_live",
     "read_form",
     "record_audit",
     "record_event",
@@ -274,6 +281,7 @@ __all__ = [
     "service_labels",
     "set_customer_active",
     "signed_in_customer",
+    "staff_event",
     "strict",
     "text",
     "text_field",

@@ -42,9 +42,11 @@ def test_production_serves_with_gunicorn_and_its_options_parse() -> None:
     assert options["bind"] == ["0.0.0.0:6543"]
     assert options["max_requests"] == "10000" and options["max_requests_jitter"] == "1000"
     assert options["forwarded_allow_ips"] == own["trusted_proxy"] == "127.0.0.1"
-    # the single-process alternative and development stay on waitress
+    # the single-process alternatives are waitress
     assert section("production.ini", "server:waitress")["use"] == "egg:waitress#main"
-    assert section("development.ini", "server:main")["use"] == "egg:waitress#main"
+    assert section("development.ini", "server:waitress")["use"] == "egg:waitress#main"
+    # development serves the web app and the live app from one process (tests/core/test_live)
+    assert section("development.ini", "server:main")["use"] == "egg:totetaxi-core#development"
 
 
 def test_worker_and_thread_counts_come_from_the_environment() -> None:

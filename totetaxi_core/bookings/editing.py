@@ -11,6 +11,7 @@ from ..addresses import ADDRESS_FIELDS
 from ..context import Context
 from ..errors import InvalidDraft
 from ..identity.models import Customer
+from ..live import booking_event, publish_live
 from .lifecycle import record_event
 from .models import Address, Booking, BookingStatus
 from .services import BookingRefused, quote_and_check
@@ -170,6 +171,9 @@ def _update(
             booking.status,
             f"Pickup moved to {booking.pickup_date:%A %B %-d}, {booking.time_window}.",
         )
+    fields = sorted(diff)
+    when = {"pickup_date": booking.pickup_date.isoformat(), "time_window": booking.time_window}
+    publish_live(ctx, booking_event("booking.changed", booking, {"fields": fields, **when}))
     ctx.call_hook("totetaxi_booking_changed", booking=booking, changes=diff)
     return diff
 

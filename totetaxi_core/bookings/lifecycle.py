@@ -15,6 +15,7 @@ from .. import audit
 from ..context import Context
 from ..db import utcnow
 from ..identity.models import CustomerProfile
+from ..live import booking_event, publish_live
 from .models import Booking, BookingEvent, BookingStatus
 
 S = BookingStatus
@@ -132,6 +133,13 @@ def transition(
             before={"status": old},
             after={"status": new, "reason": reason or ""},
         )
+    # Live pages and apps (the tracking page, the console's lists) see it once this commits.
+    publish_live(
+        ctx,
+        booking_event(
+            "booking.status", booking, {"old_status": str(old), "message": MESSAGES[new]}
+        ),
+    )
     ctx.call_hook(
         "totetaxi_booking_status_changed",
         booking=booking,

@@ -16,6 +16,7 @@ from ..context import Context
 from ..errors import InvalidDraft
 from ..identity.models import Customer, SavedAddress
 from ..identity.secrets import digest, new_token, same
+from ..live import booking_event, publish_live
 from .cancellation import RESCHEDULE_NOTICE, cancellation_terms, policy_of
 from .lifecycle import MESSAGES, TransitionRefused, can_transition, record_event, transition
 from .models import Address, Booking, BookingCounter, BookingStatus
@@ -184,6 +185,7 @@ def create(
     if customer is not None and customer.profile is not None:
         customer.profile.total_bookings += 1
         customer.profile.last_booking_at = ctx.now()
+    publish_live(ctx, booking_event("booking.created", booking))
     ctx.call_hook("totetaxi_booking_created", booking=booking, tracking_token=token)
     return booking, token
 

@@ -13,6 +13,7 @@ from __future__ import annotations
 import datetime as dt
 import logging
 import string
+import time
 from typing import Any
 from urllib.parse import quote, urlsplit
 
@@ -269,6 +270,14 @@ def day(value: dt.date | None) -> str:
     return f"{value:%a} {value:%b} {value.day}, {value.year}"
 
 
+def live_since() -> str:
+    """The live position of a page being rendered, for its ``data-live-since``: the live script
+    resumes from it, so an event between the render and the connection is not missed. Event
+    ids are milliseconds; two seconds earlier allows for another machine's clock (an event seen
+    twice only refreshes the page once more)."""
+    return f"{int(time.time() * 1000) - 2000}-0"
+
+
 def register_globals(config: Any) -> None:
     """Make the helpers Jinja globals once pyramid_jinja2 has built its environment."""
 
@@ -284,6 +293,7 @@ def register_globals(config: Any) -> None:
             console_flash=flash,
             money=money,
             local_time=local_time,
+            live_since=live_since,
         )
         # static_path: the URL path of a file served by a static view
         # ('totetaxi_core:console/static/console.css'|static_path); macros imported without the

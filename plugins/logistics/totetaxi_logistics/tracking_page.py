@@ -3,7 +3,9 @@
 Server-rendered, readable without JavaScript: the booking's status, each task with its driver's
 first name, window and ETA, the driver's trail while a task is in progress (the positions the
 provider reported, drawn as an SVG line ending at the latest one), proof of delivery, and the
-timeline. The page asks the browser to reload it every 30 seconds while something is moving.
+timeline. With script, the core's ``live.js`` keeps it current from the booking's live events
+(WebSocket, else Server-Sent Events); without, the page reloads every 30 seconds while something
+is moving.
 Who may see it is who may read ``/track/{number}``: the guest with the token, or the signed-in
 customer who owns the booking; anybody else gets the same 404 as an unknown number.
 """
@@ -11,6 +13,7 @@ customer who owns the booking; anybody else gets the same 404 as an unknown numb
 from __future__ import annotations
 
 import datetime as dt
+import urllib.parse
 import uuid
 from typing import Any
 
@@ -119,7 +122,17 @@ def tracking_page(request: Request) -> dict[str, Any]:
             task["trail"] = trail([(lat, lng) for lat, lng in points])
     moving = any(t["status"] in ("assigned", "in_progress") for t in details["tasks"])
     request.response.headers["Cache-Control"] = "no-store"
-    return {"booking": booking, "details": details, "refresh": moving}
+    # What the live script subscribes to: this booking, with the guest's token when the page
+    # was opened with it (a signed-in customer's cookie serves otherwise).
+    live = {"booking": booking.number}
+    if request.GET.get("token"):
+        live["token"] = request.GET["token"]
+    return {
+        "booking": booking,
+        "details": details,
+        "refresh": moving,
+        "live_query": urllib.parse.urlencode(live),
+    }
 
 
 def includeme(config: Configurator) -> None:

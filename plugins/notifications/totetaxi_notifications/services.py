@@ -17,7 +17,14 @@ from typing import Any
 
 from sqlalchemy import func, or_, select
 
-from totetaxi_core.plugin_api import Booking, Context, insert_for, record_audit
+from totetaxi_core.plugin_api import (
+    Booking,
+    Context,
+    insert_for,
+    publish_live,
+    record_audit,
+    staff_event,
+)
 
 from . import sealing
 from .interfaces import Mailer, MailerError, Message
@@ -154,6 +161,9 @@ def _give_up(ctx: Context, notification: Notification, error: str) -> None:
     notification.last_error = error[:4000]
     notification.next_attempt_at = None
     log.error("notification %s to %s failed: %s", notification.id, notification.recipient, error)
+    # staff may resend it: the console's pending actions (no address: the console shows it)
+    facts = {"kind": "email_failed", "notification_id": str(notification.id)}
+    publish_live(ctx, staff_event("actions.pending", facts))
 
 
 def send(ctx: Context, notification_id: str) -> str:

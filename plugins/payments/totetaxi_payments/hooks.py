@@ -7,7 +7,7 @@ from typing import Any
 
 from sqlalchemy import func, select
 
-from totetaxi_core.plugin_api import entries_panel, hookimpl
+from totetaxi_core.plugin_api import booking_event, entries_panel, hookimpl, publish_live
 
 from . import console, services
 from .models import OPEN_STATUSES, Payment, PaymentStatus, Refund, RefundStatus, SavedMethod
@@ -66,6 +66,30 @@ def refund_cancelled(ctx: Any, booking: Any, reason: str | None) -> None:
                 payment.refundable_cents,
                 f"Booking cancelled by {who}" + (f": {reason}" if reason else "."),
             )
+
+
+@hookimpl
+def totetaxi_payment_succeeded(ctx: Any, payment: Any, booking: Any) -> None:
+    """The booking's customer, guest and the console see the payment's result (after commit)."""
+    publish_live(ctx, booking_event("payment.result", booking, _result(payment, "succeeded")))
+
+
+@hookimpl
+def totetaxi_payment_failed(
+    ctx: Any, payment: Any, booking: Any, reason: str, attempts_left: int
+) -> None:
+    data = {**_result(payment, "failed"), "reason": reason, "attempts_left": attempts_left}
+    publish_live(ctx, booking_event("payment.result", booking, data))
+
+
+@hookimpl
+def totetaxi_refund_completed(ctx: Any, refund: Any, payment: Any, booking: Any) -> None:
+    data = {**_result(payment, "refunded"), "refund_cents": refund.amount_cents}
+    publish_live(ctx, booking_event("payment.result", booking, data))
+
+
+def _result(payment: Any, result: str) -> dict[str, Any]:
+    return {"payment_id": str(payment.id), "result": result, "amount_cents": payment.amount_cents}
 
 
 @hookimpl

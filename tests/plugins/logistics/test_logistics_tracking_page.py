@@ -41,7 +41,12 @@ def test_the_page_shows_the_driver_moving_and_refreshes_while_moving(app: TestAp
     assert _dot(app.get(url).text) != where
     assert first.headers["Cache-Control"] == "no-store"
     # The page is served under the console's Content-Security-Policy rules: no inline style.
-    assert "style=" not in first.text and "<script" not in first.text
+    # Its only script is the core's live.js, a file (no inline script).
+    assert "style=" not in first.text
+    assert re.findall(r"<script[^>]*>", first.text) == [
+        '<script src="/console/static/core/live.js" defer>'
+    ]
+    assert 'data-live="booking=' in first.text
 
 
 def test_only_the_owner_sees_the_page(app: TestApp) -> None:

@@ -23,6 +23,7 @@ import pytest
 import support.notifications as notifications_support
 from sqlalchemy import delete, select, text
 from support.bookings import GUEST
+from support.live import published
 from support.notifications import (
     NOW,
     FlakyMailer,
@@ -220,6 +221,9 @@ def test_a_permanent_refusal_fails_at_the_first_attempt(app, monkeypatch):
     row = only(app)
     assert (row.status, row.attempts, row.next_attempt_at) == ("failed", 1, None)
     assert row.last_error == f"{ERROR} (1)"
+    # the console's pending actions hear of it (live, after the task's commit)
+    pending = [e.data for e in published(app.app.registry) if e.type == "actions.pending"]
+    assert pending == [{"kind": "email_failed", "notification_id": str(row.id)}]
     assert trail(app, row) == [("attempt", "error", NOW)]
     set_clock(app, at(86400))
     assert send_due(app) == 0 and len(wrapper.calls) == 1 and emails(app) == []

@@ -11,7 +11,14 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-from totetaxi_core.plugin_api import Booking, Context, Refused, record_audit
+from totetaxi_core.plugin_api import (
+    Booking,
+    Context,
+    Refused,
+    booking_event,
+    publish_live,
+    record_audit,
+)
 
 from ..models import Category, CoiDetails, Document, DocumentStatus, ReviewDecision
 
@@ -94,6 +101,8 @@ def review(
     booking = ctx.dbsession.get(Booking, document.booking_id)
     if booking is None:  # its booking was deleted: nothing to tell anybody
         return document
+    facts = {"document_id": str(document.id), "category": str(document.category)}
+    publish_live(ctx, booking_event("document.reviewed", booking, {**facts, "decision": decision}))
     ctx.call_hook(
         "totetaxi_document_reviewed", document=document, booking=booking, decision=decision
     )

@@ -18,7 +18,16 @@ import re
 import uuid
 
 from sqlalchemy import func, select
-from totetaxi_core.plugin_api import Booking, Context, local_midnight, record_audit, utcnow
+from totetaxi_core.plugin_api import (
+    Booking,
+    Context,
+    booking_event,
+    local_midnight,
+    publish_live,
+    record_audit,
+    staff_event,
+    utcnow,
+)
 
 from ..disposition import safe_name
 from ..interfaces import PresignedUpload, StorageError
@@ -193,6 +202,11 @@ def complete_upload(ctx: Context, document: Document, booking: Booking) -> Docum
     document.uploaded_at = utcnow()
     retention = dt.timedelta(days=ctx.settings["documents.retention_days"])
     document.expires_at = local_midnight(booking.pickup_date) + retention
+    facts = {"document_id": str(document.id), "category": str(document.category)}
+    publish_live(ctx, booking_event("document.uploaded", booking, facts))
+    if document.category == Category.COI:  # staff's review is now awaited
+        facts = {**facts, "kind": "coi_review", "number": booking.number}
+        publish_live(ctx, staff_event("actions.pending", facts))
     return document
 
 

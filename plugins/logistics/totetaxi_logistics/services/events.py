@@ -26,14 +26,17 @@ from totetaxi_core.plugin_api import (
     BookingStatus,
     Context,
     TransitionRefused,
+    booking_event,
     can_transition,
     insert_for,
+    publish_live,
     transition,
     utcnow,
 )
 
 from ..interfaces import TaskEvent
 from ..models import FINAL, RANK, DeliveryTask, Driver, TaskKind, TaskStatus
+from .reading import task_json
 from .timeline import add_update
 
 log = logging.getLogger("totetaxi.logistics")
@@ -232,6 +235,12 @@ def _apply(
             "totetaxi_delivery_updated", task=task, booking=booking, status=status, key=key
         )
     _booking_follows(ctx, task, booking)
+    # The tracking page, the customer's app and the dispatch board move with it (after commit):
+    # the task as its customer may see it (first name, ETA, position while in progress).
+    publish_live(
+        ctx,
+        booking_event("tracking.update", booking, {"event": event.kind, "task": task_json(task)}),
+    )
 
 
 def _cancel_dropoff(ctx: Context, pickup: DeliveryTask) -> None:

@@ -10,10 +10,13 @@ from sqlalchemy import select, update
 from totetaxi_core.plugin_api import (
     Booking,
     Context,
+    LiveEvent,
     Refused,
     format_money,
+    publish_live,
     record_audit,
     record_event,
+    staff_event,
 )
 
 from ..interfaces import GatewayError
@@ -76,6 +79,8 @@ def request_refund(
     )
     ctx.dbsession.add(refund)
     ctx.dbsession.flush()
+    if not by_policy:  # an admin's approval is now awaited: the console's pending actions
+        publish_live(ctx, _pending("refund_approval", refund))
     if by_policy:
         record(
             ctx,
@@ -317,3 +322,10 @@ def apply_refund_event(ctx: Context, event_id: str, data: dict[str, Any]) -> str
         _refund_failed(ctx, refund, str(data.get("failure_reason") or status), event_id)
         return "refund failed"
     return f"refund {status}"
+
+
+def _pending(kind: str, refund: Refund) -> LiveEvent:
+    return staff_event(
+        "actions.pending",
+        {"kind": kind, "refund_id": str(refund.id), "booking_id": str(refund.booking_id)},
+    )

@@ -10,7 +10,14 @@ from pyramid_retry import mark_error_retryable
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
-from totetaxi_core.plugin_api import Booking, BookingStatus, Context, transition
+from totetaxi_core.plugin_api import (
+    Booking,
+    BookingStatus,
+    Context,
+    publish_live,
+    staff_event,
+    transition,
+)
 
 from ..models import OPEN_STATUSES, Payment, PaymentStatus, WebhookEventRecord
 from .methods import finish_setup, remember_method
@@ -244,6 +251,13 @@ def succeeded(
         else "the payment had been replaced"
     )
     payment.needs_attention = True
+    publish_live(
+        ctx,
+        staff_event(
+            "actions.pending",
+            {"kind": "payment_attention", "payment_id": str(payment.id), "number": booking.number},
+        ),
+    )
     record(
         ctx,
         "payment.needs_attention",
