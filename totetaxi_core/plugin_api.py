@@ -122,6 +122,7 @@ from .hooks import hookimpl, hookspec
 from .identity.contexts import OwnedContext
 from .identity.models import Customer, StaffUser
 from .identity.permissions import Permission
+from .identity.secrets import accepted_secrets
 from .identity.security import signed_in_customer
 from .identity.services import RESET_TOKEN_LIFETIME, request_password_reset, set_customer_active
 from .money import MAX_CENTS, MoneyInputError, format_money, money_input, parse_money
@@ -215,6 +216,7 @@ __all__ = [
     "UTCDateTime",
     "UUIDPrimaryKey",
     "Uuid",
+    "accepted_secrets",
     "allow_csp_sources",
     "answers",
     "audit_changes",
