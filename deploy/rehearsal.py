@@ -116,26 +116,50 @@ class Postgres:
         self._chown(self.folder)
         if (self.data / "PG_VERSION").exists():
             return
-        subprocess.run(
-            _as_postgres([str(self.bin / "initdb"), "-D", str(self.data), "-U", "postgres",
-                          "--auth=trust", "-E", "UTF8", "--locale=C.UTF-8"]),
-            check=True, capture_output=True,
-        )  # fmt: skip
+        self._run(
+            [
+                str(self.bin / "initdb"),
+                "-D",
+                str(self.data),
+                "-U",
+                "postgres",
+                "--auth=trust",
+                "-E",
+                "UTF8",
+                "--locale=C.UTF-8",
+            ]
+        )
+
+    @staticmethod
+    def _run(command: list[str]) -> None:
+        done = subprocess.run(_as_postgres(command), capture_output=True, text=True)
+        if done.returncode:
+            raise SystemExit(f"{Path(command[0]).name} failed: {done.stderr or done.stdout}")
 
     def pg_ctl(self, *args: str) -> None:
         options = f"-p {self.port} -k {self.folder} -c listen_addresses=127.0.0.1"
-        subprocess.run(
-            _as_postgres([str(self.bin / "pg_ctl"), "-D", str(self.data), "-l", str(self.log),
-                          "-o", options, "-w", "-t", "60", *args]),
-            check=True, capture_output=True,
-        )  # fmt: skip
+        self._run(
+            [
+                str(self.bin / "pg_ctl"),
+                "-D",
+                str(self.data),
+                "-l",
+                str(self.log),
+                "-o",
+                options,
+                "-w",
+                "-t",
+                "60",
+                *args,
+            ]
+        )
 
     def start(self) -> None:
         self.ensure()
         self.pg_ctl("start")
 
     def stop(self) -> None:
-        with contextlib.suppress(subprocess.CalledProcessError):
+        with contextlib.suppress(SystemExit):
             self.pg_ctl("stop", "-m", "fast")
 
     def restart(self) -> None:
@@ -170,10 +194,25 @@ class Redis:
         self.folder.mkdir(parents=True, exist_ok=True)
         log = (self.folder / "redis.log").open("ab")
         self.process = subprocess.Popen(
-            ["redis-server", "--port", str(self.port), "--bind", "127.0.0.1", "--dir",
-             str(self.folder), "--appendonly", "yes", "--save", "", "--protected-mode", "yes"],
-            stdout=log, stderr=subprocess.STDOUT, start_new_session=True,
-        )  # fmt: skip
+            [
+                "redis-server",
+                "--port",
+                str(self.port),
+                "--bind",
+                "127.0.0.1",
+                "--dir",
+                str(self.folder),
+                "--appendonly",
+                "yes",
+                "--save",
+                "",
+                "--protected-mode",
+                "yes",
+            ],
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
         deadline = time.monotonic() + 30
         while time.monotonic() < deadline:
             if self.ping():
@@ -269,9 +308,11 @@ class Partners:
             "POST",
             f"{self.stripe.url}/v1/payment_intents/{intent_id}/confirm",
             body,
-            {"Authorization": f"Bearer {self.stripe.api_key}",
-             "Content-Type": "application/x-www-form-urlencoded"},
-        )  # fmt: skip
+            {
+                "Authorization": f"Bearer {self.stripe.api_key}",
+                "Content-Type": "application/x-www-form-urlencoded",
+            },
+        )
         return {"status": status, **json.loads(answer or b"{}")}
 
     def post_stripe_event(self, event: dict[str, Any], deadline: float = 120) -> int:
@@ -297,9 +338,11 @@ class Partners:
         give_up = time.monotonic() + deadline
         while True:
             status, _, _ = http(
-                "POST", self.webhook_url + "/api/v1/logistics/webhook", body,
+                "POST",
+                self.webhook_url + "/api/v1/logistics/webhook",
+                body,
                 {"Content-Type": "application/json", **headers},
-            )  # fmt: skip
+            )
             if 200 <= status < 300 or time.monotonic() > give_up or self._stop.is_set():
                 return status
             time.sleep(1)
@@ -359,8 +402,12 @@ class Topology:
         out = (self.run / "supervisord.out").open("ab")
         self.process = subprocess.Popen(
             [str(BIN / "supervisord"), "-c", str(SUPERVISORD_CONF)],
-            env=self.env, cwd=ROOT, stdout=out, stderr=subprocess.STDOUT, start_new_session=True,
-        )  # fmt: skip
+            env=self.env,
+            cwd=ROOT,
+            stdout=out,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
         deadline = time.monotonic() + 120
         while time.monotonic() < deadline:
             if self.process.poll() is not None:
@@ -377,8 +424,11 @@ class Topology:
     def ctl(self, *args: str) -> str:
         answer = subprocess.run(
             [str(BIN / "supervisorctl"), "-c", str(SUPERVISORD_CONF), *args],
-            env=self.env, capture_output=True, text=True, timeout=120,
-        )  # fmt: skip
+            env=self.env,
+            capture_output=True,
+            text=True,
+            timeout=120,
+        )
         return answer.stdout
 
     def state(self, program: str) -> str:
@@ -432,6 +482,7 @@ class Rehearsal:
         self.folder, self.throwaway = folder, throwaway
         self.extra, self.deliver, self.web_workers = settings or {}, deliver, web_workers
         folder.mkdir(parents=True, exist_ok=True)
+        folder.chmod(0o755)  # PostgreSQL runs as its own user: it must reach its folder
         self.env_file = folder / "rehearsal.env"
         kept = _load_env(self.env_file)
         self.port = port or int(kept.get("REHEARSAL_WEB_PORT") or free_port())
@@ -478,9 +529,14 @@ class Rehearsal:
     def totetaxi(self, *args: str, stdin: str | None = None) -> subprocess.CompletedProcess:
         """``totetaxi ARGS`` with the rehearsal's environment (migrate, staff create, ...)."""
         return subprocess.run(
-            [str(BIN / "totetaxi"), *args], env=self.env, cwd=ROOT, input=stdin,
-            capture_output=True, text=True, timeout=600,
-        )  # fmt: skip
+            [str(BIN / "totetaxi"), *args],
+            env=self.env,
+            cwd=ROOT,
+            input=stdin,
+            capture_output=True,
+            text=True,
+            timeout=600,
+        )
 
     def __enter__(self) -> Rehearsal:
         try:
@@ -560,17 +616,26 @@ def signals_stop() -> Iterator[threading.Event]:
 def up(folder: Path, port: int | None) -> int:
     with signals_stop() as stop, Rehearsal(folder, port=port) as rehearsal:
         assert rehearsal.topology is not None
-        say(f"production.ini is serving on {rehearsal.base_url} (supervisord: web, worker, beat"
+        say(
+            f"production.ini is serving on {rehearsal.base_url} (supervisord: web, worker, beat"
             + (", live" if rehearsal.topology.state("live") == "RUNNING" else "; live not yet")
-            + ")")  # fmt: skip
-        say(f"PostgreSQL 127.0.0.1:{rehearsal.pg.port}, Redis 127.0.0.1:{rehearsal.redis.port};"
-            f" stand-ins of Stripe, Onfleet, AWS on loopback; logs: {folder / 'run'}")  # fmt: skip
+            + ")"
+        )
+        say(
+            f"PostgreSQL 127.0.0.1:{rehearsal.pg.port}, Redis 127.0.0.1:{rehearsal.redis.port};"
+            f" stand-ins of Stripe, Onfleet, AWS on loopback; logs: {folder / 'run'}"
+        )
         say(f"the environment: {rehearsal.env_file} (a rehearsal's, not a deployment's)")
-        say(f"supervisorctl -c deploy/supervisord.conf needs TOTETAXI_RUN={folder / 'run'}"
-            " (and the other TOTETAXI_* of the file); Ctrl-C stops everything")  # fmt: skip
-        say("a first admin: set -a; . " + str(rehearsal.env_file)
+        say(
+            f"supervisorctl -c deploy/supervisord.conf needs TOTETAXI_RUN={folder / 'run'}"
+            " (and the other TOTETAXI_* of the file); Ctrl-C stops everything"
+        )
+        say(
+            "a first admin: set -a; . "
+            + str(rehearsal.env_file)
             + "; set +a; .venv/bin/totetaxi staff create production.ini --email you@example.com"
-            " --role admin")  # fmt: skip
+            " --role admin"
+        )
         stop.wait()
         say("stopping: web drains, the worker finishes its tasks, then Redis and PostgreSQL")
     say("stopped")

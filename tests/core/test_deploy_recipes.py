@@ -112,3 +112,12 @@ def test_systemd_units_start_an_installed_command(unit):
     check_command([Path(argv[0]).name, *argv[1:]])
     assert service["Service"]["User"] == "totetaxi"
     assert service["Service"]["EnvironmentFile"].startswith("/etc/totetaxi/")
+
+
+def test_the_backup_check_is_an_executable_bash_script():
+    import os
+    import subprocess
+
+    script = DEPLOY / "backup_restore_check.sh"
+    assert os.access(script, os.X_OK)
+    subprocess.run(["bash", "-n", str(script)], check=True)
