@@ -228,16 +228,19 @@ def run(seconds: int) -> int:
                 + ", ".join(f"{k} {v // 1024} MiB" for k, v in start_rss.items())
             )
             next_report = began + 60
+            samples: list[dict[str, int]] = []  # every minute's memory, for the trend
             while time.monotonic() - began < seconds:
                 time.sleep(max(0.0, min(next_report, began + seconds) - time.monotonic()))
                 if time.monotonic() >= next_report:
-                    row = minute_rows(recorder, began, seconds)[-1:]
-                    if row:
+                    done = int((next_report - began) // 60)  # the minute just completed
+                    rows = [r for r in minute_rows(recorder, began, seconds) if r["minute"] == done]
+                    for row in rows:
                         say(
-                            f"minute {row[0]['minute']}: {row[0]['requests']} requests,"
-                            f" p50 {row[0]['p50_ms']} ms, p99 {row[0]['p99_ms']} ms,"
-                            f" errors {row[0]['errors']}"
+                            f"minute {row['minute']}: {row['requests']} requests,"
+                            f" p50 {row['p50_ms']} ms, p99 {row['p99_ms']} ms,"
+                            f" errors {row['errors']}"
                         )
+                    samples.append(memory(r))
                     next_report += 60
             end_rss = memory(r)
             visitors.stop()
@@ -259,6 +262,10 @@ def run(seconds: int) -> int:
                     name: {"start": start_rss[name], "end": end_rss.get(name)} for name in start_rss
                 },
                 memory_new_processes={k: v for k, v in end_rss.items() if k not in start_rss},
+                memory_by_minute_mib={
+                    name: [round(sample.get(name, 0) / 1024, 1) for sample in samples]
+                    for name in start_rss
+                },
                 outbox=outbox,
                 bookings=dict(bookings),
                 drained=drained,
@@ -290,6 +297,8 @@ def print_report(report: dict[str, Any]) -> None:
         end = kib["end"]
         change = f"{100 * (end - kib['start']) / kib['start']:+.1f}%" if end else "gone"
         print(f"{name:32} {kib['start'] / 1024:>10.1f} {(end or 0) / 1024:>8.1f} {change:>7}")
+    for name, trend in report.get("memory_by_minute_mib", {}).items():
+        print(f"{name:32} by minute: {' '.join(str(v) for v in trend)}")
     for name, kib in report.get("memory_new_processes", {}).items():
         print(f"{name:32} {'(new)':>10} {kib / 1024:>8.1f}")
     print(

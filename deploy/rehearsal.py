@@ -246,6 +246,16 @@ class Redis:
 # --- the partners' stand-ins ----------------------------------------------------------------------
 
 
+def _quiet_when_the_client_left(request: Any, client_address: Any) -> None:
+    """A stub's handler error: silent when the app gave up waiting (its timeout closed the
+    socket under load), printed otherwise."""
+    error = sys.exc_info()[1]
+    if not isinstance(error, BrokenPipeError | ConnectionResetError):
+        import traceback
+
+        traceback.print_exc()
+
+
 class Partners:
     """Stripe, Onfleet and AWS (SES, S3) on loopback, in this process.
 
@@ -267,6 +277,8 @@ class Partners:
         self.onfleet = OnfleetStub(
             api_key=secrets.token_hex(16), webhook_secret_hex=secrets.token_hex(32)
         )
+        for stub in (self.stripe, self.onfleet):
+            stub._server.handle_error = _quiet_when_the_client_left
         self._moto, self.aws_url = start_moto_server()
         session = boto3.session.Session(
             aws_access_key_id="testing",

@@ -121,3 +121,41 @@ def test_the_backup_check_is_an_executable_bash_script():
     script = DEPLOY / "backup_restore_check.sh"
     assert os.access(script, os.X_OK)
     subprocess.run(["bash", "-n", str(script)], check=True)
+
+
+def _package_data(setup_cfg: Path) -> dict[str, list[str]]:
+    parser = configparser.ConfigParser(interpolation=None)
+    parser.read(setup_cfg)
+    if not parser.has_section("options.package_data"):
+        return {}
+    return {
+        package: [p.strip() for p in patterns.replace("\n", ",").split(",") if p.strip()]
+        for package, patterns in parser["options.package_data"].items()
+    }
+
+
+@pytest.mark.parametrize(
+    "setup_cfg", [ROOT / "setup.cfg", *sorted(ROOT.glob("plugins/*/setup.cfg"))], ids=str
+)
+def test_every_data_folder_is_in_the_distribution(setup_cfg):
+    """A folder without __init__.py (templates, static files, migration versions) is data to
+    setuptools: unless package_data names it, a wheel — the container image — leaves it out
+    (the image's `totetaxi migrate` once failed with KeyError 'c0009' for that)."""
+    import fnmatch
+
+    base = setup_cfg.parent
+    named = _package_data(setup_cfg)
+    missing = []
+    for top in sorted(p for p in base.glob("totetaxi_*") if (p / "__init__.py").exists()):
+        patterns = named.get(top.name, [])
+        for path in top.rglob("*"):
+            if not path.is_file() or "__pycache__" in path.parts:
+                continue
+            if (path.parent / "__init__.py").exists():
+                continue  # a package's own file (modules; its data by the * patterns)
+            relative = path.relative_to(top).as_posix()
+            if relative.startswith("scaffold/templates/"):
+                continue  # the core names these under totetaxi_core.scaffold
+            if not any(fnmatch.fnmatch(relative, pattern) for pattern in patterns):
+                missing.append(f"{top.name}/{relative}")
+    assert not missing, f"not in {setup_cfg.relative_to(ROOT)}'s package_data: {missing[:5]}"
