@@ -15,8 +15,9 @@ booking's page).
 Printed, and written to ``var/bench/soak.json``: per minute, the requests, their p50 and p99 (ms)
 and the errors (any 5xx); per request kind, the count and p50/p99 over the run; each app
 process's resident memory (VmRSS) after the first minute (caches warm: the start) and at the end,
-with the change. ``--duration SECONDS`` shortens it. Exit status 1 when a request failed with a
-5xx or an email or a task was left undone at the end.
+with the change, and every minute's; the tasks and emails not done when the load stops and how
+long the worker takes to catch up (at most 10 minutes). ``--duration SECONDS`` shortens it. Exit
+status 1 when a request failed with a 5xx or the worker did not catch up.
 """
 
 from __future__ import annotations
@@ -244,15 +245,24 @@ def run(seconds: int) -> int:
                     next_report += 60
             end_rss = memory(r)
             visitors.stop()
-            drained = False
-            deadline = time.monotonic() + 180
-            while time.monotonic() < deadline and not drained:
-                drained = not r.pg.sql(
+
+            def backlog() -> int:
+                return r.pg.sql(
                     "SELECT (SELECT count(*) FROM outbox_messages WHERE status::text IN"
                     " ('pending', 'sent')) + (SELECT count(*) FROM notifications_notifications"
                     " WHERE status::text IN ('queued', 'retrying'))"
                 )[0][0]
+
+            # The work the load queued and the worker has not done yet, then how long it takes
+            # to catch up (bounded: 10 minutes).
+            left = backlog()
+            stopped = time.monotonic()
+            drained = not left
+            while time.monotonic() < stopped + 600 and not drained:
                 time.sleep(1)
+                drained = not backlog()
+            report["backlog_at_stop"] = left
+            report["drain_seconds"] = round(time.monotonic() - stopped) if drained else None
             outbox = dict(r.pg.sql("SELECT status::text, count(*) FROM outbox_messages GROUP BY 1"))
             bookings = r.pg.sql("SELECT status::text, count(*) FROM bookings GROUP BY 1")
             report.update(
@@ -304,6 +314,10 @@ def print_report(report: dict[str, Any]) -> None:
     print(
         f"\noutbox at the end: {report.get('outbox')}; bookings: {report.get('bookings')};"
         f" drained: {report.get('drained')}"
+    )
+    print(
+        f"tasks and emails not done when the load stopped: {report.get('backlog_at_stop')};"
+        f" the worker caught up in {report.get('drain_seconds')} s"
     )
 
 
