@@ -9,7 +9,8 @@ TEST_STAMP := $(VENV)/.installed-test
 
 PYTEST_WORKERS ?= 2
 
-.PHONY: run test test-matrix setup test-setup browser-deps migrate lint format bench clean
+.PHONY: run test test-matrix setup test-setup browser-deps migrate lint format bench clean \
+	prod chaos soak backup-check
 
 # The platform: core and every plugin under plugins/, editable.
 $(STAMP): setup.cfg pyproject.toml $(PLUGINS)
@@ -55,6 +56,27 @@ test: lint browser-deps
 # The full matrix: every test that uses a database on SQLite and on PostgreSQL.
 test-matrix: lint browser-deps
 	$(BIN)/python -m pytest -n $(PYTEST_WORKERS) --matrix $(PYTEST_ARGS)
+
+# The production topology rehearsed on this machine (deploy/rehearsal.py): production.ini's web,
+# worker and beat under supervisord, with a PostgreSQL cluster, a Redis and the partners'
+# stand-ins of its own on loopback (nothing shared is touched). Ctrl-C stops it all cleanly.
+prod: test-setup
+	$(BIN)/python deploy/rehearsal.py up
+
+# Faults under load on a throwaway copy of that topology (deploy/chaos.py): Redis stopped, PostgreSQL
+# restarted, a worker killed mid-task, webhooks twice and out of order; exits 1 when a check fails.
+chaos: test-setup
+	$(BIN)/python deploy/chaos.py
+
+# Mixed load on the topology (bench/soak.py): RSS of the app's processes at start and end, p50/p99
+# per minute. `make soak SOAK_ARGS="--duration 120"` for a shorter run.
+SOAK_ARGS ?=
+soak: test-setup
+	$(BIN)/python bench/soak.py $(SOAK_ARGS)
+
+# pg_dump of a migrated database with bookings in it, pg_restore into a new one, compared.
+backup-check: test-setup
+	deploy/backup_restore_check.sh
 
 bench: test-setup
 	$(BIN)/python bench/core_overhead.py

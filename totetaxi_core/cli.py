@@ -156,7 +156,10 @@ def _bootstrap_app(config_uri: str) -> Any:
 
 
 def cmd_worker(args: argparse.Namespace) -> int:
+    from .tasks.celery_app import share_no_connection_across_forks
+
     registry = _bootstrap_app(args.config)
+    share_no_connection_across_forks(registry)
     queue = registry.settings["totetaxi.task_queue"]
     argv = ["worker", "--loglevel=INFO", "-Q", queue, *args.celery_args]
     registry.celery.worker_main(argv)

@@ -123,6 +123,7 @@ from .hooks import hookimpl, hookspec
 from .identity.contexts import OwnedContext
 from .identity.models import Customer, StaffUser
 from .identity.permissions import Permission
+from .identity.secrets import accepted_secrets
 from .identity.security import signed_in_customer
 from .identity.services import RESET_TOKEN_LIFETIME, request_password_reset, set_customer_active
 from .live import LiveEvent, booking_event, publish_live, staff_event
@@ -224,6 +225,7 @@ __all__ = [
     "UTCDateTime",
     "UUIDPrimaryKey",
     "Uuid",
+    "accepted_secrets",
     "allow_csp_sources",
     "answers",
     "audit_changes",

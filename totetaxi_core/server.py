@@ -65,6 +65,10 @@ DEFAULTS: dict[str, str] = {
 #: Environment variables that override a key of ``[server:main]``.
 ENVIRONMENT = {"workers": "TOTETAXI_WEB_WORKERS", "threads": "TOTETAXI_WEB_THREADS"}
 
+#: The address(es) to listen on instead of ``listen`` (a container publishes 0.0.0.0:6543, the
+#: on-machine rehearsal a loopback port of its own).
+LISTEN_VARIABLE = "TOTETAXI_WEB_LISTEN"
+
 #: Keys read by this runner, not gunicorn (waitress' names, so both sections read alike).
 OWN_KEYS = frozenset(
     {"listen", "trusted_proxy", "trusted_proxy_count", "trusted_proxy_headers",
@@ -119,6 +123,8 @@ def server_options(
         if environ.get(variable, "").strip():
             options[key], source = environ[variable], variable
         options[key] = _count(key, options[key], source)
+    if environ.get(LISTEN_VARIABLE, "").strip():
+        own["listen"] = environ[LISTEN_VARIABLE]
     if "listen" in own:
         if "bind" in options:
             raise SettingsError("Server settings 'listen' and 'bind' are one thing: give one.")

@@ -27,6 +27,7 @@ FALSE_WORDS = frozenset({"0", "false", "no", "off", ""})
 ENV_ALIASES: dict[str, str] = {
     "TOTETAXI_DATABASE_URL": "sqlalchemy.url",
     "TOTETAXI_SECRET": "totetaxi.secret",
+    "TOTETAXI_PREVIOUS_SECRETS": "totetaxi.previous_secrets",
     "TOTETAXI_BROKER_URL": "totetaxi.broker_url",
     "TOTETAXI_ENVIRONMENT": "totetaxi.environment",
     "TOTETAXI_PLUGINS": "totetaxi.plugins",
@@ -168,6 +169,13 @@ CORE_SETTINGS: tuple[Setting, ...] = (
         help="production refuses development-only plugins and weak secrets",
     ),
     Setting("totetaxi.secret", "", kind="secret", help="signs sessions and tokens"),
+    Setting(
+        "totetaxi.previous_secrets",
+        [],
+        kind="list",
+        help="secrets replaced by totetaxi.secret that are still accepted, never used to sign "
+        "(a rotation's overlap)",
+    ),
     Setting("totetaxi.plugins", [], kind="list", help="plugins to enable"),
     Setting(
         "totetaxi.tasks_mode",

@@ -360,3 +360,59 @@ def test_a_reset_request_does_the_same_work_for_any_email(testapp, monkeypatch):
     monkeypatch.undo()
     outbox.relay(testapp.app.registry, relayed)  # the worker's part
     assert in_transaction(testapp.app.registry, rows)[1] == 1  # a link for the account only
+
+
+def test_a_rotated_secret_keeps_forms_and_sessions_made_under_the_old_one(make_testapp):
+    """Rotation: the new secret signs, the old one (``totetaxi.previous_secrets``) still
+    checks; nobody is signed out, and a form served before the switch still posts."""
+    from totetaxi_core.identity import sessions
+
+    old, new = "Old-" + "kQ8vZ3mW1xR7tY2u" * 3, "New-" + "pL4nB6cV9jH0gF5d" * 3
+    before = make_testapp(**{"totetaxi.secret": old})
+    staff = make_staff(before.app.registry, "staff")
+    signed_in = TestApp(before.app)
+    console_sign_in(signed_in, staff)
+    visitor = TestApp(before.app)
+    csrf = visitor.get("/api/v1/auth/csrf").json["csrf_token"]
+    anonymous = visitor.cookies[sessions.COOKIE_NAME]
+    session = signed_in.cookies[sessions.COOKIE_NAME]
+    wrong = {"email": "x@example.com", "password": WRONG}
+
+    def after(**settings):
+        app = TestApp(make_testapp(**{"totetaxi.secret": new, **settings}).app)
+        return app
+
+    rotated = after(**{"totetaxi.previous_secrets": old})
+    rotated.set_cookie(sessions.COOKIE_NAME, anonymous)
+    # The old form's token is accepted: the password is what is refused (401, not 403).
+    rotated.post_json("/api/v1/auth/login", wrong, headers={"X-CSRF-Token": csrf}, status=401)
+    # A new visitor's cookie is signed with the new secret only.
+    fresh = after(**{"totetaxi.previous_secrets": old})
+    fresh.get("/api/v1/auth/csrf")
+    body = fresh.cookies[sessions.COOKIE_NAME][len("anon.") :].rpartition(".")[0]
+    assert fresh.cookies[sessions.COOKIE_NAME].endswith(
+        sessions._anonymous_mac(fresh.app.registry, body, new)
+    )
+    # Once the old secret is dropped, its forms are refused...
+    dropped = after()
+    dropped.set_cookie(sessions.COOKIE_NAME, anonymous)
+    dropped.post_json("/api/v1/auth/login", wrong, headers={"X-CSRF-Token": csrf}, status=403)
+    # ...while signed-in sessions never depended on it (random keys kept by the store).
+    dropped.set_cookie(sessions.COOKIE_NAME, session)
+    assert dropped.get("/console/", status=200)
+
+
+def test_previous_secrets_come_from_the_environment(tmp_path):
+    from totetaxi_core.identity.secrets import accepted_secrets
+
+    url = f"sqlite:///{tmp_path}/x.sqlite"
+    settings = prepare(
+        base_settings(url, **{"totetaxi.secret": "current-" + "aB3dE5gH7jK9" * 3}),
+        environ={"TOTETAXI_PREVIOUS_SECRETS": "first-old, second-old first-old"},
+    ).settings
+    assert settings["totetaxi.previous_secrets"] == ["first-old", "second-old", "first-old"]
+    assert accepted_secrets(settings) == [
+        settings["totetaxi.secret"],
+        "first-old",
+        "second-old",
+    ]

@@ -57,6 +57,13 @@ def test_worker_and_thread_counts_come_from_the_environment() -> None:
     assert options["workers"] >= 1
 
 
+def test_the_listen_address_comes_from_the_environment() -> None:
+    conf = {"listen": "0.0.0.0:6543"}
+    options, _ = server_options(conf, {"TOTETAXI_WEB_LISTEN": "127.0.0.1:7001 [::1]:7001"})
+    assert options["bind"] == ["127.0.0.1:7001", "[::1]:7001"]
+    assert server_options(conf, {})[0]["bind"] == ["0.0.0.0:6543"]
+
+
 @pytest.mark.parametrize(
     ("conf", "environ", "named"),
     [

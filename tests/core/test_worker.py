@@ -285,3 +285,20 @@ def test_beat_sweeps_what_was_committed_while_the_broker_was_down(pg_url, privat
     finally:
         beat.stop()
         worker.stop()
+
+
+def test_a_worker_shares_no_database_connection_with_its_pool_children(testapp):
+    """`totetaxi worker` forks its pool after building the app: the main process drops its
+    connections, and each child starts with a pool of its own (worker_process_init)."""
+    from celery.signals import worker_process_init
+
+    from totetaxi_core.tasks.celery_app import share_no_connection_across_forks
+
+    engine = testapp.app.registry["dbengine"]
+    testapp.get("/readyz", status=200)  # a connection used, then kept by the pool
+    assert engine.pool.checkedin() >= 1
+    share_no_connection_across_forks(testapp.app.registry)
+    assert engine.pool.checkedin() == 0
+    inherited = engine.pool
+    worker_process_init.send(sender=None)  # what Celery sends in each new pool child
+    assert engine.pool is not inherited

@@ -30,7 +30,7 @@ from sqlalchemy.orm import Session
 
 from ..db import unit_of_work, utcnow
 from .models import AuthSession, PrincipalKind
-from .secrets import digest, new_token, same
+from .secrets import accepted_secrets, digest, new_token, same
 
 COOKIE_NAME = "tt_session"
 TOUCH_EVERY = dt.timedelta(minutes=5)
@@ -208,9 +208,18 @@ def _store(registry: Registry) -> SessionStore:
     return registry.session_store
 
 
-def _anonymous_mac(registry: Registry, body: str) -> str:
-    secret = registry.settings["totetaxi.secret"].encode()
-    return hmac.new(secret, f"anonymous-session:{body}".encode(), hashlib.sha256).hexdigest()
+def _anonymous_mac(registry: Registry, body: str, secret: str | None = None) -> str:
+    key = (secret or registry.settings["totetaxi.secret"]).encode()
+    return hmac.new(key, f"anonymous-session:{body}".encode(), hashlib.sha256).hexdigest()
+
+
+def _signed_by_an_accepted_secret(registry: Registry, body: str, mac: str) -> bool:
+    # Made with the current secret, or with one it replaced (a rotation's overlap): a visitor
+    # whose login form was served before the rotation can still sign in with it.
+    return any(
+        same(mac, _anonymous_mac(registry, body, secret))
+        for secret in accepted_secrets(registry.settings)
+    )
 
 
 def _anonymous_key(registry: Registry, csrf_token: str, issued: dt.datetime) -> str:
@@ -222,7 +231,7 @@ def _anonymous(registry: Registry, key: str) -> SessionData | None:
     """The anonymous session a signed cookie carries, or ``None`` (forged, damaged, expired)."""
     body, _, mac = key[len(ANONYMOUS_PREFIX) :].rpartition(".")
     stamp, _, csrf_token = body.partition(".")
-    if not (stamp.isdigit() and csrf_token and same(mac, _anonymous_mac(registry, body))):
+    if not (stamp.isdigit() and csrf_token and _signed_by_an_accepted_secret(registry, body, mac)):
         return None
     issued = dt.datetime.fromtimestamp(int(stamp), dt.UTC)
     if issued + ANONYMOUS_MAX_AGE <= utcnow():

@@ -14,6 +14,7 @@ __all__ = ["JsonFormatter", "healthz", "readyz"]
 
 def includeme(config: Configurator) -> None:
     config.add_request_method(request_id, "request_id", reify=True)
+    config.include(".outages")
     config.add_tween("totetaxi_core.ops.logging.request_logging_tween_factory", over=EXCVIEW)
     # Under the logging tween (a refused host is logged with its 400), over the input guard
     # (whose answers get the security headers too).

@@ -47,6 +47,30 @@ def make_celery(settings: dict[str, Any]) -> Celery:
     return app
 
 
+def share_no_connection_across_forks(registry: Registry) -> None:
+    """Before a worker forks its pool: no database connection may be shared by two processes.
+
+    Building the app opens a connection in the worker's main process (the schema check), and
+    Celery's prefork pool children are forks of it: two children talking over one inherited
+    socket interleave PostgreSQL's protocol — rows of one query read as another's ("'confirmed'
+    is not among the values of taskstatus", then ``IndexError`` at every later read, seen after
+    a PostgreSQL restart under load). The main process keeps no connection (it runs no task),
+    and each child starts with a pool of its own (SQLAlchemy's recipe: ``dispose(close=False)``
+    leaves the parent's sockets to the parent), as gunicorn's workers do
+    (:mod:`totetaxi_core.server`).
+    """
+    from celery.signals import worker_process_init
+
+    engine = registry["dbengine"]
+    engine.dispose()
+
+    def fresh_pool(**_: Any) -> None:
+        engine.dispose(close=False)
+
+    # weak=False: the closure would otherwise be collected at once and never called.
+    worker_process_init.connect(fresh_pool, weak=False)
+
+
 def bind_task(celery: Celery, registry: Registry, spec: TaskSpec) -> None:
     """Expose ``spec`` to Celery workers under its name, with retries and backoff."""
 

@@ -16,6 +16,7 @@ from sqlalchemy import func, select
 
 from totetaxi_core.plugin_api import (
     RESET_TOKEN_LIFETIME,
+    accepted_secrets,
     entries_panel,
     format_local,
     format_money,
@@ -98,7 +99,7 @@ def _guest_token(ctx: Any, booking: Any) -> str | None:
     if link is None:
         return None
     try:
-        return sealing.unseal(ctx.settings["totetaxi.secret"], link.sealed_token)
+        return sealing.unseal(accepted_secrets(ctx.settings), link.sealed_token)
     except (sealing.Unsealable, ValueError):  # ValueError: not even base64 (a damaged row)
         log.warning(
             "the guest link of booking %s cannot be unsealed (totetaxi.secret changed "

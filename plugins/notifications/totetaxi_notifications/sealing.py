@@ -3,6 +3,10 @@
 A notification's context is kept in the database until it is sent; a copy of the database must
 not yield working links. Secret values are sealed with AES-GCM under a key derived from
 ``totetaxi.secret``, and replaced by a placeholder once the email is sent.
+
+Opening tries every accepted secret (``accepted_secrets``: the current one, then
+``totetaxi.previous_secrets``), so an email queued before a rotation of the secret still goes out
+with its link.
 """
 
 from __future__ import annotations
@@ -11,6 +15,7 @@ import base64
 import hashlib
 import os
 import urllib.parse
+from collections.abc import Sequence
 from typing import Any
 
 from cryptography.exceptions import InvalidTag
@@ -35,12 +40,19 @@ def seal(secret: str, value: str) -> str:
     ).decode()
 
 
-def unseal(secret: str, token: str) -> str:
+def unseal(secret: str | Sequence[str], token: str) -> str:
+    """The value sealed in ``token`` by ``secret`` (or by any of a list of accepted secrets)."""
+    keys = [secret] if isinstance(secret, str) else list(secret)
     try:
         raw = base64.urlsafe_b64decode(token.encode())
-        return _cipher(secret).decrypt(raw[:12], raw[12:], None).decode()
-    except (InvalidTag, ValueError):
-        raise Unsealable("the secret changed since this email was queued") from None
+    except ValueError:
+        raise Unsealable("the sealed value is damaged") from None
+    for key in keys:
+        try:
+            return _cipher(key).decrypt(raw[:12], raw[12:], None).decode()
+        except (InvalidTag, ValueError):
+            continue
+    raise Unsealable("the secret changed since this email was queued")
 
 
 def _set(variables: dict[str, Any], dotted: str, value: Any) -> None:
@@ -50,7 +62,7 @@ def _set(variables: dict[str, Any], dotted: str, value: Any) -> None:
     variables[last] = value
 
 
-def opened(context: dict[str, Any], secret: str) -> dict[str, Any]:
+def opened(context: dict[str, Any], secret: str | Sequence[str]) -> dict[str, Any]:
     """The variables with every sealed value in place (for sending)."""
     variables = {k: v for k, v in context.items() if k != SEALED}
     variables = _copy(variables)
@@ -75,7 +87,7 @@ def _copy(value: Any) -> Any:
     return value
 
 
-def secrets_of(context: dict[str, Any], secret: str) -> list[str]:
+def secrets_of(context: dict[str, Any], secret: str | Sequence[str]) -> list[str]:
     """The plain secret values of ``context`` (to scrub them from error messages)."""
     found = []
     for token in (context.get(SEALED) or {}).values():

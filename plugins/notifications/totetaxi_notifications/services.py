@@ -20,6 +20,7 @@ from sqlalchemy import func, or_, select
 from totetaxi_core.plugin_api import (
     Booking,
     Context,
+    accepted_secrets,
     insert_for,
     publish_live,
     record_audit,
@@ -197,8 +198,8 @@ def send(ctx: Context, notification_id: str) -> str:
         return "failed"
     secrets: list[str] = []
     try:
-        secrets = sealing.secrets_of(notification.context, ctx.settings["totetaxi.secret"])
-        variables = sealing.opened(notification.context, ctx.settings["totetaxi.secret"])
+        secrets = sealing.secrets_of(notification.context, accepted_secrets(ctx.settings))
+        variables = sealing.opened(notification.context, accepted_secrets(ctx.settings))
         content = render(template.subject, template.text_body, template.html_body, variables)
         kept = render(
             template.subject,

@@ -309,6 +309,24 @@ def test_a_sealed_link_that_no_longer_opens_fails_without_calling_the_provider(a
     assert len(wrapper.calls) == 1 and emails(app) == []
 
 
+def test_a_sealed_link_queued_before_a_rotation_opens_with_the_previous_secret(app, monkeypatch):
+    """The secret was rotated between the first attempt and the retry, the old one kept in
+    ``totetaxi.previous_secrets``: the queued email goes out with its link."""
+    wrapper = flaky(app, monkeypatch, failures=1)
+    created = book_as_guest(app)
+    row = only(app)
+    assert row.status == "retrying"
+    settings = app.app.registry.settings
+    monkeypatch.setitem(settings, "totetaxi.previous_secrets", [settings["totetaxi.secret"]])
+    monkeypatch.setitem(settings, "totetaxi.secret", "rotated-secret-" + "y" * 40)
+    set_clock(app, at(BACKOFF))
+    assert send_due(app) == 1
+    assert notification(app, row.id).status == "sent"
+    [mail] = emails(app)
+    assert f"token={created['tracking_token']}" in mail.text
+    assert len(wrapper.calls) == 2
+
+
 def test_a_held_address_is_not_sent_to(app, monkeypatch):
     hold(app, "  Gale@Example.COM ", "complaint")
     assert held(app) == [GUEST["email"]]
