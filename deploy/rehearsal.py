@@ -534,6 +534,7 @@ class Rehearsal:
             TOTETAXI_BIN=str(BIN),
             TOTETAXI_CONFIG=str(CONFIG),
             TOTETAXI_RUN=str(self.folder / "run"),
+            TOTETAXI_LIVE_PORT=env.get("TOTETAXI_LIVE_PORT") or str(free_port()),
             TOTETAXI_WORKER_OPTIONS=env.get("TOTETAXI_WORKER_OPTIONS", ""),
         )
         return env

@@ -34,7 +34,7 @@ def check_command(argv: list[str]) -> None:
     assert program in {"pserve", "totetaxi"}, argv
     assert (BIN / program).exists(), argv
     if program == "totetaxi":
-        assert argv[1] in totetaxi_commands() | {"live"}, argv
+        assert argv[1] in totetaxi_commands(), argv
     assert argv[-1].endswith("production.ini") or any(a.endswith("production.ini") for a in argv)
 
 
@@ -50,6 +50,7 @@ def test_supervisord_runs_the_topology_and_drains_it(tmp_path, monkeypatch):
         "TOTETAXI_CONFIG": str(ROOT / "production.ini"),
         "TOTETAXI_RUN": str(tmp_path),
         "TOTETAXI_WORKER_OPTIONS": "",
+        "TOTETAXI_LIVE_PORT": "6544",
     }.items():
         monkeypatch.setenv(name, value)
     options = ServerOptions()
@@ -58,8 +59,8 @@ def test_supervisord_runs_the_topology_and_drains_it(tmp_path, monkeypatch):
     assert set(programs) == APP_PROGRAMS | {"live"}
     for name, program in programs.items():
         argv = shlex.split(program.command)
-        if name == "live":  # the marked place: off until `totetaxi live` lands
-            assert not program.autostart and argv[1] == "live"
+        if name == "live":
+            assert program.autostart and argv[1] == "live"
             continue
         check_command(argv)
         assert program.autostart and program.autorestart
@@ -78,7 +79,7 @@ def test_compose_has_every_tier_and_takes_secrets_from_the_environment():
     assert {"db", "redis", "migrate", "web", "worker", "beat", "live"} <= set(services)
     for name in ("migrate", "web", "worker", "beat", "live"):
         check_command(services[name]["command"])
-    assert services["live"]["profiles"] == ["live"]  # started on demand until it exists
+    assert "profiles" not in services["live"]  # started with the others
     for name in ("web", "worker", "beat"):
         assert services[name]["depends_on"]["migrate"]["condition"] == (
             "service_completed_successfully"

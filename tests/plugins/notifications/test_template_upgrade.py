@@ -4,10 +4,11 @@ The plugin's seed runs once, at install: revision n0003 adds the booking change 
 (``defaults.BOOKING_CHANGE_KEYS``) where they are missing, and n0004 the delivery ones
 (``defaults.DELIVERY_KEYS``: ``delivery_rescheduled`` is new), declares the delivery variables
 added since on those there already, and replaces ``delivery_assigned``'s 1.0 text (a pickup only)
-where it is still word for word 1.0's. Neither ever touches a template staff edited. Each test
-starts from the suite's migrated database and turns it back into one installed at 1.0.0
-(revision n0002, without the new templates, with 1.0's delivery templates) or 1.1.0 (n0003),
-then runs ``totetaxi migrate`` as an operator would.
+where it is still word for word 1.0's; n0005 adds the customer-care templates
+(``defaults.CARE_KEYS``). None ever touches a template staff edited. Each test starts from the
+suite's migrated database and turns it back into one installed at 1.0.0 (revision n0002, without
+the new templates, with 1.0's delivery templates), 1.1.0 (n0003) or 1.2.0 (n0004), then runs
+``totetaxi migrate`` as an operator would.
 """
 
 from __future__ import annotations
@@ -19,7 +20,7 @@ from typing import Any
 
 import pytest
 import sqlalchemy as sa
-from totetaxi_notifications import defaults
+from totetaxi_notifications import defaults, manifest
 
 from totetaxi_core import make_app
 from totetaxi_core.db import make_engine
@@ -30,6 +31,9 @@ from totetaxi_core.testing import base_settings, migrated_plugins
 
 pytestmark = pytest.mark.both_databases
 
+#: The version the upgrade reports reaching: the plugin's own.
+CURRENT = manifest.version
+HEAD = "n0005"
 EDITED = "Edited before the upgrade {{ booking.number }}"
 N0004 = importlib.import_module(
     "totetaxi_notifications.migrations.versions.n0004_delivery_templates"
@@ -88,17 +92,19 @@ def _variables_1_0(key: str) -> dict[str, str]:
 
 def _as_installed_at(url: str, version: str, keep: tuple[str, ...] = ()) -> None:
     """Make the database one where notifications ``version`` (1.0.0: schema at n0002, 1.1.0:
-    n0003) was installed: without the templates that came later (but those in ``keep``, which
-    staff edited), the delivery templates as 1.0 seeded them (those in ``keep`` edited)."""
+    n0003, 1.2.0: n0004) was installed: without the templates that came later (but those in
+    ``keep``, which staff edited), the delivery templates as 1.0 seeded them (those in ``keep`` edited)."""
     revision, later = {
         "1.0.0": ("n0002", (*defaults.BOOKING_CHANGE_KEYS, "delivery_rescheduled")),
         "1.1.0": ("n0003", ("delivery_rescheduled",)),
+        "1.2.0": ("n0004", ()),
     }[version]
+    later = (*later, *defaults.CARE_KEYS)
     gone = [key for key in later if key not in keep]
     statements = [
         sa.text(
-            "UPDATE alembic_version SET version_num = :old WHERE version_num = 'n0004'"
-        ).bindparams(old=revision),
+            "UPDATE alembic_version SET version_num = :old WHERE version_num = :head"
+        ).bindparams(old=revision, head=HEAD),
         sa.text(
             "UPDATE installed_plugins SET version = :version WHERE name = 'notifications'"
         ).bindparams(version=version),
@@ -107,7 +113,7 @@ def _as_installed_at(url: str, version: str, keep: tuple[str, ...] = ()) -> None
         ),
     ]
     templates = N0004.templates
-    for key in defaults.DELIVERY_KEYS:
+    for key in defaults.DELIVERY_KEYS if version != "1.2.0" else ():
         if key in gone:
             continue
         values: dict[str, Any] = {"variables": _variables_1_0(key)}
@@ -161,14 +167,14 @@ def test_the_migrations_copy_of_the_1_0_assigned_text_is_1_0s():
 
 def test_a_database_installed_before_the_new_templates_gets_them_at_migrate(db_url):
     _as_installed_at(db_url, "1.0.0")
-    added = set(defaults.BOOKING_CHANGE_KEYS) | {"delivery_rescheduled"}
+    added = set(defaults.BOOKING_CHANGE_KEYS) | {"delivery_rescheduled"} | set(defaults.CARE_KEYS)
     assert set(_templates(db_url)) == set(defaults.KEYS) - added
     # The app refuses to serve it, naming the command (their emails would fail: no template).
     with pytest.raises(SchemaBehindError, match=r"'notifications' is behind its code"):
         make_app(_platform(db_url))
 
     report = _migrate(db_url)
-    assert "upgraded notifications 1.0.0 -> 1.2.0" in report
+    assert f"upgraded notifications 1.0.0 -> {CURRENT}" in report
     found = _templates(db_url)
     assert set(found) == set(defaults.KEYS)
     for key in added:
@@ -191,7 +197,7 @@ def test_the_upgrade_never_overwrites_a_template_staff_edited(db_url, version):
     _as_installed_at(db_url, version, keep=edited)
     before = _templates(db_url)
     report = _migrate(db_url)
-    assert f"upgraded notifications {version} -> 1.2.0" in report
+    assert f"upgraded notifications {version} -> {CURRENT}" in report
     after = _templates(db_url)
     assert set(after) == set(defaults.KEYS)
     for key in edited:
@@ -214,9 +220,22 @@ def test_the_upgrade_never_overwrites_a_template_staff_edited(db_url, version):
 def test_a_database_at_1_1_gets_the_delivery_templates(db_url):
     _as_installed_at(db_url, "1.1.0")
     assert "delivery_rescheduled" not in _templates(db_url)
-    assert "upgraded notifications 1.1.0 -> 1.2.0" in _migrate(db_url)
+    assert f"upgraded notifications 1.1.0 -> {CURRENT}" in _migrate(db_url)
     found = _templates(db_url)
     assert found["delivery_rescheduled"] == _as_seeded("delivery_rescheduled")
     assert found["delivery_assigned"] == _as_seeded("delivery_assigned", version=2)
     for key in defaults.BOOKING_CHANGE_KEYS:
         assert found[key] == _as_seeded(key), key
+
+
+def test_a_database_at_1_2_gets_the_care_templates(db_url):
+    _as_installed_at(db_url, "1.2.0", keep=("care_message",))
+    before = _templates(db_url)
+    assert set(before) == set(defaults.KEYS) - set(defaults.CARE_KEYS) | {"care_message"}
+    assert f"upgraded notifications 1.2.0 -> {CURRENT}" in _migrate(db_url)
+    found = _templates(db_url)
+    assert set(found) == set(defaults.KEYS)
+    assert found["care_message"] == before["care_message"]  # staff's edit kept
+    for key in set(defaults.CARE_KEYS) - {"care_message"}:
+        assert found[key] == _as_seeded(key), key
+    assert {k: found[k] for k in before} == before
