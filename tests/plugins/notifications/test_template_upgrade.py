@@ -93,7 +93,8 @@ def _variables_1_0(key: str) -> dict[str, str]:
 def _as_installed_at(url: str, version: str, keep: tuple[str, ...] = ()) -> None:
     """Make the database one where notifications ``version`` (1.0.0: schema at n0002, 1.1.0:
     n0003, 1.2.0: n0004) was installed: without the templates that came later (but those in
-    ``keep``, which staff edited), the delivery templates as 1.0 seeded them (those in ``keep`` edited)."""
+    ``keep``, which staff edited), the delivery templates as 1.0 seeded them (those in ``keep``
+    edited)."""
     revision, later = {
         "1.0.0": ("n0002", (*defaults.BOOKING_CHANGE_KEYS, "delivery_rescheduled")),
         "1.1.0": ("n0003", ("delivery_rescheduled",)),
