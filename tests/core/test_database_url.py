@@ -76,3 +76,22 @@ def test_make_engine_takes_the_setting_as_ops_write_it(tmp_path):
             assert connection.execute(sa.text("PRAGMA foreign_keys")).scalar() == 1
     finally:
         engine.dispose()
+
+
+@pytest.mark.parametrize("written, expected", [("false", False), ("true", True), ("0", False)])
+def test_pool_options_written_in_an_ini_file_mean_what_they_say(written, expected):
+    # psycopg2's dialect does not coerce these: the string "false" once meant pre-ping on.
+    engine = make_engine(
+        {
+            "sqlalchemy.url": "postgresql+psycopg2://postgres@127.0.0.1:9/none",
+            "sqlalchemy.pool_pre_ping": written,
+            "sqlalchemy.pool_size": "3",
+        }
+    )
+    assert engine.pool._pre_ping is expected
+    assert engine.pool.size() == 3
+
+
+def test_a_pool_size_that_is_no_number_names_the_setting():
+    with pytest.raises(SettingsError, match=r"'sqlalchemy.pool_size' must be a number"):
+        make_engine({"sqlalchemy.url": "sqlite://", "sqlalchemy.pool_size": "lots"})

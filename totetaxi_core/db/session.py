@@ -13,6 +13,7 @@ from importlib.util import find_spec
 from typing import Any
 
 import transaction as transaction_pkg
+from pyramid.settings import asbool
 from sqlalchemy import URL, Engine, engine_from_config, event, make_url
 from sqlalchemy.exc import ArgumentError, NoSuchModuleError
 from sqlalchemy.orm import ORMExecuteState, Session, sessionmaker, with_loader_criteria
@@ -52,6 +53,16 @@ def database_url(raw: str | URL, key: str = "sqlalchemy.url") -> URL:
     return url
 
 
+_COERCED: dict[str, Any] = {
+    "pool_pre_ping": asbool,
+    "echo": asbool,
+    "pool_size": int,
+    "max_overflow": int,
+    "pool_recycle": int,
+    "pool_timeout": float,
+}
+
+
 def make_engine(settings: Mapping[str, Any], prefix: str = "sqlalchemy.") -> Engine:
     """Create the engine from ``sqlalchemy.*`` settings, with SQLite made to behave.
 
@@ -64,6 +75,18 @@ def make_engine(settings: Mapping[str, Any], prefix: str = "sqlalchemy.") -> Eng
     options = dict(settings)
     url = database_url(options[key], key)
     options[key] = url
+    for name, convert in _COERCED.items():
+        # SQLAlchemy coerces some pool options per dialect only: psycopg2's engine took the
+        # string "false" for ``pool_pre_ping`` as true.
+        if isinstance(options.get(prefix + name), str):
+            try:
+                options[prefix + name] = convert(options[prefix + name])
+            except ValueError:
+                raise SettingsError(
+                    f"Setting {_setting_name(prefix + name)} must be a "
+                    f"{'true/false' if convert is asbool else 'number'}, "
+                    f"not {options[prefix + name]!r}."
+                ) from None
     try:
         engine = engine_from_config(options, prefix=prefix, future=True)
     except NoSuchModuleError:
