@@ -114,7 +114,7 @@ from .console.forms import (
 )
 from .context import Context
 from .customer_messages import customer_message_templates, send_customer_message
-from .db import Base, SoftDelete, Timestamps, UTCDateTime, UUIDPrimaryKey, utcnow
+from .db import Base, SoftDelete, Timestamps, UTCDateTime, UUIDPrimaryKey, utcnow, value_enum
 from .db.append_only import AppendOnly
 from .db.lookup import get_or_404
 from .db.upsert import insert_for
@@ -290,5 +290,6 @@ __all__ = [
     "token_matches",
     "transition",
     "utcnow",
+    "value_enum",
     "whole",
 ]

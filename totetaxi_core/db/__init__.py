@@ -15,7 +15,7 @@ from .meta import Base, metadata
 from .mixins import SoftDelete, Timestamps, UUIDPrimaryKey
 from .retry import is_transient
 from .session import get_tm_session, make_engine, make_session_factory, unit_of_work
-from .types import UTCDateTime, utcnow
+from .types import UTCDateTime, utcnow, value_enum
 
 __all__ = [
     "Base",
@@ -30,6 +30,7 @@ __all__ = [
     "metadata",
     "unit_of_work",
     "utcnow",
+    "value_enum",
 ]
 
 

@@ -3,14 +3,27 @@
 from __future__ import annotations
 
 import datetime as dt
+import enum
 from collections.abc import Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
 from typing import Any
 
-from sqlalchemy import DateTime
+from sqlalchemy import DateTime, Enum
 from sqlalchemy.engine import Dialect
 from sqlalchemy.types import TypeDecorator
+
+
+def value_enum(cls: type[enum.Enum], length: int = 20) -> Enum:
+    """A column type for a Python enum stored as its *values* in a ``VARCHAR(length)``.
+
+    ``native_enum=False`` because a PostgreSQL ``ENUM`` type needs a migration for each new
+    member and SQLite has none; the values (``"pending_payment"``), not the member names, so the
+    rows read the same as the API and the reports.
+    """
+    return Enum(
+        cls, native_enum=False, length=length, values_callable=lambda e: [m.value for m in e]
+    )
 
 
 class UTCDateTime(TypeDecorator[dt.datetime]):

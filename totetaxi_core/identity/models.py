@@ -7,17 +7,11 @@ import enum
 import uuid
 from typing import Any
 
-from sqlalchemy import JSON, Boolean, Date, Enum, ForeignKey, Index, Integer, String, Uuid
+from sqlalchemy import JSON, Boolean, Date, ForeignKey, Index, Integer, String, Uuid
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from ..db import Base, SoftDelete, Timestamps, UTCDateTime, UUIDPrimaryKey
+from ..db import Base, SoftDelete, Timestamps, UTCDateTime, UUIDPrimaryKey, value_enum
 from ..db.searchable import searchable_text, trigram_index
-
-
-def _enum(cls: type[enum.Enum], length: int = 16) -> Enum:
-    return Enum(
-        cls, native_enum=False, length=length, values_callable=lambda e: [m.value for m in e]
-    )
 
 
 class Role(enum.StrEnum):
@@ -62,7 +56,7 @@ class StaffUser(UUIDPrimaryKey, Timestamps, Principal, Base):
 
     __tablename__ = "staff_users"
 
-    role: Mapped[Role] = mapped_column(_enum(Role), default=Role.VIEWER)
+    role: Mapped[Role] = mapped_column(value_enum(Role, 16), default=Role.VIEWER)
 
     profile: Mapped[StaffProfile] = relationship(
         back_populates="staff", uselist=False, lazy="joined", cascade="all, delete-orphan"
@@ -155,7 +149,9 @@ class AuthSession(Base):
     __tablename__ = "auth_sessions"
 
     key_hash: Mapped[str] = mapped_column(String(64), primary_key=True)
-    principal_kind: Mapped[PrincipalKind | None] = mapped_column(_enum(PrincipalKind), default=None)
+    principal_kind: Mapped[PrincipalKind | None] = mapped_column(
+        value_enum(PrincipalKind, 16), default=None
+    )
     principal_id: Mapped[uuid.UUID | None] = mapped_column(Uuid, default=None, index=True)
     csrf_token: Mapped[str] = mapped_column(String(64))
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime)
@@ -171,7 +167,7 @@ class ApiToken(UUIDPrimaryKey, Base):
     __tablename__ = "api_tokens"
 
     token_hash: Mapped[str] = mapped_column(String(64), unique=True)
-    principal_kind: Mapped[PrincipalKind] = mapped_column(_enum(PrincipalKind))
+    principal_kind: Mapped[PrincipalKind] = mapped_column(value_enum(PrincipalKind, 16))
     principal_id: Mapped[uuid.UUID] = mapped_column(Uuid, index=True)
     name: Mapped[str] = mapped_column(String(100), default="")
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime)
@@ -186,7 +182,7 @@ class PasswordResetToken(UUIDPrimaryKey, Base):
     __tablename__ = "password_reset_tokens"
 
     token_hash: Mapped[str] = mapped_column(String(64), unique=True)
-    principal_kind: Mapped[PrincipalKind] = mapped_column(_enum(PrincipalKind))
+    principal_kind: Mapped[PrincipalKind] = mapped_column(value_enum(PrincipalKind, 16))
     principal_id: Mapped[uuid.UUID] = mapped_column(Uuid, index=True)
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime)
     expires_at: Mapped[dt.datetime] = mapped_column(UTCDateTime)

@@ -15,7 +15,6 @@ from sqlalchemy import (
     JSON,
     BigInteger,
     Date,
-    Enum,
     ForeignKey,
     Index,
     String,
@@ -31,13 +30,8 @@ from totetaxi_core.plugin_api import (
     UTCDateTime,
     UUIDPrimaryKey,
     utcnow,
+    value_enum,
 )
-
-
-def _enum(cls: type[enum.Enum], length: int = 20) -> Enum:
-    return Enum(
-        cls, native_enum=False, length=length, values_callable=lambda e: [m.value for m in e]
-    )
 
 
 class Category(enum.StrEnum):
@@ -69,9 +63,9 @@ class Document(UUIDPrimaryKey, Timestamps, SoftDelete, Base):
     customer_id: Mapped[uuid.UUID | None] = mapped_column(
         Uuid, ForeignKey("customers.id"), default=None, index=True
     )
-    category: Mapped[Category] = mapped_column(_enum(Category))
+    category: Mapped[Category] = mapped_column(value_enum(Category))
     status: Mapped[DocumentStatus] = mapped_column(
-        _enum(DocumentStatus), default=DocumentStatus.PENDING_UPLOAD
+        value_enum(DocumentStatus), default=DocumentStatus.PENDING_UPLOAD
     )
     storage: Mapped[str] = mapped_column(String(20))
     storage_key: Mapped[str] = mapped_column(String(300), unique=True)

@@ -16,7 +16,6 @@ from sqlalchemy import (
     JSON,
     Boolean,
     Date,
-    Enum,
     Float,
     ForeignKey,
     Index,
@@ -34,13 +33,8 @@ from totetaxi_core.plugin_api import (
     UTCDateTime,
     UUIDPrimaryKey,
     utcnow,
+    value_enum,
 )
-
-
-def _enum(cls: type[enum.Enum], length: int = 20) -> Enum:
-    return Enum(
-        cls, native_enum=False, length=length, values_callable=lambda e: [m.value for m in e]
-    )
 
 
 class TaskKind(enum.StrEnum):
@@ -110,10 +104,10 @@ class DeliveryTask(UUIDPrimaryKey, Timestamps, Base):
     )
 
     booking_id: Mapped[uuid.UUID] = mapped_column(Uuid, ForeignKey("bookings.id"), index=True)
-    kind: Mapped[TaskKind] = mapped_column(_enum(TaskKind))
+    kind: Mapped[TaskKind] = mapped_column(value_enum(TaskKind))
     attempt: Mapped[int] = mapped_column(Integer, default=1)
     status: Mapped[TaskStatus] = mapped_column(
-        _enum(TaskStatus), default=TaskStatus.CREATED, index=True
+        value_enum(TaskStatus), default=TaskStatus.CREATED, index=True
     )
     #: The address as it was sent: ``{street, unit, city, state, zip_code, instructions}``.
     address: Mapped[dict[str, Any]] = mapped_column(JSON)

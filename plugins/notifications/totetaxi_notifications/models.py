@@ -8,16 +8,17 @@ import enum
 import uuid
 from typing import Any
 
-from sqlalchemy import JSON, Enum, ForeignKey, Index, Integer, String, Text, Uuid
+from sqlalchemy import JSON, ForeignKey, Index, Integer, String, Text, Uuid
 from sqlalchemy.orm import Mapped, mapped_column
 
-from totetaxi_core.plugin_api import Base, Timestamps, UTCDateTime, UUIDPrimaryKey, utcnow
-
-
-def _enum(cls: type[enum.Enum], length: int = 20) -> Enum:
-    return Enum(
-        cls, native_enum=False, length=length, values_callable=lambda e: [m.value for m in e]
-    )
+from totetaxi_core.plugin_api import (
+    Base,
+    Timestamps,
+    UTCDateTime,
+    UUIDPrimaryKey,
+    utcnow,
+    value_enum,
+)
 
 
 class EmailTemplate(UUIDPrimaryKey, Timestamps, Base):
@@ -73,7 +74,7 @@ class Notification(UUIDPrimaryKey, Timestamps, Base):
     #: (a password-reset link) are sealed, and erased once sent.
     context: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
     status: Mapped[NotificationStatus] = mapped_column(
-        _enum(NotificationStatus), default=NotificationStatus.QUEUED, index=True
+        value_enum(NotificationStatus), default=NotificationStatus.QUEUED, index=True
     )
     attempts: Mapped[int] = mapped_column(Integer, default=0)
     next_attempt_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime, default=None)

@@ -7,7 +7,7 @@ import enum
 import uuid
 from typing import Any
 
-from sqlalchemy import JSON, Boolean, Enum, ForeignKey, Integer, String, Text, Uuid
+from sqlalchemy import JSON, Boolean, ForeignKey, Integer, String, Text, Uuid
 from sqlalchemy.orm import Mapped, mapped_column
 
 from totetaxi_core.plugin_api import (
@@ -18,13 +18,8 @@ from totetaxi_core.plugin_api import (
     UTCDateTime,
     UUIDPrimaryKey,
     utcnow,
+    value_enum,
 )
-
-
-def _enum(cls: type[enum.Enum], length: int = 30) -> Enum:
-    return Enum(
-        cls, native_enum=False, length=length, values_callable=lambda e: [m.value for m in e]
-    )
 
 
 class PaymentStatus(enum.StrEnum):
@@ -70,7 +65,7 @@ class Payment(UUIDPrimaryKey, Timestamps, Base):
     amount_cents: Mapped[int] = mapped_column(Integer)
     currency: Mapped[str] = mapped_column(String(3), default="USD")
     status: Mapped[PaymentStatus] = mapped_column(
-        _enum(PaymentStatus), default=PaymentStatus.REQUIRES_PAYMENT_METHOD, index=True
+        value_enum(PaymentStatus, 30), default=PaymentStatus.REQUIRES_PAYMENT_METHOD, index=True
     )
     gateway: Mapped[str] = mapped_column(String(30))
     gateway_intent_id: Mapped[str] = mapped_column(String(100), unique=True)
@@ -106,7 +101,7 @@ class Refund(UUIDPrimaryKey, Timestamps, Base):
     amount_cents: Mapped[int] = mapped_column(Integer)
     reason: Mapped[str] = mapped_column(String(500))
     status: Mapped[RefundStatus] = mapped_column(
-        _enum(RefundStatus), default=RefundStatus.REQUESTED, index=True
+        value_enum(RefundStatus, 30), default=RefundStatus.REQUESTED, index=True
     )
     #: "staff" (a staff request an admin decides) or "policy" (the cancellation policy or a
     #: cheaper reschedule: no request, no approval, audited as the policy's).
