@@ -47,9 +47,11 @@ import time
 import uuid
 from dataclasses import dataclass, field
 from email.message import Message
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from typing import Any
 from urllib.parse import parse_qs, unquote, urlsplit
+
+from support.loopback import LoopbackServer
 
 DEVIATIONS = """
 * No geocoding: an ``unparsed`` address is stored as given (with ``apartment``); a destination
@@ -233,7 +235,7 @@ class _Fault:
     headers: dict[str, str] = field(default_factory=dict)
 
 
-class OnfleetStub:
+class OnfleetStub(LoopbackServer):
     """The stub server and its state (see the module docstring)."""
 
     def __init__(
@@ -270,37 +272,14 @@ class OnfleetStub:
         self._lock = threading.RLock()
         self.add_worker("Ada Driver", "+12125550101", vehicle="CAR", description="Blue Transit van")
         self.add_worker("Ben Rider", "+12125550102", vehicle="BICYCLE", on_duty=False)
-        self._server = ThreadingHTTPServer(("127.0.0.1", 0), _handler_for(self))
-        self._server.daemon_threads = True
-        self._thread = threading.Thread(
-            target=self._server.serve_forever,
-            kwargs={"poll_interval": 0.05},
-            name="onfleet-stub",
-            daemon=True,
-        )
-        self._thread.start()
+        self._serve(_handler_for(self), "onfleet-stub")
 
     # --- lifecycle ----------------------------------------------------------------------
-
-    @property
-    def port(self) -> int:
-        return int(self._server.server_address[1])
 
     @property
     def url(self) -> str:
         """The API's base URL (Onfleet's is ``https://onfleet.com/api/v2``)."""
         return f"http://127.0.0.1:{self.port}/api/v2"
-
-    def close(self) -> None:
-        self._server.shutdown()
-        self._server.server_close()
-        self._thread.join(timeout=5)
-
-    def __enter__(self) -> OnfleetStub:
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.close()
 
     # --- test helpers: faults and records ----------------------------------------------
 

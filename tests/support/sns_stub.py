@@ -30,7 +30,7 @@ import uuid
 from dataclasses import dataclass
 from email.header import decode_header, make_header
 from email.utils import parseaddr
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from pathlib import Path
 from typing import Any
 from urllib.parse import quote
@@ -40,6 +40,8 @@ from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import padding, rsa
 from cryptography.x509.oid import NameOID
+
+from support.loopback import LoopbackServer
 
 ACCOUNT = "123456789012"
 REGION = "us-east-1"
@@ -77,7 +79,7 @@ def sns_timestamp(when: dt.datetime) -> str:
     )
 
 
-class SnsStub:
+class SnsStub(LoopbackServer):
     """A signing Amazon SNS on loopback: key, certificate, certificate server, GET log."""
 
     def __init__(self) -> None:
@@ -132,18 +134,11 @@ class SnsStub:
             def log_message(self, format: str, *args: Any) -> None:
                 pass
 
-        self._server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self._server.daemon_threads = True
-        self.port = self._server.server_address[1]
+        self._serve(Handler, "sns-stub")
         self.base_url = f"http://127.0.0.1:{self.port}"
         self.cert_url = f"{self.base_url}/SimpleNotificationService-0123456789abcdef.pem"
         #: The ``mail_ses.certificate_url_pattern`` that admits this stub's certificates.
         self.pattern = re.escape(self.base_url) + r"/[A-Za-z0-9._-]+\.pem"
-        # A short poll interval: shutdown() waits for it, once per test.
-        self._thread = threading.Thread(
-            target=self._server.serve_forever, args=(0.05,), daemon=True
-        )
-        self._thread.start()
 
     # --- messages ---------------------------------------------------------------------------
 
@@ -221,17 +216,6 @@ class SnsStub:
     def subscribe_gets(self) -> list[str]:
         with self._lock:
             return [path for path in self.gets if "Action=ConfirmSubscription" in path]
-
-    def close(self) -> None:
-        self._server.shutdown()
-        self._server.server_close()
-        self._thread.join(timeout=10)
-
-    def __enter__(self) -> SnsStub:
-        return self
-
-    def __exit__(self, *exc: Any) -> None:
-        self.close()
 
 
 def ses_event(

@@ -52,11 +52,13 @@ import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from email.message import Message
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from typing import Any
 from urllib.parse import parse_qsl, urlsplit
 
 import stripe
+
+from support.loopback import LoopbackServer
 
 DEVIATIONS = """
 * Only card PaymentMethods and the test ids above exist; there are no Charges beyond what a
@@ -248,7 +250,7 @@ class _Stored:
     body: dict[str, Any]
 
 
-class StripeStub:
+class StripeStub(LoopbackServer):
     """The stub server and its state (see the module docstring)."""
 
     def __init__(
@@ -270,36 +272,13 @@ class StripeStub:
         self._faults: list[tuple[int, dict[str, Any], dict[str, str]]] = []
         self._outcomes: dict[str, str] = {}  # PaymentMethod id -> test outcome
         self._lock = threading.RLock()
-        self._server = ThreadingHTTPServer(("127.0.0.1", 0), _handler_for(self))
-        self._server.daemon_threads = True
-        self._thread = threading.Thread(
-            target=self._server.serve_forever,
-            kwargs={"poll_interval": 0.05},
-            name="stripe-stub",
-            daemon=True,
-        )
-        self._thread.start()
+        self._serve(_handler_for(self), "stripe-stub")
 
     # --- lifecycle ----------------------------------------------------------------------
 
     @property
-    def port(self) -> int:
-        return int(self._server.server_address[1])
-
-    @property
     def url(self) -> str:
         return f"http://127.0.0.1:{self.port}"
-
-    def close(self) -> None:
-        self._server.shutdown()
-        self._server.server_close()
-        self._thread.join(timeout=5)
-
-    def __enter__(self) -> StripeStub:
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.close()
 
     # --- test helpers -------------------------------------------------------------------
 
