@@ -289,15 +289,28 @@ def set_active(ctx: Context, staff: StaffUser, active: bool) -> None:
         raise IdentityError(
             409, "active", "This is the last active admin; make another admin first."
         )
-    staff.is_active = active
+    _switch_account(ctx, staff, PrincipalKind.STAFF, "staff", "staff_user", active)
+
+
+def _switch_account(
+    ctx: Context,
+    account: StaffUser | Customer,
+    kind: PrincipalKind,
+    action: str,
+    target: str,
+    active: bool,
+) -> None:
+    """Set ``is_active``; switching off ends every session and token at once. Audited as
+    ``<action>.enabled`` / ``<action>.disabled``."""
+    account.is_active = active
     if not active:
-        revoke_all(ctx.dbsession, PrincipalKind.STAFF, staff.id)
-        ctx.registry.session_store.delete_for(ctx.dbsession, PrincipalKind.STAFF, staff.id)
+        revoke_all(ctx.dbsession, kind, account.id)
+        ctx.registry.session_store.delete_for(ctx.dbsession, kind, account.id)
     audit.record(
         ctx,
-        "staff.enabled" if active else "staff.disabled",
-        "staff_user",
-        staff.id,
+        f"{action}.enabled" if active else f"{action}.disabled",
+        target,
+        account.id,
         before={"is_active": not active},
         after={"is_active": active},
     )
@@ -333,15 +346,4 @@ def set_customer_active(ctx: Context, customer: Customer, active: bool) -> None:
     sessions and tokens at once (a disabled account cannot sign in). Audited."""
     if customer.is_active == active:
         return
-    customer.is_active = active
-    if not active:
-        revoke_all(ctx.dbsession, PrincipalKind.CUSTOMER, customer.id)
-        ctx.registry.session_store.delete_for(ctx.dbsession, PrincipalKind.CUSTOMER, customer.id)
-    audit.record(
-        ctx,
-        "customer.enabled" if active else "customer.disabled",
-        "customer",
-        customer.id,
-        before={"is_active": not active},
-        after={"is_active": active},
-    )
+    _switch_account(ctx, customer, PrincipalKind.CUSTOMER, "customer", "customer", active)
