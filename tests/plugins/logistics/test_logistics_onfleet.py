@@ -101,3 +101,18 @@ def test_workers_are_synced_into_drivers(app: TestApp, stub: OnfleetStub) -> Non
     assert listed == len(stub.worker_ids) == len(drivers)
     assert {d.provider_id for d in drivers} == set(stub.worker_ids)
     assert uuid.UUID(str(drivers[0].id))
+
+
+def test_a_previous_webhook_secret_that_is_not_hex_stops_start_up(stub: OnfleetStub) -> None:
+    from totetaxi_core.errors import StartupError
+    from totetaxi_core.platform import prepare
+    from totetaxi_core.testing import base_settings
+
+    settings = {
+        "totetaxi.plugins": PLUGINS,
+        "logistics_onfleet.api_key": stub.api_key,
+        "logistics_onfleet.webhook_secret": stub.webhook_secret_hex,
+        "logistics_onfleet.previous_webhook_secrets": "abcd, not-hex",
+    }
+    with pytest.raises(StartupError, match="previous_webhook_secrets"):
+        prepare(base_settings("sqlite://", **settings), environ={})

@@ -187,6 +187,29 @@ def test_the_webhook_secret_must_be_hex(stub: OnfleetStub) -> None:
     with pytest.raises(ValueError, match="empty"):
         OnfleetDispatcher(stub.api_key, "")
 
+    with pytest.raises(ValueError, match="previous"):
+        OnfleetDispatcher(stub.api_key, "ab" * 64, previous_webhook_secrets_hex=["zz"])
+
+
+def test_during_a_rotation_the_previous_secret_still_verifies(
+    stub: OnfleetStub, task_id: str
+) -> None:
+    old, new, other = "ab" * 64, "cd" * 64, "ef" * 64
+    with OnfleetDispatcher(
+        stub.api_key, new, previous_webhook_secrets_hex=[old], base_url=stub.url
+    ) as rotating:
+        for secret in (old, new):
+            body, headers = stub.webhook("taskStarted", task_id, secret_hex=secret)
+            rotating.verify_webhook(headers, body)
+        body, headers = stub.webhook("taskStarted", task_id, secret_hex=other)
+        with pytest.raises(WebhookRefused):
+            rotating.verify_webhook(headers, body)
+    # Once the overlap ends (the previous list emptied), the old secret is refused.
+    with OnfleetDispatcher(stub.api_key, new, base_url=stub.url) as rotated:
+        body, headers = stub.webhook("taskStarted", task_id, secret_hex=old)
+        with pytest.raises(WebhookRefused):
+            rotated.verify_webhook(headers, body)
+
 
 # --- states and lookups -----------------------------------------------------------------------
 

@@ -33,6 +33,10 @@ def _check_hex(value: str) -> str | None:
     return None
 
 
+def _check_hex_list(value: str) -> str | None:
+    return next(filter(None, map(_check_hex, value.replace(",", " ").split())), None)
+
+
 def _check_base(value: str) -> str | None:
     if not value.startswith(("https://", "http://")):
         return f"must be an http(s):// URL, got {value!r}"
@@ -58,6 +62,14 @@ manifest = Manifest(
             required=True,
             help="the organisation's webhook secret, hexadecimal as Onfleet shows it",
             check=_check_hex,
+        ),
+        Setting(
+            "logistics_onfleet.previous_webhook_secrets",
+            "",
+            kind="secret",
+            help="webhook secrets still accepted during a rotation (hex, space or comma "
+            "separated); empty once Onfleet signs with the new one",
+            check=_check_hex_list,
         ),
         Setting(
             "logistics_onfleet.api_base",
@@ -92,6 +104,9 @@ def includeme(config: Configurator) -> None:
     dispatcher = OnfleetDispatcher(
         settings["logistics_onfleet.api_key"],
         settings["logistics_onfleet.webhook_secret"],
+        previous_webhook_secrets_hex=settings["logistics_onfleet.previous_webhook_secrets"]
+        .replace(",", " ")
+        .split(),
         base_url=settings["logistics_onfleet.api_base"],
         timeout=float(settings["logistics_onfleet.timeout_seconds"]),
     )

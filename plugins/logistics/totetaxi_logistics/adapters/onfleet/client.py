@@ -33,7 +33,7 @@ import hmac
 import json
 import math
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 from urllib.parse import quote
 
@@ -246,7 +246,8 @@ class OnfleetDispatcher:
     """The ``dispatcher`` slot on Onfleet (see the module's documentation).
 
     ``api_key`` is an Onfleet API key; ``webhook_secret_hex`` the organisation's webhook secret
-    as Onfleet shows it (hex). ``sleep`` is what waits between rate-limited attempts (tests pass
+    as Onfleet shows it (hex); ``previous_webhook_secrets_hex`` secrets still accepted (never
+    more than the overlap of a rotation: Onfleet signs with one secret only). ``sleep`` is what waits between rate-limited attempts (tests pass
     a recorder). Close with :meth:`close` (or use as a context manager) to release connections.
     """
 
@@ -257,6 +258,7 @@ class OnfleetDispatcher:
         api_key: str,
         webhook_secret_hex: str,
         *,
+        previous_webhook_secrets_hex: Sequence[str] = (),
         base_url: str = DEFAULT_BASE_URL,
         timeout: float = 10.0,
         max_rate_limit_retries: int = 2,
@@ -273,6 +275,13 @@ class OnfleetDispatcher:
         if not self._webhook_key:
             # An empty key would make any body's signature computable by anyone.
             raise ValueError("the Onfleet webhook secret is empty")
+        try:
+            previous = [bytes.fromhex(value) for value in previous_webhook_secrets_hex]
+        except ValueError:
+            raise ValueError(
+                "the previous Onfleet webhook secrets must be hex (as Onfleet shows them)"
+            ) from None
+        self._webhook_keys = (self._webhook_key, *(key for key in previous if key))
         self.max_rate_limit_retries = max(0, max_rate_limit_retries)
         self._sleep = sleep
         self._organization_id: str | None = None
@@ -386,15 +395,21 @@ class OnfleetDispatcher:
 
     def verify_webhook(self, headers: Mapping[str, str], body: bytes) -> None:
         """Refuse unless ``X-Onfleet-Signature`` (looked up case-insensitively) is the hex
-        HMAC-SHA512 of the raw ``body`` under the hex-decoded webhook secret."""
+        HMAC-SHA512 of the raw ``body`` under the hex-decoded webhook secret (or one of the
+        previous secrets, during a rotation)."""
         wanted = SIGNATURE_HEADER.lower()
         given = next((v for k, v in headers.items() if k.lower() == wanted), None)
         if not given:
             raise WebhookRefused(f"missing {SIGNATURE_HEADER}")
-        expected = hmac.new(self._webhook_key, body, hashlib.sha512).hexdigest()
         # Bytes on both sides: compare_digest refuses non-ASCII str, and a forged header may
         # carry anything.
-        if not hmac.compare_digest(expected.encode(), given.strip().lower().encode()):
+        given_bytes = given.strip().lower().encode()
+        if not any(
+            hmac.compare_digest(
+                hmac.new(key, body, hashlib.sha512).hexdigest().encode(), given_bytes
+            )
+            for key in self._webhook_keys
+        ):
             raise WebhookRefused(f"bad {SIGNATURE_HEADER}")
 
     def parse_webhook(self, body: bytes) -> list[TaskEvent]:
