@@ -247,8 +247,9 @@ class OnfleetDispatcher:
 
     ``api_key`` is an Onfleet API key; ``webhook_secret_hex`` the organisation's webhook secret
     as Onfleet shows it (hex); ``previous_webhook_secrets_hex`` secrets still accepted (never
-    more than the overlap of a rotation: Onfleet signs with one secret only). ``sleep`` is what waits between rate-limited attempts (tests pass
-    a recorder). Close with :meth:`close` (or use as a context manager) to release connections.
+    more than the overlap of a rotation: Onfleet signs with one secret only). ``sleep`` is what
+    waits between rate-limited attempts (tests pass a recorder). Close with :meth:`close` (or
+    use as a context manager) to release connections.
     """
 
     name = "onfleet"
