@@ -40,6 +40,15 @@ from .api.schemas import CleanString, shown
 #: The parts of an address, in the order they are written.
 ADDRESS_FIELDS = ("line1", "line2", "city", "state", "postal_code")
 
+#: How a form labels each part.
+ADDRESS_LABELS = {
+    "line1": "Street",
+    "line2": "Apartment, floor",
+    "city": "City",
+    "state": "State",
+    "postal_code": "ZIP code",
+}
+
 #: Longest accepted text of each part, as typed and once standardised.
 LIMITS = {"line1": 200, "line2": 200, "city": 100, "state": 40, "postal_code": 20}
 

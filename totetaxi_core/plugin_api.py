@@ -48,6 +48,7 @@ refused shows it by rendering the page again with :func:`render_booking_page`.
 from __future__ import annotations
 
 from . import audit as _audit
+from .addresses import ADDRESS_FIELDS, ADDRESS_LABELS
 from .api.errors import API_PREFIX, json_error, no_content
 from .api.idempotency import claim_form_token
 from .api.pagination import PAGE_QUERY, decode_cursor, encode_cursor, keyset_page, page_query
@@ -121,7 +122,7 @@ from .db.upsert import insert_for
 from .errors import CapacityExhausted, InvalidDraft, Refused, RegistrationError
 from .hooks import hookimpl, hookspec
 from .identity.contexts import OwnedContext
-from .identity.models import Customer, StaffUser
+from .identity.models import Customer, SavedAddress, StaffUser
 from .identity.permissions import Permission
 from .identity.secrets import accepted_secrets
 from .identity.security import signed_in_customer
@@ -176,6 +177,8 @@ booking_holds = holds_of
 # raises.
 
 __all__ = [
+    "ADDRESS_FIELDS",
+    "ADDRESS_LABELS",
     "API_PREFIX",
     "BOOKING_ACT",
     "BOOKING_NUMBER",
@@ -212,6 +215,7 @@ __all__ = [
     "QueryInteger",
     "Refused",
     "RegistrationError",
+    "SavedAddress",
     "Setting",
     "Snapshot",
     "SoftDelete",

@@ -52,6 +52,7 @@ from totetaxi_core.bookings import search, staff_api
 from totetaxi_core.bookings import services as booking_services
 from totetaxi_core.bookings.lifecycle import MESSAGES, TRANSITIONS
 from totetaxi_core.bookings.models import Address, Booking, BookingEvent, BookingStatus
+from totetaxi_core.business_time import local_today
 from totetaxi_core.hooks import hookimpl
 from totetaxi_core.identity import passwords
 from totetaxi_core.identity.models import Customer, CustomerProfile
@@ -789,6 +790,11 @@ BAD_QUERIES = [
     ({"limit": "-1"}, "limit"),
     ({"limit": "ten"}, "limit"),
     ({"q": "x" * 201}, "q"),
+    ({"cancelled_from": "yesterday"}, "cancelled_from"),
+    ({"cancelled_from": "2026-11-23", "cancelled_to": "2026-11-22"}, "cancelled_to"),
+    ({"created_to": "2026-02-30"}, "created_to"),
+    ({"service_type": "Mini Move"}, "service_type"),
+    ({"service_type": "x" * 31}, "service_type"),
 ]
 
 
@@ -798,6 +804,26 @@ def test_bad_query_parameters_are_400_naming_them(app):
     book(app, guest_body())
     for params, name in BAD_QUERIES:
         query_error(listing(app, viewer.headers, expect=400, **params), name)
+
+
+def test_cancelled_days_and_service_filters(app, seeded):
+    """The dashboard's cancellations and service mix link here: cancelled on these New York
+    days whenever made, and one service's bookings."""
+    headers = seeded.staff.headers
+    today = NOW.date().isoformat()  # NOW is New York time; the cancellation happened "now"
+    expect_numbers(
+        app,
+        headers,
+        [
+            ({"cancelled_from": today, "cancelled_to": today}, [3]),
+            ({"cancelled_from": today}, [3]),
+            ({"cancelled_to": "2026-11-22"}, []),
+            ({"cancelled_from": "2026-11-24"}, []),
+            ({"service_type": "mini_move", "status": "completed"}, [6]),
+            ({"service_type": "specialty"}, []),
+            ({"service_type": "mini_move", "cancelled_from": today}, [3]),
+        ],
+    )
 
 
 def test_limits_at_the_edges_are_fine(app):
@@ -1822,8 +1848,25 @@ def test_bad_customer_queries_are_400_naming_them(app, people):
         ({"cursor": "nope"}, "cursor"),
         ({"cursor": naive_cursor()}, "cursor"),
         ({"q": "x" * 201}, "q"),
+        ({"created_from": "soon"}, "created_from"),
+        ({"created_from": "2026-11-23", "created_to": "2026-11-01"}, "created_to"),
     ]:
         query_error(customers(app, people.viewer.headers, expect=400, **params), name)
+
+
+def test_customers_registered_on_new_york_days(app, people):
+    """The dashboard's "new registrations" links here (accounts are stamped by the wall clock,
+    not the app's: everyone registered today)."""
+    headers = people.viewer.headers
+    today = local_today(dt.datetime.now(dt.UTC))
+    day = dt.timedelta(days=1)
+    for params, expected in [
+        ({"created_from": today.isoformat(), "created_to": today.isoformat()}, 3),
+        ({"created_from": today.isoformat(), "q": "grace"}, 1),
+        ({"created_to": (today - day).isoformat()}, 0),
+        ({"created_from": (today + day).isoformat()}, 0),
+    ]:
+        assert len(customers(app, headers, **params)["items"]) == expected, params
 
 
 def test_a_customer_in_detail(app, people):

@@ -112,7 +112,7 @@ def transition(
         booking.cancelled_by = booking.cancelled_by or (
             "staff" if getattr(ctx.actor, "kind", None) == "staff" else "system"
         )
-        booking.cancelled_at = utcnow()
+        booking.cancelled_at = ctx.now()  # the app clock: the demo and tests move it
         booking.cancel_reason = (reason or "")[:500]
         ctx.call_hook("totetaxi_release_capacity", booking=booking)
     if new == S.COMPLETED and booking.customer_id is not None:

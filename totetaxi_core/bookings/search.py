@@ -38,6 +38,10 @@ class BookingFilters:
     #: Created on these New York days (both included): the dashboard's figures link here.
     created_from: dt.date | None = None
     created_to: dt.date | None = None
+    #: Cancelled on these New York days (both included), whenever created.
+    cancelled_from: dt.date | None = None
+    cancelled_to: dt.date | None = None
+    service_type: str = ""
 
     def query(self) -> dict[str, str]:
         """The filters as query-string values (for "next page" links)."""
@@ -49,8 +53,33 @@ class BookingFilters:
             "customer_id": str(self.customer_id) if self.customer_id else "",
             "created_from": self.created_from.isoformat() if self.created_from else "",
             "created_to": self.created_to.isoformat() if self.created_to else "",
+            "cancelled_from": self.cancelled_from.isoformat() if self.cancelled_from else "",
+            "cancelled_to": self.cancelled_to.isoformat() if self.cancelled_to else "",
+            "service_type": self.service_type,
         }
         return {k: v for k, v in values.items() if v}
+
+
+@dataclass(frozen=True)
+class CustomerFilters:
+    """What the staff customers list was asked for (all optional)."""
+
+    q: str = ""
+    #: Registered on these New York days (both included): the dashboard's figure links here.
+    created_from: dt.date | None = None
+    created_to: dt.date | None = None
+
+    def query(self) -> dict[str, str]:
+        """The filters as query-string values (for "next page" links)."""
+        values = {
+            "q": self.q,
+            "created_from": self.created_from.isoformat() if self.created_from else "",
+            "created_to": self.created_to.isoformat() if self.created_to else "",
+        }
+        return {k: v for k, v in values.items() if v}
+
+
+SERVICE_TYPE = re.compile(r"^[a-z0-9_]{1,30}$")
 
 
 def _date(params: Mapping[str, str], name: str) -> dt.date | None:
@@ -73,6 +102,26 @@ def _uuid(params: Mapping[str, str], name: str) -> uuid.UUID | None:
         raise InvalidDraft(name, f"{name} must be an id.", "querystring") from None
 
 
+def _days(params: Mapping[str, str], prefix: str) -> tuple[dt.date | None, dt.date | None]:
+    """``{prefix}_from`` and ``{prefix}_to``, New York days, the second not before the first."""
+    first, last = _date(params, f"{prefix}_from"), _date(params, f"{prefix}_to")
+    if first and last and first > last:
+        raise InvalidDraft(
+            f"{prefix}_to", f"{prefix}_to must not be before {prefix}_from.", "querystring"
+        )
+    return first, last
+
+
+def _in_days(column: Any, first: dt.date | None, last: dt.date | None) -> list[Any]:
+    """Conditions: ``column`` (a UTC timestamp) falls on New York days ``first`` to ``last``."""
+    conditions = []
+    if first:
+        conditions.append(column >= local_midnight(first))
+    if last:
+        conditions.append(column < local_midnight(last + dt.timedelta(days=1)))
+    return conditions
+
+
 def _q(params: Mapping[str, str]) -> str:
     q = " ".join((params.get("q") or "").split())
     if len(q) > 200:
@@ -82,7 +131,8 @@ def _q(params: Mapping[str, str]) -> str:
 
 def booking_filters(params: Mapping[str, str]) -> BookingFilters:
     """Read ``status`` (comma-separated), ``date_from``, ``date_to`` (pickup days), ``q``,
-    ``customer_id``, ``created_from`` and ``created_to`` (New York days of creation)."""
+    ``customer_id``, ``created_from`` and ``created_to`` (New York days of creation),
+    ``cancelled_from`` and ``cancelled_to`` (of cancellation) and ``service_type``."""
     statuses: list[BookingStatus] = []
     # ?status=a,b and ?status=a&status=b both mean "a or b".
     given = params.getall("status") if hasattr(params, "getall") else [params.get("status")]
@@ -99,21 +149,22 @@ def booking_filters(params: Mapping[str, str]) -> BookingFilters:
                 "querystring",
             )
         statuses.append(BookingStatus(raw))
+    service_type = (params.get("service_type") or "").strip()
+    if service_type and not SERVICE_TYPE.match(service_type):
+        raise InvalidDraft(
+            "service_type",
+            "service_type must be a service's code such as mini_move.",
+            "querystring",
+        )
     filters = BookingFilters(
         tuple(statuses),
-        _date(params, "date_from"),
-        _date(params, "date_to"),
+        *_days(params, "date"),
         _q(params),
         _uuid(params, "customer_id"),
-        _date(params, "created_from"),
-        _date(params, "created_to"),
+        *_days(params, "created"),
+        *_days(params, "cancelled"),
+        service_type,
     )
-    if filters.date_from and filters.date_to and filters.date_from > filters.date_to:
-        raise InvalidDraft("date_to", "date_to must not be before date_from.", "querystring")
-    if filters.created_from and filters.created_to and filters.created_from > filters.created_to:
-        raise InvalidDraft(
-            "created_to", "created_to must not be before created_from.", "querystring"
-        )
     return filters
 
 
@@ -148,11 +199,13 @@ def bookings(filters: BookingFilters) -> Select[Any]:
         statement = statement.where(Booking.pickup_date <= filters.date_to)
     if filters.customer_id:
         statement = statement.where(Booking.customer_id == filters.customer_id)
-    if filters.created_from:
-        statement = statement.where(Booking.created_at >= local_midnight(filters.created_from))
-    if filters.created_to:
-        after = filters.created_to + dt.timedelta(days=1)
-        statement = statement.where(Booking.created_at < local_midnight(after))
+    if filters.service_type:
+        statement = statement.where(Booking.service_type == filters.service_type)
+    for condition in (
+        *_in_days(Booking.created_at, filters.created_from, filters.created_to),
+        *_in_days(Booking.cancelled_at, filters.cancelled_from, filters.cancelled_to),
+    ):
+        statement = statement.where(condition)
     number = NUMBER.match(filters.q) if filters.q else None
     if number:
         return statement.where(Booking.seq == int(number.group(1)))
@@ -167,14 +220,18 @@ def bookings(filters: BookingFilters) -> Select[Any]:
     )
 
 
-def customer_filters(params: Mapping[str, str]) -> str:
-    """The customers list takes ``q`` only."""
-    return _q(params)
+def customer_filters(params: Mapping[str, str]) -> CustomerFilters:
+    """Read ``q``, ``created_from`` and ``created_to`` (New York days of registration)."""
+    return CustomerFilters(_q(params), *_days(params, "created"))
 
 
-def customers(q: str) -> Select[Any]:
-    """Customers whose name, email or phone contain every word of ``q``."""
+def customers(filters: CustomerFilters) -> Select[Any]:
+    """Customers whose name, email or phone contain every word of ``q``, registered on the
+    days asked for."""
     statement = select(Customer)
-    if q:
-        statement = statement.where(contains_every(CUSTOMER_CONTACT, q.split()[:MAX_TERMS]))
+    if filters.q:
+        words = filters.q.split()[:MAX_TERMS]
+        statement = statement.where(contains_every(CUSTOMER_CONTACT, words))
+    for condition in _in_days(Customer.created_at, filters.created_from, filters.created_to):
+        statement = statement.where(condition)
     return statement

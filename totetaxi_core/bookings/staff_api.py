@@ -67,6 +67,12 @@ def _search_text() -> colander.SchemaNode:
     )
 
 
+def _new_york_day(description: str) -> colander.SchemaNode:
+    return colander.SchemaNode(
+        IsoDate(), missing=colander.drop, allow_empty=True, description=description
+    )
+
+
 #: ``GET /staff/bookings``: the filters of :func:`.search.booking_filters`, documented.
 BOOKING_FILTERS = page_query(
     status=colander.SchemaNode(
@@ -85,18 +91,24 @@ BOOKING_FILTERS = page_query(
     customer_id=colander.SchemaNode(
         Uuid(), missing=colander.drop, allow_empty=True, description="One customer's bookings."
     ),
-    created_from=colander.SchemaNode(
-        IsoDate(),
+    created_from=_new_york_day("Created on or after this New York day."),
+    created_to=_new_york_day("Created on or before this New York day."),
+    cancelled_from=_new_york_day("Cancelled on or after this New York day."),
+    cancelled_to=_new_york_day("Cancelled on or before this New York day."),
+    service_type=colander.SchemaNode(
+        colander.String(),
+        validator=colander.Regex(r"^[a-z0-9_]{0,30}$", "A service's code such as mini_move."),
         missing=colander.drop,
         allow_empty=True,
-        description="Created on or after this New York day.",
+        description="One service's bookings (its code, e.g. mini_move).",
     ),
-    created_to=colander.SchemaNode(
-        IsoDate(),
-        missing=colander.drop,
-        allow_empty=True,
-        description="Created on or before this New York day.",
-    ),
+)
+
+#: ``GET /staff/customers``: the filters of :func:`.search.customer_filters`, documented.
+CUSTOMER_FILTERS = page_query(
+    q=_search_text(),
+    created_from=_new_york_day("Registered on or after this New York day."),
+    created_to=_new_york_day("Registered on or before this New York day."),
 )
 
 
@@ -226,13 +238,14 @@ def status_view(request: Request) -> dict[str, Any]:
 
 
 @staff_customers.get(
-    schema=page_query(q=_search_text()),
+    schema=CUSTOMER_FILTERS,
     validators=(colander_validator,),
     permission=Permission.STAFF_READ,
     response_schemas=answers(200, page_of(StaffCustomerRow()), "Customers, newest first."),
 )
 def customers_view(request: Request) -> dict[str, Any]:
-    """Customers newest first; ``q`` matches name, email or phone."""
+    """Customers newest first; ``q`` matches name, email or phone; ``created_from`` and
+    ``created_to`` keep those registered on these New York days."""
     statement = search.customers(search.customer_filters(request.GET))
     return keyset_page(request, request.dbsession, statement, Customer, staff_customer_row)
 

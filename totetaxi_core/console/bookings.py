@@ -43,6 +43,7 @@ from sqlalchemy import select
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm.exc import StaleDataError
 
+from ..addresses import ADDRESS_FIELDS, ADDRESS_LABELS
 from ..api.pagination import keyset_page
 from ..api.schemas import strict
 from ..audit.views import timeline
@@ -72,7 +73,7 @@ STATUS_LABELS: dict[str, str] = {
     BookingStatus.CANCELLED: "Cancelled",
 }
 TIME_WINDOWS = ("morning", "afternoon")
-ADDRESS_PARTS = ("line1", "line2", "city", "state", "postal_code")
+ADDRESS_PARTS = ADDRESS_FIELDS
 ENDS = ("pickup", "delivery")
 #: The edit form's fields (the address ones are ``pickup_line1`` ... ``delivery_postal_code``).
 EDIT_FIELDS = (
@@ -84,14 +85,6 @@ EDIT_FIELDS = (
     "notes",
     *(f"{end}_{part}" for end in ENDS for part in ADDRESS_PARTS),
 )
-#: An address's fields and their labels (the rules are the API schema's).
-ADDRESS_LABELS = {
-    "line1": "Street",
-    "line2": "Apartment, floor",
-    "city": "City",
-    "state": "State",
-    "postal_code": "ZIP code",
-}
 HISTORY_EVENTS = 200
 
 STALE = (
@@ -153,7 +146,17 @@ def filter_params(request: Request) -> dict[str, str]:
     """
     params = {
         name: request.GET.get(name, "")
-        for name in ("date_from", "date_to", "q", "customer_id", "created_from", "created_to")
+        for name in (
+            "date_from",
+            "date_to",
+            "q",
+            "customer_id",
+            "created_from",
+            "created_to",
+            "cancelled_from",
+            "cancelled_to",
+            "service_type",
+        )
     }
     params["status"] = ",".join(v for v in request.GET.getall("status") if v.strip())
     return params

@@ -53,10 +53,13 @@ def customer_row(customer: Customer) -> dict[str, Any]:
     permission=Permission.STAFF_READ,
 )
 def customers_list(request: Request) -> dict[str, Any]:
-    """Customers newest first; ``q`` matches every word in the name, email or phone."""
+    """Customers newest first; ``q`` matches every word in the name, email or phone;
+    ``created_from``/``created_to`` keep those registered on these New York days."""
     q = request.GET.get("q", "")
     answer: dict[str, Any] = {
         "q": q,
+        "created_from": request.GET.get("created_from", ""),
+        "created_to": request.GET.get("created_to", ""),
         "errors": {},
         "rows": None,
         "next_url": None,
@@ -64,13 +67,15 @@ def customers_list(request: Request) -> dict[str, Any]:
         "paged": bool(request.GET.get("cursor")),
     }
     try:
-        q = search.customer_filters(request.GET)
-        page = keyset_page(request, request.dbsession, search.customers(q), Customer, customer_row)
+        filters = search.customer_filters(request.GET)
+        page = keyset_page(
+            request, request.dbsession, search.customers(filters), Customer, customer_row
+        )
     except InvalidDraft as exc:
         request.response.status_int = 400
         answer["errors"] = {exc.field: exc.description}
         return answer
-    query = {"q": q} if q else {}
+    query = filters.query()
     if "limit" in request.GET:
         query["limit"] = request.GET["limit"]
     answer["rows"] = page["items"]

@@ -43,6 +43,7 @@ def includeme(config: Configurator) -> None:
     config.include(".api")
     config.include(".console")
     config.include(".care")
+    config.include(".phone")
     config.include(".reports")
     config.include(".dashboard_api")
     config.include(".dashboard_console")

@@ -24,6 +24,7 @@ from pyramid.config import Configurator
 from pyramid.request import Request
 from totetaxi_core.plugin_api import (
     API_PREFIX,
+    Booking,
     BookingBody,
     CleanString,
     Customer,
@@ -58,6 +59,27 @@ class PhoneBookingOut(colander.MappingSchema):
     total_cents = whole()
 
 
+def book_for(request: Request, customer: Customer, body: dict[str, Any]) -> Booking:
+    """Book ``body`` (a validated ``BookingBody``) for ``customer``, who called; audited.
+
+    The API and the console's phone form both come here: priced and capacity-checked by the
+    core's own creation, the customer emailed the link to pay.
+    """
+    if not customer.is_active:
+        raise InvalidDraft("customer", "This account is disabled; enable it first.", "path")
+    if body.get("guest") is not None:
+        raise InvalidDraft("guest", "Booking for a customer: their profile is the contact.")
+    booking, _ = create_booking(request.ctx, body, customer)
+    record_audit(
+        request.ctx,
+        "crm.booking_by_phone",
+        target_type="booking",
+        target_id=booking.id,
+        after={"customer_id": str(customer.id), "number": booking.number},
+    )
+    return booking
+
+
 @by_phone.post(
     schema=BookingBody(),
     validators=(colander_body_validator,),
@@ -71,19 +93,7 @@ class PhoneBookingOut(colander.MappingSchema):
 )
 def book_by_phone(request: Request) -> dict[str, Any]:
     customer = get_or_404(request.dbsession, Customer, request.matchdict["id"])
-    if not customer.is_active:
-        raise InvalidDraft("customer", "This account is disabled; enable it first.", "path")
-    body = dict(request.validated)
-    if body.get("guest") is not None:
-        raise InvalidDraft("guest", "Booking for a customer: their profile is the contact.")
-    booking, _ = create_booking(request.ctx, body, customer)
-    record_audit(
-        request.ctx,
-        "crm.booking_by_phone",
-        target_type="booking",
-        target_id=booking.id,
-        after={"customer_id": str(customer.id), "number": booking.number},
-    )
+    booking = book_for(request, customer, dict(request.validated))
     request.response.status_code = 201
     return {
         "id": str(booking.id),

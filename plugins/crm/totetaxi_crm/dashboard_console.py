@@ -49,6 +49,10 @@ def _bookings_url(request: Request, **query: str) -> str:
     return request.route_path("console_bookings") + "?" + urllib.parse.urlencode(query)
 
 
+def _customers_url(request: Request, **query: str) -> str:
+    return request.route_path("console_customers") + "?" + urllib.parse.urlencode(query)
+
+
 def _route(request: Request, name: str) -> str | None:
     mapper = request.registry.queryUtility(IRoutesMapper)
     return request.route_path(name) if mapper and mapper.get_route(name) else None
@@ -133,16 +137,24 @@ def section(request: Request, period_name: str) -> dict[str, Any]:
             "label": "Cancellations",
             "value": _shown("count", data["cancellations"]),
             "previous": _shown("count", prev["cancellations"]),
-            "url": _bookings_url(request, status="cancelled"),
-            "previous_url": _bookings_url(request, status="cancelled"),
+            "url": _bookings_url(
+                request,
+                cancelled_from=period.first.isoformat(),
+                cancelled_to=period.last.isoformat(),
+            ),
+            "previous_url": _bookings_url(
+                request,
+                cancelled_from=period.previous_first.isoformat(),
+                cancelled_to=period.previous_last.isoformat(),
+            ),
             "testid": "kpi-cancellations",
         },
         {
             "label": "New registrations",
             "value": _shown("count", data["new_registrations"]),
             "previous": _shown("count", prev["new_registrations"]),
-            "url": request.route_path("console_customers"),
-            "previous_url": request.route_path("console_customers"),
+            "url": _customers_url(request, **created),
+            "previous_url": _customers_url(request, **before),
             "testid": "kpi-registrations",
         },
         {
@@ -192,8 +204,9 @@ def section(request: Request, period_name: str) -> dict[str, Any]:
                 "label": label,
                 "count": mix["count"],
                 "revenue": format_money(mix["revenue_cents"]),
+                "url": _bookings_url(request, service_type=name, **created),
             }
-            for label, (_, mix) in zip(labels, services, strict=True)
+            for label, (name, mix) in zip(labels, services, strict=True)
         ],
         "series": [
             {

@@ -254,3 +254,127 @@ def test_the_care_panel_emails_a_customer_and_refuses_a_disabled_account(app: Te
     assert "disabled" in refused.html.select_one("[data-testid=error-customer]").text
     assert "Still there?" in refused.html.select_one("#care-message").text  # kept as typed
     assert len(_emails(app, customer.email)) == 1
+
+
+def _form(page: object, **values: str) -> dict[str, str]:
+    """The phone form's fields as the page filled them, with ``values`` typed over them."""
+    form = page.html.select_one("[data-testid=book-form]")  # type: ignore[attr-defined]
+    fields: dict[str, str] = {}
+    for element in form.select("input, select, textarea"):
+        name = element.get("name")
+        if not name or (element.get("type") == "checkbox" and not element.has_attr("checked")):
+            continue
+        if element.name == "select":
+            chosen = element.select_one("option[selected]")
+            fields[name] = chosen["value"] if chosen else ""
+        elif element.name == "textarea":
+            fields[name] = element.text
+        else:
+            fields[name] = element.get("value", "")
+    fields.update(values)
+    return fields
+
+
+def test_staff_book_by_phone_from_the_customer_page(app: TestApp) -> None:
+    import datetime as dt
+
+    from totetaxi_core.plugin_api import Booking
+    from totetaxi_core.testing import PICKUP
+
+    customer = make_customer(app.app.registry)
+    customer_headers = bearer(app, customer.email)
+    saved = app.post_json(
+        "/api/v1/me/addresses", {"label": "Home", **PICKUP}, headers=customer_headers
+    ).json
+    console_sign_in(app, make_staff(app.app.registry, "staff"))
+    page = app.get(f"/console/customers/{customer.id}")
+    form_page = page.click(href=f"/console/crm/customers/{customer.id}/book")
+    services = [o["value"] for o in form_page.html.select("#book-service_type option")]
+    assert "mini_move" in services
+    assert saved["id"] in [o["value"] for o in form_page.html.select("#book-pickup_saved option")]
+    day = (dt.date.today() + dt.timedelta(days=12)).isoformat()
+    url = f"/console/crm/customers/{customer.id}/book"
+
+    # A ZIP code that is none, and no date: the form again, the sentence at each field.
+    refused = app.post(
+        url,
+        _form(
+            form_page,
+            package="petite",
+            date="",
+            pickup_saved=saved["id"],
+            delivery_line1="12 Dune Rd",
+            delivery_city="Southampton",
+            delivery_state="NY",
+            delivery_postal_code="1196",
+        ),
+        status=400,
+    )
+    assert (
+        "ZIP code" in refused.html.select_one("[data-testid=error-book-delivery_postal_code]").text
+    )
+    assert "Pickup date" in refused.html.select_one("[data-testid=error-book-date]").text
+    assert refused.html.select_one("#book-delivery_line1")["value"] == "12 Dune Rd"  # as typed
+    count = in_transaction(app.app.registry, lambda ctx: ctx.dbsession.query(Booking).count())
+    assert count == 0
+
+    done = app.post(
+        url,
+        _form(
+            refused,
+            date=day,
+            delivery_postal_code="11968",
+        ),
+        status=303,
+    )
+    booking_page = done.follow()
+    mine = TestApp(app.app).get("/api/v1/me/bookings", headers=customer_headers).json["items"]
+    assert len(mine) == 1 and mine[0]["number"] in booking_page.text
+    quoted = (
+        TestApp(app.app)
+        .post_json(
+            "/api/v1/quotes", {"service_type": "mini_move", "package": "petite", "date": day}
+        )
+        .json
+    )
+    assert mine[0]["total_cents"] == quoted["total_cents"]  # the server's price
+    assert mine[0]["pickup_address"]["line1"] == PICKUP["line1"]  # the saved address
+    assert _emails(app, customer.email)[0][0] == "booking_received"
+    assert "crm.booking_by_phone" in _actions(app)
+
+
+def test_a_viewer_cannot_book_by_phone_nor_anyone_for_a_disabled_account(app: TestApp) -> None:
+    customer = make_customer(app.app.registry)
+    console_sign_in(app, make_staff(app.app.registry, "viewer"))
+    page = app.get(f"/console/customers/{customer.id}")
+    assert page.html.select_one("[data-testid=care-book]") is None
+    app.get(f"/console/crm/customers/{customer.id}/book", status=403)
+    app.post(
+        f"/console/crm/customers/{customer.id}/book",
+        {"csrf_token": csrf_token_in(page), "service_type": "mini_move"},
+        status=403,
+    )
+    staff_app = TestApp(app.app, extra_environ={"REMOTE_ADDR": "127.0.0.1"})
+    console_sign_in(staff_app, make_staff(app.app.registry, "staff"))
+    page = staff_app.get(f"/console/customers/{customer.id}")
+    token = csrf_token_in(page)
+    staff_app.post(
+        f"/console/crm/customers/{customer.id}/active", {"csrf_token": token, "active": "0"}
+    )
+    assert (
+        staff_app.get(f"/console/customers/{customer.id}").html.select_one(
+            "[data-testid=care-book]"
+        )
+        is None
+    )
+    form_page = staff_app.get(f"/console/crm/customers/{customer.id}/book")
+    from totetaxi_core.testing import DELIVERY, PICKUP
+
+    typed = {f"pickup_{k}": v for k, v in PICKUP.items()}
+    typed.update({f"delivery_{k}": v for k, v in DELIVERY.items()})
+    refused = staff_app.post(
+        f"/console/crm/customers/{customer.id}/book",
+        _form(form_page, package="petite", **typed),
+        status=400,
+    )
+    assert "disabled" in refused.html.select_one("[data-testid=book-refused]").text

@@ -350,6 +350,21 @@ def test_the_console_home_is_the_dashboard(full_app: TestApp) -> None:
     for number in rows.html.select("tbody tr"):
         assert number is not None
     assert len(rows.html.select("tbody tr")) == 3
+    # Every figure leads to the rows behind it: as many rows as the figure says.
+    cancelled = browser.get(html.find(attrs={"data-testid": "kpi-cancellations"})["href"])
+    assert html.find(attrs={"data-testid": "kpi-cancellations"}).text == "1"
+    assert len(cancelled.html.select("tbody tr")) == 1  # C, made yesterday, cancelled today
+    assert cancelled.html.find(attrs={"data-testid": "cancelled-filter"})
+    joined = browser.get(html.find(attrs={"data-testid": "kpi-registrations"})["href"])
+    assert html.find(attrs={"data-testid": "kpi-registrations"}).text == "1"
+    names = [td.text.strip() for td in joined.html.select("tbody tr td:first-child")]
+    assert len(names) == 1 and names[0].startswith("Ann")
+    assert joined.html.find(attrs={"data-testid": "registered-filter"})
+    for row in html.find(attrs={"data-testid": "services-table"}).select("tbody tr"):
+        link = row.find("a")
+        behind = browser.get(link["href"]).html
+        assert len(behind.select("tbody tr")) == int(link.text)
+        assert behind.find(attrs={"data-testid": "service-filter"})
     month = browser.get("/console/?period=month").html
     assert month.find(attrs={"data-testid": "kpi-bookings"}).text == "5"
     assert month.find(attrs={"data-testid": "period-month"})["aria-current"] == "page"
