@@ -91,6 +91,7 @@ def staff_browser(app: TestApp, role: str = "staff") -> TestApp:
     browser = TestApp(app.app, extra_environ={"REMOTE_ADDR": "127.0.0.1"})
     member = make_staff(app.app.registry, role)
     login(browser, member.email)
+    browser.member = member
     return browser
 
 

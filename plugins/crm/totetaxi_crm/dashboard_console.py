@@ -17,18 +17,27 @@ from pyramid.request import Request
 from totetaxi_core.plugin_api import format_money, hookimpl, local_today, service_labels
 
 from . import dashboard as figures
+from .reports.catalog import all_reports
 
 TEMPLATE = "totetaxi_crm:templates/dashboard_section.jinja2"
 #: Chart drawing area (SVG user units).
 WIDTH, HEIGHT, LEFT, BOTTOM = 640, 180, 8, 20
 #: Where a published figure is handled, when that plugin's page is there.
 FIGURE_ROUTES = {
-    "payment_success_rate": "payments_refunds",
     "refunds_cents": "payments_refunds",
     "delivery_completion_rate": "logistics_analytics",
     "on_time_rate": "logistics_analytics",
     "coi_to_review": "documents_review_queue",
     "emails_failed": "notifications_log",
+    "payments_needing_attention": "payments_attention",
+}
+#: Figures whose rows are a report's (of the same days).
+FIGURE_REPORTS = {
+    "payment_success_rate": "payments_reconciliation",
+    "payments_attempted": "payments_reconciliation",
+    "payments_succeeded": "payments_reconciliation",
+    "deliveries_completed": "deliveries",
+    "deliveries_failed": "deliveries",
 }
 FIGURE_LABELS = {
     "payment_success_rate": "Payment success rate",
@@ -56,6 +65,15 @@ def _customers_url(request: Request, **query: str) -> str:
 def _route(request: Request, name: str) -> str | None:
     mapper = request.registry.queryUtility(IRoutesMapper)
     return request.route_path(name) if mapper and mapper.get_route(name) else None
+
+
+def _figure_url(request: Request, key: str, reports: set[str], period: Any) -> str | None:
+    """Where a published figure's rows are: its report over the period's days, or the page
+    that handles it (``None`` when neither is installed)."""
+    if FIGURE_REPORTS.get(key) in reports:
+        query = {"from": period.first.isoformat(), "to": period.last.isoformat()}
+        return request.route_path("crm_report", name=FIGURE_REPORTS[key], _query=query)
+    return _route(request, FIGURE_ROUTES[key]) if key in FIGURE_ROUTES else None
 
 
 def _shown(key: str, value: Any) -> str:
@@ -166,12 +184,13 @@ def section(request: Request, period_name: str) -> dict[str, Any]:
             "testid": "kpi-repeat",
         },
     ]
+    reports = set(all_reports(request.ctx))
     published = [
         {
             "label": FIGURE_LABELS.get(key, key.replace("_", " ").capitalize()),
             "value": _shown(key, value),
             "previous": _shown(key, prev["figures"].get(key)),
-            "url": _route(request, FIGURE_ROUTES[key]) if key in FIGURE_ROUTES else None,
+            "url": _figure_url(request, key, reports, period),
             "testid": f"figure-{key}",
         }
         for key, value in sorted(data["figures"].items())

@@ -473,12 +473,19 @@ def totetaxi_customer_summary(request: Any, customer: Any) -> dict[str, Any]:
 @hookimpl
 def totetaxi_console_nav(request: Any) -> list[dict[str, Any]]:
     return [
-        {"title": "Emails", "route": "notifications_log", "role": "viewer", "order": 40},
+        {
+            "title": "Emails",
+            "route": "notifications_log",
+            "role": "viewer",
+            "order": 40,
+            "group": "Messages",
+        },
         {
             "title": "Email templates",
             "route": "notifications_templates",
             "role": "viewer",
             "order": 41,
+            "group": "Messages",
         },
     ]
 

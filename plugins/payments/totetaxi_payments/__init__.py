@@ -48,3 +48,4 @@ def includeme(config: Configurator) -> None:
     config.include(".tasks")
     config.include(".api")
     config.include(".console")
+    config.include(".attention_console")

@@ -187,7 +187,22 @@ def totetaxi_customer_summary(request: Any, customer: Any) -> dict[str, Any]:
 
 @hookimpl
 def totetaxi_console_nav(request: Any) -> list[dict[str, Any]]:
-    return [{"title": "Refunds", "route": "payments_refunds", "role": "viewer", "order": 30}]
+    return [
+        {
+            "title": "Refunds",
+            "route": "payments_refunds",
+            "role": "viewer",
+            "order": 30,
+            "group": "Money",
+        },
+        {
+            "title": "Payment attention",
+            "route": "payments_attention",
+            "role": "viewer",
+            "order": 31,
+            "group": "Money",
+        },
+    ]
 
 
 @hookimpl
@@ -210,7 +225,8 @@ def totetaxi_dashboard_tiles(request: Any, period: str) -> list[dict[str, Any]]:
         {
             "title": "Payments needing attention",
             "value": attention,
-            "detail": "Money taken that confirmed no booking: refund or settle it.",
+            "detail": "Totals changed after payment: refund or collect, then settle.",
+            "route": "payments_attention",
             "alert": bool(attention),
             "order": 31,
         },

@@ -52,7 +52,19 @@ def totetaxi_release_capacity(ctx: Any, booking: Any) -> None:
 @hookimpl
 def totetaxi_console_nav(request: Any) -> list[dict[str, Any]]:
     return [
-        {"title": "Prices", "route": "pricing_catalog", "role": "viewer", "order": 50},
-        {"title": "Surcharges", "route": "pricing_surcharges", "role": "viewer", "order": 51},
+        {
+            "title": "Prices",
+            "route": "pricing_catalog",
+            "role": "viewer",
+            "order": 50,
+            "group": "Money",
+        },
+        {
+            "title": "Surcharges",
+            "route": "pricing_surcharges",
+            "role": "viewer",
+            "order": 51,
+            "group": "Money",
+        },
         {"title": "Capacity", "route": "pricing_capacity", "role": "viewer", "order": 52},
     ]

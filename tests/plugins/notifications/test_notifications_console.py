@@ -21,7 +21,7 @@ from typing import Any
 
 import pytest
 from sqlalchemy import select
-from support.console import audit_rows, login, nav_titles, token_in
+from support.console import audit_rows, csrf, nav_titles, staff_browser
 from support.payments import (
     CARD_OK,
     NOW,
@@ -29,7 +29,6 @@ from support.payments import (
     cheap_passwords,
     fetch,
     guest_body,
-    make_staff,
     mock_confirm,
     paid_booking,
     pay,
@@ -71,19 +70,6 @@ def app(make_testapp, monkeypatch, tmp_path) -> TestApp:
     )
     set_clock(testapp, NOW)
     return testapp
-
-
-def staff_browser(app: TestApp, role: str = "staff") -> TestApp:
-    """A browser of its own, signed in to the console as a new staff user of ``role``."""
-    browser = TestApp(app.app, extra_environ={"REMOTE_ADDR": "127.0.0.1"})
-    member = make_staff(app.app.registry, role)
-    login(browser, member.email)
-    browser.member = member
-    return browser
-
-
-def csrf(browser: TestApp) -> str:
-    return token_in(browser.get("/console/"))
 
 
 def text_of(page: Any, name: str) -> str:

@@ -18,14 +18,14 @@ from typing import Any
 import pytest
 from sqlalchemy import select
 from support.bookings import BOOKINGS, NOW, client, guest_body, set_clock
-from support.console import audit_rows, login, token_in
+from support.console import audit_rows, csrf, staff_browser
 from totetaxi_payments import console
 from totetaxi_payments.adapters.mock import MockGateway
 from totetaxi_payments.interfaces import GatewayError
 from totetaxi_payments.models import Payment, PaymentAudit, Refund
 from webtest import TestApp
 
-from totetaxi_core.testing import in_transaction, make_staff
+from totetaxi_core.testing import in_transaction
 
 QUEUE = "/console/payments/refunds"
 PETITE = 99500
@@ -63,19 +63,6 @@ def paid_booking(app: TestApp, card: str | None = "4242424242424242") -> dict[st
         "token": token,
         "payment_id": payment["payment_id"],
     }
-
-
-def staff_browser(app: TestApp, role: str = "staff") -> TestApp:
-    """A browser of its own, signed in to the console as a new staff user of ``role``."""
-    browser = TestApp(app.app, extra_environ={"REMOTE_ADDR": "127.0.0.1"})
-    member = make_staff(app.app.registry, role)
-    login(browser, member.email)
-    browser.member = member
-    return browser
-
-
-def csrf(browser: TestApp) -> str:
-    return token_in(browser.get("/console/"))
 
 
 def booking_page(browser: TestApp, booking: dict[str, Any], status: int = 200) -> Any:

@@ -12,6 +12,7 @@ API, the console and the hooks call are re-exported here; the tasks are in
 
 from __future__ import annotations
 
+from .attention import attention_count, needing_attention, settle_attention
 from .methods import methods_of, remove_method, start_setup
 from .paying import start_payment
 from .plumbing import (
@@ -31,12 +32,14 @@ __all__ = [
     "GatewayUnavailable",
     "NotYetKnown",
     "approve_refund",
+    "attention_count",
     "balance_due_cents",
     "cancel_payment",
     "gateway",
     "handle_webhook",
     "method_json",
     "methods_of",
+    "needing_attention",
     "payment_json",
     "payments_of",
     "record",
@@ -45,6 +48,7 @@ __all__ = [
     "reject_refund",
     "remove_method",
     "request_refund",
+    "settle_attention",
     "start_payment",
     "start_setup",
 ]

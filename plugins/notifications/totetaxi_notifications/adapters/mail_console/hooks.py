@@ -18,4 +18,12 @@ def totetaxi_mailer(ctx: Any) -> ConsoleMailer:
 
 @hookimpl
 def totetaxi_console_nav(request: Any) -> list[dict[str, Any]]:
-    return [{"title": "Mailbox", "route": "mail_console_mailbox", "role": "viewer", "order": 42}]
+    return [
+        {
+            "title": "Mailbox",
+            "route": "mail_console_mailbox",
+            "role": "viewer",
+            "order": 42,
+            "group": "Messages",
+        }
+    ]
