@@ -140,14 +140,17 @@ def route_headers(registry: Registry, route_name: str) -> tuple[str, ...]:
 
 
 def _add_vary(response: Response) -> None:
-    vary = list(response.vary or ())
-    if "origin" not in (value.lower() for value in vary):
-        response.vary = (*vary, "Origin")
+    vary = response.headers.get("Vary")
+    if vary is None:
+        response.headerlist.append(("Vary", "Origin"))
+    elif "origin" not in (value.strip().lower() for value in vary.split(",")):
+        response.headers["Vary"] = f"{vary}, Origin"
 
 
 def _grant(response: Response, origin: str) -> None:
-    response.headers["Access-Control-Allow-Origin"] = origin
-    response.headers["Access-Control-Allow-Credentials"] = "true"
+    # Appended, not set: no view sets these, and the header list's setter scans it each time.
+    response.headerlist.append(("Access-Control-Allow-Origin", origin))
+    response.headerlist.append(("Access-Control-Allow-Credentials", "true"))
 
 
 def _listed_tokens(value: str) -> list[str]:
@@ -234,7 +237,7 @@ def cors_tween_factory(handler: Handler, registry: Registry) -> Handler:
             if listed:
                 assert origin is not None
                 _grant(response, origin)
-                response.headers["Access-Control-Expose-Headers"] = exposed
+                response.headerlist.append(("Access-Control-Expose-Headers", exposed))
         _add_vary(response)
         return response
 
