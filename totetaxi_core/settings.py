@@ -19,6 +19,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from .errors import SettingsError
+from .origins import check_trusted_origins
 
 TRUE_WORDS = frozenset({"1", "true", "yes", "on"})
 FALSE_WORDS = frozenset({"0", "false", "no", "off", ""})
@@ -34,6 +35,7 @@ ENV_ALIASES: dict[str, str] = {
     "TOTETAXI_TASKS_MODE": "totetaxi.tasks_mode",
     "TOTETAXI_REDIS_URL": "totetaxi.redis_url",
     "TOTETAXI_PUBLIC_URL": "totetaxi.public_url",
+    "TOTETAXI_TRUSTED_ORIGINS": "totetaxi.trusted_origins",
 }
 
 #: Words that mark a placeholder somebody forgot to replace: a secret containing one is refused
@@ -251,8 +253,10 @@ CORE_SETTINGS: tuple[Setting, ...] = (
         "totetaxi.trusted_origins",
         [],
         kind="list",
-        help="other origins (scheme://host[:port]) allowed to send unsafe requests, e.g. the "
-        "customer site when it is served from another host",
+        help="other sites (scheme://host[:port]) whose pages may call the API with the "
+        "visitor's session: CORS, unsafe requests, live updates (e.g. the React customer site "
+        "on another host); never *",
+        check=check_trusted_origins,
     ),
     Setting(
         "totetaxi.password_reset_path",

@@ -10,7 +10,6 @@ from __future__ import annotations
 import uuid
 from dataclasses import dataclass
 from typing import Any
-from urllib.parse import urlsplit
 
 from pyramid.authorization import ACLHelper, Authenticated, Everyone
 from pyramid.events import NewRequest
@@ -20,6 +19,7 @@ from pyramid.interfaces import ICSRFStoragePolicy
 from pyramid.request import Request
 from zope.interface import implementer
 
+from ..origins import is_trusted, trusted_origins
 from .models import ApiToken, Customer, PrincipalKind, Role, StaffUser
 from .secrets import same
 from .sessions import COOKIE_NAME, IDENTITY_KEY, SessionData, current
@@ -149,11 +149,6 @@ class SecurityPolicy:
 UNSAFE_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
 
 
-def _origin_of(url: str) -> str:
-    parts = urlsplit(url)
-    return f"{parts.scheme}://{parts.netloc}".lower()
-
-
 def guard_unsafe_requests(event: NewRequest) -> None:
     """Refuse cross-site writes even where there is no cookie to check a token against.
 
@@ -161,18 +156,20 @@ def guard_unsafe_requests(event: NewRequest) -> None:
       of ``totetaxi.trusted_origins`` is refused (login CSRF: a hostile page signing a victim
       into the attacker's account).
     - An unsafe API request with a body must be JSON: a cross-site HTML form cannot send
-      ``application/json`` without a CORS preflight, which this API never grants.
+      ``application/json`` without a CORS preflight, which the API grants to the listed
+      origins only (:mod:`totetaxi_core.ops.cors`).
+
+    The CORS grant does not replace this check or the CSRF token: a listed site's page still
+    sends ``X-CSRF-Token`` with a cookie-authenticated write.
     """
     request = event.request
     if request.method not in UNSAFE_METHODS:
         return
     origin = request.headers.get("Origin")
-    if origin is not None:
-        settings = request.registry.settings
-        trusted = {_origin_of(request.host_url), _origin_of(settings["totetaxi.public_url"])}
-        trusted.update(_origin_of(o) for o in settings["totetaxi.trusted_origins"])
-        if origin.lower().rstrip("/") not in trusted:
-            raise BadCSRFOrigin(f"Requests from {origin} are not accepted.")
+    if origin is not None and not is_trusted(
+        origin, trusted_origins(request.registry.settings, request.host_url)
+    ):
+        raise BadCSRFOrigin(f"Requests from {origin} are not accepted.")
     if (
         request.path.startswith("/api/")
         and request.content_length

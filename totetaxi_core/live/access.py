@@ -22,7 +22,6 @@ import uuid
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
-from urllib.parse import urlsplit
 
 from pyramid.registry import Registry
 from pyramid.threadlocal import manager
@@ -31,6 +30,7 @@ from sqlalchemy import select
 from ..bookings.models import Booking
 from ..bookings.services import NUMBER_FORMAT, token_matches
 from ..identity.security import Identity
+from ..origins import is_trusted, trusted_origins
 from .events import STAFF_STREAM, booking_stream, customer_stream
 from .hub import Key, parse_id
 
@@ -67,20 +67,6 @@ class Access:
     principal: str
     streams: frozenset[str]
     last: Key | None
-
-
-def origin_of(url: str) -> str:
-    parts = urlsplit(url)
-    scheme = {"ws": "http", "wss": "https"}.get(parts.scheme, parts.scheme)
-    return f"{scheme}://{parts.netloc}".lower()
-
-
-def trusted_origins(settings: Mapping[str, Any], own: str) -> set[str]:
-    """The origins whose pages may use the session cookie: this site (``own``), the public URL
-    and ``totetaxi.trusted_origins`` (the cross-site write guard's list)."""
-    trusted = {origin_of(own), origin_of(settings["totetaxi.public_url"])}
-    trusted.update(origin_of(o) for o in settings["totetaxi.trusted_origins"])
-    return trusted
 
 
 def resolve(
@@ -127,8 +113,8 @@ def _decide(request: Any, query: Mapping[str, str], last: Key | None) -> Access:
     if identity is not None and identity.via == "session":
         origin = request.headers.get("Origin")
         settings = request.registry.settings
-        if origin is not None and origin.lower().rstrip("/") not in trusted_origins(
-            settings, request.host_url
+        if origin is not None and not is_trusted(
+            origin, trusted_origins(settings, request.host_url)
         ):
             raise AccessRefused(
                 403, "Origin", f"Pages from {origin} may not use this session.", "header"

@@ -34,7 +34,8 @@ from urllib.parse import parse_qsl
 
 from pyramid.router import Router
 
-from .access import Access, AccessRefused, origin_of, resolve, trusted_origins
+from ..origins import is_trusted, trusted_origins
+from .access import Access, AccessRefused, resolve
 from .hub import Dropped, Event, Subscriber, format_id
 
 log = logging.getLogger("totetaxi.live")
@@ -269,9 +270,9 @@ class LiveApp:
     def _cors(self, scope: Scope, headers: dict[str, str]) -> list[tuple[bytes, bytes]]:
         """``EventSource`` from a trusted page on another origin (the React apps) reads the
         stream only with these; nobody else is told anything."""
-        origin = headers.get("origin", "").rstrip("/")
+        origin = headers.get("origin", "")
         own = f"{scope.get('scheme', 'http')}://{headers.get('host', '')}"
-        if not origin or origin.lower() not in trusted_origins(self.registry.settings, own):
+        if not is_trusted(origin, trusted_origins(self.registry.settings, own)):
             return []
         return [
             (b"access-control-allow-origin", origin.encode("latin-1")),
@@ -373,4 +374,4 @@ async def _deny(scope: Scope, send: Send, refusal: AccessRefused) -> None:
         await send({"type": "websocket.close", "code": 1008, "reason": refusal.description[:100]})
 
 
-__all__ = ["HEALTH_PATH", "PATH", "SSE_PATH", "LiveApp", "origin_of"]
+__all__ = ["HEALTH_PATH", "PATH", "SSE_PATH", "LiveApp"]

@@ -1,4 +1,4 @@
-"""Operations endpoints, request logging, the request guards and the security headers."""
+"""Operations endpoints, request logging, the request guards, the security headers and CORS."""
 
 from __future__ import annotations
 
@@ -25,6 +25,13 @@ def includeme(config: Configurator) -> None:
     config.add_tween(
         "totetaxi_core.ops.input_guard.input_guard_tween_factory",
         under="totetaxi_core.ops.headers.headers_tween_factory",
+    )
+    # CORS under the host check and the security headers (a preflight is checked and marked like
+    # any answer), over the input guard (whose 400s a listed site's page must be able to read).
+    config.add_tween(
+        "totetaxi_core.ops.cors.cors_tween_factory",
+        under="totetaxi_core.ops.headers.headers_tween_factory",
+        over="totetaxi_core.ops.input_guard.input_guard_tween_factory",
     )
     config.add_route("healthz", "/healthz")
     config.add_route("readyz", "/readyz")
