@@ -218,7 +218,8 @@ def observe_task(task: str, outcome: str, seconds: float | None = None) -> None:
 def count_webhook_failure(provider: str, reason: str = "signature") -> None:
     """Count a webhook delivery the plugin refused or could not apply.
 
-    ``provider`` names the sender (``stripe``, ``onfleet``, ``ses``...), ``reason`` why: e.g.
+    ``provider`` names the sender, as the plugin that talks to it is named (``payments_stripe``,
+    ``logistics_onfleet``, ``mail_ses``...), ``reason`` why: e.g.
     ``signature`` (missing, bad or stale), ``not_ready`` (answered 503 to be sent again),
     ``payload`` (unreadable). Both must come from the plugin's code, never from the request (a
     label value per caller-chosen string would grow without bound).

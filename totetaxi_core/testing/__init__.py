@@ -15,6 +15,7 @@ from __future__ import annotations
 
 from .concurrency import free_port, race
 from .contracts import SlotContract
+from .metrics import metric_value
 from .databases import (
     IN_CI,
     PG_ADMIN_URL,
@@ -66,6 +67,7 @@ __all__ = [
     "make_booking",
     "make_customer",
     "make_staff",
+    "metric_value",
     "migrated_plugins",
     "race",
     "register_customer",

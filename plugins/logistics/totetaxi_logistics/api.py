@@ -117,7 +117,8 @@ def webhook_view(request: Request) -> Any:
         provider.verify_webhook(request.headers, request.body)
         events = provider.parse_webhook(request.body)
     except WebhookRefused as exc:
-        count_webhook_failure(provider.name, "signature")
+        # Labelled with the dispatcher plugin's name (logistics_onfleet), as payments does.
+        count_webhook_failure(f"logistics_{provider.name}", "signature")
         return json_error(request, 401, "signature", str(exc), "header")
     applied = 0
     for event in events:

@@ -154,10 +154,11 @@ def webhook_view(request: Request) -> Any:
             request.ctx, request.body, request.headers.get("Stripe-Signature")
         )
     except SignatureError as exc:
-        count_webhook_failure(services.gateway(request.ctx).name, "signature")
+        # Labelled with the gateway plugin's name (payments_stripe): "mock" alone is ambiguous.
+        count_webhook_failure(f"payments_{services.gateway(request.ctx).name}", "signature")
         return json_error(request, 400, "Stripe-Signature", str(exc), "header")
     except services.NotYetKnown as exc:
-        count_webhook_failure(services.gateway(request.ctx).name, "not_ready")
+        count_webhook_failure(f"payments_{services.gateway(request.ctx).name}", "not_ready")
         # Not recorded (the answer rolls back): the gateway sends it again shortly.
         response = json_error(request, 503, "event", f"Not ready for this event yet: {exc}.")
         response.headers["Retry-After"] = "10"

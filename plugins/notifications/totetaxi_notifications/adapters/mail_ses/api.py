@@ -316,14 +316,14 @@ def ses_events_view(request: Request) -> Any:
         )
         outcome = handle(request.ctx, message)
     except TopicRefused as exc:
-        count_webhook_failure("ses", "topic")
+        count_webhook_failure("mail_ses", "topic")
         return json_error(request, 403, "TopicArn", str(exc))
     except sns.SnsError as exc:
         # A malformed message or a bad signature: both are refusals of the delivery.
-        count_webhook_failure("ses", "signature" if exc.field == "Signature" else "payload")
+        count_webhook_failure("mail_ses", "signature" if exc.field == "Signature" else "payload")
         return json_error(request, 400, exc.field, exc.description)
     except sns.CertificateUnavailable as exc:
-        count_webhook_failure("ses", "not_ready")
+        count_webhook_failure("mail_ses", "not_ready")
         log.warning("SNS signing certificate unavailable: %s", exc)
         response: Response = json_error(
             request,
