@@ -15,7 +15,6 @@ from __future__ import annotations
 
 from .concurrency import free_port, race
 from .contracts import SlotContract
-from .metrics import metric_value
 from .databases import (
     IN_CI,
     PG_ADMIN_URL,
@@ -44,6 +43,7 @@ from .identity import (
     make_staff,
     register_customer,
 )
+from .metrics import metric_value
 
 __all__ = [
     "DELIVERY",
