@@ -411,6 +411,11 @@ class Topology:
 
     def start(self, base_url: str) -> None:
         self.run.mkdir(parents=True, exist_ok=True)
+        # The multiprocess metrics of the last run would add to this one's (and their dead
+        # processes' gauges would never leave): every start begins with an empty folder.
+        metrics = self.run / "metrics"
+        shutil.rmtree(metrics, ignore_errors=True)
+        metrics.mkdir()
         out = (self.run / "supervisord.out").open("ab")
         self.process = subprocess.Popen(
             [str(BIN / "supervisord"), "-c", str(SUPERVISORD_CONF)],

@@ -19,6 +19,7 @@ from pyramid.router import Router  # noqa: E402
 
 from .context import Context, RequestContext  # noqa: E402
 from .db import utcnow  # noqa: E402
+from .ops.metrics import configure as configure_metrics  # noqa: E402
 from .platform import Platform, prepare  # noqa: E402
 from .request import AppRequest  # noqa: E402
 from .version import __version__  # noqa: E402
@@ -34,6 +35,8 @@ def _request_ctx(request: Any) -> Context:
 
 def make_app(platform: Platform) -> Router:
     """Build the WSGI application for an assembled :class:`Platform`."""
+    # Before any metric is made: multiprocess mode (totetaxi.metrics_dir) is chosen per process.
+    configure_metrics(platform.settings)
     config = Configurator(settings=platform.settings, request_factory=AppRequest)
     config.registry.platform = platform
     config.registry.clock = utcnow  # tests replace it to move time

@@ -157,9 +157,11 @@ def _bootstrap_app(config_uri: str) -> Any:
 
 def cmd_worker(args: argparse.Namespace) -> int:
     from .tasks.celery_app import share_no_connection_across_forks
+    from .tasks.observability import connect_celery_signals
 
     registry = _bootstrap_app(args.config)
     share_no_connection_across_forks(registry)
+    connect_celery_signals()
     queue = registry.settings["totetaxi.task_queue"]
     argv = ["worker", "--loglevel=INFO", "-Q", queue, *args.celery_args]
     registry.celery.worker_main(argv)

@@ -130,6 +130,7 @@ from .identity.services import RESET_TOKEN_LIFETIME, request_password_reset, set
 from .live import LiveEvent, booking_event, publish_live, staff_event
 from .money import MAX_CENTS, MoneyInputError, format_money, money_input, parse_money
 from .ops.headers import allow_csp_sources
+from .ops.metrics import count_email_failure, count_webhook_failure
 from .plugins import Manifest
 from .service_registry import find_service
 from .settings import Setting
@@ -172,6 +173,9 @@ booking_holds = holds_of
 # ``publish_live(ctx_or_request, event)`` sends a ``LiveEvent`` to the live subscribers once the
 # transaction commits (never before, never on abort): ``booking_event(type, booking, data)``
 # for the booking's customer, guest and staff, ``staff_event(type, data)`` for the console.
+# ``count_webhook_failure(provider, reason="signature")`` and ``count_email_failure(provider,
+# outcome)`` (``retrying`` or ``failed``) count a refused webhook delivery and a failed email
+# attempt for ``/metrics``; labels come from the plugin's code, never from the request.
 # ``render_booking_page(request, booking, *, panel_state=None, status=200)`` renders the
 # console's booking page for a plugin's view, ``RegistrationError`` is what a bad registration
 # raises.
@@ -241,6 +245,8 @@ __all__ = [
     "claim_form_token",
     "colander_errors",
     "control_characters",
+    "count_email_failure",
+    "count_webhook_failure",
     "create_booking",
     "customer_message_templates",
     "day",

@@ -212,6 +212,11 @@ def run(app: Any, options: Mapping[str, Any], own: Mapping[str, Any], name: str 
         if engine is not None:
             engine.dispose(close=False)  # a fresh pool; the parent's sockets stay the parent's
 
+    def child_exit(server: Any, worker: Any) -> None:
+        from .ops.metrics import mark_process_dead
+
+        mark_process_dead(worker.pid)  # its pool gauges leave the sums (multiprocess metrics)
+
     wsgi = wrap(app, own)
 
     class Server(BaseApplication):
@@ -221,6 +226,7 @@ def run(app: Any, options: Mapping[str, Any], own: Mapping[str, Any], name: str 
             for key, value in options.items():
                 self.cfg.set(key, value)
             self.cfg.set("post_fork", post_fork)
+            self.cfg.set("child_exit", child_exit)
 
         def load(self) -> WSGIApp:
             return wsgi

@@ -36,6 +36,8 @@ ENV_ALIASES: dict[str, str] = {
     "TOTETAXI_REDIS_URL": "totetaxi.redis_url",
     "TOTETAXI_PUBLIC_URL": "totetaxi.public_url",
     "TOTETAXI_TRUSTED_ORIGINS": "totetaxi.trusted_origins",
+    "TOTETAXI_METRICS_DIR": "totetaxi.metrics_dir",
+    "TOTETAXI_METRICS_TOKEN": "totetaxi.metrics_token",
 }
 
 #: Words that mark a placeholder somebody forgot to replace: a secret containing one is refused
@@ -142,6 +144,15 @@ def _check_broker_url(value: str) -> str | None:
 def _check_redis_url(value: str) -> str | None:
     if value and not value.startswith(("redis://", "rediss://", "unix://")):
         return f"must be a redis://, rediss:// or unix:// URL, got {value!r}"
+    return None
+
+
+def _check_metrics_token(value: str) -> str | None:
+    if value and (len(value) < MIN_SECRET_LENGTH or len(set(value)) < 10):
+        return (
+            f"must be at least {MIN_SECRET_LENGTH} random characters (python -c 'import secrets; "
+            "print(secrets.token_urlsafe(32))'), or empty: loopback scrapes only"
+        )
     return None
 
 
@@ -431,6 +442,21 @@ CORE_SETTINGS: tuple[Setting, ...] = (
         minimum=1,
         maximum=10_000,
         help="open live connections per staff member, customer or guest booking (per live process)",
+    ),
+    Setting(
+        "totetaxi.metrics_dir",
+        "",
+        help="multiprocess metrics: the folder every process of the deployment (web workers, "
+        "worker, beat) writes its metrics to, emptied before it starts "
+        "(PROMETHEUS_MULTIPROC_DIR); empty: each process keeps its own in memory",
+    ),
+    Setting(
+        "totetaxi.metrics_token",
+        "",
+        kind="secret",
+        help="bearer token that lets a remote scraper read /metrics (loopback clients need "
+        "none); empty: loopback only",
+        check=_check_metrics_token,
     ),
     Setting(
         "totetaxi.eager_sweep",

@@ -51,12 +51,16 @@ def test_supervisord_runs_the_topology_and_drains_it(tmp_path, monkeypatch):
         "TOTETAXI_RUN": str(tmp_path),
         "TOTETAXI_WORKER_OPTIONS": "",
         "TOTETAXI_LIVE_PORT": "6544",
+        # supervisord puts its `environment` into this process's: undone after the test.
+        "TOTETAXI_METRICS_DIR": "",
     }.items():
         monkeypatch.setenv(name, value)
     options = ServerOptions()
     options.realize(["-c", str(DEPLOY / "supervisord.conf")])
     programs = {p.name: p for g in options.process_group_configs for p in g.process_configs}
     assert set(programs) == APP_PROGRAMS | {"live"}
+    # Every program writes its metrics into the one folder of this run (multiprocess mode).
+    assert options.environ_expansions["ENV_TOTETAXI_METRICS_DIR"] == f"{tmp_path}/metrics"
     for name, program in programs.items():
         argv = shlex.split(program.command)
         if name == "live":

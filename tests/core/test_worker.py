@@ -170,7 +170,9 @@ def test_worker_runs_committed_tasks_and_never_rolled_back_ones(pg_url, redis_ur
 
 def test_worker_retries_a_failing_task_with_backoff(pg_url, redis_url, queue, tmp_path):
     settings = _settings(pg_url, redis_url, queue)
-    worker = Worker(_write_ini(tmp_path / "worker.ini", settings), tmp_path / "worker.log")
+    metrics_dir = tmp_path / "metrics"  # the worker counts in multiprocess mode
+    worker_settings = {**settings, "totetaxi.metrics_dir": str(metrics_dir)}
+    worker = Worker(_write_ini(tmp_path / "worker.ini", worker_settings), tmp_path / "worker.log")
     try:
         app = _app(settings)
         app.post_json("/api/v1/example/notes", {"text": "flaky", "flaky_times": 2}, status=201)
@@ -179,9 +181,31 @@ def test_worker_retries_a_failing_task_with_backoff(pg_url, redis_url, queue, tm
         assert message.status == OutboxStatus.DONE
         assert message.attempts == 3  # two failures, then success
         assert "Retry in" in worker.log.read_text()
+        # Celery's signals counted each run's outcome into the metrics folder.
+        runs = _wait_for(
+            lambda: (found := _task_runs(metrics_dir, "example.flaky")).get("success") and found,
+            "the task's outcomes in the metrics folder",
+            worker,
+        )
+        assert runs == {"retry": 2.0, "success": 1.0}
         app.app.registry["dbengine"].dispose()
     finally:
         worker.stop()
+
+
+def _task_runs(folder: Path, task: str) -> dict[str, float]:
+    """``{outcome: runs}`` of ``task`` as the multiprocess files in ``folder`` add them up."""
+    from prometheus_client import CollectorRegistry
+    from prometheus_client.multiprocess import MultiProcessCollector
+
+    registry = CollectorRegistry()
+    MultiProcessCollector(registry, path=str(folder))
+    return {
+        sample.labels["outcome"]: sample.value
+        for family in registry.collect()
+        for sample in family.samples
+        if sample.name == "totetaxi_task_runs_total" and sample.labels["task"] == task
+    }
 
 
 @pytest.fixture

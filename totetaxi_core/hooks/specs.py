@@ -17,10 +17,11 @@ there.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import Any, TypeAlias
 
 import pluggy
+from pyramid.registry import Registry
 from pyramid.request import Request
 
 from ..bookings.models import Booking
@@ -262,6 +263,24 @@ def totetaxi_send_customer_message(
 
     Return the queued email's id, or ``None`` when the template is not this plugin's (another
     plugin may answer). It is sent after commit, like every email. The caller audits.
+    """
+
+
+# --- Operations ----------------------------------------------------------------------------
+
+
+@hookspec
+def totetaxi_readiness_checks(registry: Registry) -> dict[str, Callable[[], Any]] | None:
+    """Dependencies this plugin needs in order to serve, checked at every ``GET /readyz``:
+    ``{name: check}``, e.g. ``{"storage": storage.check}`` (the documents' file storage).
+
+    ``check()`` takes no argument, returns when the dependency answers and raises when it does
+    not (any exception; its message goes to the log only). It must be cheap and bounded in time
+    (a few seconds at most: a load balancer is waiting) and change nothing. The core times each
+    check and answers 503 naming every one that raised. ``name`` is short and stable (``storage``,
+    not a bucket's name); the core's own are ``database``, ``redis``, ``live_redis`` and
+    ``broker``, and a name already taken is skipped. Called with the app's ``registry``: find the
+    plugin's objects with ``find_service(registry, name)``.
     """
 
 

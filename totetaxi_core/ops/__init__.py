@@ -1,4 +1,5 @@
-"""Operations endpoints, request logging, the request guards, the security headers and CORS."""
+"""Operations endpoints (``/healthz``, ``/readyz``, ``/metrics``), request logging with the log
+context, the metrics, the request guards, the security headers and CORS."""
 
 from __future__ import annotations
 
@@ -6,13 +7,18 @@ from pyramid.config import Configurator
 from pyramid.security import NO_PERMISSION_REQUIRED
 from pyramid.tweens import EXCVIEW
 
+from . import log_context
 from .health import healthz, readyz
 from .logging import JsonFormatter, request_id
+from .metrics import watch_pool
+from .metrics_view import metrics_view
 
 __all__ = ["JsonFormatter", "healthz", "readyz"]
 
 
 def includeme(config: Configurator) -> None:
+    log_context.install()
+    watch_pool(config.registry["dbengine"])
     config.add_request_method(request_id, "request_id", reify=True)
     config.include(".outages")
     config.add_tween("totetaxi_core.ops.logging.request_logging_tween_factory", over=EXCVIEW)
@@ -35,6 +41,7 @@ def includeme(config: Configurator) -> None:
     )
     config.add_route("healthz", "/healthz")
     config.add_route("readyz", "/readyz")
+    config.add_route("metrics", "/metrics")
     public = NO_PERMISSION_REQUIRED
     config.add_view(
         healthz, route_name="healthz", renderer="json", request_method="GET", permission=public
@@ -42,3 +49,4 @@ def includeme(config: Configurator) -> None:
     config.add_view(
         readyz, route_name="readyz", renderer="json", request_method="GET", permission=public
     )
+    config.add_view(metrics_view, route_name="metrics", request_method="GET", permission=public)

@@ -21,7 +21,8 @@
   absolute URLs (redirects, links in pages) are built from ``Host``, so a forged one must never
   reach them. An empty list allows any host (development and test); production derives the list
   from ``totetaxi.public_url`` when it is not set (:func:`totetaxi_core.platform.prepare`).
-  ``/healthz`` and ``/readyz`` answer whatever the ``Host``: load balancers probe them by address.
+  ``/healthz``, ``/readyz`` and ``/metrics`` answer whatever the ``Host``: load balancers and
+  Prometheus reach them by address (``/metrics`` keeps its own guard: loopback or token).
 """
 
 from __future__ import annotations
@@ -55,7 +56,7 @@ CONSOLE_POLICY: Policy = {
 #: Everything that is not HTML: a JSON answer opened in a browser tab runs and loads nothing.
 API_POLICY: Policy = {"default-src": ("'none'",), "frame-ancestors": ("'none'",)}
 #: Paths that answer whatever the Host header says (probes address the server by its IP).
-HOST_EXEMPT = frozenset({"/healthz", "/readyz"})
+HOST_EXEMPT = frozenset({"/healthz", "/readyz", "/metrics"})
 #: Host names of this machine only.
 LOOPBACK = frozenset({"localhost", "127.0.0.1", "[::1]"})
 #: The request attribute holding what :func:`allow_csp_sources` added.

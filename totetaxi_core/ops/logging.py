@@ -1,9 +1,13 @@
-"""Structured request logging with a request id.
+"""Structured request logging with a request id, and the request metrics.
 
 Every request gets ``request.request_id`` (the caller's ``X-Request-ID`` when it is a sane token,
 else a new one), echoed in the ``X-Request-ID`` response header and written on the one log line
 per request. The fields travel as the record's ``extra``; :class:`JsonFormatter` (the formatter of
-``production.ini``) writes them as one JSON object per line.
+``production.ini``) writes them as one JSON object per line. While the request runs, its id is
+bound to the log context (:mod:`.log_context`): every record logged by any code it calls (a
+webhook's handling, a hook, an eager task) carries ``request_id`` too, and the outbox row keeps
+it for the worker. The same tween observes the request's latency and status for ``/metrics``
+(:mod:`.metrics`), by route name.
 """
 
 from __future__ import annotations
@@ -20,6 +24,9 @@ from pyramid.registry import Registry
 from pyramid.request import Request
 from pyramid.response import Response
 
+from . import log_context
+from .metrics import observe_request, route_label
+
 log = logging.getLogger("totetaxi.request")
 
 _SAFE_ID = re.compile(r"^[A-Za-z0-9._-]{8,64}$")
@@ -33,7 +40,7 @@ def request_id(request: Request) -> str:
 class JsonFormatter(logging.Formatter):
     """One JSON object per log record, with the record's structured ``extra`` fields."""
 
-    FIELDS = ("request_id", "method", "path", "status", "duration_ms", "client")
+    FIELDS = ("request_id", "task", "task_id", "method", "path", "status", "duration_ms", "client")
 
     def format(self, record: logging.LogRecord) -> str:
         document: dict[str, Any] = {
@@ -42,9 +49,12 @@ class JsonFormatter(logging.Formatter):
             "logger": record.name,
             "message": record.getMessage(),
         }
+        bound = getattr(record, "log_context", None) or {}
         for name in self.FIELDS:
             if hasattr(record, name):
                 document[name] = getattr(record, name)
+            elif name in bound:
+                document[name] = bound[name]
         if record.exc_info:
             document["exception"] = self.formatException(record.exc_info)
         return json.dumps(document)
@@ -77,13 +87,18 @@ def request_logging_tween_factory(
     def tween(request: Request) -> Response:
         started = time.perf_counter()
         status = 500
+        token = log_context.bind(request_id=request.request_id)
         try:
             response = handler(request)
             status = response.status_code
             response.headers["X-Request-ID"] = request.request_id
             return response
         finally:
+            observe_request(
+                route_label(request), request.method, status, time.perf_counter() - started
+            )
             if log.isEnabledFor(logging.INFO):
                 _log_line(request, status, started)
+            log_context.unbind(token)
 
     return tween

@@ -24,7 +24,8 @@ from sqlalchemy import or_, select, update
 
 from ..db import unit_of_work, utcnow
 from .models import OutboxMessage, OutboxStatus
-from .runner import execute
+from .observability import REQUEST_ID_HEADER, observed
+from .runner import TaskGaveUp, execute
 
 if TYPE_CHECKING:
     from ..context import Context
@@ -124,8 +125,18 @@ def run_due_periodic(registry: Registry, now: float) -> list[str]:
             continue
         last_runs[entry] = now
         try:
-            execute(
-                registry, registry.tasks[task], None, spec.get("args", ()), spec.get("kwargs", {})
+            # A periodic run is not retried (the next period is another run): any error is a
+            # failure.
+            observed(
+                task,
+                lambda task=task, spec=spec: execute(
+                    registry,
+                    registry.tasks[task],
+                    None,
+                    spec.get("args", ()),
+                    spec.get("kwargs", {}),
+                ),
+                Exception,
             )
             ran.append(entry)
         except Exception:
@@ -172,7 +183,12 @@ def run_now(registry: Registry, message_id: uuid.UUID) -> bool:
         return False
     spec = registry.tasks[message.task]
     try:
-        return execute(registry, spec, message.id, message.args, message.kwargs)
+        # A failure stays pending for the sweep (a retry) until it is given up (a failure).
+        return observed(
+            spec.name,
+            lambda: execute(registry, spec, message.id, message.args, message.kwargs),
+            TaskGaveUp,
+        )
     except Exception:
         log.exception("task %s %s failed; it stays pending for the sweep", message.task, message_id)
         return False
@@ -269,6 +285,7 @@ def _send(registry: Registry, message: OutboxMessage) -> bool:
             task_id=str(message.id),
             queue=registry.settings["totetaxi.task_queue"],
             retry=False,
+            headers={REQUEST_ID_HEADER: message.request_id} if message.request_id else None,
         )
     except Exception as exc:
         log.warning("broker refused outbox message %s (%s): %s", message.id, message.task, exc)

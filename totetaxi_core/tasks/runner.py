@@ -12,6 +12,7 @@ from pyramid.registry import Registry
 
 from ..context import Context
 from ..db import unit_of_work, utcnow
+from ..ops import log_context
 from .models import OutboxMessage, OutboxStatus
 
 log = logging.getLogger("totetaxi.tasks")
@@ -57,6 +58,21 @@ def execute(
     separate transaction and re-raised for retry, or as :class:`TaskGaveUp` when it was the last.
     """
     outbox_id = parse_message_id(message_id)
+    # The task's log records carry its name and id, and (_execute) the request id of its row.
+    token = log_context.bind(task=spec.name, task_id=str(outbox_id) if outbox_id else None)
+    try:
+        return _execute(registry, spec, outbox_id, args, kwargs)
+    finally:
+        log_context.unbind(token)
+
+
+def _execute(
+    registry: Registry,
+    spec: TaskSpec,
+    outbox_id: uuid.UUID | None,
+    args: Any,
+    kwargs: dict[str, Any],
+) -> bool:
     try:
         with unit_of_work(registry["dbsession_factory"]) as (dbsession, tm):
             message = None
@@ -69,8 +85,11 @@ def execute(
                     log.info("task %s %s is %s; skipped", spec.name, outbox_id, message.status)
                     return False
             ctx = Context(registry=registry, dbsession=dbsession, transaction_manager=tm)
-            if message is not None:
-                ctx.extra["request_id"] = message.request_id
+            request_id = message.request_id if message is not None else None
+            ctx.extra["request_id"] = request_id
+            # The request that queued it, not whichever request runs it (an eager sweep); undone
+            # with the task's own fields by execute (a reset restores the value before them).
+            log_context.bind(request_id=request_id)
             spec.func(ctx, *args, **kwargs)
             if message is not None:
                 message.status = OutboxStatus.DONE

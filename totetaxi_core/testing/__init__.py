@@ -43,6 +43,7 @@ from .identity import (
     make_staff,
     register_customer,
 )
+from .metrics import metric_value
 
 __all__ = [
     "DELIVERY",
@@ -66,6 +67,7 @@ __all__ = [
     "make_booking",
     "make_customer",
     "make_staff",
+    "metric_value",
     "migrated_plugins",
     "race",
     "register_customer",

@@ -51,6 +51,9 @@ def core_rows(kit: Any = None) -> Rows:
     return {
         ("GET", "/healthz"): ("/healthz", None, PUBLIC),
         ("GET", "/readyz"): ("/readyz", None, PUBLIC),
+        # No sign-in opens the metrics, an admin's neither: only a loopback client or the
+        # metrics token (tests/core/test_metrics.py). The matrix's clients have no address.
+        ("GET", "/metrics"): ("/metrics", None, row(*[404] * 6)),
         ("GET", "/api/v1/openapi.json"): ("/api/v1/openapi.json", None, PUBLIC),
         # Token callers need no CSRF token, and asking for one must not touch a cookie session.
         ("GET", "/api/v1/auth/csrf"): (

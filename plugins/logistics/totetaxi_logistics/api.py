@@ -30,6 +30,7 @@ from totetaxi_core.plugin_api import (
     Permission,
     Refused,
     answers,
+    count_webhook_failure,
     get_or_404,
     json_error,
     keyset_page,
@@ -116,6 +117,8 @@ def webhook_view(request: Request) -> Any:
         provider.verify_webhook(request.headers, request.body)
         events = provider.parse_webhook(request.body)
     except WebhookRefused as exc:
+        # Labelled with the dispatcher plugin's name (logistics_onfleet), as payments does.
+        count_webhook_failure(f"logistics_{provider.name}", "signature")
         return json_error(request, 401, "signature", str(exc), "header")
     applied = 0
     for event in events:

@@ -21,6 +21,7 @@ from totetaxi_core.plugin_api import (
     Booking,
     Context,
     accepted_secrets,
+    count_email_failure,
     insert_for,
     publish_live,
     record_audit,
@@ -162,6 +163,8 @@ def _give_up(ctx: Context, notification: Notification, error: str) -> None:
     notification.last_error = error[:4000]
     notification.next_attempt_at = None
     log.error("notification %s to %s failed: %s", notification.id, notification.recipient, error)
+    # "none": given up before any provider was asked (no template, a template that fails).
+    count_email_failure(notification.provider or "none", "failed")
     # staff may resend it: the console's pending actions (no address: the console shows it)
     facts = {"kind": "email_failed", "notification_id": str(notification.id)}
     publish_live(ctx, staff_event("actions.pending", facts))
@@ -246,6 +249,7 @@ def send(ctx: Context, notification_id: str) -> str:
         if permanent or notification.attempts >= settings["notifications.max_attempts"]:
             _give_up(ctx, notification, error)
             return "failed"
+        count_email_failure(provider.name, "retrying")
         notification.status = NotificationStatus.RETRYING
         notification.last_error = error[:4000]
         notification.next_attempt_at = now + dt.timedelta(

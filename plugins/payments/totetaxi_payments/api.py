@@ -22,6 +22,7 @@ from totetaxi_core.plugin_api import (
     OwnedContext,
     Permission,
     answers,
+    count_webhook_failure,
     get_or_404,
     json_error,
     keyset_page,
@@ -153,8 +154,11 @@ def webhook_view(request: Request) -> Any:
             request.ctx, request.body, request.headers.get("Stripe-Signature")
         )
     except SignatureError as exc:
+        # Labelled with the gateway plugin's name (payments_stripe): "mock" alone is ambiguous.
+        count_webhook_failure(f"payments_{services.gateway(request.ctx).name}", "signature")
         return json_error(request, 400, "Stripe-Signature", str(exc), "header")
     except services.NotYetKnown as exc:
+        count_webhook_failure(f"payments_{services.gateway(request.ctx).name}", "not_ready")
         # Not recorded (the answer rolls back): the gateway sends it again shortly.
         response = json_error(request, 503, "event", f"Not ready for this event yet: {exc}.")
         response.headers["Retry-After"] = "10"

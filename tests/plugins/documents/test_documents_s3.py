@@ -126,3 +126,16 @@ def test_a_file_longer_than_declared_is_deleted_at_complete(app: TestApp, moto: 
     ).json
     assert refused["errors"][0]["name"] == "size"
     assert _keys(moto, app.bucket) == []  # type: ignore[attr-defined]
+
+
+def test_readyz_reports_the_bucket_and_a_503_naming_storage_without_it(
+    app: TestApp, moto: MotoS3
+) -> None:
+    checks = app.get("/readyz").json["checks"]
+    assert checks["storage"]["status"] == "ok"
+    moto.client.delete_bucket(Bucket=app.bucket)  # type: ignore[attr-defined]
+    body = app.get("/readyz", status=503).json
+    assert [error["name"] for error in body["errors"]] == ["storage"]
+    assert body["checks"]["database"]["status"] == "ok"
+    moto.client.create_bucket(Bucket=app.bucket)  # type: ignore[attr-defined]
+    app.get("/readyz", status=200)  # back without a restart (the fixture empties it too)

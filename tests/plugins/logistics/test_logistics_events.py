@@ -28,7 +28,7 @@ from support.logistics import (
 )
 from webtest import TestApp
 
-from totetaxi_core.testing import make_booking
+from totetaxi_core.testing import make_booking, metric_value
 
 WEBHOOK = "/api/v1/logistics/webhook"
 
@@ -65,6 +65,9 @@ def test_a_forged_or_missing_signature_is_refused_and_changes_nothing(app: TestA
         app, lambda ctx: MockDispatcher(ctx).signed([provider_event(pickup, "started", NOW)])
     )
     before = len(_updates(app, booking["id"]))
+    refused = metric_value(
+        "totetaxi_webhook_failures_total", provider="logistics_mock", reason="signature"
+    )
     json = {"Content-Type": "application/json"}
     forged = app.post(
         WEBHOOK, body, headers={**json, "X-Mock-Fleet-Signature": "0" * 64}, status=401
@@ -75,6 +78,11 @@ def test_a_forged_or_missing_signature_is_refused_and_changes_nothing(app: TestA
     app.post(WEBHOOK, tampered, headers={**headers, **json}, status=401)
     assert len(_updates(app, booking["id"])) == before
     assert tasks_of(app, booking["id"])[0].status == "created"
+    # /metrics counts the three refusals under the dispatcher's name.
+    counted = metric_value(
+        "totetaxi_webhook_failures_total", provider="logistics_mock", reason="signature"
+    )
+    assert counted == refused + 3
 
 
 def test_a_replayed_event_is_applied_once(app: TestApp) -> None:

@@ -54,7 +54,7 @@ from totetaxi_core.audit import AuditRecord
 from totetaxi_core.identity.models import StaffUser
 from totetaxi_core.tasks import OutboxMessage
 from totetaxi_core.tasks.outbox import run_due_periodic
-from totetaxi_core.testing import in_transaction
+from totetaxi_core.testing import in_transaction, metric_value
 
 app = notifications_support.app  # the fixture: pricing, payments_mock, mail_console
 pg_app = notifications_support.pg_app  # PostgreSQL only, a connection per racer
@@ -212,6 +212,23 @@ def test_the_attempts_and_backoff_follow_the_settings(make_testapp, monkeypatch,
     row = notification(other, row.id)
     assert (row.status, row.attempts, row.next_attempt_at) == ("failed", 2, None)
     assert len(wrapper.calls) == 2
+
+
+def test_failed_attempts_are_counted_for_the_metrics(app, monkeypatch):
+    def counted(outcome: str) -> float:
+        return metric_value("totetaxi_email_failures_total", provider="console", outcome=outcome)
+
+    retrying, failed = counted("retrying"), counted("failed")
+    flaky(app, monkeypatch, failures=1)
+    book_as_guest(app)
+    assert only(app).status == "retrying"
+    assert (counted("retrying"), counted("failed")) == (retrying + 1, failed)
+    monkeypatch.undo()
+    flaky(app, monkeypatch, failures=99, permanent=True)
+    set_clock(app, at(3600))
+    send_due(app)
+    assert only(app).status == "failed"
+    assert (counted("retrying"), counted("failed")) == (retrying + 1, failed + 1)
 
 
 @pytest.mark.both_databases

@@ -66,7 +66,7 @@ from webtest import TestApp
 from totetaxi_core import make_app
 from totetaxi_core.bookings.models import Booking
 from totetaxi_core.platform import prepare
-from totetaxi_core.testing import base_settings
+from totetaxi_core.testing import base_settings, metric_value
 from totetaxi_core.testing import race as kit_race
 
 app = payments_support.app  # the fixture: pricing + payments_mock, clock on NOW
@@ -239,6 +239,19 @@ def test_a_bad_signature_is_400_naming_the_header_and_writes_nothing(app, make_h
     # The genuine delivery of the same event id is then applied, not taken for a replay.
     assert outcome(post_webhook(app, payload)) == "payment succeeded; booking confirmed"
     assert booking_status(app, created["id"]) == "confirmed"
+
+
+def test_refused_deliveries_are_counted_for_the_metrics(app):
+    _, _, intent = open_payment(app)
+    payload = event_payload("payment_intent.succeeded", succeeded(intent))
+    failures = "totetaxi_webhook_failures_total"
+    before = metric_value(failures, provider="payments_mock", reason="signature")
+    post_webhook(app, payload, sign=False, status=400)
+    post_webhook(app, payload, "t=1,v1=" + "0" * 64, status=400)
+    assert metric_value(failures, provider="payments_mock", reason="signature") == before + 2
+    accepted = metric_value(failures, provider="payments_mock", reason="signature")
+    post_webhook(app, payload)  # a good delivery counts nothing
+    assert metric_value(failures, provider="payments_mock", reason="signature") == accepted
 
 
 def test_a_stale_signature_says_so(app):

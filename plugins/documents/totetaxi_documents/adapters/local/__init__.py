@@ -47,6 +47,12 @@ def totetaxi_file_storage(ctx: Any) -> LocalStorage:
     return find_service(ctx, SERVICE)
 
 
+@hookimpl
+def totetaxi_readiness_checks(registry: Any) -> dict[str, Any]:
+    """``/readyz``'s ``storage``: the folder is there (or can be made) and writable."""
+    return {"storage": find_service(registry, SERVICE).check}
+
+
 def includeme(config: Configurator) -> None:
     settings = config.get_settings()
     storage = LocalStorage(

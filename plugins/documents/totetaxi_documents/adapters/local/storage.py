@@ -78,6 +78,18 @@ class LocalStorage:
             return "The URL has no valid expiry."
         return None
 
+    # --- operations -----------------------------------------------------------------------
+
+    def check(self) -> None:
+        """Readiness (``/readyz``'s ``storage``): the folder exists (made when missing, as the
+        first upload would) and this process may write in it; raises :class:`StorageError`."""
+        try:
+            self.root.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            raise StorageError(f"cannot make the storage folder: {exc}") from exc
+        if not self.root.is_dir() or not os.access(self.root, os.W_OK | os.X_OK):
+            raise StorageError(f"the storage folder {self.root} is not a writable folder")
+
     # --- paths ----------------------------------------------------------------------------
 
     def path_of(self, key: str) -> Path:

@@ -68,6 +68,12 @@ def totetaxi_file_storage(ctx: Any) -> S3Storage:
     return find_service(ctx, SERVICE)
 
 
+@hookimpl
+def totetaxi_readiness_checks(registry: Any) -> dict[str, Any]:
+    """``/readyz``'s ``storage``: the bucket answers ``HeadBucket``."""
+    return {"storage": find_service(registry, SERVICE).check}
+
+
 def includeme(config: Configurator) -> None:
     import sys
 

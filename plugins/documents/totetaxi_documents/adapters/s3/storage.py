@@ -112,16 +112,16 @@ class S3Storage:
             s3={"addressing_style": "path"} if self.endpoint_url else None,
         )
         # A session of our own: the module-level default session is shared process-wide.
-        session = boto3.session.Session()
+        self._session = boto3.session.Session()
+        self._client_options: dict[str, Any] = {
+            "region_name": region,
+            "endpoint_url": self.endpoint_url,
+            "aws_access_key_id": access_key_id or None,
+            "aws_secret_access_key": secret_access_key or None,
+        }
         #: The boto3 S3 client (public for tests and for ops' scripts).
-        self.client: Any = session.client(
-            "s3",
-            region_name=region,
-            endpoint_url=self.endpoint_url,
-            aws_access_key_id=access_key_id or None,
-            aws_secret_access_key=secret_access_key or None,
-            config=config,
-        )
+        self.client: Any = self._session.client("s3", config=config, **self._client_options)
+        self._probe: Any = None
 
     # --- FileStorage ----------------------------------------------------------------------------
 
@@ -233,6 +233,29 @@ class S3Storage:
             )
         except (ClientError, BotoCoreError) as exc:
             raise storage_error(exc, "presign download") from exc
+
+    # --- operations -----------------------------------------------------------------------------
+
+    #: Seconds the readiness probe waits to connect and for an answer (one attempt).
+    PROBE_TIMEOUT = 2.0
+
+    def check(self) -> None:
+        """Readiness (``/readyz``'s ``storage``): ``HeadBucket`` answers, with a short timeout
+        and no retry (the load balancer is waiting); raises :class:`StorageError` otherwise."""
+        if self._probe is None:
+            # Made on first use (app start-up stays free of it); two threads racing make two.
+            config = Config(
+                signature_version="s3v4",
+                connect_timeout=self.PROBE_TIMEOUT,
+                read_timeout=self.PROBE_TIMEOUT,
+                retries={"total_max_attempts": 1, "mode": "standard"},
+                s3={"addressing_style": "path"} if self.endpoint_url else None,
+            )
+            self._probe = self._session.client("s3", config=config, **self._client_options)
+        try:
+            self._probe.head_bucket(Bucket=self.bucket)
+        except (ClientError, BotoCoreError) as exc:
+            raise storage_error(exc, "head bucket") from exc
 
     # --- development ----------------------------------------------------------------------------
 

@@ -46,6 +46,7 @@ from totetaxi_core.plugin_api import (
     API_PREFIX,
     Context,
     answers,
+    count_webhook_failure,
     find_service,
     flag,
     json_error,
@@ -315,10 +316,14 @@ def ses_events_view(request: Request) -> Any:
         )
         outcome = handle(request.ctx, message)
     except TopicRefused as exc:
+        count_webhook_failure("mail_ses", "topic")
         return json_error(request, 403, "TopicArn", str(exc))
     except sns.SnsError as exc:
+        # A malformed message or a bad signature: both are refusals of the delivery.
+        count_webhook_failure("mail_ses", "signature" if exc.field == "Signature" else "payload")
         return json_error(request, 400, exc.field, exc.description)
     except sns.CertificateUnavailable as exc:
+        count_webhook_failure("mail_ses", "not_ready")
         log.warning("SNS signing certificate unavailable: %s", exc)
         response: Response = json_error(
             request,
