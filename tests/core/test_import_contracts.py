@@ -31,6 +31,7 @@ PLUGIN_PACKAGES = {
     "totetaxi_logistics",
     "totetaxi_documents",
     "totetaxi_crm",
+    "totetaxi_monitoring_sentry",
     "totetaxi_example",
 }
 #: What a migration may import of the core.
