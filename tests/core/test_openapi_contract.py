@@ -4,7 +4,8 @@ Two kinds of test:
 
 * plain ones over the document: strict request bodies say ``additionalProperties: false``,
   nested objects too; every operation documents a 2xx answer, no "UNDOCUMENTED RESPONSE", and
-  each error answer has the one error shape (``#/definitions/Error``); a PATCH needs its body;
+  each error answer has the one error shape (``#/components/schemas/Error``), and so does the
+  ``5XX`` answer every operation has; a PATCH needs its body;
   a 204 says ``application/json`` and has no body;
 * schemathesis (its engine, as ``schemathesis run`` drives it) with every check, over every
   operation of the app with all the plugins: public operations anonymously, customer operations
@@ -133,9 +134,25 @@ def _operations(document: dict[str, Any]) -> list[tuple[str, str, dict[str, Any]
     ]
 
 
+ERROR_REF = {"$ref": "#/components/schemas/Error"}
+
+
 def _resolve(document: dict[str, Any], schema: dict[str, Any]) -> dict[str, Any]:
     ref = schema.get("$ref", "")
-    return document["definitions"][ref.rsplit("/", 1)[-1]] if ref else schema
+    return document["components"]["schemas"][ref.rsplit("/", 1)[-1]] if ref else schema
+
+
+def _body_schema(document: dict[str, Any], operation: dict[str, Any]) -> dict[str, Any] | None:
+    """The JSON request body's schema of ``operation`` (a named one resolved), if it has one."""
+    body = operation.get("requestBody")
+    if body is None:
+        return None
+    [media] = body["content"].values()
+    return _resolve(document, media["schema"])
+
+
+def _json_schema(answer: dict[str, Any]) -> dict[str, Any]:
+    return answer["content"]["application/json"]["schema"]
 
 
 # --- the document itself -------------------------------------------------------------------------
@@ -157,10 +174,9 @@ def test_strict_request_bodies_refuse_unknown_fields_nested_too(app: TestApp) ->
     document = _document(app)
     checked = nested = 0
     for method, path, operation in _operations(document):
-        for parameter in operation.get("parameters", []):
-            if parameter["in"] != "body":
-                continue
-            for where, schema in _objects(parameter["schema"], f"{method} {path} body"):
+        body = _body_schema(document, operation)
+        if body is not None:
+            for where, schema in _objects(body, f"{method} {path} body"):
                 if schema.get("maxProperties"):  # a free-form object (preferences), bounded
                     assert schema["additionalProperties"] is True, where
                     continue
@@ -169,8 +185,8 @@ def test_strict_request_bodies_refuse_unknown_fields_nested_too(app: TestApp) ->
                 nested += "." in where or "[]" in where
     assert checked >= STRICT_BODIES_AT_LEAST and nested >= 4
     # The booking's addresses, its guest and its specialty lines, specifically.
-    booking = document["paths"]["/api/v1/bookings"]["post"]["parameters"]
-    [body] = [p["schema"] for p in booking if p["in"] == "body"]
+    body = _body_schema(document, document["paths"]["/api/v1/bookings"]["post"])
+    assert body is not None
     for name in ("pickup_address", "delivery_address", "guest"):
         assert body["properties"][name]["additionalProperties"] is False
     assert body["properties"]["specialty_items"]["items"]["additionalProperties"] is False
@@ -178,7 +194,7 @@ def test_strict_request_bodies_refuse_unknown_fields_nested_too(app: TestApp) ->
 
 def test_every_operation_documents_its_success_and_errors(app: TestApp) -> None:
     document = _document(app)
-    error = document["definitions"]["Error"]
+    error = document["components"]["schemas"]["Error"]
     assert error["required"] == ["status", "errors"]
     assert set(error["properties"]["errors"]["items"]["required"]) == {
         "location",
@@ -193,14 +209,18 @@ def test_every_operation_documents_its_success_and_errors(app: TestApp) -> None:
         assert len(successes) == 1, label
         [success] = successes
         if success == "204":
-            assert "schema" not in responses[success], label
-        else:
-            body = _resolve(document, responses[success]["schema"])
+            assert "content" not in responses[success], label
+        elif "application/json" in responses[success]["content"]:
+            body = _resolve(document, _json_schema(responses[success]))
             assert body["type"] == "object" and body.get("properties"), label
+        else:  # a CSV or plain-text answer
+            [media] = responses[success]["content"].values()
+            assert media["schema"]["type"] == "string", label
         errors = {code: answer for code, answer in responses.items() if code >= "400"}
-        assert "400" in errors, label
+        assert "400" in errors and "5XX" in errors, label
         for code, answer in errors.items():
-            assert answer["schema"] == {"$ref": "#/definitions/Error"}, f"{label} {code}"
+            assert list(answer["content"]) == ["application/json"], f"{label} {code}"
+            assert _json_schema(answer) == ERROR_REF, f"{label} {code}"
             assert answer["description"], f"{label} {code}"
         if operation.get("security"):
             assert {"401", "403"} <= set(errors), label
@@ -209,8 +229,7 @@ def test_every_operation_documents_its_success_and_errors(app: TestApp) -> None:
         if method in ("POST", "PUT", "PATCH", "DELETE"):
             assert {"403", "413", "415"} <= set(errors), label
         if method == "PATCH":
-            [body_parameter] = [p for p in operation["parameters"] if p["in"] == "body"]
-            assert body_parameter["required"] is True, label
+            assert operation["requestBody"]["required"] is True, label
 
 
 def test_security_says_which_account_each_operation_needs(app: TestApp) -> None:
@@ -224,7 +243,19 @@ def test_security_says_which_account_each_operation_needs(app: TestApp) -> None:
     assert schemes["GET /api/v1/staff/bookings"] == ["staff"]
     assert schemes["POST /api/v1/staff/refunds/{id}/approve"] == ["staff"]
     assert schemes["GET /api/v1/bookings/{id}"] == ["customer", "guest", "staff"]
-    assert set(document["securityDefinitions"]) == {"customer", "staff", "guest"}
+    schemes = document["components"]["securitySchemes"]
+    assert set(schemes) == {"customer", "staff", "guest"}
+    # Both accounts send a bearer token: Swagger UI's "Authorize" asks for the token alone.
+    for bearer in ("customer", "staff"):
+        assert {k: schemes[bearer][k] for k in ("type", "scheme")} == {
+            "type": "http",
+            "scheme": "bearer",
+        }
+    assert {k: schemes["guest"][k] for k in ("type", "in", "name")} == {
+        "type": "apiKey",
+        "in": "query",
+        "name": "token",
+    }
 
 
 def test_the_document_shows_only_what_this_app_serves(app: TestApp, make_testapp: Any) -> None:
