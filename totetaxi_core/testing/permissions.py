@@ -52,6 +52,13 @@ def core_rows(kit: Any = None) -> Rows:
         ("GET", "/healthz"): ("/healthz", None, PUBLIC),
         ("GET", "/readyz"): ("/readyz", None, PUBLIC),
         ("GET", "/api/v1/openapi.json"): ("/api/v1/openapi.json", None, PUBLIC),
+        # Swagger UI over the document, and the files its page loads.
+        ("GET", "/api/v1/docs"): ("/api/v1/docs", None, PUBLIC),
+        ("GET", "/api/v1/docs/assets/{name}"): (
+            "/api/v1/docs/assets/swagger-init.js",
+            None,
+            PUBLIC,
+        ),
         # Token callers need no CSRF token, and asking for one must not touch a cookie session.
         ("GET", "/api/v1/auth/csrf"): (
             "/api/v1/auth/csrf",
