@@ -148,6 +148,13 @@ def test_the_main_flows_have_examples_that_match_their_schemas(
         for where, media in (("request", request), (status, answer)):
             assert "example" in media, f"{method} {path} {where}"
             _validator(document, media["schema"]).validate(media["example"])
+    # Any example a view declares, not only the main flows'.
+    for method, path, operation in _operations(document):
+        bodies = [operation.get("requestBody", {}), *operation["responses"].values()]
+        for body in bodies:
+            for media in body.get("content", {}).values():
+                if "example" in media:
+                    _validator(document, media["schema"]).validate(media["example"])
     # The examples go to the named component too, for clients that read schemas only.
     assert document["components"]["schemas"]["QuoteBody"]["examples"]
 

@@ -8,7 +8,7 @@ Nothing is declared for it. An operation's tag comes from the module of its view
 * else, in the distribution of an enabled plugin (a module beside its package), that plugin;
 * in the core, its domain: ``totetaxi_core.identity.staff_self`` is ``identity``.
 
-A view (or Cornice service) that passes ``tags=[...]`` keeps its own, as cornice_swagger does.
+A view that passes ``tags=[...]`` keeps its own (a Cornice service's ``tags`` are added to it).
 Each tag is described by the plugin's manifest ``summary``, or for the core by
 :data:`CORE_DOMAINS` (the domain package's docstring for one not listed there).
 """
