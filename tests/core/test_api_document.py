@@ -149,7 +149,7 @@ def test_the_main_flows_have_examples_that_match_their_schemas(
             assert "example" in media, f"{method} {path} {where}"
             _validator(document, media["schema"]).validate(media["example"])
     # Any example a view declares, not only the main flows'.
-    for method, path, operation in _operations(document):
+    for _, _, operation in _operations(document):
         bodies = [operation.get("requestBody", {}), *operation["responses"].values()]
         for body in bodies:
             for media in body.get("content", {}).values():
