@@ -82,7 +82,7 @@ ERROR_SHAPE: dict[str, Any] = {
 
 
 def nullable(node: colander.SchemaNode) -> colander.SchemaNode:
-    """Let ``node`` be ``null`` as well (Swagger 2.0's ``x-nullable``)."""
+    """Let ``node`` be ``null`` as well (in the document: a type list with ``"null"``)."""
     node.nullable = True
     return node
 
