@@ -117,9 +117,10 @@ def test_unexpected_error_is_a_json_500_with_request_id(testapp, db_url):
 
 def test_openapi_is_generated_from_the_services(testapp):
     document = testapp.get("/api/v1/openapi.json").json
-    assert document["swagger"] == "2.0"
+    assert document["openapi"] == "3.1.0"
     post = document["paths"]["/api/v1/example/notes"]["post"]
-    schema = post["parameters"][0]["schema"]
+    ref = post["requestBody"]["content"]["application/json"]["schema"]["$ref"]
+    schema = document["components"]["schemas"][ref.rsplit("/", 1)[-1]]
     assert schema["properties"]["text"]["type"] == "string"
     assert schema["properties"]["flaky_times"]["type"] == "integer"
     assert schema["properties"]["fail_after_enqueue"]["type"] == "boolean"

@@ -1,4 +1,5 @@
-"""The REST API under ``/api/v1``: Cornice, one error shape, the OpenAPI document.
+"""The REST API under ``/api/v1``: Cornice, one error shape, the OpenAPI document (and its
+Swagger UI at ``/api/v1/docs``).
 
 A plugin declares Cornice services with paths under :data:`API_PREFIX` and strict schemas from
 :mod:`totetaxi_core.api.schemas`; ``config.scan()`` of its ``api`` module registers them.
@@ -33,3 +34,4 @@ def includeme(config: Configurator) -> None:
         request_method="GET",
         permission=NO_PERMISSION_REQUIRED,
     )
+    config.include(".docs_page")

@@ -1,9 +1,14 @@
-"""The OpenAPI (Swagger 2.0) document, generated from the Cornice services of this app.
+"""The OpenAPI 3.1 document, generated from the Cornice services of this app.
+
+cornice_swagger writes Swagger 2.0; :func:`swagger_document` completes that document and
+:func:`openapi_document` (the view of ``GET /api/v1/openapi.json``) converts it to 3.1
+(:mod:`.openapi3`), tags each operation with the plugin or core domain serving it
+(:mod:`.tags`) and adds the server-error answer every operation can give.
 
 What it promises, per operation: the request (body, query and path parameters, with the
 schemas' own limits; a strict body says ``additionalProperties: false``, nested objects too),
 who may call it (``security``), the success answer with its body, and every error answer the
-operation can give, each with the one error shape (``#/definitions/Error``).
+operation can give, each with the one error shape (``#/components/schemas/Error``).
 
 Views declare their success answer and their own errors with
 :func:`~totetaxi_core.api.responses.answers` (Cornice's ``response_schemas``); the errors every
@@ -14,6 +19,7 @@ answer, which ``tests/core/test_openapi_contract.py`` refuses.
 
 from __future__ import annotations
 
+import copy
 import re
 from collections.abc import Iterable
 from typing import Any
@@ -41,8 +47,10 @@ from pyramid.security import NO_PERMISSION_REQUIRED
 from ..ops.body_guard import BODY_REQUIRED
 from ..version import __version__
 from .idempotency import HEADER as IDEMPOTENCY_HEADER
+from .openapi3 import to_openapi31
 from .responses import ERROR_MEANINGS, ERROR_SHAPE
 from .schemas import SWAGGER_TYPES
+from .tags import CORE_DOMAINS, Tagger
 
 UNSAFE = frozenset({"POST", "PUT", "PATCH", "DELETE"})
 ERROR_REF = {"$ref": "#/definitions/Error"}
@@ -164,6 +172,9 @@ class Converters(TypeConversionDispatcher):
             del converted["default"]
         if getattr(schema_node, "allow_empty", False):
             converted["allowEmptyValue"] = True  # a query parameter: ``?name=`` is absent
+        example = getattr(schema_node, "example", None)
+        if example is not None:
+            converted["example"] = example
         return converted
 
 
@@ -199,6 +210,12 @@ class Answers(ResponseHandler):
             for child in answer.children:
                 if child.name == "body":
                     response["schema"] = self.definitions.from_schema(child)
+            media_type = getattr(answer, "media_type", None)
+            if media_type:
+                response["x-media-types"] = [media_type]  # read by .openapi3
+            example = getattr(answer, "example", None)
+            if example is not None:
+                response["examples"] = {media_type or "application/json": example}
             responses[str(status)] = response
         return responses
 
@@ -213,14 +230,53 @@ class TotetaxiSwagger(CorniceSwagger):
     summary_docstrings = True
 
 
+#: What any operation may answer when the fault is the server's (``errors.py``).
+SERVER_ERROR: dict[str, Any] = {
+    "description": "Our fault: 500 with a request id to quote to support, or 503 (busy, or a "
+    "dependency is down) with `Retry-After`. The body has the one error shape.",
+    "headers": {"Retry-After": {"schema": {"type": "integer", "minimum": 0}}},
+    "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}},
+}
+
+
 def openapi_document(request: Request) -> dict[str, Any]:
-    """Every Cornice service of this app as a Swagger 2.0 document.
+    """Every Cornice service of this app as an OpenAPI 3.1 document.
 
     The services are this app's (its registry's), not every one imported in the process: a
     plugin that is installed but not enabled serves nothing, so it documents nothing.
     """
+    tagger = Tagger(request.registry.platform.enabled)
+    document = to_openapi31(swagger_document(request, tagger))
+    used = {tag for _, _, operation in _operations_of(document) for tag in operation["tags"]}
+    plugins = used & {p.name for p in tagger.plugins}
+    core = [name for name in CORE_DOMAINS if name in used] + sorted(
+        used - plugins - set(CORE_DOMAINS)
+    )
+    order = core + sorted(plugins)
+    document["tags"] = [tagger.describe(name) for name in order]
+    for _, _, operation in _operations_of(document):
+        operation["responses"]["5XX"] = copy.deepcopy(SERVER_ERROR)
+    return document
+
+
+def _operations_of(document: dict[str, Any]) -> Iterable[tuple[str, str, dict[str, Any]]]:
+    for path, item in document["paths"].items():
+        for method, operation in item.items():
+            if method != "parameters":
+                yield path, method, operation
+
+
+def _operation_id(service: Service, method: str) -> str:
+    # Cornice service names are unique in an app, so this is too: ``post_bookings_api``.
+    return f"{method.lower()}_{_NAME.sub('_', service.name)}"
+
+
+def swagger_document(request: Request, tagger: Tagger | None = None) -> dict[str, Any]:
+    """Every Cornice service of this app as a Swagger 2.0 document (before conversion)."""
     services = list(request.registry.cornice_services.values())
     generator = TotetaxiSwagger(services)
+    generator.default_tags = tagger or Tagger(request.registry.platform.enabled)
+    generator.default_op_ids = _operation_id
     document = generator.generate(
         title="ToteTaxi API", version=__version__, base_path="/", info={"description": ABOUT}
     )
@@ -232,8 +288,24 @@ def openapi_document(request: Request) -> dict[str, Any]:
             operation = document["paths"].get(service.path, {}).get(method.lower())
             if operation is not None:
                 complete_operation(operation, service, method, args, service.path in any_body)
+    for path, item in document["paths"].items():
+        _declare_path_parameters(path, item)
     _name_bodies(document)
     return document
+
+
+_PATH_PARAMETER = re.compile(r"\{([^}/]+)\}")
+
+
+def _declare_path_parameters(path: str, item: dict[str, Any]) -> None:
+    """Declare every ``{name}`` of ``path``: cornice_swagger sees only whole segments, so the
+    ``{name}`` of ``/reports/{name}.csv`` went undeclared (an invalid document)."""
+    declared = {p["name"] for p in item.get("parameters", []) if p.get("in") == "path"}
+    for name in _PATH_PARAMETER.findall(path):
+        if name not in declared:
+            item.setdefault("parameters", []).append(
+                {"name": name, "in": "path", "required": True, "type": "string"}
+            )
 
 
 # --- what every operation shares ---------------------------------------------------------------
@@ -340,6 +412,8 @@ def _name_bodies(document: dict[str, Any]) -> None:
             schema = answer.get("schema")
             if not code.startswith("2") or not schema or "$ref" in schema:
                 continue
+            if schema.get("type") != "object":
+                continue  # a CSV or plain-text body: a string, nothing to name
             name = _NAME.sub("", schema.get("title", ""))
             if not name:
                 continue

@@ -82,7 +82,7 @@ ERROR_SHAPE: dict[str, Any] = {
 
 
 def nullable(node: colander.SchemaNode) -> colander.SchemaNode:
-    """Let ``node`` be ``null`` as well (Swagger 2.0's ``x-nullable``)."""
+    """Let ``node`` be ``null`` as well (in the document: a type list with ``"null"``)."""
     node.nullable = True
     return node
 
@@ -145,8 +145,15 @@ class _Answer(colander.MappingSchema):
     """One response of cornice_swagger's ``response_schemas``: a description and a ``body``."""
 
 
-def _answer(description: str, body: colander.SchemaNode | None) -> colander.SchemaNode:
+def _answer(
+    description: str,
+    body: colander.SchemaNode | None,
+    media_type: str | None = None,
+    example: Any = None,
+) -> colander.SchemaNode:
     answer = _Answer(description=description)
+    answer.media_type = media_type
+    answer.example = example
     if body is not None:
         body = body.clone()
         body.name = "body"
@@ -162,10 +169,17 @@ def answers(
     description: str = "",
     *,
     errors: Mapping[int, str] | Iterable[int] = (),
+    media_type: str | None = None,
+    example: Any = None,
 ) -> dict[str, colander.SchemaNode]:
     """The ``response_schemas`` of a view: its success ``status`` (with ``body``, or none for
     204) and the error answers that are its own (``{status: why}``, or statuses with the
     meaning of :data:`ERROR_MEANINGS`).
+
+    ``media_type`` names the success body's type when it is not JSON (``"text/csv"``, with a
+    ``text()`` body). ``example`` is a success body the document shows (and Swagger UI with
+    it); it must match ``body``, which the suite checks. A request body's example is its
+    schema's ``example`` attribute (``class QuoteBody(...): example = {...}``).
 
     The error answers every operation shares (see the module) are added by the generator.
     """
@@ -173,7 +187,7 @@ def answers(
         raise ValueError(f"the success status of an operation is a 2xx, not {status}")
     if (status == 204) != (body is None):
         raise ValueError("a 204 answer has no body, and every other success answer has one")
-    documented = {str(status): _answer(description or "Success.", body)}
+    documented = {str(status): _answer(description or "Success.", body, media_type, example)}
     reasons = errors if isinstance(errors, Mapping) else {code: "" for code in errors}
     for code, why in reasons.items():
         if code not in ERROR_MEANINGS:

@@ -32,6 +32,7 @@ from .cancellation import policy_of
 from .lifecycle import TransitionRefused
 from .models import ACTIVE, Booking, BookingEvent, BookingStatus
 from .schemas import (
+    NEW_BOOKING_EXAMPLE,
     STATUSES,
     BookingBody,
     BookingOut,
@@ -165,6 +166,7 @@ def booking_json(item: Booking, policy: Any = None) -> dict[str, Any]:
         201,
         NewBookingOut(),
         "The booking, waiting for payment (a guest's with its tracking token).",
+        example=NEW_BOOKING_EXAMPLE,
         errors={
             403: "Staff accounts do not book.",
             409: "The day is full or closed.",

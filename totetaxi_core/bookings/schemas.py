@@ -42,8 +42,43 @@ class SpecialtyLines(colander.SequenceSchema):
     line = refuse_unknown(SpecialtyLine())
 
 
+# The parts of the examples the API document shows (BookingBody.example, NEW_BOOKING_EXAMPLE).
+_PICKUP = {
+    "line1": "200 E 62nd St",
+    "line2": "Apt 5B",
+    "city": "New York",
+    "state": "NY",
+    "postal_code": "10065",
+}
+_DELIVERY = {
+    "line1": "12 Dune Rd",
+    "line2": "",
+    "city": "Southampton",
+    "state": "NY",
+    "postal_code": "11968",
+}
+_GUEST = {
+    "first_name": "Gale",
+    "last_name": "Guest",
+    "email": "gale@example.com",
+    "phone": "+1 646 555 0199",
+}
+
+
 class BookingBody(colander.MappingSchema):
     """``POST /bookings``: the draft is priced by the server; no client total is accepted."""
+
+    #: Shown in the API document: a guest's booking (signed in, leave ``guest`` out; saved
+    #: addresses go as ``pickup_address_id`` / ``delivery_address_id``).
+    example = {
+        "service_type": "mini_move",
+        "package": "petite",
+        "date": "2026-12-03",
+        "time_window": "morning",
+        "pickup_address": _PICKUP,
+        "delivery_address": {k: v for k, v in _DELIVERY.items() if k != "line2"},
+        "guest": _GUEST,
+    }
 
     service_type = colander.SchemaNode(CleanString(), validator=colander.Length(min=1, max=30))
     package = colander.SchemaNode(
@@ -273,3 +308,30 @@ class StaffCustomerOut(StaffCustomerRow):
     bookings = listing(BookingOut())
     more_bookings = flag()
     summary = free()
+
+
+#: The answer to :attr:`BookingBody.example`, for the API document.
+NEW_BOOKING_EXAMPLE = {
+    "id": "c5a57b69-bebf-4978-8d22-ecc28f4cf3f4",
+    "number": "TT-000042",
+    "status": "pending_payment",
+    "service_type": "mini_move",
+    "package": "petite",
+    "item_count": None,
+    "specialty_items": [],
+    "pickup_date": "2026-12-03",
+    "time_window": "morning",
+    "pickup_address": _PICKUP,
+    "delivery_address": _DELIVERY,
+    "customer_id": None,
+    "guest": _GUEST,
+    "total_cents": 99500,
+    "subtotal_cents": 99500,
+    "currency": "USD",
+    "high_value": False,
+    "quote": {"total_cents": 99500, "catalog_version": 1},
+    "notes": "",
+    "created_at": "2026-11-23T15:00:00+00:00",
+    "cancelled_at": None,
+    "tracking_token": "JmsoqHINDPLFMe1eqi97RsYNzA1Qu03rmDqJ-ILY-FI",
+}

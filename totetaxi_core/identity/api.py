@@ -26,6 +26,9 @@ from .contexts import AddressContext, OwnedContext
 from .models import Customer, PrincipalKind, SavedAddress
 from .permissions import Permission
 from .schemas import (
+    SIGNED_IN_EXAMPLE,
+    STAFF_TOKEN_EXAMPLE,
+    TOKEN_EXAMPLE,
     Accepted,
     AddressBody,
     AddressOut,
@@ -207,6 +210,7 @@ def register_view(request: Request) -> dict[str, Any]:
         200,
         SignedIn(),
         "Signed in: a new session cookie, its CSRF token in X-CSRF-Token.",
+        example=SIGNED_IN_EXAMPLE,
         errors={401: "Email or password is wrong.", 429: "Too many attempts."},
     ),
 )
@@ -226,6 +230,7 @@ def login_view(request: Request) -> dict[str, Any]:
         200,
         TokenOut(),
         "A customer's bearer token.",
+        example=TOKEN_EXAMPLE,
         errors={401: "Email or password is wrong.", 429: "Too many attempts."},
     ),
 )
@@ -250,6 +255,7 @@ def token_view(request: Request) -> dict[str, Any]:
         200,
         StaffTokenOut(),
         "A staff member's bearer token.",
+        example=STAFF_TOKEN_EXAMPLE,
         errors={401: "Email or password is wrong.", 429: "Too many attempts."},
     ),
 )

@@ -66,6 +66,9 @@ class RegisterBody(colander.MappingSchema):
 
 
 class CredentialsBody(colander.MappingSchema):
+    #: Shown in the API document (sign-in and both token operations).
+    example = {"email": "casey@example.com", "password": "Correct-Horse-Battery-9"}
+
     email = colander.SchemaNode(CleanString(), validator=colander.Length(min=1, max=254))
     password = colander.SchemaNode(Password(), validator=colander.Length(min=1, max=256))
 
@@ -148,6 +151,26 @@ class StaffTokenOut(TokenOut):
     """A staff bearer token and the role it acts with."""
 
     role = text(validator=colander.OneOf(("viewer", "staff", "admin")))
+
+
+#: Answers shown in the API document.
+TOKEN_EXAMPLE = {
+    "token": "tt_c2VjcmV0LWV4YW1wbGUtdG9rZW4tbm90LXJlYWw",
+    "expires_at": "2026-12-23T15:00:00+00:00",
+}
+STAFF_TOKEN_EXAMPLE = {**TOKEN_EXAMPLE, "role": "staff"}
+SIGNED_IN_EXAMPLE = {
+    "customer": {
+        "id": "2401ada4-20d0-4ffc-9341-2e9d38b92d3b",
+        "email": "casey@example.com",
+        "first_name": "Casey",
+        "last_name": "Client",
+        "phone": "+1 212 555 0100",
+        "preferences": {},
+        "counts": {"total_bookings": 2, "completed_bookings": 1, "total_spent_cents": 199000},
+        "created_at": "2026-10-02T14:21:07+00:00",
+    }
+}
 
 
 class CsrfOut(colander.MappingSchema):

@@ -55,6 +55,13 @@ def core_rows(kit: Any = None) -> Rows:
         # metrics token (tests/core/test_metrics.py). The matrix's clients have no address.
         ("GET", "/metrics"): ("/metrics", None, row(*[404] * 6)),
         ("GET", "/api/v1/openapi.json"): ("/api/v1/openapi.json", None, PUBLIC),
+        # Swagger UI over the document, and the files its page loads.
+        ("GET", "/api/v1/docs"): ("/api/v1/docs", None, PUBLIC),
+        ("GET", "/api/v1/docs/assets/{name}"): (
+            "/api/v1/docs/assets/swagger-init.js",
+            None,
+            PUBLIC,
+        ),
         # Token callers need no CSRF token, and asking for one must not touch a cookie session.
         ("GET", "/api/v1/auth/csrf"): (
             "/api/v1/auth/csrf",

@@ -14,8 +14,10 @@ from totetaxi_core.plugin_api import (
     CleanString,
     Permission,
     answers,
+    day,
     free,
     json_error,
+    listing,
     local_today,
     nullable,
     whole,
@@ -47,6 +49,21 @@ class StaffDashboardRequest(colander.MappingSchema):
     querystring = StaffDashboardQuery()
 
 
+class SeriesDay(colander.MappingSchema):
+    """One day of the period: bookings created and their revenue (the charts)."""
+
+    day = day()
+    bookings = whole()
+    revenue_cents = whole()
+
+
+class PickupDay(colander.MappingSchema):
+    """One of the next 7 New York days and its active bookings' pickups."""
+
+    day = day()
+    pickups = whole()
+
+
 class StaffDashboardOut(colander.MappingSchema):
     period = free()
     bookings = free()
@@ -59,8 +76,10 @@ class StaffDashboardOut(colander.MappingSchema):
     delivery_completion_rate = nullable(colander.SchemaNode(colander.Float()))
     figures = free()
     previous = free()
-    series = free()
-    upcoming_pickups = free()
+    # Lists, not objects: the document said object and every client's type was wrong (found by
+    # schemathesis over every plugin's reads, tests/core/test_openapi_contract.py).
+    series = listing(SeriesDay())
+    upcoming_pickups = listing(PickupDay())
 
 
 dashboard_service = Service(

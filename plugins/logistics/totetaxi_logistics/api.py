@@ -91,7 +91,9 @@ def tracking_view(request: Request) -> dict[str, Any]:
 
 @webhook.get(
     permission=NO_PERMISSION_REQUIRED,
-    response_schemas=answers(200, text(), "The ``check`` value, as plain text."),
+    response_schemas=answers(
+        200, text(), "The ``check`` value, as plain text.", media_type="text/plain"
+    ),
 )
 def webhook_check_view(request: Request) -> Response:
     """Onfleet's check of a new webhook: answer ``check`` as it came, as plain text."""

@@ -40,6 +40,7 @@ from .interfaces import SignatureError
 from .models import Payment, Refund, RefundStatus, SavedMethod
 from .permissions import PaymentsPermission
 from .schemas import (
+    PAYMENT_EXAMPLE,
     ApproveBody,
     DecisionBody,
     PayBody,
@@ -101,6 +102,7 @@ REFUND_FILTERS = page_query(
         201,
         PaymentOut(),
         "The booking's open payment, with the client_secret to confirm it.",
+        example=PAYMENT_EXAMPLE,
         errors={
             409: "The booking is not waiting for payment, has used its attempts, or a payment "
             "is under way.",

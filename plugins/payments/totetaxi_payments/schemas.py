@@ -19,8 +19,32 @@ from totetaxi_core.plugin_api import (
 class PayBody(colander.MappingSchema):
     """``POST /bookings/{id}/payments``: the amount is the booking's; none is accepted."""
 
+    #: Shown in the API document: pay with a new card, and keep it for next time.
+    example = {"save_method": True}
+
     payment_method_id = colander.SchemaNode(CleanString(), missing=None)
     save_method = colander.SchemaNode(StrictBoolean(), missing=False)
+
+
+#: The answer to :attr:`PayBody.example`, for the API document: confirm ``client_secret`` with
+#: the gateway's card form (Stripe.js; the mock gateway's POST /payments/mock/confirm).
+PAYMENT_EXAMPLE = {
+    "payment_id": "06b0596f-af95-4720-98a4-24213a7cc90c",
+    "booking_id": "c5a57b69-bebf-4978-8d22-ecc28f4cf3f4",
+    "status": "requires_payment_method",
+    "amount_cents": 99500,
+    "currency": "USD",
+    "client_secret": "pi_3QxExample_secret_b84d4449f02e25e2",
+    "needs_attention": False,
+    "attempts": 0,
+    "failure_code": None,
+    "failure_reason": None,
+    "amount_received_cents": 0,
+    "refunded_cents": 0,
+    "refundable_cents": 0,
+    "gateway": "stripe",
+    "created_at": "2026-11-23T15:02:11+00:00",
+}
 
 
 class RefundBody(colander.MappingSchema):

@@ -14,6 +14,7 @@ from totetaxi_core.plugin_api import API_PREFIX, answers, cancellation_terms
 
 from . import services
 from .schemas import (
+    QUOTE_EXAMPLE,
     AvailabilityOut,
     AvailabilityRequest,
     CatalogOut,
@@ -68,7 +69,7 @@ def get_catalog(request: Request) -> dict[str, Any]:
     schema=strict_quote_body(),
     validators=(colander_body_validator,),
     permission=NO_PERMISSION_REQUIRED,
-    response_schemas=answers(200, QuoteOut(), "The price breakdown."),
+    response_schemas=answers(200, QuoteOut(), "The price breakdown.", example=QUOTE_EXAMPLE),
 )
 def post_quote(request: Request) -> dict[str, Any]:
     """The price breakdown of a draft: lines, the surcharge that applies, fees, total, and the

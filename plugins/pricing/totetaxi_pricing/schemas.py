@@ -43,6 +43,14 @@ class SpecialtyLines(colander.SequenceSchema):
 class QuoteBody(colander.MappingSchema):
     """The fields of ``POST /quotes`` (and of a booking draft)."""
 
+    #: Shown in the API document (and its Swagger UI).
+    example = {
+        "service_type": "mini_move",
+        "package": "petite",
+        "date": "2026-12-03",
+        "coi_handling": True,
+    }
+
     service_type = colander.SchemaNode(CleanString(), validator=OneOf(SERVICE_TYPES))
     package = colander.SchemaNode(
         CleanString(), validator=colander.Length(min=1, max=30), missing=None
@@ -68,6 +76,38 @@ class AvailabilityQuery(colander.MappingSchema):
 
 class AvailabilityRequest(colander.MappingSchema):
     querystring = AvailabilityQuery()
+
+
+#: The answer to :attr:`QuoteBody.example`, for the API document.
+QUOTE_EXAMPLE = {
+    "lines": [
+        {
+            "code": "mini_move.petite",
+            "description": "Mini Move Petite (up to 15 items)",
+            "amount_cents": 99500,
+        }
+    ],
+    "surcharges": [],
+    "fees": [
+        {
+            "code": "coi_handling",
+            "description": "Certificate of insurance handling",
+            "amount_cents": 5000,
+        }
+    ],
+    "subtotal_cents": 99500,
+    "total_cents": 104500,
+    "currency": "USD",
+    "high_value": False,
+    "date": "2026-12-03",
+    "catalog_version": 1,
+    "cancellation_policy": {
+        "tiers": [
+            {"hours_before": 48, "refund_percent": 100, "until": "2026-12-01T00:00:00-05:00"}
+        ],
+        "summary": "100% back when cancelled 48 hours or more before pickup.",
+    },
+}
 
 
 def strict_quote_body() -> QuoteBody:

@@ -205,7 +205,10 @@ def report_page_view(request: Request) -> Any:
     validators=(colander_validator,),
     permission=EXPORT,
     response_schemas=answers(
-        200, text(), "The report as UTF-8 CSV with a header row (text/csv), streamed."
+        200,
+        text(),
+        "The report as UTF-8 CSV with a header row, streamed.",
+        media_type="text/csv",
     ),
 )
 def report_csv_view(request: Request) -> Response:
