@@ -56,7 +56,7 @@ def test_a_text_search_looks_contacts_up_in_the_trigram_indexes(pg_url, q):
     # Their bookings through an index on customer_id (either: both lead with it).
     assert "Index Cond: (customer_id = ANY ($0))" in bookings
     assert "Seq Scan" not in bookings
-    customers = plan(pg_url, newest_first(search.customers(q), Customer))
+    customers = plan(pg_url, newest_first(search.customers(search.CustomerFilters(q)), Customer))
     assert "ix_customers_contact" in customers and "Seq Scan" not in customers
 
 

@@ -233,6 +233,10 @@ class SentMarks:
         self._registry = registry
         self._ids: list[uuid.UUID] = []
         self._lock = threading.Lock()
+        # Held while a batch is written: a flush returns only once every mark gathered before it
+        # is written, including a batch the thread took just before (a caller that flushes, say
+        # at shutdown, must not see the thread's rows still pending).
+        self._writing = threading.Lock()
         self._wake = threading.Event()
         self._thread: threading.Thread | None = None
         self._pid = 0
@@ -250,16 +254,17 @@ class SentMarks:
 
     def flush(self) -> int:
         """Write the marks gathered so far now; returns how many rows were asked for."""
-        with self._lock:
-            ids, self._ids = self._ids, []
-        if ids:
-            try:
-                _mark_sent(self._registry, ids)
-            except Exception:
-                log.exception(
-                    "marking %d outbox messages sent failed; the sweep may resend", len(ids)
-                )
-        return len(ids)
+        with self._writing:
+            with self._lock:
+                ids, self._ids = self._ids, []
+            if ids:
+                try:
+                    _mark_sent(self._registry, ids)
+                except Exception:
+                    log.exception(
+                        "marking %d outbox messages sent failed; the sweep may resend", len(ids)
+                    )
+            return len(ids)
 
     def _run(self) -> None:
         while True:

@@ -35,6 +35,17 @@ def rows(kit: Any) -> dict[tuple[str, str], tuple[str, Any, dict[str, int]]]:
             {},
             kit.row(302, 403, 403, 403, 400, 400),
         ),
+        # The book-by-phone form: crm.care (staff and admins); an empty form is refused (400).
+        ("GET", "/console/crm/customers/{id}/book"): (
+            care + "/book",
+            None,
+            kit.row(302, 403, 403, 403, 200, 200),
+        ),
+        ("POST", "/console/crm/customers/{id}/book"): (
+            care + "/book",
+            {},
+            kit.row(302, 403, 403, 403, 400, 400),
+        ),
         ("POST", "/console/crm/customers/{id}/notes"): (
             care + "/notes",
             {},

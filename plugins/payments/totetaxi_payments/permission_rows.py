@@ -85,6 +85,13 @@ def rows(kit: Any) -> dict[tuple[str, str], tuple[str, Any, dict[str, int]]]:
             {},
             admin_post(404),
         ),
+        # Payments needing attention: every staff role reads; staff and admins settle.
+        ("GET", "/console/payments/attention"): ("/console/payments/attention", None, STAFF_PAGE),
+        ("POST", "/console/payments/payments/{id}/settle"): (
+            "/console/payments/payments/00000000-0000-4000-8000-000000000000/settle",
+            {},
+            row(302, 403, 403, 403, 404, 404),
+        ),
         ("POST", "/console/payments/payments/{id}/refunds"): (
             "/console/payments/payments/00000000-0000-4000-8000-000000000000/refunds",
             {},
