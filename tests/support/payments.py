@@ -343,6 +343,19 @@ def staff_member(app: TestApp, role: str = "staff") -> tuple[Any, dict[str, str]
     return member, bearer(client(app), member.email, staff=True)
 
 
+def repriced_after_payment(app: TestApp) -> tuple[dict[str, Any], str]:
+    """A guest's booking paid with the mock, then moved by staff to Saturday 2026-12-05 (+15%):
+    its payment needs attention. Returns the booking and the payment's id."""
+    created = book_as_guest(app)
+    started = pay(app, created)
+    mock_confirm(app, started["payment_id"], CARD_OK, created)
+    _, staff = staff_member(app)
+    client(app).patch_json(
+        f"{STAFF_BOOKINGS}/{created['id']}", {"date": "2026-12-05"}, headers=staff
+    )
+    return created, started["payment_id"]
+
+
 def secret(app: TestApp) -> str:
     return webhook_secret(app.app.registry.settings)
 

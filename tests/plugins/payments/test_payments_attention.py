@@ -8,17 +8,15 @@ import uuid
 from typing import Any
 
 import pytest
-from support.bookings import NOW, client, set_clock
+from support.bookings import NOW, set_clock
 from support.console import audit_rows, csrf, staff_browser
-from support.payments import book_as_guest, mock_confirm, pay, staff_member
+from support.payments import repriced_after_payment
 from totetaxi_payments.models import Payment, PaymentAudit
 from webtest import TestApp
 
 from totetaxi_core.testing import in_transaction
 
 PAGE = "/console/payments/attention"
-STAFF_BOOKINGS = "/api/v1/staff/bookings"
-CARD_OK = "4242424242424242"
 
 
 @pytest.fixture
@@ -26,18 +24,6 @@ def app(make_testapp) -> TestApp:
     testapp = make_testapp(**{"totetaxi.plugins": "pricing payments_mock"})
     set_clock(testapp, NOW)
     return testapp
-
-
-def flagged_booking(app: TestApp) -> tuple[dict[str, Any], str]:
-    """A guest's paid booking that staff then moved to a dearer Saturday (+15%)."""
-    created = book_as_guest(app)
-    started = pay(app, created)
-    mock_confirm(app, started["payment_id"], CARD_OK, created)
-    _, staff = staff_member(app)
-    client(app).patch_json(
-        f"{STAFF_BOOKINGS}/{created['id']}", {"date": "2026-12-05"}, headers=staff
-    )
-    return created, started["payment_id"]
 
 
 def flag_of(app: TestApp, payment_id: str) -> bool:
@@ -48,7 +34,7 @@ def flag_of(app: TestApp, payment_id: str) -> bool:
 
 
 def test_staff_see_the_difference_and_settle_it_once(app):
-    booking, payment_id = flagged_booking(app)
+    booking, payment_id = repriced_after_payment(app)
     browser = staff_browser(app)
     page = browser.get(PAGE)
     assert page.html.find(attrs={"data-testid": "attention-count"}).text == "1"
@@ -91,7 +77,7 @@ def test_staff_see_the_difference_and_settle_it_once(app):
 
 
 def test_a_viewer_reads_but_cannot_settle(app):
-    _, payment_id = flagged_booking(app)
+    _, payment_id = repriced_after_payment(app)
     viewer = staff_browser(app, "viewer")
     page = viewer.get(PAGE)
     assert page.html.find(attrs={"data-testid": "read-only"})
@@ -115,7 +101,7 @@ def test_an_unknown_payment_is_404(app, path):
 
 
 def test_the_dashboard_tile_and_the_nav_lead_here(app):
-    flagged_booking(app)
+    repriced_after_payment(app)
     home = staff_browser(app, "viewer").get("/console/")
     links = [a["href"] for a in home.html.select("a[href]")]
     assert any(href.endswith(PAGE) for href in links)

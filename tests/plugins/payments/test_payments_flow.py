@@ -55,6 +55,7 @@ from support.payments import (
     post_webhook,
     race,
     remaining,
+    repriced_after_payment,
     run,
     set_clock,
     snapshot,
@@ -637,14 +638,8 @@ def test_nothing_is_left_running(app):
 
 
 def test_re_pricing_a_paid_booking_flags_the_difference_for_staff(app):
-    created = book_as_guest(app)
-    started = pay(app, created)
-    mock_confirm(app, started["payment_id"], CARD_OK, created)
-    _, staff = staff_member(app)
-    client(app).patch_json(
-        f"{STAFF_BOOKINGS}/{created['id']}", {"date": "2026-12-05"}, headers=staff
-    )  # a Saturday: +15%
-    row = payment(app, started["payment_id"])
+    _, payment_id = repriced_after_payment(app)  # to a Saturday: +15%
+    row = payment(app, payment_id)
     assert (row.status, row.needs_attention) == ("succeeded", True)
     [flag] = audit_rows(app, PaymentAudit.action == "payment.total_changed")
     assert flag.amount_cents == 14925 and "collect or refund" in flag.note
